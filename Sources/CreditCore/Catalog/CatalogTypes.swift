@@ -1,0 +1,239 @@
+/// How a catalog item's information counts in a subject's credit record (Articles 12–15).
+public enum RecordCategory: String, Sendable, Codable, CaseIterable {
+    case basic
+    case positive
+    case untrustworthyOrdinary = "untrustworthy-ordinary"
+    case untrustworthySerious = "untrustworthy-serious"
+
+    /// Whether information of this category is untrustworthiness information.
+    public var isUntrustworthy: Bool { self == .untrustworthyOrdinary || self == .untrustworthySerious }
+}
+
+/// Whom a record is about. Article 19 matches natural persons by resident identity number (or
+/// another document) and everyone else by unified social credit code.
+public enum SubjectKind: String, Sendable, Codable, CaseIterable {
+    /// 法人及非法人组织: legal persons and unincorporated organizations.
+    case legalPerson = "legal-person"
+    /// 自然人.
+    case naturalPerson = "natural-person"
+    /// 个体工商户: registered with a USCC, run by a natural person.
+    case individualBusiness = "individual-business"
+
+    /// The label the national double-publicity formats use (`*_XDR_LB`).
+    public var nationalLabel: String {
+        switch self {
+        case .legalPerson: "法人及非法人组织"
+        case .naturalPerson: "自然人"
+        case .individualBusiness: "个体工商户"
+        }
+    }
+}
+
+/// Who may see a catalog item's records (Article 20).
+public enum Disclosure: String, Sendable, Codable, CaseIterable {
+    /// Published to anyone (double publicity, the lists).
+    case `public`
+    /// Shared among government units for their duties, not published.
+    case shared
+    /// Released only with the subject's authorization or to authorized users.
+    case authorized
+}
+
+/// The value type of a catalog field.
+public enum FieldType: String, Sendable, Codable, CaseIterable {
+    /// Short text, 200 characters unless `maxLength` says otherwise.
+    case string
+    /// Long text, 4,000 characters unless `maxLength` says otherwise.
+    case text
+    /// `YYYY-MM-DD`.
+    case date
+    /// An exact decimal (amounts in 万元 are decimal(18,6)); a JSON number or numeric text.
+    case decimal
+    case integer
+    case boolean
+    /// One of `values`.
+    case `enum`
+    /// A unified social credit code, validated and normalized.
+    case uscc
+    /// A resident identity number, validated and normalized.
+    case residentID = "resident-id"
+    /// The responsible persons of a legal person's serious untrustworthiness (Article 33).
+    case persons
+}
+
+/// The role of a person named with a legal person's serious untrustworthiness (Article 33).
+public enum ResponsibleRole: String, Sendable, Codable, CaseIterable {
+    case legalRepresentative = "legal-representative"
+    case principalResponsiblePerson = "principal-responsible-person"
+    case actualController = "actual-controller"
+    case directlyResponsiblePerson = "directly-responsible-person"
+
+    public var name: String {
+        switch self {
+        case .legalRepresentative: "法定代表人"
+        case .principalResponsiblePerson: "主要负责人"
+        case .actualController: "实际控制人"
+        case .directlyResponsiblePerson: "其他直接责任人员"
+        }
+    }
+}
+
+/// One field of a catalog item.
+public struct FieldSpec: Sendable, Codable, Equatable {
+    /// The key in a record's `fields` (national codes such as `CF_WSH` where the standard has one).
+    public var name: String
+    /// The field's name as clerks know it, used in every error message.
+    public var label: String
+    public var type: FieldType
+    /// Required for every subject kind.
+    public var required: Bool
+    /// Required only for these subject kinds (the Article 33 persons for legal persons, say).
+    public var requiredFor: [SubjectKind]?
+    /// For `enum`: the allowed values.
+    public var values: [String]?
+    /// For `string` and `text`: the longest value, in characters.
+    public var maxLength: Int?
+    /// For `decimal`: the most digits after the decimal point.
+    public var scale: Int?
+    /// For `decimal` and `integer`: whether negative values are refused.
+    public var nonNegative: Bool?
+    /// For `persons`: at least one person must hold one of these roles (a legal person names its
+    /// legal representative, an unincorporated organization its principal responsible person).
+    public var requiredOneOfRoles: [ResponsibleRole]?
+    public var description: String?
+
+    public init(name: String, label: String, type: FieldType, required: Bool = false,
+                requiredFor: [SubjectKind]? = nil, values: [String]? = nil, maxLength: Int? = nil,
+                scale: Int? = nil, nonNegative: Bool? = nil, requiredOneOfRoles: [ResponsibleRole]? = nil,
+                description: String? = nil) {
+        self.name = name
+        self.label = label
+        self.type = type
+        self.required = required
+        self.requiredFor = requiredFor
+        self.values = values
+        self.maxLength = maxLength
+        self.scale = scale
+        self.nonNegative = nonNegative
+        self.requiredOneOfRoles = requiredOneOfRoles
+        self.description = description
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, label, type, required, requiredFor, values, maxLength, scale, nonNegative, requiredOneOfRoles, description
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        label = try c.decode(String.self, forKey: .label)
+        type = try c.decode(FieldType.self, forKey: .type)
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
+        requiredFor = try c.decodeIfPresent([SubjectKind].self, forKey: .requiredFor)
+        values = try c.decodeIfPresent([String].self, forKey: .values)
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        scale = try c.decodeIfPresent(Int.self, forKey: .scale)
+        nonNegative = try c.decodeIfPresent(Bool.self, forKey: .nonNegative)
+        requiredOneOfRoles = try c.decodeIfPresent([ResponsibleRole].self, forKey: .requiredOneOfRoles)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+    }
+
+    /// Whether a record about a subject of `kind` must carry this field.
+    public func isRequired(for kind: SubjectKind) -> Bool {
+        required || (requiredFor?.contains(kind) ?? false)
+    }
+
+    /// `标签 (NAME)`: how messages name the field.
+    public var displayName: String { label == name ? name : "\(label) (\(name))" }
+}
+
+/// One item of the credit information catalog.
+public struct CatalogItem: Sendable, Codable, Equatable {
+    /// Stable code, lowercase words joined by `-` (`administrative-punishment`).
+    public var code: String
+    /// The item's Chinese name.
+    public var name: String
+    /// English title.
+    public var title: String
+    public var category: RecordCategory
+    /// The article of the regulation or the national rule the item rests on.
+    public var basis: String
+    public var subjectKinds: [SubjectKind]
+    public var disclosure: Disclosure
+    /// The field holding the decision date, from which display windows run.
+    public var decisionDateField: String
+    /// Whether the item is an administrative punishment: Article 15's exemptions and the national
+    /// punishment display periods apply, through its `procedure`, `severity` and `harmEliminated` fields.
+    public var punishment: Bool
+    public var fields: [FieldSpec]
+
+    public init(code: String, name: String, title: String, category: RecordCategory, basis: String,
+                subjectKinds: [SubjectKind], disclosure: Disclosure, decisionDateField: String,
+                punishment: Bool = false, fields: [FieldSpec]) {
+        self.code = code
+        self.name = name
+        self.title = title
+        self.category = category
+        self.basis = basis
+        self.subjectKinds = subjectKinds
+        self.disclosure = disclosure
+        self.decisionDateField = decisionDateField
+        self.punishment = punishment
+        self.fields = fields
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, name, title, category, basis, subjectKinds, disclosure, decisionDateField, punishment, fields
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        code = try c.decode(String.self, forKey: .code)
+        name = try c.decode(String.self, forKey: .name)
+        title = try c.decodeIfPresent(String.self, forKey: .title) ?? ""
+        category = try c.decode(RecordCategory.self, forKey: .category)
+        basis = try c.decodeIfPresent(String.self, forKey: .basis) ?? ""
+        subjectKinds = try c.decode([SubjectKind].self, forKey: .subjectKinds)
+        disclosure = try c.decode(Disclosure.self, forKey: .disclosure)
+        decisionDateField = try c.decode(String.self, forKey: .decisionDateField)
+        punishment = try c.decodeIfPresent(Bool.self, forKey: .punishment) ?? false
+        fields = try c.decode([FieldSpec].self, forKey: .fields)
+    }
+
+    /// The field named `name`.
+    public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }
+}
+
+/// Which authority a catalog layer comes from (Article 11).
+public enum CatalogLayerKind: String, Sendable, Codable {
+    case national, provincial, city
+}
+
+/// One catalog file: the national basic catalog, the provincial supplement, or a districted
+/// city's supplement.
+public struct CatalogLayer: Sendable, Codable, Equatable {
+    /// The file format, `creditsync-catalog/1`.
+    public var format: String
+    public var layer: CatalogLayerKind
+    /// Stable identifier of the layer (`national`, `jiangxi`, `360100`).
+    public var id: String
+    /// The layer's version; every change names the versions it was validated against.
+    public var version: String
+    public var title: String
+    /// The division that issued a provincial or city layer.
+    public var division: String?
+    public var items: [CatalogItem]
+
+    public static let currentFormat = "creditsync-catalog/1"
+
+    public init(format: String = CatalogLayer.currentFormat, layer: CatalogLayerKind, id: String, version: String,
+                title: String, division: String? = nil, items: [CatalogItem]) {
+        self.format = format
+        self.layer = layer
+        self.id = id
+        self.version = version
+        self.title = title
+        self.division = division
+        self.items = items
+    }
+}

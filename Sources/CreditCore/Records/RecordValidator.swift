@@ -1,0 +1,413 @@
+/// Validates records against the catalog: strictly (an unknown field is an error), completely
+/// (every problem is reported, not just the first) and in words a clerk understands.
+///
+/// A record that passes comes back normalized (canonical identifiers, trimmed text), classified
+/// (Articles 15 and 27) and with its display window.
+public struct RecordValidator: Sendable {
+    public let catalog: Catalog
+    public let identifiers: IdentifierContext
+    public let displayRules: DisplayRules
+
+    public init(catalog: Catalog, identifiers: IdentifierContext, displayRules: DisplayRules) {
+        self.catalog = catalog
+        self.identifiers = identifiers
+        self.displayRules = displayRules
+    }
+
+    static let topLevelKeys: Set<String> = ["item", "recordId", "subject", "fields"]
+    static let subjectKeys: Set<String> = ["kind", "name", "uscc", "residentId", "document"]
+    static let personKeys: Set<String> = ["role", "name", "residentId", "document"]
+
+    /// Validates a record already decoded into a ``CreditRecord``.
+    public func validate(_ record: CreditRecord) -> RecordValidation {
+        var subject: [String: JSONValue] = ["kind": .string(record.subject.kind.rawValue), "name": .string(record.subject.name)]
+        if let uscc = record.subject.uscc { subject["uscc"] = .string(uscc) }
+        if let id = record.subject.residentId { subject["residentId"] = .string(id) }
+        if let doc = record.subject.document {
+            subject["document"] = .object(["type": .string(doc.type.rawValue), "number": .string(doc.number)])
+        }
+        return validate(.object(["item": .string(record.item), "recordId": .string(record.recordId),
+                                 "subject": .object(subject), "fields": .object(record.fields)]))
+    }
+
+    /// Validates one record given as JSON.
+    public func validate(_ json: JSONValue) -> RecordValidation {
+        var v = Run(validator: self)
+        return v.run(json)
+    }
+
+    /// One validation pass, collecting issues as it goes.
+    struct Run {
+        let validator: RecordValidator
+        var issues: [ValidationIssue] = []
+        var warnings: [ValidationIssue] = []
+
+        mutating func fail(_ field: String, _ code: String, _ message: String) {
+            issues.append(ValidationIssue(field: field, code: code, message: message))
+        }
+
+        mutating func warn(_ field: String, _ code: String, _ message: String) {
+            warnings.append(ValidationIssue(field: field, code: code, message: message))
+        }
+
+        mutating func run(_ json: JSONValue) -> RecordValidation {
+            guard let top = json.objectValue else {
+                fail("record", "not-an-object", "a record must be a JSON object, not \(json.typeName)")
+                return RecordValidation(recordId: nil, item: nil, issues: issues, warnings: warnings, accepted: nil)
+            }
+            for key in top.keys.sorted() where !RecordValidator.topLevelKeys.contains(key) {
+                fail(key, "unknown-field", "'\(key)' is not part of a record; a record has item, recordId, subject and fields")
+            }
+            let recordId = text(top["recordId"], field: "recordId", label: "record id", required: true, maxLength: 128)
+            let itemCode = top["item"]?.stringValue
+            var item: CatalogItem?
+            switch top["item"] {
+            case nil, .null?: fail("item", "required", "the catalog item is required")
+            case let .string(code)?:
+                item = validator.catalog.item(code)
+                if item == nil { fail("item", "unknown-item", "'\(code)' is not an item of catalog \(validator.catalog.version)") }
+            case let other?: fail("item", "type", "the catalog item must be text, not \(other.typeName)")
+            }
+
+            let subject = self.subject(top["subject"], item: item)
+            var fields: [String: JSONValue] = [:]
+            var persons: [ResponsiblePerson] = []
+            var decisionDate: CivilDate?
+            switch top["fields"] {
+            case nil, .null?: if item != nil { fail("fields", "required", "the record's fields are required") }
+            case let .object(values)?:
+                if let item, let subject {
+                    (fields, persons) = self.fields(values, item: item, subjectKind: subject.kind)
+                    if case let .string(d)? = fields[item.decisionDateField] { decisionDate = CivilDate(iso: d) }
+                }
+            case let other?: fail("fields", "type", "fields must be an object of field names and values, not \(other.typeName)")
+            }
+
+            guard issues.isEmpty, let item, let subject, let recordId, let decisionDate else {
+                return RecordValidation(recordId: recordId ?? top["recordId"]?.stringValue, item: itemCode,
+                                        issues: issues, warnings: warnings, accepted: nil)
+            }
+            let record = CreditRecord(item: item.code, recordId: recordId, subject: subject, fields: fields)
+            let classification = Classification.classify(record, item: item, decisionDate: decisionDate)
+            let display = validator.displayRules.assess(classification, item: item, decisionDate: decisionDate)
+            if let note = display.warning { warn("fields.severity", "severity-assumed", note) }
+            let accepted = AcceptedRecord(record: record, item: item, decisionDate: decisionDate,
+                                          responsiblePersons: persons, classification: classification,
+                                          display: display, catalogVersion: validator.catalog.version)
+            return RecordValidation(recordId: recordId, item: item.code, issues: [], warnings: warnings, accepted: accepted)
+        }
+
+        // MARK: - Parts
+
+        mutating func text(_ value: JSONValue?, field: String, label: String, required: Bool, maxLength: Int) -> String? {
+            switch value {
+            case nil, .null?:
+                if required { fail(field, "required", "the \(label) is required") }
+                return nil
+            case let .string(s)?:
+                let trimmed = s.trimmingWhitespace()
+                if trimmed.isEmpty {
+                    if required { fail(field, "required", "the \(label) is required but empty") }
+                    return nil
+                }
+                if trimmed.count > maxLength {
+                    fail(field, "too-long", "the \(label) has \(trimmed.count) characters; at most \(maxLength) are allowed")
+                    return nil
+                }
+                if trimmed.contains(where: { $0.isASCII && ($0.asciiValue! < 32 && $0 != "\n" && $0 != "\t") }) {
+                    fail(field, "control-character", "the \(label) contains a control character")
+                    return nil
+                }
+                return trimmed
+            case let other?:
+                fail(field, "type", "the \(label) must be text, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func subject(_ value: JSONValue?, item: CatalogItem?) -> Subject? {
+            guard let value, value != .null else {
+                fail("subject", "required", "the subject (who the record is about) is required")
+                return nil
+            }
+            guard let object = value.objectValue else {
+                fail("subject", "type", "the subject must be an object, not \(value.typeName)")
+                return nil
+            }
+            for key in object.keys.sorted() where !RecordValidator.subjectKeys.contains(key) {
+                fail("subject.\(key)", "unknown-field", "'\(key)' is not part of a subject; use kind, name, uscc, residentId or document")
+            }
+            let name = text(object["name"], field: "subject.name", label: "subject's name", required: true, maxLength: 200)
+            guard let kindText = object["kind"]?.stringValue else {
+                fail("subject.kind", "required", "the subject kind is required: one of \(SubjectKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                return nil
+            }
+            guard let kind = SubjectKind(rawValue: kindText) else {
+                fail("subject.kind", "invalid", "'\(kindText)' is not a subject kind; use one of \(SubjectKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                return nil
+            }
+            if let item, !item.subjectKinds.contains(kind) {
+                fail("subject.kind", "not-allowed", "\(item.name) records are not about \(kind.rawValue) subjects; allowed: \(item.subjectKinds.map(\.rawValue).joined(separator: ", "))")
+            }
+            var subject = Subject(kind: kind, name: name ?? "")
+            switch kind {
+            case .legalPerson, .individualBusiness:
+                for key in ["residentId", "document"] where object[key] != nil && object[key] != .null {
+                    fail("subject.\(key)", "not-allowed", "a \(kind.rawValue) subject is identified by its unified social credit code only (Article 19)")
+                }
+                subject.uscc = uscc(object["uscc"], field: "subject.uscc", label: "subject's unified social credit code", required: true)
+            case .naturalPerson:
+                if object["uscc"] != nil && object["uscc"] != .null {
+                    fail("subject.uscc", "not-allowed", "a natural person is identified by resident identity number or another document, not a credit code")
+                }
+                let hasID = object["residentId"] != nil && object["residentId"] != .null
+                let hasDocument = object["document"] != nil && object["document"] != .null
+                if hasID && hasDocument {
+                    fail("subject.document", "not-allowed", "give the resident identity number or another document, not both; Article 19 matches by the identity number when there is one")
+                } else if hasID {
+                    subject.residentId = residentID(object["residentId"], field: "subject.residentId", label: "subject's resident identity number", required: true)
+                } else if hasDocument {
+                    subject.document = document(object["document"], field: "subject.document")
+                } else {
+                    fail("subject.residentId", "required", "a natural person needs a resident identity number, or another document (document.type and document.number) when they have none")
+                }
+            }
+            guard name != nil else { return nil }
+            return subject
+        }
+
+        mutating func uscc(_ value: JSONValue?, field: String, label: String, required: Bool) -> String? {
+            guard let raw = text(value, field: field, label: label, required: required, maxLength: 64) else { return nil }
+            do {
+                let code = try UnifiedSocialCreditCode.parse(raw, context: validator.identifiers)
+                if let warning = code.warning { warn(field, "legacy-code", warning) }
+                return code.value
+            } catch {
+                fail(field, error.code, "\(raw) is not a valid unified social credit code: \(error.reason)")
+                return nil
+            }
+        }
+
+        mutating func residentID(_ value: JSONValue?, field: String, label: String, required: Bool) -> String? {
+            guard let raw = text(value, field: field, label: label, required: required, maxLength: 64) else { return nil }
+            do {
+                return try ResidentIdentityNumber.parse(raw, context: validator.identifiers).value
+            } catch {
+                fail(field, error.code, "\(raw) is not a valid resident identity number: \(error.reason)")
+                return nil
+            }
+        }
+
+        mutating func document(_ value: JSONValue?, field: String) -> IdentityDocument? {
+            guard let object = value?.objectValue else {
+                fail(field, "type", "the document must be an object with type and number")
+                return nil
+            }
+            for key in object.keys.sorted() where key != "type" && key != "number" {
+                fail("\(field).\(key)", "unknown-field", "'\(key)' is not part of a document; use type and number")
+            }
+            let typeText = object["type"]?.stringValue
+            let type = typeText.flatMap(DocumentType.init(rawValue:))
+            if type == nil {
+                fail("\(field).type", typeText == nil ? "required" : "invalid",
+                     "the document type must be one of \(DocumentType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let number = text(object["number"], field: "\(field).number", label: "document number", required: true, maxLength: 64) else {
+                return nil
+            }
+            switch DocumentType.normalize(number: number) {
+            case let .success(normalized): return type.map { IdentityDocument(type: $0, number: normalized) }
+            case let .failure(error):
+                fail("\(field).number", "format", error.reason)
+                return nil
+            }
+        }
+
+        mutating func fields(_ values: [String: JSONValue], item: CatalogItem, subjectKind: SubjectKind)
+            -> ([String: JSONValue], [ResponsiblePerson]) {
+            var out: [String: JSONValue] = [:]
+            var persons: [ResponsiblePerson] = []
+            for key in values.keys.sorted() where item.field(key) == nil {
+                fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
+            }
+            for spec in item.fields {
+                let path = "fields.\(spec.name)"
+                let value = values[spec.name]
+                let absent: Bool = switch value {
+                case nil, .null?: true
+                case let .string(s)?: s.trimmingWhitespace().isEmpty
+                case let .array(a)?: a.isEmpty
+                default: false
+                }
+                if absent {
+                    if spec.isRequired(for: subjectKind) {
+                        let scope = spec.required ? "" : " for \(subjectKind.rawValue) subjects"
+                        fail(path, "required", "\(spec.displayName) is required\(scope)")
+                    }
+                    continue
+                }
+                if let normalized = field(value!, spec: spec, path: path, item: item, persons: &persons) {
+                    out[spec.name] = normalized
+                }
+            }
+            return (out, persons)
+        }
+
+        mutating func field(_ value: JSONValue, spec: FieldSpec, path: String, item: CatalogItem,
+                            persons: inout [ResponsiblePerson]) -> JSONValue? {
+            let name = spec.displayName
+            switch spec.type {
+            case .string, .text:
+                let limit = spec.maxLength ?? (spec.type == .string ? 200 : 4000)
+                return text(value, field: path, label: name, required: true, maxLength: limit).map(JSONValue.string)
+            case .date:
+                guard case let .string(s) = value, let date = CivilDate(iso: s.trimmingWhitespace()) else {
+                    fail(path, "date", "\(name) must be a date written YYYY-MM-DD, got \(Self.show(value))")
+                    return nil
+                }
+                if spec.name == item.decisionDateField, date > validator.identifiers.today {
+                    fail(path, "future-date", "\(name) \(date) is in the future; a decision date is the day the decision was made")
+                    return nil
+                }
+                return .string(date.description)
+            case .decimal, .integer:
+                let raw: String? = switch value {
+                case let .number(n): n
+                case let .string(s): s.trimmingWhitespace()
+                default: nil
+                }
+                guard let raw, let number = DecimalText(raw, integer: spec.type == .integer) else {
+                    let what = spec.type == .integer ? "a whole number" : "a number"
+                    fail(path, "number", "\(name) must be \(what), got \(Self.show(value))")
+                    return nil
+                }
+                if spec.nonNegative == true, number.isNegative {
+                    fail(path, "negative", "\(name) must not be negative, got \(raw)")
+                    return nil
+                }
+                if let scale = spec.scale, number.fractionDigits > scale {
+                    fail(path, "scale", "\(name) allows at most \(scale) digits after the decimal point, got \(raw)")
+                    return nil
+                }
+                if number.integerDigits > 18 - (spec.scale ?? 0) {
+                    fail(path, "precision", "\(name) \(raw) is too large")
+                    return nil
+                }
+                return .number(number.canonical)
+            case .boolean:
+                switch value {
+                case .bool: return value
+                case .string("true"): return .bool(true)
+                case .string("false"): return .bool(false)
+                default:
+                    fail(path, "boolean", "\(name) must be true or false, got \(Self.show(value))")
+                    return nil
+                }
+            case .enum:
+                let allowed = spec.values ?? []
+                guard case let .string(s) = value, allowed.contains(s.trimmingWhitespace()) else {
+                    fail(path, "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", ")); got \(Self.show(value))")
+                    return nil
+                }
+                return .string(s.trimmingWhitespace())
+            case .uscc:
+                return uscc(value, field: path, label: name, required: true).map(JSONValue.string)
+            case .residentID:
+                return residentID(value, field: path, label: name, required: true).map(JSONValue.string)
+            case .persons:
+                return self.persons(value, spec: spec, path: path, into: &persons)
+            }
+        }
+
+        mutating func persons(_ value: JSONValue, spec: FieldSpec, path: String,
+                              into persons: inout [ResponsiblePerson]) -> JSONValue? {
+            guard case let .array(list) = value else {
+                fail(path, "type", "\(spec.displayName) must be a list of persons, not \(value.typeName)")
+                return nil
+            }
+            var out: [JSONValue] = []
+            let before = issues.count
+            for (index, entry) in list.enumerated() {
+                let p = "\(path)[\(index)]"
+                guard let object = entry.objectValue else {
+                    fail(p, "type", "each responsible person must be an object with role, name and residentId or document")
+                    continue
+                }
+                for key in object.keys.sorted() where !RecordValidator.personKeys.contains(key) {
+                    fail("\(p).\(key)", "unknown-field", "'\(key)' is not part of a responsible person; use role, name, residentId or document")
+                }
+                let roleText = object["role"]?.stringValue
+                let role = roleText.flatMap(ResponsibleRole.init(rawValue:))
+                if role == nil {
+                    fail("\(p).role", roleText == nil ? "required" : "invalid",
+                         "the role must be one of \(ResponsibleRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let name = text(object["name"], field: "\(p).name", label: "person's name", required: true, maxLength: 200)
+                var person = ResponsiblePerson(role: role ?? .directlyResponsiblePerson, name: name ?? "")
+                if object["residentId"] != nil && object["residentId"] != .null {
+                    person.residentId = residentID(object["residentId"], field: "\(p).residentId", label: "person's resident identity number", required: true)
+                } else if object["document"] != nil && object["document"] != .null {
+                    person.document = document(object["document"], field: "\(p).document")
+                } else {
+                    fail("\(p).residentId", "required", "each responsible person needs a resident identity number or another document, so that their own records show this entry (Article 33)")
+                }
+                var encoded: [String: JSONValue] = ["role": .string(person.role.rawValue), "name": .string(person.name)]
+                if let id = person.residentId { encoded["residentId"] = .string(id) }
+                if let d = person.document { encoded["document"] = .object(["type": .string(d.type.rawValue), "number": .string(d.number)]) }
+                out.append(.object(encoded))
+                persons.append(person)
+            }
+            if let roles = spec.requiredOneOfRoles, !roles.isEmpty, !persons.contains(where: { roles.contains($0.role) }) {
+                let names = roles.map { "\($0.rawValue) (\($0.name))" }.joined(separator: " or ")
+                fail(path, "missing-role", "\(spec.displayName) must name the \(names) (Article 33)")
+            }
+            return issues.count == before ? .array(out) : nil
+        }
+
+        static func show(_ value: JSONValue) -> String {
+            switch value {
+            case let .string(s): "'\(s)'"
+            case let .number(n): n
+            case let .bool(b): "\(b)"
+            default: value.typeName
+            }
+        }
+    }
+}
+
+/// The outcome of validating one record.
+public struct RecordValidation: Sendable {
+    /// The record's id as given, when it had one.
+    public var recordId: String?
+    /// The catalog item as given.
+    public var item: String?
+    /// Every problem found; empty when the record is valid.
+    public var issues: [ValidationIssue]
+    /// Caveats on a record accepted anyway.
+    public var warnings: [ValidationIssue]
+    /// The normalized, classified record, when valid.
+    public var accepted: AcceptedRecord?
+
+    public var isValid: Bool { accepted != nil }
+}
+
+/// A record that passed validation, with everything derived from it.
+public struct AcceptedRecord: Sendable {
+    /// The record with canonical identifiers and trimmed values.
+    public var record: CreditRecord
+    public var item: CatalogItem
+    public var decisionDate: CivilDate
+    /// The Article 33 persons, indexed so that their own records show the entry.
+    public var responsiblePersons: [ResponsiblePerson]
+    public var classification: Classification
+    public var display: DisplayAssessment
+    /// The catalog version the record was validated against.
+    public var catalogVersion: String
+
+    /// Every subject key the record is filed under: the subject's and each responsible person's.
+    public var subjectKeys: [String] {
+        var keys = [record.subject.key]
+        for person in responsiblePersons where !keys.contains(person.key) { keys.append(person.key) }
+        return keys
+    }
+}

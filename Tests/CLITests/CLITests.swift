@@ -1,0 +1,99 @@
+import CreditTesting
+import Foundation
+import Testing
+
+/// End-to-end tests of the real `creditsync` binary: arguments in, text and exit codes out.
+@Suite struct CLITests {
+    let today = ["--today", Fixtures.today.description]
+
+    @Test func idCheckSaysValid() throws {
+        let out = try CLI.run(["id", "check", "11010519491231002X"] + today)
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("valid"))
+        #expect(out.stdout.contains("female"))
+    }
+
+    @Test func idCheckJSONKeepsInputOrderAndExitsOneOnInvalid() throws {
+        let out = try CLI.run(["id", "check", "--json", "91110000600037341L", "36042619910102009X", "44011320141005001x"] + today)
+        #expect(out.status == 1)
+        let lines = out.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == 3)
+        #expect(lines[0]["input"] as? String == "91110000600037341L")
+        #expect(lines[0]["kind"] as? String == "uscc")
+        #expect(lines[0]["valid"] as? Bool == true)
+        #expect(lines[1]["valid"] as? Bool == false)
+        #expect((lines[1]["reason"] as? String)?.contains("'3'") == true)
+        #expect(lines[2]["normalized"] as? String == "44011320141005001X")
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try CLI.run(["id", "check"]).status == 2)
+        #expect(try CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)
+        #expect(try CLI.run(["calendar", "deadline", "--from", "yesterday", "--working-days", "3"]).status == 2)
+        #expect(try CLI.run(["no-such-command"]).status == 2)
+    }
+
+    @Test func calendarDeadlineAcrossNationalDay() throws {
+        let out = try CLI.run(["calendar", "deadline", "--from", "2026-09-30", "--working-days", "3"])
+        #expect(out.status == 0)
+        #expect(out.stdout.hasPrefix("2026-10-10"))
+        let json = try CLI.run(["calendar", "deadline", "--from", "2026-12-28", "--working-days", "4", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        #expect(object["due"] as? String == "2027-01-01")
+        #expect(object["provisional"] as? Bool == true)
+    }
+
+    @Test func calendarShowSaysWhetherPublished() throws {
+        let published = try CLI.run(["calendar", "show", "2026"])
+        #expect(published.stdout.contains("published; 248 working days"))
+        #expect(published.stdout.contains("2026-10-10 Sat\tmake-up working day"))
+        let missing = try CLI.run(["calendar", "show", "2027"])
+        #expect(missing.stdout.contains("NOT PUBLISHED"))
+    }
+
+    @Test func catalogValidateRefusesArticle37Fields() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("city.json")
+        try Data("""
+        {"format":"creditsync-catalog/1","layer":"city","id":"360100","version":"1","title":"南昌","items":[
+          {"code":"health","name":"健康","category":"basic","subjectKinds":["natural-person"],"disclosure":"shared",
+           "decisionDateField":"d","fields":[{"name":"d","label":"日期","type":"date","required":true},
+           {"name":"history","label":"既往病史","type":"text"}]}]}
+        """.utf8).write(to: file)
+        let refused = try CLI.run(["catalog", "validate", file.path])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("Article 37"))
+        #expect(try CLI.run(["catalog", "validate"]).status == 0)
+    }
+
+    @Test func recordValidateReportsEveryFieldAndReadsStandardInput() throws {
+        let record = """
+        {"item":"administrative-punishment","recordId":"r1","subject":{"kind":"legal-person","name":"某公司","uscc":"91110000600037341N"},
+         "fields":{"CF_WSH":"1号","CF_NR_FK":"abc","shoeSize":42}}
+        """
+        let out = try CLI.run(["record", "validate", "-"] + today, input: Data(record.utf8))
+        #expect(out.status == 1)
+        for field in ["subject.uscc", "fields.CF_NR_FK", "fields.shoeSize", "fields.CF_JDRQ", "fields.CF_CFLB"] {
+            #expect(out.stdout.contains(field), "no error for \(field) in \(out.stdout)")
+        }
+    }
+
+    @Test func recordValidateAcceptsTheVectorsValidRecords() throws {
+        let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.protocolFile("vectors/records.json"))) as! [String: Any]
+        let valid = (vectors["vectors"] as! [[String: Any]]).filter { ($0["expect"] as! [String: Any])["valid"] as! Bool }.map { $0["record"]! }
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("records.json")
+        try JSONSerialization.data(withJSONObject: valid).write(to: file)
+        let out = try CLI.run(["record", "validate", "--json", file.path] + today)
+        #expect(out.status == 0, "\(out.stdout)")
+        #expect(out.stdout.split(separator: "\n").count == valid.count)
+    }
+
+    @Test func demoCheckPasses() throws {
+        let out = try CLI.run(["demo", "--check", "--per-city", "5"] + today)
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        #expect(out.stdout.contains("All checks hold."))
+    }
+}

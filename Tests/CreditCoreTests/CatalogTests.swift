@@ -1,0 +1,84 @@
+import CreditCore
+import CreditTesting
+import Foundation
+import Testing
+
+@Suite struct CatalogTests {
+    let national: CatalogLayer = try! Catalog.decodeLayer(Data(contentsOf: ReferenceDataPaths.nationalCatalog), source: "national.json")
+
+    func supplement(_ items: [CatalogItem], id: String = "360100") -> CatalogLayer {
+        CatalogLayer(layer: .city, id: id, version: "1", title: "南昌市补充目录", division: id, items: items)
+    }
+
+    func item(_ code: String = "city-item", fields: [FieldSpec]) -> CatalogItem {
+        CatalogItem(code: code, name: "测试", title: "Test", category: .basic, basis: "Article 11",
+                    subjectKinds: [.naturalPerson], disclosure: .shared, decisionDateField: "date",
+                    fields: [FieldSpec(name: "date", label: "日期", type: .date, required: true)] + fields)
+    }
+
+    @Test func bundledCatalogCoversTheRegulation() throws {
+        let catalog = Fixtures.reference.catalog
+        let required = ["registration", "administrative-permit", "administrative-punishment", "commendation",
+                        "volunteer-service", "criminal-judgment", "refusal-to-perform", "tax-and-fee-arrears",
+                        "improper-means", "compelled-performance", "credit-pledge-violation", "serious-untrustworthy-list"]
+        for code in required { #expect(catalog.item(code) != nil, "missing \(code)") }
+        #expect(catalog.item("serious-untrustworthy-list")?.category == .untrustworthySerious)
+        #expect(catalog.item("commendation")?.category == .positive)
+        #expect(catalog.version == "national@2026.1+jiangxi@2026.1")
+        // The double-publicity punishment fields are there under their national codes.
+        let punishment = try #require(catalog.item("administrative-punishment"))
+        for code in ["CF_WSH", "CF_CFLB", "CF_NR_FK", "CF_JDRQ", "CF_CFJGDM", "CF_SJLYDM"] {
+            #expect(punishment.field(code) != nil, "missing \(code)")
+        }
+        #expect(punishment.field("CF_NR_FK")?.scale == 6)
+    }
+
+    @Test func citySupplementAddsItemsWithoutRebuilding() throws {
+        let catalog = try Catalog(layers: [national, supplement([item(fields: [])])])
+        #expect(catalog.item("city-item") != nil)
+        #expect(catalog.version == "national@2026.1+360100@1")
+    }
+
+    @Test(arguments: [
+        ("religion", "宗教", "religious faith"), ("bloodType", "血型", "blood type"), ("note", "指纹采集", "fingerprints"),
+        ("geneticTest", "检测", "genetic information"), ("x", "病史", "medical history"), ("illness", "情况", "illness"),
+        ("medicalRecord", "记录", "medical history"), ("DNA_PROFILE", "档案", "genetic information"), ("faith", "信仰", "religious faith"),
+    ])
+    func article37FieldsAreRefused(_ name: String, _ label: String, _ category: String) {
+        let layer = supplement([item(fields: [FieldSpec(name: name, label: label, type: .string)])])
+        #expect(throws: CatalogError.forbiddenField(layer: "360100", item: "city-item", field: name, category: category)) {
+            try Catalog(layers: [national, layer])
+        }
+    }
+
+    @Test func wordsThatOnlyLookSimilarAreAllowed() throws {
+        let fields = [FieldSpec(name: "generalManager", label: "总经理", type: .string),
+                      FieldSpec(name: "bloodlessCoup", label: "备注", type: .string)]
+        #expect(throws: Never.self) { try Catalog(layers: [national, supplement([item(fields: fields)])]) }
+    }
+
+    @Test func structuralErrorsAreRefusedWithContext() {
+        #expect(throws: CatalogError.nationalLayerCount(0)) { try Catalog(layers: [supplement([])]) }
+        #expect(throws: CatalogError.self) { try Catalog(layers: [national, supplement([item("administrative-punishment", fields: [])])]) }
+        let noDate = CatalogItem(code: "x", name: "x", title: "x", category: .basic, basis: "", subjectKinds: [.legalPerson],
+                                 disclosure: .public, decisionDateField: "missing", fields: [])
+        #expect(throws: CatalogError.invalidItem(layer: "360100", item: "x", reason: "its decisionDateField 'missing' must be a required date field")) {
+            try Catalog(layers: [national, supplement([noDate])])
+        }
+        let badEnum = item(fields: [FieldSpec(name: "e", label: "e", type: .enum)])
+        #expect(throws: CatalogError.invalidField(layer: "360100", item: "city-item", field: "e", reason: "an enum field needs its values")) {
+            try Catalog(layers: [national, supplement([badEnum])])
+        }
+    }
+
+    @Test func malformedFileNamesTheProblem() {
+        #expect(throws: CatalogError.self) { try Catalog.decodeLayer(Data("{\"format\":1}".utf8), source: "bad.json") }
+        do {
+            _ = try Catalog.decodeLayer(Data("{\"format\":\"creditsync-catalog/1\",\"layer\":\"city\",\"id\":\"x\",\"version\":\"1\",\"title\":\"t\"}".utf8), source: "bad.json")
+            Issue.record("expected a refusal")
+        } catch {
+            #expect("\(error)".contains("bad.json"))
+            #expect("\(error)".contains("items"))
+        }
+    }
+}

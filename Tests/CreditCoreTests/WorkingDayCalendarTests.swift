@@ -1,0 +1,102 @@
+import CreditCore
+import CreditTesting
+import Foundation
+import Testing
+
+struct DeadlineVector: Decodable, Sendable, CustomTestStringConvertible {
+    var from: CivilDate
+    var workingDays: Int
+    var due: CivilDate
+    var provisional: Bool
+    var note: String
+    var testDescription: String { "\(from) + \(workingDays): \(note)" }
+}
+
+struct DeadlineVectorFile: Decodable { var vectors: [DeadlineVector] }
+
+let deadlineVectors = (try? Fixtures.vectors("deadlines.json", as: DeadlineVectorFile.self).vectors) ?? []
+
+@Suite struct WorkingDayCalendarTests {
+    let calendar = Fixtures.reference.calendar
+
+    @Test func vectorsLoad() { #expect(deadlineVectors.count >= 14) }
+
+    @Test(arguments: deadlineVectors)
+    func deadline(_ v: DeadlineVector) throws {
+        let d = try calendar.deadline(after: v.from, workingDays: v.workingDays)
+        #expect(d.due == v.due)
+        #expect(d.isProvisional == v.provisional)
+    }
+
+    @Test(arguments: [2025, 2026])
+    func publishedYearsHave248WorkingDays(_ year: Int) {
+        #expect(calendar.isPublished(year: year))
+        #expect(calendar.workingDayCount(in: year) == 248)
+    }
+
+    @Test func unpublishedYearFallsBackToWeekdaysAndSaysSo() throws {
+        #expect(!calendar.isPublished(year: 2027))
+        // 2027 has 261 weekdays.
+        #expect(calendar.workingDayCount(in: 2027) == 261)
+        let d = try calendar.deadline(after: CivilDate(year: 2027, month: 3, day: 1)!, workingDays: 3)
+        #expect(d.provisionalYears == [2027])
+    }
+
+    @Test func loadingTheYearsFileMakesItFinal() throws {
+        // Given a calendar without 2027, when the year's notice is added,
+        let day = HolidayFile.Day(name: "元旦", date: CivilDate(year: 2027, month: 1, day: 1)!, isOffDay: true)
+        let files = try [2025, 2026].map { year in
+            try HolidayFile.decode(Data(contentsOf: ReferenceDataPaths.calendar(year)), source: "\(year)")
+        }
+        let with2027 = try WorkingDayCalendar(files: files + [HolidayFile(year: 2027, days: [day])])
+        // then the deadline moves past the holiday and is no longer provisional.
+        let d = try with2027.deadline(after: CivilDate(year: 2026, month: 12, day: 28)!, workingDays: 4)
+        #expect(d.due == CivilDate(year: 2027, month: 1, day: 4))
+        #expect(!d.isProvisional)
+    }
+
+    @Test func deadlineEndsAtMidnightChinaTime() throws {
+        let d = try calendar.deadline(after: CivilDate(year: 2026, month: 9, day: 30)!, workingDays: 3)
+        // 2026-10-10 24:00 UTC+8 is 2026-10-10 16:00 UTC.
+        #expect(d.closesAt == ISO8601DateFormatter().date(from: "2026-10-10T16:00:00Z"))
+        // An event late in the evening UTC is already the next day in China.
+        let instant = ISO8601DateFormatter().date(from: "2026-09-29T16:30:00Z")!
+        #expect(ChinaTime.date(of: instant) == CivilDate(year: 2026, month: 9, day: 30))
+    }
+
+    @Test func conflictingEntriesAreRefused() {
+        let date = CivilDate(year: 2030, month: 1, day: 1)!
+        let a = HolidayFile(year: 2030, days: [.init(name: "元旦", date: date, isOffDay: true)])
+        let b = HolidayFile(year: 2029, days: [.init(name: "补班", date: date, isOffDay: false)])
+        #expect(throws: CalendarError.self) { try WorkingDayCalendar(files: [a, b]) }
+        #expect(throws: CalendarError.duplicateYear(2030)) { try WorkingDayCalendar(files: [a, a]) }
+    }
+
+    @Test func negativeWindowIsRefused() {
+        #expect(throws: CalendarError.negativeWorkingDays(-1)) {
+            try calendar.deadline(after: CivilDate(year: 2026, month: 1, day: 5)!, workingDays: -1)
+        }
+    }
+}
+
+@Suite struct CivilDateTests {
+    @Test func roundTripsThroughDayCounts() {
+        var date = CivilDate(year: 1850, month: 1, day: 1)!
+        var count = date.daysSinceEpoch
+        while date.year < 2101 {
+            #expect(CivilDate(daysSinceEpoch: count) == date)
+            date = date.adding(days: 1)
+            count += 1
+            #expect(date.daysSinceEpoch == count)
+        }
+    }
+
+    @Test func weekdaysAndParsing() {
+        #expect(CivilDate(iso: "2026-11-27")!.isoWeekday == 5)
+        #expect(CivilDate(iso: "1970-01-01")!.isoWeekday == 4)
+        #expect(CivilDate(iso: "2026-02-29") == nil)
+        #expect(CivilDate(iso: "2026-2-01") == nil)
+        #expect(CivilDate(iso: "2024-02-29") != nil)
+        #expect(CivilDate(iso: "2026-01-31")!.adding(months: 1) == CivilDate(iso: "2026-02-28"))
+    }
+}
