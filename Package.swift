@@ -7,6 +7,7 @@
 //                 the loaders that read it, plus operator overlays, from disk.
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   creditsync    the one thin executable; one file per subcommand.
+//   creditsync-bench  micro-benchmarks, run in release: swift run -c release creditsync-bench
 //   CreditTesting helpers shared by the test targets (vector loading, fixtures).
 import PackageDescription
 
@@ -53,11 +54,17 @@ let package = Package(
         ),
         .target(
             name: "CreditTesting",
-            dependencies: ["CreditCore", "CreditData"],
+            dependencies: ["CreditCore", "CreditData", "SyncProtocol"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "creditsync-bench",
+            dependencies: ["CreditCore", "CreditData", "SyncProtocol"],
             swiftSettings: strict
         ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditDataTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

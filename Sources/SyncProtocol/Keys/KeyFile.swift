@@ -1,0 +1,111 @@
+public import Foundation
+
+/// The text key-file format of `Protocol/sync.md` §9: private key files are written mode 0600 and
+/// refused when group or others can read them, as ssh does.
+public enum KeyFile {
+    static let privateHeader = "creditsync-private-key-v1"
+    static let publicHeader = "creditsync-public-key-v1"
+
+    /// The text of a private key file.
+    public static func privateText(_ key: SigningKey) -> String {
+        """
+        \(privateHeader)
+        # Ed25519 signing key. Keep this file secret (mode 0600); give the hub the public key file.
+        algorithm: ed25519
+        key-id: \(key.keyId)
+        public-key: \(Data(key.publicKey.raw).base64EncodedString())
+        private-key: \(Data(key.seed).base64EncodedString())
+        created: \(ISO8601DateFormatter().string(from: key.created))
+
+        """
+    }
+
+    /// The text of a public key file.
+    public static func publicText(_ key: VerifyingKey, created: Date? = nil) -> String {
+        var lines = [publicHeader, "algorithm: ed25519", "key-id: \(key.keyId)",
+                     "public-key: \(Data(key.raw).base64EncodedString())"]
+        if let created { lines.append("created: \(ISO8601DateFormatter().string(from: created))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes a private key file with mode 0600, refusing to overwrite an existing file.
+    public static func writePrivate(_ key: SigningKey, to url: URL) throws(KeyError) {
+        let path = url.path
+        guard !FileManager.default.fileExists(atPath: path) else { throw .file(path: path, reason: "already exists; refusing to overwrite a key") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw .file(path: path, reason: String(cString: strerror(errno))) }
+        let data = Array(privateText(key).utf8)
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0 else { throw .file(path: path, reason: "could not write the whole file") }
+    }
+
+    /// Writes a public key file (mode 0644).
+    public static func writePublic(_ key: VerifyingKey, created: Date? = nil, to url: URL) throws(KeyError) {
+        do {
+            try Data(publicText(key, created: created).utf8).write(to: url, options: .withoutOverwriting)
+        } catch {
+            throw .file(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Reads a private key file, refusing one that group or others can read.
+    public static func readPrivate(_ url: URL) throws(KeyError) -> SigningKey {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { throw .file(path: url.path, reason: String(cString: strerror(errno))) }
+        let mode = Int(info.st_mode) & 0o777
+        guard mode & 0o077 == 0 else { throw .permissions(path: url.path, mode: mode) }
+        let fields = try parse(url, header: privateHeader)
+        guard let seedText = fields["private-key"], let seed = Data(base64Encoded: seedText) else {
+            throw .file(path: url.path, reason: "no valid private-key line")
+        }
+        let created = fields["created"].flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date(timeIntervalSince1970: 0)
+        let key = try SigningKey(seed: Array(seed), created: created)
+        try check(fields, against: key.publicKey, path: url.path)
+        return key
+    }
+
+    /// Reads a public key file (or the public half of a private key file).
+    public static func readPublic(_ url: URL) throws(KeyError) -> VerifyingKey {
+        let text = try read(url)
+        if text.hasPrefix(privateHeader) { return try readPrivate(url).publicKey }
+        let fields = try parse(url, header: publicHeader)
+        guard let rawText = fields["public-key"], let raw = Data(base64Encoded: rawText) else {
+            throw .file(path: url.path, reason: "no valid public-key line")
+        }
+        let key = try VerifyingKey(raw: Array(raw))
+        try check(fields, against: key, path: url.path)
+        return key
+    }
+
+    static func read(_ url: URL) throws(KeyError) -> String {
+        do { return try String(contentsOf: url, encoding: .utf8) } catch {
+            throw .file(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    static func parse(_ url: URL, header: String) throws(KeyError) -> [String: String] {
+        let lines = try read(url).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard lines.first == header else { throw .file(path: url.path, reason: "first line is not \(header)") }
+        let known: Set<String> = ["algorithm", "key-id", "public-key", "private-key", "created"]
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() where !line.isEmpty && !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { throw .file(path: url.path, reason: "unreadable line '\(line)'") }
+            let name = String(line[..<colon])
+            guard known.contains(name) else { throw .file(path: url.path, reason: "unknown line '\(name)'") }
+            fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard fields["algorithm"] == "ed25519" else { throw .file(path: url.path, reason: "algorithm must be ed25519") }
+        return fields
+    }
+
+    static func check(_ fields: [String: String], against key: VerifyingKey, path: String) throws(KeyError) {
+        if let id = fields["key-id"], id != key.keyId {
+            throw .file(path: path, reason: "key-id \(id) does not match the key (\(key.keyId))")
+        }
+        if let pub = fields["public-key"], Data(base64Encoded: pub).map(Array.init) != key.raw {
+            throw .file(path: path, reason: "public-key does not match the private key")
+        }
+    }
+}

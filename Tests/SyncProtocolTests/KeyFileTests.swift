@@ -1,0 +1,55 @@
+import CreditTesting
+import Foundation
+import SyncProtocol
+import Testing
+
+@Suite struct KeyFileTests {
+    @Test func privateKeyIsWrittenOwnerOnlyAndReadsBack() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = SigningKey()
+        let url = dir.appendingPathComponent("node.key")
+        try KeyFile.writePrivate(key, to: url)
+        let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let read = try KeyFile.readPrivate(url)
+        #expect(read.keyId == key.keyId)
+        #expect(try read.sign([1, 2, 3]) == key.sign([1, 2, 3]))
+        // The public half can be read from the private file, and from a public file.
+        #expect(try KeyFile.readPublic(url) == key.publicKey)
+        let pub = dir.appendingPathComponent("node.pub")
+        try KeyFile.writePublic(key.publicKey, to: pub)
+        #expect(try KeyFile.readPublic(pub) == key.publicKey)
+        // A key is never overwritten.
+        #expect(throws: KeyError.self) { try KeyFile.writePrivate(SigningKey(), to: url) }
+    }
+
+    @Test func aKeyReadableByOthersIsRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("node.key")
+        try KeyFile.writePrivate(SigningKey(), to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        #expect(throws: KeyError.permissions(path: url.path, mode: 0o644)) { try KeyFile.readPrivate(url) }
+    }
+
+    @Test func tamperedFilesAreRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("node.pub")
+        let key = SigningKey().publicKey
+        let text = KeyFile.publicText(key).replacingOccurrences(of: key.keyId, with: String(repeating: "0", count: 32))
+        try Data(text.utf8).write(to: url)
+        #expect(throws: KeyError.self) { try KeyFile.readPublic(url) }
+        try Data((KeyFile.publicText(key) + "comment: hi\n").utf8).write(to: url.appendingPathExtension("2"))
+        #expect(throws: KeyError.self) { try KeyFile.readPublic(url.appendingPathExtension("2")) }
+    }
+
+    @Test func keyIdIsDerivedFromThePublicKey() throws {
+        // RFC 8032 test 1: secret 9d61b19d…, public d75a9801…
+        let key = try SigningKey(seed: [UInt8](hex: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")!)
+        #expect(key.publicKey.raw.hex == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        #expect(try key.sign([]).hex == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        #expect(key.keyId == Array(Hash32.sha256(key.publicKey.raw).bytes.prefix(16)).hex)
+    }
+}
