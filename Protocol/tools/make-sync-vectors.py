@@ -551,6 +551,9 @@ P27 = inclusion_path(2, RFC_LEAVES[:7])      # 3 hashes
 P57 = inclusion_path(5, RFC_LEAVES[:7])
 P68 = inclusion_path(6, RFC_LEAVES[:8])
 P02 = inclusion_path(0, RFC_LEAVES[:2])
+# A wrong size is only detectable together with the root of that size: the RFC 9162 algorithm accepts,
+# for example, leaf 2 with its size-7 proof and the size-7 root under any claimed size 5-8. A verifier
+# must take size and root together from one authenticated tree head.
 invalid_inclusion = [
     incl(2, 7, proof=[flip(P27[0])] + P27[1:], name="bit flipped in the first proof hash"),
     incl(2, 7, proof=P27[:-1] + [flip(P27[-1], 31, 7)], name="bit flipped in the last proof hash"),
@@ -570,7 +573,6 @@ invalid_inclusion = [
     incl(5, 8, proof=P57, name="wrong size (size + 1) for leaf 5: proof for size 7"),
     incl(6, 7, proof=P68, name="wrong size (size - 1) for leaf 6: proof for size 8"),
     incl(0, 1, proof=P02, name="wrong size (size - 1): size 1 with the proof for size 2"),
-    incl(5, 8, root=RFC_ROOTS[6], proof=P57, name="wrong size (size + 1) with the root of size 7"),
     incl(2, 7, leaf=flip(LH[2]), name="leaf hash bit flipped"),
     incl(2, 7, root=flip(RFC_ROOTS[6], 31, 0), name="root bit flipped"),
     incl(2, 7, leaf=LH[3], name="proof for another leaf"),
@@ -772,8 +774,9 @@ receipts = [{"name": "hub receipt for 360100 sequences 1-3", "fields": json_fiel
 
 # ---------------------------------------------------------------- fan-out (§6)
 
-HUB_LOG = [ENCODED[n] for n in ["360100 #1 create", "360200 #1 create, Chinese text", "360100 #2 correct",
-                                "360100 #3 revoke", "360400 large sequence, restoration", "360100 #4 objection-label"]]
+HUB_LOG_NAMES = ["360100 #1 create", "360200 #1 create, Chinese text", "360100 #2 correct", "360100 #3 revoke",
+                 "360400 large sequence, restoration", "360100 #4 objection-label"]
+HUB_LOG = [ENCODED[n] for n in HUB_LOG_NAMES]
 fanout, treeheads = [], []
 for name, recipient, frm, to, positions, created in [
         ("batch for 361000: positions 2 and 5 of 1-6", "361000", 1, 6, [2, 5], "2026-10-08T08:31:00+08:00"),
@@ -960,7 +963,8 @@ print(json.dumps({
                    "merkle: RFC 6962 reference tree (rfcVectors.leaves) with every inclusion and consistency proof, "
                    "proofs that MUST fail, and compact frontiers. changeSets: node 360100's log (leaves = the "
                    "encoded changes of node 360100, sequences 1-6) pushed in three signed sets; the third is "
-                   "signed with the rotated key node-360100-next. treeHeads carry keyName, the signer. "
+                   "signed with the rotated key node-360100-next. The hub log (fanout, the hub tree head) holds, at "
+                   "positions 1-6, the changes named " + "; ".join(HUB_LOG_NAMES) + ". treeHeads carry keyName, the signer. "
                    "invalidEnvelopes: a verifier expecting expectedPayloadType and trusting exactly the keys "
                    "signerKeyNames (all active) for the signer MUST refuse the envelope with error; each vector "
                    "has a single fault, so the code does not depend on whether signatures are checked before or "

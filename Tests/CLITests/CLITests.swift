@@ -96,4 +96,20 @@ import Testing
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("All checks hold."))
     }
+
+    @Test func keygenWritesAnOwnerOnlyKeyAndNeverOverwrites() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("node.key").path
+        let out = try CLI.run(["keygen", "--out", path, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [String: Any]
+        #expect((object["keyId"] as? String)?.count == 32)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(FileManager.default.fileExists(atPath: path + ".pub"))
+        let again = try CLI.run(["keygen", "--out", path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists"))
+    }
 }

@@ -127,9 +127,8 @@ public struct ChangeSet: Sendable, Equatable {
         let envelope = try Envelope(decoding: envelopeBytes)
         let (keyId, signer) = try envelope.verify(payloadType: Envelope.PayloadType.changeSet, keys: keys)
         let set = try ChangeSet(decodingBody: envelope.payload)
-        guard set.node == signer, set.keyId == keyId else {
-            throw .untrustedKey(keyId: keyId, signer: set.node)
-        }
+        guard set.node == signer else { throw .untrustedKey(keyId: keyId, signer: set.node) }
+        guard set.keyId == keyId else { throw .inconsistent("the body names key \(set.keyId) but key \(keyId) signed it") }
         return (envelope, set)
     }
 }

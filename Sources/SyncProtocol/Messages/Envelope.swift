@@ -78,8 +78,9 @@ public struct Envelope: Sendable, Equatable {
         var signatures: [Signature] = []
         for _ in 0..<count {
             let keyId = try r.string("envelope.keyId", limit: 32)
-            let sig = try r.lengthPrefixed("envelope.signature", limit: 64)
-            guard sig.count == 64 else { throw .signature("an Ed25519 signature is 64 bytes, got \(sig.count)") }
+            let length = try r.uvarint("envelope.signatureLength")
+            guard length == 64 else { throw .signature("an Ed25519 signature is 64 bytes, got \(length)") }
+            let sig = try r.raw("envelope.signature", count: 64)
             signatures.append(Signature(keyId: keyId, bytes: sig))
         }
         self.signatures = signatures

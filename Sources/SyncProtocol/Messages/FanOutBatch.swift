@@ -103,7 +103,8 @@ public struct FanOutBatch: Sendable, Equatable {
         let envelope = try Envelope(decoding: bytes)
         let (keyId, _) = try envelope.verify(payloadType: Envelope.PayloadType.fanOut, keys: keys, signer: hub)
         let batch = try FanOutBatch(decodingBody: envelope.payload)
-        guard batch.hub == hub, batch.keyId == keyId else { throw .untrustedKey(keyId: keyId, signer: batch.hub) }
+        guard batch.hub == hub else { throw .untrustedKey(keyId: keyId, signer: batch.hub) }
+        guard batch.keyId == keyId else { throw .inconsistent("the body names key \(batch.keyId) but key \(keyId) signed it") }
         return batch
     }
 }

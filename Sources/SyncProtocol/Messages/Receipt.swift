@@ -63,7 +63,8 @@ public struct Receipt: Sendable, Equatable {
         let envelope = try Envelope(decoding: bytes)
         let (keyId, _) = try envelope.verify(payloadType: Envelope.PayloadType.receipt, keys: keys, signer: hub)
         let receipt = try Receipt(decodingBody: envelope.payload)
-        guard receipt.hub == hub, receipt.keyId == keyId else { throw .untrustedKey(keyId: keyId, signer: receipt.hub) }
+        guard receipt.hub == hub else { throw .untrustedKey(keyId: keyId, signer: receipt.hub) }
+        guard receipt.keyId == keyId else { throw .inconsistent("the body names key \(receipt.keyId) but key \(keyId) signed it") }
         return receipt
     }
 }

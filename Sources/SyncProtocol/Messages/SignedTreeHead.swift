@@ -45,7 +45,8 @@ public struct SignedTreeHead: Sendable, Equatable {
         let envelope = try Envelope(decoding: bytes)
         let (keyId, _) = try envelope.verify(payloadType: Envelope.PayloadType.treeHead, keys: keys, signer: signer)
         let sth = try SignedTreeHead(decodingBody: envelope.payload)
-        guard sth.log == signer, sth.keyId == keyId else { throw .untrustedKey(keyId: keyId, signer: sth.log) }
+        guard sth.log == signer else { throw .untrustedKey(keyId: keyId, signer: sth.log) }
+        guard sth.keyId == keyId else { throw .inconsistent("the body names key \(sth.keyId) but key \(keyId) signed it") }
         return sth
     }
 }
