@@ -6,6 +6,8 @@
 //   CreditData    the reference data the product ships (catalog, calendars, division codes) and
 //                 the loaders that read it, plus operator overlays, from disk.
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
+//   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
+//   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   creditsync    the one thin executable; one file per subcommand.
 //   creditsync-bench  micro-benchmarks, run in release: swift run -c release creditsync-bench
 //   CreditTesting helpers shared by the test targets (vector loading, fixtures).
@@ -27,6 +29,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CreditCore", swiftSettings: strict),
@@ -44,17 +53,44 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "SyncTransport",
+            dependencies: [
+                "SyncProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CreditNode",
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "creditsync",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
             name: "CreditTesting",
-            dependencies: ["CreditCore", "CreditData", "SyncProtocol"],
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -65,6 +101,9 @@ let package = Package(
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditDataTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "CreditNodeTests", dependencies: [
+            "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,176 @@
+public import CreditCore
+import Foundation
+public import Hummingbird
+import SyncProtocol
+
+/// The provider API (`Protocol/provider-api.yaml`): records in, records out, health and metrics.
+public enum ProviderAPI {
+    /// Adds the provider routes for `service` to `router`.
+    public static func addRoutes(to router: Router<some RequestContext>, service: NodeService) {
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                _ = try service.store.logHead()
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            } catch {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "store unavailable: \(error)\n")))
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            try service.metrics.refresh(from: service.store, nowMillis: NodeService.millis(service.now()))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
+        }
+
+        let v1 = router.group("v1")
+        v1.post("records") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+            let json: JSONValue
+            do { json = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)) } catch {
+                throw NodeError.badRequest("the body is not valid JSON: \(describe(error))")
+            }
+            switch json {
+            case .array(let records):
+                return try batchResponse(service.submit(records, by: identity))
+            case .object(let object) where object["records"] != nil:
+                guard case let .array(records)? = object["records"] else { throw NodeError.badRequest("\"records\" must be a list of records") }
+                let effective = try date(object["effectiveAt"], field: "effectiveAt")
+                return try batchResponse(service.submit(records, by: identity, effectiveAt: effective))
+            default:
+                let result = try service.submit([json], by: identity)[0]
+                let status: HTTPResponse.Status = switch result.status {
+                case .accepted: .created
+                case .duplicate: .ok
+                case .rejected: .unprocessableContent
+                }
+                return try jsonResponse(result, status: status)
+            }
+        }
+        v1.post("records/import") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+            let text: String
+            do { text = try TextDecoding.decode(Array(buffer: body), charset: charset(request.headers[.contentType])) } catch {
+                throw NodeError.badRequest("\(error)")
+            }
+            let rows: [DoublePublicityCSV.Row]
+            do { rows = try DoublePublicityCSV.rows(text).1 } catch { throw NodeError.badRequest("\(error)") }
+            var results = try service.submit(rows.map(\.record), by: identity)
+            for i in results.indices { results[i].index = rows[i].line }
+            return try batchResponse(results, lines: true)
+        }
+        v1.post("records/:item/:recordId/correct") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let (item, recordId) = try keyParameters(context)
+            let object = try await jsonObject(request, service)
+            guard let record = object["record"] else { throw NodeError.badRequest("the corrected \"record\" is required") }
+            let result = try service.correct(item: item, recordId: recordId, record: record, reason: object["reason"]?.stringValue ?? "",
+                                             decisionDocument: object["decisionDocument"]?.stringValue ?? "",
+                                             effectiveAt: try date(object["effectiveAt"], field: "effectiveAt"), by: identity)
+            return try jsonResponse(result, status: result.status == .accepted ? .created : .ok)
+        }
+        v1.post("records/:item/:recordId/revoke") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let (item, recordId) = try keyParameters(context)
+            let object = try await jsonObject(request, service)
+            let result = try service.revoke(item: item, recordId: recordId, reason: object["reason"]?.stringValue ?? "",
+                                            decisionDocument: object["decisionDocument"]?.stringValue ?? "",
+                                            effectiveAt: try date(object["effectiveAt"], field: "effectiveAt"), by: identity)
+            return try jsonResponse(result, status: result.status == .accepted ? .created : .ok)
+        }
+        v1.get("providers/:provider/records/:item/:recordId") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let provider = try parameter(context, "provider")
+            let (item, recordId) = try keyParameters(context)
+            let detail = try service.read(provider: provider, item: item, recordId: recordId,
+                                          purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
+            return try jsonResponse(detail, status: .ok)
+        }
+        v1.get("subjects/:subject/records") { request, context -> Response in
+            let identity = try authenticate(request, service)
+            let subject = try parameter(context, "subject")
+            let records = try service.list(subject: subject, purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
+            return try jsonResponse(["subject": .string(subject), "records": try jsonValue(records)] as [String: JSONValue], status: .ok)
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func authenticate(_ request: Request, _ service: NodeService) throws -> ProviderIdentity {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let identity = try service.store.authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else { throw NodeError.unauthorized() }
+        return identity
+    }
+
+    static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
+        guard let raw = context.parameters.get(name) else { throw NodeError.badRequest("missing path parameter \(name)") }
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func keyParameters(_ context: some RequestContext) throws -> (String, String) {
+        (try parameter(context, "item"), try parameter(context, "recordId"))
+    }
+
+    static func jsonObject(_ request: Request, _ service: NodeService) async throws -> [String: JSONValue] {
+        let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+        do {
+            guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)) else {
+                throw NodeError.badRequest("the body must be a JSON object")
+            }
+            return o
+        } catch let error as NodeError { throw error } catch {
+            throw NodeError.badRequest("the body is not valid JSON: \(describe(error))")
+        }
+    }
+
+    static func date(_ value: JSONValue?, field: String) throws -> Date? {
+        guard let value, value != .null else { return nil }
+        guard case let .string(text) = value, let date = ISO8601DateFormatter().date(from: text) else {
+            throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00")
+        }
+        return date
+    }
+
+    static func charset(_ contentType: String?) -> String? {
+        guard let contentType else { return nil }
+        for part in contentType.split(separator: ";").dropFirst() {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == "charset" { return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        return nil
+    }
+
+    struct BatchBody: Encodable {
+        var accepted: Int
+        var duplicate: Int
+        var rejected: Int
+        var results: [NodeService.SubmitResult]
+    }
+
+    static func batchResponse(_ results: [NodeService.SubmitResult], lines: Bool = false) throws -> Response {
+        let body = BatchBody(accepted: results.count { $0.status == .accepted }, duplicate: results.count { $0.status == .duplicate },
+                             rejected: results.count { $0.status == .rejected }, results: results)
+        return try jsonResponse(body, status: .ok)
+    }
+
+    static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    static func jsonValue(_ value: some Encodable) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case let DecodingError.dataCorrupted(context) = error {
+            return (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+        }
+        return "\(error)"
+    }
+}

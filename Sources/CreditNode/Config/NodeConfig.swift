@@ -1,0 +1,57 @@
+/// A node daemon's configuration (`Deploy/node.conf.json` is a commented sample).
+public struct NodeConfig: Codable, Sendable {
+    public struct Identity: Codable, Sendable {
+        /// The node's id: its six-digit division code (360100 for Nanchang).
+        public var id: String
+        public var name: String
+    }
+
+    public struct Listen: Codable, Sendable {
+        public var host: String
+        public var port: Int
+    }
+
+    public struct Hub: Codable, Sendable {
+        /// The hub's base URL.
+        public var url: String
+        /// The hub's id (the province code).
+        public var id: String
+        /// Files of the hub's public keys, pinned: fan-out and receipts signed by anything else are refused.
+        public var publicKeys: [String]
+    }
+
+    public struct Push: Codable, Sendable {
+        public var maxChanges: Int?
+        public var idleMilliseconds: Int?
+        public var maxBackoffSeconds: Int?
+    }
+
+    public struct Limits: Codable, Sendable {
+        public var maxBodyBytes: Int?
+        public var maxBatchRecords: Int?
+    }
+
+    public var node: Identity
+    public var listen: Listen
+    /// The SQLite store.
+    public var database: String
+    /// This node's private signing key file (mode 0600).
+    public var signingKey: String
+    public var hub: Hub
+    /// Overlay data directories (catalog supplements, calendar years).
+    public var data: [String]?
+    public var push: Push?
+    public var limits: Limits?
+
+    public init(node: Identity, listen: Listen, database: String, signingKey: String, hub: Hub, data: [String]? = nil,
+                push: Push? = nil, limits: Limits? = nil) {
+        self.node = node
+        self.listen = listen
+        self.database = database
+        self.signingKey = signingKey
+        self.hub = hub
+        self.data = data
+        self.push = push
+        self.limits = limits
+    }
+}

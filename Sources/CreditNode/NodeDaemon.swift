@@ -1,0 +1,64 @@
+public import AsyncHTTPClient
+public import CreditData
+public import Foundation
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+public import SyncProtocol
+public import SyncTransport
+
+/// Assembles a node: store, provider API, pusher and receiver, composed in a ServiceGroup (HTTP
+/// last, so it stops first on SIGTERM and in-flight requests finish before the store closes).
+public struct NodeDaemon {
+    public let service: NodeService
+    public let pusher: Pusher
+    public let receiver: Receiver
+    public let router: Router<BasicRequestContext>
+    public let configuration: NodeConfig
+
+    /// Builds the node from its configuration; `transport` replaces the HTTP link to the hub in tests.
+    public init(config: NodeConfig, configPath: String, transport: (any HubTransport)? = nil, client: HTTPClient? = nil,
+                now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.node")) throws {
+        let path = { ConfigFile.resolve($0, relativeTo: configPath) }
+        let store = try NodeStore(path: path(config.database))
+        let reference = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
+        let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
+        var hubKeys = KeyRegistry()
+        for file in config.hub.publicKeys {
+            try hubKeys.enroll(KeyFile.readPublic(URL(fileURLWithPath: path(file))), for: config.hub.id)
+        }
+        var limits = NodeService.Limits()
+        if let max = config.limits?.maxBodyBytes { limits.maxBodyBytes = max }
+        if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
+        let service = NodeService(node: config.node.id, store: store, reference: reference, limits: limits, now: now)
+        let link = transport ?? HTTPHubTransport(client: client ?? HTTPClient.shared, baseURL: config.hub.url, node: config.node.id, key: key, now: now)
+        var push = Pusher.Configuration()
+        if let n = config.push?.maxChanges { push.maxChanges = n }
+        if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }
+        if let s = config.push?.maxBackoffSeconds { push.backoff.maximum = .seconds(s) }
+        pusher = Pusher(node: config.node.id, store: store, transport: link, key: key, hub: config.hub.id, hubKeys: hubKeys,
+                        configuration: push, metrics: service.metrics, now: now, logger: logger)
+        receiver = Receiver(node: config.node.id, store: store, transport: link, hub: config.hub.id, hubKeys: hubKeys,
+                            reference: { service.reference }, now: now, logger: logger)
+        let router = Router(context: BasicRequestContext.self)
+        ProviderAPI.addRoutes(to: router, service: service)
+        self.router = router
+        self.service = service
+        self.configuration = config
+    }
+
+    /// The HTTP application on the configured address.
+    public func application(logger: Logger = Logger(label: "creditsync.node.http")) -> some ApplicationProtocol {
+        Application(router: router, configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                                         serverName: "creditsync-node/\(configuration.node.id)"),
+                    logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully in reverse order.
+    public func run(logger: Logger = Logger(label: "creditsync.node")) async throws {
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: pusher), .init(service: receiver), .init(service: application(logger: logger)),
+        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,71 @@
+public import Prometheus
+import Synchronization
+
+/// The node's Prometheus metrics, in a registry of its own (no global state, so tests can run
+/// several nodes in one process). Gauges that mirror the store are refreshed just before each
+/// scrape by ``refresh(from:now:)``.
+public final class NodeMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let acceptedCounter: Counter
+    private let rejectedCounters = Mutex<[String: Counter]>([:])
+    let logSize: Gauge
+    let unpushed: Gauge
+    let oldestUnpushedAge: Gauge
+    let lastPush: Gauge
+    let acknowledged: Gauge
+    let fanOutApplied: Gauge
+    let lastFanOut: Gauge
+    let pushAttempts: Counter
+    let pushFailures: Counter
+
+    public init() {
+        acceptedCounter = registry.makeCounter(name: "creditsync_node_records_accepted_total", help: "Records accepted and logged.")
+        logSize = registry.makeGauge(name: "creditsync_node_log_size", help: "Changes in the node's log.")
+        unpushed = registry.makeGauge(name: "creditsync_node_unpushed_changes", help: "Changes not yet acknowledged by the hub.")
+        oldestUnpushedAge = registry.makeGauge(name: "creditsync_node_oldest_unpushed_age_seconds",
+                                               help: "Age of the oldest change the hub has not acknowledged (0 when none).")
+        lastPush = registry.makeGauge(name: "creditsync_node_last_push_timestamp_seconds", help: "When a push last succeeded.")
+        acknowledged = registry.makeGauge(name: "creditsync_node_hub_acknowledged_sequence", help: "The hub's acknowledged position.")
+        fanOutApplied = registry.makeGauge(name: "creditsync_node_fanout_applied_position", help: "The last hub log position applied.")
+        lastFanOut = registry.makeGauge(name: "creditsync_node_last_fanout_timestamp_seconds", help: "When a fan-out batch was last applied.")
+        pushAttempts = registry.makeCounter(name: "creditsync_node_push_attempts_total", help: "Change-set pushes attempted.")
+        pushFailures = registry.makeCounter(name: "creditsync_node_push_failures_total", help: "Change-set pushes that failed.")
+    }
+
+    func accepted(_ n: Int = 1) { acceptedCounter.increment(by: Int64(n)) }
+
+    /// Counts a rejected record under each distinct reason code it had.
+    func rejected(reasons: [String]) {
+        for reason in Set(reasons) {
+            let counter = rejectedCounters.withLock { counters in
+                if let c = counters[reason] { return c }
+                let c = registry.makeCounter(name: "creditsync_node_records_rejected_total", labels: [("reason", reason)],
+                                             help: "Records rejected, by reason.")
+                counters[reason] = c
+                return c
+            }
+            counter.increment()
+        }
+    }
+
+    /// Refreshes the gauges that mirror the store.
+    public func refresh(from store: NodeStore, nowMillis: UInt64) throws {
+        let state = try store.pushState()
+        logSize.set(Double(state.logSize))
+        unpushed.set(Double(state.logSize - min(state.acknowledged, state.logSize)))
+        acknowledged.set(Double(state.acknowledged))
+        let oldest = try store.oldestUnpushedAcceptedAt()
+        oldestUnpushedAge.set(oldest.map { Double(nowMillis > $0 ? nowMillis - $0 : 0) / 1000 } ?? 0)
+        let activity = try store.lastActivity()
+        lastPush.set(Double(activity.push) / 1000)
+        lastFanOut.set(Double(activity.fanOut) / 1000)
+        fanOutApplied.set(Double(try store.fanOutPosition()))
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,231 @@
+public import CreditCore
+public import CreditData
+public import Foundation
+import Hummingbird
+public import SyncProtocol
+import Synchronization
+
+/// The node's provider-facing logic, independent of HTTP: validation against the catalog,
+/// authority checks, idempotent writes, reads with their audit trail.
+public final class NodeService: Sendable {
+    public let node: String
+    public let store: NodeStore
+    public let metrics: NodeMetrics
+    public let limits: Limits
+    let now: @Sendable () -> Date
+    private let referenceData: Mutex<ReferenceData>
+
+    /// Request limits, documented in `Protocol/provider-api.yaml`.
+    public struct Limits: Sendable {
+        /// Largest request body (413 beyond it).
+        public var maxBodyBytes: Int
+        /// Most records in one batch or CSV file (413 beyond it).
+        public var maxBatchRecords: Int
+
+        public init(maxBodyBytes: Int = 16 << 20, maxBatchRecords: Int = 5_000) {
+            self.maxBodyBytes = maxBodyBytes
+            self.maxBatchRecords = maxBatchRecords
+        }
+    }
+
+    public init(node: String, store: NodeStore, reference: ReferenceData, metrics: NodeMetrics = NodeMetrics(),
+                limits: Limits = Limits(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.node = node
+        self.store = store
+        self.metrics = metrics
+        self.limits = limits
+        self.now = now
+        self.referenceData = Mutex(reference)
+    }
+
+    /// The reference data in force.
+    public var reference: ReferenceData { referenceData.withLock { $0 } }
+
+    /// Replaces the reference data (a new catalog or calendar year) without a restart.
+    public func update(reference: ReferenceData) { referenceData.withLock { $0 = reference } }
+
+    // MARK: - Writes
+
+    /// The result of one record of a submission.
+    public struct SubmitResult: Sendable, Codable, Equatable {
+        public enum Status: String, Sendable, Codable { case accepted, duplicate, rejected }
+        public var index: Int
+        public var recordId: String?
+        public var item: String?
+        public var status: Status
+        public var sequence: UInt64?
+        public var version: Int?
+        public var errors: [ValidationIssue]?
+        public var warnings: [ValidationIssue]?
+    }
+
+    /// Validates and stores records (one transaction for the accepted ones). Each record gets its
+    /// own result; a resubmission of an identical record is `duplicate` and logs nothing.
+    public func submit(_ records: [JSONValue], by identity: ProviderIdentity, effectiveAt: Date? = nil) throws -> [SubmitResult] {
+        guard records.count <= limits.maxBatchRecords else {
+            throw NodeError(.contentTooLarge, "too-many-records", "a batch holds at most \(limits.maxBatchRecords) records, this one \(records.count)")
+        }
+        let at = now()
+        let data = reference
+        let validator = data.validator(today: ChinaTime.date(of: at))
+        var results: [SubmitResult] = []
+        var writes: [PreparedWrite] = []
+        var writeIndex: [Int] = []
+        for (index, json) in records.enumerated() {
+            let v = validator.validate(json)
+            guard let accepted = v.accepted else {
+                metrics.rejected(reasons: v.issues.map(\.code))
+                results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected, errors: v.issues,
+                                            warnings: v.warnings.isEmpty ? nil : v.warnings))
+                continue
+            }
+            guard identity.mayWrite(accepted.item.code) else {
+                metrics.rejected(reasons: ["forbidden-item"])
+                results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected,
+                                            errors: [ValidationIssue(field: "item", code: "forbidden-item",
+                                                                     message: "credential \(identity.credential) may not write \(accepted.item.code) records")]))
+                continue
+            }
+            writes.append(Self.prepare(accepted, unit: identity.unit, operation: .create,
+                                       effectiveAt: Self.millis(effectiveAt ?? at)))
+            writeIndex.append(index)
+            results.append(SubmitResult(index: index, recordId: accepted.record.recordId, item: accepted.item.code, status: .accepted,
+                                        warnings: v.warnings.isEmpty ? nil : v.warnings))
+        }
+        let outcomes = try store.write(writes, node: node, credential: identity.credential, catalogVersion: data.catalog.version,
+                                       acceptedAt: Self.millis(at))
+        for (i, outcome) in zip(writeIndex, outcomes) {
+            switch outcome {
+            case let .accepted(sequence, version):
+                results[i].sequence = sequence
+                results[i].version = version
+                metrics.accepted()
+            case let .duplicate(sequence, version):
+                results[i].status = .duplicate
+                results[i].sequence = sequence
+                results[i].version = version
+            case .revoked, .notFound:
+                results[i].status = .rejected
+                results[i].errors = [ValidationIssue(field: "recordId", code: "revoked",
+                                                     message: "record \(results[i].recordId ?? "") was revoked; a revocation is final")]
+                metrics.rejected(reasons: ["revoked"])
+            }
+        }
+        return results
+    }
+
+    /// Corrects a record (Article 41): a new version with its reason and decision document.
+    public func correct(item: String, recordId: String, record: JSONValue, reason: String, decisionDocument: String,
+                        effectiveAt: Date?, by identity: ProviderIdentity) throws -> SubmitResult {
+        try requireReason(reason, decisionDocument, recordId: recordId)
+        let at = now()
+        let data = reference
+        let v = data.validator(today: ChinaTime.date(of: at)).validate(record)
+        guard let accepted = v.accepted else {
+            throw NodeError(.unprocessableContent, "invalid-record", "the corrected record \(recordId) is invalid", recordId: recordId, errors: v.issues)
+        }
+        guard accepted.item.code == item, accepted.record.recordId == recordId else {
+            throw NodeError(.badRequest, "key-mismatch", "the corrected record must keep item \(item) and recordId \(recordId)", recordId: recordId)
+        }
+        guard identity.mayWrite(item) else { throw NodeError.forbidden("credential \(identity.credential) may not write \(item) records") }
+        var write = Self.prepare(accepted, unit: identity.unit, operation: .correct, effectiveAt: Self.millis(effectiveAt ?? at))
+        write.reason = reason
+        write.decisionDocument = decisionDocument
+        return try single(write, identity: identity, data: data, at: at, recordId: recordId, item: item)
+    }
+
+    /// Revokes a record (Article 41): recorded as a change with its reason; nothing is deleted.
+    public func revoke(item: String, recordId: String, reason: String, decisionDocument: String, effectiveAt: Date?,
+                       by identity: ProviderIdentity) throws -> SubmitResult {
+        try requireReason(reason, decisionDocument, recordId: recordId)
+        guard identity.mayWrite(item) else { throw NodeError.forbidden("credential \(identity.credential) may not write \(item) records") }
+        let key = RecordKey(provider: identity.unit, item: item, recordId: recordId)
+        guard let current = try store.record(key) else {
+            throw NodeError(.notFound, "not-found", "no record \(recordId) of \(item) provided by \(identity.unit)", recordId: recordId)
+        }
+        let at = now()
+        let write = PreparedWrite(key: key, operation: .revoke, payload: "", subjectKey: current.subjectKey, subjectName: current.subjectName,
+                                  recordClass: current.recordClass ?? "", reason: reason, decisionDocument: decisionDocument,
+                                  effectiveAt: Self.millis(effectiveAt ?? at))
+        return try single(write, identity: identity, data: reference, at: at, recordId: recordId, item: item)
+    }
+
+    private func single(_ write: PreparedWrite, identity: ProviderIdentity, data: ReferenceData, at: Date, recordId: String,
+                        item: String) throws -> SubmitResult {
+        let outcome = try store.write([write], node: node, credential: identity.credential, catalogVersion: data.catalog.version,
+                                      acceptedAt: Self.millis(at))[0]
+        switch outcome {
+        case let .accepted(sequence, version):
+            metrics.accepted()
+            return SubmitResult(index: 0, recordId: recordId, item: item, status: .accepted, sequence: sequence, version: version)
+        case let .duplicate(sequence, version):
+            return SubmitResult(index: 0, recordId: recordId, item: item, status: .duplicate, sequence: sequence, version: version)
+        case .notFound:
+            throw NodeError(.notFound, "not-found", "no record \(recordId) of \(item) provided by \(identity.unit)", recordId: recordId)
+        case .revoked:
+            throw NodeError(.conflict, "revoked", "record \(recordId) was revoked; a revocation is final", recordId: recordId)
+        }
+    }
+
+    private func requireReason(_ reason: String, _ document: String, recordId: String) throws {
+        var issues: [ValidationIssue] = []
+        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            issues.append(ValidationIssue(field: "reason", code: "required", message: "a correction or revocation needs its reason (Article 41)"))
+        }
+        if document.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            issues.append(ValidationIssue(field: "decisionDocument", code: "required",
+                                          message: "a correction or revocation needs the decision document behind it (Article 41)"))
+        }
+        if !issues.isEmpty {
+            throw NodeError(.unprocessableContent, "invalid-request", "the request for \(recordId) is incomplete", recordId: recordId, errors: issues)
+        }
+    }
+
+    /// The write for a validated record.
+    static func prepare(_ accepted: AcceptedRecord, unit: String, operation: ChangeOperation, effectiveAt: UInt64) -> PreparedWrite {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let payload = String(decoding: (try? encoder.encode(accepted.record)) ?? Data(), as: UTF8.self)
+        return PreparedWrite(
+            key: RecordKey(provider: unit, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
+            payload: payload, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
+            otherSubjects: accepted.responsiblePersons.map { ($0.key, $0.role.rawValue) },
+            recordClass: accepted.classification.recordClass.rawValue, effectiveAt: effectiveAt)
+    }
+
+    static func millis(_ date: Date) -> UInt64 { UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded())) }
+
+    // MARK: - Reads
+
+    /// A record with its history; the enquiry is audited.
+    public func read(provider: String, item: String, recordId: String, purpose: String, by identity: ProviderIdentity) throws -> RecordDetail {
+        try requirePurpose(purpose)
+        guard identity.readScope.allows(item: item, provider: provider, unit: identity.unit) else {
+            throw NodeError.forbidden("credential \(identity.credential) may not read \(item) records of \(provider)")
+        }
+        let key = RecordKey(provider: provider, item: item, recordId: recordId)
+        let detail = try store.record(key)
+        try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "read-record",
+                                   target: key.storageKey, purpose: purpose, recordCount: detail == nil ? 0 : 1))
+        guard let detail else { throw NodeError(.notFound, "not-found", "no record \(key.storageKey)", recordId: recordId) }
+        return detail
+    }
+
+    /// A subject's records that the credential may read; the enquiry is audited.
+    public func list(subject: String, purpose: String, by identity: ProviderIdentity) throws -> [RecordSummary] {
+        try requirePurpose(purpose)
+        guard identity.readScope != .none else { throw NodeError.forbidden("credential \(identity.credential) may not read records") }
+        let records = try store.records(subject: subject).filter {
+            identity.readScope.allows(item: $0.item, provider: $0.provider, unit: identity.unit)
+        }
+        try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "list-subject",
+                                   target: subject, purpose: purpose, recordCount: records.count))
+        return records
+    }
+
+    private func requirePurpose(_ purpose: String) throws {
+        guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw NodeError.badRequest("say why you are asking: the 'purpose' query parameter is required and audited (Article 21)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// Where the node's pushes to the hub stand.
+public struct PushState: Sendable, Equatable {
+    /// The last sequence acknowledged by a hub receipt.
+    public var acknowledged: UInt64
+    /// The log's frontier at ``acknowledged``: the "before" of the next change set.
+    public var acknowledgedFrontier: MerkleFrontier
+    /// The log's size.
+    public var logSize: UInt64
+    /// A signed change set persisted but not yet acknowledged.
+    public var outbox: (first: UInt64, last: UInt64, envelope: [UInt8])?
+
+    public static func == (a: PushState, b: PushState) -> Bool {
+        a.acknowledged == b.acknowledged && a.acknowledgedFrontier == b.acknowledgedFrontier && a.logSize == b.logSize
+            && a.outbox?.first == b.outbox?.first && a.outbox?.envelope == b.outbox?.envelope
+    }
+}
+
+extension NodeStore {
+    /// The log's current tree head.
+    public func logHead() throws -> TreeHead {
+        try writer.read { try $0.frontier(.logFrontier).head }
+    }
+
+    /// The push state, read in one snapshot.
+    public func pushState() throws -> PushState {
+        try writer.read { db in
+            let outbox = try Row.fetchOne(db, sql: "SELECT first, last, envelope FROM outbox ORDER BY first LIMIT 1")
+            return PushState(acknowledged: try db.metaInt(.acknowledged), acknowledgedFrontier: try db.frontier(.acknowledgedFrontier),
+                             logSize: try db.frontier(.logFrontier).size,
+                             outbox: outbox.map { (UInt64($0["first"] as Int64), UInt64($0["last"] as Int64), Array($0["envelope"] as Data)) })
+        }
+    }
+
+    /// Up to `limit` encoded changes after `sequence`, stopping before `maxBytes`.
+    public func changes(after sequence: UInt64, limit: Int, maxBytes: Int) throws -> [[UInt8]] {
+        try writer.read { db in
+            var out: [[UInt8]] = []
+            var bytes = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT change FROM log_entry WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                                           arguments: [Int64(sequence), limit])
+            while let row = try rows.next() {
+                let change = Array(row[0] as Data)
+                if !out.isEmpty, bytes + change.count > maxBytes { break }
+                bytes += change.count
+                out.append(change)
+            }
+            return out
+        }
+    }
+
+    /// Persists a signed change set before it is sent.
+    public func saveOutbox(first: UInt64, last: UInt64, envelope: [UInt8], at: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM outbox")
+            try db.execute(sql: "INSERT INTO outbox(first, last, envelope, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [Int64(first), Int64(last), Data(envelope), Int64(at)])
+        }
+    }
+
+    /// Records the hub's receipt: stores it, moves the acknowledged position and clears the outbox,
+    /// in one transaction.
+    public func recordReceipt(_ receipt: Receipt, envelope: [UInt8], frontier: MerkleFrontier, at: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO receipt(last, first, tree_size, tree_root, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(last) DO NOTHING
+                """, arguments: [Int64(receipt.last), Int64(receipt.first), Int64(receipt.tree.size), receipt.tree.root.data,
+                                 Data(envelope), Int64(at)])
+            if receipt.last > (try db.metaInt(.acknowledged)) {
+                try db.setMetaInt(.acknowledged, receipt.last)
+                try db.setFrontier(.acknowledgedFrontier, frontier)
+            }
+            try db.execute(sql: "DELETE FROM outbox WHERE last <= ?", arguments: [Int64(receipt.last)])
+            try db.setMetaInt(.lastPushAt, at)
+        }
+    }
+
+    /// Moves the acknowledged position to what the hub says it holds (after a restore on either
+    /// side), recomputing the frontier there and dropping the outbox.
+    public func resetPush(to acknowledged: UInt64) throws {
+        try writer.write { db in
+            let size = min(acknowledged, try db.frontier(.logFrontier).size)
+            var frontier = MerkleFrontier()
+            let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence", arguments: [Int64(size)])
+            while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
+            try db.setMetaInt(.acknowledged, size)
+            try db.setFrontier(.acknowledgedFrontier, frontier)
+            try db.execute(sql: "DELETE FROM outbox")
+        }
+    }
+
+    /// When the oldest change not yet acknowledged by the hub was accepted, if any.
+    public func oldestUnpushedAcceptedAt() throws -> UInt64? {
+        try writer.read { db in
+            let ack = try db.metaInt(.acknowledged)
+            return try Int64.fetchOne(db, sql: "SELECT accepted_at FROM log_entry WHERE sequence = ?", arguments: [Int64(ack + 1)]).map(UInt64.init)
+        }
+    }
+
+    /// Millisecond timestamps of the last successful push and fan-out, 0 when never.
+    public func lastActivity() throws -> (push: UInt64, fanOut: UInt64) {
+        try writer.read { (try $0.metaInt(.lastPushAt), try $0.metaInt(.lastFanOutAt)) }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import SyncProtocol
+
+/// Small named values of the node's state, kept in the `meta` table.
+enum MetaKey: String {
+    /// The compact frontier of the node's whole log.
+    case logFrontier = "log.frontier"
+    /// The last sequence the hub has acknowledged with a receipt.
+    case acknowledged = "push.acknowledged"
+    /// The compact frontier of the log at the acknowledged position.
+    case acknowledgedFrontier = "push.frontier"
+    /// The last hub log position applied from fan-out.
+    case fanOutApplied = "fanout.applied"
+    /// The hub log tree head seen in the last applied batch (pinned).
+    case hubHead = "fanout.hubHead"
+    /// When the last push succeeded (milliseconds).
+    case lastPushAt = "push.lastAt"
+    /// When the last fan-out batch was applied (milliseconds).
+    case lastFanOutAt = "fanout.lastAt"
+}
+
+extension Database {
+    func meta(_ key: MetaKey) throws -> Data? {
+        try Data.fetchOne(self, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue])
+    }
+
+    func setMeta(_ key: MetaKey, _ value: Data) throws {
+        try execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [key.rawValue, value])
+    }
+
+    func metaInt(_ key: MetaKey) throws -> UInt64 {
+        guard let data = try meta(key), let text = String(data: data, encoding: .utf8), let n = UInt64(text) else { return 0 }
+        return n
+    }
+
+    func setMetaInt(_ key: MetaKey, _ value: UInt64) throws {
+        try setMeta(key, Data(String(value).utf8))
+    }
+
+    func frontier(_ key: MetaKey) throws -> MerkleFrontier {
+        guard let data = try meta(key) else { return MerkleFrontier() }
+        return try MerkleFrontier(encoded: Array(data))
+    }
+
+    func setFrontier(_ key: MetaKey, _ frontier: MerkleFrontier) throws {
+        try setMeta(key, Data(frontier.encoded))
+    }
+}

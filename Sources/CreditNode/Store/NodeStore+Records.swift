@@ -1,0 +1,230 @@
+public import CreditCore
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// One write a provider asked for, validated and ready to be logged.
+public struct PreparedWrite: Sendable {
+    public var key: RecordKey
+    public var operation: ChangeOperation
+    /// Canonical JSON of the record (empty for a revocation).
+    public var payload: String
+    public var subjectKey: String
+    public var subjectName: String
+    /// Responsible persons and other keys the record is filed under, with their role.
+    public var otherSubjects: [(key: String, role: String)]
+    public var recordClass: String
+    public var reason: String
+    public var decisionDocument: String
+    /// When the provider says the change took effect (milliseconds since 1970).
+    public var effectiveAt: UInt64
+
+    public init(key: RecordKey, operation: ChangeOperation, payload: String, subjectKey: String, subjectName: String,
+                otherSubjects: [(key: String, role: String)] = [], recordClass: String, reason: String = "",
+                decisionDocument: String = "", effectiveAt: UInt64) {
+        self.key = key
+        self.operation = operation
+        self.payload = payload
+        self.subjectKey = subjectKey
+        self.subjectName = subjectName
+        self.otherSubjects = otherSubjects
+        self.recordClass = recordClass
+        self.reason = reason
+        self.decisionDocument = decisionDocument
+        self.effectiveAt = effectiveAt
+    }
+
+    var contentHash: Data { Hash32.sha256(Array(payload.utf8)).data }
+}
+
+/// What became of one write.
+public enum WriteOutcome: Sendable, Equatable {
+    /// Logged as a new change.
+    case accepted(sequence: UInt64, version: Int)
+    /// Identical to what the store already holds: nothing new was logged.
+    case duplicate(sequence: UInt64, version: Int)
+    /// A correction or revocation of a record the store does not hold.
+    case notFound
+    /// A change to a revoked record: revocation is final.
+    case revoked
+}
+
+/// A record's storage key: `provider/item/recordId`.
+extension RecordKey {
+    var storageKey: String { "\(provider)/\(item)/\(recordId)" }
+}
+
+extension NodeStore {
+    /// Logs `writes` in one transaction: each accepted write gets the next sequence number, its
+    /// log entry, its history row and the new current state together, and the log's frontier is
+    /// saved with them. Duplicates (an identical resubmission) log nothing.
+    public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
+                      acceptedAt: UInt64) throws -> [WriteOutcome] {
+        try writer.write { db in
+            var frontier = try db.frontier(.logFrontier)
+            var sequence = frontier.size
+            var outcomes: [WriteOutcome] = []
+            outcomes.reserveCapacity(writes.count)
+            let insertLog = try db.cachedStatement(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
+            let insertVersion = try db.cachedStatement(sql: """
+                INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                    reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for w in writes {
+                let storageKey = w.key.storageKey
+                let current = try Row.fetchOne(db, sql: "SELECT status, version, content_hash FROM record WHERE record_key = ?", arguments: [storageKey])
+                let hash = w.contentHash
+                if let current {
+                    let status: String = current["status"]
+                    let version: Int = current["version"]
+                    let latest = try Row.fetchOne(db, sql: """
+                        SELECT operation, reason, decision_document, origin_sequence, content_hash FROM record_version
+                        WHERE record_key = ? AND version = ?
+                        """, arguments: [storageKey, version])!
+                    let latestSequence = UInt64(latest["origin_sequence"] as Int64)
+                    let same = (latest["content_hash"] as Data) == hash && (latest["operation"] as String) == w.operation.name
+                        && (latest["reason"] as String) == w.reason && (latest["decision_document"] as String) == w.decisionDocument
+                    if w.operation == .revoke, status == "revoked" {
+                        outcomes.append(same ? .duplicate(sequence: latestSequence, version: version) : .revoked)
+                        continue
+                    }
+                    if status == "revoked" { outcomes.append(.revoked); continue }
+                    if w.operation == .create, (current["content_hash"] as Data) == hash {
+                        outcomes.append(.duplicate(sequence: latestSequence, version: version))
+                        continue
+                    }
+                    if same { outcomes.append(.duplicate(sequence: latestSequence, version: version)); continue }
+                } else if w.operation != .create {
+                    outcomes.append(.notFound)
+                    continue
+                }
+                sequence += 1
+                let version = ((current?["version"] as Int?) ?? 0) + 1
+                let payloadBytes = Array(w.payload.utf8)
+                let change = Change(node: node, sequence: sequence, key: w.key, operation: w.operation, credential: credential,
+                                    reason: w.reason, decisionDocument: w.decisionDocument, effectiveAt: w.effectiveAt,
+                                    acceptedAt: acceptedAt, catalogVersion: catalogVersion, payload: payloadBytes)
+                let encoded = change.encoded
+                let leaf = MerkleHash.leaf(encoded)
+                frontier.append(leafHash: leaf)
+                try insertLog.execute(arguments: [Int64(sequence), Data(encoded), leaf.data, storageKey, Int64(acceptedAt)])
+                try insertVersion.execute(arguments: [storageKey, version, w.operation.name, node, Int64(sequence), credential,
+                                                      w.reason, w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt),
+                                                      catalogVersion, hash, w.payload])
+                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt)
+                outcomes.append(.accepted(sequence: sequence, version: version))
+            }
+            try db.setFrontier(.logFrontier, frontier)
+            return outcomes
+        }
+    }
+
+    /// Updates the current state and the subject index after a new version.
+    func upsertCurrent(_ db: Database, _ w: PreparedWrite, storageKey: String, version: Int, hash: Data, origin: String, at: UInt64) throws {
+        if w.operation == .revoke {
+            try db.execute(sql: "UPDATE record SET status = 'revoked', version = ?, updated_at = ? WHERE record_key = ?",
+                           arguments: [version, Int64(at), storageKey])
+            return
+        }
+        try db.execute(sql: """
+            INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, status, version, content_hash,
+                               payload, record_class, origin_node, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
+                status = 'active', version = excluded.version, content_hash = excluded.content_hash, payload = excluded.payload,
+                record_class = excluded.record_class, updated_at = excluded.updated_at
+            """, arguments: [storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, version, hash,
+                             w.payload, w.recordClass, origin, Int64(at)])
+        try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [storageKey])
+        let index = try db.cachedStatement(sql: "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)")
+        try index.execute(arguments: [w.subjectKey, storageKey, "subject"])
+        for other in w.otherSubjects { try index.execute(arguments: [other.key, storageKey, other.role]) }
+    }
+}
+
+/// A record as the provider API shows it: current state and full history (Article 38).
+public struct RecordDetail: Sendable, Codable {
+    /// One version, with where it came from and why.
+    public struct Version: Sendable, Codable {
+        public var version: Int
+        public var operation: String
+        public var originNode: String
+        public var originSequence: UInt64
+        public var hubPosition: UInt64?
+        public var credential: String
+        public var reason: String?
+        public var decisionDocument: String?
+        public var effectiveAt: Date
+        public var acceptedAt: Date
+        public var catalogVersion: String
+        public var record: JSONValue?
+    }
+
+    public var provider: String
+    public var item: String
+    public var recordId: String
+    public var subjectKey: String
+    public var subjectName: String
+    public var status: String
+    public var version: Int
+    public var recordClass: String?
+    public var originNode: String
+    public var record: JSONValue
+    public var history: [Version]
+}
+
+/// One line of a subject's record list.
+public struct RecordSummary: Sendable, Codable {
+    public var provider: String
+    public var item: String
+    public var recordId: String
+    public var role: String
+    public var status: String
+    public var version: Int
+    public var recordClass: String?
+    public var subjectName: String
+}
+
+extension NodeStore {
+    /// A record with its history, or `nil`.
+    public func record(_ key: RecordKey) throws -> RecordDetail? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM record WHERE record_key = ?", arguments: [key.storageKey]) else { return nil }
+            let versions = try Row.fetchAll(db, sql: "SELECT * FROM record_version WHERE record_key = ? ORDER BY version", arguments: [key.storageKey])
+            return RecordDetail(
+                provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
+                subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
+                originNode: row["origin_node"], record: Self.json(row["payload"]),
+                history: versions.map { v in
+                    let reason: String = v["reason"], document: String = v["decision_document"], payload: String = v["payload"]
+                    return RecordDetail.Version(
+                        version: v["version"], operation: v["operation"], originNode: v["origin_node"],
+                        originSequence: UInt64(v["origin_sequence"] as Int64), hubPosition: (v["hub_position"] as Int64?).map(UInt64.init),
+                        credential: v["credential"], reason: reason.isEmpty ? nil : reason,
+                        decisionDocument: document.isEmpty ? nil : document,
+                        effectiveAt: Date(timeIntervalSince1970: Double(v["effective_at"] as Int64) / 1000),
+                        acceptedAt: Date(timeIntervalSince1970: Double(v["accepted_at"] as Int64) / 1000),
+                        catalogVersion: v["catalog_version"], record: payload.isEmpty ? nil : Self.json(payload))
+                })
+        }
+    }
+
+    /// Every record filed under `subjectKey`, as the subject or as a responsible person.
+    public func records(subject subjectKey: String) throws -> [RecordSummary] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.provider, r.item, r.record_id, i.role, r.status, r.version, r.record_class, r.subject_name
+                FROM subject_index i JOIN record r ON r.record_key = i.record_key
+                WHERE i.subject_key = ? ORDER BY r.item, r.record_key
+                """, arguments: [subjectKey]).map {
+                RecordSummary(provider: $0[0], item: $0[1], recordId: $0[2], role: $0[3], status: $0[4], version: $0[5],
+                              recordClass: $0[6], subjectName: $0[7])
+            }
+        }
+    }
+
+    static func json(_ text: String) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
+    }
+}

@@ -1,0 +1,174 @@
+public import Foundation
+public import GRDB
+import SyncProtocol
+
+/// The node's local store: current records and their full history, the node's append-only log
+/// with its Merkle tree, the hub's receipts, provider credentials and the enquiry audit log.
+///
+/// One SQLite file in WAL mode. Every write that a provider is told about commits, with
+/// `synchronous = FULL`, before the answer goes out; the log entry and the tree head are written
+/// in the same transaction as the record, so a crash can never leave one without the other.
+/// History, the log and the audit log are append-only, enforced by triggers.
+public final class NodeStore: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,
+    /// with the same schema.
+    /// - Throws: a GRDB error when the file cannot be opened or migrated.
+    public init(path: String?) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        if let path {
+            let pool = try DatabasePool(path: path, configuration: config)
+            // GRDB sets synchronous = NORMAL when it enables WAL, after the configuration hooks run;
+            // set FULL afterwards on the writer so that an acknowledged write survives power loss.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            writer = pool
+        } else {
+            writer = try DatabaseQueue(configuration: config)
+        }
+        try Self.migrator.migrate(writer)
+    }
+
+    /// The `synchronous` setting of the writer connection (2 is FULL).
+    public func synchronousSetting() throws -> Int {
+        try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The journal mode (`wal` for a file store).
+    public func journalMode() throws -> String {
+        try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+
+                -- The node's log: every change it accepted, in sequence, exactly as encoded.
+                CREATE TABLE log_entry (
+                    sequence INTEGER PRIMARY KEY,
+                    change BLOB NOT NULL,
+                    leaf_hash BLOB NOT NULL,
+                    record_key TEXT NOT NULL,
+                    accepted_at INTEGER NOT NULL
+                );
+
+                -- Current state of each record (own and fanned-out).
+                CREATE TABLE record (
+                    record_key TEXT PRIMARY KEY,
+                    provider TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    subject_name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    payload TEXT NOT NULL,
+                    record_class TEXT,
+                    origin_node TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX record_by_item ON record(item);
+
+                -- Every version of every record, with its source and reason (Article 38).
+                CREATE TABLE record_version (
+                    record_key TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    operation TEXT NOT NULL,
+                    origin_node TEXT NOT NULL,
+                    origin_sequence INTEGER NOT NULL,
+                    hub_position INTEGER,
+                    credential TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    decision_document TEXT NOT NULL,
+                    effective_at INTEGER NOT NULL,
+                    accepted_at INTEGER NOT NULL,
+                    catalog_version TEXT NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    payload TEXT NOT NULL,
+                    PRIMARY KEY (record_key, version),
+                    UNIQUE (origin_node, origin_sequence)
+                );
+
+                -- Article 19 and 33: records by subject, including responsible persons.
+                CREATE TABLE subject_index (
+                    subject_key TEXT NOT NULL,
+                    record_key TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (subject_key, record_key, role)
+                ) WITHOUT ROWID;
+
+                -- The hub's signed receipts, one per acknowledged change set.
+                CREATE TABLE receipt (
+                    last INTEGER PRIMARY KEY,
+                    first INTEGER NOT NULL,
+                    tree_size INTEGER NOT NULL,
+                    tree_root BLOB NOT NULL,
+                    envelope BLOB NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+
+                -- A signed change set persisted before it is sent, so a retry after any crash
+                -- resends the same bytes and the hub never sees two sets for one range.
+                CREATE TABLE outbox (
+                    first INTEGER PRIMARY KEY,
+                    last INTEGER NOT NULL,
+                    envelope BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE credential (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    secret_hash BLOB NOT NULL,
+                    write_items TEXT NOT NULL,
+                    read_scope TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+
+                -- Article 21: every enquiry, who, which subject, when, why, how many records.
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    credential TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    record_count INTEGER NOT NULL
+                );
+
+                CREATE TRIGGER log_entry_append_only_u BEFORE UPDATE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+                CREATE TRIGGER log_entry_append_only_d BEFORE DELETE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+                CREATE TRIGGER version_append_only_u BEFORE UPDATE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
+                CREATE TRIGGER version_append_only_d BEFORE DELETE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
+                CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}
+
+extension Hash32 {
+    /// From a 32-byte BLOB.
+    static func from(_ data: Data) -> Hash32 {
+        data.withUnsafeBytes { Hash32($0) }
+    }
+
+    var data: Data { withBytes { Data($0) } }
+}
+
+extension NodeStore {
+    /// Runs raw SQL on the writer. For tests that prove the store's own guards (append-only
+    /// triggers) hold even against direct SQL; the daemon never calls it.
+    public func executeForTesting(_ sql: String) throws {
+        try writer.write { try $0.execute(sql: sql) }
+    }
+}

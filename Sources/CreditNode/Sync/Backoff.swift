@@ -1,0 +1,25 @@
+/// Exponential backoff with full jitter, for retrying the hub: each failure doubles the ceiling
+/// up to `maximum`, and the actual wait is drawn uniformly below it so that eleven cities'
+/// nodes coming back from one outage do not hammer the hub in step.
+public struct Backoff: Sendable {
+    public var initial: Duration
+    public var maximum: Duration
+    private(set) var failures = 0
+
+    public init(initial: Duration = .milliseconds(200), maximum: Duration = .seconds(60)) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    /// The wait before the next attempt, after one more failure.
+    public mutating func next() -> Duration {
+        failures += 1
+        let factor = 1 << min(failures - 1, 20)
+        let ceiling = min(initial * factor, maximum)
+        let ms = max(1, Int64(ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000))
+        return .milliseconds(Int64.random(in: ms / 2...ms))
+    }
+
+    /// Back to the initial wait after a success.
+    public mutating func reset() { failures = 0 }
+}

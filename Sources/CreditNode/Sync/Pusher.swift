@@ -1,0 +1,151 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import SyncProtocol
+public import SyncTransport
+
+/// Pushes the node's log to the hub as signed change sets (a Service).
+///
+/// Each set is signed and persisted in the outbox before it is sent, so a retry after a timeout,
+/// a crash or a `kill -9` resends exactly the same bytes: the hub acknowledges it again instead
+/// of seeing two different sets for one range. The hub's signed receipt is verified and stored
+/// in the same transaction that moves the acknowledged position. Memory stays bounded through a
+/// hub outage of any length: the backlog lives in SQLite and each set holds at most
+/// ``Configuration/maxChanges`` changes.
+public struct Pusher: Service {
+    /// How change sets are sized and retried.
+    public struct Configuration: Sendable {
+        public var maxChanges: Int
+        public var maxBytes: Int
+        /// How long the pusher waits when there is nothing to push (the time bound of a set).
+        public var idleInterval: Duration
+        public var backoff: Backoff
+
+        public init(maxChanges: Int = 1000, maxBytes: Int = 4 << 20, idleInterval: Duration = .milliseconds(250),
+                    backoff: Backoff = Backoff()) {
+            self.maxChanges = maxChanges
+            self.maxBytes = maxBytes
+            self.idleInterval = idleInterval
+            self.backoff = backoff
+        }
+    }
+
+    /// Why a push could not complete.
+    public enum Failure: Error, CustomStringConvertible {
+        case transport(TransportError)
+        case badReceipt(String)
+        /// The hub holds a log for this node that this node's log does not match: an operator must look.
+        case diverged(String)
+
+        public var description: String {
+            switch self {
+            case let .transport(e): "\(e)"
+            case let .badReceipt(reason): "the hub's receipt is not acceptable: \(reason)"
+            case let .diverged(reason): "the hub's copy of this node's log diverges: \(reason)"
+            }
+        }
+    }
+
+    let node: String
+    let store: NodeStore
+    let transport: any HubTransport
+    let key: SigningKey
+    let hub: String
+    let hubKeys: KeyRegistry
+    let configuration: Configuration
+    let metrics: NodeMetrics?
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(node: String, store: NodeStore, transport: any HubTransport, key: SigningKey, hub: String, hubKeys: KeyRegistry,
+                configuration: Configuration = Configuration(), metrics: NodeMetrics? = nil,
+                now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.pusher")) {
+        self.node = node
+        self.store = store
+        self.transport = transport
+        self.key = key
+        self.hub = hub
+        self.hubKeys = hubKeys
+        self.configuration = configuration
+        self.metrics = metrics
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var backoff = configuration.backoff
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let pushed = try await pushOnce()
+                backoff.reset()
+                if pushed == 0 { try await Task.sleep(for: configuration.idleInterval) }
+            } catch is CancellationError {
+                return
+            } catch {
+                let wait = backoff.next()
+                logger.warning("push failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
+                do { try await Task.sleep(for: wait) } catch { return }
+            }
+        }
+    }
+
+    /// One push: resend the outbox, or sign and send the next set. Returns how many changes the
+    /// hub acknowledged (0 when there was nothing to push).
+    @discardableResult
+    public func pushOnce() async throws -> Int {
+        let state = try store.pushState()
+        let envelope: [UInt8]
+        let set: ChangeSet
+        if let outbox = state.outbox {
+            envelope = outbox.envelope
+            set = try ChangeSet(decodingBody: Envelope(decoding: envelope).payload)
+        } else {
+            let changes = try store.changes(after: state.acknowledged, limit: configuration.maxChanges, maxBytes: configuration.maxBytes)
+            guard !changes.isEmpty else { return 0 }
+            set = try ChangeSet(node: node, keyId: key.keyId, encodedChanges: changes, before: state.acknowledgedFrontier,
+                                createdAt: NodeService.millis(now()))
+            envelope = try set.signed(with: key).encoded
+            try store.saveOutbox(first: set.first, last: set.last, envelope: envelope, at: NodeService.millis(now()))
+        }
+        metrics?.pushAttempts.increment()
+        let receiptBytes: [UInt8]
+        do {
+            receiptBytes = try await transport.push(node: node, envelope: envelope)
+        } catch let .gap(expected) {
+            try await reconcile(expected: expected)
+            return 0
+        } catch {
+            metrics?.pushFailures.increment()
+            throw Failure.transport(error)
+        }
+        let receipt: Receipt
+        do { receipt = try Receipt.open(receiptBytes, hub: hub, keys: hubKeys) } catch {
+            throw Failure.badReceipt("\(error)")
+        }
+        guard receipt.node == node, receipt.first == set.first, receipt.last == set.last, receipt.tree == set.after,
+              receipt.envelopeDigest == Hash32.sha256(envelope) else {
+            throw Failure.badReceipt("it does not acknowledge the set \(set.first)…\(set.last) that was sent")
+        }
+        let frontier = try set.extend(state.acknowledgedFrontier)
+        try store.recordReceipt(receipt, envelope: receiptBytes, frontier: frontier, at: NodeService.millis(now()))
+        logger.debug("pushed", metadata: ["first": "\(set.first)", "last": "\(set.last)"])
+        return set.changes.count
+    }
+
+    /// The hub's position differs from ours (either side restored from a backup): continue from
+    /// what the hub holds, after checking that its copy matches this node's log.
+    func reconcile(expected: UInt64) async throws {
+        let position: HubPosition
+        do { position = try await transport.position(node: node) } catch { throw Failure.transport(error) }
+        let logSize = try store.pushState().logSize
+        guard position.acknowledged <= logSize else {
+            throw Failure.diverged("the hub holds \(position.acknowledged) changes of this node but its log has only \(logSize)")
+        }
+        try store.resetPush(to: position.acknowledged)
+        let frontier = try store.pushState().acknowledgedFrontier
+        guard frontier.root.hex == position.treeRoot else {
+            throw Failure.diverged("at size \(position.acknowledged) the hub's root is \(position.treeRoot), this node's \(frontier.root.hex)")
+        }
+        logger.notice("resuming from the hub's position", metadata: ["acknowledged": "\(position.acknowledged)", "expected": "\(expected)"])
+    }
+}

@@ -1,0 +1,101 @@
+import CreditCore
+public import CreditData
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import SyncProtocol
+public import SyncTransport
+
+/// Pulls the hub's signed fan-out batches by long-poll and applies them (a Service).
+///
+/// Each batch is verified against the pinned hub key and applied in one transaction with the
+/// new position, so a crash between apply and acknowledgement only makes the hub send the batch
+/// again, which then changes nothing.
+public struct Receiver: Service {
+    let node: String
+    let store: NodeStore
+    let transport: any HubTransport
+    let hub: String
+    let hubKeys: KeyRegistry
+    let reference: @Sendable () -> ReferenceData
+    let waitSeconds: Int
+    let backoff: Backoff
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(node: String, store: NodeStore, transport: any HubTransport, hub: String, hubKeys: KeyRegistry,
+                reference: @escaping @Sendable () -> ReferenceData, waitSeconds: Int = 25, backoff: Backoff = Backoff(),
+                now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.receiver")) {
+        self.node = node
+        self.store = store
+        self.transport = transport
+        self.hub = hub
+        self.hubKeys = hubKeys
+        self.reference = reference
+        self.waitSeconds = waitSeconds
+        self.backoff = backoff
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var backoff = self.backoff
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                _ = try await cancelWhenGracefulShutdown { try await pullOnce(wait: waitSeconds) }
+                backoff.reset()
+            } catch is CancellationError {
+                return
+            } catch {
+                let wait = backoff.next()
+                logger.warning("fan-out failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
+                do { try await Task.sleep(for: wait) } catch { return }
+            }
+        }
+    }
+
+    /// Pulls and applies one batch. Returns the number of changes that were new to this node.
+    @discardableResult
+    public func pullOnce(wait: Int) async throws -> Int {
+        let after = try store.fanOutPosition()
+        let bytes = try await transport.pull(node: node, after: after, waitSeconds: wait)
+        let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
+        guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
+        guard batch.from <= after + 1 else { throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(after)") }
+        if let pinned = try store.pinnedHubHead(), batch.hubLog.size < pinned.size {
+            logger.error("the hub's log is shorter than one it signed before: was it restored from an older backup?",
+                         metadata: ["pinned": "\(pinned)", "now": "\(batch.hubLog)"])
+        }
+        guard batch.to > after else { return 0 }
+        let data = reference()
+        let writes = batch.entries.filter { $0.position > after && $0.change.node != node }.map { entry in
+            RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data))
+        }
+        let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()))
+        try await transport.acknowledge(node: node, through: batch.to)
+        return applied
+    }
+
+    /// What the store needs to file a fanned-out change: its subject keys and class, read from
+    /// the record as the origin node validated it.
+    static func prepare(_ change: Change, data: ReferenceData) -> PreparedWrite {
+        var write = PreparedWrite(key: change.key, operation: change.operation, payload: String(decoding: change.payload, as: UTF8.self),
+                                  subjectKey: "", subjectName: "", recordClass: "", reason: change.reason,
+                                  decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
+        guard !change.payload.isEmpty, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
+            return write
+        }
+        write.subjectKey = record.subject.key
+        write.subjectName = record.subject.name
+        if case let .array(persons)? = record.fields["responsiblePersons"] {
+            for p in persons {
+                guard let data = try? JSONEncoder().encode(p), let person = try? JSONDecoder().decode(ResponsiblePerson.self, from: data) else { continue }
+                write.otherSubjects.append((person.key, person.role.rawValue))
+            }
+        }
+        if let item = data.catalog.item(record.item), case let .string(d)? = record.fields[item.decisionDateField], let date = CivilDate(iso: d) {
+            write.recordClass = Classification.classify(record, item: item, decisionDate: date).recordClass.rawValue
+        }
+        return write
+    }
+}

@@ -1,0 +1,113 @@
+public import Foundation
+public import SyncProtocol
+public import SyncTransport
+
+/// A hub in memory that speaks the node–hub protocol faithfully (signature and continuity
+/// checks, idempotent re-acknowledgement, refusal of equivocation, signed receipts and fan-out
+/// batches), with failures a test can inject. The real hub daemon is tested against the same
+/// contract.
+public actor InMemoryHub: HubTransport {
+    public let id = "360000"
+    public let key: SigningKey
+    private var nodeKeys = KeyRegistry()
+    private var frontiers: [String: MerkleFrontier] = [:]
+    private var accepted: [String: [(first: UInt64, last: UInt64, envelope: [UInt8], receipt: [UInt8])]] = [:]
+    /// The hub log: every change in the order received.
+    public private(set) var log: [[UInt8]] = []
+    public private(set) var fanOutAcknowledged: [String: UInt64] = [:]
+    public private(set) var pushCount = 0
+    public private(set) var equivocations = 0
+    private var failures: [TransportError] = []
+    private var loseNextReceipts = 0
+
+    public init(key: SigningKey = SyncFixtures.key("hub")) {
+        self.key = key
+    }
+
+    /// The hub's public keys as a node pins them.
+    public nonisolated var publicKeys: KeyRegistry {
+        var registry = KeyRegistry()
+        try! registry.enroll(key.publicKey, for: "360000")
+        return registry
+    }
+
+    public func enroll(_ key: VerifyingKey, node: String) throws { try nodeKeys.enroll(key, for: node) }
+
+    /// The next `count` requests fail with `error` before doing anything.
+    public func fail(_ count: Int, with error: TransportError) {
+        failures.append(contentsOf: Array(repeating: error, count: count))
+    }
+
+    /// The next `count` pushes are processed but their receipts are lost on the way back.
+    public func loseReceipts(_ count: Int) { loseNextReceipts += count }
+
+    /// Forgets everything after `size` changes of `node` (a hub restored from an older backup).
+    public func rollBack(node: String, to size: UInt64) {
+        let sets = (accepted[node] ?? []).filter { $0.last <= size }
+        accepted[node] = sets
+        var f = MerkleFrontier()
+        for set in sets { f = try! ChangeSet(decodingBody: Envelope(decoding: set.envelope).payload).extend(f) }
+        frontiers[node] = f
+    }
+
+    public func acknowledged(node: String) -> UInt64 { frontiers[node]?.size ?? 0 }
+
+    private func injected() throws(TransportError) {
+        if !failures.isEmpty { throw failures.removeFirst() }
+    }
+
+    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+        try injected()
+        pushCount += 1
+        let set: ChangeSet
+        do { set = try ChangeSet.open(envelope, keys: nodeKeys).changeSet } catch {
+            throw .refused(status: 422, code: error.code, message: "\(error)")
+        }
+        guard set.node == node else { throw .refused(status: 403, code: "wrong-node", message: "set of \(set.node) posted for \(node)") }
+        if let previous = accepted[node]?.first(where: { $0.first == set.first }) {
+            guard previous.envelope == envelope else {
+                equivocations += 1
+                throw .refused(status: 409, code: "equivocation", message: "a different change set for \(set.first)…\(set.last)")
+            }
+            return previous.receipt
+        }
+        let frontier = frontiers[node] ?? MerkleFrontier()
+        guard set.first == frontier.size + 1 else { throw .gap(expected: frontier.size + 1) }
+        let next: MerkleFrontier
+        do { next = try set.extend(frontier) } catch { throw .refused(status: 422, code: error.code, message: "\(error)") }
+        let receipt = Receipt(hub: id, keyId: key.keyId, node: node, first: set.first, last: set.last, tree: next.head,
+                              envelopeDigest: .sha256(envelope), receivedAt: 1_790_000_000_000)
+        let receiptBytes = try! receipt.signed(with: key).encoded
+        frontiers[node] = next
+        accepted[node, default: []].append((set.first, set.last, envelope, receiptBytes))
+        log.append(contentsOf: set.encodedChanges)
+        if loseNextReceipts > 0 {
+            loseNextReceipts -= 1
+            throw .unreachable("connection reset after the hub stored the set")
+        }
+        return receiptBytes
+    }
+
+    public func position(node: String) async throws(TransportError) -> HubPosition {
+        try injected()
+        let f = frontiers[node] ?? MerkleFrontier()
+        return HubPosition(acknowledged: f.size, treeRoot: f.root.hex)
+    }
+
+    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        try injected()
+        var tree = MerkleTree()
+        for c in log { tree.append(leafData: c) }
+        let entries = log.enumerated().filter { UInt64($0.offset + 1) > after }.prefix(ChangeSet.maxChanges)
+            .map { try! FanOutBatch.Entry(position: UInt64($0.offset + 1), encoded: $0.element) }
+        let to = entries.last?.position ?? after
+        let batch = try! FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: to, hubLog: tree.head,
+                                     createdAt: 1_790_000_000_000, entries: entries)
+        return try! batch.signed(with: key).encoded
+    }
+
+    public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
+        try injected()
+        fanOutAcknowledged[node] = max(fanOutAcknowledged[node] ?? 0, through)
+    }
+}

@@ -1,0 +1,99 @@
+public import AsyncHTTPClient
+public import Foundation
+public import NIOCore
+import NIOHTTP1
+public import SyncProtocol
+
+/// ``HubTransport`` over HTTP(S) with AsyncHTTPClient.
+public struct HTTPHubTransport: HubTransport {
+    private let client: HTTPClient
+    private let baseURL: String
+    private let node: String
+    private let key: SigningKey
+    private let timeout: TimeAmount
+    private let now: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - client: a shared client; its lifetime is the caller's.
+    ///   - baseURL: the hub's URL, `http(s)://host:port`, no trailing slash.
+    ///   - node: this node's id; `key` signs its reads and acknowledgements.
+    public init(client: HTTPClient, baseURL: String, node: String, key: SigningKey,
+                timeout: TimeAmount = .seconds(30), now: @escaping @Sendable () -> Date = Date.init) {
+        self.client = client
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.node = node
+        self.key = key
+        self.timeout = timeout
+        self.now = now
+    }
+
+    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+        var request = HTTPClientRequest(url: baseURL + HubPaths.changeSets(node: node))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: HubPaths.envelopeType)
+        request.body = .bytes(ByteBuffer(bytes: envelope))
+        return try await send(request, target: HubPaths.changeSets(node: node))
+    }
+
+    public func position(node: String) async throws(TransportError) -> HubPosition {
+        let target = HubPaths.position(node: node)
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        let body = try await send(request, target: target, sign: true)
+        do { return try JSONDecoder().decode(HubPosition.self, from: Data(body)) } catch {
+            throw .server(status: 200, message: "unreadable position: \(error)")
+        }
+    }
+
+    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        let target = HubPaths.fanOut(node: node) + "?after=\(after)&wait=\(waitSeconds)"
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        return try await send(request, target: target, sign: true, timeout: timeout + .seconds(Int64(waitSeconds)))
+    }
+
+    public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
+        let target = HubPaths.fanOutAck(node: node)
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: "{\"through\":\(through)}"))
+        _ = try await send(request, target: target, sign: true)
+    }
+
+    private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false,
+                      timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
+        var request = request
+        if sign {
+            do {
+                request.headers.add(name: "Authorization", value: try RequestSignature.header(
+                    node: node, key: key, method: request.method.rawValue, target: target, now: now()))
+            } catch {
+                throw .refused(status: 0, code: "signing", message: "\(error)")
+            }
+        }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: timeout ?? self.timeout)
+            body = try await response.body.collect(upTo: Envelope.maxBytes + 1024)
+        } catch {
+            throw .unreachable("\(error)")
+        }
+        let bytes = Array(body.readableBytesView)
+        switch response.status.code {
+        case 200..<300: return bytes
+        default: throw Self.error(status: Int(response.status.code), body: bytes)
+        }
+    }
+
+    /// Maps a hub error response (`{"code": …, "message": …, "expected": …}`) to a transport error.
+    static func error(status: Int, body: [UInt8]) -> TransportError {
+        struct Problem: Decodable { var code: String?; var message: String?; var expected: UInt64? }
+        let problem = try? JSONDecoder().decode(Problem.self, from: Data(body))
+        if status == 409, let expected = problem?.expected { return .gap(expected: expected) }
+        let message = problem?.message ?? String(decoding: body.prefix(500), as: UTF8.self)
+        if status >= 500 || status == 429 { return .server(status: status, message: message) }
+        return .refused(status: status, code: problem?.code ?? "http-\(status)", message: message)
+    }
+}

@@ -1,0 +1,65 @@
+public import SyncProtocol
+
+/// How a node talks to the hub. The node's pusher and receiver see only this interface, so
+/// tests run them against an in-memory hub with injected failures, and production uses
+/// ``HTTPHubTransport``. The endpoints are specified in `Protocol/hub-api.md`.
+public protocol HubTransport: Sendable {
+    /// Pushes a signed change-set envelope (its exact bytes) and returns the hub's signed receipt
+    /// envelope.
+    /// - Throws: ``TransportError/gap(expected:)`` when the set does not continue where the hub's
+    ///   acknowledged position for the node ends.
+    func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8]
+
+    /// The hub's acknowledged position for `node`: the last sequence it holds and the node-log
+    /// tree head at that point.
+    func position(node: String) async throws(TransportError) -> HubPosition
+
+    /// Long-polls the hub's fan-out for `node` after hub log position `after`, waiting up to
+    /// `waitSeconds` for new entries. Returns a signed fan-out batch envelope (possibly empty).
+    func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8]
+
+    /// Tells the hub the node has applied its fan-out through hub position `through`.
+    func acknowledge(node: String, through: UInt64) async throws(TransportError)
+}
+
+/// The hub's view of one node's pushes.
+public struct HubPosition: Sendable, Equatable, Codable {
+    /// The last sequence number the hub holds for the node (0 when none).
+    public var acknowledged: UInt64
+    /// The node-log tree head the hub holds, as lowercase hex.
+    public var treeRoot: String
+
+    public init(acknowledged: UInt64, treeRoot: String) {
+        self.acknowledged = acknowledged
+        self.treeRoot = treeRoot
+    }
+}
+
+/// Why a hub exchange failed, sorted by what the caller should do about it.
+public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The hub could not be reached or did not answer in time: retry later.
+    case unreachable(String)
+    /// The hub failed on its side (5xx): retry later.
+    case server(status: Int, message: String)
+    /// The change set does not continue where the hub's position ends (409).
+    case gap(expected: UInt64)
+    /// The hub refused the request for good (4xx other than 409): retrying the same bytes will not help.
+    case refused(status: Int, code: String, message: String)
+
+    /// Whether trying again later can succeed.
+    public var isRetryable: Bool {
+        switch self {
+        case .unreachable, .server: true
+        case .gap, .refused: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unreachable(reason): "hub unreachable: \(reason)"
+        case let .server(status, message): "hub error \(status): \(message)"
+        case let .gap(expected): "hub expects sequence \(expected) next"
+        case let .refused(status, code, message): "hub refused (\(status) \(code)): \(message)"
+        }
+    }
+}
