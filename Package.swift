@@ -89,6 +89,7 @@ let package = Package(
             name: "CreditTesting",
             dependencies: [
                 "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -7,7 +7,7 @@ public import SyncTransport
 /// batches), with failures a test can inject. The real hub daemon is tested against the same
 /// contract.
 public actor InMemoryHub: HubTransport {
-    public let id = "360000"
+    public nonisolated let id = "360000"
     public let key: SigningKey
     private var nodeKeys = KeyRegistry()
     private var frontiers: [String: MerkleFrontier] = [:]

@@ -76,7 +76,9 @@ public struct Pusher: Service {
         var backoff = configuration.backoff
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let pushed = try await pushOnce()
+                // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
+                // byte for byte after the restart.
+                let pushed = try await cancelWhenGracefulShutdown { try await pushOnce() }
                 backoff.reset()
                 if pushed == 0 { try await Task.sleep(for: configuration.idleInterval) }
             } catch is CancellationError {

@@ -1,0 +1,80 @@
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// An offline check of a node store, for operators and auditors: the log is contiguous and
+/// every entry decodes to the change its sequence says; the leaf hashes and the saved tree head
+/// are what the log's bytes give; each receipt is signed by the hub (when its key is given) and
+/// acknowledges exactly the tree head this log had at that size; every local history row is in
+/// the log.
+public struct NodeVerifier {
+    /// What the check found.
+    public struct Report: Sendable, Codable {
+        public var logSize: UInt64
+        public var root: String
+        public var receipts: Int
+        public var acknowledged: UInt64
+        public var records: Int
+        public var problems: [String]
+        public var ok: Bool { problems.isEmpty }
+    }
+
+    /// Checks the store at `path` (opened read-only in effect: nothing is written).
+    public static func verify(path: String, hubKeys: KeyRegistry?, hub: String = "360000") throws -> Report {
+        var config = Configuration()
+        config.readonly = true
+        let db = try DatabaseQueue(path: path, configuration: config)
+        return try db.read { db in
+            var problems: [String] = []
+            var tree = MerkleTree()
+            var node: String?
+            let rows = try Row.fetchCursor(db, sql: "SELECT sequence, change, leaf_hash, record_key FROM log_entry ORDER BY sequence")
+            var expected: UInt64 = 1
+            while let row = try rows.next() {
+                let sequence = UInt64(row["sequence"] as Int64)
+                let bytes = Array(row["change"] as Data)
+                if sequence != expected { problems.append("log gap: sequence \(sequence) follows \(expected - 1)"); expected = sequence }
+                expected += 1
+                let leaf = MerkleHash.leaf(bytes)
+                if leaf != Hash32.from(row["leaf_hash"] as Data) { problems.append("log entry \(sequence): stored leaf hash does not match its bytes") }
+                tree.append(leafHash: leaf)
+                do {
+                    let change = try Change(decoding: bytes)
+                    if change.sequence != sequence { problems.append("log entry \(sequence) holds change \(change.sequence)") }
+                    if node == nil { node = change.node } else if change.node != node { problems.append("log entry \(sequence) belongs to node \(change.node)") }
+                    if change.key.storageKey != (row["record_key"] as String) { problems.append("log entry \(sequence): record key mismatch") }
+                } catch {
+                    problems.append("log entry \(sequence) does not decode: \(error)")
+                }
+            }
+            let saved = try db.frontier(.logFrontier)
+            if saved.size != tree.size || saved.root != tree.root() {
+                problems.append("saved tree head \(saved.head) differs from the log's \(tree.head)")
+            }
+            var receipts = 0
+            for row in try Row.fetchAll(db, sql: "SELECT last, envelope FROM receipt ORDER BY last") {
+                receipts += 1
+                let bytes = Array(row["envelope"] as Data)
+                do {
+                    let receipt: Receipt = if let hubKeys { try Receipt.open(bytes, hub: hub, keys: hubKeys) }
+                        else { try Receipt(decodingBody: Envelope(decoding: bytes).payload) }
+                    if receipt.last > tree.size {
+                        problems.append("receipt for \(receipt.first)…\(receipt.last) is beyond the log (\(tree.size))")
+                    } else if receipt.tree.root != tree.root(size: receipt.last) {
+                        problems.append("receipt for \(receipt.first)…\(receipt.last) acknowledges a different log head")
+                    }
+                } catch {
+                    problems.append("receipt ending at \(row["last"] as Int64) is not valid: \(error)")
+                }
+            }
+            let acknowledged = try db.metaInt(.acknowledged)
+            if let node {
+                let local = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_version WHERE origin_node = ?", arguments: [node]) ?? 0
+                if UInt64(local) != tree.size { problems.append("\(local) local history rows for \(tree.size) log entries") }
+            }
+            let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0
+            return Report(logSize: tree.size, root: tree.root().hex, receipts: receipts, acknowledged: acknowledged,
+                          records: records, problems: problems)
+        }
+    }
+}

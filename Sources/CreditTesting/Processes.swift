@@ -1,0 +1,86 @@
+public import AsyncHTTPClient
+public import Foundation
+import NIOCore
+
+/// Real daemons as child processes, for the end-to-end tests.
+public final class DaemonProcess: @unchecked Sendable {
+    public let process = Process()
+    public let log: URL
+
+    /// Starts `creditsync` with `arguments`, its output going to `log`.
+    public init(_ arguments: [String], log: URL) throws {
+        self.log = log
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// SIGKILL: no chance to flush or shut down.
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then wait for a graceful exit.
+    public func terminate() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// HTTP helpers for talking to real daemons on loopback.
+public enum LoopbackHTTP {
+    /// A TCP port that was free a moment ago.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// A response's status and body.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
+    }
+
+    public static func request(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil,
+                               timeout: Int64 = 30) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        // No keep-alive: a daemon under test must not wait for an idle pooled connection when it shuts down.
+        request.headers.replaceOrAdd(name: "Connection", value: "close")
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+        let buffer = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), body: String(buffer: buffer))
+    }
+
+    /// Waits until `url` answers 200, or throws after `seconds`.
+    public static func waitUntilUp(_ url: String, seconds: Int = 60) async throws {
+        let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+        while Date() < deadline {
+            if let reply = try? await request(url, timeout: 2), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw URLError(.timedOut)
+    }
+}

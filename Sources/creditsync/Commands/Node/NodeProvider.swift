@@ -1,0 +1,80 @@
+import ArgumentParser
+import CreditNode
+import Foundation
+
+/// `creditsync node provider`: provider credentials (Article 21).
+struct NodeProvider: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provider", abstract: "Manage the credentials providers write and read with.",
+        subcommands: [Add.self, List.self, Revoke.self])
+
+    struct Store: ParsableArguments {
+        @Option(help: "The node's configuration file.")
+        var config: String?
+
+        @Option(help: "The node's store, instead of --config.")
+        var db: String?
+
+        func open() throws -> NodeStore {
+            if let db { return try NodeStore(path: db) }
+            guard let config else { throw ValidationError("give --config FILE or --db PATH") }
+            let settings = try ConfigFile.load(NodeConfig.self, from: config)
+            return try NodeStore(path: ConfigFile.resolve(settings.database, relativeTo: config))
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a credential; its token is printed once and stored only hashed.")
+
+        @OptionGroup var store: Store
+
+        @Option(help: "Who holds it (the unit's name).")
+        var name: String
+
+        @Option(help: "The providing unit's unified social credit code.")
+        var unit: String
+
+        @Option(help: "Catalog items it may write, comma-separated, or * for all.")
+        var items: String = "*"
+
+        @Option(help: "What it may read: none, own, all, or items:a,b.")
+        var read: String = "own"
+
+        func run() async throws {
+            guard let scope = ReadScope(read) else { throw ValidationError("--read must be none, own, all or items:a,b") }
+            let items = items == "*" ? nil : Set(items.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let (id, token) = try store.open().addCredential(name: name, unit: unit, writeItems: items, readScope: scope, at: Date())
+            print("credential \(id) for \(name) (\(unit))")
+            print("token (shown once; keep it in a file only the uploader can read):")
+            print(token)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List credentials.")
+
+        @OptionGroup var store: Store
+
+        func run() async throws {
+            for c in try store.open().credentials() {
+                let state = c.revokedAt.map { "revoked \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
+                print("\(c.id)\t\(c.name)\t\(c.unit)\twrite=\(c.writeItems)\tread=\(c.readScope)\t\(state)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a credential at once.")
+
+        @OptionGroup var store: Store
+
+        @Argument(help: "The credential id.")
+        var id: String
+
+        func run() async throws {
+            guard try store.open().revokeCredential(id, at: Date()) else { throw CommandError("no active credential \(id)") }
+            print("revoked \(id)")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import CreditNode
+import Logging
+
+/// `creditsync node [run] --config FILE`: runs the daemon until SIGTERM.
+struct NodeRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the node daemon (the default subcommand).")
+
+    @Option(help: "The node's configuration file (see Deploy/node.conf.json).")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let settings = try ConfigFile.load(NodeConfig.self, from: config)
+        var logger = Logger(label: "creditsync.node.\(settings.node.id)")
+        logger.logLevel = logLevel
+        let daemon = try NodeDaemon(config: settings, configPath: config, logger: logger)
+        logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port)")
+        try await daemon.run(logger: logger)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,86 @@
+import CreditCore
+import CreditData
+import CreditTesting
+import Foundation
+import SyncProtocol
+import Testing
+
+/// The real node binary as a process: it serves providers with the hub unreachable, and a
+/// `kill -9` in the middle of a stream of batches loses nothing that was acknowledged and
+/// leaves nothing half-written.
+@Suite(.serialized) struct NodeProcessTests {
+    func records(_ node: String, _ range: Range<Int>) -> Data {
+        var g = SyntheticRecords(division: node)
+        let date = CivilDate(year: 2026, month: 6, day: 1)!
+        return try! JSONEncoder().encode(range.map { g.punishment($0, decidedOn: date) })
+    }
+
+    @Test func killNineMidBatchLosesNothingAcknowledged() async throws {
+        let dir = try Fixtures.temporaryDirectory("crash")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubKey = dir.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        // The hub is down for the whole test: the node must keep serving providers.
+        let sandbox = try NodeSandbox(in: dir, node: "360100", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        var daemon = try sandbox.start()
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+
+        let batchSize = 200
+        var acknowledged: [Int] = []
+        // Stream batches; kill the daemon while one is in flight.
+        let sender = Task {
+            var done: [Int] = []
+            for batch in 0..<1000 {
+                guard let reply = try? await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth,
+                                                                  body: records("360100", batch * batchSize..<(batch + 1) * batchSize)),
+                      reply.status == 200 else { break }
+                #expect(reply.json["accepted"] as? Int == batchSize)
+                done.append(batch)
+            }
+            return done
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        daemon.kill9()
+        acknowledged = await sender.value
+        #expect(acknowledged.count >= 1, "\(daemon.output)")
+
+        // Restart on the same data folder.
+        daemon = try sandbox.start()
+        defer { _ = daemon.terminate() }
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+
+        // Every acknowledged batch is there in full: resubmitting it logs nothing new.
+        for batch in acknowledged {
+            let reply = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth,
+                                                       body: records("360100", batch * batchSize..<(batch + 1) * batchSize))
+            #expect(reply.json["duplicate"] as? Int == batchSize, "batch \(batch): \(reply.body.prefix(300))")
+        }
+        // The batch in flight was all-or-nothing.
+        let next = acknowledged.count
+        let reply = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth,
+                                                   body: records("360100", next * batchSize..<(next + 1) * batchSize))
+        let accepted = reply.json["accepted"] as? Int ?? -1, duplicate = reply.json["duplicate"] as? Int ?? -1
+        #expect((accepted == batchSize && duplicate == 0) || (accepted == 0 && duplicate == batchSize), "\(reply.body.prefix(300))")
+
+        // The log holds each record exactly once and verifies offline.
+        let metrics = try await LoopbackHTTP.request(sandbox.url + "/metrics")
+        #expect(metrics.body.contains("creditsync_node_log_size \((next + 1) * batchSize)"))
+        let verify = try CLI.run(["node", "verify", "--db", sandbox.database])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("log: \((next + 1) * batchSize) changes"))
+    }
+
+    @Test func sigtermShutsDownGracefully() async throws {
+        let dir = try Fixtures.temporaryDirectory("term")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubKey = dir.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let daemon = try sandbox.start()
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+        let reply = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth, body: records("360700", 0..<10))
+        #expect(reply.status == 200)
+        #expect(daemon.terminate() == 0, "\(daemon.output)")
+        #expect(try CLI.run(["node", "verify", "--db", sandbox.database]).status == 0)
+    }
+}

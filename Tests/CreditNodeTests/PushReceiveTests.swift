@@ -1,0 +1,145 @@
+import CreditCore
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// The pusher and receiver against an in-memory hub with injected failures, lost receipts,
+/// duplicates and restores.
+@Suite struct PushReceiveTests {
+    func pusher(_ f: NodeFixture, _ hub: InMemoryHub, maxChanges: Int = 1000) -> Pusher {
+        Pusher(node: f.service.node, store: f.service.store, transport: hub, key: f.key, hub: hub.id, hubKeys: hub.publicKeys,
+               configuration: .init(maxChanges: maxChanges), now: { NodeFixture.now })
+    }
+
+    func receiver(_ f: NodeFixture, _ hub: InMemoryHub) -> Receiver {
+        Receiver(node: f.service.node, store: f.service.store, transport: hub, hub: hub.id, hubKeys: hub.publicKeys,
+                 reference: { Fixtures.reference }, now: { NodeFixture.now })
+    }
+
+    func node(_ id: String, _ hub: InMemoryHub) async throws -> NodeFixture {
+        let f = try NodeFixture(node: id, readScope: .all)
+        try await hub.enroll(f.key.publicKey, node: id)
+        return f
+    }
+
+    @Test func pushesInBoundedSetsAndStoresReceipts() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<25), by: f.identity)
+        let p = pusher(f, hub, maxChanges: 10)
+        #expect(try await p.pushOnce() == 10)
+        #expect(try await p.pushOnce() == 10)
+        #expect(try await p.pushOnce() == 5)
+        #expect(try await p.pushOnce() == 0)
+        #expect(await hub.acknowledged(node: "360100") == 25)
+        let state = try f.service.store.pushState()
+        #expect(state.acknowledged == 25)
+        #expect(state.outbox == nil)
+        #expect(state.acknowledgedFrontier.head == (try f.service.store.logHead()))
+    }
+
+    @Test func aLostReceiptIsRetriedWithTheSameBytes() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<5), by: f.identity)
+        await hub.loseReceipts(1)
+        let p = pusher(f, hub)
+        await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() }
+        // The hub stored the set; the node still has it in its outbox, identical.
+        #expect(await hub.acknowledged(node: "360100") == 5)
+        let outbox = try #require(try f.service.store.pushState().outbox)
+        // More writes arrive meanwhile; the retry still sends exactly the stored set first.
+        _ = try f.service.submit(f.punishments(5..<8), by: f.identity)
+        #expect(try await p.pushOnce() == 5)
+        #expect(await hub.equivocations == 0)
+        #expect(try f.service.store.pushState().acknowledged == 5)
+        #expect(outbox.last == 5)
+        #expect(try await p.pushOnce() == 3)
+    }
+
+    @Test func transientFailuresAreRetriedAndNothingIsLost() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        await hub.fail(3, with: .unreachable("connection refused"))
+        let p = pusher(f, hub)
+        for _ in 0..<3 { await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() } }
+        #expect(try await p.pushOnce() == 3)
+    }
+
+    @Test func aLongOutageKeepsWritesAndCatchesUp() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        await hub.fail(50, with: .unreachable("hub down"))
+        let p = pusher(f, hub, maxChanges: 100)
+        for batch in 0..<10 {
+            let results = try f.service.submit(f.punishments(batch * 50..<(batch + 1) * 50), by: f.identity)
+            #expect(results.allSatisfy { $0.status == .accepted })
+            for _ in 0..<5 { await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() } }
+        }
+        // The outbox holds the one set sealed at the first attempt (50 changes then); the rest of the
+        // backlog waits in SQLite, not in memory.
+        #expect(try f.service.store.pushState().outbox.map { $0.last - $0.first + 1 } == 50)
+        #expect(try f.service.store.pushState().logSize == 500)
+        var pushed = 0
+        while case let n = try await p.pushOnce(), n > 0 { pushed += n }
+        #expect(pushed == 500)
+        #expect(await hub.acknowledged(node: "360100") == 500)
+    }
+
+    @Test func aHubRestoredFromAnOlderBackupIsRefed() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<10), by: f.identity)
+        let p = pusher(f, hub, maxChanges: 4)
+        while try await p.pushOnce() > 0 {}
+        await hub.rollBack(node: "360100", to: 4)
+        _ = try f.service.submit(f.punishments(10..<12), by: f.identity)
+        // The next push meets a gap, the node reconciles with the hub's position and re-feeds it.
+        #expect(try await p.pushOnce() == 0)
+        #expect(try f.service.store.pushState().acknowledged == 4)
+        while try await p.pushOnce() > 0 {}
+        #expect(await hub.acknowledged(node: "360100") == 12)
+    }
+
+    @Test func theReceiverAppliesOtherNodesChangesAndCorrectionsIdempotently() async throws {
+        let hub = InMemoryHub()
+        let nanchang = try await node("360100", hub)
+        let ganzhou = try await node("360700", hub)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        _ = try await pusher(nanchang, hub).pushOnce()
+        let r = receiver(ganzhou, hub)
+        #expect(try await r.pullOnce(wait: 0) == 3)
+        let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1")
+        #expect(try ganzhou.service.store.record(key)?.status == "active")
+        // Nanchang revokes; the revocation reaches Ganzhou's copy.
+        _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-1", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕1号", effectiveAt: nil, by: nanchang.identity)
+        _ = try await pusher(nanchang, hub).pushOnce()
+        #expect(try await r.pullOnce(wait: 0) == 1)
+        let copy = try #require(try ganzhou.service.store.record(key))
+        #expect(copy.status == "revoked")
+        #expect(copy.history.last?.reason == "撤销")
+        #expect(copy.history.last?.originNode == "360100")
+        // The subject index works for fanned-out records too.
+        #expect(try ganzhou.service.store.records(subject: "uscc:\(nanchang.generator.companyCode(2))").count == 1)
+        // Pulling again changes nothing; the hub saw the acknowledgement.
+        #expect(try await r.pullOnce(wait: 0) == 0)
+        #expect(await hub.fanOutAcknowledged["360700"] == 4)
+        // A node skips its own changes in the fan-out but moves its position past them.
+        #expect(try await receiver(nanchang, hub).pullOnce(wait: 0) == 0)
+        #expect(try nanchang.service.store.fanOutPosition() == 4)
+    }
+
+    @Test func aBatchNotSignedByThePinnedHubKeyIsRefused() async throws {
+        let impostor = InMemoryHub(key: SigningKey())
+        let f = try await node("360100", impostor)
+        let r = Receiver(node: "360100", store: f.service.store, transport: impostor, hub: "360000",
+                         hubKeys: InMemoryHub().publicKeys, reference: { Fixtures.reference })
+        await #expect(throws: WireError.self) { try await r.pullOnce(wait: 0) }
+        #expect(try f.service.store.fanOutPosition() == 0)
+    }
+}
