@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit", from: "6.4.0"),
     ],
     targets: [
         .target(name: "CreditCore", swiftSettings: strict),
@@ -104,6 +105,7 @@ let package = Package(
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditNodeTests", dependencies: [
             "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "OpenAPIKit", package: "OpenAPIKit"),
         ], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],

@@ -83,4 +83,43 @@ import Testing
         #expect(daemon.terminate() == 0, "\(daemon.output)")
         #expect(try CLI.run(["node", "verify", "--db", sandbox.database]).status == 0)
     }
+
+    @Test func submitUploadsResumesAndWritesAFixableRejectsFile() async throws {
+        let dir = try Fixtures.temporaryDirectory("submit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubKey = dir.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        let sandbox = try NodeSandbox(in: dir, node: "360400", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let daemon = try sandbox.start()
+        defer { _ = daemon.terminate() }
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+        let tokenFile = dir.appendingPathComponent("token")
+        try Data(sandbox.token.utf8).write(to: tokenFile)
+
+        let g = SyntheticRecords(division: "360400")
+        let header = "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM"
+        let rows = (0..<5).map { i in
+            "\(g.companyName(i)),法人及非法人组织,\(g.companyCode(i)),浔市监罚〔2026〕\(i)号,虚假宣传,当事人发布虚假广告,《广告法》,罚款,罚款2000元,\(i == 3 ? "两千" : "0.2"),2026-05-10,\(g.regulatorName),\(g.regulatorCode),\(g.regulatorName),\(g.regulatorCode)"
+        }
+        let csv = dir.appendingPathComponent("export.csv")
+        try Data(([header] + rows).joined(separator: "\n").utf8).write(to: csv)
+
+        let first = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "2", csv.path])
+        #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("4 accepted, 0 duplicate, 1 rejected"))
+        let rejectsPath = csv.path + ".rejected.csv"
+        let rejects = try String(contentsOfFile: rejectsPath, encoding: .utf8)
+        #expect(rejects.contains("_errors"))
+        #expect(rejects.contains("CF_NR_FK"))
+
+        // Running it again is safe: everything accepted is a duplicate.
+        let again = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, csv.path])
+        #expect(again.stdout.contains("0 accepted, 4 duplicate, 1 rejected"))
+
+        // The clerk fixes the amount in the rejects file and submits that file as it is.
+        try Data(rejects.replacingOccurrences(of: ",两千,", with: ",0.2,").utf8).write(to: URL(fileURLWithPath: rejectsPath))
+        let fixed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, rejectsPath])
+        #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
+        #expect(fixed.stdout.contains("1 accepted"))
+    }
 }

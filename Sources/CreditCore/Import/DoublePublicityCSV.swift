@@ -5,7 +5,9 @@
 /// `*_XDR_ZJLX`/`*_XDR_ZJHM` a person's document) become the record's subject; every other
 /// non-empty cell becomes a field of the same name, so the catalog's strict validation reports
 /// unknown columns by name. The record id is the `RECORD_ID` column when present, else the
-/// decision document number (`XK_WSH`, `CF_WSH`), which a unit never reuses.
+/// decision document number (`XK_WSH`, `CF_WSH`), which a unit never reuses. Columns whose name
+/// starts with `_` are notes (such as the `_errors` column of a rejects file) and are ignored, so
+/// a clerk can fix a rejects file and submit it as it is.
 public enum DoublePublicityCSV {
     /// A CSV layout.
     public enum Layout: String, Sendable {
@@ -99,7 +101,7 @@ public enum DoublePublicityCSV {
             }
         }
         var fields: [String: JSONValue] = [:]
-        for (k, v) in values {
+        for (k, v) in values where !k.hasPrefix("_") {
             fields[k] = (k == "harmEliminated" && (v == "true" || v == "false")) ? .bool(v == "true") : .string(v)
         }
         var record: [String: JSONValue] = ["item": .string(layout.item), "subject": .object(subject), "fields": .object(fields)]

@@ -1,0 +1,54 @@
+public import Foundation
+
+/// A legal window counted in working days (Articles 39–41) and where it stands at a moment.
+///
+/// Its state moves with the clock, not only with events: a correction nobody touches goes from
+/// on time to at risk to breached as working days pass, which is why the state is computed from
+/// "now" every time it is read.
+public struct LegalWindow: Sendable, Equatable, Codable {
+    /// Where a window stands.
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// Open, with at least one working day left.
+        case onTime = "on-time"
+        /// Open, with less than one working day left.
+        case atRisk = "at-risk"
+        /// Open past its end.
+        case breached
+        /// Open, with a due date computed on the Monday–Friday fallback for a year whose
+        /// official calendar is not loaded: the date may move.
+        case provisional
+        /// Done by its end.
+        case met
+        /// Done after its end.
+        case missed
+    }
+
+    public var deadline: Deadline
+    /// When what the window waits for happened, if it has.
+    public var completedAt: Date?
+
+    public init(deadline: Deadline, completedAt: Date? = nil) {
+        self.deadline = deadline
+        self.completedAt = completedAt
+    }
+
+    /// The state at `now` on `calendar`.
+    public func state(at now: Date, calendar: WorkingDayCalendar) -> State {
+        if let completedAt { return completedAt <= deadline.closesAt ? .met : .missed }
+        if now >= deadline.closesAt { return .breached }
+        if remainingWorkingDays(at: now, calendar: calendar) < 1 { return .atRisk }
+        return deadline.isProvisional ? .provisional : .onTime
+    }
+
+    /// Working time left at `now`, in working days: the rest of today if today is a working day,
+    /// plus each working day after today through the due date.
+    public func remainingWorkingDays(at now: Date, calendar: WorkingDayCalendar) -> Double {
+        let today = ChinaTime.date(of: now)
+        guard today <= deadline.due else { return 0 }
+        var left = Double(calendar.workingDays(after: today, through: deadline.due))
+        if calendar.isWorkingDay(today) {
+            left += ChinaTime.endOfDay(today).timeIntervalSince(now) / 86_400
+        }
+        return left
+    }
+}
