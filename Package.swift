@@ -8,6 +8,7 @@
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
+//   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
 //   creditsync    the one thin executable; one file per subcommand.
 //   creditsync-bench  micro-benchmarks, run in release: swift run -c release creditsync-bench
 //   CreditTesting helpers shared by the test targets (vector loading, fixtures).
@@ -78,18 +79,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CreditHub",
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "creditsync",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
             name: "CreditTesting",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -106,6 +120,9 @@ let package = Package(
         .testTarget(name: "CreditNodeTests", dependencies: [
             "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+        ], swiftSettings: strict),
+        .testTarget(name: "CreditHubTests", dependencies: [
+            "CreditHub", "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CreditData
 import CreditNode
 import Foundation
 

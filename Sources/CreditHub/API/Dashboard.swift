@@ -1,0 +1,60 @@
+import CreditCore
+import Foundation
+
+/// The operator's dashboard: one self-contained HTML page (no scripts or styles from the
+/// internet) rendered from the status snapshot, refreshing itself every 10 seconds.
+enum Dashboard {
+    static func html(_ s: HubService.Snapshot) -> String {
+        let time = ISO8601DateFormatter()
+        time.timeZone = TimeZone(secondsFromGMT: ChinaTime.offset)
+        func when(_ d: Date?) -> String { d.map { time.string(from: $0).replacingOccurrences(of: "T", with: " ") } ?? "never" }
+        func esc(_ t: String) -> String {
+            t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        func lag(_ seconds: Double) -> String {
+            seconds < 1 ? "0 s" : seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
+        }
+        let nodes = s.nodes.map { n in
+            let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 ? " class=\"warn\"" : ""
+            return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(n.status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td></tr>"
+        }.joined(separator: "\n")
+        let corrections = s.corrections.map { c in
+            "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
+                + "<td>\(c.reachHub.deadline.due)</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
+                + "<td>\(c.fixCopies.deadline.due)\(c.fixCopies.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td></tr>"
+        }.joined(separator: "\n")
+        let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map {
+            "<tr><td>\(esc($0.recordKey))</td><td>\($0.winner)</td><td>\($0.loser)</td><td>\(when($0.detectedAt))</td></tr>"
+        }.joined(separator: "\n")
+        let counts = s.windowCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
+        let provisional = s.provisionalYears.isEmpty ? "" :
+            "<p class=\"bad\">No official calendar loaded for \(s.provisionalYears.map(String.init).joined(separator: ", ")): deadlines in it are provisional (Monday–Friday assumed).</p>"
+        return """
+        <!doctype html>
+        <html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+        <title>creditsync hub \(s.hub)</title>
+        <style>
+        body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin-bottom:1.5rem}
+        th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;font-size:.9rem}th{background:#f3f3f3}
+        .warn,.s-at-risk{background:#fff3cd}.bad,.s-breached,.s-missed{background:#f8d7da}.s-provisional{background:#e2e3f5}.s-met{color:#2a7a2a}
+        </style></head><body>
+        <h1>creditsync — provincial hub \(s.hub)</h1>
+        <p>As of \(when(s.generatedAt)) (Asia/Shanghai) · hub log \(s.hubLogSize) changes · \(s.records) records · equivocations \(s.equivocations)</p>
+        \(provisional)
+        <h2>Nodes</h2>
+        <table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th></tr>
+        \(nodes)
+        </table>
+        <h2>Corrections (Article 41)</h2>
+        <p>\(counts.isEmpty ? "none yet" : counts)</p>
+        <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th></tr>
+        \(corrections)
+        </table>
+        <h2>Conflicts</h2>
+        <table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>
+        \(conflicts)
+        </table>
+        </body></html>
+        """
+    }
+}

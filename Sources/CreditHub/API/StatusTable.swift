@@ -1,0 +1,29 @@
+import CreditCore
+public import Foundation
+
+/// The plain-text status table `creditsync status` and the demo print.
+public enum StatusTable {
+    public static func render(_ s: HubService.Snapshot) -> String {
+        let time = ISO8601DateFormatter()
+        time.timeZone = TimeZone(secondsFromGMT: ChinaTime.offset)
+        func pad(_ t: String, _ n: Int) -> String { t + String(repeating: " ", count: max(0, n - t.count)) }
+        var out = "hub \(s.hub): \(s.hubLogSize) changes in the hub log, \(s.records) records, \(s.equivocations) equivocations\n"
+        if !s.provisionalYears.isEmpty {
+            out += "PROVISIONAL: no official calendar for \(s.provisionalYears.map(String.init).joined(separator: ", "))\n"
+        }
+        out += "\n" + pad("node", 8) + pad("name", 14) + pad("status", 9) + pad("pushed", 9) + pad("applied", 9) + pad("lag", 7) + pad("lag s", 8) + "last seen\n"
+        for n in s.nodes {
+            out += pad(n.id, 8) + pad(n.name, 14) + pad(n.status, 9) + pad(String(n.acknowledged), 9) + pad(String(n.fanOutApplied), 9)
+                + pad(String(n.lagChanges), 7) + pad(String(Int(n.lagSeconds)), 8) + (n.lastSeen.map { time.string(from: $0) } ?? "never") + "\n"
+        }
+        let counts = s.windowCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        out += "\nArticle 41 windows: \(counts.isEmpty ? "no corrections yet" : counts)\n"
+        let flagged = s.corrections.filter { [.atRisk, .breached, .missed].contains($0.reachHubState) || [.atRisk, .breached, .missed].contains($0.fixCopiesState) }
+        for c in flagged {
+            out += "  \(c.row.recordKey) \(c.row.operation): reach hub by \(c.reachHub.deadline.due) \(c.reachHubState.rawValue); all copies by \(c.fixCopies.deadline.due) \(c.fixCopiesState.rawValue)\n"
+        }
+        let open = s.conflicts.filter { $0.resolvedAt == nil }
+        if !open.isEmpty { out += "\(open.count) unresolved conflicts\n" }
+        return out
+    }
+}

@@ -1,0 +1,45 @@
+public import CreditData
+public import Foundation
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+import SyncProtocol
+
+/// Assembles the hub: store, service and HTTP, run in a ServiceGroup that shuts down gracefully
+/// on SIGTERM.
+public struct HubDaemon {
+    public let service: HubService
+    public let router: Router<BasicRequestContext>
+    public let configuration: HubConfig
+
+    public init(config: HubConfig, configPath: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+        let path = { ConfigFile.resolve($0, relativeTo: configPath) }
+        let store = try HubStore(path: path(config.database))
+        let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
+        let reference = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
+        service = try HubService(id: config.hub.id, store: store, key: key, reference: reference, now: now)
+        let router = Router(context: BasicRequestContext.self)
+        HubAPI.addRoutes(to: router, service: service)
+        self.router = router
+        configuration = config
+    }
+
+    public func application(logger: Logger) -> some ApplicationProtocol {
+        Application(router: router, configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                                         serverName: "creditsync-hub/\(configuration.hub.id)"),
+                    logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run(logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(services: [.init(service: application(logger: logger))],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Opens a hub's store from its configuration file, for the operator commands.
+public func openHubStore(configPath: String) throws -> (HubConfig, HubStore) {
+    let config = try ConfigFile.load(HubConfig.self, from: configPath)
+    return (config, try HubStore(path: ConfigFile.resolve(config.database, relativeTo: configPath)))
+}

@@ -1,0 +1,91 @@
+public import CreditCore
+public import Foundation
+
+/// A correction or revocation with its two Article 41 windows.
+public struct CorrectionStatus: Sendable, Codable, Equatable {
+    public var row: CorrectionRow
+    /// From the provider's effective time to the hub's receipt: 3 working days.
+    public var reachHub: LegalWindow
+    public var reachHubState: LegalWindow.State
+    /// From the hub's receipt until every node holding the record applied it: 4 working days.
+    public var fixCopies: LegalWindow
+    public var fixCopiesState: LegalWindow.State
+}
+
+extension HubService {
+    /// Article 41's windows of `row`, on the calendar in force, at `now`.
+    public func windows(_ row: CorrectionRow, at now: Date) -> CorrectionStatus {
+        let calendar = reference.calendar
+        let reach = LegalWindow(deadline: (try? calendar.deadline(after: row.effectiveAt, workingDays: 3))!, completedAt: row.receivedAt)
+        let fix = LegalWindow(deadline: (try? calendar.deadline(after: row.receivedAt, workingDays: 4))!, completedAt: row.completedAt)
+        return CorrectionStatus(row: row, reachHub: reach, reachHubState: reach.state(at: now, calendar: calendar),
+                                fixCopies: fix, fixCopiesState: fix.state(at: now, calendar: calendar))
+    }
+
+    /// Every correction's windows, received in [from, to).
+    public func correctionStatuses(from: Date? = nil, to: Date? = nil, openOnly: Bool = false) throws -> [CorrectionStatus] {
+        let now = now()
+        return try store.corrections(receivedFrom: from, to: to, openOnly: openOnly).map { windows($0, at: now) }
+    }
+
+    /// What operators see: nodes with lag, windows at risk or breached, conflicts, equivocations.
+    public struct Snapshot: Sendable, Codable {
+        public var hub: String
+        public var generatedAt: Date
+        public var hubLogSize: UInt64
+        public var records: Int
+        public var nodes: [NodeLag]
+        public var corrections: [CorrectionStatus]
+        public var windowCounts: [String: Int]
+        public var conflicts: [ConflictRow]
+        public var equivocations: Int
+        public var provisionalYears: [Int]
+    }
+
+    /// The status snapshot at the injected clock's now.
+    public func snapshot() throws -> Snapshot {
+        let now = now()
+        let counts = try store.counts()
+        let all = try correctionStatuses()
+        var windowCounts: [String: Int] = [:]
+        for c in all {
+            windowCounts["reach-hub/\(c.reachHubState.rawValue)", default: 0] += 1
+            windowCounts["fix-copies/\(c.fixCopiesState.rawValue)", default: 0] += 1
+        }
+        let interesting = all.filter { c in
+            c.row.completedAt == nil || [.breached, .missed, .atRisk].contains(c.reachHubState) || c.fixCopiesState == .missed
+        }
+        let thisYear = ChinaTime.date(of: now).year
+        return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
+                        nodes: try store.lags(now: now), corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
+                        conflicts: try store.conflicts(limit: 50), equivocations: counts.equivocations,
+                        provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
+    }
+
+    /// Refreshes the gauges that mirror the store, for a scrape.
+    public func refreshMetrics() throws {
+        let snap = try snapshot()
+        for node in snap.nodes {
+            let l = [("node", node.id)]
+            metrics.gauge("creditsync_hub_node_lag_changes", l, help: "Hub-log changes the node has not applied.").set(Double(node.lagChanges))
+            metrics.gauge("creditsync_hub_node_lag_seconds", l, help: "Age of the oldest hub-log change the node has not applied.").set(node.lagSeconds as Double)
+            metrics.gauge("creditsync_hub_node_last_seen_timestamp_seconds", l, help: "When the node last pushed or pulled.")
+                .set(node.lastSeen?.timeIntervalSince1970 ?? 0)
+            metrics.gauge("creditsync_hub_node_acknowledged_sequence", l, help: "The node's log size the hub holds.").set(Double(node.acknowledged))
+            metrics.gauge("creditsync_hub_node_up", l, help: "1 for an active node.").set(Double(node.status == "active" ? 1 : 0))
+        }
+        for window in ["reach-hub", "fix-copies"] {
+            for state in LegalWindow.State.allCases {
+                metrics.gauge("creditsync_hub_corrections", [("window", window), ("state", state.rawValue)],
+                              help: "Article 41 windows by state.").set(Double(snap.windowCounts["\(window)/\(state.rawValue)"] ?? 0))
+            }
+        }
+        let counts = try store.counts()
+        metrics.gauge("creditsync_hub_conflicts_open", help: "Unresolved conflicts between nodes' versions of a record.").set(Double(counts.openConflicts))
+        metrics.gauge("creditsync_hub_equivocations", help: "Equivocation evidence kept.").set(Double(counts.equivocations))
+        metrics.gauge("creditsync_hub_log_size", help: "Effective changes in the hub log.").set(Double(counts.hubLog))
+        metrics.gauge("creditsync_hub_records", help: "Records in the provincial store.").set(Double(counts.records))
+        metrics.gauge("creditsync_hub_calendar_provisional_years", help: "Years (this and next) without a published calendar.")
+            .set(Double(snap.provisionalYears.count))
+    }
+}

@@ -1,0 +1,27 @@
+public import Foundation
+public import Hummingbird
+
+/// A refusal with the status and code of `Protocol/hub-api.md`, answered as JSON.
+public struct HubError: Error, HTTPResponseError, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    /// For a gap: the sequence the hub expects next.
+    public var expected: UInt64?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, expected: UInt64? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.expected = expected
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    struct Body: Encodable { var code: String; var message: String; var expected: UInt64? }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(Body(code: code, message: message, expected: expected))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,60 @@
+public import Prometheus
+import Synchronization
+
+/// The hub's Prometheus metrics in a registry of its own. Per-node gauges and the window
+/// counts are refreshed from the store just before each scrape.
+public final class HubMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let counters = Mutex<[String: Counter]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
+    let ingestSeconds: DurationHistogram
+
+    public init() {
+        ingestSeconds = registry.makeDurationHistogram(
+            name: "creditsync_hub_ingest_duration_seconds",
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2)],
+            help: "Time to verify-merge-sign one change set.")
+    }
+
+    func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Counter {
+        let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        return counters.withLock { c in
+            if let existing = c[key] { return existing }
+            let made = registry.makeCounter(name: name, labels: labels, help: help)
+            c[key] = made
+            return made
+        }
+    }
+
+    func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Gauge {
+        let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        return gauges.withLock { g in
+            if let existing = g[key] { return existing }
+            let made = registry.makeGauge(name: name, labels: labels, help: help)
+            g[key] = made
+            return made
+        }
+    }
+
+    func ingested(node: String, changes: Int, merged: Int, elapsed: Duration) {
+        counter("creditsync_hub_pushes_total", [("node", node)], help: "Change sets accepted, per node.").increment()
+        counter("creditsync_hub_changes_ingested_total", help: "Changes received in accepted change sets.").increment(by: Int64(changes))
+        counter("creditsync_hub_changes_merged_total", help: "Changes that became effective in the provincial store.").increment(by: Int64(merged))
+        ingestSeconds.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    func refused(reason: String) {
+        counter("creditsync_hub_refusals_total", [("reason", reason)], help: "Requests refused, by reason.").increment()
+    }
+
+    func equivocation(node: String) {
+        counter("creditsync_hub_equivocations_total", [("node", node)], help: "Different change sets for an acknowledged range.").increment()
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,143 @@
+public import CreditCore
+public import CreditData
+public import Foundation
+import Hummingbird
+public import SyncProtocol
+public import SyncTransport
+import Synchronization
+
+/// The hub's logic, independent of HTTP: verification of change sets, ingest, fan-out with
+/// long-polling, the Article 41 windows, and the operators' views.
+public final class HubService: Sendable {
+    public let id: String
+    public let store: HubStore
+    public let key: SigningKey
+    public let metrics: HubMetrics
+    let now: @Sendable () -> Date
+    private let referenceData: Mutex<ReferenceData>
+    private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
+
+    public init(id: String = "360000", store: HubStore, key: SigningKey, reference: ReferenceData,
+                metrics: HubMetrics = HubMetrics(), now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.id = id
+        self.store = store
+        self.key = key
+        self.metrics = metrics
+        self.now = now
+        self.referenceData = Mutex(reference)
+    }
+
+    public var reference: ReferenceData { referenceData.withLock { $0 } }
+
+    /// Replaces the calendar and catalog (a new year's notice) without a restart; deadlines are
+    /// recomputed on the next read.
+    public func update(reference: ReferenceData) { referenceData.withLock { $0 = reference } }
+
+    // MARK: - Ingest
+
+    /// Verifies and ingests a change-set envelope posted for `node`.
+    /// - Returns: the receipt envelope to answer with.
+    /// - Throws: ``HubError`` carrying the status of `Protocol/hub-api.md`.
+    public func ingest(node: String, envelope: [UInt8]) throws -> [UInt8] {
+        switch try store.nodeStatus(node) {
+        case nil: throw refuse(.forbidden, "unknown-node", "node \(node) is not enrolled at this hub")
+        case "active"?: break
+        default: throw refuse(.forbidden, "revoked-node", "node \(node) is revoked")
+        }
+        // The registry is read from the store for every set, so a key revoked with
+        // `creditsync hub node revoke` stops verifying at once, without a restart.
+        let keys = try store.keyRegistry()
+        let set: ChangeSet
+        do {
+            set = try ChangeSet.open(envelope, keys: keys).changeSet
+        } catch {
+            throw refuse(Self.status(of: error), error.code, error.description)
+        }
+        guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
+        let start = ContinuousClock.now
+        let outcome = try store.ingest(set, envelope: envelope, hub: id, key: key, receivedAt: now())
+        switch outcome {
+        case let .receipt(receipt, merged):
+            metrics.ingested(node: node, changes: set.changes.count, merged: merged, elapsed: ContinuousClock.now - start)
+            notifyWaiters()
+            return receipt
+        case let .gap(expected):
+            throw refuse(.conflict, "gap", "node \(node) must continue at sequence \(expected), not \(set.first)", expected: expected)
+        case .equivocation:
+            metrics.equivocation(node: node)
+            throw refuse(.conflict, "equivocation",
+                         "a different change set for \(set.first)…\(set.last), which this hub already acknowledged; kept as evidence")
+        case let .inconsistent(reason):
+            throw refuse(.unprocessableContent, "inconsistent", reason)
+        }
+    }
+
+    func refuse(_ status: HTTPResponse.Status, _ code: String, _ message: String, expected: UInt64? = nil) -> HubError {
+        metrics.refused(reason: code)
+        return HubError(status, code, message, expected: expected)
+    }
+
+    static func status(of error: WireError) -> HTTPResponse.Status {
+        switch error {
+        case .badSignature: .unauthorized
+        case .untrustedKey: .forbidden
+        case .payloadType: .unsupportedMediaType
+        case .inconsistent: .unprocessableContent
+        case .oversized: .contentTooLarge
+        default: .badRequest
+        }
+    }
+
+    // MARK: - Fan-out
+
+    /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
+    public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
+        var result = try store.fanOut(node: node, after: after, limit: 1000)
+        if result.entries.isEmpty, result.to <= after, wait > .zero {
+            await waitForIngest(timeout: wait)
+            result = try store.fanOut(node: node, after: after, limit: 1000)
+        }
+        let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
+        let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: max(result.to, after),
+                                    hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
+        return try batch.signed(with: key).encoded
+    }
+
+    /// Records a node's fan-out acknowledgement.
+    public func acknowledge(node: String, through: UInt64) throws {
+        try store.acknowledgeFanOut(node: node, through: through, at: now())
+    }
+
+    /// Suspends until the next ingest or `timeout`.
+    func waitForIngest(timeout: Duration) async {
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in self.waiters.withLock { $0[id] = continuation } }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+    }
+
+    func notifyWaiters() {
+        let all = waiters.withLock { w in defer { w.removeAll() }; return Array(w.values) }
+        for continuation in all { continuation.resume() }
+    }
+
+    /// Verifies a node's signed request (reads and acknowledgements).
+    public func authorize(node: String, method: String, target: String, header: String?) throws {
+        guard let header, let parsed = RequestSignature.parse(header), parsed.node == node else {
+            throw refuse(.unauthorized, "unauthorized", "sign the request: Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,sig=…")
+        }
+        guard RequestSignature.verify(parsed, method: method, target: target, keys: try store.keyRegistry(), now: now()) else {
+            throw refuse(.unauthorized, "unauthorized", "the request signature of node \(node) does not verify or is stale")
+        }
+    }
+}
+

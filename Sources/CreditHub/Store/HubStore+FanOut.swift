@@ -1,0 +1,178 @@
+public import Foundation
+import GRDB
+public import SyncProtocol
+public import SyncTransport
+
+/// A node's standing as operators see it.
+public struct NodeLag: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var status: String
+    /// The last sequence of the node's log the hub holds.
+    public var acknowledged: UInt64
+    public var pushes: Int
+    public var lastSeen: Date?
+    /// The hub log position the node has applied.
+    public var fanOutApplied: UInt64
+    /// Hub-log changes of other nodes the node has not applied yet.
+    public var lagChanges: Int
+    /// Age of the oldest of those changes, in seconds (0 when none).
+    public var lagSeconds: Double
+}
+
+/// One correction or revocation as stored.
+public struct CorrectionRow: Sendable, Codable, Equatable {
+    public var hubPosition: UInt64
+    public var recordKey: String
+    public var operation: String
+    public var originNode: String
+    public var originSequence: UInt64
+    public var effectiveAt: Date
+    public var receivedAt: Date
+    public var completedAt: Date?
+}
+
+/// A conflict between versions of one record from different nodes.
+public struct ConflictRow: Sendable, Codable, Equatable {
+    public var id: Int
+    public var recordKey: String
+    public var winner: String
+    public var loser: String
+    public var detectedAt: Date
+    public var resolvedAt: Date?
+    public var resolution: String?
+}
+
+extension HubStore {
+    /// The position `HubPosition` of `node`.
+    public func position(node: String) throws -> HubPosition? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [node]) else { return nil }
+            let frontier = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data))
+            return HubPosition(acknowledged: frontier.size, treeRoot: frontier.root.hex)
+        }
+    }
+
+    /// The hub log's tree head.
+    public func hubHead() throws -> TreeHead {
+        try writer.read { try $0.hubFrontier().head }
+    }
+
+    /// Entries after `after` for `node` (its own changes left out), at most `limit`; `to` is the
+    /// last position considered.
+    public func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
+        try writer.read { db in
+            let head = try db.hubFrontier().head
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT h.position, c.change FROM hub_log h JOIN node_change c ON c.node = h.node AND c.sequence = h.sequence
+                WHERE h.position > ? ORDER BY h.position LIMIT ?
+                """, arguments: [Int64(after), limit])
+            let to = rows.count == limit ? UInt64(rows.last!["position"] as Int64) : max(head.size, after)
+            let entries = try rows.compactMap { row -> (UInt64, [UInt8])? in
+                let bytes = Array(row["change"] as Data)
+                return try Change(decoding: bytes).node == node ? nil : (UInt64(row["position"] as Int64), bytes)
+            }
+            return (entries, to, head)
+        }
+    }
+
+    /// Records that `node` applied its fan-out through `position`, and closes the Article 41
+    /// "every copy fixed" window of each correction every other active node has now applied.
+    public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws {
+        let ms = Self.millis(at)
+        try writer.write { db in
+            try db.execute(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?",
+                           arguments: [Int64(position), ms, ms, node])
+            try db.execute(sql: """
+                UPDATE correction SET completed_at = ?
+                WHERE completed_at IS NULL AND hub_position <= COALESCE(
+                    (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
+                """, arguments: [ms])
+        }
+    }
+
+    /// Every node's lag at `now`.
+    public func lags(now: Date) throws -> [NodeLag] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
+                let id: String = row["id"]
+                let ack: Int64 = row["fanout_ack"]
+                let pending = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(received_at) FROM hub_log WHERE position > ? AND node != ?",
+                                               arguments: [ack, id])!
+                let oldest = pending[1] as Int64?
+                return NodeLag(id: id, name: row["name"], status: row["status"], acknowledged: UInt64(row["log_size"] as Int64),
+                               pushes: row["pushes"], lastSeen: (row["last_seen"] as Int64?).map(Self.date),
+                               fanOutApplied: UInt64(ack), lagChanges: pending[0],
+                               lagSeconds: oldest.map { max(0, now.timeIntervalSince(Self.date($0))) } ?? 0)
+            }
+        }
+    }
+
+    /// Corrections received in [from, to) (all when nil), oldest first.
+    public func corrections(receivedFrom from: Date? = nil, to: Date? = nil, openOnly: Bool = false) throws -> [CorrectionRow] {
+        try writer.read { db in
+            var sql = "SELECT * FROM correction WHERE received_at >= ? AND received_at < ?"
+            if openOnly { sql += " AND completed_at IS NULL" }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY hub_position",
+                                    arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map {
+                CorrectionRow(hubPosition: UInt64($0["hub_position"] as Int64), recordKey: $0["record_key"], operation: $0["operation"],
+                              originNode: $0["origin_node"], originSequence: UInt64($0["origin_sequence"] as Int64),
+                              effectiveAt: Self.date($0["effective_at"]), receivedAt: Self.date($0["received_at"]),
+                              completedAt: ($0["completed_at"] as Int64?).map(Self.date))
+            }
+        }
+    }
+
+    /// Conflicts, unresolved first.
+    public func conflicts(limit: Int = 200) throws -> [ConflictRow] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM conflict ORDER BY resolved_at IS NOT NULL, id DESC LIMIT ?", arguments: [limit]).map {
+                ConflictRow(id: $0["id"], recordKey: $0["record_key"], winner: "\($0["winner_node"] as String)#\($0["winner_sequence"] as Int64)",
+                            loser: "\($0["loser_node"] as String)#\($0["loser_sequence"] as Int64)", detectedAt: Self.date($0["detected_at"]),
+                            resolvedAt: ($0["resolved_at"] as Int64?).map(Self.date), resolution: $0["resolution"])
+            }
+        }
+    }
+
+    /// Marks a conflict resolved by an operator, with a note.
+    public func resolveConflict(_ id: Int, resolution: String, at: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE conflict SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
+                           arguments: [Self.millis(at), resolution, id])
+        }
+    }
+
+    /// Counts for metrics: equivocations, conflicts, hub log size, records.
+    public func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int) {
+        try writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM equivocation") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict WHERE resolved_at IS NULL") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hub_log") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0)
+        }
+    }
+
+    /// The records the hub holds under `subjectKey` (Articles 19 and 33).
+    public func records(subject subjectKey: String) throws -> [(recordKey: String, role: String, status: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.record_key, i.role, r.status FROM subject_index i JOIN record r ON r.record_key = i.record_key
+                WHERE i.subject_key = ? ORDER BY i.record_key
+                """, arguments: [subjectKey]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// The current state of a record: status, version, origin, and the nodes it arrived through.
+    public func record(_ key: String) throws -> (status: String, version: Int, origin: String, routes: [String])? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, version, origin_node, content_hash FROM record WHERE record_key = ?",
+                                             arguments: [key]) else { return nil }
+            let routes = try String.fetchAll(db, sql: "SELECT DISTINCT node FROM node_change WHERE record_key = ? AND content_hash = ? ORDER BY node",
+                                             arguments: [key, row["content_hash"] as Data])
+            return (row["status"], row["version"], row["origin_node"], routes)
+        }
+    }
+
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+}

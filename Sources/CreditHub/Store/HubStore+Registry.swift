@@ -1,0 +1,103 @@
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// A node as the registry lists it.
+public struct NodeEntry: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var status: String
+    public var keys: [String]
+    public var revokedKeys: [String]
+}
+
+/// Why a registry change was refused.
+public struct RegistryError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension HubStore {
+    /// Enrolls a node with its public key (`creditsync hub node add`).
+    public func addNode(id: String, name: String, key: VerifyingKey, at: Date) throws {
+        guard id.count == 6, id.allSatisfy(\.isNumber) else { throw RegistryError(description: "a node id is its six-digit division code, not '\(id)'") }
+        try writer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM node WHERE id = ?", arguments: [id]) == true {
+                throw RegistryError(description: "node \(id) is already enrolled; use rotate-key to add a key")
+            }
+            try db.execute(sql: "INSERT INTO node(id, name, status, added_at, log_frontier) VALUES (?, ?, 'active', ?, ?)",
+                           arguments: [id, name, Self.millis(at), Data(MerkleFrontier().encoded)])
+            try Self.insertKey(db, node: id, key: key, at: at)
+        }
+    }
+
+    /// Adds a key to a node (a rollover); with `revokeOthers`, the node's other keys are revoked.
+    public func rotateKey(node: String, key: VerifyingKey, revokeOthers: Bool, at: Date) throws {
+        try writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM node WHERE id = ?", arguments: [node]) == true else {
+                throw RegistryError(description: "no node \(node)")
+            }
+            if revokeOthers {
+                try db.execute(sql: "UPDATE node_key SET status = 'revoked', revoked_at = ? WHERE node = ? AND status = 'active'",
+                               arguments: [Self.millis(at), node])
+            }
+            try Self.insertKey(db, node: node, key: key, at: at)
+        }
+    }
+
+    static func insertKey(_ db: Database, node: String, key: VerifyingKey, at: Date) throws {
+        if let owner = try String.fetchOne(db, sql: "SELECT node FROM node_key WHERE key_id = ?", arguments: [key.keyId]) {
+            guard owner == node else { throw RegistryError(description: "key \(key.keyId) is already enrolled for node \(owner)") }
+            try db.execute(sql: "UPDATE node_key SET status = 'active', revoked_at = NULL WHERE key_id = ?", arguments: [key.keyId])
+            return
+        }
+        try db.execute(sql: "INSERT INTO node_key(key_id, node, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
+                       arguments: [key.keyId, node, Data(key.raw), millis(at)])
+    }
+
+    /// Revokes a node (all its pushes are refused) or one of its keys.
+    public func revoke(node: String, keyId: String? = nil, at: Date) throws {
+        try writer.write { db in
+            if let keyId {
+                try db.execute(sql: "UPDATE node_key SET status = 'revoked', revoked_at = ? WHERE key_id = ? AND node = ?",
+                               arguments: [Self.millis(at), keyId, node])
+            } else {
+                try db.execute(sql: "UPDATE node SET status = 'revoked' WHERE id = ?", arguments: [node])
+            }
+            guard db.changesCount > 0 else { throw RegistryError(description: "no such node or key") }
+        }
+    }
+
+    /// Every enrolled node.
+    public func nodes() throws -> [NodeEntry] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, status FROM node ORDER BY id").map { row in
+                let keys = try Row.fetchAll(db, sql: "SELECT key_id, status FROM node_key WHERE node = ? ORDER BY added_at", arguments: [row["id"] as String])
+                return NodeEntry(id: row["id"], name: row["name"], status: row["status"],
+                                 keys: keys.filter { $0["status"] == "active" }.map { $0["key_id"] },
+                                 revokedKeys: keys.filter { $0["status"] != "active" }.map { $0["key_id"] })
+            }
+        }
+    }
+
+    /// The active keys of active nodes, as a verifier's registry.
+    public func keyRegistry() throws -> KeyRegistry {
+        try writer.read { db in
+            var registry = KeyRegistry()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT k.node, k.public_key, k.status, n.status AS node_status FROM node_key k JOIN node n ON n.id = k.node
+                """) {
+                let key = try VerifyingKey(raw: Array(row["public_key"] as Data))
+                try registry.enroll(key, for: row["node"])
+                if row["status"] != "active" || row["node_status"] != "active" { registry.revoke(keyId: key.keyId) }
+            }
+            return registry
+        }
+    }
+
+    /// A node's status: `active`, `revoked`, or `nil` when unknown.
+    public func nodeStatus(_ id: String) throws -> String? {
+        try writer.read { try String.fetchOne($0, sql: "SELECT status FROM node WHERE id = ?", arguments: [id]) }
+    }
+
+    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}

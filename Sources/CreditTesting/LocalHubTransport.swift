@@ -1,0 +1,41 @@
+public import CreditHub
+import Foundation
+public import SyncTransport
+
+/// The node–hub transport wired straight to a real ``HubService`` in the same process: the hub's
+/// full logic and store without sockets, for contract tests and virtual-time simulations.
+public struct LocalHubTransport: HubTransport {
+    public let hub: HubService
+
+    public init(hub: HubService) { self.hub = hub }
+
+    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+        try map { try hub.ingest(node: node, envelope: envelope) }
+    }
+
+    public func position(node: String) async throws(TransportError) -> HubPosition {
+        try map {
+            guard let p = try hub.store.position(node: node) else { throw HubError(.notFound, "unknown-node", node) }
+            return p
+        }
+    }
+
+    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        do { return try await hub.fanOut(node: node, after: after, wait: .seconds(waitSeconds)) } catch { throw Self.transportError(error) }
+    }
+
+    public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
+        try map { try hub.acknowledge(node: node, through: through) }
+    }
+
+    func map<T>(_ body: () throws -> T) throws(TransportError) -> T {
+        do { return try body() } catch { throw Self.transportError(error) }
+    }
+
+    static func transportError(_ error: any Error) -> TransportError {
+        guard let e = error as? HubError else { return .server(status: 500, message: "\(error)") }
+        if e.code == "gap", let expected = e.expected { return .gap(expected: expected) }
+        return Int(e.status.code) >= 500 ? .server(status: Int(e.status.code), message: e.message)
+            : .refused(status: Int(e.status.code), code: e.code, message: e.message)
+    }
+}

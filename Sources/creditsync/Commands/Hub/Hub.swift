@@ -1,0 +1,129 @@
+import ArgumentParser
+import CreditData
+import CreditHub
+import Foundation
+import Logging
+import SyncProtocol
+
+/// `creditsync hub`: the provincial platform's daemon and its operator tools.
+struct HubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub",
+        abstract: "Run the provincial hub, manage its node registry, report on Article 41.",
+        subcommands: [HubRun.self, HubNode.self, HubReport.self],
+        defaultSubcommand: HubRun.self)
+}
+
+/// `creditsync hub [run] --config FILE`.
+struct HubRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the hub daemon (the default subcommand).")
+
+    @Option(help: "The hub's configuration file (see Deploy/hub.conf.json).")
+    var config: String
+
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let settings = try ConfigFile.load(HubConfig.self, from: config)
+        var logger = Logger(label: "creditsync.hub")
+        logger.logLevel = logLevel
+        let daemon = try HubDaemon(config: settings, configPath: config)
+        logger.notice("hub \(settings.hub.id) listening on \(settings.listen.host):\(settings.listen.port); dashboard at http://\(settings.listen.host):\(settings.listen.port)/")
+        try await daemon.run(logger: logger)
+    }
+}
+
+/// `creditsync hub node add|list|revoke|rotate-key`.
+struct HubNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Enroll, list, revoke nodes and rotate their keys.",
+        subcommands: [Add.self, List.self, Revoke.self, RotateKey.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enroll a node with its public key.")
+        @Option(help: "The hub's configuration file.") var config: String
+        @Option(help: "The node's six-digit division code.") var id: String
+        @Option(help: "The node's name.") var name: String
+        @Option(help: "The node's public key file.") var key: String
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            let publicKey = try KeyFile.readPublic(URL(fileURLWithPath: key))
+            do { try store.addNode(id: id, name: name, key: publicKey, at: Date()) } catch { throw CommandError("\(error)") }
+            print("enrolled node \(id) \(name) with key \(publicKey.keyId)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List enrolled nodes.")
+        @Option(help: "The hub's configuration file.") var config: String
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            for n in try store.nodes() {
+                print("\(n.id)\t\(n.name)\t\(n.status)\tkeys: \(n.keys.joined(separator: ","))\(n.revokedKeys.isEmpty ? "" : "\trevoked: \(n.revokedKeys.joined(separator: ","))")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a node, or one key of it with --key-id.")
+        @Option(help: "The hub's configuration file.") var config: String
+        @Option(help: "The node's id.") var id: String
+        @Option(help: "Revoke only this key.") var keyId: String?
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            do { try store.revoke(node: id, keyId: keyId, at: Date()) } catch { throw CommandError("\(error)") }
+            print(keyId.map { "revoked key \($0) of node \(id)" } ?? "revoked node \(id)")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Add a node's new key; the old one stays active for the rollover unless --revoke-old.")
+        @Option(help: "The hub's configuration file.") var config: String
+        @Option(help: "The node's id.") var id: String
+        @Option(help: "The new public key file.") var key: String
+        @Flag(help: "Revoke the node's other keys now.") var revokeOld = false
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            let publicKey = try KeyFile.readPublic(URL(fileURLWithPath: key))
+            do { try store.rotateKey(node: id, key: publicKey, revokeOthers: revokeOld, at: Date()) } catch { throw CommandError("\(error)") }
+            print("node \(id) now has key \(publicKey.keyId)\(revokeOld ? "; its other keys are revoked" : "")")
+        }
+    }
+}
+
+/// `creditsync hub report`: the Article 41 compliance report as CSV.
+struct HubReport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Write the Article 41 compliance report (CSV) for corrections received in a period.")
+
+    @Option(help: "The hub's configuration file.") var config: String
+    @Option(help: "First day (YYYY-MM-DD, China time), inclusive.") var from: String
+    @Option(help: "Last day (YYYY-MM-DD, China time), inclusive.") var to: String
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+
+    func run() async throws {
+        guard let first = CivilDateParse.parse(from), let last = CivilDateParse.parse(to) else {
+            throw ValidationError("--from and --to are dates written YYYY-MM-DD")
+        }
+        let settings = try ConfigFile.load(HubConfig.self, from: config)
+        let daemon = try HubDaemon(config: settings, configPath: config)
+        let csv = try daemon.service.complianceReport(from: first.start, to: last.end)
+        if let out { try csv.write(toFile: out, atomically: true, encoding: .utf8) } else { print(csv, terminator: "") }
+    }
+}
+
+import CreditCore
+
+enum CivilDateParse {
+    static func parse(_ text: String) -> (start: Date, end: Date)? {
+        guard let d = CivilDate(iso: text) else { return nil }
+        return (ChinaTime.startOfDay(d), ChinaTime.endOfDay(d))
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CreditHub
+import Foundation
+
+/// `creditsync status --hub URL`: the operator's table of nodes and windows.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.")
+
+    @Option(help: "The hub's URL.") var hub: String
+    @Flag(help: "Print the hub's JSON status as it is.") var json = false
+
+    func run() async throws {
+        var request = HTTPClientRequest(url: (hub.hasSuffix("/") ? String(hub.dropLast()) : hub) + "/v1/status")
+        request.method = .GET
+        let response: HTTPClientResponse
+        do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(15)) } catch {
+            throw CommandError("cannot reach the hub at \(hub): \(error)")
+        }
+        let body = try await response.body.collect(upTo: 32 << 20)
+        guard response.status == .ok else { throw CommandError("the hub answered \(response.status.code)") }
+        if json { print(String(buffer: body)); return }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let s = try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body))
+        print(StatusTable.render(s), terminator: "")
+    }
+}

@@ -1,0 +1,148 @@
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// Nodes and the real hub logic together, through the in-process transport and in virtual time.
+@Suite struct FederationTests {
+    func federation(_ ids: [String], clock: Date = NodeFixture.now) throws -> (HubFixture, [NodeFixture]) {
+        let h = try HubFixture(now: clock)
+        let nodes = try ids.map { id -> NodeFixture in
+            let f = try NodeFixture(node: id, readScope: .all)
+            try h.enroll(id, key: f.key)
+            return f
+        }
+        return (h, nodes)
+    }
+
+    func sync(_ h: HubFixture, _ nodes: [NodeFixture]) async throws {
+        for n in nodes { while try await h.pusher(n).pushOnce() > 0 {} }
+        for n in nodes { while try await h.receiver(n).pullOnce(wait: 0) > 0 {} }
+        for n in nodes { _ = try await h.receiver(n).pullOnce(wait: 0) }
+    }
+
+    @Test func writesConvergeAndACorrectionReachesEveryNode() async throws {
+        let (h, nodes) = try federation(["360100", "360700", "360900"])
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<20), by: nanchang.identity)
+        _ = try ganzhou.service.submit(ganzhou.punishments(0..<10), by: ganzhou.identity)
+        try await sync(h, nodes)
+        #expect(try h.hub.store.hubHead().size == 30)
+        let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-3")
+        #expect(try yichun.service.store.record(key)?.status == "active")
+
+        // A revocation at Nanchang reaches the hub and every copy; the Article 41 windows are met.
+        h.clock.advance(by: 3600)
+        _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-3", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕3号", effectiveAt: h.now.addingTimeInterval(-86_400), by: nanchang.identity)
+        try await sync(h, nodes)
+        for n in [ganzhou, yichun] { #expect(try n.service.store.record(key)?.status == "revoked") }
+        let windows = try h.hub.correctionStatuses()
+        #expect(windows.count == 1)
+        #expect(windows[0].reachHubState == .met)
+        #expect(windows[0].fixCopiesState == .met)
+        let snapshot = try h.hub.snapshot()
+        #expect(snapshot.nodes.allSatisfy { $0.lagChanges == 0 })
+        #expect(try h.hub.complianceReport(from: h.now.addingTimeInterval(-86_400), to: h.now.addingTimeInterval(60)).contains(",met,"))
+    }
+
+    @Test func theSameRecordThroughTwoNodesIsOneRecordWithTwoRoutes() async throws {
+        let (h, nodes) = try federation(["360100", "360400"])
+        // The provincial regulator's credential at two nodes submits the same record.
+        let record = nodes[0].punishments(5..<6)
+        let unit = nodes[0].identity.unit
+        let second = try nodes[1].service.store.addCredential(name: "same unit", unit: unit, writeItems: nil, readScope: .all, at: h.now)
+        let identity = try #require(try nodes[1].service.store.authenticate(token: second.token))
+        _ = try nodes[0].service.submit(record, by: nodes[0].identity)
+        _ = try nodes[1].service.submit(record, by: identity)
+        try await sync(h, nodes)
+        let held = try #require(try h.hub.store.record("\(unit)/administrative-punishment/CF-360100-2026-5"))
+        #expect(held.version == 1)
+        #expect(held.routes == ["360100", "360400"])
+        #expect(try h.hub.store.hubHead().size == 1)
+        #expect(try h.hub.store.counts().conflicts == 0)
+    }
+
+    @Test func conflictingVersionsGetTheSameWinnerWhateverTheOrder() async throws {
+        var winners: [String] = []
+        for order in [[0, 1], [1, 0]] {
+            let (h, nodes) = try federation(["360100", "360400"])
+            let unit = nodes[0].identity.unit
+            let second = try nodes[1].service.store.addCredential(name: "same unit", unit: unit, writeItems: nil, readScope: .all, at: h.now)
+            let identities = [nodes[0].identity, try nodes[1].service.store.authenticate(token: second.token)!]
+            var variant = nodes[0].punishments(7..<8)[0]
+            _ = try nodes[0].service.submit([variant], by: identities[0], effectiveAt: h.now.addingTimeInterval(-100))
+            if case var .object(o) = variant, case var .object(fields)? = o["fields"] {
+                fields["CF_NR"] = .string("罚款9999元")
+                o["fields"] = .object(fields)
+                variant = .object(o)
+            }
+            _ = try nodes[1].service.submit([variant], by: identities[1], effectiveAt: h.now)
+            for i in order { while try await h.pusher(nodes[i]).pushOnce() > 0 {} }
+            let held = try #require(try h.hub.store.record("\(unit)/administrative-punishment/CF-360100-2026-7"))
+            winners.append(held.origin)
+            #expect(try h.hub.store.conflicts().count == 1)
+        }
+        // The later effective time wins, whichever node pushed first.
+        #expect(winners == ["360400", "360400"])
+    }
+
+    @Test func windowsMoveWithTheClockAcrossHolidays() async throws {
+        // A revocation effective on 2026-09-30 at 10:00: it must reach the hub by 2026-10-10 (a
+        // Saturday make-up working day after the National Day holiday).
+        let start = ISO8601DateFormatter().date(from: "2026-09-30T02:00:00Z")!
+        let (h, nodes) = try federation(["360100", "360700"], clock: start)
+        let nanchang = nodes[0]
+        _ = try nanchang.service.submit(nanchang.punishments(0..<1), by: nanchang.identity)
+        _ = try await h.pusher(nanchang).pushOnce()
+        _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-0", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕1号", effectiveAt: start, by: nanchang.identity)
+        // The node sits on it through the holiday; the hub gets it on 2026-10-09 at 20:00.
+        h.clock.set(ISO8601DateFormatter().date(from: "2026-10-09T12:00:00Z")!)
+        _ = try await h.pusher(nanchang).pushOnce()
+        var w = try #require(try h.hub.correctionStatuses().first)
+        #expect(w.reachHub.deadline.due == CivilDate(year: 2026, month: 10, day: 10))
+        #expect(w.reachHubState == .met)
+        // Copies must be fixed within 4 working days of receipt (10-10 Saturday make-up, 12, 13, 14): by 2026-10-14.
+        #expect(w.fixCopies.deadline.due == CivilDate(year: 2026, month: 10, day: 14))
+        #expect(w.fixCopiesState == .onTime)
+        // Ganzhou does not apply it. On the last day the window is at risk, then breached.
+        h.clock.set(ISO8601DateFormatter().date(from: "2026-10-14T01:00:00Z")!) // 09:00 China time
+        w = try #require(try h.hub.correctionStatuses().first)
+        #expect(w.fixCopiesState == .atRisk)
+        h.clock.set(ISO8601DateFormatter().date(from: "2026-10-14T16:00:01Z")!) // 00:00:01 on the 15th
+        w = try #require(try h.hub.correctionStatuses().first)
+        #expect(w.fixCopiesState == .breached)
+        #expect(try h.hub.snapshot().windowCounts["fix-copies/breached"] == 1)
+        // Ganzhou finally applies it: the window is missed, not breached any more.
+        _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
+        w = try #require(try h.hub.correctionStatuses().first)
+        #expect(w.fixCopiesState == .missed)
+    }
+
+    @Test func aDeadlineInAnUnpublishedYearIsProvisionalUntilTheYearIsLoaded() async throws {
+        let start = ISO8601DateFormatter().date(from: "2026-12-30T02:00:00Z")!
+        let (h, nodes) = try federation(["360100", "360700"], clock: start)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
+        _ = try nodes[0].service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-0", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕2号", effectiveAt: start, by: nodes[0].identity)
+        _ = try await h.pusher(nodes[0]).pushOnce()
+        var w = try #require(try h.hub.correctionStatuses().first)
+        #expect(w.fixCopies.deadline.isProvisional)
+        #expect(w.fixCopiesState == .provisional)
+        // The 2027 notice arrives (New Year's Day a holiday): the due date moves and is final.
+        var reference = Fixtures.reference
+        let files = try [2025, 2026].map { try HolidayFile.decode(Data(contentsOf: ReferenceDataPaths.calendar($0)), source: "") }
+        reference.calendar = try WorkingDayCalendar(files: files + [HolidayFile(year: 2027, days: [
+            .init(name: "元旦", date: CivilDate(year: 2027, month: 1, day: 1)!, isOffDay: true)])])
+        h.hub.update(reference: reference)
+        w = try #require(try h.hub.correctionStatuses().first)
+        #expect(!w.fixCopies.deadline.isProvisional)
+        #expect(w.fixCopies.deadline.due == CivilDate(year: 2027, month: 1, day: 6))
+        #expect(w.fixCopiesState == .onTime)
+    }
+}

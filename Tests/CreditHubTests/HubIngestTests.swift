@@ -1,0 +1,134 @@
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// A hub in process with nodes enrolled, and a clock the test moves.
+final class HubFixture: Sendable {
+    let hub: HubService
+    let hubKey = SyncFixtures.key("hub")
+    let clock: VirtualClock
+
+    init(now: Date = NodeFixture.now) throws {
+        clock = VirtualClock(now)
+        hub = try HubService(store: HubStore(path: nil), key: hubKey, reference: Fixtures.reference, now: clock.function)
+    }
+
+    var now: Date { clock.now }
+
+    func enroll(_ node: String, key: SigningKey) throws {
+        try hub.store.addNode(id: node, name: "node \(node)", key: key.publicKey, at: now)
+    }
+
+    var transport: LocalHubTransport { LocalHubTransport(hub: hub) }
+    var pinned: KeyRegistry {
+        var r = KeyRegistry()
+        try! r.enroll(hubKey.publicKey, for: "360000")
+        return r
+    }
+
+    func pusher(_ f: NodeFixture) -> Pusher {
+        Pusher(node: f.service.node, store: f.service.store, transport: transport, key: f.key, hub: "360000", hubKeys: pinned,
+               now: clock.function)
+    }
+
+    func receiver(_ f: NodeFixture) -> Receiver {
+        Receiver(node: f.service.node, store: f.service.store, transport: transport, hub: "360000", hubKeys: pinned,
+                 reference: { Fixtures.reference }, now: clock.function)
+    }
+}
+
+/// The negative ingest suite: everything the hub must refuse, with the status it answers.
+@Suite struct HubIngestTests {
+    let nodeKey = SyncFixtures.key("node-360100")
+    let otherKey = SyncFixtures.key("node-360200")
+
+    func fixture() throws -> HubFixture {
+        let h = try HubFixture()
+        try h.enroll("360100", key: nodeKey)
+        try h.enroll("360200", key: otherKey)
+        return h
+    }
+
+    func refusal(_ body: () throws -> Void) -> HubError? {
+        do { try body(); return nil } catch let e as HubError { return e } catch { return nil }
+    }
+
+    @Test func acceptsAndAcknowledgesIdempotently() throws {
+        let h = try fixture()
+        let (envelope, set) = try SyncFixtures.changeSet(key: nodeKey, count: 5)
+        let receipt = try Receipt.open(h.hub.ingest(node: "360100", envelope: envelope.encoded), hub: "360000", keys: h.pinned)
+        #expect(receipt.last == 5 && receipt.tree == set.after)
+        #expect(receipt.envelopeDigest == Hash32.sha256(envelope.encoded))
+        // Replay: the same receipt again, nothing merged twice.
+        let again = try h.hub.ingest(node: "360100", envelope: envelope.encoded)
+        #expect(try Receipt.open(again, hub: "360000", keys: h.pinned) == receipt)
+        #expect(try h.hub.store.hubHead().size == 5)
+        #expect(try h.hub.store.position(node: "360100")?.acknowledged == 5)
+    }
+
+    @Test func refusesEverythingItMust() throws {
+        let h = try fixture()
+        let (good, set) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
+        let bytes = good.encoded
+        // Unsigned (no signatures), wrong key, another node's key, bit flip, truncation, oversized, wrong payload type.
+        var unsigned = good
+        unsigned.signatures = []
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: unsigned.encoded) }?.status == .badRequest)
+        let stranger = try SyncFixtures.changeSet(key: SigningKey(), count: 3).0.encoded
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: stranger) }?.code == "untrusted-key")
+        let otherNodesKey = try SyncFixtures.changeSet(node: "360100", key: otherKey, count: 3).0.encoded
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: otherNodesKey) }?.status == .forbidden)
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x04
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: flipped) } != nil)
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: Array(bytes.prefix(bytes.count - 10))) }?.status == .badRequest)
+        let wrongType = try Envelope.sign(payloadType: Envelope.PayloadType.treeHead, payload: set.body, with: nodeKey).encoded
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: wrongType) }?.status == .unsupportedMediaType)
+        // Posted under another node's path.
+        #expect(refusal { _ = try h.hub.ingest(node: "360200", envelope: bytes) }?.status == .forbidden)
+        // Unknown and revoked nodes.
+        #expect(refusal { _ = try h.hub.ingest(node: "361100", envelope: bytes) }?.code == "unknown-node")
+        // Nothing of that reached the store.
+        #expect(try h.hub.store.hubHead().size == 0)
+        try h.hub.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "untrusted-key")
+        try h.hub.store.revoke(node: "360100", at: h.now)
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
+    }
+
+    @Test func gapsAndEquivocation() throws {
+        let h = try fixture()
+        let (first, set1) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
+        let after1 = try set1.extend(MerkleFrontier())
+        let (second, _) = try SyncFixtures.changeSet(key: nodeKey, after: after1, count: 2)
+        // The second set before the first: a gap naming the expected position.
+        let gap = refusal { _ = try h.hub.ingest(node: "360100", envelope: second.encoded) }
+        #expect(gap?.status == .conflict && gap?.code == "gap" && gap?.expected == 1)
+        _ = try h.hub.ingest(node: "360100", envelope: first.encoded)
+        _ = try h.hub.ingest(node: "360100", envelope: second.encoded)
+        // The same range with different content: equivocation, kept as evidence and counted.
+        let forged = try SyncFixtures.changeSet(key: nodeKey, count: 3, payload: #"{"forged":true}"#).0.encoded
+        let equivocation = refusal { _ = try h.hub.ingest(node: "360100", envelope: forged) }
+        #expect(equivocation?.status == .conflict && equivocation?.code == "equivocation")
+        #expect(try h.hub.store.counts().equivocations == 1)
+        #expect(h.hub.metrics.exposition().contains("creditsync_hub_equivocations_total{node=\"360100\"} 1"))
+        // The same changes regrouped: not equivocation, just a gap.
+        let regrouped = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: set1.encodedChanges, before: MerkleFrontier(),
+                                      createdAt: 42).signed(with: nodeKey).encoded
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: regrouped) }?.code == "gap")
+        #expect(try h.hub.store.hubHead().size == 5)
+    }
+
+    @Test func treeHeadsThatDoNotFollowAreRefused() throws {
+        let h = try fixture()
+        var (_, set) = try SyncFixtures.changeSet(key: nodeKey, count: 2)
+        set.after.root = MerkleHash.leaf([UInt8(1)])
+        let bad = try set.signed(with: nodeKey).encoded
+        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bad) }?.status == .unprocessableContent)
+    }
+}
