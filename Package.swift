@@ -9,6 +9,7 @@
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
+//   CreditDeploy  deployment layouts (deploy init) and the local federation (demo).
 //   creditsync    the one thin executable; one file per subcommand.
 //   creditsync-bench  micro-benchmarks, run in release: swift run -c release creditsync-bench
 //   CreditTesting helpers shared by the test targets (vector loading, fixtures).
@@ -91,10 +92,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CreditDeploy",
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "creditsync",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -2,7 +2,7 @@ public import CreditData
 public import Foundation
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import SyncProtocol
 
 /// Assembles the hub: store, service and HTTP, run in a ServiceGroup that shuts down gracefully
@@ -32,7 +32,10 @@ public struct HubDaemon {
 
     /// Runs until SIGTERM or SIGINT.
     public func run(logger: Logger) async throws {
-        let group = ServiceGroup(configuration: .init(services: [.init(service: application(logger: logger))],
+        // The long-poll drainer comes last so it is told first: fan-out requests answer at once and
+        // the HTTP server can then finish its in-flight requests and stop.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: application(logger: logger)),
+                                                                 .init(service: LongPollDrainer(service: service))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
@@ -42,4 +45,14 @@ public struct HubDaemon {
 public func openHubStore(configPath: String) throws -> (HubConfig, HubStore) {
     let config = try ConfigFile.load(HubConfig.self, from: configPath)
     return (config, try HubStore(path: ConfigFile.resolve(config.database, relativeTo: configPath)))
+}
+
+/// Ends the hub's long-polls when a graceful shutdown begins.
+public struct LongPollDrainer: Service {
+    let service: HubService
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        service.drainLongPolls()
+    }
 }

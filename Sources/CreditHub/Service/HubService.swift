@@ -16,6 +16,7 @@ public final class HubService: Sendable {
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
     private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
+    private let draining = Mutex(false)
 
     public init(id: String = "360000", store: HubStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), now: @escaping @Sendable () -> Date = Date.init) throws {
@@ -93,7 +94,7 @@ public final class HubService: Sendable {
     /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
     public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
         var result = try store.fanOut(node: node, after: after, limit: 1000)
-        if result.entries.isEmpty, result.to <= after, wait > .zero {
+        if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }) {
             await waitForIngest(timeout: wait)
             result = try store.fanOut(node: node, after: after, limit: 1000)
         }
@@ -123,6 +124,13 @@ public final class HubService: Sendable {
             group.cancelAll()
         }
         waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+    }
+
+    /// Ends every long-poll now and lets no new one wait: called when the hub shuts down, so that
+    /// in-flight fan-out requests answer at once instead of holding the shutdown for their wait.
+    public func drainLongPolls() {
+        draining.withLock { $0 = true }
+        notifyWaiters()
     }
 
     func notifyWaiters() {

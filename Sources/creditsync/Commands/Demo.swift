@@ -1,81 +1,139 @@
 import ArgumentParser
 import CreditCore
 import CreditData
+import CreditDeploy
+import CreditHub
 import Foundation
 
-/// `creditsync demo`: the README's main job.
+/// Set by the signal handler when Ctrl-C (or SIGTERM) asks the demo to stop.
+nonisolated(unsafe) var demoInterrupted: sig_atomic_t = 0
+
+/// `creditsync demo`: the README's main job — the provincial federation on one machine.
 ///
-/// For now it runs the domain core on synthetic sample data: it generates records for each of
-/// Jiangxi's 11 districted cities, validates and classifies them, shows the errors a clerk would
-/// see for a bad record, and computes the legal windows of a correction. The federation of a hub
-/// and 11 node processes takes this command's place when the node and hub land.
+/// A hub and Jiangxi's 11 districted-city nodes start as separate processes on loopback, each
+/// with its own SQLite store under one data folder; keys are generated and enrolled; each city's
+/// regulator writes synthetic records; some are corrected and revoked; the summary shows them
+/// reaching the hub and every node, the lag table and the Article 41 windows. Without `--check`
+/// the federation keeps running with the dashboard's URL printed until Ctrl-C.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the domain core on synthetic sample data for Jiangxi's 11 cities.")
+        abstract: "Bring up a hub and Jiangxi's 11 city nodes on loopback, write, correct, converge.")
 
-    @Option(help: "Records to generate per city.")
-    var perCity = 20
+    @Option(help: "The data folder (replaced if it exists).")
+    var dir = "demo-data"
 
-    @Flag(help: "Exit non-zero unless every sample record validates and every check holds.")
+    @Option(help: "The hub's port; the nodes take the next 11.")
+    var port = 8100
+
+    @Option(help: "Records each city's regulator writes.")
+    var records = 200
+
+    @Flag(help: "Verify convergence, print the figures and exit: 0 when every node's view equals the hub's.")
     var check = false
 
-    @OptionGroup var data: DataOptions
-
     func run() async throws {
-        let reference = try data.load()
-        let today = try data.currentDate()
-        let validator = reference.validator(today: today)
-        print("creditsync demo — catalog \(reference.catalog.version), \(reference.catalog.items.count) items; " +
-              "calendar years \(reference.calendar.publishedYears.sorted().map(String.init).joined(separator: ", ")); " +
-              "\(reference.divisions.count) division codes")
+        let started = Date()
+        let root = URL(fileURLWithPath: dir, isDirectory: true).standardizedFileURL
+        try? FileManager.default.removeItem(at: root)
+        let sites = try Deployment.jiangxiSites(counties: false)
+        let deployment = try Deployment.generate(in: root, sites: sites, basePort: port, pushIdleMilliseconds: 100)
+        let federation = Federation(deployment: deployment, executable: Bundle.main.executableURL!)
+        try federation.prepare()
+        print("creditsync demo: hub \(deployment.hubURL) and \(sites.count) city nodes, data in \(root.path)")
+        try federation.start()
+        do {
+            try await federation.waitUntilHealthy()
+            try await exercise(federation, started: started)
+        } catch {
+            federation.stop()
+            throw CommandError("\(error)")
+        }
+        if check {
+            federation.stop()
+            return
+        }
+        print("\nThe federation keeps running. Dashboard: \(deployment.hubURL)/   Status: creditsync status --hub \(deployment.hubURL)")
+        print("Press Ctrl-C to stop.")
+        signal(SIGINT) { _ in demoInterrupted = 1 }
+        signal(SIGTERM) { _ in demoInterrupted = 1 }
+        while demoInterrupted == 0 { try await Task.sleep(for: .milliseconds(200)) }
+        print("\nstopping…")
+        federation.stop()
+    }
 
-        var failures: [String] = []
-        var byClass: [RecordClass: Int] = [:]
-        print("\nValidating \(perCity) synthetic records for each of the 11 districted cities:")
-        for (code, name) in SyntheticRecords.cities {
-            var generator = SyntheticRecords(division: code)
-            var valid = 0
-            for i in 0..<perCity {
-                let date = today.adding(days: -(i * 11 % 300) - 1)
-                let record = i % 2 == 0 ? generator.punishment(i, decidedOn: date) : generator.permit(i, grantedOn: date)
-                let result = validator.validate(record)
-                if let accepted = result.accepted {
-                    valid += 1
-                    byClass[accepted.classification.recordClass, default: 0] += 1
-                } else {
-                    failures.append("\(record.recordId): \(result.issues.map(\.description).joined(separator: "; "))")
+    func exercise(_ federation: Federation, started: Date) async throws {
+        let deployment = federation.deployment
+        let today = ChinaTime.date(of: Date())
+        print("\n1. Each city's market regulator writes \(records) records (punishments and permits) to its own node:")
+        let writeStart = Date()
+        try await withThrowingTaskGroup(of: (String, Int, Int).self) { group in
+            for node in deployment.nodes {
+                group.addTask {
+                    var generator = SyntheticRecords(division: node.id)
+                    let batch = (0..<records).map { i in
+                        let date = today.adding(days: -(i * 7 % 330) - 1)
+                        return i % 2 == 0 ? generator.punishment(i, decidedOn: date) : generator.permit(i, grantedOn: date)
+                    }
+                    let result = try await federation.submit(node: node.id, records: batch)
+                    return (node.id, result.accepted, result.rejected)
                 }
             }
-            print("  \(code) \(name.padding(toLength: 5, withPad: "　", startingAt: 0)) \(valid)/\(perCity) valid")
+            for try await (node, accepted, rejected) in group {
+                let name = deployment.nodes.first { $0.id == node }!.name
+                print("   \(node) \(name): \(accepted) accepted\(rejected > 0 ? ", \(rejected) rejected" : "")")
+            }
         }
-        print("  by class: " + byClass.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        let written = records * deployment.nodes.count
+        print("   \(written) records in \(String(format: "%.2f", Date().timeIntervalSince(writeStart))) s")
 
-        print("\nWhat a clerk sees for a record with mistakes:")
-        var generator = SyntheticRecords(division: "360100")
-        var bad = generator.punishment(1, decidedOn: today.adding(days: -3))
+        print("\n2. A clerk's mistake is refused with the record and the field named:")
+        var generator = SyntheticRecords(division: deployment.nodes[0].id)
+        var bad = generator.punishment(records + 1, decidedOn: today)
         bad.subject.uscc = "91360100MA35F2K0X1"
-        bad.fields["CF_NR_FK"] = .string("two thousand")
-        bad.fields["bloodType"] = .string("A")
-        bad.fields["CF_WSH"] = nil
-        let badResult = validator.validate(bad)
-        for issue in badResult.issues { print("  \(bad.recordId) \(issue.field): \(issue.message)") }
-        if badResult.issues.count != 4 { failures.append("the bad sample should have 4 problems, found \(badResult.issues.count)") }
+        bad.fields["CF_NR_FK"] = .string("两千")
+        let badJSON = try JSONEncoder().encode(bad)
+        let rejected = try await federation.submit(node: deployment.nodes[0].id, records: [bad])
+        print("   \(bad.recordId): rejected \(rejected.rejected) (\(badJSON.count) bytes); run `creditsync record validate` on such a file to see every field's reason")
 
-        print("\nArticle 41 windows for a correction made today (\(today)):")
-        let reach = try reference.calendar.deadline(after: today, workingDays: 3)
-        let fix = try reference.calendar.deadline(after: today, workingDays: 4)
-        print("  reaches the provincial platform by \(reach.due) 24:00\(reach.isProvisional ? " (provisional)" : "")")
-        print("  every copy fixed within 4 working days of receipt: by \(fix.due) 24:00 if received today\(fix.isProvisional ? " (provisional)" : "")")
-        let known = try reference.calendar.deadline(after: CivilDate(year: 2026, month: 9, day: 30)!, workingDays: 3)
-        print("  across the 2026 National Day holiday: 2026-09-30 + 3 working days = \(known.due)")
-        if known.due.description != "2026-10-10" { failures.append("calendar: expected 2026-10-10, got \(known.due)") }
-
-        if failures.isEmpty {
-            print("\nAll checks hold.")
-        } else {
-            print("\n\(failures.count) problem(s):")
-            for failure in failures { print("  \(failure)") }
-            if check { throw ExitCode(1) }
+        print("\n3. Providers correct and revoke records (Article 41):")
+        var corrections = 0
+        for node in deployment.nodes.prefix(4) {
+            var g = SyntheticRecords(division: node.id)
+            var record = g.punishment(0, decidedOn: today.adding(days: -1))
+            record.fields["CF_NR"] = .string("罚款1000元（复议变更）")
+            let correct = try await federation.amend(node: node.id, item: record.item, recordId: record.recordId, action: "correct", body: [
+                "record": try JSONSerialization.jsonObject(with: JSONEncoder().encode(record)),
+                "reason": "行政复议决定变更罚款金额", "decisionDocument": "赣复决〔\(today.year)〕\(node.id.suffix(4))号"])
+            var other = SyntheticRecords(division: node.id)
+            let revoked = other.punishment(2, decidedOn: today).recordId
+            let revoke = try await federation.amend(node: node.id, item: "administrative-punishment", recordId: revoked, action: "revoke", body: [
+                "reason": "原处罚决定被依法撤销", "decisionDocument": "赣撤决〔\(today.year)〕\(node.id.suffix(4))号"])
+            print("   \(node.id) \(node.name): corrected \(record.recordId) (\(correct)), revoked \(revoked) (\(revoke))")
+            corrections += 2
         }
+
+        print("\n4. Waiting for every change to reach the hub and every node…")
+        let converging = Date()
+        let snapshot = try await federation.waitForConvergence(expectedHubLog: UInt64(written + corrections))
+        print("   converged in \(String(format: "%.2f", Date().timeIntervalSince(converging))) s; hub log \(snapshot.hubLogSize) changes, \(snapshot.records) records")
+        print("")
+        print(StatusTable.render(snapshot), terminator: "")
+        let windows = try await federation.status().corrections
+        if !windows.isEmpty {
+            print("")
+            for w in windows.prefix(8) {
+                print("   \(w.row.recordKey) \(w.row.operation): reach hub by \(w.reachHub.deadline.due) \(w.reachHubState.rawValue), all copies by \(w.fixCopies.deadline.due) \(w.fixCopiesState.rawValue)")
+            }
+        }
+
+        print("\n5. Convergence check: every node's view of the shared records against the hub's")
+        let problems = try federation.checkConvergence()
+        if problems.isEmpty {
+            print("   all \(deployment.nodes.count) nodes hold exactly the hub's \(snapshot.records) records (status and content)")
+        } else {
+            for p in problems { print("   \(p)") }
+            if check { throw FederationError("the federation did not converge") }
+        }
+        print("\nFigures: \(written) records written, \(corrections) corrections, \(snapshot.hubLogSize) changes fanned out to \(deployment.nodes.count) nodes, \(String(format: "%.1f", Date().timeIntervalSince(started))) s in all")
     }
 }

@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import Hummingbird
+import Logging
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// The node's HTTP client against the hub's HTTP server on a real loopback socket: the same
+/// contract as the in-process tests, over the wire.
+@Suite struct HTTPContractTests {
+    @Test func pushPullAcknowledgeAndRefusalsOverHTTP() async throws {
+        let h = try HubFixture()
+        let nanchang = try NodeFixture(node: "360100", readScope: .all)
+        let ganzhou = try NodeFixture(node: "360700", readScope: .all)
+        try h.enroll("360100", key: nanchang.key)
+        try h.enroll("360700", key: ganzhou.key)
+        let port = LoopbackHTTP.freePort()
+        let router = Router(context: BasicRequestContext.self)
+        HubAPI.addRoutes(to: router, service: h.hub)
+        var logger = Logger(label: "test.hub")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let server = Task { try await app.runService() }
+        defer { server.cancel() }
+        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
+
+        func transport(_ f: NodeFixture) -> HTTPHubTransport {
+            HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: f.service.node, key: f.key, now: h.clock.function)
+        }
+        let pusher = Pusher(node: "360100", store: nanchang.service.store, transport: transport(nanchang), key: nanchang.key,
+                            hub: "360000", hubKeys: h.pinned, now: h.clock.function)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<30), by: nanchang.identity)
+        #expect(try await pusher.pushOnce() == 30)
+        #expect(try nanchang.service.store.pushState().acknowledged == 30)
+
+        let receiver = Receiver(node: "360700", store: ganzhou.service.store, transport: transport(ganzhou), hub: "360000",
+                                hubKeys: h.pinned, reference: { Fixtures.reference }, now: h.clock.function)
+        #expect(try await receiver.pullOnce(wait: 0) == 30)
+        #expect(try h.hub.store.lags(now: h.now).first { $0.id == "360700" }?.fanOutApplied == 30)
+
+        // A long poll returns as soon as something is ingested.
+        let waiting = Task { try await receiver.pullOnce(wait: 20) }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try nanchang.service.submit(nanchang.punishments(30..<31), by: nanchang.identity)
+        let started = ContinuousClock.now
+        #expect(try await pusher.pushOnce() == 1)
+        #expect(try await waiting.value == 1)
+        #expect(ContinuousClock.now - started < .seconds(10))
+
+        // Position and refusals over the wire.
+        #expect(try await transport(nanchang).position(node: "360100").acknowledged == 31)
+        let impostor = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360100", key: SigningKey(), now: h.clock.function)
+        await #expect(throws: TransportError.self) { try await impostor.position(node: "360100") }
+        let forged = try SyncFixtures.changeSet(key: SigningKey(), count: 1).0.encoded
+        let refusal: TransportError? = await {
+            do { _ = try await transport(nanchang).push(node: "360100", envelope: forged); return nil } catch { return error as? TransportError }
+        }()
+        #expect(refusal == .refused(status: 403, code: "untrusted-key", message: refusalMessage(refusal)))
+        let status = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/status")
+        #expect(status.json["hubLogSize"] as? Int == 31)
+        let dashboard = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/")
+        #expect(dashboard.body.contains("<h2>Nodes</h2>") && dashboard.body.contains("360700"))
+        #expect(!dashboard.body.contains("http://") && !dashboard.body.contains("https://"))
+        let metrics = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/metrics")
+        #expect(metrics.body.contains("creditsync_hub_node_lag_changes{node=\"360700\"}"))
+        #expect(metrics.body.contains("creditsync_hub_refusals_total{reason=\"untrusted-key\"}"))
+    }
+
+    func refusalMessage(_ error: TransportError?) -> String {
+        if case let .refused(_, _, message)? = error { return message }
+        return ""
+    }
+}
