@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "CreditTesting",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -134,6 +134,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CreditHubTests", dependencies: [
             "CreditHub", "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "CreditDeploy", "CreditHub", "CreditNode", "CreditTesting",
         ], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],

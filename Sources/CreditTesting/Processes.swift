@@ -84,3 +84,26 @@ public enum LoopbackHTTP {
         throw URLError(.timedOut)
     }
 }
+
+extension LoopbackHTTP {
+    /// A base port whose next `count` ports were all free a moment ago.
+    public static func freePortRange(_ count: Int) -> Int {
+        for _ in 0..<100 {
+            let base = Int.random(in: 20_000...55_000)
+            if (base..<base + count).allSatisfy(isFree) { return base }
+        }
+        return freePort()
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

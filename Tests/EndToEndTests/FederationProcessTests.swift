@@ -1,0 +1,112 @@
+import CreditCore
+import CreditData
+import CreditDeploy
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import Testing
+
+/// The real binary: a hub and 3 nodes as processes on loopback.
+@Suite(.serialized) struct FederationProcessTests {
+    func records(_ node: String, _ range: Range<Int>) -> [CreditRecord] {
+        var g = SyntheticRecords(division: node)
+        let date = CivilDate(year: 2026, month: 6, day: 1)!
+        return range.map { g.punishment($0, decidedOn: date) }
+    }
+
+    @Test func writesConvergeAndACorrectionReachesEveryNode() async throws {
+        let f = try await Federation.started()
+        defer { f.tearDown() }
+        for node in f.deployment.nodes { _ = try await f.submit(node: node.id, records: records(node.id, 0..<50)) }
+        var changed = records("360100", 3..<4)[0]
+        changed.fields["CF_NR"] = .string("罚款500元")
+        #expect(try await f.amend(node: "360100", item: changed.item, recordId: changed.recordId, action: "correct", body: [
+            "record": try JSONSerialization.jsonObject(with: JSONEncoder().encode(changed)), "reason": "复议变更", "decisionDocument": "赣复决〔2026〕1号"]) == 201)
+        #expect(try await f.amend(node: "360100", item: "administrative-punishment", recordId: "CF-360100-2026-4", action: "revoke",
+                                  body: ["reason": "撤销", "decisionDocument": "赣撤决〔2026〕1号"]) == 201)
+        let status = try await f.waitForConvergence(expectedHubLog: 152)
+        #expect(status.records == 150)
+        #expect(try f.checkConvergence().isEmpty)
+        let windows = try await f.status().corrections
+        #expect(status.windowCounts["fix-copies/met"] == 2)
+        #expect(windows.allSatisfy { $0.row.completedAt != nil })
+        let copy = try NodeStore(path: f.deployment.nodeDirectory("360900").appendingPathComponent("node.sqlite").path)
+            .record(RecordKey(provider: SyntheticRecords(division: "360100").regulatorCode, item: "administrative-punishment", recordId: "CF-360100-2026-4"))
+        #expect(copy?.status == "revoked")
+    }
+
+    @Test func aNodeKilledDuringPushesLosesAndDuplicatesNothing() async throws {
+        let f = try await Federation.started()
+        defer { f.tearDown() }
+        var acknowledged = 0
+        for batch in 0..<10 {
+            acknowledged += try await f.submit(node: "360100", records: records("360100", batch * 200..<(batch + 1) * 200)).accepted
+            if batch == 4 {
+                // The pusher is busy with the first 1,000: kill it without warning and restart it.
+                try await Task.sleep(for: .milliseconds(30))
+                f.kill9(node: "360100")
+                try f.startNode("360100")
+                try await f.waitUntilHealthy()
+            }
+        }
+        #expect(acknowledged == 2000)
+        let status = try await f.waitForConvergence(expectedHubLog: 2000)
+        #expect(status.hubLogSize == 2000)
+        #expect(status.records == 2000)
+        #expect(status.equivocations == 0)
+        #expect(try f.checkConvergence().isEmpty)
+        let verify = try CLI.run(["node", "verify", "--db", f.deployment.nodeDirectory("360100").appendingPathComponent("node.sqlite").path,
+                                  "--hub-key", f.deployment.hubPublicKey.path])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test func theHubKilledAndRestartedLosesNothing() async throws {
+        let f = try await Federation.started()
+        defer { f.tearDown() }
+        _ = try await f.submit(node: "360700", records: records("360700", 0..<300))
+        try await Task.sleep(for: .milliseconds(20))
+        f.kill9Hub()
+        // Nodes keep accepting while the hub is down.
+        _ = try await f.submit(node: "360700", records: records("360700", 300..<400))
+        _ = try await f.submit(node: "360900", records: records("360900", 0..<100))
+        try f.startHub()
+        try await f.waitUntilHealthy()
+        let status = try await f.waitForConvergence(expectedHubLog: 500)
+        #expect(status.records == 500)
+        #expect(status.equivocations == 0)
+        #expect(try f.checkConvergence().isEmpty)
+    }
+
+    @Test func aNodeOfflineWhileOthersWriteCatchesUp() async throws {
+        let f = try await Federation.started()
+        defer { f.tearDown() }
+        f.nodeProcesses["360900"]?.terminate()
+        f.nodeProcesses["360900"]?.waitUntilExit()
+        _ = try await f.submit(node: "360100", records: records("360100", 0..<100))
+        _ = try await f.submit(node: "360700", records: records("360700", 0..<100))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await f.status().nodes.first { $0.id == "360900" }?.lagChanges == 200)
+        try f.startNode("360900")
+        try await f.waitUntilHealthy()
+        _ = try await f.waitForConvergence(expectedHubLog: 200)
+        #expect(try f.checkConvergence().isEmpty)
+    }
+
+    @Test func aForgedChangeSetPostedToTheHubChangesNothing() async throws {
+        let f = try await Federation.started()
+        defer { f.tearDown() }
+        _ = try await f.submit(node: "360100", records: records("360100", 0..<10))
+        let before = try await f.waitForConvergence(expectedHubLog: 10)
+        // Signed by a key the hub never enrolled, claiming to be 360100's next changes.
+        let forged = try SyncFixtures.changeSet(node: "360100", key: SigningKey(), count: 3).0.encoded
+        let reply = try await LoopbackHTTP.request(f.deployment.hubURL + "/v1/nodes/360100/changesets", method: "POST",
+                                                   headers: ["Content-Type": "application/vnd.creditsync.envelope"], body: Data(forged))
+        #expect(reply.status == 403)
+        #expect(reply.json["code"] as? String == "untrusted-key")
+        let after = try await f.status()
+        #expect(after.hubLogSize == before.hubLogSize && after.records == before.records)
+        #expect(try f.checkConvergence().isEmpty)
+    }
+}
