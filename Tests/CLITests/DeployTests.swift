@@ -1,0 +1,82 @@
+import CreditData
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import Testing
+
+/// The files in `Deploy/` and `creditsync deploy init`, checked with the real tools.
+@Suite struct DeployTests {
+    let deploy = Fixtures.repositoryRoot.appendingPathComponent("Deploy")
+
+    func run(_ tool: String, _ arguments: [String], in directory: URL? = nil) throws -> CLI.Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func alertRulesPassPromtoolUnitTests() throws {
+        // Scripts/bootstrap installs Debian's prometheus package, which ships promtool.
+        let promtool = "/usr/bin/promtool"
+        try #require(FileManager.default.isExecutableFile(atPath: promtool), "promtool is missing: run Scripts/bootstrap")
+        let dir = deploy.appendingPathComponent("prometheus")
+        let check = try run(promtool, ["check", "rules", "creditsync.rules.yml"], in: dir)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let test = try run(promtool, ["test", "rules", "creditsync.rules.test.yml"], in: dir)
+        #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
+        let config = try run(promtool, ["check", "config", "prometheus.yml"], in: dir)
+        #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+    }
+
+    @Test func systemdUnitsVerify() throws {
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { return } // checked where systemd is installed
+        let dir = try Fixtures.temporaryDirectory("units")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (source, target) in [("creditsync-hub.service", "creditsync-hub.service"), ("creditsync-node@.service", "creditsync-node@360100.service")] {
+            let text = try String(contentsOf: deploy.appendingPathComponent("systemd/\(source)"), encoding: .utf8)
+                .replacingOccurrences(of: "/usr/local/bin/creditsync", with: CLI.executable.path)
+            try Data(text.utf8).write(to: dir.appendingPathComponent(target))
+            let result = try run(analyze, ["verify", dir.appendingPathComponent(target).path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stderr.contains(target), "systemd-analyze complains: \(result.stderr)")
+        }
+    }
+
+    @Test func sampleConfigurationsAreValid() throws {
+        let hub = try ConfigFile.load(HubConfig.self, from: deploy.appendingPathComponent("config/hub.conf.json").path)
+        #expect(hub.hub.id == "360000")
+        let node = try ConfigFile.load(NodeConfig.self, from: deploy.appendingPathComponent("config/node.conf.json").path)
+        #expect(node.node.id == "360100" && node.hub.publicKeys.count == 1)
+        let grafana = try JSONSerialization.jsonObject(with: Data(contentsOf: deploy.appendingPathComponent("grafana/creditsync-dashboard.json"))) as? [String: Any]
+        #expect((grafana?["panels"] as? [Any])?.count ?? 0 >= 8)
+    }
+
+    @Test func deployInitWritesTheWholeProvince() throws {
+        let dir = try Fixtures.temporaryDirectory("province")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("jiangxi")
+        let result = try CLI.run(["deploy", "init", "--out", out.path, "--counties"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let nodes = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("nodes").path)
+        #expect(nodes.count == 111) // 11 cities and 100 county-level divisions
+        #expect(nodes.contains("360100") && nodes.contains("360426"))
+        for id in ["360100", "361128"] where nodes.contains(id) {
+            let config = try ConfigFile.load(NodeConfig.self, from: out.appendingPathComponent("nodes/\(id)/node.conf.json").path)
+            #expect(config.node.id == id)
+            let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("nodes/\(id)/node.key").path)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+        let enroll = try String(contentsOf: out.appendingPathComponent("enroll.sh"), encoding: .utf8)
+        #expect(enroll.components(separatedBy: "creditsync hub node add").count - 1 == 111)
+        #expect(try CLI.run(["deploy", "init", "--out", out.path]).status == 1)
+    }
+}
