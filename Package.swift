@@ -122,7 +122,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "creditsync-bench",
-            dependencies: ["CreditCore", "CreditData", "SyncProtocol"],
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),

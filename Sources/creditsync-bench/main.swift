@@ -2,6 +2,8 @@
 // because this machine is noisy and absolute figures mean little on their own.
 //
 //   swift run -c release creditsync-bench sync [changes]
+//   swift run -c release creditsync-bench node [records] [batch]
+//   swift run -c release creditsync-bench hub [changes]
 import CreditCore
 import CreditData
 import Foundation
@@ -120,7 +122,12 @@ let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "sync", nil:
     try syncBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000)
+case "node":
+    let rest = Array(arguments.dropFirst())
+    try await nodeBenchmark(records: rest.first.flatMap { Int($0) } ?? 50_000, batch: rest.dropFirst().first.flatMap { Int($0) } ?? 1000)
+case "hub":
+    try hubBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 110_000)
 default:
-    print("usage: creditsync-bench sync [changes]")
+    print("usage: creditsync-bench sync [changes] | node [records] [batch] | hub [changes]")
     exit(2)
 }

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import CreditCore
+import CreditData
+import CreditNode
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Batch ingest through the node's HTTP API (validation, idempotency check, log, Merkle
+/// frontier, history, subject index, fsync per batch) beside raw SQLite inserts of the same
+/// rows in the same batches.
+func nodeBenchmark(records count: Int, batch: Int) async throws {
+    print("node ingest through the HTTP API, \(count) records in batches of \(batch)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("creditsync-bench-\(UUID().uuidString.prefix(6))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+
+    var generator = SyntheticRecords(division: "360100")
+    let date = CivilDate(year: 2026, month: 6, day: 1)!
+    let recordsList = (0..<count).map { generator.punishment($0, decidedOn: date) }
+    let bodies = stride(from: 0, to: count, by: batch).map { try! JSONEncoder().encode(Array(recordsList[$0..<min($0 + batch, count)])) }
+
+    // Baseline: the same rows, inserted raw with prepared statements, one transaction per batch.
+    let raw = try DatabasePool(path: dir.appendingPathComponent("raw.sqlite").path)
+    try await raw.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+    try await raw.write { try $0.execute(sql: "CREATE TABLE r(record_key TEXT PRIMARY KEY, subject_key TEXT, payload TEXT)") }
+    let payloads = recordsList.map { r in (("\(generator.regulatorCode)/\(r.item)/\(r.recordId)"), r.subject.key, String(decoding: try! JSONEncoder().encode(r), as: UTF8.self)) }
+    let rawStart = ContinuousClock.now
+    for start in stride(from: 0, to: count, by: batch) {
+        try await raw.write { db in
+            let s = try db.cachedStatement(sql: "INSERT INTO r VALUES (?, ?, ?)")
+            for p in payloads[start..<min(start + batch, count)] { try s.execute(arguments: [p.0, p.1, p.2]) }
+        }
+    }
+    let rawRate = Double(count) / seconds(ContinuousClock.now - rawStart)
+
+    // The node, in process, on a loopback port.
+    let store = try NodeStore(path: dir.appendingPathComponent("node.sqlite").path)
+    let service = NodeService(node: "360100", store: store, reference: try ReferenceData.load(),
+                              limits: .init(maxBodyBytes: 64 << 20, maxBatchRecords: max(batch, 5000)))
+    let token = try store.addCredential(name: "bench", unit: generator.regulatorCode, writeItems: nil, readScope: .own, at: Date()).token
+    let router = Router(context: BasicRequestContext.self)
+    ProviderAPI.addRoutes(to: router, service: service)
+    let port = Int.random(in: 30_000...60_000)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+    let server = Task { try await app.runService() }
+    defer { server.cancel() }
+    try await Task.sleep(for: .milliseconds(500))
+
+    let start = ContinuousClock.now
+    var accepted = 0
+    for body in bodies {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/records")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let reply = try await response.body.collect(upTo: 64 << 20)
+        if let json = try? JSONSerialization.jsonObject(with: Data(buffer: reply)) as? [String: Any] { accepted += json["accepted"] as? Int ?? 0 }
+    }
+    let apiRate = Double(count) / seconds(ContinuousClock.now - start)
+    guard accepted == count else { print("  only \(accepted) of \(count) accepted!"); return }
+    report([("HTTP batch ingest (records)", apiRate)], baseline: ("raw SQLite insert of the same rows (baseline)", rawRate))
+    print("  target: ≥ 50,000 records/s through the HTTP API")
+}
+
+/// Merging signed change sets at the hub (signature, continuity, tree heads, evidence, merge,
+/// receipt) beside raw SQLite inserts of the same change rows.
+func hubBenchmark(changes count: Int) throws {
+    print("hub merge of signed change sets, \(count) changes from 11 nodes in sets of 1,000")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("creditsync-bench-\(UUID().uuidString.prefix(6))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let nodes = SyntheticRecords.cities.map(\.code)
+    let keys = try nodes.map { try SigningKey(seed: Array(Hash32.sha256(Array($0.utf8)).bytes)) }
+    let hubKey = SigningKey()
+    let perNode = count / nodes.count
+    let changes = sampleChanges(perNode)
+    var sets: [(String, [UInt8])] = []
+    var rows: [(String, Int64, String, [UInt8])] = []
+    for (n, node) in nodes.enumerated() {
+        var frontier = MerkleFrontier()
+        let encoded = changes.map { c -> [UInt8] in
+            var c = c
+            c.node = node
+            c.key.recordId = "\(node)-\(c.key.recordId)"
+            rows.append((node, Int64(c.sequence), c.key.recordId, c.encoded))
+            return c.encoded
+        }
+        for start in stride(from: 0, to: encoded.count, by: 1000) {
+            let set = try ChangeSet(node: node, keyId: keys[n].keyId, encodedChanges: Array(encoded[start..<min(start + 1000, encoded.count)]),
+                                    before: frontier, createdAt: 1)
+            frontier = try set.extend(frontier)
+            sets.append((node, try set.signed(with: keys[n]).encoded))
+        }
+    }
+    // Interleave the nodes' sets as they would arrive.
+    let perNodeSets = sets.count / nodes.count
+    let ordered = (0..<perNodeSets).flatMap { i in (0..<nodes.count).map { sets[$0 * perNodeSets + i] } }
+    let total = perNode * nodes.count
+
+    let raw = try DatabasePool(path: dir.appendingPathComponent("raw.sqlite").path)
+    try raw.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+    try raw.write { try $0.execute(sql: "CREATE TABLE c(node TEXT, sequence INTEGER, record_key TEXT, change BLOB, PRIMARY KEY(node, sequence))") }
+    let rawStart = ContinuousClock.now
+    for start in stride(from: 0, to: rows.count, by: 1000) {
+        try raw.write { db in
+            let s = try db.cachedStatement(sql: "INSERT INTO c VALUES (?, ?, ?, ?)")
+            for r in rows[start..<min(start + 1000, rows.count)] { try s.execute(arguments: [r.0, r.1, r.2, Data(r.3)]) }
+        }
+    }
+    let rawRate = Double(total) / seconds(ContinuousClock.now - rawStart)
+
+    let store = try HubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+    for (n, node) in nodes.enumerated() { try store.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
+    let hub = try CreditHub.HubService(store: store, key: hubKey, reference: try ReferenceData.load())
+    let start = ContinuousClock.now
+    for (node, envelope) in ordered { _ = try hub.ingest(node: node, envelope: envelope) }
+    let mergeRate = Double(total) / seconds(ContinuousClock.now - start)
+    guard try store.hubHead().size == UInt64(total) else { print("  the hub log does not hold every change!"); return }
+    report([("verify + merge signed change sets (changes)", mergeRate)], baseline: ("raw SQLite insert of the same rows (baseline)", rawRate))
+    print("  target: ≥ 100,000 changes/s")
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+import CreditHub
+import SyncProtocol
