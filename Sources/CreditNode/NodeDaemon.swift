@@ -37,7 +37,7 @@ public struct NodeDaemon {
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }
         if let s = config.push?.maxBackoffSeconds { push.backoff.maximum = .seconds(s) }
         pusher = Pusher(node: config.node.id, store: store, transport: link, key: key, hub: config.hub.id, hubKeys: hubKeys,
-                        configuration: push, metrics: service.metrics, now: now, logger: logger)
+                        configuration: push, metrics: service.metrics, reference: { service.reference }, now: now, logger: logger)
         receiver = Receiver(node: config.node.id, store: store, transport: link, hub: config.hub.id, hubKeys: hubKeys,
                             reference: { service.reference }, now: now, logger: logger)
         let router = Router(context: BasicRequestContext.self)

@@ -19,6 +19,6 @@ extension Federation {
     /// Stops the processes and removes the folder.
     public func tearDown() {
         stop()
-        try? FileManager.default.removeItem(at: deployment.directory)
+        if ProcessInfo.processInfo.environment["CREDITSYNC_KEEP"] == nil { try? FileManager.default.removeItem(at: deployment.directory) }
     }
 }

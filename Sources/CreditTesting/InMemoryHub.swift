@@ -106,6 +106,18 @@ public actor InMemoryHub: HubTransport {
         return try! batch.signed(with: key).encoded
     }
 
+    public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        try injected()
+        var changes: [[UInt8]] = []
+        for set in accepted[node] ?? [] { changes += try! ChangeSet(decodingBody: Envelope(decoding: set.envelope).payload).encodedChanges }
+        let entries = changes.enumerated().filter { UInt64($0.offset + 1) > after }.prefix(1000)
+            .map { try! FanOutBatch.Entry(position: UInt64($0.offset + 1), encoded: $0.element) }
+        let head = (frontiers[node] ?? MerkleFrontier()).head
+        let batch = try! FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: entries.last?.position ?? max(after, head.size),
+                                     hubLog: head, createdAt: 1_790_000_000_000, entries: entries)
+        return try! batch.signed(with: key).encoded
+    }
+
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
         try injected()
         fanOutAcknowledged[node] = max(fanOutAcknowledged[node] ?? 0, through)

@@ -28,6 +28,10 @@ public struct LocalHubTransport: HubTransport {
         try map { try hub.acknowledge(node: node, through: through) }
     }
 
+    public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        try map { try hub.recover(node: node, after: after) }
+    }
+
     func map<T>(_ body: () throws -> T) throws(TransportError) -> T {
         do { return try body() } catch { throw Self.transportError(error) }
     }

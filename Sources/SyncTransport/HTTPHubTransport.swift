@@ -61,6 +61,13 @@ public struct HTTPHubTransport: HubTransport {
         _ = try await send(request, target: target, sign: true)
     }
 
+    public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        let target = HubPaths.recover(node: node) + "?after=\(after)"
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        return try await send(request, target: target, sign: true)
+    }
+
     private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false,
                       timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
         var request = request

@@ -10,6 +10,9 @@ public enum HubPaths {
     /// `POST` JSON `{"through": N}`.
     public static func fanOutAck(node: String) -> String { "/v1/nodes/\(node)/fanout/ack" }
 
+    /// `GET ?after=N`: the node's own changes as the hub holds them (recovery after a restore).
+    public static func recover(node: String) -> String { "/v1/nodes/\(node)/changes" }
+
     /// Media type of envelope bodies.
     public static let envelopeType = "application/vnd.creditsync.envelope"
     /// The header carrying a node's request signature on reads and acknowledgements.

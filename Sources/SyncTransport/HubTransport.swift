@@ -20,6 +20,11 @@ public protocol HubTransport: Sendable {
 
     /// Tells the hub the node has applied its fan-out through hub position `through`.
     func acknowledge(node: String, through: UInt64) async throws(TransportError)
+
+    /// The node's own changes after sequence `after`, as the hub holds them, in a hub-signed
+    /// batch whose positions are sequence numbers: how a node restored from an older backup
+    /// gets back what it had already pushed.
+    func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8]
 }
 
 /// The hub's view of one node's pushes.

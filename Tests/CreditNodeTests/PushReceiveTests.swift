@@ -142,4 +142,39 @@ import Testing
         await #expect(throws: WireError.self) { try await r.pullOnce(wait: 0) }
         #expect(try f.service.store.fanOutPosition() == 0)
     }
+
+    @Test func aNodeRestoredFromAnOlderBackupTakesBackItsChangesBeforeWriting() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hub = InMemoryHub()
+        let path = dir.appendingPathComponent("node.sqlite").path
+        var f = try NodeFixture(node: "360100", path: path, readScope: .all)
+        try await hub.enroll(f.key.publicKey, node: "360100")
+        _ = try f.service.submit(f.punishments(0..<10), by: f.identity)
+        while try await pusher(f, hub).pushOnce() > 0 {}
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+        try f.service.store.backup(to: backup)
+        _ = try f.service.submit(f.punishments(10..<25), by: f.identity)
+        while try await pusher(f, hub).pushOnce() > 0 {}
+        #expect(await hub.acknowledged(node: "360100") == 25)
+
+        // The disk is lost; the backup (10 changes) is restored and marked.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        let restored = try NodeStore(path: path)
+        try restored.setRestorePending(true)
+        f = try NodeFixture(node: "360100", path: path, readScope: .all)
+        // Writes wait until the node has caught up.
+        #expect(throws: NodeError.self) { try f.service.submit(f.punishments(25..<26), by: f.identity) }
+        _ = try await pusher(f, hub).pushOnce()
+        #expect(try f.service.store.pushState().logSize == 25)
+        #expect(try f.service.store.pushState().acknowledged == 25)
+        #expect(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-20")) != nil)
+        // New writes continue the log where the hub holds it; no equivocation.
+        let next = try f.service.submit(f.punishments(25..<27), by: f.identity)
+        #expect(next.map(\.sequence) == [26, 27])
+        while try await pusher(f, hub).pushOnce() > 0 {}
+        #expect(await hub.acknowledged(node: "360100") == 27)
+        #expect(await hub.equivocations == 0)
+    }
 }

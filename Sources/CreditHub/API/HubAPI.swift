@@ -51,6 +51,13 @@ public enum HubAPI {
             let batch = try await service.fanOut(node: node, after: after, wait: .seconds(wait))
             return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
         }
+        router.get("/v1/nodes/:node/changes") { request, context -> Response in
+            let node = try parameter(context, "node")
+            try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
+            let after = request.uri.queryParameters.get("after").flatMap(UInt64.init) ?? 0
+            let batch = try service.recover(node: node, after: after)
+            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
+        }
         router.post("/v1/nodes/:node/fanout/ack") { request, context -> Response in
             let node = try parameter(context, "node")
             try service.authorize(node: node, method: "POST", target: target(request), header: request.headers[.authorization])

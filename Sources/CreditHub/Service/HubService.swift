@@ -99,8 +99,21 @@ public final class HubService: Sendable {
             result = try store.fanOut(node: node, after: after, limit: 1000)
         }
         let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
-        let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: max(result.to, after),
+        // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
+        // at the log's end, whose head tells it to read the fan-out again from the start.
+        let start = min(after, result.head.size)
+        let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: start + 1, to: min(max(result.to, start), result.head.size),
                                     hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
+        return try batch.signed(with: key).encoded
+    }
+
+    /// A node's own changes after `after`, as a hub-signed batch whose positions are sequence
+    /// numbers and whose head is the node log the hub holds (`Protocol/hub-api.md`).
+    public func recover(node: String, after: UInt64) throws -> [UInt8] {
+        let (changes, head) = try store.nodeChanges(node: node, after: after, limit: 1000)
+        let entries = try changes.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
+        let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: entries.last?.position ?? max(after, head.size),
+                                    hubLog: head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
         return try batch.signed(with: key).encoded
     }
 

@@ -76,6 +76,19 @@ extension HubStore {
         }
     }
 
+    /// The node's own changes after `after`, in sequence, at most `limit`, and the node log head.
+    public func nodeChanges(node: String, after: UInt64, limit: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead) {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else {
+                throw RegistryError(description: "no node \(node)")
+            }
+            let head = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data)).head
+            let changes = try Row.fetchAll(db, sql: "SELECT sequence, change FROM node_change WHERE node = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                                           arguments: [node, Int64(after), limit]).map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+            return (changes, head)
+        }
+    }
+
     /// Records that `node` applied its fan-out through `position`, and closes the Article 41
     /// "every copy fixed" window of each correction every other active node has now applied.
     public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws {

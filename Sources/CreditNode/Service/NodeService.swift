@@ -62,6 +62,7 @@ public final class NodeService: Sendable {
     /// Validates and stores records (one transaction for the accepted ones). Each record gets its
     /// own result; a resubmission of an identical record is `duplicate` and logs nothing.
     public func submit(_ records: [JSONValue], by identity: ProviderIdentity, effectiveAt: Date? = nil) throws -> [SubmitResult] {
+        try requireCaughtUp()
         guard records.count <= limits.maxBatchRecords else {
             throw NodeError(.contentTooLarge, "too-many-records", "a batch holds at most \(limits.maxBatchRecords) records, this one \(records.count)")
         }
@@ -150,8 +151,17 @@ public final class NodeService: Sendable {
         return try single(write, identity: identity, data: reference, at: at, recordId: recordId, item: item)
     }
 
+    /// A store restored from a backup takes no writes until it has caught up with the hub.
+    func requireCaughtUp() throws {
+        if try store.isRestorePending() {
+            throw NodeError(.serviceUnavailable, "restoring",
+                            "this node was restored from a backup and is catching up with the hub; try again shortly")
+        }
+    }
+
     private func single(_ write: PreparedWrite, identity: ProviderIdentity, data: ReferenceData, at: Date, recordId: String,
                         item: String) throws -> SubmitResult {
+        try requireCaughtUp()
         let outcome = try store.write([write], node: node, credential: identity.credential, catalogVersion: data.catalog.version,
                                       acceptedAt: Self.millis(at))[0]
         switch outcome {

@@ -18,6 +18,9 @@ enum MetaKey: String {
     case lastPushAt = "push.lastAt"
     /// When the last fan-out batch was applied (milliseconds).
     case lastFanOutAt = "fanout.lastAt"
+    /// Set by `creditsync restore`: the store came from a backup and must catch up with what the
+    /// hub already holds of this node's log before it accepts new writes.
+    case restorePending = "restore.pending"
 }
 
 extension Database {

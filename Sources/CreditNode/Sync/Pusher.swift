@@ -1,3 +1,4 @@
+public import CreditData
 public import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -56,10 +57,13 @@ public struct Pusher: Service {
     let metrics: NodeMetrics?
     let now: @Sendable () -> Date
     let logger: Logger
+    let reference: @Sendable () -> ReferenceData
 
     public init(node: String, store: NodeStore, transport: any HubTransport, key: SigningKey, hub: String, hubKeys: KeyRegistry,
                 configuration: Configuration = Configuration(), metrics: NodeMetrics? = nil,
+                reference: @escaping @Sendable () -> ReferenceData = { try! ReferenceData.load() },
                 now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.pusher")) {
+        self.reference = reference
         self.node = node
         self.store = store
         self.transport = transport
@@ -74,13 +78,20 @@ public struct Pusher: Service {
 
     public func run() async throws {
         var backoff = configuration.backoff
+        var idleRounds = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
                 // byte for byte after the restart.
                 let pushed = try await cancelWhenGracefulShutdown { try await pushOnce() }
                 backoff.reset()
-                if pushed == 0 { try await Task.sleep(for: configuration.idleInterval) }
+                if pushed == 0 {
+                    idleRounds += 1
+                    // Now and then, with nothing to push, check that the hub still holds what it
+                    // acknowledged: a hub restored from an older backup is re-fed from here.
+                    if idleRounds % 20 == 0 { try await cancelWhenGracefulShutdown { try await checkHubPosition() } }
+                    try await Task.sleep(for: configuration.idleInterval)
+                }
             } catch is CancellationError {
                 return
             } catch {
@@ -95,6 +106,15 @@ public struct Pusher: Service {
     /// hub acknowledged (0 when there was nothing to push).
     @discardableResult
     public func pushOnce() async throws -> Int {
+        if try store.isRestorePending() {
+            // Restored from a backup: first take back from the hub what this node had already
+            // pushed, so that new writes do not reuse those sequence numbers.
+            let position: HubPosition
+            do { position = try await transport.position(node: node) } catch { throw Failure.transport(error) }
+            try await reconcile(with: position)
+            try store.setRestorePending(false)
+            logger.notice("caught up with the hub after a restore", metadata: ["acknowledged": "\(position.acknowledged)"])
+        }
         let state = try store.pushState()
         let envelope: [UInt8]
         let set: ChangeSet
@@ -134,20 +154,48 @@ public struct Pusher: Service {
         return set.changes.count
     }
 
+    /// Compares the hub's position with the acknowledged one; when the hub holds less (it was
+    /// restored from an older backup), moves back to where it is so the pusher re-feeds it.
+    func checkHubPosition() async throws {
+        let position: HubPosition
+        do { position = try await transport.position(node: node) } catch { throw Failure.transport(error) }
+        let state = try store.pushState()
+        guard position.acknowledged < state.acknowledged else { return }
+        logger.error("the hub holds less of this node's log than it acknowledged; re-feeding it",
+                     metadata: ["hub": "\(position.acknowledged)", "acknowledged": "\(state.acknowledged)"])
+        try await reconcile(with: position)
+    }
+
     /// The hub's position differs from ours (either side restored from a backup): continue from
     /// what the hub holds, after checking that its copy matches this node's log.
     func reconcile(expected: UInt64) async throws {
         let position: HubPosition
         do { position = try await transport.position(node: node) } catch { throw Failure.transport(error) }
-        let logSize = try store.pushState().logSize
-        guard position.acknowledged <= logSize else {
-            throw Failure.diverged("the hub holds \(position.acknowledged) changes of this node but its log has only \(logSize)")
+        try await reconcile(with: position)
+        logger.notice("resuming from the hub's position", metadata: ["acknowledged": "\(position.acknowledged)", "expected": "\(expected)"])
+    }
+
+    func reconcile(with position: HubPosition) async throws {
+        var logSize = try store.pushState().logSize
+        if position.acknowledged > logSize {
+            guard try store.isRestorePending() else {
+                throw Failure.diverged("the hub holds \(position.acknowledged) changes of this node but its log has only \(logSize); "
+                                       + "if this store was restored from a backup, mark it with `creditsync restore`")
+            }
+            while logSize < position.acknowledged {
+                let bytes: [UInt8]
+                do { bytes = try await transport.recover(node: node, after: logSize) } catch { throw Failure.transport(error) }
+                let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
+                let own = batch.entries.filter { $0.change.node == node }
+                guard !own.isEmpty else { throw Failure.diverged("the hub sent no changes after \(logSize)") }
+                try store.appendRecovered(own.map { ($0.change, $0.encoded, Receiver.prepare($0.change, data: reference())) })
+                logSize = try store.pushState().logSize
+            }
         }
         try store.resetPush(to: position.acknowledged)
         let frontier = try store.pushState().acknowledgedFrontier
         guard frontier.root.hex == position.treeRoot else {
             throw Failure.diverged("at size \(position.acknowledged) the hub's root is \(position.treeRoot), this node's \(frontier.root.hex)")
         }
-        logger.notice("resuming from the hub's position", metadata: ["acknowledged": "\(position.acknowledged)", "expected": "\(expected)"])
     }
 }

@@ -62,11 +62,22 @@ public struct Receiver: Service {
         let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
         guard batch.from <= after + 1 else { throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(after)") }
-        if let pinned = try store.pinnedHubHead(), batch.hubLog.size < pinned.size {
-            logger.error("the hub's log is shorter than one it signed before: was it restored from an older backup?",
-                         metadata: ["pinned": "\(pinned)", "now": "\(batch.hubLog)"])
+        let pinned = try store.pinnedHubHead()
+        let forked = pinned.map { batch.hubLog.size < $0.size || (batch.hubLog.size == $0.size && batch.hubLog.root != $0.root) } ?? false
+        if batch.hubLog.size < after || forked {
+            // The hub was restored from an older backup: its positions now name other changes.
+            // Start over from the beginning; changes already held are recognized and skipped.
+            logger.error("the hub's log is shorter than one it signed before (restored from an older backup?); re-reading its fan-out",
+                         metadata: ["pinned": "\(pinned.map(\.description) ?? "none")", "now": "\(batch.hubLog)"])
+            try store.resetFanOut()
+            return 0
         }
-        guard batch.to > after else { return 0 }
+        guard batch.to > after else {
+            // Nothing new; acknowledging anyway keeps the hub's view of this node right even when
+            // the hub has lost it (restored from a backup).
+            try await transport.acknowledge(node: node, through: after)
+            return 0
+        }
         let data = reference()
         let writes = batch.entries.filter { $0.position > after && $0.change.node != node }.map { entry in
             RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data))

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+public import SyncProtocol
+
+extension NodeStore {
+    /// Whether the store was restored from a backup and has not yet caught up with the hub.
+    public func isRestorePending() throws -> Bool {
+        try writer.read { try $0.metaInt(.restorePending) == 1 }
+    }
+
+    /// Marks the store as restored (by `creditsync restore`) or caught up.
+    public func setRestorePending(_ pending: Bool) throws {
+        try writer.write { try $0.setMetaInt(.restorePending, pending ? 1 : 0) }
+    }
+
+    /// Appends this node's own changes recovered from the hub, exactly as they were first
+    /// logged, with their history and current state, after checking that they continue the log.
+    /// - Throws: ``WireError/inconsistent(_:)`` when a change does not continue the log.
+    public func appendRecovered(_ entries: [(change: Change, bytes: [UInt8], prepared: PreparedWrite)]) throws {
+        try writer.write { db in
+            var frontier = try db.frontier(.logFrontier)
+            for e in entries {
+                guard e.change.sequence == frontier.size + 1 else {
+                    throw WireError.inconsistent("recovered change \(e.change.sequence) does not follow the log's \(frontier.size)")
+                }
+                let leaf = MerkleHash.leaf(e.bytes)
+                frontier.append(leafHash: leaf)
+                let key = e.change.key.storageKey
+                try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [Int64(e.change.sequence), Data(e.bytes), leaf.data, key, Int64(e.change.acceptedAt)])
+                let version = ((try Int.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [key])) ?? 0) + 1
+                let p = e.prepared
+                try db.execute(sql: """
+                    INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                        reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [key, version, e.change.operation.name, e.change.node, Int64(e.change.sequence), e.change.credential,
+                                     e.change.reason, e.change.decisionDocument, Int64(e.change.effectiveAt), Int64(e.change.acceptedAt),
+                                     e.change.catalogVersion, p.contentHash, p.payload])
+                try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
+            }
+            try db.setFrontier(.logFrontier, frontier)
+        }
+    }
+
+    /// Starts fan-out again from the beginning (after the hub's log was found shorter than one it
+    /// signed before). Re-applying is harmless: changes are matched by origin node and sequence.
+    public func resetFanOut() throws {
+        try writer.write { db in
+            try db.setMetaInt(.fanOutApplied, 0)
+            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
+        }
+    }
+
+    /// Copies the store with SQLite's online backup API (consistent while the daemon runs).
+    public func backup(to path: String) throws {
+        let destination = try DatabaseQueue(path: path)
+        try writer.backup(to: destination)
+    }
+}
