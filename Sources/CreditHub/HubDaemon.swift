@@ -4,6 +4,8 @@ public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 import SyncProtocol
+import HummingbirdTLS
+import SyncTransport
 
 /// Assembles the hub: store, service and HTTP, run in a ServiceGroup that shuts down gracefully
 /// on SIGTERM.
@@ -11,8 +13,10 @@ public struct HubDaemon {
     public let service: HubService
     public let router: Router<BasicRequestContext>
     public let configuration: HubConfig
+    let configPath: String
 
     public init(config: HubConfig, configPath: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.configPath = configPath
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try HubStore(path: path(config.database))
         let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
@@ -24,17 +28,24 @@ public struct HubDaemon {
         configuration = config
     }
 
-    public func application(logger: Logger) -> some ApplicationProtocol {
-        Application(router: router, configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
-                                                         serverName: "creditsync-hub/\(configuration.hub.id)"),
-                    logger: logger)
+    public func application(logger: Logger) throws -> some ApplicationProtocol {
+        let settings = ApplicationConfiguration(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                                serverName: "creditsync-hub/\(configuration.hub.id)")
+        guard let tls = configuration.tls else {
+            return Application(router: router, server: .http1(), configuration: settings, logger: logger)
+        }
+        let tlsConfiguration = try TLSSettings.server(certificate: path(tls.certificate), privateKey: path(tls.privateKey),
+                                                      clientCA: tls.clientCA.map(path))
+        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration), configuration: settings, logger: logger)
     }
+
+    func path(_ p: String) -> String { ConfigFile.resolve(p, relativeTo: configPath) }
 
     /// Runs until SIGTERM or SIGINT.
     public func run(logger: Logger) async throws {
         // The long-poll drainer comes last so it is told first: fan-out requests answer at once and
         // the HTTP server can then finish its in-flight requests and stop.
-        let group = ServiceGroup(configuration: .init(services: [.init(service: application(logger: logger)),
+        let group = ServiceGroup(configuration: .init(services: [.init(service: try application(logger: logger)),
                                                                  .init(service: LongPollDrainer(service: service))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

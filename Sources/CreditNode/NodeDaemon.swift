@@ -31,7 +31,15 @@ public struct NodeDaemon {
         if let max = config.limits?.maxBodyBytes { limits.maxBodyBytes = max }
         if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
         let service = NodeService(node: config.node.id, store: store, reference: reference, limits: limits, now: now)
-        let link = transport ?? HTTPHubTransport(client: client ?? HTTPClient.shared, baseURL: config.hub.url, node: config.node.id, key: key, now: now)
+        var httpClient = client ?? HTTPClient.shared
+        if client == nil, config.hub.caCertificate != nil || config.hub.clientCertificate != nil {
+            var settings = HTTPClient.Configuration()
+            settings.tlsConfiguration = try TLSSettings.client(ca: config.hub.caCertificate.map(path), certificate: config.hub.clientCertificate.map(path),
+                                                               privateKey: config.hub.clientPrivateKey.map(path))
+            // Lives as long as the daemon process.
+            httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+        }
+        let link = transport ?? HTTPHubTransport(client: httpClient, baseURL: config.hub.url, node: config.node.id, key: key, now: now)
         var push = Pusher.Configuration()
         if let n = config.push?.maxChanges { push.maxChanges = n }
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }

@@ -11,6 +11,15 @@ public struct HubConfig: Codable, Sendable {
         public var port: Int
     }
 
+    /// TLS for the hub's listener; absent for plain HTTP (one machine, or behind a TLS proxy).
+    public struct TLS: Codable, Sendable {
+        /// PEM certificate chain and private key of the hub.
+        public var certificate: String
+        public var privateKey: String
+        /// When set, mutual TLS: clients must present a certificate issued by this CA (PEM).
+        public var clientCA: String?
+    }
+
     public var hub: Identity
     public var listen: Listen
     public var database: String
@@ -18,8 +27,10 @@ public struct HubConfig: Codable, Sendable {
     public var signingKey: String
     /// Overlay data directories (calendar years, catalog supplements).
     public var data: [String]?
+    public var tls: TLS?
 
-    public init(hub: Identity, listen: Listen, database: String, signingKey: String, data: [String]? = nil) {
+    public init(hub: Identity, listen: Listen, database: String, signingKey: String, data: [String]? = nil, tls: TLS? = nil) {
+        self.tls = tls
         self.hub = hub
         self.listen = listen
         self.database = database

@@ -18,6 +18,11 @@ public struct NodeConfig: Codable, Sendable {
         public var id: String
         /// Files of the hub's public keys, pinned: fan-out and receipts signed by anything else are refused.
         public var publicKeys: [String]
+        /// For an `https` hub: the province CA that issued the hub's certificate (PEM).
+        public var caCertificate: String?
+        /// For a hub that requires mutual TLS: this node's certificate and key (PEM).
+        public var clientCertificate: String?
+        public var clientPrivateKey: String?
     }
 
     public struct Push: Codable, Sendable {

@@ -1,0 +1,68 @@
+import AsyncHTTPClient
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// The node–hub link over TLS (swift-nio-ssl): TLS 1.2 at least, and with mutual TLS a client
+/// without a certificate from the province's CA is refused in the handshake.
+@Suite struct TLSTests {
+    @Test func mutualTLSAdmitsCertifiedNodesAndRefusesOthers() async throws {
+        let dir = try Fixtures.temporaryDirectory("tls")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certs = try TestCertificates(in: dir)
+        let server = try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.serverKey, clientCA: certs.ca)
+        #expect(server.minimumTLSVersion == .tlsv12)
+
+        let h = try HubFixture()
+        let node = try NodeFixture(node: "360100")
+        try h.enroll("360100", key: node.key)
+        let port = LoopbackHTTP.freePort()
+        let router = Router(context: BasicRequestContext.self)
+        HubAPI.addRoutes(to: router, service: h.hub)
+        var logger = Logger(label: "tls")
+        logger.logLevel = .critical
+        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: server),
+                              configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let running = Task { try await app.runService() }
+        defer { running.cancel() }
+
+        func client(withCertificate: Bool) throws -> HTTPClient {
+            var settings = HTTPClient.Configuration()
+            settings.tlsConfiguration = try TLSSettings.client(ca: certs.ca, certificate: withCertificate ? certs.clientCertificate : nil,
+                                                               privateKey: withCertificate ? certs.clientKey : nil)
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+        }
+        let certified = try client(withCertificate: true)
+        let anonymous = try client(withCertificate: false)
+        let url = "https://127.0.0.1:\(port)"
+        // Wait for the listener.
+        for _ in 0..<100 {
+            if (try? await certified.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(2)))?.status == .ok { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        _ = try node.service.submit(node.punishments(0..<5), by: node.identity)
+        let pusher = Pusher(node: "360100", store: node.service.store,
+                            transport: HTTPHubTransport(client: certified, baseURL: url, node: "360100", key: node.key, now: h.clock.function),
+                            key: node.key, hub: "360000", hubKeys: h.pinned, now: h.clock.function)
+        #expect(try await pusher.pushOnce() == 5)
+
+        let refused = HTTPHubTransport(client: anonymous, baseURL: url, node: "360100", key: node.key, timeout: .seconds(5), now: h.clock.function)
+        let error: TransportError? = await {
+            do { _ = try await refused.position(node: "360100"); return nil } catch { return error as? TransportError }
+        }()
+        try await certified.shutdown()
+        try await anonymous.shutdown()
+        guard case .unreachable? = error else {
+            Issue.record("a client without a certificate got through: \(String(describing: error))")
+            return
+        }
+    }
+}
