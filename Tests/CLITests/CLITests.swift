@@ -91,10 +91,14 @@ import Testing
         #expect(out.stdout.split(separator: "\n").count == valid.count)
     }
 
-    @Test func demoCheckPasses() throws {
-        let out = try CLI.run(["demo", "--check", "--per-city", "5"] + today)
+    @Test func demoCheckBringsUpTheFederationAndConverges() throws {
+        let dir = try Fixtures.temporaryDirectory("demo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = try CLI.run(["demo", "--check", "--records", "20", "--dir", dir.appendingPathComponent("data").path,
+                               "--port", String(LoopbackHTTP.freePortRange(12))])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
-        #expect(out.stdout.contains("All checks hold."))
+        #expect(out.stdout.contains("all 11 nodes hold exactly the hub's 220 records"))
+        #expect(out.stdout.contains("fix-copies/met=8"))
     }
 
     @Test func keygenWritesAnOwnerOnlyKeyAndNeverOverwrites() throws {

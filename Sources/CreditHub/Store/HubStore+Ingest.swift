@@ -90,9 +90,6 @@ extension HubStore {
     func merge(_ db: Database, change: Change, bytes: [UInt8], hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
         let key = "\(change.key.provider)/\(change.key.item)/\(change.key.recordId)"
         let hash = change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data
-        try db.cachedStatement(sql: """
-            INSERT INTO node_change(node, sequence, record_key, operation, content_hash, change) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [change.node, Int64(change.sequence), key, change.operation.name, hash, Data(bytes)])
         let current = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at FROM record WHERE record_key = ?
             """), arguments: [key])
@@ -120,15 +117,20 @@ extension HubStore {
                 effect = incomingWins ? .effective : .superseded
             }
         }
-        guard effect == .effective else { return effect }
+        let insertChange = try db.cachedStatement(sql: """
+            INSERT INTO node_change(node, sequence, record_key, operation, content_hash, change, hub_position) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        guard effect == .effective else {
+            try insertChange.execute(arguments: [change.node, Int64(change.sequence), key, change.operation.name, hash, Data(bytes), nil])
+            return effect
+        }
 
         let leaf = MerkleHash.leaf(bytes)
         hubFrontier.append(leafHash: leaf)
         let position = Int64(hubFrontier.size)
+        try insertChange.execute(arguments: [change.node, Int64(change.sequence), key, change.operation.name, hash, Data(bytes), position])
         try db.cachedStatement(sql: "INSERT INTO hub_log(position, node, sequence, record_key, received_at) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [position, change.node, Int64(change.sequence), key, at])
-        try db.cachedStatement(sql: "UPDATE node_change SET hub_position = ? WHERE node = ? AND sequence = ?")
-            .execute(arguments: [position, change.node, Int64(change.sequence)])
         let version = ((current?["version"] as Int64?) ?? 0) + 1
         let status = change.operation == .revoke ? "revoked" : "active"
         let subject = change.payload.isEmpty ? nil : SubjectExtract.from(change.payload)

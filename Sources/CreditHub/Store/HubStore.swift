@@ -19,7 +19,8 @@ public final class HubStore: Sendable {
         if let path {
             let pool = try DatabasePool(path: path, configuration: config)
             // GRDB sets NORMAL when it enables WAL; FULL afterwards (see NodeStore).
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            // A 64 MiB page cache keeps a whole change set's pages in memory until the commit.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
             writer = pool
         } else {
             writer = try DatabaseQueue(configuration: config)
@@ -124,6 +125,7 @@ public final class HubStore: Sendable {
                     role TEXT NOT NULL,
                     PRIMARY KEY (subject_key, record_key, role)
                 ) WITHOUT ROWID;
+                CREATE INDEX subject_index_by_record ON subject_index(record_key);
 
                 CREATE TABLE conflict (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -73,7 +73,8 @@ extension NodeStore {
                 """)
             for w in writes {
                 let storageKey = w.key.storageKey
-                let current = try Row.fetchOne(db, sql: "SELECT status, version, content_hash FROM record WHERE record_key = ?", arguments: [storageKey])
+                let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, version, content_hash FROM record WHERE record_key = ?"),
+                                               arguments: [storageKey])
                 let hash = w.contentHash
                 if let current {
                     let status: String = current["status"]
@@ -122,21 +123,22 @@ extension NodeStore {
 
     /// Updates the current state and the subject index after a new version.
     func upsertCurrent(_ db: Database, _ w: PreparedWrite, storageKey: String, version: Int, hash: Data, origin: String, at: UInt64) throws {
+        let isNew = version == 1
         if w.operation == .revoke {
             try db.execute(sql: "UPDATE record SET status = 'revoked', version = ?, updated_at = ? WHERE record_key = ?",
                            arguments: [version, Int64(at), storageKey])
             return
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, status, version, content_hash,
                                payload, record_class, origin_node, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)
             ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
                 status = 'active', version = excluded.version, content_hash = excluded.content_hash, payload = excluded.payload,
                 record_class = excluded.record_class, updated_at = excluded.updated_at
-            """, arguments: [storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, version, hash,
+            """).execute(arguments: [storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, version, hash,
                              w.payload, w.recordClass, origin, Int64(at)])
-        try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [storageKey])
+        if !isNew { try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [storageKey]) }
         let index = try db.cachedStatement(sql: "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)")
         try index.execute(arguments: [w.subjectKey, storageKey, "subject"])
         for other in w.otherSubjects { try index.execute(arguments: [other.key, storageKey, other.role]) }

@@ -23,7 +23,8 @@ public final class NodeStore: Sendable {
             let pool = try DatabasePool(path: path, configuration: config)
             // GRDB sets synchronous = NORMAL when it enables WAL, after the configuration hooks run;
             // set FULL afterwards on the writer so that an acknowledged write survives power loss.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            // A 64 MiB page cache keeps a whole change set's pages in memory until the commit.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
             writer = pool
         } else {
             writer = try DatabaseQueue(configuration: config)
@@ -101,6 +102,7 @@ public final class NodeStore: Sendable {
                     role TEXT NOT NULL,
                     PRIMARY KEY (subject_key, record_key, role)
                 ) WITHOUT ROWID;
+                CREATE INDEX subject_index_by_record ON subject_index(record_key);
 
                 -- The hub's signed receipts, one per acknowledged change set.
                 CREATE TABLE receipt (
