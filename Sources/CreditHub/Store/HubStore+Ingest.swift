@@ -1,3 +1,4 @@
+import CreditCore
 public import Foundation
 import GRDB
 public import SyncProtocol
@@ -162,30 +163,26 @@ extension HubStore {
     }
 }
 
-/// The subject keys of a record payload, read without decoding the whole record.
-struct SubjectExtract: Decodable {
-    struct Subject: Decodable { var uscc: String?; var residentId: String?; var document: Document?; var name: String? }
-    struct Document: Decodable { var type: String; var number: String }
-    struct Person: Decodable { var role: String; var residentId: String?; var document: Document? }
-    struct Fields: Decodable { var responsiblePersons: [Person]? }
-    var subjectValue: Subject
-    var fields: Fields?
+/// The subject keys of a record payload: the subject's, and those of the Article 33 persons.
+struct SubjectExtract {
+    var subject: String
+    var persons: [(String, String)]
 
-    enum CodingKeys: String, CodingKey { case subjectValue = "subject", fields }
-
-    var subject: String { Self.key(subjectValue.uscc, subjectValue.residentId, subjectValue.document) }
-    var persons: [(String, String)] {
-        (fields?.responsiblePersons ?? []).map { (Self.key(nil, $0.residentId, $0.document), $0.role) }
-    }
-
-    static func key(_ uscc: String?, _ residentId: String?, _ document: Document?) -> String {
-        if let uscc { return "uscc:\(uscc)" }
-        if let residentId { return "resident-id:\(residentId)" }
-        if let document { return "document:\(document.type):\(document.number)" }
+    static func key(_ object: [String: JSONValue]) -> String {
+        if let uscc = object["uscc"]?.stringValue { return "uscc:\(uscc)" }
+        if let id = object["residentId"]?.stringValue { return "resident-id:\(id)" }
+        if let d = object["document"]?.objectValue, let type = d["type"]?.stringValue, let number = d["number"]?.stringValue {
+            return "document:\(type):\(number)"
+        }
         return ""
     }
 
     static func from(_ payload: [UInt8]) -> SubjectExtract? {
-        try? JSONDecoder().decode(SubjectExtract.self, from: Data(payload))
+        guard case let .object(record)? = try? JSONValue.parse(payload), let subject = record["subject"]?.objectValue else { return nil }
+        var persons: [(String, String)] = []
+        if case let .array(list)? = record["fields"]?.objectValue?["responsiblePersons"] {
+            for case let .object(p) in list { persons.append((key(p), p["role"]?.stringValue ?? "")) }
+        }
+        return SubjectExtract(subject: key(subject), persons: persons)
     }
 }

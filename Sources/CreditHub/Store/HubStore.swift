@@ -163,10 +163,6 @@ public final class HubStore: Sendable {
     }
 }
 
-extension Hash32 {
-    static func from(_ data: Data) -> Hash32 { data.withUnsafeBytes { Hash32($0) } }
-    var data: Data { withBytes { Data($0) } }
-}
 
 extension Database {
     func hubMeta(_ key: String) throws -> Data? {

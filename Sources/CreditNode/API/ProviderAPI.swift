@@ -27,8 +27,8 @@ public enum ProviderAPI {
             let identity = try authenticate(request, service)
             let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
             let json: JSONValue
-            do { json = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)) } catch {
-                throw NodeError.badRequest("the body is not valid JSON: \(describe(error))")
+            do { json = try JSONValue.parse(Array(buffer: body)) } catch {
+                throw NodeError.badRequest("the body is not valid JSON: \(error)")
             }
             switch json {
             case .array(let records):
@@ -115,14 +115,12 @@ public enum ProviderAPI {
 
     static func jsonObject(_ request: Request, _ service: NodeService) async throws -> [String: JSONValue] {
         let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
-        do {
-            guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)) else {
-                throw NodeError.badRequest("the body must be a JSON object")
-            }
-            return o
-        } catch let error as NodeError { throw error } catch {
-            throw NodeError.badRequest("the body is not valid JSON: \(describe(error))")
+        let json: JSONValue
+        do { json = try JSONValue.parse(Array(buffer: body)) } catch {
+            throw NodeError.badRequest("the body is not valid JSON: \(error)")
         }
+        guard case let .object(o) = json else { throw NodeError.badRequest("the body must be a JSON object") }
+        return o
     }
 
     static func date(_ value: JSONValue?, field: String) throws -> Date? {

@@ -193,9 +193,7 @@ public final class NodeService: Sendable {
 
     /// The write for a validated record.
     static func prepare(_ accepted: AcceptedRecord, unit: String, operation: ChangeOperation, effectiveAt: UInt64) -> PreparedWrite {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = String(decoding: (try? encoder.encode(accepted.record)) ?? Data(), as: UTF8.self)
+        let payload = accepted.record.jsonValue.serialized
         return PreparedWrite(
             key: RecordKey(provider: unit, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
             payload: payload, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,

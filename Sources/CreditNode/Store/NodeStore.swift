@@ -158,14 +158,6 @@ public final class NodeStore: Sendable {
     }
 }
 
-extension Hash32 {
-    /// From a 32-byte BLOB.
-    static func from(_ data: Data) -> Hash32 {
-        data.withUnsafeBytes { Hash32($0) }
-    }
-
-    var data: Data { withBytes { Data($0) } }
-}
 
 extension NodeStore {
     /// Runs raw SQL on the writer. For tests that prove the store's own guards (append-only

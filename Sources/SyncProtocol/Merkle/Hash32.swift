@@ -32,6 +32,12 @@ public struct Hash32: Hashable, Sendable, CustomStringConvertible {
 
     public var bytes: [UInt8] { withBytes { Array($0) } }
 
+    /// From a stored 32-byte BLOB.
+    public static func from(_ data: Data) -> Hash32 { data.withUnsafeBytes { Hash32($0) } }
+
+    /// As a BLOB to store.
+    public var data: Data { withBytes { Data($0) } }
+
     /// Lowercase hex.
     public var hex: String { bytes.hex }
 

@@ -1,0 +1,248 @@
+import Foundation
+
+/// A direct JSON reader and writer for ``JSONValue``: RFC 8259 in, compact JSON with sorted keys
+/// out. Numbers keep their text both ways, so a decimal amount is never rounded, and records are
+/// parsed and written several times faster than through `Codable` (which has to try each JSON
+/// type in turn for a value of unknown shape).
+extension JSONValue {
+    /// Why bytes are not JSON, with the byte offset.
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var offset: Int
+        public var reason: String
+        public var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// Parses one JSON text (surrounding white space allowed, nothing else after it).
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(ParseError) -> JSONValue {
+        var parser = Parser(bytes: bytes, maxDepth: maxDepth)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw ParseError(offset: parser.index, reason: "unexpected text after the JSON value") }
+        return value
+    }
+
+    /// Compact JSON with object keys sorted (by UTF-8 bytes), `/` unescaped, non-ASCII as UTF-8.
+    public var serialized: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func write(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .number(n): out.append(contentsOf: n.utf8)
+        case let .string(s): Self.writeString(s, into: &out)
+        case let .array(items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let .object(members):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20: out.append(contentsOf: Array(String(format: "\\u%04x", b).utf8))
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    struct Parser {
+        let bytes: [UInt8]
+        let maxDepth: Int
+        var index = 0
+
+        init(bytes: [UInt8], maxDepth: Int) {
+            self.bytes = bytes
+            self.maxDepth = maxDepth
+        }
+
+        func fail(_ reason: String) -> ParseError { ParseError(offset: index, reason: reason) }
+
+        mutating func skipSpace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
+            guard index < bytes.count else { throw fail("the JSON text ends where a value was expected") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                index += 1
+                var members: [String: JSONValue] = [:]
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                while true {
+                    skipSpace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
+                    let key = try string()
+                    skipSpace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
+                    index += 1
+                    skipSpace()
+                    members[key] = try value(depth: depth + 1)
+                    skipSpace()
+                    guard index < bytes.count else { throw fail("an object is not closed") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in an object") }
+                    index += 1
+                    return .object(members)
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                var items: [JSONValue] = []
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                while true {
+                    skipSpace()
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard index < bytes.count else { throw fail("a list is not closed") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    guard bytes[index] == UInt8(ascii: "]") else { throw fail("expected ',' or ']' in a list") }
+                    index += 1
+                    return .array(items)
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): return try literal("true", .bool(true))
+            case UInt8(ascii: "f"): return try literal("false", .bool(false))
+            case UInt8(ascii: "n"): return try literal("null", .null)
+            default:
+                return .number(try number())
+            }
+        }
+
+        mutating func literal(_ word: String, _ value: JSONValue) throws(ParseError) -> JSONValue {
+            let w = Array(word.utf8)
+            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { throw fail("unexpected text") }
+            index += w.count
+            return value
+        }
+
+        mutating func number() throws(ParseError) -> String {
+            let start = index
+            func digits() -> Int {
+                let s = index
+                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+                return index - s
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 else { throw fail("unexpected text where a value was expected") }
+            if bytes[index] == 48 { index += 1 } else { _ = digits() }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { throw fail("a number needs digits after the decimal point") }
+            }
+            var exponent = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                exponent = true
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw fail("a number's exponent needs digits") }
+            }
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if exponent, let d = Decimal(string: text) { return "\(d)" }
+            return text
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            index += 1 // opening quote
+            var out: [UInt8] = []
+            while true {
+                guard index < bytes.count else { throw fail("a string is not closed") }
+                let b = bytes[index]
+                switch b {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+                    return s
+                case UInt8(ascii: "\\"):
+                    guard index + 1 < bytes.count else { throw fail("a string is not closed") }
+                    let e = bytes[index + 1]
+                    index += 2
+                    switch e {
+                    case UInt8(ascii: "\""): out.append(34)
+                    case UInt8(ascii: "\\"): out.append(92)
+                    case UInt8(ascii: "/"): out.append(47)
+                    case UInt8(ascii: "b"): out.append(8)
+                    case UInt8(ascii: "f"): out.append(12)
+                    case UInt8(ascii: "n"): out.append(10)
+                    case UInt8(ascii: "r"): out.append(13)
+                    case UInt8(ascii: "t"): out.append(9)
+                    case UInt8(ascii: "u"):
+                        var scalar = try hex4()
+                        if (0xD800..<0xDC00).contains(scalar) {
+                            guard index + 1 < bytes.count, bytes[index] == 92, bytes[index + 1] == UInt8(ascii: "u") else {
+                                throw fail("a lone high surrogate")
+                            }
+                            index += 2
+                            let low = try hex4()
+                            guard (0xDC00..<0xE000).contains(low) else { throw fail("an invalid surrogate pair") }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let u = Unicode.Scalar(scalar) else { throw fail("an invalid \\u escape") }
+                        out.append(contentsOf: Array(String(Character(u)).utf8))
+                    default: throw fail("an invalid escape in a string")
+                    }
+                case 0..<0x20: throw fail("a control character in a string")
+                default:
+                    out.append(b)
+                    index += 1
+                }
+            }
+        }
+
+        mutating func hex4() throws(ParseError) -> UInt32 {
+            guard index + 4 <= bytes.count else { throw fail("a \\u escape is cut short") }
+            var v: UInt32 = 0
+            for b in bytes[index..<index + 4] {
+                let d: UInt32
+                switch b {
+                case 48...57: d = UInt32(b - 48)
+                case 97...102: d = UInt32(b - 87)
+                case 65...70: d = UInt32(b - 55)
+                default: throw fail("a \\u escape needs four hex digits")
+                }
+                v = v << 4 | d
+            }
+            index += 4
+            return v
+        }
+    }
+}
+
+extension CreditRecord {
+    /// The record as JSON (for canonical serialization).
+    public var jsonValue: JSONValue {
+        var subject: [String: JSONValue] = ["kind": .string(self.subject.kind.rawValue), "name": .string(self.subject.name)]
+        if let uscc = self.subject.uscc { subject["uscc"] = .string(uscc) }
+        if let id = self.subject.residentId { subject["residentId"] = .string(id) }
+        if let d = self.subject.document { subject["document"] = .object(["type": .string(d.type.rawValue), "number": .string(d.number)]) }
+        return .object(["item": .string(item), "recordId": .string(recordId), "subject": .object(subject), "fields": .object(fields)])
+    }
+}
