@@ -165,11 +165,18 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     /// Whether the item is an administrative punishment: Article 15's exemptions and the national
     /// punishment display periods apply, through its `procedure`, `severity` and `harmEliminated` fields.
     public var punishment: Bool
-    public var fields: [FieldSpec]
+    public var fields: [FieldSpec] { didSet { fieldIndex = Self.index(fields) } }
+    /// Fields by name, for constant-time lookup while validating.
+    private var fieldIndex: [String: Int] = [:]
+
+    static func index(_ fields: [FieldSpec]) -> [String: Int] {
+        Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     public init(code: String, name: String, title: String, category: RecordCategory, basis: String,
                 subjectKinds: [SubjectKind], disclosure: Disclosure, decisionDateField: String,
                 punishment: Bool = false, fields: [FieldSpec]) {
+        defer { fieldIndex = Self.index(fields) }
         self.code = code
         self.name = name
         self.title = title
@@ -198,10 +205,25 @@ public struct CatalogItem: Sendable, Codable, Equatable {
         decisionDateField = try c.decode(String.self, forKey: .decisionDateField)
         punishment = try c.decodeIfPresent(Bool.self, forKey: .punishment) ?? false
         fields = try c.decode([FieldSpec].self, forKey: .fields)
+        fieldIndex = Self.index(fields)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(name, forKey: .name)
+        try c.encode(title, forKey: .title)
+        try c.encode(category, forKey: .category)
+        try c.encode(basis, forKey: .basis)
+        try c.encode(subjectKinds, forKey: .subjectKinds)
+        try c.encode(disclosure, forKey: .disclosure)
+        try c.encode(decisionDateField, forKey: .decisionDateField)
+        try c.encode(punishment, forKey: .punishment)
+        try c.encode(fields, forKey: .fields)
     }
 
     /// The field named `name`.
-    public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }
+    public func field(_ name: String) -> FieldSpec? { fieldIndex[name].map { fields[$0] } }
 }
 
 /// Which authority a catalog layer comes from (Article 11).

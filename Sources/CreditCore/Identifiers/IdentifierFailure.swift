@@ -13,6 +13,9 @@ extension StringProtocol {
     /// The string without leading and trailing white space (including full-width spaces, common
     /// in data typed on Chinese keyboards).
     func trimmingWhitespace() -> String {
+        // Fast path: most values have nothing to trim.
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return "" }
+        if !first.properties.isWhitespace && !last.properties.isWhitespace { return String(self) }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }

@@ -110,11 +110,12 @@ public struct RecordValidator: Sendable {
                     if required { fail(field, "required", "the \(label) is required but empty") }
                     return nil
                 }
-                if trimmed.count > maxLength {
+                // Counting characters is slow; a text with no more UTF-8 bytes than the limit is short enough.
+                if trimmed.utf8.count > maxLength, trimmed.count > maxLength {
                     fail(field, "too-long", "the \(label) has \(trimmed.count) characters; at most \(maxLength) are allowed")
                     return nil
                 }
-                if trimmed.contains(where: { $0.isASCII && ($0.asciiValue! < 32 && $0 != "\n" && $0 != "\t") }) {
+                if trimmed.utf8.contains(where: { $0 < 32 && $0 != 10 && $0 != 9 }) {
                     fail(field, "control-character", "the \(label) contains a control character")
                     return nil
                 }
