@@ -31,7 +31,7 @@ import Testing
         _ = try nanchang.service.submit(nanchang.punishments(0..<20), by: nanchang.identity)
         _ = try ganzhou.service.submit(ganzhou.punishments(0..<10), by: ganzhou.identity)
         try await sync(h, nodes)
-        #expect(try h.hub.store.hubHead().size == 30)
+        #expect(try h.store.hubHead().size == 30)
         let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-3")
         #expect(try yichun.service.store.record(key)?.status == "active")
 
@@ -60,11 +60,11 @@ import Testing
         _ = try nodes[0].service.submit(record, by: nodes[0].identity)
         _ = try nodes[1].service.submit(record, by: identity)
         try await sync(h, nodes)
-        let held = try #require(try h.hub.store.record("\(unit)/administrative-punishment/CF-360100-2026-5"))
+        let held = try #require(try h.store.record("\(unit)/administrative-punishment/CF-360100-2026-5"))
         #expect(held.version == 1)
         #expect(held.routes == ["360100", "360400"])
-        #expect(try h.hub.store.hubHead().size == 1)
-        #expect(try h.hub.store.counts().conflicts == 0)
+        #expect(try h.store.hubHead().size == 1)
+        #expect(try h.store.counts().conflicts == 0)
     }
 
     @Test func conflictingVersionsGetTheSameWinnerWhateverTheOrder() async throws {
@@ -83,9 +83,9 @@ import Testing
             }
             _ = try nodes[1].service.submit([variant], by: identities[1], effectiveAt: h.now)
             for i in order { while try await h.pusher(nodes[i]).pushOnce() > 0 {} }
-            let held = try #require(try h.hub.store.record("\(unit)/administrative-punishment/CF-360100-2026-7"))
+            let held = try #require(try h.store.record("\(unit)/administrative-punishment/CF-360100-2026-7"))
             winners.append(held.origin)
-            #expect(try h.hub.store.conflicts().count == 1)
+            #expect(try h.store.conflicts().count == 1)
         }
         // The later effective time wins, whichever node pushed first.
         #expect(winners == ["360400", "360400"])

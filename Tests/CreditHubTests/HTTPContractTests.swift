@@ -41,7 +41,7 @@ import Testing
         let receiver = Receiver(node: "360700", store: ganzhou.service.store, transport: transport(ganzhou), hub: "360000",
                                 hubKeys: h.pinned, reference: { Fixtures.reference }, now: h.clock.function)
         #expect(try await receiver.pullOnce(wait: 0) == 30)
-        #expect(try h.hub.store.lags(now: h.now).first { $0.id == "360700" }?.fanOutApplied == 30)
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360700" }?.fanOutApplied == 30)
 
         // A long poll returns as soon as something is ingested.
         let waiting = Task { try await receiver.pullOnce(wait: 20) }

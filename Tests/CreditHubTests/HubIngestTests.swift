@@ -10,18 +10,21 @@ import Testing
 /// A hub in process with nodes enrolled, and a clock the test moves.
 final class HubFixture: Sendable {
     let hub: HubService
+    /// The SQLite provincial store behind the service, for the registry and direct checks.
+    let store: HubStore
     let hubKey = SyncFixtures.key("hub")
     let clock: VirtualClock
 
     init(now: Date = NodeFixture.now) throws {
         clock = VirtualClock(now)
-        hub = try HubService(store: HubStore(path: nil), key: hubKey, reference: Fixtures.reference, now: clock.function)
+        store = try HubStore(path: nil)
+        hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, now: clock.function)
     }
 
     var now: Date { clock.now }
 
     func enroll(_ node: String, key: SigningKey) throws {
-        try hub.store.addNode(id: node, name: "node \(node)", key: key.publicKey, at: now)
+        try store.addNode(id: node, name: "node \(node)", key: key.publicKey, at: now)
     }
 
     var transport: LocalHubTransport { LocalHubTransport(hub: hub) }
@@ -67,8 +70,8 @@ final class HubFixture: Sendable {
         // Replay: the same receipt again, nothing merged twice.
         let again = try h.hub.ingest(node: "360100", envelope: envelope.encoded)
         #expect(try Receipt.open(again, hub: "360000", keys: h.pinned) == receipt)
-        #expect(try h.hub.store.hubHead().size == 5)
-        #expect(try h.hub.store.position(node: "360100")?.acknowledged == 5)
+        #expect(try h.store.hubHead().size == 5)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 5)
     }
 
     @Test func refusesEverythingItMust() throws {
@@ -94,10 +97,10 @@ final class HubFixture: Sendable {
         // Unknown and revoked nodes.
         #expect(refusal { _ = try h.hub.ingest(node: "361100", envelope: bytes) }?.code == "unknown-node")
         // Nothing of that reached the store.
-        #expect(try h.hub.store.hubHead().size == 0)
-        try h.hub.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
+        #expect(try h.store.hubHead().size == 0)
+        try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
         #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "untrusted-key")
-        try h.hub.store.revoke(node: "360100", at: h.now)
+        try h.store.revoke(node: "360100", at: h.now)
         #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
     }
 
@@ -115,13 +118,13 @@ final class HubFixture: Sendable {
         let forged = try SyncFixtures.changeSet(key: nodeKey, count: 3, payload: #"{"forged":true}"#).0.encoded
         let equivocation = refusal { _ = try h.hub.ingest(node: "360100", envelope: forged) }
         #expect(equivocation?.status == .conflict && equivocation?.code == "equivocation")
-        #expect(try h.hub.store.counts().equivocations == 1)
+        #expect(try h.store.counts().equivocations == 1)
         #expect(h.hub.metrics.exposition().contains("creditsync_hub_equivocations_total{node=\"360100\"} 1"))
         // The same changes regrouped: not equivocation, just a gap.
         let regrouped = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: set1.encodedChanges, before: MerkleFrontier(),
                                       createdAt: 42).signed(with: nodeKey).encoded
         #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: regrouped) }?.code == "gap")
-        #expect(try h.hub.store.hubHead().size == 5)
+        #expect(try h.store.hubHead().size == 5)
     }
 
     @Test func treeHeadsThatDoNotFollowAreRefused() throws {

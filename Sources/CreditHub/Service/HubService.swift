@@ -10,7 +10,7 @@ import Synchronization
 /// long-polling, the Article 41 windows, and the operators' views.
 public final class HubService: Sendable {
     public let id: String
-    public let store: HubStore
+    public let store: any ProvincialStore
     public let key: SigningKey
     public let metrics: HubMetrics
     let now: @Sendable () -> Date
@@ -18,7 +18,7 @@ public final class HubService: Sendable {
     private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
     private let draining = Mutex(false)
 
-    public init(id: String = "360000", store: HubStore, key: SigningKey, reference: ReferenceData,
+    public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), now: @escaping @Sendable () -> Date = Date.init) throws {
         self.id = id
         self.store = store

@@ -1,0 +1,35 @@
+public import Foundation
+public import SyncProtocol
+public import SyncTransport
+
+/// What the hub's logic needs from the provincial store. ``HubStore`` (SQLite) is the default;
+/// a PostgreSQL backend can take over behind this interface when the province outgrows one
+/// machine, with the same contract tests run against it.
+public protocol ProvincialStore: Sendable {
+    /// The active keys of active nodes.
+    func keyRegistry() throws -> KeyRegistry
+    /// `active`, `revoked`, or `nil` for an unknown node.
+    func nodeStatus(_ id: String) throws -> String?
+    /// Checks continuity and tree heads, keeps the evidence, merges, signs the receipt: atomically.
+    func ingest(_ set: ChangeSet, envelope: [UInt8], hub: String, key: SigningKey, receivedAt: Date) throws -> IngestOutcome
+    /// The node's acknowledged position and log root.
+    func position(node: String) throws -> HubPosition?
+    /// The hub log's tree head.
+    func hubHead() throws -> TreeHead
+    /// Hub-log entries after a position for a node (its own left out).
+    func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
+    /// A node's own changes after a sequence, and its log head.
+    func nodeChanges(node: String, after: UInt64, limit: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
+    /// Records a node's fan-out acknowledgement and closes the corrections it completes.
+    func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws
+    /// Every node's lag at `now`.
+    func lags(now: Date) throws -> [NodeLag]
+    /// Corrections received in a period.
+    func corrections(receivedFrom from: Date?, to: Date?, openOnly: Bool) throws -> [CorrectionRow]
+    /// Conflicts, unresolved first.
+    func conflicts(limit: Int) throws -> [ConflictRow]
+    /// Counts for metrics.
+    func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int)
+}
+
+extension HubStore: ProvincialStore {}
