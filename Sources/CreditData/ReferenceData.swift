@@ -62,6 +62,18 @@ public struct ReferenceData: Sendable {
                              displayRules: rules, legacyCreditCodes: legacy)
     }
 
+    /// The catalog layers and holiday files in force, by relative path (`catalog/national.json`),
+    /// after overlays: what the hub distributes to the nodes so that the province runs on one
+    /// catalog and one calendar.
+    public static func distributableFiles(overlays: [URL]) throws(ReferenceDataError) -> [(path: String, url: URL)] {
+        let files = DataFiles(directories: [bundledDirectory] + overlays)
+        var out: [(String, URL)] = []
+        for folder in ["catalog", "calendar"] {
+            for url in try files.all(in: folder, extension: "json") { out.append(("\(folder)/\(url.lastPathComponent)", url)) }
+        }
+        return out
+    }
+
     /// What identifier validation needs, with `today` fixed by the caller (the injected clock).
     public func identifierContext(today: CivilDate) -> IdentifierContext {
         IdentifierContext(divisions: divisions, today: today, acceptedLegacyCodes: legacyCreditCodes)

@@ -50,7 +50,7 @@ public struct Deployment: Sendable {
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
                                 basePort: Int = 8100, pushIdleMilliseconds: Int = 250) throws -> Deployment {
         let fm = FileManager.default
-        try fm.createDirectory(at: directory.appendingPathComponent("hub"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: directory.appendingPathComponent("hub/data"), withIntermediateDirectories: true)
         let hub = Site(id: "360000", name: "江西省公共信用信息平台", port: basePort)
         let nodes = sites.enumerated().map { Site(id: $0.element.id, name: $0.element.name, port: basePort + 1 + $0.offset) }
         let deployment = Deployment(directory: directory, hub: hub, nodes: nodes, host: host)
@@ -90,8 +90,9 @@ public struct Deployment: Sendable {
           "database": "hub.sqlite",
           // The hub's Ed25519 signing key (mode 0600). Its public key goes to every node.
           "signingKey": "hub.key",
-          // Overlay data directories: next year's holiday file, catalog supplements.
-          "data": []
+          // Overlay data directories: next year's holiday file, catalog supplements. Register files with
+          // `creditsync hub reference add`; the hub distributes them to every node.
+          "data": ["data"]
         }
 
         """

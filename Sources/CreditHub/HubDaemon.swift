@@ -20,8 +20,11 @@ public struct HubDaemon {
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try HubStore(path: path(config.database))
         let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
-        let reference = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
-        service = try HubService(id: config.hub.id, store: store, key: key, reference: reference, now: now)
+        let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
+        let reference = try ReferenceData.load(overlays: overlays)
+        service = try HubService(id: config.hub.id, store: store, key: key, reference: reference,
+                                 distribution: ReferenceDistribution(overlays: overlays), now: now)
+        try service.reloadReference()
         let router = Router(context: BasicRequestContext.self)
         HubAPI.addRoutes(to: router, service: service)
         self.router = router
@@ -46,6 +49,7 @@ public struct HubDaemon {
         // The long-poll drainer comes last so it is told first: fan-out requests answer at once and
         // the HTTP server can then finish its in-flight requests and stop.
         let group = ServiceGroup(configuration: .init(services: [.init(service: try application(logger: logger)),
+                                                                 .init(service: ReferenceReloader(service: service)),
                                                                  .init(service: LongPollDrainer(service: service))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

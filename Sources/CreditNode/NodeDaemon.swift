@@ -13,6 +13,7 @@ public struct NodeDaemon {
     public let service: NodeService
     public let pusher: Pusher
     public let receiver: Receiver
+    public let referenceSync: ReferenceSync
     public let router: Router<BasicRequestContext>
     public let configuration: NodeConfig
 
@@ -21,7 +22,10 @@ public struct NodeDaemon {
                 now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.node")) throws {
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try NodeStore(path: path(config.database))
-        let reference = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
+        let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
+        // The hub's catalog and calendar files, cached beside the store by ReferenceSync.
+        let cache = URL(fileURLWithPath: path(config.database)).deletingLastPathComponent().appendingPathComponent("reference", isDirectory: true)
+        let reference = try (try? ReferenceData.load(overlays: overlays + [cache])) ?? ReferenceData.load(overlays: overlays)
         let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
         var hubKeys = KeyRegistry()
         for file in config.hub.publicKeys {
@@ -48,6 +52,8 @@ public struct NodeDaemon {
                         configuration: push, metrics: service.metrics, reference: { service.reference }, now: now, logger: logger)
         receiver = Receiver(node: config.node.id, store: store, transport: link, hub: config.hub.id, hubKeys: hubKeys,
                             reference: { service.reference }, now: now, logger: logger)
+        referenceSync = ReferenceSync(service: service, transport: link, hub: config.hub.id, hubKeys: hubKeys, overlays: overlays, cache: cache,
+                                      interval: .seconds(config.push?.referencePollSeconds ?? 300), logger: logger)
         let router = Router(context: BasicRequestContext.self)
         ProviderAPI.addRoutes(to: router, service: service)
         self.router = router
@@ -65,7 +71,7 @@ public struct NodeDaemon {
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully in reverse order.
     public func run(logger: Logger = Logger(label: "creditsync.node")) async throws {
         let group = ServiceGroup(configuration: .init(services: [
-            .init(service: pusher), .init(service: receiver), .init(service: application(logger: logger)),
+            .init(service: referenceSync), .init(service: pusher), .init(service: receiver), .init(service: application(logger: logger)),
         ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

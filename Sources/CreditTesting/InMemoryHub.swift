@@ -118,6 +118,14 @@ public actor InMemoryHub: HubTransport {
         return try! batch.signed(with: key).encoded
     }
 
+    public func referenceManifest() async throws(TransportError) -> [UInt8] {
+        throw .refused(status: 404, code: "not-found", message: "the in-memory hub distributes no reference data")
+    }
+
+    public func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] {
+        throw .refused(status: 404, code: "not-found", message: path)
+    }
+
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
         try injected()
         fanOutAcknowledged[node] = max(fanOutAcknowledged[node] ?? 0, through)

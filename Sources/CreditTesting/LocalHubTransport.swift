@@ -32,6 +32,10 @@ public struct LocalHubTransport: HubTransport {
         try map { try hub.recover(node: node, after: after) }
     }
 
+    public func referenceManifest() async throws(TransportError) -> [UInt8] { try map { try hub.referenceManifest() } }
+
+    public func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] { try map { try hub.referenceFile(path) } }
+
     func map<T>(_ body: () throws -> T) throws(TransportError) -> T {
         do { return try body() } catch { throw Self.transportError(error) }
     }

@@ -68,6 +68,18 @@ public struct HTTPHubTransport: HubTransport {
         return try await send(request, target: target, sign: true)
     }
 
+    public func referenceManifest() async throws(TransportError) -> [UInt8] {
+        var request = HTTPClientRequest(url: baseURL + HubPaths.reference)
+        request.method = .GET
+        return try await send(request, target: HubPaths.reference)
+    }
+
+    public func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] {
+        var request = HTTPClientRequest(url: baseURL + HubPaths.reference + "/" + path)
+        request.method = .GET
+        return try await send(request, target: HubPaths.reference + "/" + path)
+    }
+
     private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false,
                       timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
         var request = request

@@ -13,6 +13,9 @@ public enum HubPaths {
     /// `GET ?after=N`: the node's own changes as the hub holds them (recovery after a restore).
     public static func recover(node: String) -> String { "/v1/nodes/\(node)/changes" }
 
+    /// `GET`: the signed reference manifest; `GET /v1/reference/{folder}/{name}`: one file.
+    public static let reference = "/v1/reference"
+
     /// Media type of envelope bodies.
     public static let envelopeType = "application/vnd.creditsync.envelope"
     /// The header carrying a node's request signature on reads and acknowledgements.

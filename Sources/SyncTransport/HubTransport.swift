@@ -25,6 +25,12 @@ public protocol HubTransport: Sendable {
     /// batch whose positions are sequence numbers: how a node restored from an older backup
     /// gets back what it had already pushed.
     func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8]
+
+    /// The hub-signed manifest of the catalog layers and holiday files in force.
+    func referenceManifest() async throws(TransportError) -> [UInt8]
+
+    /// One file the manifest names (`catalog/NAME.json`, `calendar/NAME.json`).
+    func referenceFile(_ path: String) async throws(TransportError) -> [UInt8]
 }
 
 /// The hub's view of one node's pushes.

@@ -75,6 +75,12 @@ import Testing
             let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("nodes/\(id)/node.key").path)[.posixPermissions] as? Int
             #expect(mode == 0o600)
         }
+        // A year's notice registered at the hub lands in its data directory, for every node.
+        let notice = dir.appendingPathComponent("holiday-cn-2027.json")
+        try Data(#"{"year":2027,"papers":[],"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}"#.utf8).write(to: notice)
+        let added = try CLI.run(["hub", "reference", "add", "--config", out.appendingPathComponent("hub/hub.conf.json").path, notice.path])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2027.json").path))
         let enroll = try String(contentsOf: out.appendingPathComponent("enroll.sh"), encoding: .utf8)
         #expect(enroll.components(separatedBy: "creditsync hub node add").count - 1 == 111)
         #expect(try CLI.run(["deploy", "init", "--out", out.path]).status == 1)

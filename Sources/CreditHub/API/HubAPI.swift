@@ -28,6 +28,15 @@ public enum HubAPI {
             try json(service.snapshot())
         }
 
+        router.get("/v1/reference") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: HubPaths.envelopeType],
+                     body: .init(byteBuffer: ByteBuffer(bytes: try service.referenceManifest())))
+        }
+        router.get("/v1/reference/:folder/:name") { _, context -> Response in
+            let path = "\(try parameter(context, "folder"))/\(try parameter(context, "name"))"
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try service.referenceFile(path))))
+        }
         router.post("/v1/nodes/:node/changesets") { request, context -> Response in
             let node = try parameter(context, "node")
             let body: ByteBuffer

@@ -13,13 +13,17 @@ public final class HubService: Sendable {
     public let store: any ProvincialStore
     public let key: SigningKey
     public let metrics: HubMetrics
+    /// Where the province's catalog and calendar files come from, when this hub distributes them.
+    public let distribution: ReferenceDistribution?
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
     private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
     private let draining = Mutex(false)
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
-                metrics: HubMetrics = HubMetrics(), now: @escaping @Sendable () -> Date = Date.init) throws {
+                metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil,
+                now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.distribution = distribution
         self.id = id
         self.store = store
         self.key = key
