@@ -85,7 +85,11 @@ import Testing
             for i in order { while try await h.pusher(nodes[i]).pushOnce() > 0 {} }
             let held = try #require(try h.store.record("\(unit)/administrative-punishment/CF-360100-2026-7"))
             winners.append(held.origin)
-            #expect(try h.store.conflicts().count == 1)
+            let conflicts = try h.store.conflicts()
+            #expect(conflicts.count == 1 && conflicts[0].resolvedAt == nil)
+            #expect(try h.store.resolveConflict(conflicts[0].id, resolution: "checked with the provider", at: h.now))
+            #expect(try h.store.conflicts().first?.resolution == "checked with the provider")
+            #expect(try h.store.counts().openConflicts == 0)
         }
         // The later effective time wins, whichever node pushed first.
         #expect(winners == ["360400", "360400"])

@@ -147,11 +147,13 @@ extension HubStore {
         }
     }
 
-    /// Marks a conflict resolved by an operator, with a note.
-    public func resolveConflict(_ id: Int, resolution: String, at: Date) throws {
+    /// Marks a conflict resolved by an operator, with a note. Returns whether an open conflict was resolved.
+    @discardableResult
+    public func resolveConflict(_ id: Int, resolution: String, at: Date) throws -> Bool {
         try writer.write { db in
             try db.execute(sql: "UPDATE conflict SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
                            arguments: [Self.millis(at), resolution, id])
+            return db.changesCount > 0
         }
     }
 

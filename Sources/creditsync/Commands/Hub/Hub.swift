@@ -10,7 +10,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run the provincial hub, manage its node registry, report on Article 41.",
-        subcommands: [HubRun.self, HubNode.self, HubReference.self, HubReport.self],
+        subcommands: [HubRun.self, HubNode.self, HubReference.self, HubConflict.self, HubReport.self],
         defaultSubcommand: HubRun.self)
 }
 
@@ -141,6 +141,40 @@ struct HubReference: AsyncParsableCommand {
             }
             // Check that everything loads together before the hub picks it up.
             do { _ = try ReferenceData.load(overlays: overlays) } catch { throw CommandError("the data no longer loads: \(error)") }
+        }
+    }
+}
+
+/// `creditsync hub conflict list|resolve`: conflicting versions of one record from different nodes.
+struct HubConflict: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conflict", abstract: "List conflicts between nodes' versions of a record, and mark them resolved.",
+        subcommands: [List.self, Resolve.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List conflicts, unresolved first.")
+        @Option(help: "The hub's configuration file.") var config: String
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            for c in try store.conflicts(limit: 1000) {
+                let state = c.resolvedAt.map { "resolved \(ISO8601DateFormatter().string(from: $0)): \(c.resolution ?? "")" } ?? "OPEN"
+                print("\(c.id)\t\(c.recordKey)\twinner \(c.winner)\tother \(c.loser)\t\(state)")
+            }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a conflict resolved with a note (the winning version stays; a provider corrects the record if it must change).")
+        @Option(help: "The hub's configuration file.") var config: String
+        @Option(help: "The conflict's id.") var id: Int
+        @Option(help: "How it was resolved, for the record.") var note: String
+
+        func run() async throws {
+            let (_, store) = try openHubStore(configPath: config)
+            guard try store.resolveConflict(id, resolution: note, at: Date()) else { throw CommandError("no open conflict \(id)") }
+            print("conflict \(id) resolved")
         }
     }
 }
