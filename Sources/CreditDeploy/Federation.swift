@@ -132,7 +132,7 @@ public final class Federation: @unchecked Sendable {
     func site(_ id: String) -> Deployment.Site { deployment.nodes.first { $0.id == id }! }
 
     /// Waits until every node has applied everything and the hub's corrections are all fixed.
-    public func waitForConvergence(seconds: Double = 30, expectedHubLog: UInt64? = nil) async throws -> HubService.Snapshot {
+    public func waitForConvergence(seconds: Double = 120, expectedHubLog: UInt64? = nil) async throws -> HubService.Snapshot {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             if let s = try? await status(), s.nodes.allSatisfy({ $0.lagChanges == 0 }),
@@ -141,7 +141,8 @@ public final class Federation: @unchecked Sendable {
                 let pushedAll = try deployment.nodes.allSatisfy { node in
                     let local = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path)
                     let state = try local.pushState()
-                    return state.acknowledged == state.logSize
+                    // A node restored from a backup has not converged until it has caught up with the hub.
+                    return try state.acknowledged == state.logSize && !local.isRestorePending()
                 }
                 if pushedAll { return s }
             }
