@@ -3,6 +3,7 @@ import CreditData
 import CreditTesting
 import Foundation
 import SyncProtocol
+import Synchronization
 import Testing
 
 /// The real node binary as a process: it serves providers with the hub unreachable, and a
@@ -27,6 +28,7 @@ import Testing
 
         let batchSize = 200
         var acknowledged: [Int] = []
+        let progress = Mutex(0)
         // Stream batches; kill the daemon while one is in flight.
         let sender = Task {
             var done: [Int] = []
@@ -36,10 +38,13 @@ import Testing
                       reply.status == 200 else { break }
                 #expect(reply.json["accepted"] as? Int == batchSize)
                 done.append(batch)
+                progress.withLock { $0 += 1 }
             }
             return done
         }
-        try await Task.sleep(for: .milliseconds(1500))
+        // Once a few batches are acknowledged, kill it at a moment that falls inside another batch.
+        for _ in 0..<600 where progress.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(Int.random(in: 5...60)))
         daemon.kill9()
         acknowledged = await sender.value
         #expect(acknowledged.count >= 1, "\(daemon.output)")

@@ -86,7 +86,8 @@ import Testing
         f.nodeProcesses["360900"]?.waitUntilExit()
         _ = try await f.submit(node: "360100", records: records("360100", 0..<100))
         _ = try await f.submit(node: "360700", records: records("360700", 0..<100))
-        try await Task.sleep(for: .milliseconds(500))
+        // Wait (without a fixed sleep) until the hub holds both nodes' writes.
+        for _ in 0..<600 where try await f.status().hubLogSize < 200 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(try await f.status().nodes.first { $0.id == "360900" }?.lagChanges == 200)
         try f.startNode("360900")
         try await f.waitUntilHealthy()
