@@ -7,6 +7,7 @@
 //                 the loaders that read it, plus operator overlays, from disk.
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
+//   CreditStorage how both daemons open SQLite (WAL, synchronous=FULL).
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
 //   CreditDeploy  deployment layouts (deploy init) and the local federation (demo).
@@ -70,9 +71,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CreditStorage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CreditNode",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -85,7 +91,7 @@ let package = Package(
         .target(
             name: "CreditHub",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import CreditStorage
 import SyncProtocol
 
 /// The provincial store in SQLite (the default backend of ``ProvincialStore``): the node
@@ -14,23 +15,13 @@ public final class HubStore: Sendable {
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
     public init(path: String?) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        if let path {
-            let pool = try DatabasePool(path: path, configuration: config)
-            // GRDB sets NORMAL when it enables WAL; FULL afterwards (see NodeStore).
-            // A 64 MiB page cache keeps a whole change set's pages in memory until the commit.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
-            writer = pool
-        } else {
-            writer = try DatabaseQueue(configuration: config)
-        }
+        writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
     }
 
     /// The writer's `synchronous` setting (2 is FULL).
     public func synchronousSetting() throws -> Int {
-        try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+        try SQLiteDatabase.synchronousSetting(writer)
     }
 
     private static var migrator: DatabaseMigrator {

@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import CreditStorage
 import SyncProtocol
 
 /// The node's local store: current records and their full history, the node's append-only log
@@ -16,25 +17,13 @@ public final class NodeStore: Sendable {
     /// with the same schema.
     /// - Throws: a GRDB error when the file cannot be opened or migrated.
     public init(path: String?) throws {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
-        if let path {
-            let pool = try DatabasePool(path: path, configuration: config)
-            // GRDB sets synchronous = NORMAL when it enables WAL, after the configuration hooks run;
-            // set FULL afterwards on the writer so that an acknowledged write survives power loss.
-            // A 64 MiB page cache keeps a whole change set's pages in memory until the commit.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
-            writer = pool
-        } else {
-            writer = try DatabaseQueue(configuration: config)
-        }
+        writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
     }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
     public func synchronousSetting() throws -> Int {
-        try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+        try SQLiteDatabase.synchronousSetting(writer)
     }
 
     /// The journal mode (`wal` for a file store).

@@ -23,3 +23,25 @@ public struct Backoff: Sendable {
     /// Back to the initial wait after a success.
     public mutating func reset() { failures = 0 }
 }
+
+import Logging
+import ServiceLifecycle
+
+/// The loop of a node service that talks to the hub: run `step` until SIGTERM or cancellation;
+/// after a failure, log it and wait with `backoff` before the next try; after a success, reset the
+/// backoff. A step in flight is cancelled on SIGTERM.
+func runRetrying(_ what: String, backoff initial: Backoff, logger: Logger, step: @escaping @Sendable () async throws -> Void) async {
+    var backoff = initial
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        do {
+            try await cancelWhenGracefulShutdown { try await step() }
+            backoff.reset()
+        } catch is CancellationError {
+            return
+        } catch {
+            let wait = backoff.next()
+            logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
+            do { try await Task.sleep(for: wait) } catch { return }
+        }
+    }
+}

@@ -77,28 +77,15 @@ public struct Pusher: Service {
     }
 
     public func run() async throws {
-        var backoff = configuration.backoff
-        var idleRounds = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
-                // byte for byte after the restart.
-                let pushed = try await cancelWhenGracefulShutdown { try await pushOnce() }
-                backoff.reset()
-                if pushed == 0 {
-                    idleRounds += 1
-                    // Now and then, with nothing to push, check that the hub still holds what it
-                    // acknowledged: a hub restored from an older backup is re-fed from here.
-                    if idleRounds % 20 == 0 { try await cancelWhenGracefulShutdown { try await checkHubPosition() } }
-                    try await Task.sleep(for: configuration.idleInterval)
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                let wait = backoff.next()
-                logger.warning("push failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
-                do { try await Task.sleep(for: wait) } catch { return }
-            }
+        let idleRounds = IdleCounter()
+        await runRetrying("push", backoff: configuration.backoff, logger: logger) {
+            // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
+            // byte for byte after the restart.
+            guard try await pushOnce() == 0 else { return }
+            // Now and then, with nothing to push, check that the hub still holds what it
+            // acknowledged: a hub restored from an older backup is re-fed from here.
+            if idleRounds.next() % 20 == 0 { try await checkHubPosition() }
+            try await Task.sleep(for: configuration.idleInterval)
         }
     }
 
@@ -199,3 +186,12 @@ public struct Pusher: Service {
         }
     }
 }
+
+/// Counts idle rounds across iterations of the pusher's loop.
+final class IdleCounter: Sendable {
+    private let count = Mutex(0)
+
+    func next() -> Int { count.withLock { $0 += 1; return $0 } }
+}
+
+import Synchronization

@@ -39,18 +39,8 @@ public struct Receiver: Service {
     }
 
     public func run() async throws {
-        var backoff = self.backoff
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                _ = try await cancelWhenGracefulShutdown { try await pullOnce(wait: waitSeconds) }
-                backoff.reset()
-            } catch is CancellationError {
-                return
-            } catch {
-                let wait = backoff.next()
-                logger.warning("fan-out failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
-                do { try await Task.sleep(for: wait) } catch { return }
-            }
+        await runRetrying("fan-out", backoff: backoff, logger: logger) {
+            _ = try await pullOnce(wait: waitSeconds)
         }
     }
 
