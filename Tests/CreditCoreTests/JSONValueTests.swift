@@ -33,4 +33,34 @@ import Testing
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array(deep.utf8)) }
     }
+
+    /// Inside a skipped member, too: a projection checks the whole text.
+    @Test(arguments: ["{\"skip\":[1,]}", "{\"skip\":{\"a\" 1}}", "{\"skip\":\"\\x\"}", "{\"skip\":01}", "{\"skip\":\"\u{1}\"}",
+                      "{\"skip\":tru}", "{\"skip\":1.}", "{\"keep\":1} 2", "{\"skip\":\"\\ud800\"}", "{\"skip\":[1}"])
+    func projectionRefusesMalformedText(_ text: String) {
+        let projection = JSONProjection(paths: ["keep"])
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array(text.utf8), keeping: projection) }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func projectionKeepsWhatItNamesAndNothingElse() throws {
+        let text = #"{"subject":{"uscc":"91360100MA35X","name":"某公司 \"甲\""},"fields":{"CF_NR":"罚款","responsiblePersons":[{"residentId":"1","role":"legal"}],"n":-1.5e3},"item":"x","list":[true,false,null,{"a":[]}]}"#
+        let full = try JSONValue.parse(Array(text.utf8))
+        let projected = try JSONValue.parse(Array(text.utf8), keeping: JSONProjection(paths: ["subject", "fields.responsiblePersons"]))
+        #expect(projected.objectValue?["subject"] == full.objectValue?["subject"])
+        #expect(projected.objectValue?["fields"]?.objectValue?["responsiblePersons"] == full.objectValue?["fields"]?.objectValue?["responsiblePersons"])
+        #expect(projected.objectValue?.keys.sorted() == ["fields", "subject"])
+        #expect(projected.objectValue?["fields"]?.objectValue?.keys.sorted() == ["responsiblePersons"])
+        // Not an object at the top: the value whole.
+        #expect(try JSONValue.parse(Array("[1,2]".utf8), keeping: JSONProjection(paths: ["a"])) == .array([.number("1"), .number("2")]))
+    }
+
+    @Test func invalidUTF8IsRefusedInKeptAndSkippedStrings() throws {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xF0, 0x9F, 0x98, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(bytes) }
+            let inObject = Array(#"{"skip":"#.utf8) + bytes + [0x7D]
+            #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(inObject, keeping: JSONProjection(paths: ["keep"])) }
+        }
+        #expect(try JSONValue.parse(Array("\"江西\"".utf8)) == .string("江西"))
+    }
 }

@@ -84,7 +84,12 @@ extension JSONValue {
         func fail(_ reason: String) -> ParseError { ParseError(offset: index, reason: reason) }
 
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(ParseError) -> JSONValue {
@@ -138,39 +143,35 @@ extension JSONValue {
         }
 
         mutating func literal(_ word: String, _ value: JSONValue) throws(ParseError) -> JSONValue {
-            let w = Array(word.utf8)
-            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { throw fail("unexpected text") }
+            let w = word.utf8
+            guard index + w.count <= bytes.count, bytes[index..<index + w.count].elementsEqual(w) else { throw fail("unexpected text") }
             index += w.count
             return value
         }
 
         mutating func number() throws(ParseError) -> String {
             let start = index
-            func digits() -> Int {
-                let s = index
-                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
-                return index - s
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 else { throw fail("unexpected text where a value was expected") }
-            if bytes[index] == 48 { index += 1 } else { _ = digits() }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                guard digits() > 0 else { throw fail("a number needs digits after the decimal point") }
-            }
-            var exponent = false
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                exponent = true
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard digits() > 0 else { throw fail("a number's exponent needs digits") }
-            }
+            try skipNumber()
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
-            if exponent, let d = Decimal(string: text) { return "\(d)" }
+            if text.utf8.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }), let d = Decimal(string: text) { return "\(d)" }
             return text
         }
 
         mutating func string() throws(ParseError) -> String {
+            // Fast path: most strings have no escapes, so they are one validated slice.
+            var end = index + 1
+            while end < bytes.count {
+                let b = bytes[end]
+                if b == UInt8(ascii: "\"") {
+                    guard let s = Self.validUTF8(bytes[(index + 1)..<end]) else {
+                        throw ParseError(offset: end, reason: "a string is not valid UTF-8")
+                    }
+                    index = end + 1
+                    return s
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 { break }
+                end += 1
+            }
             index += 1 // opening quote
             var out: [UInt8] = []
             while true {
@@ -179,7 +180,7 @@ extension JSONValue {
                 switch b {
                 case UInt8(ascii: "\""):
                     index += 1
-                    guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+                    guard let s = Self.validUTF8(out[...]) else { throw fail("a string is not valid UTF-8") }
                     return s
                 case UInt8(ascii: "\\"):
                     guard index + 1 < bytes.count else { throw fail("a string is not closed") }
@@ -215,6 +216,19 @@ extension JSONValue {
                     index += 1
                 }
             }
+        }
+
+        /// The string of `bytes` when they are valid UTF-8. Decoding repairs invalid sequences, so a
+        /// string whose bytes differ from the input was not valid; both steps run on the standard
+        /// library's fast paths, unlike the generic `String(validating:as:)`.
+        static func validUTF8(_ bytes: ArraySlice<UInt8>) -> String? {
+            let s = String(decoding: bytes, as: UTF8.self)
+            let same = s.utf8.withContiguousStorageIfAvailable { decoded in
+                bytes.withUnsafeBufferPointer { input in
+                    decoded.count == input.count && (input.isEmpty || memcmp(decoded.baseAddress!, input.baseAddress!, input.count) == 0)
+                }
+            }
+            return (same ?? s.utf8.elementsEqual(bytes)) ? s : nil
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {

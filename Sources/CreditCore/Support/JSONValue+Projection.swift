@@ -1,0 +1,155 @@
+/// Which members of a JSON object to keep when only a few are needed.
+///
+/// The hub reads the subject and the Article 33 persons out of every change it merges; building
+/// the whole record for that costs more than the rest of the merge, so it parses a projection
+/// instead: the members named here are built, everything else is checked and skipped.
+public struct JSONProjection: Sendable, Equatable {
+    /// A member kept whole (`nil`) or projected further (an object's members).
+    public var members: [String: JSONProjection?]
+
+    public init(_ members: [String: JSONProjection?]) {
+        self.members = members
+    }
+
+    /// The projection keeping the dotted `paths`, e.g. `["subject", "fields.responsiblePersons"]`.
+    public init(paths: [String]) {
+        var members: [String: JSONProjection?] = [:]
+        for path in paths {
+            let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+            guard let head = parts.first else { continue }
+            if parts.count == 1 {
+                members[head] = .some(nil)
+            } else if case let .some(.some(existing)) = members[head] {
+                var merged = existing
+                merged.members.merge(JSONProjection(paths: [parts[1]]).members) { $1 }
+                members[head] = .some(merged)
+            } else if members[head] == nil {
+                members[head] = .some(JSONProjection(paths: [parts[1]]))
+            }
+        }
+        self.members = members
+    }
+}
+
+extension JSONValue {
+    /// Parses one JSON text as ``parse(_:maxDepth:)`` does — the whole text is checked — but
+    /// builds only the members `projection` keeps. A top-level value that is not an object is
+    /// returned whole.
+    public static func parse(_ bytes: [UInt8], keeping projection: JSONProjection, maxDepth: Int = 64) throws(ParseError) -> JSONValue {
+        var parser = Parser(bytes: bytes, maxDepth: maxDepth)
+        parser.skipSpace()
+        let value = try parser.projected(projection, depth: 0)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw ParseError(offset: parser.index, reason: "unexpected text after the JSON value") }
+        return value
+    }
+}
+
+extension JSONValue.Parser {
+    /// An object with only the projected members; any other value whole.
+    mutating func projected(_ projection: JSONProjection, depth: Int) throws(JSONValue.ParseError) -> JSONValue {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return try value(depth: depth) }
+        guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
+        index += 1
+        var members: [String: JSONValue] = [:]
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        while true {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
+            let key = try string()
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
+            index += 1
+            skipSpace()
+            switch projection.members[key] {
+            case .some(.none): members[key] = try value(depth: depth + 1)
+            case let .some(.some(inner)): members[key] = try projected(inner, depth: depth + 1)
+            case .none: try skipValue(depth: depth + 1)
+            }
+            skipSpace()
+            guard index < bytes.count else { throw fail("an object is not closed") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in an object") }
+            index += 1
+            return .object(members)
+        }
+    }
+
+    /// Checks one value and moves past it without building it.
+    mutating func skipValue(depth: Int) throws(JSONValue.ParseError) {
+        guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
+        guard index < bytes.count else { throw fail("the JSON text ends where a value was expected") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == close { index += 1; return }
+            while true {
+                skipSpace()
+                if isObject {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
+                    try skipString()
+                    skipSpace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
+                    index += 1
+                    skipSpace()
+                }
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw fail(isObject ? "an object is not closed" : "a list is not closed") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                guard bytes[index] == close else { throw fail(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in a list") }
+                index += 1
+                return
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): _ = try literal("true", .null)
+        case UInt8(ascii: "f"): _ = try literal("false", .null)
+        case UInt8(ascii: "n"): _ = try literal("null", .null)
+        default: try skipNumber()
+        }
+    }
+
+    /// Moves past a string, checking it as ``string()`` does, without building it when it has no escapes.
+    mutating func skipString() throws(JSONValue.ParseError) {
+        var end = index + 1
+        while end < bytes.count {
+            let b = bytes[end]
+            if b == UInt8(ascii: "\"") {
+                let content = bytes[(index + 1)..<end]
+                guard content.allSatisfy({ $0 < 0x80 }) || Self.validUTF8(content) != nil else {
+                    throw JSONValue.ParseError(offset: end, reason: "a string is not valid UTF-8")
+                }
+                index = end + 1
+                return
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            end += 1
+        }
+        _ = try string()
+    }
+
+    /// Moves past a number, checking its grammar.
+    mutating func skipNumber() throws(JSONValue.ParseError) {
+        func digits() -> Int {
+            let s = index
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+            return index - s
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 else { throw fail("unexpected text where a value was expected") }
+        if bytes[index] == 48 { index += 1 } else { _ = digits() }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw fail("a number needs digits after the decimal point") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw fail("a number's exponent needs digits") }
+        }
+    }
+}
