@@ -63,6 +63,19 @@ import Testing
         #expect(throws: WireError.self) { try second.extend(MerkleFrontier()) }
     }
 
+    @Test func storedChangesAreTheExactBytesOfTheSet() throws {
+        let (envelope, set) = try SyncFixtures.changeSet(key: node, after: try SyncFixtures.changeSet(key: node, count: 4).1.extend(MerkleFrontier()),
+                                                         count: 7)
+        let stored = try ChangeSet.storedChanges(envelope.encoded)
+        #expect(stored.first == 5)
+        #expect(stored.changes == set.encodedChanges)
+        // Precomputed leaf hashes give the same frontier as hashing inside extend.
+        let frontier = try SyncFixtures.changeSet(key: node, count: 4).1.extend(MerkleFrontier())
+        #expect(try set.extend(frontier, leafHashes: set.encodedChanges.map { MerkleHash.leaf($0) }) == (try set.extend(frontier)))
+        #expect(throws: WireError.self) { try set.extend(frontier, leafHashes: []) }
+        #expect(throws: WireError.self) { try ChangeSet.storedChanges(Array(envelope.encoded.dropLast(3))) }
+    }
+
     @Test func treeHeadsMustFollowFromTheChanges() throws {
         var (_, set) = try SyncFixtures.changeSet(key: node, count: 3)
         set.after.root = MerkleHash.leaf([UInt8(9)])

@@ -66,30 +66,59 @@ public struct ChangeSet: Sendable, Equatable {
     /// - Throws: ``WireError``.
     public init(decodingBody bytes: [UInt8]) throws(WireError) {
         var r = ByteReader(bytes)
-        let version = try r.u8("changeset.version")
-        guard version == 1 else { throw .version(field: "changeset", found: Int(version)) }
-        node = try r.string("changeset.node", limit: Change.Limits.node)
-        keyId = try r.string("changeset.keyId", limit: 32)
-        first = try r.uvarint("changeset.first")
-        last = try r.uvarint("changeset.last")
-        before = TreeHead(size: try r.uvarint("changeset.beforeSize"), root: try r.hash("changeset.beforeRoot"))
-        after = TreeHead(size: try r.uvarint("changeset.afterSize"), root: try r.hash("changeset.afterRoot"))
-        createdAt = try r.uvarint("changeset.createdAt")
-        let count = try r.uvarint("changeset.count")
-        guard count <= UInt64(Self.maxChanges) else { throw .oversized(field: "changeset.count", limit: Self.maxChanges) }
-        var encoded: [[UInt8]] = []
+        let header = try Header(&r)
+        let encoded = try Self.readChanges(&r, count: header.count)
         var changes: [Change] = []
-        encoded.reserveCapacity(Int(count))
-        changes.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            let bytes = try r.lengthPrefixed("changeset.change", limit: Change.Limits.encoded)
-            changes.append(try Change(decoding: bytes))
-            encoded.append(bytes)
-        }
-        try r.finish()
+        changes.reserveCapacity(encoded.count)
+        for bytes in encoded { changes.append(try Change(decoding: bytes)) }
+        node = header.node
+        keyId = header.keyId
+        first = header.first
+        last = header.last
+        before = header.before
+        after = header.after
+        createdAt = header.createdAt
         self.changes = changes
         self.encodedChanges = encoded
         try checkConsistency()
+    }
+
+    /// The first sequence and the exact bytes of each change of an envelope the caller stored
+    /// after verifying it: framing only, nothing decoded or verified again. The hub keeps each
+    /// change's bytes once, in the envelope it holds as evidence, and reads them back this way
+    /// for fan-out and recovery.
+    public static func storedChanges(_ envelopeBytes: [UInt8]) throws(WireError) -> (first: UInt64, changes: [[UInt8]]) {
+        var r = ByteReader(try Envelope(decoding: envelopeBytes).payload)
+        let header = try Header(&r)
+        return (header.first, try readChanges(&r, count: header.count))
+    }
+
+    /// The fields before the changes.
+    private struct Header {
+        var node: String, keyId: String, first: UInt64, last: UInt64, before: TreeHead, after: TreeHead, createdAt: UInt64, count: Int
+
+        init(_ r: inout ByteReader) throws(WireError) {
+            let version = try r.u8("changeset.version")
+            guard version == 1 else { throw .version(field: "changeset", found: Int(version)) }
+            node = try r.string("changeset.node", limit: Change.Limits.node)
+            keyId = try r.string("changeset.keyId", limit: 32)
+            first = try r.uvarint("changeset.first")
+            last = try r.uvarint("changeset.last")
+            before = TreeHead(size: try r.uvarint("changeset.beforeSize"), root: try r.hash("changeset.beforeRoot"))
+            after = TreeHead(size: try r.uvarint("changeset.afterSize"), root: try r.hash("changeset.afterRoot"))
+            createdAt = try r.uvarint("changeset.createdAt")
+            let count = try r.uvarint("changeset.count")
+            guard count <= UInt64(ChangeSet.maxChanges) else { throw .oversized(field: "changeset.count", limit: ChangeSet.maxChanges) }
+            self.count = Int(count)
+        }
+    }
+
+    private static func readChanges(_ r: inout ByteReader, count: Int) throws(WireError) -> [[UInt8]] {
+        var encoded: [[UInt8]] = []
+        encoded.reserveCapacity(count)
+        for _ in 0..<count { encoded.append(try r.lengthPrefixed("changeset.change", limit: Change.Limits.encoded)) }
+        try r.finish()
+        return encoded
     }
 
     private func checkConsistency() throws(WireError) {
@@ -111,11 +140,18 @@ public struct ChangeSet: Sendable, Equatable {
     /// frontier after the set.
     /// - Throws: ``WireError/inconsistent(_:)`` when the heads do not follow from the log.
     public func extend(_ frontier: MerkleFrontier) throws(WireError) -> MerkleFrontier {
+        try extend(frontier, leafHashes: encodedChanges.map { MerkleHash.leaf($0) })
+    }
+
+    /// ``extend(_:)`` with the changes' leaf hashes already computed (the hub computes them once
+    /// for the node's log and its own).
+    public func extend(_ frontier: MerkleFrontier, leafHashes: [Hash32]) throws(WireError) -> MerkleFrontier {
         guard frontier.size == before.size, frontier.root == before.root else {
             throw .inconsistent("the set starts from log head \(before), but the log held is \(frontier.head)")
         }
+        guard leafHashes.count == encodedChanges.count else { throw .inconsistent("\(leafHashes.count) leaf hashes for \(encodedChanges.count) changes") }
         var tree = frontier
-        for bytes in encodedChanges { tree.append(leafHash: MerkleHash.leaf(bytes)) }
+        for leaf in leafHashes { tree.append(leafHash: leaf) }
         guard tree.root == after.root else { throw .inconsistent("the log head after, \(after), does not follow from the changes") }
         return tree
     }
