@@ -7,7 +7,7 @@
 //                 the loaders that read it, plus operator overlays, from disk.
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
-//   CreditStorage how both daemons open SQLite (WAL, synchronous=FULL).
+//   CreditStorage how both daemons open SQLite (WAL, synchronous=FULL), and the hot-path statement binder.
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
 //   CreditDeploy  deployment layouts (deploy init) and the local federation (demo).
@@ -72,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "CreditStorage",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
@@ -150,6 +150,7 @@ let package = Package(
         .testTarget(name: "CreditHubTests", dependencies: [
             "CreditHub", "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: [
             "CreditDeploy", "CreditHub", "CreditNode", "CreditTesting",

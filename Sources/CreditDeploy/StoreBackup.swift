@@ -32,7 +32,12 @@ public enum StoreBackup {
         var config = Configuration()
         config.readonly = true
         let from = try DatabaseQueue(path: backup, configuration: config)
-        let to = try DatabasePool(path: database)
+        // A database in WAL mode only takes a backup of its own page size, so the new store gets
+        // the backup's before WAL mode is switched on.
+        let pageSize = try from.read { try Int.fetchOne($0, sql: "PRAGMA page_size") ?? 4096 }
+        var target = Configuration()
+        target.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
+        let to = try DatabasePool(path: database, configuration: target)
         try from.backup(to: to)
         try to.write { db in
             if try db.tableExists("log_entry") {

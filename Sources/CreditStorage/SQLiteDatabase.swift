@@ -8,16 +8,29 @@ public enum SQLiteDatabase {
     ///
     /// GRDB sets `synchronous = NORMAL` when it enables WAL, after the configuration hooks run, so
     /// FULL is set afterwards: an acknowledged write then survives power loss. A 64 MiB page cache
-    /// keeps a whole batch's pages in memory until its commit.
+    /// keeps a whole batch's pages in memory until its commit. Stores that write continuously run
+    /// a ``WALCheckpointer`` beside the writer.
     public static func open(path: String?) throws -> any DatabaseWriter {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
         guard let path else { return try DatabaseQueue(configuration: config) }
         let pool = try DatabasePool(path: path, configuration: config)
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
+        try pool.writeWithoutTransaction {
+            try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = \(autocheckpointPages)")
+        }
         return pool
     }
+
+    /// The page size of a new store. Change sets are stored whole as evidence (up to a megabyte
+    /// each); with 16 KiB pages they take a quarter of the pages, log frames and checksums that
+    /// 4 KiB pages would. An existing store keeps the page size it was created with.
+    public static let pageSize = 16_384
+
+    /// The writer checkpoints by itself only past this many log pages (40 MiB): normally a
+    /// ``WALCheckpointer`` has done it long before.
+    public static let autocheckpointPages = 10_000
 
     /// The writer connection's `synchronous` setting (2 is FULL).
     public static func synchronousSetting(_ writer: any DatabaseWriter) throws -> Int {

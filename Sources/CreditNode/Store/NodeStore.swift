@@ -12,6 +12,7 @@ import SyncProtocol
 /// History, the log and the audit log are append-only, enforced by triggers.
 public final class NodeStore: Sendable {
     let writer: any DatabaseWriter
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,
     /// with the same schema.
@@ -19,6 +20,7 @@ public final class NodeStore: Sendable {
     public init(path: String?) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
+        checkpointer = try path.map { try WALCheckpointer(path: $0) }
     }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).

@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Copies committed pages from the write-ahead log into the database file on its own
+/// connection and thread.
+///
+/// Left to itself, SQLite checkpoints inside the commit that pushes the log past its limit, so
+/// every few change sets the single writer also copies megabytes and waits for the database
+/// file's fsync. Here a passive checkpoint runs every `interval` beside the writer, on the other
+/// core; the writer's own automatic checkpoint stays on, at a higher limit, as the bound should
+/// this thread fall behind. A passive checkpoint never blocks the writer or readers.
+public final class WALCheckpointer: Sendable {
+    private final class Flag: Sendable {
+        let stopped = Mutex(false)
+    }
+
+    private let flag = Flag()
+
+    /// Starts checkpointing the database at `path` (already in WAL mode).
+    public init(path: String, interval: Duration = .milliseconds(100)) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(1)
+        config.label = "checkpointer"
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        let flag = self.flag
+        let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let thread = Thread {
+            while !flag.stopped.withLock({ $0 }) {
+                try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+                Thread.sleep(forTimeInterval: pause)
+            }
+        }
+        thread.name = "wal-checkpointer"
+        thread.start()
+    }
+
+    deinit { flag.stopped.withLock { $0 = true } }
+}
