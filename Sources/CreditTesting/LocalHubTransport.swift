@@ -10,7 +10,7 @@ public struct LocalHubTransport: HubTransport {
     public init(hub: HubService) { self.hub = hub }
 
     public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
-        try map { try hub.ingest(node: node, envelope: envelope) }
+        do { return try await hub.ingest(node: node, envelope: envelope) } catch { throw Self.transportError(error) }
     }
 
     public func position(node: String) async throws(TransportError) -> HubPosition {

@@ -126,7 +126,7 @@ case "node":
     let rest = Array(arguments.dropFirst())
     try await nodeBenchmark(records: rest.first.flatMap { Int($0) } ?? 50_000, batch: rest.dropFirst().first.flatMap { Int($0) } ?? 1000)
 case "hub":
-    try hubBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 110_000)
+    try await hubBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 110_000)
 default:
     print("usage: creditsync-bench sync [changes] | node [records] [batch] | hub [changes]")
     exit(2)

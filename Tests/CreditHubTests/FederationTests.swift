@@ -67,6 +67,35 @@ import Testing
         #expect(try h.store.counts().conflicts == 0)
     }
 
+    @Test func aSubscriptionNarrowsNewRecordsButEveryCorrectionReachesEveryNode() async throws {
+        let (h, nodes) = try federation(["360100", "360700", "360900"])
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        // Ganzhou only wants permits; Yichun everything (the default).
+        try h.store.subscribe(node: "360700", to: NodeSubscription(items: ["administrative-permit"]))
+        #expect(try h.store.nodes().first { $0.id == "360700" }?.subscription == ["administrative-permit"])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<5), by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        let lags = Dictionary(uniqueKeysWithValues: try h.store.lags(now: h.now).map { ($0.id, $0.lagChanges) })
+        #expect(lags["360700"] == 0 && lags["360900"] == 5)
+        try await sync(h, nodes)
+        let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-2")
+        #expect(try ganzhou.service.store.record(key) == nil)
+        #expect(try yichun.service.store.record(key)?.status == "active")
+        // A revocation goes to every node; Ganzhou, which never held the record, ignores it.
+        _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-2", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕5号", effectiveAt: h.now, by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360700" }?.lagChanges == 1)
+        try await sync(h, nodes)
+        #expect(try ganzhou.service.store.record(key) == nil)
+        #expect(try yichun.service.store.record(key)?.status == "revoked")
+        #expect(try h.store.lags(now: h.now).allSatisfy { $0.lagChanges == 0 })
+        // Every node has passed the revocation, so its "every copy fixed" window is closed.
+        #expect(try h.hub.correctionStatuses().first?.fixCopiesState == .met)
+        try h.store.subscribe(node: "360700", to: .all)
+        #expect(try h.store.nodes().first { $0.id == "360700" }?.subscription == nil)
+    }
+
     @Test func conflictingVersionsGetTheSameWinnerWhateverTheOrder() async throws {
         var winners: [String] = []
         for order in [[0, 1], [1, 0]] {

@@ -57,81 +57,81 @@ final class HubFixture: Sendable {
         return h
     }
 
-    func refusal(_ body: () throws -> Void) -> HubError? {
-        do { try body(); return nil } catch let e as HubError { return e } catch { return nil }
+    func refusal(_ body: () async throws -> Void) async -> HubError? {
+        do { try await body(); return nil } catch let e as HubError { return e } catch { return nil }
     }
 
-    @Test func acceptsAndAcknowledgesIdempotently() throws {
+    @Test func acceptsAndAcknowledgesIdempotently() async throws {
         let h = try fixture()
         let (envelope, set) = try SyncFixtures.changeSet(key: nodeKey, count: 5)
-        let receipt = try Receipt.open(h.hub.ingest(node: "360100", envelope: envelope.encoded), hub: "360000", keys: h.pinned)
+        let receipt = try Receipt.open(await h.hub.ingest(node: "360100", envelope: envelope.encoded), hub: "360000", keys: h.pinned)
         #expect(receipt.last == 5 && receipt.tree == set.after)
         #expect(receipt.envelopeDigest == Hash32.sha256(envelope.encoded))
         // Replay: the same receipt again, nothing merged twice.
-        let again = try h.hub.ingest(node: "360100", envelope: envelope.encoded)
+        let again = try await h.hub.ingest(node: "360100", envelope: envelope.encoded)
         #expect(try Receipt.open(again, hub: "360000", keys: h.pinned) == receipt)
         #expect(try h.store.hubHead().size == 5)
         #expect(try h.store.position(node: "360100")?.acknowledged == 5)
     }
 
-    @Test func refusesEverythingItMust() throws {
+    @Test func refusesEverythingItMust() async throws {
         let h = try fixture()
         let (good, set) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
         let bytes = good.encoded
         // Unsigned (no signatures), wrong key, another node's key, bit flip, truncation, oversized, wrong payload type.
         var unsigned = good
         unsigned.signatures = []
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: unsigned.encoded) }?.status == .badRequest)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: unsigned.encoded) }?.status == .badRequest)
         let stranger = try SyncFixtures.changeSet(key: SigningKey(), count: 3).0.encoded
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: stranger) }?.code == "untrusted-key")
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: stranger) }?.code == "untrusted-key")
         let otherNodesKey = try SyncFixtures.changeSet(node: "360100", key: otherKey, count: 3).0.encoded
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: otherNodesKey) }?.status == .forbidden)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: otherNodesKey) }?.status == .forbidden)
         var flipped = bytes
         flipped[bytes.count / 2] ^= 0x04
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: flipped) } != nil)
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: Array(bytes.prefix(bytes.count - 10))) }?.status == .badRequest)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: flipped) } != nil)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: Array(bytes.prefix(bytes.count - 10))) }?.status == .badRequest)
         let wrongType = try Envelope.sign(payloadType: Envelope.PayloadType.treeHead, payload: set.body, with: nodeKey).encoded
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: wrongType) }?.status == .unsupportedMediaType)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: wrongType) }?.status == .unsupportedMediaType)
         // Posted under another node's path.
-        #expect(refusal { _ = try h.hub.ingest(node: "360200", envelope: bytes) }?.status == .forbidden)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360200", envelope: bytes) }?.status == .forbidden)
         // Unknown and revoked nodes.
-        #expect(refusal { _ = try h.hub.ingest(node: "361100", envelope: bytes) }?.code == "unknown-node")
+        #expect(await refusal { _ = try await h.hub.ingest(node: "361100", envelope: bytes) }?.code == "unknown-node")
         // Nothing of that reached the store.
         #expect(try h.store.hubHead().size == 0)
         try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "untrusted-key")
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bytes) }?.code == "untrusted-key")
         try h.store.revoke(node: "360100", at: h.now)
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
     }
 
-    @Test func gapsAndEquivocation() throws {
+    @Test func gapsAndEquivocation() async throws {
         let h = try fixture()
         let (first, set1) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
         let after1 = try set1.extend(MerkleFrontier())
         let (second, _) = try SyncFixtures.changeSet(key: nodeKey, after: after1, count: 2)
         // The second set before the first: a gap naming the expected position.
-        let gap = refusal { _ = try h.hub.ingest(node: "360100", envelope: second.encoded) }
+        let gap = await refusal { _ = try await h.hub.ingest(node: "360100", envelope: second.encoded) }
         #expect(gap?.status == .conflict && gap?.code == "gap" && gap?.expected == 1)
-        _ = try h.hub.ingest(node: "360100", envelope: first.encoded)
-        _ = try h.hub.ingest(node: "360100", envelope: second.encoded)
+        _ = try await h.hub.ingest(node: "360100", envelope: first.encoded)
+        _ = try await h.hub.ingest(node: "360100", envelope: second.encoded)
         // The same range with different content: equivocation, kept as evidence and counted.
         let forged = try SyncFixtures.changeSet(key: nodeKey, count: 3, payload: #"{"forged":true}"#).0.encoded
-        let equivocation = refusal { _ = try h.hub.ingest(node: "360100", envelope: forged) }
+        let equivocation = await refusal { _ = try await h.hub.ingest(node: "360100", envelope: forged) }
         #expect(equivocation?.status == .conflict && equivocation?.code == "equivocation")
         #expect(try h.store.counts().equivocations == 1)
         #expect(h.hub.metrics.exposition().contains("creditsync_hub_equivocations_total{node=\"360100\"} 1"))
         // The same changes regrouped: not equivocation, just a gap.
         let regrouped = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: set1.encodedChanges, before: MerkleFrontier(),
                                       createdAt: 42).signed(with: nodeKey).encoded
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: regrouped) }?.code == "gap")
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: regrouped) }?.code == "gap")
         #expect(try h.store.hubHead().size == 5)
     }
 
-    @Test func treeHeadsThatDoNotFollowAreRefused() throws {
+    @Test func treeHeadsThatDoNotFollowAreRefused() async throws {
         let h = try fixture()
         var (_, set) = try SyncFixtures.changeSet(key: nodeKey, count: 2)
         set.after.root = MerkleHash.leaf([UInt8(1)])
         let bad = try set.signed(with: nodeKey).encoded
-        #expect(refusal { _ = try h.hub.ingest(node: "360100", envelope: bad) }?.status == .unprocessableContent)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bad) }?.status == .unprocessableContent)
     }
 }

@@ -43,7 +43,7 @@ public enum HubAPI {
             do { body = try await request.body.collect(upTo: Envelope.maxBytes) } catch {
                 throw service.refuse(.contentTooLarge, "too-large", "a change set envelope is at most \(Envelope.maxBytes) bytes")
             }
-            let receipt = try service.ingest(node: node, envelope: Array(buffer: body))
+            let receipt = try await service.ingest(node: node, envelope: Array(buffer: body))
             return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
         }
         router.get("/v1/nodes/:node/position") { request, context -> Response in

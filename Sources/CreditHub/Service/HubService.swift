@@ -43,7 +43,7 @@ public final class HubService: Sendable {
     /// Verifies and ingests a change-set envelope posted for `node`.
     /// - Returns: the receipt envelope to answer with.
     /// - Throws: ``HubError`` carrying the status of `Protocol/hub-api.md`.
-    public func ingest(node: String, envelope: [UInt8]) throws -> [UInt8] {
+    public func ingest(node: String, envelope: [UInt8]) async throws -> [UInt8] {
         switch try store.nodeStatus(node) {
         case nil: throw refuse(.forbidden, "unknown-node", "node \(node) is not enrolled at this hub")
         case "active"?: break
@@ -60,7 +60,8 @@ public final class HubService: Sendable {
         }
         guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
         let start = ContinuousClock.now
-        let outcome = try store.ingest(set, envelope: envelope, hub: id, key: key, receivedAt: now())
+        let prepared = PreparedSet(set, envelope: envelope)
+        let outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now())
         switch outcome {
         case let .receipt(receipt, merged):
             metrics.ingested(node: node, changes: set.changes.count, merged: merged, elapsed: ContinuousClock.now - start)

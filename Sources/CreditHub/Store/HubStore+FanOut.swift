@@ -58,19 +58,35 @@ extension HubStore {
         try writer.read { try $0.hubFrontier().head }
     }
 
-    /// Entries after `after` for `node` (its own changes left out), at most `limit`; `to` is the
-    /// last position considered.
+    /// Entries after `after` for `node`, at most `limit`; `to` is the last position considered.
+    ///
+    /// Left out: the node's own changes, and new records of catalog items outside its
+    /// subscription (``NodeSubscription``). Corrections, revocations and the other changes to an
+    /// existing record go to every node: Article 41 wants every copy fixed, the hub cannot know
+    /// every copy a node may hold (its subscription may have been wider before), and a node that
+    /// never held the record ignores them.
     public func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
         try writer.read { db in
             let head = try db.hubFrontier().head
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT h.position, c.change FROM hub_log h JOIN node_change c ON c.node = h.node AND c.sequence = h.sequence
-                WHERE h.position > ? ORDER BY h.position LIMIT ?
-                """, arguments: [Int64(after), limit])
+            let subscription = try db.subscription(node: node)
+            let rows = try Row.fetchAll(db, sql: "SELECT position, node, sequence, item, operation FROM hub_log WHERE position > ? ORDER BY position LIMIT ?",
+                                        arguments: [Int64(after), limit])
             let to = rows.count == limit ? UInt64(rows.last!["position"] as Int64) : max(head.size, after)
-            let entries = try rows.compactMap { row -> (UInt64, [UInt8])? in
-                let bytes = Array(row["change"] as Data)
-                return try Change(decoding: bytes).node == node ? nil : (UInt64(row["position"] as Int64), bytes)
+            let wanted = rows.filter { row in
+                (row["node"] as String) != node && subscription.receives(item: row["item"], operation: row["operation"])
+            }
+            // Read each origin node's changes from its evidence once.
+            var bytes: [String: [UInt64: [UInt8]]] = [:]
+            for (origin, group) in Dictionary(grouping: wanted, by: { $0["node"] as String }) {
+                let sequences = group.map { UInt64($0["sequence"] as Int64) }
+                bytes[origin] = try db.heldChanges(node: origin, from: sequences.min()!, through: sequences.max()!)
+            }
+            let entries = try wanted.map { row -> (UInt64, [UInt8]) in
+                let origin: String = row["node"], sequence = UInt64(row["sequence"] as Int64)
+                guard let change = bytes[origin]?[sequence] else {
+                    throw RegistryError(description: "the evidence of \(origin) lacks change \(sequence) of the hub log")
+                }
+                return (UInt64(row["position"] as Int64), change)
             }
             return (entries, to, head)
         }
@@ -83,8 +99,13 @@ extension HubStore {
                 throw RegistryError(description: "no node \(node)")
             }
             let head = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data)).head
-            let changes = try Row.fetchAll(db, sql: "SELECT sequence, change FROM node_change WHERE node = ? AND sequence > ? ORDER BY sequence LIMIT ?",
-                                           arguments: [node, Int64(after), limit]).map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+            guard head.size > after, limit > 0 else { return ([], head) }
+            let through = min(head.size, after + UInt64(limit))
+            let held = try db.heldChanges(node: node, from: after + 1, through: through)
+            let changes = try (after + 1...through).map { sequence -> (UInt64, [UInt8]) in
+                guard let bytes = held[sequence] else { throw RegistryError(description: "the evidence of \(node) lacks change \(sequence)") }
+                return (sequence, bytes)
+            }
             return (changes, head)
         }
     }
@@ -110,8 +131,11 @@ extension HubStore {
             try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
                 let id: String = row["id"]
                 let ack: Int64 = row["fanout_ack"]
-                let pending = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(received_at) FROM hub_log WHERE position > ? AND node != ?",
-                                               arguments: [ack, id])!
+                let subscription = NodeSubscription(row["subscription"])
+                let pending = try Row.fetchOne(db, sql: """
+                    SELECT COUNT(*), MIN(received_at) FROM hub_log WHERE position > ? AND node != ?
+                        AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
+                    """, arguments: [ack, id, subscription.stored, subscription.stored])!
                 let oldest = pending[1] as Int64?
                 return NodeLag(id: id, name: row["name"], status: row["status"], acknowledged: UInt64(row["log_size"] as Int64),
                                pushes: row["pushes"], lastSeen: (row["last_seen"] as Int64?).map(Self.date),
@@ -172,8 +196,8 @@ extension HubStore {
     public func records(subject subjectKey: String) throws -> [(recordKey: String, role: String, status: String)] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT i.record_key, i.role, r.status FROM subject_index i JOIN record r ON r.record_key = i.record_key
-                WHERE i.subject_key = ? ORDER BY i.record_key
+                SELECT r.record_key, i.role, r.status FROM subject_index i JOIN record r ON r.id = i.record_id
+                WHERE i.subject_key = ? ORDER BY r.record_key
                 """, arguments: [subjectKey]).map { ($0[0], $0[1], $0[2]) }
         }
     }
@@ -181,11 +205,22 @@ extension HubStore {
     /// The current state of a record: status, version, origin, and the nodes it arrived through.
     public func record(_ key: String) throws -> (status: String, version: Int, origin: String, routes: [String])? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, version, origin_node, content_hash FROM record WHERE record_key = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, version, origin_node, routes FROM record WHERE record_key = ?",
                                              arguments: [key]) else { return nil }
-            let routes = try String.fetchAll(db, sql: "SELECT DISTINCT node FROM node_change WHERE record_key = ? AND content_hash = ? ORDER BY node",
-                                             arguments: [key, row["content_hash"] as Data])
-            return (row["status"], row["version"], row["origin_node"], routes)
+            return (row["status"], row["version"], row["origin_node"], (row["routes"] as String).split(separator: ",").map(String.init))
+        }
+    }
+
+    /// Every version of a record the hub merged, oldest first: where in the hub log, from which
+    /// node's change, and what it did.
+    public func history(_ key: String) throws -> [(position: UInt64, node: String, sequence: UInt64, operation: String, receivedAt: Date)] {
+        try writer.read { db in
+            guard let history = try String.fetchOne(db, sql: "SELECT history FROM record WHERE record_key = ?", arguments: [key]) else { return [] }
+            return try history.split(separator: ",").compactMap { Int64($0) }.compactMap { position in
+                try Row.fetchOne(db, sql: "SELECT node, sequence, operation, received_at FROM hub_log WHERE position = ?", arguments: [position]).map {
+                    (UInt64(position), $0["node"], UInt64($0["sequence"] as Int64), $0["operation"], Self.date($0["received_at"]))
+                }
+            }
         }
     }
 

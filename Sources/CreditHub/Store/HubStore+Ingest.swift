@@ -1,4 +1,5 @@
 import CreditCore
+import CreditStorage
 public import Foundation
 import GRDB
 public import SyncProtocol
@@ -17,172 +18,260 @@ public enum IngestOutcome: Sendable, Equatable {
 }
 
 /// What the merge of one change did.
-enum MergeEffect {
+enum MergeEffect: String {
     case effective
     case duplicate
     case superseded
 }
 
 extension HubStore {
-    /// Offers a change set whose signature has been verified: continuity and tree heads are
-    /// checked against the node's log, the raw envelope is stored as evidence, every change is
-    /// merged, and the receipt is signed and stored — all in one transaction, so the receipt
+    /// Offers a prepared change set whose signature has been verified: continuity and tree heads
+    /// are checked against the node's log, the raw envelope is stored as evidence, every change
+    /// is merged, and the receipt is signed and stored — all in one transaction, so the receipt
     /// only leaves after everything it acknowledges is on disk.
-    public func ingest(_ set: ChangeSet, envelope: [UInt8], hub: String, key: SigningKey, receivedAt: Date) throws -> IngestOutcome {
-        let at = Self.millis(receivedAt)
-        let digest = Hash32.sha256(envelope)
-        return try writer.write { db in
-            guard let node = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [set.node]) else {
-                throw RegistryError(description: "no node \(set.node)")
-            }
-            let size = UInt64(node["log_size"] as Int64)
-            if set.first <= size {
-                if let stored = try Row.fetchOne(db, sql: "SELECT digest, receipt FROM changeset WHERE node = ? AND first = ?",
-                                                 arguments: [set.node, Int64(set.first)]),
-                   (stored["digest"] as Data) == digest.data {
-                    try db.execute(sql: "UPDATE node SET last_seen = ? WHERE id = ?", arguments: [at, set.node])
-                    return .receipt(Array(stored["receipt"] as Data), newlyMerged: 0)
-                }
-                // Same changes regrouped, or different changes for sequences already held?
-                var same = true
-                for (i, change) in set.encodedChanges.enumerated() where set.first + UInt64(i) <= size {
-                    let held = try Data.fetchOne(db, sql: "SELECT change FROM node_change WHERE node = ? AND sequence = ?",
-                                                 arguments: [set.node, Int64(set.first) + Int64(i)])
-                    if held.map(Array.init) != change { same = false; break }
-                }
-                if same { return .gap(expected: size + 1) }
-                try db.execute(sql: "INSERT INTO equivocation(node, first, last, envelope, received_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [set.node, Int64(set.first), Int64(set.last), Data(envelope), at])
-                return .equivocation
-            }
-            guard set.first == size + 1 else { return .gap(expected: size + 1) }
-            let frontier = try MerkleFrontier(encoded: Array(node["log_frontier"] as Data))
-            let extended: MerkleFrontier
-            do { extended = try set.extend(frontier) } catch { return .inconsistent("\(error)") }
+    ///
+    /// Sets that arrive while the writer is busy are merged together in the next transaction,
+    /// each in its own savepoint (``GroupCommit``): one commit and one fsync for all of them.
+    public func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome {
+        try await groupCommit.submit { db in try self.ingest(db, prepared, hub: hub, key: key, at: Self.millis(receivedAt)) }
+    }
 
-            var hubFrontier = try db.hubFrontier()
-            var merged = 0
-            for (change, bytes) in zip(set.changes, set.encodedChanges) {
-                if try merge(db, change: change, bytes: bytes, hubFrontier: &hubFrontier, at: at) == .effective { merged += 1 }
-            }
-            try db.setHubMeta("hub.frontier", Data(hubFrontier.encoded))
-
-            let receipt = Receipt(hub: hub, keyId: key.keyId, node: set.node, first: set.first, last: set.last, tree: extended.head,
-                                  envelopeDigest: digest, receivedAt: UInt64(at))
-            let receiptBytes = try receipt.signed(with: key).encoded
-            try db.execute(sql: """
-                INSERT INTO changeset(node, first, last, digest, envelope, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(envelope), Data(receiptBytes), at])
-            try db.execute(sql: "UPDATE node SET log_size = ?, log_frontier = ?, pushes = pushes + 1, last_seen = ? WHERE id = ?",
-                           arguments: [Int64(extended.size), Data(extended.encoded), at, set.node])
-            return .receipt(receiptBytes, newlyMerged: merged)
+    /// One set's ingest inside the writer's transaction.
+    func ingest(_ db: Database, _ prepared: PreparedSet, hub: String, key: SigningKey, at: Int64) throws -> IngestOutcome {
+        let set = prepared.set, envelope = prepared.envelope, digest = prepared.digest
+        guard let node = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [set.node]) else {
+            throw RegistryError(description: "no node \(set.node)")
         }
+        let size = UInt64(node["log_size"] as Int64)
+        if set.first <= size {
+            if let stored = try Row.fetchOne(db, sql: "SELECT digest, receipt FROM changeset WHERE node = ? AND first = ?",
+                                             arguments: [set.node, Int64(set.first)]),
+               (stored["digest"] as Data) == digest.data {
+                try db.execute(sql: "UPDATE node SET last_seen = ? WHERE id = ?", arguments: [at, set.node])
+                return .receipt(Array(stored["receipt"] as Data), newlyMerged: 0)
+            }
+            // Same changes regrouped, or different changes for sequences already held?
+            let held = try db.heldChanges(node: set.node, from: set.first, through: min(set.last, size))
+            let same = set.encodedChanges.enumerated().allSatisfy { i, change in
+                set.first + UInt64(i) > size || held[set.first + UInt64(i)] == change
+            }
+            if same { return .gap(expected: size + 1) }
+            try db.execute(sql: "INSERT INTO equivocation(node, first, last, envelope, received_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [set.node, Int64(set.first), Int64(set.last), Data(envelope), at])
+            return .equivocation
+        }
+        guard set.first == size + 1 else { return .gap(expected: size + 1) }
+        let frontier = try MerkleFrontier(encoded: Array(node["log_frontier"] as Data))
+        let extended: MerkleFrontier
+        do { extended = try set.extend(frontier, leafHashes: prepared.leaves) } catch { return .inconsistent("\(error)") }
+
+        var hubFrontier = try db.hubFrontier()
+        var merged = 0
+        let statements = try MergeStatements(db)
+        for entry in prepared.entries {
+            if try merge(db, entry, statements, hubFrontier: &hubFrontier, at: at) == .effective { merged += 1 }
+        }
+        try db.setHubMeta("hub.frontier", Data(hubFrontier.encoded))
+
+        let receipt = Receipt(hub: hub, keyId: key.keyId, node: set.node, first: set.first, last: set.last, tree: extended.head,
+                              envelopeDigest: digest, receivedAt: UInt64(at))
+        let receiptBytes = try receipt.signed(with: key).encoded
+        try db.execute(sql: """
+            INSERT INTO changeset(node, first, last, digest, envelope, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(envelope), Data(receiptBytes), at])
+        try db.execute(sql: "UPDATE node SET log_size = ?, log_frontier = ?, pushes = pushes + 1, last_seen = ? WHERE id = ?",
+                       arguments: [Int64(extended.size), Data(extended.encoded), at, set.node])
+        return .receipt(receiptBytes, newlyMerged: merged)
+    }
+
+    /// The record as held before a change is merged.
+    private struct Held {
+        var status: String
+        var version: Int64
+        var contentHash: Data
+        var originNode: String
+        var originSequence: Int64
+        var effectiveAt: Int64
+        var acceptedAt: Int64
+        var routes: String
+        var subjectKey: String
+        var persons: String
+        var id: Int64
     }
 
     /// Merges one change into the provincial records.
     ///
-    /// - The same key and content from anywhere is one record; each arrival is a route (its
-    ///   `node_change` row).
+    /// - The same key and content from anywhere is one record; each further arrival is a route
+    ///   (a `route` row, and its node in the record's `routes`).
     /// - Another version of a record from its origin node is a new version.
     /// - A different version from another node is a conflict: the later effective time wins, then
     ///   the later acceptance, then the smaller node id — the same winner whatever the arrival
     ///   order — and the conflict is listed for operators.
     /// - A correction or revocation is a new version; after a revocation nothing else applies.
-    func merge(_ db: Database, change: Change, bytes: [UInt8], hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
-        let key = "\(change.key.provider)/\(change.key.item)/\(change.key.recordId)"
-        let hash = change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data
-        let current = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at FROM record WHERE record_key = ?
-            """), arguments: [key])
+    ///
+    /// This runs once per change on the hub's single writer, and the province's merge rate
+    /// depends on it: a new record (the common case) is inserted first and costs one B-tree
+    /// descent; only when the key is already held is the record read and the rules above applied.
+    /// The statements are bound through ``FastStatement``.
+    func merge(_ db: Database, _ entry: PreparedSet.Entry, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
+               at: Int64) throws -> MergeEffect {
+        let change = entry.change, key = entry.recordKey, hash = entry.contentHash
+        let position = Int64(hubFrontier.size) + 1
+        let subject = entry.subject
+        let status = change.operation == .revoke ? "revoked" : "active"
+
+        let insert = statements.insert
+        let persons = subject.map { $0.persons.map { "\($0.key)\t\($0.role)" }.joined(separator: "\n") } ?? ""
+        insert.bind(key, position, change.key.item, subject?.subject ?? "", persons, change.node, String(position), status, Int64(1),
+                    hash, change.node, Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position)
+        try insert.run()
+        if insert.changes == 1 {
+            try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
+            if let subject {
+                try statements.addToIndex(subject.subject, record: position, role: "subject")
+                for person in subject.persons { try statements.addToIndex(person.key, record: position, role: person.role) }
+            }
+            return .effective
+        }
+
+        let lookup = statements.lookup
+        lookup.bind(key)
+        guard try lookup.next() else { throw RegistryError(description: "record \(key) vanished during the merge") }
+        let current = Held(status: lookup.text(0), version: lookup.int(1), contentHash: lookup.blob(2), originNode: lookup.text(3),
+                           originSequence: lookup.int(4), effectiveAt: lookup.int(5), acceptedAt: lookup.int(6), routes: lookup.text(7),
+                           subjectKey: lookup.text(8), persons: lookup.text(9), id: lookup.int(10))
+        lookup.finish()
 
         var effect: MergeEffect = .effective
-        if let current {
-            let status: String = current["status"]
-            let sameContent = (current["content_hash"] as Data) == hash
-            if status == "revoked" {
-                effect = change.operation == .revoke ? .duplicate : .superseded
-            } else if change.operation == .revoke {
-                effect = .effective
-            } else if sameContent {
-                effect = .duplicate
-            } else if change.operation == .create, (current["origin_node"] as String) != change.node {
-                let incoming = (Int64(change.effectiveAt), Int64(change.acceptedAt), change.node)
-                let held = (current["effective_at"] as Int64, current["accepted_at"] as Int64, current["origin_node"] as String)
-                let incomingWins = incoming.0 != held.0 ? incoming.0 > held.0 : (incoming.1 != held.1 ? incoming.1 > held.1 : incoming.2 < held.2)
-                let (winner, loser) = incomingWins
-                    ? ((change.node, Int64(change.sequence)), (held.2, current["origin_sequence"] as Int64))
-                    : ((held.2, current["origin_sequence"] as Int64), (change.node, Int64(change.sequence)))
-                try db.execute(sql: """
-                    INSERT INTO conflict(record_key, winner_node, winner_sequence, loser_node, loser_sequence, detected_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [key, winner.0, winner.1, loser.0, loser.1, at])
-                effect = incomingWins ? .effective : .superseded
-            }
+        if current.status == "revoked" {
+            effect = change.operation == .revoke ? .duplicate : .superseded
+        } else if change.operation == .revoke {
+            effect = .effective
+        } else if current.contentHash == hash {
+            effect = .duplicate
+        } else if change.operation == .create, current.originNode != change.node {
+            let incoming = (Int64(change.effectiveAt), Int64(change.acceptedAt), change.node)
+            let held = (current.effectiveAt, current.acceptedAt, current.originNode)
+            let incomingWins = incoming.0 != held.0 ? incoming.0 > held.0 : (incoming.1 != held.1 ? incoming.1 > held.1 : incoming.2 < held.2)
+            let (winner, loser) = incomingWins
+                ? ((change.node, Int64(change.sequence)), (held.2, current.originSequence))
+                : ((held.2, current.originSequence), (change.node, Int64(change.sequence)))
+            try db.execute(sql: """
+                INSERT INTO conflict(record_key, winner_node, winner_sequence, loser_node, loser_sequence, detected_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [key, winner.0, winner.1, loser.0, loser.1, at])
+            effect = incomingWins ? .effective : .superseded
         }
-        let insertChange = try db.cachedStatement(sql: """
-            INSERT INTO node_change(node, sequence, record_key, operation, content_hash, change, hub_position) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
         guard effect == .effective else {
-            try insertChange.execute(arguments: [change.node, Int64(change.sequence), key, change.operation.name, hash, Data(bytes), nil])
+            statements.route.bind(change.node, Int64(change.sequence), key, hash, effect.rawValue)
+            try statements.route.run()
+            if effect == .duplicate {
+                var routes = Set(current.routes.split(separator: ",").map(String.init))
+                if routes.insert(change.node).inserted {
+                    try db.execute(sql: "UPDATE record SET routes = ? WHERE record_key = ?", arguments: [routes.sorted().joined(separator: ","), key])
+                }
+            }
             return effect
         }
 
-        let leaf = MerkleHash.leaf(bytes)
-        hubFrontier.append(leafHash: leaf)
-        let position = Int64(hubFrontier.size)
-        try insertChange.execute(arguments: [change.node, Int64(change.sequence), key, change.operation.name, hash, Data(bytes), position])
-        try db.cachedStatement(sql: "INSERT INTO hub_log(position, node, sequence, record_key, received_at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [position, change.node, Int64(change.sequence), key, at])
-        let version = ((current?["version"] as Int64?) ?? 0) + 1
-        let status = change.operation == .revoke ? "revoked" : "active"
-        let subject = change.payload.isEmpty ? nil : SubjectExtract.from(change.payload)
-        try db.cachedStatement(sql: """
-            INSERT INTO record(record_key, provider, item, record_id, subject_key, status, version, content_hash, origin_node,
-                               origin_sequence, effective_at, accepted_at, hub_position)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(record_key) DO UPDATE SET subject_key = CASE WHEN excluded.subject_key = '' THEN record.subject_key ELSE excluded.subject_key END,
-                status = excluded.status, version = excluded.version, content_hash = excluded.content_hash,
-                origin_node = excluded.origin_node, origin_sequence = excluded.origin_sequence, effective_at = excluded.effective_at,
-                accepted_at = excluded.accepted_at, hub_position = excluded.hub_position
-            """).execute(arguments: [key, change.key.provider, change.key.item, change.key.recordId, subject?.subject ?? "", status,
-                                     version, hash, change.node, Int64(change.sequence), Int64(change.effectiveAt),
-                                     Int64(change.acceptedAt), position])
-        if let subject {
-            if current != nil { try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [key]) }
-            let index = try db.cachedStatement(sql: "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)")
-            try index.execute(arguments: [subject.subject, key, "subject"])
-            for (person, role) in subject.persons { try index.execute(arguments: [person, key, role]) }
-        }
-        if change.operation.isCorrection {
-            try db.cachedStatement(sql: """
-                INSERT INTO correction(hub_position, record_key, operation, origin_node, origin_sequence, effective_at, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [position, key, change.operation.name, change.node, Int64(change.sequence),
-                                         Int64(change.effectiveAt), at])
+        // A new version. A revocation has no payload: the record keeps its subject and persons.
+        let subjectKey = subject?.subject ?? current.subjectKey
+        let newPersons = subject == nil ? current.persons : persons
+        try db.execute(sql: """
+            UPDATE record SET subject_key = ?, persons = ?, routes = ?, history = history || ',' || ?, status = ?, version = ?,
+                content_hash = ?, origin_node = ?, origin_sequence = ?, effective_at = ?, accepted_at = ?, hub_position = ?
+            WHERE record_key = ?
+            """, arguments: [subjectKey, newPersons, change.node, position, status, current.version + 1, hash, change.node,
+                             Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position, key])
+        try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
+        if subject != nil {
+            let before = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
+            var added = Self.indexEntries(subject: subjectKey, persons: newPersons)
+            for old in before where !added.contains(where: { $0 == old }) {
+                try db.execute(sql: "DELETE FROM subject_index WHERE subject_key = ? AND record_id = ? AND role = ?",
+                               arguments: [old.0, current.id, old.1])
+            }
+            added.removeAll { new in before.contains { $0 == new } }
+            for (subjectKey, role) in added { try statements.addToIndex(subjectKey, record: current.id, role: role) }
         }
         return .effective
     }
-}
 
-/// The subject keys of a record payload: the subject's, and those of the Article 33 persons.
-struct SubjectExtract {
-    var subject: String
-    var persons: [(String, String)]
-
-    static func key(_ object: [String: JSONValue]) -> String {
-        if let uscc = object["uscc"]?.stringValue { return "uscc:\(uscc)" }
-        if let id = object["residentId"]?.stringValue { return "resident-id:\(id)" }
-        if let d = object["document"]?.objectValue, let type = d["type"]?.stringValue, let number = d["number"]?.stringValue {
-            return "document:\(type):\(number)"
+    /// Appends an effective change to the hub log (and its frontier), and opens its Article 41
+    /// windows when it is a correction or revocation.
+    private func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
+                     at: Int64) throws {
+        let change = entry.change
+        hubFrontier.append(leafHash: entry.leaf)
+        precondition(Int64(hubFrontier.size) == position, "the hub log and its frontier disagree")
+        statements.log.bind(position, change.node, Int64(change.sequence), entry.recordKey, change.key.item, change.operation.name, at)
+        try statements.log.run()
+        if change.operation.isCorrection {
+            statements.correction.bind(position, entry.recordKey, change.operation.name, change.node, Int64(change.sequence),
+                                       Int64(change.effectiveAt), at)
+            try statements.correction.run()
         }
-        return ""
     }
 
-    static func from(_ payload: [UInt8]) -> SubjectExtract? {
-        guard case let .object(record)? = try? JSONValue.parse(payload), let subject = record["subject"]?.objectValue else { return nil }
-        var persons: [(String, String)] = []
-        if case let .array(list)? = record["fields"]?.objectValue?["responsiblePersons"] {
-            for case let .object(p) in list { persons.append((key(p), p["role"]?.stringValue ?? "")) }
+    /// The merge's statements, prepared once per change set.
+    struct MergeStatements {
+        let insert, lookup, route, log, index, correction: FastStatement
+
+        init(_ db: Database) throws {
+            insert = try FastStatement(db, """
+                INSERT INTO record(record_key, id, item, subject_key, persons, routes, history, status, version, content_hash,
+                                   origin_node, origin_sequence, effective_at, accepted_at, hub_position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(record_key) DO NOTHING
+                """)
+            lookup = try FastStatement(db, """
+                SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at, routes, subject_key, persons, id
+                FROM record WHERE record_key = ?
+                """)
+            route = try FastStatement(db, "INSERT INTO route(node, sequence, record_key, content_hash, effect) VALUES (?, ?, ?, ?, ?)")
+            log = try FastStatement(db, """
+                INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index(subject_key, record_id, role) VALUES (?, ?, ?)")
+            correction = try FastStatement(db, """
+                INSERT INTO correction(hub_position, record_key, operation, origin_node, origin_sequence, effective_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         }
-        return SubjectExtract(subject: key(subject), persons: persons)
+
+        /// Files a record under a subject key (a subject's or an Article 33 person's); a person
+        /// without an identifier has no key and is not filed.
+        func addToIndex(_ subjectKey: String, record id: Int64, role: String) throws {
+            guard !subjectKey.isEmpty else { return }
+            index.bind(subjectKey, id, role)
+            try index.run()
+        }
+    }
+
+    /// The subject-index entries (key, role) of a record's subject and persons.
+    static func indexEntries(subject: String, persons: String) -> [(String, String)] {
+        var entries: [(String, String)] = subject.isEmpty ? [] : [(subject, "subject")]
+        for line in persons.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[0].isEmpty { entries.append((String(parts[0]), String(parts[1]))) }
+        }
+        return entries
+    }
+}
+
+extension Database {
+    /// The bytes of `node`'s changes `from`…`through`, read from the change sets held as
+    /// evidence — the only copy the hub keeps.
+    func heldChanges(node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
+        guard from <= through else { return [:] }
+        var changes: [UInt64: [UInt8]] = [:]
+        let rows = try Row.fetchCursor(self, sql: "SELECT envelope FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first",
+                                       arguments: [node, Int64(from), Int64(through)])
+        while let row = try rows.next() {
+            let (first, encoded) = try ChangeSet.storedChanges(Array(row[0] as Data))
+            for (i, bytes) in encoded.enumerated() {
+                let sequence = first + UInt64(i)
+                if sequence >= from, sequence <= through { changes[sequence] = bytes }
+            }
+        }
+        return changes
     }
 }

@@ -9,6 +9,8 @@ public struct NodeEntry: Sendable, Codable, Equatable {
     public var status: String
     public var keys: [String]
     public var revokedKeys: [String]
+    /// The catalog items whose new records the node receives; `nil` is every item.
+    public var subscription: [String]?
 }
 
 /// Why a registry change was refused.
@@ -67,14 +69,23 @@ extension HubStore {
         }
     }
 
+    /// Sets the catalog items whose new records `node` receives from now on (``NodeSubscription``).
+    public func subscribe(node: String, to subscription: NodeSubscription) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE node SET subscription = ? WHERE id = ?", arguments: [subscription.stored, node])
+            guard db.changesCount > 0 else { throw RegistryError(description: "no node \(node)") }
+        }
+    }
+
     /// Every enrolled node.
     public func nodes() throws -> [NodeEntry] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, status FROM node ORDER BY id").map { row in
+            try Row.fetchAll(db, sql: "SELECT id, name, status, subscription FROM node ORDER BY id").map { row in
                 let keys = try Row.fetchAll(db, sql: "SELECT key_id, status FROM node_key WHERE node = ? ORDER BY added_at", arguments: [row["id"] as String])
                 return NodeEntry(id: row["id"], name: row["name"], status: row["status"],
                                  keys: keys.filter { $0["status"] == "active" }.map { $0["key_id"] },
-                                 revokedKeys: keys.filter { $0["status"] != "active" }.map { $0["key_id"] })
+                                 revokedKeys: keys.filter { $0["status"] != "active" }.map { $0["key_id"] },
+                                 subscription: NodeSubscription(row["subscription"] as String?).items.map { $0.sorted() })
             }
         }
     }

@@ -4,19 +4,23 @@ import CreditStorage
 import SyncProtocol
 
 /// The provincial store in SQLite (the default backend of ``ProvincialStore``): the node
-/// registry, every change set as received (evidence), every node's changes, the merged records
-/// with their routes, conflicts and equivocations, the hub log that is fanned out, and the nodes'
-/// fan-out positions.
+/// registry, every change set as received (evidence, and the only copy of each change's bytes),
+/// the merged records with their routes, conflicts and equivocations, the hub log that is
+/// fanned out, and the nodes' fan-out positions.
 ///
 /// WAL mode with `synchronous = FULL` on the writer: a receipt is only signed and sent after the
 /// transaction holding the set, its evidence and the merge has committed.
 public final class HubStore: Sendable {
     let writer: any DatabaseWriter
+    private let checkpointer: WALCheckpointer?
+    let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
     public init(path: String?) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
+        checkpointer = try path.map { try WALCheckpointer(path: $0) }
+        groupCommit = GroupCommit(writer: writer)
     }
 
     /// The writer's `synchronous` setting (2 is FULL).
@@ -24,7 +28,7 @@ public final class HubStore: Sendable {
         try SQLiteDatabase.synchronousSetting(writer)
     }
 
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -148,6 +152,104 @@ public final class HubStore: Sendable {
                 CREATE TRIGGER equivocation_evidence_d BEFORE DELETE ON equivocation BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER hub_log_append_only_u BEFORE UPDATE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
                 CREATE TRIGGER hub_log_append_only_d BEFORE DELETE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                """)
+        }
+        migrator.registerMigration("v2: change bytes once, lean merge, subscriptions") { db in
+            // v1 kept every change twice: in the change set held as evidence and in a node_change
+            // row, and gave every arrival a row. v2 keeps the bytes only in the evidence, logs
+            // effective changes in hub_log (with the item and operation fan-out filters on), keeps
+            // arrivals that changed nothing in `route`, and holds a record's current routes and
+            // Article 33 persons in its row, so the merge writes three or four rows per change.
+            try db.execute(sql: """
+                CREATE TABLE route (
+                    node TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    record_key TEXT NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    effect TEXT NOT NULL,
+                    PRIMARY KEY (node, sequence)
+                ) WITHOUT ROWID;
+                CREATE INDEX route_by_record ON route(record_key);
+                INSERT INTO route
+                    SELECT c.node, c.sequence, c.record_key, c.content_hash,
+                           CASE WHEN EXISTS (SELECT 1 FROM node_change e WHERE e.record_key = c.record_key
+                                             AND e.content_hash = c.content_hash AND e.hub_position IS NOT NULL)
+                                THEN 'duplicate' ELSE 'superseded' END
+                    FROM node_change c WHERE c.hub_position IS NULL;
+
+                CREATE TABLE hub_log_v2 (
+                    position INTEGER PRIMARY KEY,
+                    node TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    record_key TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                INSERT INTO hub_log_v2
+                    SELECT h.position, h.node, h.sequence, h.record_key, r.item, c.operation, h.received_at
+                    FROM hub_log h JOIN node_change c ON c.node = h.node AND c.sequence = h.sequence
+                    JOIN record r ON r.record_key = h.record_key;
+                DROP TRIGGER hub_log_append_only_u;
+                DROP TRIGGER hub_log_append_only_d;
+                DROP TABLE hub_log;
+                ALTER TABLE hub_log_v2 RENAME TO hub_log;
+                CREATE TRIGGER hub_log_append_only_u BEFORE UPDATE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER hub_log_append_only_d BEFORE DELETE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+
+                CREATE TABLE record_v2 (
+                    -- provider/item/recordId
+                    record_key TEXT PRIMARY KEY,
+                    -- A short stable id for the subject index: the hub-log position of the first version.
+                    id INTEGER NOT NULL,
+                    item TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    -- Article 33 persons as "key<TAB>role" lines, to update the subject index.
+                    persons TEXT NOT NULL,
+                    -- The nodes the current content arrived through, comma-separated, sorted.
+                    routes TEXT NOT NULL,
+                    -- The hub-log positions of every version, oldest first, comma-separated.
+                    history TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    origin_node TEXT NOT NULL,
+                    origin_sequence INTEGER NOT NULL,
+                    effective_at INTEGER NOT NULL,
+                    accepted_at INTEGER NOT NULL,
+                    hub_position INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO record_v2
+                    SELECT r.record_key,
+                           COALESCE((SELECT MIN(h.position) FROM hub_log h WHERE h.record_key = r.record_key), r.hub_position),
+                           r.item, r.subject_key,
+                           COALESCE((SELECT group_concat(i.subject_key || char(9) || i.role, char(10)) FROM subject_index i
+                                     WHERE i.record_key = r.record_key AND i.role != 'subject'), ''),
+                           COALESCE((SELECT group_concat(node) FROM (SELECT DISTINCT c.node FROM node_change c
+                                     WHERE c.record_key = r.record_key AND c.content_hash = r.content_hash ORDER BY c.node)), r.origin_node),
+                           COALESCE((SELECT group_concat(position) FROM (SELECT h.position FROM hub_log h
+                                     WHERE h.record_key = r.record_key ORDER BY h.position)), r.hub_position),
+                           r.status, r.version, r.content_hash, r.origin_node, r.origin_sequence, r.effective_at, r.accepted_at, r.hub_position
+                    FROM record r;
+                DROP TABLE record;
+                ALTER TABLE record_v2 RENAME TO record;
+                CREATE UNIQUE INDEX record_by_id ON record(id);
+
+                -- Keyed by the record's integer id: a subject index keyed by the long record key
+                -- costs more to keep than everything else the merge writes.
+                CREATE TABLE subject_index_v2 (
+                    subject_key TEXT NOT NULL,
+                    record_id INTEGER NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (subject_key, record_id, role)
+                ) WITHOUT ROWID;
+                INSERT INTO subject_index_v2 SELECT i.subject_key, r.id, i.role FROM subject_index i JOIN record r ON r.record_key = i.record_key;
+                DROP TABLE subject_index;
+                ALTER TABLE subject_index_v2 RENAME TO subject_index;
+                DROP TABLE node_change;
+
+                -- Catalog items a node receives new records of; NULL is every item (Article 16).
+                ALTER TABLE node ADD COLUMN subscription TEXT;
                 """)
         }
         return migrator

@@ -11,7 +11,7 @@ public protocol ProvincialStore: Sendable {
     /// `active`, `revoked`, or `nil` for an unknown node.
     func nodeStatus(_ id: String) throws -> String?
     /// Checks continuity and tree heads, keeps the evidence, merges, signs the receipt: atomically.
-    func ingest(_ set: ChangeSet, envelope: [UInt8], hub: String, key: SigningKey, receivedAt: Date) throws -> IngestOutcome
+    func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome
     /// The node's acknowledged position and log root.
     func position(node: String) throws -> HubPosition?
     /// The hub log's tree head.

@@ -1,0 +1,79 @@
+public import CreditCore
+public import Foundation
+public import SyncProtocol
+
+/// A verified change set made ready for the store.
+///
+/// Everything the merge needs that takes CPU but not the database — the envelope's digest, the
+/// leaf hashes (the same for the node's log and the hub's), record keys, content hashes, and
+/// the subjects of Articles 19 and 33 — is computed here, before the store's single writer is
+/// taken. Sets from different nodes are then prepared on every core while one is written, and
+/// the write transaction does nothing but read and write rows.
+public struct PreparedSet: Sendable {
+    /// A change with what the merge derives from it.
+    public struct Entry: Sendable {
+        public var change: Change
+        public var bytes: [UInt8]
+        /// `provider/item/recordId`.
+        public var recordKey: String
+        /// SHA-256 of the payload; empty for a revocation, which has none.
+        public var contentHash: Data
+        /// The leaf hash of the change's bytes.
+        public var leaf: Hash32
+        public var subject: SubjectExtract?
+    }
+
+    public let set: ChangeSet
+    public let envelope: [UInt8]
+    public let digest: Hash32
+    public let entries: [Entry]
+
+    /// Prepares a set whose signature has been verified.
+    public init(_ set: ChangeSet, envelope: [UInt8]) {
+        self.set = set
+        self.envelope = envelope
+        digest = Hash32.sha256(envelope)
+        entries = zip(set.changes, set.encodedChanges).map { change, bytes in
+            Entry(change: change, bytes: bytes, recordKey: change.key.description,
+                  contentHash: change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data,
+                  leaf: MerkleHash.leaf(bytes), subject: change.payload.isEmpty ? nil : SubjectExtract.from(change.payload))
+        }
+    }
+
+    var leaves: [Hash32] { entries.map(\.leaf) }
+}
+
+/// The subject keys of a record payload: the subject's, and those of the Article 33 persons.
+public struct SubjectExtract: Sendable, Equatable {
+    public var subject: String
+    /// Each person's key and role.
+    public var persons: [Person]
+
+    public struct Person: Sendable, Equatable {
+        public var key: String
+        public var role: String
+    }
+
+    /// Only these members of a payload are built; the rest is checked and skipped.
+    private static let projection = JSONProjection(paths: ["subject", "fields.responsiblePersons"])
+
+    static func key(_ object: [String: JSONValue]) -> String {
+        if let uscc = object["uscc"]?.stringValue { return "uscc:\(uscc)" }
+        if let id = object["residentId"]?.stringValue { return "resident-id:\(id)" }
+        if let d = object["document"]?.objectValue, let type = d["type"]?.stringValue, let number = d["number"]?.stringValue {
+            return "document:\(type):\(number)"
+        }
+        return ""
+    }
+
+    /// The keys of a payload, or `nil` when it is not a record with a subject.
+    public static func from(_ payload: [UInt8]) -> SubjectExtract? {
+        guard case let .object(record)? = try? JSONValue.parse(payload, keeping: projection),
+              let subject = record["subject"]?.objectValue else { return nil }
+        var persons: [Person] = []
+        if case let .array(list)? = record["fields"]?.objectValue?["responsiblePersons"] {
+            for case let .object(p) in list { persons.append(Person(key: key(p), role: p["role"]?.stringValue ?? "")) }
+        }
+        return SubjectExtract(subject: key(subject), persons: persons)
+    }
+}

@@ -1,0 +1,151 @@
+import CreditCore
+@testable import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import GRDB
+import SyncProtocol
+import Testing
+
+/// The provincial store's own behaviour: the subject index through new versions, subscriptions,
+/// group commit, and the migration of a version-one store.
+@Suite struct HubStoreTests {
+    let hubKey = SyncFixtures.key("hub")
+    let nanchang = SyncFixtures.key("node-360100")
+
+    /// A record payload with a subject and Article 33 persons.
+    static func payload(uscc: String, persons: [(String, String)], note: String = "") -> String {
+        let list = persons.map { #"{"residentId":"\#($0.0)","role":"\#($0.1)"}"# }.joined(separator: ",")
+        return #"{"fields":{"CF_SY":"\#(note)","responsiblePersons":[\#(list)]},"item":"administrative-punishment","subject":{"uscc":"\#(uscc)"}}"#
+    }
+
+    func change(_ sequence: UInt64, recordId: String, operation: ChangeOperation = .create, payload: String) -> [UInt8] {
+        Change(node: "360100", sequence: sequence, key: RecordKey(provider: "11360100000001001X", item: "administrative-punishment", recordId: recordId),
+               operation: operation, credential: "cred-1", reason: operation.isCorrection ? "复议变更" : "",
+               decisionDocument: operation.isCorrection ? "洪复决〔2026〕9号" : "", effectiveAt: 1_790_000_000_000 + sequence,
+               acceptedAt: 1_790_000_001_000 + sequence, catalogVersion: "national@2026.1", payload: Array(payload.utf8)).encoded
+    }
+
+    func push(_ store: HubStore, _ changes: [[UInt8]], after frontier: MerkleFrontier) async throws -> MerkleFrontier {
+        let set = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: changes, before: frontier, createdAt: 1)
+        let envelope = try set.signed(with: nanchang).encoded
+        let outcome = try await store.ingest(PreparedSet(set, envelope: envelope), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
+        guard case .receipt = outcome else { Issue.record("not merged: \(outcome)"); return frontier }
+        return try set.extend(frontier)
+    }
+
+    @Test func theSubjectIndexFollowsEveryVersion() async throws {
+        let store = try HubStore(path: nil)
+        try store.addNode(id: "360100", name: "南昌", key: nanchang.publicKey, at: NodeFixture.now)
+        let key = "11360100000001001X/administrative-punishment/CF-1"
+        var frontier = try await push(store, [change(1, recordId: "CF-1", payload: Self.payload(uscc: "U1", persons: [("P1", "legal"), ("P2", "manager")]))],
+                                      after: MerkleFrontier())
+        #expect(try store.records(subject: "uscc:U1").map(\.role) == ["subject"])
+        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
+        // A correction names another manager: P2 is no longer filed under the record, P3 is.
+        frontier = try await push(store, [change(2, recordId: "CF-1", operation: .correct,
+                                                 payload: Self.payload(uscc: "U1", persons: [("P1", "legal"), ("P3", "manager")]))], after: frontier)
+        #expect(try store.records(subject: "resident-id:P2").isEmpty)
+        #expect(try store.records(subject: "resident-id:P3").map(\.recordKey) == [key])
+        #expect(try store.records(subject: "resident-id:P1").count == 1)
+        // A revocation carries no payload: the record stays filed under its subject, revoked.
+        frontier = try await push(store, [change(3, recordId: "CF-1", operation: .revoke, payload: "")], after: frontier)
+        #expect(try store.records(subject: "uscc:U1").map(\.status) == ["revoked"])
+        #expect(try store.records(subject: "resident-id:P3").map(\.status) == ["revoked"])
+        // Its history is the three versions, in order.
+        #expect(try store.history(key).map(\.operation) == ["create", "correct", "revoke"])
+        #expect(try store.history(key).map(\.position) == [1, 2, 3])
+        #expect(try store.record(key)?.version == 3)
+    }
+
+    @Test func setsArrivingTogetherCommitTogetherAndAFailureStaysItsOwn() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try HubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        let nodes = (1...8).map { String(360100 + $0 * 100) }
+        let keys = nodes.map { SyncFixtures.key("node-\($0)") }
+        for (node, key) in zip(nodes, keys) { try store.addNode(id: node, name: node, key: key.publicKey, at: NodeFixture.now) }
+        let hubKey = self.hubKey
+        let outcomes = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            // Every node pushes at once, and so does a node the store does not know.
+            for (node, key) in zip(nodes + ["369900"], keys + [SyncFixtures.key("stranger")]) {
+                group.addTask {
+                    let (envelope, set) = try SyncFixtures.changeSet(node: node, key: key, count: 50)
+                    do {
+                        _ = try await store.ingest(PreparedSet(set, envelope: envelope.encoded), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
+                        return (node, true)
+                    } catch {
+                        return (node, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(nodes.allSatisfy { outcomes[$0] == true })
+        #expect(outcomes["369900"] == false)
+        // All eight sets are held, and nothing of the refused one. They carry the same fifty
+        // records, so the hub log has fifty entries and each record eight routes.
+        #expect(try store.hubHead().size == 50)
+        #expect(try store.record("11360100000001001X/administrative-punishment/CF-7")?.routes == nodes)
+        for node in nodes { #expect(try store.position(node: node)?.acknowledged == 50) }
+        #expect(try store.nodeChanges(node: "360200", after: 10, limit: 5).changes.map(\.0) == [11, 12, 13, 14, 15])
+        // The page size of a new store, and FULL synchronous writes.
+        #expect(try store.synchronousSetting() == 2)
+    }
+
+    @Test func aVersionOneStoreIsMigratedWithItsRoutesPersonsAndEvidence() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("hub.sqlite").path
+        // A store as version one left it: a record from Nanchang, the same record again from
+        // Ganzhou (a second route), each change's bytes both in node_change and in the evidence.
+        let ganzhou = SyncFixtures.key("node-360700")
+        let payload = Self.payload(uscc: "U9", persons: [("P9", "legal")])
+        let first = change(1, recordId: "CF-9", payload: payload)
+        let set = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [first], before: MerkleFrontier(), createdAt: 1)
+        let frontier = try set.extend(MerkleFrontier())
+        let key = "11360100000001001X/administrative-punishment/CF-9"
+        let hash = Hash32.sha256(Array(payload.utf8)).data
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try HubStore.migrator.migrate(queue, upTo: "v1")
+            let evidence = Data(try set.signed(with: nanchang).encoded)
+            let enrolled = [("360100", nanchang), ("360700", ganzhou)]
+            try await queue.write { db in
+                for (id, k) in enrolled {
+                    try db.execute(sql: "INSERT INTO node(id, name, status, added_at, log_frontier, log_size) VALUES (?, ?, 'active', 0, ?, ?)",
+                                   arguments: [id, id, Data((id == "360100" ? frontier : MerkleFrontier()).encoded), id == "360100" ? 1 : 0])
+                    try db.execute(sql: "INSERT INTO node_key(key_id, node, public_key, status, added_at) VALUES (?, ?, ?, 'active', 0)",
+                                   arguments: [k.keyId, id, Data(k.publicKey.raw)])
+                }
+                try db.execute(sql: "INSERT INTO changeset VALUES ('360100', 1, 1, ?, ?, ?, 5)",
+                               arguments: [Data(count: 32), evidence, Data([1])])
+                try db.execute(sql: "INSERT INTO node_change VALUES ('360100', 1, ?, 'create', ?, ?, 1)", arguments: [key, hash, Data(first)])
+                try db.execute(sql: "INSERT INTO node_change VALUES ('360700', 4, ?, 'create', ?, ?, NULL)", arguments: [key, hash, Data(first)])
+                try db.execute(sql: "INSERT INTO hub_log VALUES (1, '360100', 1, ?, 5)", arguments: [key])
+                try db.execute(sql: "INSERT INTO meta VALUES ('hub.frontier', ?)", arguments: [Data(frontier.encoded)])
+                try db.execute(sql: """
+                    INSERT INTO record VALUES (?, '11360100000001001X', 'administrative-punishment', 'CF-9', 'uscc:U9', 'active', 1, ?,
+                                               '360100', 1, 10, 11, 1)
+                    """, arguments: [key, hash])
+                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:U9', ?, 'subject'), ('resident-id:P9', ?, 'legal')",
+                               arguments: [key, key])
+            }
+        }
+        let store = try HubStore(path: path)
+        let held = try #require(try store.record(key))
+        #expect(held.routes == ["360100", "360700"])
+        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal"])
+        #expect(try store.history(key).map(\.node) == ["360100"])
+        // The change's bytes now come from the evidence alone.
+        #expect(try store.fanOut(node: "360700", after: 0, limit: 10).entries.map(\.1) == [first])
+        #expect(try store.lags(now: NodeFixture.now).first { $0.id == "360700" }?.lagChanges == 1)
+        // And the store goes on merging: a correction updates the migrated index.
+        let correction = change(2, recordId: "CF-9", operation: .correct, payload: Self.payload(uscc: "U9", persons: [("P8", "legal")]))
+        let next = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [correction], before: frontier, createdAt: 2)
+        _ = try await store.ingest(PreparedSet(next, envelope: try next.signed(with: nanchang).encoded), hub: "360000", key: hubKey,
+                                   receivedAt: NodeFixture.now)
+        #expect(try store.records(subject: "resident-id:P9").isEmpty)
+        #expect(try store.records(subject: "resident-id:P8").count == 1)
+    }
+}
