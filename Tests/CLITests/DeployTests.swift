@@ -81,6 +81,18 @@ import Testing
         let added = try CLI.run(["hub", "reference", "add", "--config", out.appendingPathComponent("hub/hub.conf.json").path, notice.path])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2027.json").path))
+        // An operator enrolls Jiujiang and narrows what it receives; an unknown item is refused.
+        let hubConfig = out.appendingPathComponent("hub/hub.conf.json").path
+        let add = try CLI.run(["hub", "node", "add", "--config", hubConfig, "--id", "360400", "--name", "九江",
+                               "--key", out.appendingPathComponent("nodes/360400/node.key.pub").path])
+        #expect(add.status == 0, "\(add.stderr)")
+        let subscribe = try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "administrative-permit"])
+        #expect(subscribe.status == 0, "\(subscribe.stderr)")
+        #expect(try CLI.run(["hub", "node", "list", "--config", hubConfig]).stdout.contains("receives: administrative-permit"))
+        let unknown = try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "no-such-item"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no-such-item"))
+        #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400"]).status != 0)
+        #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--all"]).stdout.contains("receives new records of all"))
         let enroll = try String(contentsOf: out.appendingPathComponent("enroll.sh"), encoding: .utf8)
         #expect(enroll.components(separatedBy: "creditsync hub node add").count - 1 == 111)
         #expect(try CLI.run(["deploy", "init", "--out", out.path]).status == 1)
