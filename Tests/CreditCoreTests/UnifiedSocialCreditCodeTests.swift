@@ -15,6 +15,20 @@ import Testing
         #expect(code.warning == nil)
     }
 
+    @Test func surroundingSpaceAndLowerCaseAreNormalizedAndErrorsNameTheCharacter() throws {
+        for typed in ["\u{3000}91110000600037341l ", "\t91110000600037341L\u{A0}", "91110000600037341l"] {
+            #expect(try UnifiedSocialCreditCode.parse(typed, context: context).value == "91110000600037341L")
+        }
+        #expect(throws: USCCError.invalidCharacter(position: 5, character: "Ｏ")) {
+            try UnifiedSocialCreditCode.parse("9111Ｏ000600037341L", context: context)
+        }
+        #expect(throws: USCCError.invalidCharacter(position: 5, character: "I")) {
+            try UnifiedSocialCreditCode.parse("9111I000600037341L", context: context)
+        }
+        #expect(throws: USCCError.length(17)) { try UnifiedSocialCreditCode.parse("9111000600037341L", context: context) }
+        #expect(throws: USCCError.empty) { try UnifiedSocialCreditCode.parse("\u{3000} ", context: context) }
+    }
+
     @Test func legacyPilotCodeIsAcceptedWithAWarningOnlyWhenListed() throws {
         let code = try UnifiedSocialCreditCode.parse("91350100M0001TGQXM", context: context)
         #expect(code.warning != nil)

@@ -13,12 +13,26 @@ extension StringProtocol {
     /// The string without leading and trailing white space (including full-width spaces, common
     /// in data typed on Chinese keyboards).
     func trimmingWhitespace() -> String {
+        let whole = String(self)
+        let scalars = whole.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return "" }
         // Fast path: most values have nothing to trim.
-        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return "" }
-        if !first.properties.isWhitespace && !last.properties.isWhitespace { return String(self) }
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        if !first.isWhiteSpace, !last.isWhiteSpace { return whole }
+        var s = Substring(whole)
+        while let f = s.unicodeScalars.first, f.isWhiteSpace { s = Substring(s.unicodeScalars.dropFirst()) }
+        while let l = s.unicodeScalars.last, l.isWhiteSpace { s = Substring(s.unicodeScalars.dropLast()) }
         return String(s)
+    }
+}
+
+extension Unicode.Scalar {
+    /// Unicode's White_Space property (PropList.txt), by value: consulting the property tables
+    /// for the first and last character of every field of every record cost more than the
+    /// rest of the check.
+    var isWhiteSpace: Bool {
+        switch value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 }

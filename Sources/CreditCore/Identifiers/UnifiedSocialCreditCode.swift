@@ -33,39 +33,50 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
     /// Validates and normalizes `input`: trims white space, upper-cases letters.
     /// - Throws: ``USCCError`` saying exactly which rule the value breaks.
     public static func parse(_ input: String, context: IdentifierContext) throws(USCCError) -> UnifiedSocialCreditCode {
-        let normalized = input.trimmingWhitespace().uppercased()
+        var normalized = input.trimmingWhitespace()
+        if normalized.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A || $0 >= 0x80 }) { normalized = normalized.uppercased() }
         guard !normalized.isEmpty else { throw .empty }
-        let chars = Array(normalized)
-        guard chars.count == 18 else { throw .length(chars.count) }
-        for (i, c) in chars.enumerated() where values[c] == nil {
-            throw .invalidCharacter(position: i + 1, character: c)
+        // Every valid code is 18 ASCII characters: checked on its bytes. Anything else takes the
+        // character path, which reports positions as a clerk counts them.
+        let bytes = Array(normalized.utf8)
+        guard bytes.count == 18, bytes.allSatisfy({ $0 < 0x80 && byteValues[Int($0)] >= 0 }) else {
+            let chars = Array(normalized)
+            guard chars.count == 18 else { throw .length(chars.count) }
+            for (i, c) in chars.enumerated() where values[c] == nil { throw .invalidCharacter(position: i + 1, character: c) }
+            throw .length(chars.count) // unreachable: 18 characters of the alphabet are 18 ASCII bytes
         }
-        guard let authority = RegistrationAuthority(rawValue: chars[0]) else { throw .unknownAuthority(chars[0]) }
-        guard authority.organizationTypes[chars[1]] != nil else {
-            throw .unknownOrganizationType(authority: authority, type: chars[1])
-        }
-        let division = String(chars[2..<8])
-        guard division.allSatisfy(\.isNumber) else { throw .divisionNotDigits(division) }
+        let first = Character(Unicode.Scalar(bytes[0])), second = Character(Unicode.Scalar(bytes[1]))
+        guard let authority = RegistrationAuthority(rawValue: first) else { throw .unknownAuthority(first) }
+        guard authority.registers(second) else { throw .unknownOrganizationType(authority: authority, type: second) }
+        let division = String(decoding: bytes[2..<8], as: UTF8.self)
+        guard bytes[2..<8].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .divisionNotDigits(division) }
 
-        let legacy = context.acceptedLegacyCodes.contains(normalized)
         var warning: String?
-        let orgCode = Array(chars[8..<17])
-        let orgExpected = OrganizationCode.checkCharacter(for: orgCode[0..<8])
-        if orgExpected != orgCode[8] {
-            let failure = USCCError.organizationCodeCheck(expected: orgExpected, found: orgCode[8])
-            guard legacy else { throw failure }
+        let orgExpected = OrganizationCode.checkByte(for: bytes[8..<16])
+        if orgExpected != bytes[16] {
+            let failure = USCCError.organizationCodeCheck(expected: Character(Unicode.Scalar(orgExpected)), found: Character(Unicode.Scalar(bytes[16])))
+            guard context.acceptedLegacyCodes.contains(normalized) else { throw failure }
             warning = "accepted as a legally issued legacy code although \(failure.reason)"
         }
-        let expected = checkCharacter(for: Array(chars[0..<17]))
-        if expected != chars[17] {
-            let failure = USCCError.checkCharacter(expected: expected, found: chars[17])
-            guard legacy else { throw failure }
+        var sum = 0
+        for (b, w) in zip(bytes[0..<17], weights) { sum += Int(byteValues[Int(b)]) * w }
+        let expected = alphabet[(31 - sum % 31) % 31]
+        if expected != Character(Unicode.Scalar(bytes[17])) {
+            let failure = USCCError.checkCharacter(expected: expected, found: Character(Unicode.Scalar(bytes[17])))
+            guard context.acceptedLegacyCodes.contains(normalized) else { throw failure }
             warning = warning ?? "accepted as a legally issued legacy code although \(failure.reason)"
         }
         return UnifiedSocialCreditCode(value: normalized, registrationAuthority: authority,
-                                       organizationType: chars[1], divisionCode: division,
-                                       organizationCode: String(orgCode), warning: warning)
+                                       organizationType: second, divisionCode: division,
+                                       organizationCode: String(decoding: bytes[8..<17], as: UTF8.self), warning: warning)
     }
+
+    /// The alphabet's values by ASCII byte, −1 for bytes outside it.
+    static let byteValues: [Int8] = {
+        var table = [Int8](repeating: -1, count: 128)
+        for (i, c) in alphabet.enumerated() { table[Int(c.asciiValue!)] = Int8(i) }
+        return table
+    }()
 
     /// The organization type's name in the standard's table.
     public var organizationTypeName: String { registrationAuthority.organizationTypes[organizationType] ?? "" }
@@ -74,6 +85,17 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
 /// The GB 11714 organization code check (positions 9–17 of a USCC).
 public enum OrganizationCode {
     static let weights = [3, 7, 9, 10, 5, 8, 4, 2]
+
+    /// ``checkCharacter(for:)`` on ASCII bytes (digits and capitals), as an ASCII byte.
+    static func checkByte(for body: ArraySlice<UInt8>) -> UInt8 {
+        var sum = 0
+        for (b, w) in zip(body, weights) { sum += (b <= 0x39 ? Int(b) - 48 : Int(b) - 55) * w }
+        switch 11 - sum % 11 {
+        case 10: return UInt8(ascii: "X")
+        case 11: return UInt8(ascii: "0")
+        case let n: return UInt8(48 + n)
+        }
+    }
 
     /// The check character for 8 body characters: letters count A=10 … Z=35 (the full Latin
     /// alphabet, not the USCC table); 11 − S mod 11, where 10 is `X` and 11 is `0`.
@@ -117,7 +139,14 @@ public enum RegistrationAuthority: Character, Sendable, CaseIterable {
     }
 
     /// The organization types this authority registers, by position-2 character.
-    public var organizationTypes: [Character: String] {
+    public var organizationTypes: [Character: String] { Self.typeTable[self] ?? [:] }
+
+    /// Whether this authority registers organization type `type`.
+    public func registers(_ type: Character) -> Bool { Self.typeTable[self]?[type] != nil }
+
+    private static let typeTable = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.types) })
+
+    private var types: [Character: String] {
         switch self {
         case .establishment: ["1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"]
         case .foreignAffairs: ["1": "外国常驻新闻机构", "9": "其他"]

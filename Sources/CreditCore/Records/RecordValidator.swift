@@ -228,8 +228,10 @@ public struct RecordValidator: Sendable {
             -> ([String: JSONValue], [ResponsiblePerson]) {
             var out: [String: JSONValue] = [:]
             var persons: [ResponsiblePerson] = []
-            for key in values.keys.sorted() where item.field(key) == nil {
-                fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
+            if values.keys.contains(where: { item.field($0) == nil }) {
+                for key in values.keys.sorted() where item.field(key) == nil {
+                    fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
+                }
             }
             for spec in item.fields {
                 let path = "fields.\(spec.name)"

@@ -23,11 +23,14 @@ extension JSONValue {
     }
 
     /// Compact JSON with object keys sorted (by UTF-8 bytes), `/` unescaped, non-ASCII as UTF-8.
-    public var serialized: String {
+    public var serialized: String { String(decoding: serializedBytes, as: UTF8.self) }
+
+    /// ``serialized`` as UTF-8 bytes.
+    public var serializedBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     func write(into out: inout [UInt8]) {
@@ -45,7 +48,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case let .object(members):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
+            for (i, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
