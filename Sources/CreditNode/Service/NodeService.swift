@@ -57,6 +57,21 @@ public final class NodeService: Sendable {
         public var version: Int?
         public var errors: [ValidationIssue]?
         public var warnings: [ValidationIssue]?
+
+        /// The result as the provider API writes it (absent fields left out, as `Codable` does).
+        public var jsonValue: JSONValue {
+            var object: [String: JSONValue] = ["index": .number(String(index)), "status": .string(status.rawValue)]
+            if let recordId { object["recordId"] = .string(recordId) }
+            if let item { object["item"] = .string(item) }
+            if let sequence { object["sequence"] = .number(String(sequence)) }
+            if let version { object["version"] = .number(String(version)) }
+            func issues(_ list: [ValidationIssue]) -> JSONValue {
+                .array(list.map { .object(["field": .string($0.field), "code": .string($0.code), "message": .string($0.message)]) })
+            }
+            if let errors { object["errors"] = issues(errors) }
+            if let warnings { object["warnings"] = issues(warnings) }
+            return .object(object)
+        }
     }
 
     /// Validates and stores records (one transaction for the accepted ones). Each record gets its
@@ -69,26 +84,32 @@ public final class NodeService: Sendable {
         let at = now()
         let data = reference
         let validator = data.validator(today: ChinaTime.date(of: at))
+        let effective = Self.millis(effectiveAt ?? at)
+        // Validation and canonical encoding take most of a batch's time and each record is
+        // independent: they run on every core.
+        let checked = records.concurrentMap { json -> (RecordValidation, PreparedWrite?) in
+            let v = validator.validate(json)
+            guard let accepted = v.accepted, identity.mayWrite(accepted.item.code) else { return (v, nil) }
+            return (v, Self.prepare(accepted, unit: identity.unit, operation: .create, effectiveAt: effective))
+        }
         var results: [SubmitResult] = []
         var writes: [PreparedWrite] = []
         var writeIndex: [Int] = []
-        for (index, json) in records.enumerated() {
-            let v = validator.validate(json)
+        for (index, (v, write)) in checked.enumerated() {
             guard let accepted = v.accepted else {
                 metrics.rejected(reasons: v.issues.map(\.code))
                 results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected, errors: v.issues,
                                             warnings: v.warnings.isEmpty ? nil : v.warnings))
                 continue
             }
-            guard identity.mayWrite(accepted.item.code) else {
+            guard let write else {
                 metrics.rejected(reasons: ["forbidden-item"])
                 results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected,
                                             errors: [ValidationIssue(field: "item", code: "forbidden-item",
                                                                      message: "credential \(identity.credential) may not write \(accepted.item.code) records")]))
                 continue
             }
-            writes.append(Self.prepare(accepted, unit: identity.unit, operation: .create,
-                                       effectiveAt: Self.millis(effectiveAt ?? at)))
+            writes.append(write)
             writeIndex.append(index)
             results.append(SubmitResult(index: index, recordId: accepted.record.recordId, item: accepted.item.code, status: .accepted,
                                         warnings: v.warnings.isEmpty ? nil : v.warnings))

@@ -1,5 +1,6 @@
 public import CreditCore
 public import Foundation
+import CreditStorage
 import GRDB
 public import SyncProtocol
 
@@ -65,43 +66,46 @@ extension NodeStore {
             var sequence = frontier.size
             var outcomes: [WriteOutcome] = []
             outcomes.reserveCapacity(writes.count)
-            let insertLog = try db.cachedStatement(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
-            let insertVersion = try db.cachedStatement(sql: """
+            let insertLog = try FastStatement(db, "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
+            let insertVersion = try FastStatement(db, """
                 INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
                     reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
                 VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let lookup = try FastStatement(db, "SELECT status, version, content_hash FROM record WHERE record_key = ?")
+            let current = CurrentStatements(upsert: try FastStatement(db, Self.upsertSQL),
+                                            index: try FastStatement(db, Self.indexSQL))
             for w in writes {
                 let storageKey = w.key.storageKey
-                let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, version, content_hash FROM record WHERE record_key = ?"),
-                                               arguments: [storageKey])
+                lookup.bind(storageKey)
+                let held: (status: String, version: Int, hash: Data)? = try lookup.next()
+                    ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2)) : nil
+                if held != nil { lookup.finish() }
                 let hash = w.contentHash
-                if let current {
-                    let status: String = current["status"]
-                    let version: Int = current["version"]
+                if let held {
                     let latest = try Row.fetchOne(db, sql: """
                         SELECT operation, reason, decision_document, origin_sequence, content_hash FROM record_version
                         WHERE record_key = ? AND version = ?
-                        """, arguments: [storageKey, version])!
+                        """, arguments: [storageKey, held.version])!
                     let latestSequence = UInt64(latest["origin_sequence"] as Int64)
                     let same = (latest["content_hash"] as Data) == hash && (latest["operation"] as String) == w.operation.name
                         && (latest["reason"] as String) == w.reason && (latest["decision_document"] as String) == w.decisionDocument
-                    if w.operation == .revoke, status == "revoked" {
-                        outcomes.append(same ? .duplicate(sequence: latestSequence, version: version) : .revoked)
+                    if w.operation == .revoke, held.status == "revoked" {
+                        outcomes.append(same ? .duplicate(sequence: latestSequence, version: held.version) : .revoked)
                         continue
                     }
-                    if status == "revoked" { outcomes.append(.revoked); continue }
-                    if w.operation == .create, (current["content_hash"] as Data) == hash {
-                        outcomes.append(.duplicate(sequence: latestSequence, version: version))
+                    if held.status == "revoked" { outcomes.append(.revoked); continue }
+                    if w.operation == .create, held.hash == hash {
+                        outcomes.append(.duplicate(sequence: latestSequence, version: held.version))
                         continue
                     }
-                    if same { outcomes.append(.duplicate(sequence: latestSequence, version: version)); continue }
+                    if same { outcomes.append(.duplicate(sequence: latestSequence, version: held.version)); continue }
                 } else if w.operation != .create {
                     outcomes.append(.notFound)
                     continue
                 }
                 sequence += 1
-                let version = ((current?["version"] as Int?) ?? 0) + 1
+                let version = (held?.version ?? 0) + 1
                 let payloadBytes = Array(w.payload.utf8)
                 let change = Change(node: node, sequence: sequence, key: w.key, operation: w.operation, credential: credential,
                                     reason: w.reason, decisionDocument: w.decisionDocument, effectiveAt: w.effectiveAt,
@@ -109,11 +113,12 @@ extension NodeStore {
                 let encoded = change.encoded
                 let leaf = MerkleHash.leaf(encoded)
                 frontier.append(leafHash: leaf)
-                try insertLog.execute(arguments: [Int64(sequence), Data(encoded), leaf.data, storageKey, Int64(acceptedAt)])
-                try insertVersion.execute(arguments: [storageKey, version, w.operation.name, node, Int64(sequence), credential,
-                                                      w.reason, w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt),
-                                                      catalogVersion, hash, w.payload])
-                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt)
+                insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
+                try insertLog.run()
+                insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
+                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, w.payload)
+                try insertVersion.run()
+                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current)
                 outcomes.append(.accepted(sequence: sequence, version: version))
             }
             try db.setFrontier(.logFrontier, frontier)
@@ -121,27 +126,42 @@ extension NodeStore {
         }
     }
 
+    /// The statements that keep the current state, prepared once per batch.
+    struct CurrentStatements {
+        let upsert: FastStatement
+        let index: FastStatement
+    }
+
+    static let upsertSQL = """
+        INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, status, version, content_hash,
+                           payload, record_class, origin_node, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
+            status = 'active', version = excluded.version, content_hash = excluded.content_hash, payload = excluded.payload,
+            record_class = excluded.record_class, updated_at = excluded.updated_at
+        """
+    static let indexSQL = "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)"
+
     /// Updates the current state and the subject index after a new version.
-    func upsertCurrent(_ db: Database, _ w: PreparedWrite, storageKey: String, version: Int, hash: Data, origin: String, at: UInt64) throws {
+    func upsertCurrent(_ db: Database, _ w: PreparedWrite, storageKey: String, version: Int, hash: Data, origin: String, at: UInt64,
+                       statements: CurrentStatements? = nil) throws {
         let isNew = version == 1
         if w.operation == .revoke {
             try db.execute(sql: "UPDATE record SET status = 'revoked', version = ?, updated_at = ? WHERE record_key = ?",
                            arguments: [version, Int64(at), storageKey])
             return
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, status, version, content_hash,
-                               payload, record_class, origin_node, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
-                status = 'active', version = excluded.version, content_hash = excluded.content_hash, payload = excluded.payload,
-                record_class = excluded.record_class, updated_at = excluded.updated_at
-            """).execute(arguments: [storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, version, hash,
-                             w.payload, w.recordClass, origin, Int64(at)])
+        let statements = try statements ?? CurrentStatements(upsert: FastStatement(db, Self.upsertSQL), index: FastStatement(db, Self.indexSQL))
+        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, Int64(version), hash,
+                               w.payload, w.recordClass, origin, Int64(at))
+        try statements.upsert.run()
         if !isNew { try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [storageKey]) }
-        let index = try db.cachedStatement(sql: "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)")
-        try index.execute(arguments: [w.subjectKey, storageKey, "subject"])
-        for other in w.otherSubjects { try index.execute(arguments: [other.key, storageKey, other.role]) }
+        statements.index.bind(w.subjectKey, storageKey, "subject")
+        try statements.index.run()
+        for other in w.otherSubjects {
+            statements.index.bind(other.key, storageKey, other.role)
+            try statements.index.run()
+        }
     }
 }
 
