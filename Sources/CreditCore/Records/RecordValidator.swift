@@ -55,8 +55,10 @@ public struct RecordValidator: Sendable {
                 fail("record", "not-an-object", "a record must be a JSON object, not \(json.typeName)")
                 return RecordValidation(recordId: nil, item: nil, issues: issues, warnings: warnings, accepted: nil)
             }
-            for key in top.keys.sorted() where !RecordValidator.topLevelKeys.contains(key) {
-                fail(key, "unknown-field", "'\(key)' is not part of a record; a record has item, recordId, subject and fields")
+            if top.keys.contains(where: { !RecordValidator.topLevelKeys.contains($0) }) {
+                for key in top.keys.sorted() where !RecordValidator.topLevelKeys.contains(key) {
+                    fail(key, "unknown-field", "'\(key)' is not part of a record; a record has item, recordId, subject and fields")
+                }
             }
             let recordId = text(top["recordId"], field: "recordId", label: "record id", required: true, maxLength: 128)
             let itemCode = top["item"]?.stringValue
@@ -227,6 +229,7 @@ public struct RecordValidator: Sendable {
         mutating func fields(_ values: [String: JSONValue], item: CatalogItem, subjectKind: SubjectKind)
             -> ([String: JSONValue], [ResponsiblePerson]) {
             var out: [String: JSONValue] = [:]
+            out.reserveCapacity(item.fields.count)
             var persons: [ResponsiblePerson] = []
             if values.keys.contains(where: { item.field($0) == nil }) {
                 for key in values.keys.sorted() where item.field(key) == nil {
