@@ -79,7 +79,7 @@ extension HubStore {
             var bytes: [String: [UInt64: [UInt8]]] = [:]
             for (origin, group) in Dictionary(grouping: wanted, by: { $0["node"] as String }) {
                 let sequences = group.map { UInt64($0["sequence"] as Int64) }
-                bytes[origin] = try db.heldChanges(node: origin, from: sequences.min()!, through: sequences.max()!)
+                bytes[origin] = try heldChanges(db, node: origin, from: sequences.min()!, through: sequences.max()!)
             }
             let entries = try wanted.map { row -> (UInt64, [UInt8]) in
                 let origin: String = row["node"], sequence = UInt64(row["sequence"] as Int64)
@@ -101,7 +101,7 @@ extension HubStore {
             let head = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data)).head
             guard head.size > after, limit > 0 else { return ([], head) }
             let through = min(head.size, after + UInt64(limit))
-            let held = try db.heldChanges(node: node, from: after + 1, through: through)
+            let held = try heldChanges(db, node: node, from: after + 1, through: through)
             let changes = try (after + 1...through).map { sequence -> (UInt64, [UInt8]) in
                 guard let bytes = held[sequence] else { throw RegistryError(description: "the evidence of \(node) lacks change \(sequence)") }
                 return (sequence, bytes)

@@ -51,7 +51,7 @@ extension HubStore {
                 return .receipt(Array(stored["receipt"] as Data), newlyMerged: 0)
             }
             // Same changes regrouped, or different changes for sequences already held?
-            let held = try db.heldChanges(node: set.node, from: set.first, through: min(set.last, size))
+            let held = try heldChanges(db, node: set.node, from: set.first, through: min(set.last, size))
             let same = set.encodedChanges.enumerated().allSatisfy { i, change in
                 set.first + UInt64(i) > size || held[set.first + UInt64(i)] == change
             }
@@ -257,16 +257,22 @@ extension HubStore {
     }
 }
 
-extension Database {
+extension HubStore {
     /// The bytes of `node`'s changes `from`…`through`, read from the change sets held as
-    /// evidence — the only copy the hub keeps.
-    func heldChanges(node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
+    /// evidence — the only copy the hub keeps. Sets read recently are kept decoded in
+    /// ``EvidenceCache``: every node's fan-out reads the same few sets.
+    func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
         guard from <= through else { return [:] }
         var changes: [UInt64: [UInt8]] = [:]
-        let rows = try Row.fetchCursor(self, sql: "SELECT envelope FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first",
+        let rows = try Row.fetchCursor(db, sql: "SELECT first FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first",
                                        arguments: [node, Int64(from), Int64(through)])
         while let row = try rows.next() {
-            let (first, encoded) = try ChangeSet.storedChanges(Array(row[0] as Data))
+            let first = UInt64(row[0] as Int64)
+            let encoded = try evidence.changes(node: node, first: first) {
+                guard let envelope = try Data.fetchOne(db, sql: "SELECT envelope FROM changeset WHERE node = ? AND first = ?",
+                                                       arguments: [node, Int64(first)]) else { return [] }
+                return try ChangeSet.storedChanges(Array(envelope)).changes
+            }
             for (i, bytes) in encoded.enumerated() {
                 let sequence = first + UInt64(i)
                 if sequence >= from, sequence <= through { changes[sequence] = bytes }

@@ -14,6 +14,7 @@ public final class HubStore: Sendable {
     let writer: any DatabaseWriter
     private let checkpointer: WALCheckpointer?
     let groupCommit: GroupCommit
+    let evidence = EvidenceCache()
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
     public init(path: String?) throws {
