@@ -152,6 +152,7 @@ func hubBenchmark(changes count: Int) async throws {
     let store = try HubStore(path: dir.appendingPathComponent("hub.sqlite").path)
     for (n, node) in nodes.enumerated() { try store.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
     let hub = try CreditHub.HubService(store: store, key: hubKey, reference: try ReferenceData.load())
+    let cpuStart = cpuSeconds()
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for node in nodes {
@@ -161,6 +162,7 @@ func hubBenchmark(changes count: Int) async throws {
         try await group.waitForAll()
     }
     let mergeRate = Double(total) / seconds(ContinuousClock.now - start)
+    print("  CPU per change: \(Int((cpuSeconds() - cpuStart) / Double(total) * 1e6)) µs over \(String(format: "%.2f", seconds(ContinuousClock.now - start))) s wall")
     guard try store.hubHead().size == UInt64(total) else { print("  the hub log does not hold every change!"); return }
 
     // The same sets one at a time, for comparison: no overlap of preparation and writing.
@@ -174,6 +176,13 @@ func hubBenchmark(changes count: Int) async throws {
     report([("verify + merge, 11 nodes pushing at once", mergeRate), ("verify + merge, one set at a time", serialRate)],
            baseline: ("raw SQLite insert of the same rows (baseline)", rawRate))
     print("  target: ≥ 100,000 changes/s")
+}
+
+/// User and system CPU time of the process so far, in seconds.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

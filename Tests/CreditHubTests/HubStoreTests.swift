@@ -42,6 +42,10 @@ import Testing
                                       after: MerkleFrontier())
         #expect(try store.records(subject: "uscc:U1").map(\.role) == ["subject"])
         #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
+        // Folded into the main index, the entries answer the same; what follows updates both tables.
+        try await store.foldSubjectIndex()
+        #expect(try await store.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } == 0)
+        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
         // A correction names another manager: P2 is no longer filed under the record, P3 is.
         frontier = try await push(store, [change(2, recordId: "CF-1", operation: .correct,
                                                  payload: Self.payload(uscc: "U1", persons: [("P1", "legal"), ("P3", "manager")]))], after: frontier)
@@ -56,6 +60,25 @@ import Testing
         #expect(try store.history(key).map(\.operation) == ["create", "correct", "revoke"])
         #expect(try store.history(key).map(\.position) == [1, 2, 3])
         #expect(try store.record(key)?.version == 3)
+    }
+
+    @Test func recentSubjectEntriesAreFoldedOnceThereAreEnough() async throws {
+        let store = try HubStore(path: nil, subjectFoldThreshold: 5)
+        try store.addNode(id: "360100", name: "南昌", key: nanchang.publicKey, at: NodeFixture.now)
+        func counts() async throws -> (Int, Int) {
+            try await store.writer.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index_recent") ?? -1)
+            }
+        }
+        var frontier = MerkleFrontier()
+        frontier = try await push(store, (1...3).map { change(UInt64($0), recordId: "R\($0)", payload: Self.payload(uscc: "S\($0)", persons: [])) },
+                                  after: frontier)
+        #expect(try await counts() == (0, 3))
+        frontier = try await push(store, (4...6).map { change(UInt64($0), recordId: "R\($0)", payload: Self.payload(uscc: "S\($0)", persons: [])) },
+                                  after: frontier)
+        #expect(try await counts() == (6, 0))
+        for i in 1...6 { #expect(try store.records(subject: "uscc:S\(i)").count == 1) }
     }
 
     @Test func setsArrivingTogetherCommitTogetherAndAFailureStaysItsOwn() async throws {

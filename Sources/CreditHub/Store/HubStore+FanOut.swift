@@ -196,8 +196,10 @@ extension HubStore {
     public func records(subject subjectKey: String) throws -> [(recordKey: String, role: String, status: String)] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.record_key, i.role, r.status FROM subject_index i JOIN record r ON r.id = i.record_id
-                WHERE i.subject_key = ? ORDER BY r.record_key
+                SELECT r.record_key, i.role, r.status
+                FROM (SELECT record_id, role FROM subject_index WHERE subject_key = ?1
+                      UNION SELECT record_id, role FROM subject_index_recent WHERE subject_key = ?1) i
+                JOIN record r ON r.id = i.record_id ORDER BY r.record_key, i.role
                 """, arguments: [subjectKey]).map { ($0[0], $0[1], $0[2]) }
         }
     }

@@ -33,7 +33,37 @@ extension HubStore {
     /// Sets that arrive while the writer is busy are merged together in the next transaction,
     /// each in its own savepoint (``GroupCommit``): one commit and one fsync for all of them.
     public func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome {
-        try await groupCommit.submit { db in try self.ingest(db, prepared, hub: hub, key: key, at: Self.millis(receivedAt)) }
+        let outcome = try await groupCommit.submit { db in try self.ingest(db, prepared, hub: hub, key: key, at: Self.millis(receivedAt)) }
+        if case let .receipt(_, merged) = outcome, merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
+        return outcome
+    }
+
+    /// Moves the recent subject-index entries into the main index once there are enough of them:
+    /// one pass over the index for tens of thousands of entries, instead of a scattered write
+    /// per change. Runs as one write of its own in the writer's queue.
+    func foldSubjectIndexIfDue(added: Int) async throws {
+        let due = recentSubjectEntries.withLock { state -> Bool in
+            state.count += added
+            guard state.count >= subjectFoldThreshold, !state.folding else { return false }
+            state.folding = true
+            return true
+        }
+        guard due else { return }
+        defer { recentSubjectEntries.withLock { $0.folding = false } }
+        try await foldSubjectIndex()
+    }
+
+    /// Folds every recent subject-index entry into the main index now.
+    public func foldSubjectIndex() async throws {
+        let moved = try await groupCommit.submit { db -> Int in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO subject_index(subject_key, record_id, role)
+                SELECT subject_key, record_id, role FROM subject_index_recent ORDER BY subject_key, record_id, role
+                """)
+            try db.execute(sql: "DELETE FROM subject_index_recent")
+            return db.changesCount
+        }
+        recentSubjectEntries.withLock { $0.count = max(0, $0.count - moved) }
     }
 
     /// One set's ingest inside the writer's transaction.
@@ -187,8 +217,10 @@ extension HubStore {
             let before = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
             var added = Self.indexEntries(subject: subjectKey, persons: newPersons)
             for old in before where !added.contains(where: { $0 == old }) {
-                try db.execute(sql: "DELETE FROM subject_index WHERE subject_key = ? AND record_id = ? AND role = ?",
-                               arguments: [old.0, current.id, old.1])
+                for table in ["subject_index", "subject_index_recent"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE subject_key = ? AND record_id = ? AND role = ?",
+                                   arguments: [old.0, current.id, old.1])
+                }
             }
             added.removeAll { new in before.contains { $0 == new } }
             for (subjectKey, role) in added { try statements.addToIndex(subjectKey, record: current.id, role: role) }
@@ -230,7 +262,7 @@ extension HubStore {
             log = try FastStatement(db, """
                 INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index(subject_key, record_id, role) VALUES (?, ?, ?)")
+            index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(subject_key, record_id, role) VALUES (?, ?, ?)")
             correction = try FastStatement(db, """
                 INSERT INTO correction(hub_position, record_key, operation, origin_node, origin_sequence, effective_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)

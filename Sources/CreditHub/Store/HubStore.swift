@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 import CreditStorage
+import Synchronization
 import SyncProtocol
 
 /// The provincial store in SQLite (the default backend of ``ProvincialStore``): the node
@@ -15,11 +16,16 @@ public final class HubStore: Sendable {
     private let checkpointer: WALCheckpointer?
     let groupCommit: GroupCommit
     let evidence = EvidenceCache()
+    /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
+    let subjectFoldThreshold: Int
+    let recentSubjectEntries: Mutex<(count: Int, folding: Bool)>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
-    public init(path: String?) throws {
+    public init(path: String?, subjectFoldThreshold: Int = 50_000) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
+        self.subjectFoldThreshold = subjectFoldThreshold
+        recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
         checkpointer = try path.map { try WALCheckpointer(path: $0) }
         groupCommit = GroupCommit(writer: writer)
     }
@@ -247,6 +253,16 @@ public final class HubStore: Sendable {
                 INSERT INTO subject_index_v2 SELECT i.subject_key, r.id, i.role FROM subject_index i JOIN record r ON r.record_key = i.record_key;
                 DROP TABLE subject_index;
                 ALTER TABLE subject_index_v2 RENAME TO subject_index;
+                -- New entries land here first, in record-id order (appended, not scattered over
+                -- the index), and are folded into subject_index in bulk: keys are random, so
+                -- filing each change straight into the big index rewrote most of its pages at
+                -- every commit. Queries read both tables.
+                CREATE TABLE subject_index_recent (
+                    record_id INTEGER NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (record_id, subject_key, role)
+                ) WITHOUT ROWID;
                 DROP TABLE node_change;
 
                 -- Catalog items a node receives new records of; NULL is every item (Article 16).
