@@ -98,8 +98,8 @@ extension HubStore {
         var hubFrontier = try db.hubFrontier()
         var merged = 0
         let statements = try MergeStatements(db)
-        for entry in prepared.entries {
-            if try merge(db, entry, statements, hubFrontier: &hubFrontier, at: at) == .effective { merged += 1 }
+        for i in prepared.entries.indices {
+            if try merge(db, prepared.entries[i], statements, hubFrontier: &hubFrontier, at: at) == .effective { merged += 1 }
         }
         try db.setHubMeta("hub.frontier", Data(hubFrontier.encoded))
 
@@ -206,20 +206,17 @@ extension HubStore {
         // A new version. A revocation has no payload: the record keeps its subject and persons.
         let subjectKey = subject?.subject ?? current.subjectKey
         let newPersons = subject == nil ? current.persons : persons
-        try db.execute(sql: """
-            UPDATE record SET subject_key = ?, persons = ?, routes = ?, history = history || ',' || ?, status = ?, version = ?,
-                content_hash = ?, origin_node = ?, origin_sequence = ?, effective_at = ?, accepted_at = ?, hub_position = ?
-            WHERE record_key = ?
-            """, arguments: [subjectKey, newPersons, change.node, position, status, current.version + 1, hash, change.node,
-                             Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position, key])
+        statements.update.bind(subjectKey, newPersons, change.node, position, status, current.version + 1, hash, change.node,
+                               Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position, key)
+        try statements.update.run()
         try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
         if subject != nil {
             let before = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
             var added = Self.indexEntries(subject: subjectKey, persons: newPersons)
             for old in before where !added.contains(where: { $0 == old }) {
-                for table in ["subject_index", "subject_index_recent"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE subject_key = ? AND record_id = ? AND role = ?",
-                                   arguments: [old.0, current.id, old.1])
+                for delete in [statements.unindex, statements.unindexRecent] {
+                    delete.bind(old.0, current.id, old.1)
+                    try delete.run()
                 }
             }
             added.removeAll { new in before.contains { $0 == new } }
@@ -246,7 +243,7 @@ extension HubStore {
 
     /// The merge's statements, prepared once per change set.
     struct MergeStatements {
-        let insert, lookup, route, log, index, correction: FastStatement
+        let insert, lookup, update, route, log, index, unindex, unindexRecent, correction: FastStatement
 
         init(_ db: Database) throws {
             insert = try FastStatement(db, """
@@ -258,6 +255,13 @@ extension HubStore {
                 SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at, routes, subject_key, persons, id
                 FROM record WHERE record_key = ?
                 """)
+            update = try FastStatement(db, """
+                UPDATE record SET subject_key = ?, persons = ?, routes = ?, history = history || ',' || ?, status = ?, version = ?,
+                    content_hash = ?, origin_node = ?, origin_sequence = ?, effective_at = ?, accepted_at = ?, hub_position = ?
+                WHERE record_key = ?
+                """)
+            unindex = try FastStatement(db, "DELETE FROM subject_index WHERE subject_key = ? AND record_id = ? AND role = ?")
+            unindexRecent = try FastStatement(db, "DELETE FROM subject_index_recent WHERE subject_key = ? AND record_id = ? AND role = ?")
             route = try FastStatement(db, "INSERT INTO route(node, sequence, record_key, content_hash, effect) VALUES (?, ?, ?, ?, ?)")
             log = try FastStatement(db, """
                 INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)

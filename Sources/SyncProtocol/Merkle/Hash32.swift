@@ -45,6 +45,13 @@ public struct Hash32: Hashable, Sendable, CustomStringConvertible {
 
     /// SHA-256 of `data`.
     public static func sha256(_ data: some DataProtocol) -> Hash32 { Hash32(SHA256.hash(data: data)) }
+
+    /// SHA-256 of `bytes`, hashing the array's storage directly (no `DataProtocol` regions).
+    public static func sha256(_ bytes: [UInt8]) -> Hash32 {
+        var h = SHA256()
+        bytes.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return Hash32(h.finalize())
+    }
 }
 
 extension [UInt8] {

@@ -15,15 +15,26 @@ public enum MerkleHash {
         return Hash32(h.finalize())
     }
 
-    static let leafPrefix: [UInt8] = [0]
-    static let nodePrefix: [UInt8] = [1]
-
-    /// SHA-256(0x01 ‖ left ‖ right).
-    public static func node(_ left: Hash32, _ right: Hash32) -> Hash32 {
+    /// SHA-256(0x00 ‖ bytes), hashing the array's storage directly: every change is hashed as
+    /// a leaf once per log it enters, and the generic `DataProtocol` path costs more than the hash.
+    public static func leaf(_ bytes: [UInt8]) -> Hash32 {
         var h = SHA256()
-        h.update(data: nodePrefix)
-        left.withBytes { h.update(bufferPointer: $0) }
-        right.withBytes { h.update(bufferPointer: $0) }
+        withUnsafeBytes(of: UInt8(0)) { h.update(bufferPointer: $0) }
+        bytes.withUnsafeBytes { h.update(bufferPointer: $0) }
         return Hash32(h.finalize())
+    }
+
+    static let leafPrefix: [UInt8] = [0]
+
+    /// SHA-256(0x01 ‖ left ‖ right), over one 65-byte buffer on the stack.
+    public static func node(_ left: Hash32, _ right: Hash32) -> Hash32 {
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buffer in
+            buffer[0] = 1
+            left.withBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0) }
+            right.withBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: $0) }
+            var h = SHA256()
+            h.update(bufferPointer: UnsafeRawBufferPointer(buffer))
+            return Hash32(h.finalize())
+        }
     }
 }
