@@ -2,6 +2,7 @@
 // because this machine is noisy and absolute figures mean little on their own.
 //
 //   swift run -c release creditsync-bench sync [changes]
+//   swift run -c release creditsync-bench records [records]
 //   swift run -c release creditsync-bench node [records] [batch]
 //   swift run -c release creditsync-bench hub [changes]
 import CreditCore
@@ -118,6 +119,27 @@ func syncBenchmark(changes count: Int) throws {
     if sink == 42 { print("") }
 }
 
+/// The node's per-record work without HTTP or SQLite: parsing, validation, canonical encoding,
+/// each on one core, beside SHA-256 of the same bytes.
+func recordsBenchmark(records count: Int) throws {
+    print("record handling on one core, \(count) synthetic punishment records")
+    var generator = SyntheticRecords(division: "360100")
+    let date = CivilDate(year: 2026, month: 6, day: 1)!
+    let texts = (0..<count).map { Array(generator.punishment($0, decidedOn: date).jsonValue.serialized.utf8) }
+    let validator = try ReferenceData.load().validator(today: CivilDate(year: 2026, month: 11, day: 27)!)
+    var sink = 0
+    let baseline = rate("SHA-256 of each record's JSON (baseline)", work: count) { for t in texts { sink &+= Int(Hash32.sha256(t).bytes[0]) } }
+    let values = try texts.map { try JSONValue.parse($0) }
+    let parse = try rate("parse JSON", work: count) { for t in texts { if case .object = try JSONValue.parse(t) { sink &+= 1 } } }
+    let validate = rate("validate against the catalog", work: count) { for v in values { sink &+= validator.validate(v).accepted == nil ? 0 : 1 } }
+    let accepted = values.compactMap { validator.validate($0).accepted }
+    guard accepted.count == count else { print("  only \(accepted.count) of \(count) valid!"); return }
+    let encode = rate("canonical JSON of the accepted record", work: count) { for a in accepted { sink &+= a.record.jsonValue.serializedBytes.count } }
+    report([("parse JSON", parse), ("validate against the catalog", validate), ("canonical JSON of the accepted record", encode)],
+           baseline: ("SHA-256 of each record's JSON (baseline)", baseline))
+    if sink == 42 { print("") }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "sync", nil:
@@ -125,9 +147,11 @@ case "sync", nil:
 case "node":
     let rest = Array(arguments.dropFirst())
     try await nodeBenchmark(records: rest.first.flatMap { Int($0) } ?? 50_000, batch: rest.dropFirst().first.flatMap { Int($0) } ?? 1000)
+case "records":
+    try recordsBenchmark(records: arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000)
 case "hub":
     try await hubBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 110_000)
 default:
-    print("usage: creditsync-bench sync [changes] | node [records] [batch] | hub [changes]")
+    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] | hub [changes]")
     exit(2)
 }

@@ -98,5 +98,6 @@ let deadlineVectors = (try? Fixtures.vectors("deadlines.json", as: DeadlineVecto
         #expect(CivilDate(iso: "2026-2-01") == nil)
         #expect(CivilDate(iso: "2024-02-29") != nil)
         #expect(CivilDate(iso: "2026-01-31")!.adding(months: 1) == CivilDate(iso: "2026-02-28"))
+        for text in ["2026-11-27", "0999-01-05", "1949-12-31", "2000-10-01"] { #expect(CivilDate(iso: text)!.description == text) }
     }
 }
