@@ -135,7 +135,13 @@ func recordsBenchmark(records count: Int) throws {
     let accepted = values.compactMap { validator.validate($0).accepted }
     guard accepted.count == count else { print("  only \(accepted.count) of \(count) valid!"); return }
     let encode = rate("canonical JSON of the accepted record", work: count) { for a in accepted { sink &+= a.record.jsonValue.serializedBytes.count } }
-    report([("parse JSON", parse), ("validate against the catalog", validate), ("canonical JSON of the accepted record", encode)],
+    let both = rate("validate + encode, concurrentMap over the cores", work: count) {
+        for start in stride(from: 0, to: count, by: 1000) {
+            sink &+= Array(values[start..<min(count, start + 1000)]).concurrentMap { v in validator.validate(v).accepted?.record.jsonValue.serializedBytes.count ?? 0 }.count
+        }
+    }
+    report([("parse JSON", parse), ("validate against the catalog", validate), ("canonical JSON of the accepted record", encode),
+            ("validate + encode on every core, batches of 1,000", both)],
            baseline: ("SHA-256 of each record's JSON (baseline)", baseline))
     if sink == 42 { print("") }
 }
