@@ -60,6 +60,7 @@ extension NodeStore {
                 try upsertCurrent(db, p, storageKey: storageKey, version: version, hash: p.contentHash, origin: w.change.node, at: at)
                 count += 1
             }
+            try foldSubjectIndexIfDue(db)
             try db.setMetaInt(.fanOutApplied, max(applied, position))
             try db.setMeta(.hubHead, hubHead.root.data + Data(String(hubHead.size).utf8))
             try db.setMetaInt(.lastFanOutAt, at)

@@ -72,14 +72,13 @@ extension NodeStore {
                     reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
                 VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            let lookup = try FastStatement(db, "SELECT status, version, content_hash FROM record WHERE record_key = ?")
-            let current = CurrentStatements(upsert: try FastStatement(db, Self.upsertSQL),
-                                            index: try FastStatement(db, Self.indexSQL))
+            let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects FROM record WHERE record_key = ?")
+            let current = try CurrentStatements(db)
             for w in writes {
                 let storageKey = w.key.storageKey
                 lookup.bind(storageKey)
-                let held: (status: String, version: Int, hash: Data)? = try lookup.next()
-                    ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2)) : nil
+                let held: (status: String, version: Int, hash: Data, subjects: String)? = try lookup.next()
+                    ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3)) : nil
                 if held != nil { lookup.finish() }
                 let hash = w.contentHash
                 if let held {
@@ -118,10 +117,12 @@ extension NodeStore {
                 insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
                                    w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, w.payload)
                 try insertVersion.run()
-                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current)
+                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
+                                  previousSubjects: held?.subjects ?? "")
                 outcomes.append(.accepted(sequence: sequence, version: version))
             }
             try db.setFrontier(.logFrontier, frontier)
+            try foldSubjectIndexIfDue(db)
             return outcomes
         }
     }
@@ -130,38 +131,88 @@ extension NodeStore {
     struct CurrentStatements {
         let upsert: FastStatement
         let index: FastStatement
+        let unindex: FastStatement
+        let unindexRecent: FastStatement
+
+        init(_ db: Database) throws {
+            upsert = try FastStatement(db, """
+                INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, subjects, status, version,
+                                   content_hash, record_class, origin_node, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
+                ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
+                    subjects = excluded.subjects, status = 'active', version = excluded.version, content_hash = excluded.content_hash,
+                    record_class = excluded.record_class, updated_at = excluded.updated_at
+                """)
+            index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(record_key, subject_key, role) VALUES (?, ?, ?)")
+            unindex = try FastStatement(db, "DELETE FROM subject_index WHERE subject_key = ? AND record_key = ? AND role = ?")
+            unindexRecent = try FastStatement(db, "DELETE FROM subject_index_recent WHERE record_key = ? AND subject_key = ? AND role = ?")
+        }
     }
 
-    static let upsertSQL = """
-        INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, status, version, content_hash,
-                           payload, record_class, origin_node, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
-            status = 'active', version = excluded.version, content_hash = excluded.content_hash, payload = excluded.payload,
-            record_class = excluded.record_class, updated_at = excluded.updated_at
-        """
-    static let indexSQL = "INSERT OR IGNORE INTO subject_index(subject_key, record_key, role) VALUES (?, ?, ?)"
-
-    /// Updates the current state and the subject index after a new version.
+    /// Updates the current state and the subject index after a new version. `previousSubjects`
+    /// is the record's `subjects` column before it (`nil`: read it here).
     func upsertCurrent(_ db: Database, _ w: PreparedWrite, storageKey: String, version: Int, hash: Data, origin: String, at: UInt64,
-                       statements: CurrentStatements? = nil) throws {
-        let isNew = version == 1
+                       statements: CurrentStatements? = nil, previousSubjects: String? = nil) throws {
         if w.operation == .revoke {
             try db.execute(sql: "UPDATE record SET status = 'revoked', version = ?, updated_at = ? WHERE record_key = ?",
                            arguments: [version, Int64(at), storageKey])
             return
         }
-        let statements = try statements ?? CurrentStatements(upsert: FastStatement(db, Self.upsertSQL), index: FastStatement(db, Self.indexSQL))
-        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, Int64(version), hash,
-                               w.payload, w.recordClass, origin, Int64(at))
-        try statements.upsert.run()
-        if !isNew { try db.execute(sql: "DELETE FROM subject_index WHERE record_key = ?", arguments: [storageKey]) }
-        statements.index.bind(w.subjectKey, storageKey, "subject")
-        try statements.index.run()
-        for other in w.otherSubjects {
-            statements.index.bind(other.key, storageKey, other.role)
-            try statements.index.run()
+        let statements = try statements ?? CurrentStatements(db)
+        var previous: [(String, String)] = []
+        if version > 1 {
+            let text = try previousSubjects
+                ?? String.fetchOne(db, sql: "SELECT subjects FROM record WHERE record_key = ?", arguments: [storageKey]) ?? ""
+            previous = Self.subjectEntries(text)
         }
+        let entries = [(w.subjectKey, "subject")] + w.otherSubjects.map { ($0.key, $0.role) }
+        let subjects = entries.map { "\($0.0)\t\($0.1)" }.joined(separator: "\n")
+        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, subjects,
+                               Int64(version), hash, w.recordClass, origin, Int64(at))
+        try statements.upsert.run()
+        for old in previous where !entries.contains(where: { $0 == old }) {
+            statements.unindex.bind(old.0, storageKey, old.1)
+            try statements.unindex.run()
+            statements.unindexRecent.bind(storageKey, old.0, old.1)
+            try statements.unindexRecent.run()
+        }
+        var added = 0
+        for entry in entries where !previous.contains(where: { $0 == entry }) {
+            statements.index.bind(storageKey, entry.0, entry.1)
+            try statements.index.run()
+            added += 1
+        }
+        recentSubjectEntries.withLock { $0 += added }
+    }
+
+    /// The (key, role) entries of a `subjects` column.
+    static func subjectEntries(_ text: String) -> [(String, String)] {
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
+    }
+
+    /// Folds the recent subject-index entries into the main index once there are enough: one
+    /// pass over the index for thousands of entries rather than a scattered page write per
+    /// record at every commit (subject keys are random).
+    func foldSubjectIndexIfDue(_ db: Database) throws {
+        guard recentSubjectEntries.withLock({ $0 }) >= subjectFoldThreshold else { return }
+        try foldSubjectIndex(db)
+    }
+
+    func foldSubjectIndex(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO subject_index(subject_key, record_key, role)
+            SELECT subject_key, record_key, role FROM subject_index_recent ORDER BY subject_key, record_key, role
+            """)
+        try db.execute(sql: "DELETE FROM subject_index_recent")
+        recentSubjectEntries.withLock { $0 = 0 }
+    }
+
+    /// Folds every recent subject-index entry into the main index now.
+    public func foldSubjectIndex() throws {
+        try writer.write { try foldSubjectIndex($0) }
     }
 }
 
@@ -212,12 +263,16 @@ extension NodeStore {
     /// A record with its history, or `nil`.
     public func record(_ key: RecordKey) throws -> RecordDetail? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM record WHERE record_key = ?", arguments: [key.storageKey]) else { return nil }
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.*, (SELECT payload FROM record_version v WHERE v.record_key = r.record_key AND v.payload != ''
+                             ORDER BY v.version DESC LIMIT 1) AS payload
+                FROM record r WHERE r.record_key = ?
+                """, arguments: [key.storageKey]) else { return nil }
             let versions = try Row.fetchAll(db, sql: "SELECT * FROM record_version WHERE record_key = ? ORDER BY version", arguments: [key.storageKey])
             return RecordDetail(
                 provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
                 subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
-                originNode: row["origin_node"], record: Self.json(row["payload"]),
+                originNode: row["origin_node"], record: Self.json((row["payload"] as String?) ?? ""),
                 history: versions.map { v in
                     let reason: String = v["reason"], document: String = v["decision_document"], payload: String = v["payload"]
                     return RecordDetail.Version(
@@ -237,8 +292,10 @@ extension NodeStore {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.provider, r.item, r.record_id, i.role, r.status, r.version, r.record_class, r.subject_name
-                FROM subject_index i JOIN record r ON r.record_key = i.record_key
-                WHERE i.subject_key = ? ORDER BY r.item, r.record_key
+                FROM (SELECT record_key, role FROM subject_index WHERE subject_key = ?1
+                      UNION SELECT record_key, role FROM subject_index_recent WHERE subject_key = ?1) i
+                JOIN record r ON r.record_key = i.record_key
+                ORDER BY r.item, r.record_key, i.role
                 """, arguments: [subjectKey]).map {
                 RecordSummary(provider: $0[0], item: $0[1], recordId: $0[2], role: $0[3], status: $0[4], version: $0[5],
                               recordClass: $0[6], subjectName: $0[7])

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 import CreditStorage
+import Synchronization
 import SyncProtocol
 
 /// The node's local store: current records and their full history, the node's append-only log
@@ -13,14 +14,19 @@ import SyncProtocol
 public final class NodeStore: Sendable {
     let writer: any DatabaseWriter
     private let checkpointer: WALCheckpointer?
+    /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
+    let subjectFoldThreshold: Int
+    let recentSubjectEntries: Mutex<Int>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,
     /// with the same schema.
     /// - Throws: a GRDB error when the file cannot be opened or migrated.
-    public init(path: String?) throws {
+    public init(path: String?, subjectFoldThreshold: Int = 20_000) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         checkpointer = try path.map { try WALCheckpointer(path: $0) }
+        self.subjectFoldThreshold = subjectFoldThreshold
+        recentSubjectEntries = Mutex(try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
     }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
@@ -33,7 +39,7 @@ public final class NodeStore: Sendable {
         try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -143,6 +149,47 @@ public final class NodeStore: Sendable {
                 CREATE TRIGGER version_append_only_d BEFORE DELETE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
                 CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
+        migrator.registerMigration("v2: lean current state, subject index in two levels") { db in
+            // v1 kept each record's payload three times (log, history, current state) and four
+            // B-trees for the current state and its subject entries. The current payload is the
+            // latest version's; the record table is keyed by its record key alone; its subject
+            // entries are listed in the row (to remove them without an index by record); and new
+            // subject entries go to a small table folded into the main index in bulk.
+            try db.execute(sql: """
+                CREATE TABLE record_v2 (
+                    record_key TEXT PRIMARY KEY,
+                    provider TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    subject_name TEXT NOT NULL,
+                    -- Every subject-index entry of the record, as "key<TAB>role" lines.
+                    subjects TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    record_class TEXT,
+                    origin_node TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO record_v2
+                    SELECT r.record_key, r.provider, r.item, r.record_id, r.subject_key, r.subject_name,
+                           COALESCE((SELECT group_concat(i.subject_key || char(9) || i.role, char(10)) FROM subject_index i
+                                     WHERE i.record_key = r.record_key), ''),
+                           r.status, r.version, r.content_hash, r.record_class, r.origin_node, r.updated_at
+                    FROM record r;
+                DROP TABLE record;
+                ALTER TABLE record_v2 RENAME TO record;
+
+                DROP INDEX subject_index_by_record;
+                CREATE TABLE subject_index_recent (
+                    record_key TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (record_key, subject_key, role)
+                ) WITHOUT ROWID;
                 """)
         }
         return migrator

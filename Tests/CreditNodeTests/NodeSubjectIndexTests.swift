@@ -1,0 +1,82 @@
+import CreditCore
+@testable import CreditNode
+import CreditTesting
+import Foundation
+import GRDB
+import SyncProtocol
+import Testing
+
+/// The node's subject index (Articles 19 and 33) through new versions, its two levels, and the
+/// migration of a version-one store.
+@Suite struct NodeSubjectIndexTests {
+    let unit = "11360100000001001X"
+
+    func write(_ recordId: String, _ operation: ChangeOperation = .create, subject: String, persons: [(String, String)],
+               note: String = "") -> PreparedWrite {
+        PreparedWrite(key: RecordKey(provider: unit, item: "administrative-punishment", recordId: recordId), operation: operation,
+                      payload: #"{"note":"\#(note)","subject":"\#(subject)"}"#, subjectKey: subject, subjectName: "某公司",
+                      otherSubjects: persons.map { (key: $0.0, role: $0.1) }, recordClass: "general",
+                      reason: operation.isCorrection ? "复议变更" : "", decisionDocument: operation.isCorrection ? "洪复决〔2026〕9号" : "",
+                      effectiveAt: 1_790_000_000_000)
+    }
+
+    func recent(_ store: NodeStore) throws -> Int {
+        try store.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") ?? -1 }
+    }
+
+    @Test func entriesFollowEveryVersionThroughBothLevels() throws {
+        let store = try NodeStore(path: nil, subjectFoldThreshold: 6)
+        func save(_ w: PreparedWrite) throws { _ = try store.write([w], node: "360100", credential: "c", catalogVersion: "v", acceptedAt: 1) }
+        try save(write("R1", subject: "uscc:S1", persons: [("resident-id:P1", "legal"), ("resident-id:P2", "manager")]))
+        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
+        #expect(try recent(store) == 3)
+        try store.foldSubjectIndex()
+        #expect(try recent(store) == 0)
+        // A correction replaces P2 by P3, whichever level each entry is in.
+        try save(write("R1", .correct, subject: "uscc:S1", persons: [("resident-id:P1", "legal"), ("resident-id:P3", "manager")], note: "更正"))
+        #expect(try store.records(subject: "resident-id:P2").isEmpty)
+        #expect(try store.records(subject: "resident-id:P3").map(\.version) == [2])
+        #expect(try store.records(subject: "uscc:S1").map(\.recordId) == ["R1"])
+        // Enough new entries fold by themselves.
+        for i in 2...4 { try save(write("R\(i)", subject: "uscc:S\(i)", persons: [])) }
+        #expect(try recent(store) == 4)
+        try save(write("R5", subject: "uscc:S5", persons: [("resident-id:P1", "legal")]))
+        #expect(try recent(store) == 0)
+        #expect(try store.records(subject: "resident-id:P1").map(\.recordId) == ["R1", "R5"])
+        // The current record shows its latest content.
+        let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "R1")))
+        #expect(detail.record.objectValue?["note"] == .string("更正"))
+        #expect(detail.history.count == 2)
+    }
+
+    @Test func aVersionOneStoreIsMigrated() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("node.sqlite").path
+        let key = "\(unit)/administrative-punishment/R9"
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try NodeStore.migrator.migrate(queue, upTo: "v1")
+            try await queue.write { [unit] db in
+                try db.execute(sql: """
+                    INSERT INTO record VALUES (?, ?, 'administrative-punishment', 'R9', 'uscc:S9', '某公司', 'active', 1, x'00', '{"v":1}',
+                                               'general', '360700', 5)
+                    """, arguments: [key, unit])
+                try db.execute(sql: """
+                    INSERT INTO record_version VALUES (?, 1, 'create', '360700', 7, NULL, 'c', '', '', 1, 2, 'v', x'00', '{"v":1}')
+                    """, arguments: [key])
+                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:S9', ?, 'subject'), ('resident-id:P9', ?, 'legal')",
+                               arguments: [key, key])
+            }
+        }
+        let store = try NodeStore(path: path)
+        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal"])
+        let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "R9")))
+        #expect(detail.record == .object(["v": .number("1")]))
+        // A new version of the migrated record moves its entries.
+        _ = try store.write([write("R9", .correct, subject: "uscc:S9", persons: [("resident-id:P8", "legal")])], node: "360100",
+                            credential: "c", catalogVersion: "v", acceptedAt: 3)
+        #expect(try store.records(subject: "resident-id:P9").isEmpty)
+        #expect(try store.records(subject: "resident-id:P8").map(\.version) == [2])
+    }
+}
