@@ -65,6 +65,7 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
     defer { server.cancel() }
     try await Task.sleep(for: .milliseconds(500))
 
+    let cpuStart = cpuSeconds()
     let start = ContinuousClock.now
     let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
         for client in 0..<clients {
@@ -87,7 +88,10 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
         }
         return try await group.reduce(0, +)
     }
-    return (accepted, Double(accepted) / seconds(ContinuousClock.now - start))
+    let wall = seconds(ContinuousClock.now - start)
+    print("  \(clients) client\(clients == 1 ? "" : "s"): CPU per record \(Int((cpuSeconds() - cpuStart) / Double(max(1, accepted)) * 1e6)) µs "
+          + "(server and client in this process) over \(String(format: "%.2f", wall)) s wall")
+    return (accepted, Double(accepted) / wall)
 }
 
 /// Merging signed change sets at the hub (signature, continuity, tree heads, evidence, merge,
