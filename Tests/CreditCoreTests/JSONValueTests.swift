@@ -63,4 +63,26 @@ import Testing
         }
         #expect(try JSONValue.parse(Array("\"江西\"".utf8)) == .string("江西"))
     }
+
+    /// The direct writer and the general one agree byte for byte, for every record vector and
+    /// for synthetic records of every subject kind.
+    @Test func canonicalJSONIsTheSerializedRecord() throws {
+        let file = try Fixtures.vectors("records.json", as: JSONValue.self)
+        guard case let .array(vectors)? = file.objectValue?["vectors"] else { Issue.record("no vectors"); return }
+        let validator = Fixtures.reference.validator(today: CivilDate(year: 2026, month: 11, day: 27)!)
+        var checked = 0
+        for vector in vectors {
+            guard let accepted = validator.validate(try #require(vector.objectValue?["record"])).accepted else { continue }
+            #expect(accepted.record.canonicalJSON == Array(accepted.record.jsonValue.serialized.utf8))
+            checked += 1
+        }
+        #expect(checked > 0)
+        let people = [Subject(kind: .naturalPerson, name: "张\"三\"", residentId: "11010519491231002X"),
+                      Subject(kind: .naturalPerson, name: "Li", document: IdentityDocument(type: .passport, number: "E1234567")),
+                      Subject(kind: .legalPerson, name: "某公司", uscc: "91110000600037341L")]
+        for subject in people {
+            let record = CreditRecord(item: "x", recordId: "r\u{1}", subject: subject, fields: ["b": .number("1"), "a": .array([.null, .bool(true)])])
+            #expect(record.canonicalJSON == Array(record.jsonValue.serialized.utf8))
+        }
+    }
 }

@@ -261,6 +261,42 @@ extension JSONValue {
 }
 
 extension CreditRecord {
+    /// The record's canonical JSON, byte for byte ``jsonValue``'s ``JSONValue/serialized``,
+    /// written directly: the top level and the subject have fixed keys, already in order, so
+    /// only the fields are sorted. Every record a node accepts is written once this way.
+    public var canonicalJSON: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(768)
+        out.append(contentsOf: #"{"fields":"#.utf8)
+        JSONValue.object(fields).write(into: &out)
+        out.append(contentsOf: #","item":"#.utf8)
+        JSONValue.writeString(item, into: &out)
+        out.append(contentsOf: #","recordId":"#.utf8)
+        JSONValue.writeString(recordId, into: &out)
+        out.append(contentsOf: #","subject":{"#.utf8)
+        if let d = subject.document {
+            out.append(contentsOf: #""document":{"number":"#.utf8)
+            JSONValue.writeString(d.number, into: &out)
+            out.append(contentsOf: #","type":"#.utf8)
+            JSONValue.writeString(d.type.rawValue, into: &out)
+            out.append(contentsOf: "},".utf8)
+        }
+        out.append(contentsOf: #""kind":"#.utf8)
+        JSONValue.writeString(subject.kind.rawValue, into: &out)
+        out.append(contentsOf: #","name":"#.utf8)
+        JSONValue.writeString(subject.name, into: &out)
+        if let id = subject.residentId {
+            out.append(contentsOf: #","residentId":"#.utf8)
+            JSONValue.writeString(id, into: &out)
+        }
+        if let uscc = subject.uscc {
+            out.append(contentsOf: #","uscc":"#.utf8)
+            JSONValue.writeString(uscc, into: &out)
+        }
+        out.append(contentsOf: "}}".utf8)
+        return out
+    }
+
     /// The record as JSON (for canonical serialization).
     public var jsonValue: JSONValue {
         var subject: [String: JSONValue] = ["kind": .string(self.subject.kind.rawValue), "name": .string(self.subject.name)]

@@ -214,7 +214,7 @@ public final class NodeService: Sendable {
 
     /// The write for a validated record.
     static func prepare(_ accepted: AcceptedRecord, unit: String, operation: ChangeOperation, effectiveAt: UInt64) -> PreparedWrite {
-        let payload = accepted.record.jsonValue.serialized
+        let payload = String(decoding: accepted.record.canonicalJSON, as: UTF8.self)
         return PreparedWrite(
             key: RecordKey(provider: unit, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
             payload: payload, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
