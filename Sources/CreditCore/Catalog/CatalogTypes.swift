@@ -224,6 +224,9 @@ public struct CatalogItem: Sendable, Codable, Equatable {
 
     /// The field named `name`.
     public func field(_ name: String) -> FieldSpec? { fieldIndex[name].map { fields[$0] } }
+
+    /// Whether the item defines field `name` (without copying its specification).
+    public func hasField(_ name: String) -> Bool { fieldIndex[name] != nil }
 }
 
 /// Which authority a catalog layer comes from (Article 11).

@@ -7,11 +7,14 @@ public struct RecordValidator: Sendable {
     public let catalog: Catalog
     public let identifiers: IdentifierContext
     public let displayRules: DisplayRules
+    /// `catalog.version`, composed once: every accepted record carries it.
+    let catalogVersion: String
 
     public init(catalog: Catalog, identifiers: IdentifierContext, displayRules: DisplayRules) {
         self.catalog = catalog
         self.identifiers = identifiers
         self.displayRules = displayRules
+        catalogVersion = catalog.version
     }
 
     static let topLevelKeys: Set<String> = ["item", "recordId", "subject", "fields"]
@@ -95,35 +98,35 @@ public struct RecordValidator: Sendable {
             if let note = display.warning { warn("fields.severity", "severity-assumed", note) }
             let accepted = AcceptedRecord(record: record, item: item, decisionDate: decisionDate,
                                           responsiblePersons: persons, classification: classification,
-                                          display: display, catalogVersion: validator.catalog.version)
+                                          display: display, catalogVersion: validator.catalogVersion)
             return RecordValidation(recordId: recordId, item: item.code, issues: [], warnings: warnings, accepted: accepted)
         }
 
         // MARK: - Parts
 
-        mutating func text(_ value: JSONValue?, field: String, label: String, required: Bool, maxLength: Int) -> String? {
+        mutating func text(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool, maxLength: Int) -> String? {
             switch value {
             case nil, .null?:
-                if required { fail(field, "required", "the \(label) is required") }
+                if required { fail(field(), "required", "the \(label()) is required") }
                 return nil
             case let .string(s)?:
                 let trimmed = s.trimmingWhitespace()
                 if trimmed.isEmpty {
-                    if required { fail(field, "required", "the \(label) is required but empty") }
+                    if required { fail(field(), "required", "the \(label()) is required but empty") }
                     return nil
                 }
                 // Counting characters is slow; a text with no more UTF-8 bytes than the limit is short enough.
                 if trimmed.utf8.count > maxLength, trimmed.count > maxLength {
-                    fail(field, "too-long", "the \(label) has \(trimmed.count) characters; at most \(maxLength) are allowed")
+                    fail(field(), "too-long", "the \(label()) has \(trimmed.count) characters; at most \(maxLength) are allowed")
                     return nil
                 }
                 if trimmed.utf8.contains(where: { $0 < 32 && $0 != 10 && $0 != 9 }) {
-                    fail(field, "control-character", "the \(label) contains a control character")
+                    fail(field(), "control-character", "the \(label()) contains a control character")
                     return nil
                 }
                 return trimmed
             case let other?:
-                fail(field, "type", "the \(label) must be text, not \(other.typeName)")
+                fail(field(), "type", "the \(label()) must be text, not \(other.typeName)")
                 return nil
             }
         }
@@ -179,24 +182,24 @@ public struct RecordValidator: Sendable {
             return subject
         }
 
-        mutating func uscc(_ value: JSONValue?, field: String, label: String, required: Bool) -> String? {
-            guard let raw = text(value, field: field, label: label, required: required, maxLength: 64) else { return nil }
+        mutating func uscc(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool) -> String? {
+            guard let raw = text(value, field: field(), label: label(), required: required, maxLength: 64) else { return nil }
             do {
                 let code = try UnifiedSocialCreditCode.parse(raw, context: validator.identifiers)
-                if let warning = code.warning { warn(field, "legacy-code", warning) }
+                if let warning = code.warning { warn(field(), "legacy-code", warning) }
                 return code.value
             } catch {
-                fail(field, error.code, "\(raw) is not a valid unified social credit code: \(error.reason)")
+                fail(field(), error.code, "\(raw) is not a valid unified social credit code: \(error.reason)")
                 return nil
             }
         }
 
-        mutating func residentID(_ value: JSONValue?, field: String, label: String, required: Bool) -> String? {
-            guard let raw = text(value, field: field, label: label, required: required, maxLength: 64) else { return nil }
+        mutating func residentID(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool) -> String? {
+            guard let raw = text(value, field: field(), label: label(), required: required, maxLength: 64) else { return nil }
             do {
                 return try ResidentIdentityNumber.parse(raw, context: validator.identifiers).value
             } catch {
-                fail(field, error.code, "\(raw) is not a valid resident identity number: \(error.reason)")
+                fail(field(), error.code, "\(raw) is not a valid resident identity number: \(error.reason)")
                 return nil
             }
         }
@@ -231,48 +234,48 @@ public struct RecordValidator: Sendable {
             var out: [String: JSONValue] = [:]
             out.reserveCapacity(item.fields.count)
             var persons: [ResponsiblePerson] = []
-            if values.keys.contains(where: { item.field($0) == nil }) {
-                for key in values.keys.sorted() where item.field(key) == nil {
+            if values.keys.contains(where: { !item.hasField($0) }) {
+                for key in values.keys.sorted() where !item.hasField(key) {
                     fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
                 }
             }
             for spec in item.fields {
-                let path = "fields.\(spec.name)"
                 let value = values[spec.name]
                 let absent: Bool = switch value {
                 case nil, .null?: true
-                case let .string(s)?: s.trimmingWhitespace().isEmpty
+                case let .string(s)?: s.unicodeScalars.allSatisfy(\.isWhiteSpace)
                 case let .array(a)?: a.isEmpty
                 default: false
                 }
                 if absent {
                     if spec.isRequired(for: subjectKind) {
                         let scope = spec.required ? "" : " for \(subjectKind.rawValue) subjects"
-                        fail(path, "required", "\(spec.displayName) is required\(scope)")
+                        fail("fields.\(spec.name)", "required", "\(spec.displayName) is required\(scope)")
                     }
                     continue
                 }
-                if let normalized = field(value!, spec: spec, path: path, item: item, persons: &persons) {
+                if let normalized = field(value!, spec: spec, path: "fields.\(spec.name)", item: item, persons: &persons) {
                     out[spec.name] = normalized
                 }
             }
             return (out, persons)
         }
 
-        mutating func field(_ value: JSONValue, spec: FieldSpec, path: String, item: CatalogItem,
+        mutating func field(_ value: JSONValue, spec: FieldSpec, path: @autoclosure () -> String, item: CatalogItem,
                             persons: inout [ResponsiblePerson]) -> JSONValue? {
-            let name = spec.displayName
+            // Only error messages use these; they are built when one is.
+            var name: String { spec.displayName }
             switch spec.type {
             case .string, .text:
                 let limit = spec.maxLength ?? (spec.type == .string ? 200 : 4000)
-                return text(value, field: path, label: name, required: true, maxLength: limit).map(JSONValue.string)
+                return text(value, field: path(), label: name, required: true, maxLength: limit).map(JSONValue.string)
             case .date:
                 guard case let .string(s) = value, let date = CivilDate(iso: s.trimmingWhitespace()) else {
-                    fail(path, "date", "\(name) must be a date written YYYY-MM-DD, got \(Self.show(value))")
+                    fail(path(), "date", "\(name) must be a date written YYYY-MM-DD, got \(Self.show(value))")
                     return nil
                 }
                 if spec.name == item.decisionDateField, date > validator.identifiers.today {
-                    fail(path, "future-date", "\(name) \(date) is in the future; a decision date is the day the decision was made")
+                    fail(path(), "future-date", "\(name) \(date) is in the future; a decision date is the day the decision was made")
                     return nil
                 }
                 return .string(date.description)
@@ -284,19 +287,19 @@ public struct RecordValidator: Sendable {
                 }
                 guard let raw, let number = DecimalText(raw, integer: spec.type == .integer) else {
                     let what = spec.type == .integer ? "a whole number" : "a number"
-                    fail(path, "number", "\(name) must be \(what), got \(Self.show(value))")
+                    fail(path(), "number", "\(name) must be \(what), got \(Self.show(value))")
                     return nil
                 }
                 if spec.nonNegative == true, number.isNegative {
-                    fail(path, "negative", "\(name) must not be negative, got \(raw)")
+                    fail(path(), "negative", "\(name) must not be negative, got \(raw)")
                     return nil
                 }
                 if let scale = spec.scale, number.fractionDigits > scale {
-                    fail(path, "scale", "\(name) allows at most \(scale) digits after the decimal point, got \(raw)")
+                    fail(path(), "scale", "\(name) allows at most \(scale) digits after the decimal point, got \(raw)")
                     return nil
                 }
                 if number.integerDigits > 18 - (spec.scale ?? 0) {
-                    fail(path, "precision", "\(name) \(raw) is too large")
+                    fail(path(), "precision", "\(name) \(raw) is too large")
                     return nil
                 }
                 return .number(number.canonical)
@@ -306,22 +309,22 @@ public struct RecordValidator: Sendable {
                 case .string("true"): return .bool(true)
                 case .string("false"): return .bool(false)
                 default:
-                    fail(path, "boolean", "\(name) must be true or false, got \(Self.show(value))")
+                    fail(path(), "boolean", "\(name) must be true or false, got \(Self.show(value))")
                     return nil
                 }
             case .enum:
                 let allowed = spec.values ?? []
                 guard case let .string(s) = value, allowed.contains(s.trimmingWhitespace()) else {
-                    fail(path, "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", ")); got \(Self.show(value))")
+                    fail(path(), "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", ")); got \(Self.show(value))")
                     return nil
                 }
                 return .string(s.trimmingWhitespace())
             case .uscc:
-                return uscc(value, field: path, label: name, required: true).map(JSONValue.string)
+                return uscc(value, field: path(), label: name, required: true).map(JSONValue.string)
             case .residentID:
-                return residentID(value, field: path, label: name, required: true).map(JSONValue.string)
+                return residentID(value, field: path(), label: name, required: true).map(JSONValue.string)
             case .persons:
-                return self.persons(value, spec: spec, path: path, into: &persons)
+                return self.persons(value, spec: spec, path: path(), into: &persons)
             }
         }
 
