@@ -10,9 +10,17 @@ import Synchronization
 /// has committed, and a write that throws rolls back its savepoint alone: its caller gets the
 /// error, the others commit.
 public final class GroupCommit: Sendable {
-    private struct Job {
-        let body: @Sendable (Database) throws -> any Sendable
-        let continuation: CheckedContinuation<any Sendable, any Error>
+    /// One caller's write: `run` does it inside the batch's transaction and keeps its outcome;
+    /// `finish` hands the outcome over once the transaction has committed, or the
+    /// transaction's own error when it has not.
+    private struct Job: Sendable {
+        let run: @Sendable (Database) -> Void
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    /// Where a job keeps its outcome between its savepoint and the commit.
+    private final class Outcome<T: Sendable>: Sendable {
+        let value = Mutex<Result<T, any Error>?>(nil)
     }
 
     private struct State {
@@ -33,15 +41,29 @@ public final class GroupCommit: Sendable {
     /// Runs `body` in a savepoint of the next transaction and returns its result once that
     /// transaction has committed.
     public func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let outcome = Outcome<T>()
+            let job = Job(run: { db in
+                do {
+                    try db.inSavepoint {
+                        let value = try body(db)
+                        outcome.value.withLock { $0 = .success(value) }
+                        return .commit
+                    }
+                } catch {
+                    outcome.value.withLock { $0 = .failure(error) }
+                }
+            }, finish: { transactionError in
+                if let transactionError { return continuation.resume(throwing: transactionError) }
+                continuation.resume(with: outcome.value.withLock { $0 } ?? .failure(CancellationError()))
+            })
             let start = state.withLock { state -> Bool in
-                state.jobs.append(Job(body: { try body($0) }, continuation: continuation))
+                state.jobs.append(job)
                 defer { state.draining = true }
                 return !state.draining
             }
             if start { Task { await self.drain() } }
         }
-        return result as! T // swiftlint:disable:this force_cast — the job stored for this call returned a T
     }
 
     /// Commits batches until no write is waiting.
@@ -54,26 +76,14 @@ public final class GroupCommit: Sendable {
                 return batch
             }
             if jobs.isEmpty { return }
-            let bodies = jobs.map(\.body)
             do {
-                let results = try await writer.write { db -> [Result<any Sendable, any Error>] in
-                    bodies.map { body in
-                        var result: Result<any Sendable, any Error> = .failure(CancellationError())
-                        do {
-                            try db.inSavepoint {
-                                result = .success(try body(db))
-                                return .commit
-                            }
-                        } catch {
-                            result = .failure(error)
-                        }
-                        return result
-                    }
+                try await writer.write { db in
+                    for job in jobs { job.run(db) }
                 }
-                for (job, result) in zip(jobs, results) { job.continuation.resume(with: result) }
+                for job in jobs { job.finish(nil) }
             } catch {
                 // The transaction itself failed (its commit, or the disk): nothing in it happened.
-                for job in jobs { job.continuation.resume(throwing: error) }
+                for job in jobs { job.finish(error) }
             }
         }
     }
