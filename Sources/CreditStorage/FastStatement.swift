@@ -54,7 +54,6 @@ public struct FastStatement {
     /// Resets the statement after the rows wanted were read.
     public func finish() { sqlite3_reset(handle) }
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     public func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(handle, column) else { return "" }
@@ -103,11 +102,5 @@ extension Data: FastBindable {
 extension Array: FastBindable where Element == UInt8 {
     public func bind(to statement: OpaquePointer, at index: Int32) {
         withUnsafeBytes { raw in _ = sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient) }
-    }
-}
-
-extension Optional: FastBindable where Wrapped: FastBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) {
-        if let value = self { value.bind(to: statement, at: index) } else { sqlite3_bind_null(statement, index) }
     }
 }

@@ -106,27 +106,7 @@ extension JSONValue {
             guard index < bytes.count else { throw fail("the JSON text ends where a value was expected") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                index += 1
-                var members: [String: JSONValue] = [:]
-                members.reserveCapacity(8)
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-                while true {
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
-                    let key = try string()
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
-                    index += 1
-                    skipSpace()
-                    members[key] = try value(depth: depth + 1)
-                    skipSpace()
-                    guard index < bytes.count else { throw fail("an object is not closed") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in an object") }
-                    index += 1
-                    return .object(members)
-                }
+                return try object(depth: depth, keeping: nil)
             case UInt8(ascii: "["):
                 index += 1
                 var items: [JSONValue] = []
@@ -169,18 +149,12 @@ extension JSONValue {
 
         mutating func string() throws(ParseError) -> String {
             // Fast path: most strings have no escapes, so they are one validated slice.
-            var end = index + 1
-            while end < bytes.count {
-                let b = bytes[end]
-                if b == UInt8(ascii: "\"") {
-                    guard let s = Self.validUTF8(bytes[(index + 1)..<end]) else {
-                        throw ParseError(offset: end, reason: "a string is not valid UTF-8")
-                    }
-                    index = end + 1
-                    return s
+            if let content = plainString() {
+                guard let s = Self.validUTF8(bytes[content]) else {
+                    throw ParseError(offset: content.upperBound, reason: "a string is not valid UTF-8")
                 }
-                if b == UInt8(ascii: "\\") || b < 0x20 { break }
-                end += 1
+                index = content.upperBound + 1
+                return s
             }
             index += 1 // opening quote
             var out: [UInt8] = []
@@ -226,6 +200,20 @@ extension JSONValue {
                     index += 1
                 }
             }
+        }
+
+        /// The content of the string starting at `index` when it has no escape or control
+        /// character before its closing quote (which is at the range's upper bound); `nil`
+        /// otherwise. Does not move.
+        func plainString() -> Range<Int>? {
+            var end = index + 1
+            while end < bytes.count {
+                let b = bytes[end]
+                if b == UInt8(ascii: "\"") { return (index + 1)..<end }
+                if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+                end += 1
+            }
+            return nil
         }
 
         /// The string of `bytes` when they are valid UTF-8. Decoding repairs invalid sequences, so a

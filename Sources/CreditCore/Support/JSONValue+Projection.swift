@@ -49,9 +49,16 @@ extension JSONValue.Parser {
     /// An object with only the projected members; any other value whole.
     mutating func projected(_ projection: JSONProjection, depth: Int) throws(JSONValue.ParseError) -> JSONValue {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return try value(depth: depth) }
+        return try object(depth: depth, keeping: projection)
+    }
+
+    /// The object at `index`: every member (`keeping` nil), or those `keeping` names — the
+    /// others are checked and skipped.
+    mutating func object(depth: Int, keeping projection: JSONProjection?) throws(JSONValue.ParseError) -> JSONValue {
         guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
         index += 1
         var members: [String: JSONValue] = [:]
+        members.reserveCapacity(8)
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -62,10 +69,10 @@ extension JSONValue.Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             index += 1
             skipSpace()
-            switch projection.members[key] {
-            case .some(.none): members[key] = try value(depth: depth + 1)
-            case let .some(.some(inner)): members[key] = try projected(inner, depth: depth + 1)
-            case .none: try skipValue(depth: depth + 1)
+            switch projection.map({ $0.members[key] }) {
+            case nil, .some(.some(.none)): members[key] = try value(depth: depth + 1)
+            case let .some(.some(.some(inner))): members[key] = try projected(inner, depth: depth + 1)
+            case .some(.none): try skipValue(depth: depth + 1)
             }
             skipSpace()
             guard index < bytes.count else { throw fail("an object is not closed") }
@@ -115,19 +122,12 @@ extension JSONValue.Parser {
 
     /// Moves past a string, checking it as ``string()`` does, without building it when it has no escapes.
     mutating func skipString() throws(JSONValue.ParseError) {
-        var end = index + 1
-        while end < bytes.count {
-            let b = bytes[end]
-            if b == UInt8(ascii: "\"") {
-                let content = bytes[(index + 1)..<end]
-                guard content.allSatisfy({ $0 < 0x80 }) || Self.validUTF8(content) != nil else {
-                    throw JSONValue.ParseError(offset: end, reason: "a string is not valid UTF-8")
-                }
-                index = end + 1
-                return
+        if let content = plainString() {
+            guard bytes[content].allSatisfy({ $0 < 0x80 }) || Self.validUTF8(bytes[content]) != nil else {
+                throw JSONValue.ParseError(offset: content.upperBound, reason: "a string is not valid UTF-8")
             }
-            if b == UInt8(ascii: "\\") || b < 0x20 { break }
-            end += 1
+            index = content.upperBound + 1
+            return
         }
         _ = try string()
     }

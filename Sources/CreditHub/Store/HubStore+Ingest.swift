@@ -151,7 +151,7 @@ extension HubStore {
         let status = change.operation == .revoke ? "revoked" : "active"
 
         let insert = statements.insert
-        let persons = subject.map { $0.persons.map { "\($0.key)\t\($0.role)" }.joined(separator: "\n") } ?? ""
+        let persons = subject.map { SubjectEntries($0.persons.map { SubjectEntries.Entry(key: $0.key, role: $0.role) }).column } ?? ""
         insert.bind(key, position, change.key.item, subject?.subject ?? "", persons, change.node, String(position), status, Int64(1),
                     hash, change.node, Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position)
         try insert.run()
@@ -211,16 +211,15 @@ extension HubStore {
         try statements.update.run()
         try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
         if subject != nil {
-            let before = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
-            var added = Self.indexEntries(subject: subjectKey, persons: newPersons)
-            for old in before where !added.contains(where: { $0 == old }) {
+            let (removed, added) = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
+                .changes(to: Self.indexEntries(subject: subjectKey, persons: newPersons))
+            for old in removed {
                 for delete in [statements.unindex, statements.unindexRecent] {
-                    delete.bind(old.0, current.id, old.1)
+                    delete.bind(old.key, current.id, old.role)
                     try delete.run()
                 }
             }
-            added.removeAll { new in before.contains { $0 == new } }
-            for (subjectKey, role) in added { try statements.addToIndex(subjectKey, record: current.id, role: role) }
+            for new in added { try statements.addToIndex(new.key, record: current.id, role: new.role) }
         }
         return .effective
     }
@@ -282,14 +281,9 @@ extension HubStore {
         }
     }
 
-    /// The subject-index entries (key, role) of a record's subject and persons.
-    static func indexEntries(subject: String, persons: String) -> [(String, String)] {
-        var entries: [(String, String)] = subject.isEmpty ? [] : [(subject, "subject")]
-        for line in persons.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2, !parts[0].isEmpty { entries.append((String(parts[0]), String(parts[1]))) }
-        }
-        return entries
+    /// The subject-index entries of a record: its subject's, then its persons' (the `persons` column).
+    static func indexEntries(subject: String, persons: String) -> SubjectEntries {
+        SubjectEntries([SubjectEntries.Entry(key: subject, role: "subject")] + SubjectEntries(column: persons).entries)
     }
 }
 

@@ -159,38 +159,28 @@ extension NodeStore {
             return
         }
         let statements = try statements ?? CurrentStatements(db)
-        var previous: [(String, String)] = []
+        var previous = SubjectEntries([])
         if version > 1 {
-            let text = try previousSubjects
-                ?? String.fetchOne(db, sql: "SELECT subjects FROM record WHERE record_key = ?", arguments: [storageKey]) ?? ""
-            previous = Self.subjectEntries(text)
+            previous = SubjectEntries(column: try previousSubjects
+                ?? String.fetchOne(db, sql: "SELECT subjects FROM record WHERE record_key = ?", arguments: [storageKey]) ?? "")
         }
-        let entries = [(w.subjectKey, "subject")] + w.otherSubjects.map { ($0.key, $0.role) }
-        let subjects = entries.map { "\($0.0)\t\($0.1)" }.joined(separator: "\n")
-        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, subjects,
+        let entries = SubjectEntries([SubjectEntries.Entry(key: w.subjectKey, role: "subject")]
+                                     + w.otherSubjects.map { SubjectEntries.Entry(key: $0.key, role: $0.role) })
+        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, entries.column,
                                Int64(version), hash, w.recordClass, origin, Int64(at))
         try statements.upsert.run()
-        for old in previous where !entries.contains(where: { $0 == old }) {
-            statements.unindex.bind(old.0, storageKey, old.1)
+        let (removed, added) = previous.changes(to: entries)
+        for old in removed {
+            statements.unindex.bind(old.key, storageKey, old.role)
             try statements.unindex.run()
-            statements.unindexRecent.bind(storageKey, old.0, old.1)
+            statements.unindexRecent.bind(storageKey, old.key, old.role)
             try statements.unindexRecent.run()
         }
-        var added = 0
-        for entry in entries where !previous.contains(where: { $0 == entry }) {
-            statements.index.bind(storageKey, entry.0, entry.1)
+        for new in added {
+            statements.index.bind(storageKey, new.key, new.role)
             try statements.index.run()
-            added += 1
         }
-        recentSubjectEntries.withLock { $0 += added }
-    }
-
-    /// The (key, role) entries of a `subjects` column.
-    static func subjectEntries(_ text: String) -> [(String, String)] {
-        text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }
+        recentSubjectEntries.withLock { $0 += added.count }
     }
 
     /// Folds the recent subject-index entries into the main index once there are enough: one
