@@ -56,12 +56,21 @@ import Testing
     }
 
     @Test func invalidUTF8IsRefusedInKeptAndSkippedStrings() throws {
-        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xF0, 0x9F, 0x98, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+        // A stray byte, a cut 4-byte form, a surrogate, overlong forms, past U+10FFFF, a lone
+        // continuation byte, and a lead byte at the very end of the text.
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xF0, 0x9F, 0x98, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+                               [0x22, 0xC0, 0x80, 0x22], [0x22, 0xE0, 0x80, 0x80, 0x22], [0x22, 0xF0, 0x80, 0x80, 0x80, 0x22],
+                               [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0x80, 0x22], [0x22, 0x61, 0xE6]] {
             #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(bytes) }
             let inObject = Array(#"{"skip":"#.utf8) + bytes + [0x7D]
             #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(inObject, keeping: JSONProjection(paths: ["keep"])) }
         }
         #expect(try JSONValue.parse(Array("\"江西\"".utf8)) == .string("江西"))
+        // Every length of valid form, at the edges of its ranges.
+        let valid = "\u{7F}\u{80}\u{7FF}\u{800}\u{D7FF}\u{E000}\u{FFFF}\u{10000}\u{10FFFF}é江😀"
+        #expect(try JSONValue.parse(Array("\"\(valid)\"".utf8)) == .string(valid))
+        #expect(try JSONValue.parse(Array("{\"skip\":\"\(valid)\",\"keep\":1}".utf8), keeping: JSONProjection(paths: ["keep"]))
+                == .object(["keep": .number("1")]))
     }
 
     /// The direct writer and the general one agree byte for byte, for every record vector and

@@ -148,13 +148,10 @@ extension JSONValue {
         }
 
         mutating func string() throws(ParseError) -> String {
-            // Fast path: most strings have no escapes, so they are one validated slice.
-            if let content = plainString() {
-                guard let s = Self.validUTF8(bytes[content]) else {
-                    throw ParseError(offset: content.upperBound, reason: "a string is not valid UTF-8")
-                }
+            // Fast path: most strings have no escapes, so they are one slice, checked as it is scanned.
+            if let content = try plainString() {
                 index = content.upperBound + 1
-                return s
+                return String(decoding: bytes[content], as: UTF8.self)
             }
             index += 1 // opening quote
             var out: [UInt8] = []
@@ -204,16 +201,42 @@ extension JSONValue {
 
         /// The content of the string starting at `index` when it has no escape or control
         /// character before its closing quote (which is at the range's upper bound); `nil`
-        /// otherwise. Does not move.
-        func plainString() -> Range<Int>? {
-            var end = index + 1
-            while end < bytes.count {
-                let b = bytes[end]
-                if b == UInt8(ascii: "\"") { return (index + 1)..<end }
-                if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
-                end += 1
+        /// otherwise. Does not move. Its UTF-8 is checked in the same pass (RFC 3629: no overlong
+        /// forms, no surrogates, nothing past U+10FFFF), without building anything — most of a
+        /// record's text is Chinese, and this is the loop every byte of it goes through.
+        func plainString() throws(ParseError) -> Range<Int>? {
+            let start = index + 1
+            let result: Result<Range<Int>?, ParseError> = bytes.withUnsafeBufferPointer { buffer in
+                let count = buffer.count
+                var i = start
+                func continuation(_ at: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+                    at < count && range.contains(buffer[at])
+                }
+                while i < count {
+                    let b = buffer[i]
+                    if b < 0x80 {
+                        if b == UInt8(ascii: "\"") { return .success(start..<i) }
+                        if b == UInt8(ascii: "\\") || b < 0x20 { return .success(nil) }
+                        i += 1
+                        continue
+                    }
+                    let length: Int
+                    switch b {
+                    case 0xC2...0xDF: length = continuation(i + 1) ? 2 : 0
+                    case 0xE0: length = continuation(i + 1, 0xA0...0xBF) && continuation(i + 2) ? 3 : 0
+                    case 0xE1...0xEC, 0xEE...0xEF: length = continuation(i + 1) && continuation(i + 2) ? 3 : 0
+                    case 0xED: length = continuation(i + 1, 0x80...0x9F) && continuation(i + 2) ? 3 : 0
+                    case 0xF0: length = continuation(i + 1, 0x90...0xBF) && continuation(i + 2) && continuation(i + 3) ? 4 : 0
+                    case 0xF1...0xF3: length = continuation(i + 1) && continuation(i + 2) && continuation(i + 3) ? 4 : 0
+                    case 0xF4: length = continuation(i + 1, 0x80...0x8F) && continuation(i + 2) && continuation(i + 3) ? 4 : 0
+                    default: length = 0
+                    }
+                    guard length > 0 else { return .failure(ParseError(offset: i, reason: "a string is not valid UTF-8")) }
+                    i += length
+                }
+                return .success(nil)
             }
-            return nil
+            return try result.get()
         }
 
         /// The string of `bytes` when they are valid UTF-8. Decoding repairs invalid sequences, so a

@@ -64,15 +64,28 @@ extension JSONValue.Parser {
         while true {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("an object key must be a string") }
-            let key = try string()
+            // A projection's keys are matched on the key's bytes: a member that is skipped
+            // never has its key built.
+            let key: String?
+            let kept: JSONProjection??
+            if let projection, let content = try plainString() {
+                let match = projection.members.first { $0.key.utf8.elementsEqual(bytes[content]) }
+                key = match?.key
+                kept = match.map(\.value)
+                index = content.upperBound + 1
+            } else {
+                let built = try string()
+                key = built
+                kept = projection.map { $0.members[built] } ?? .some(nil)
+            }
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             index += 1
             skipSpace()
-            switch projection.map({ $0.members[key] }) {
-            case nil, .some(.some(.none)): members[key] = try value(depth: depth + 1)
-            case let .some(.some(.some(inner))): members[key] = try projected(inner, depth: depth + 1)
-            case .some(.none): try skipValue(depth: depth + 1)
+            switch (key, kept) {
+            case let (key?, .some(.some(inner))): members[key] = try projected(inner, depth: depth + 1)
+            case let (key?, .some(.none)): members[key] = try value(depth: depth + 1)
+            default: try skipValue(depth: depth + 1)
             }
             skipSpace()
             guard index < bytes.count else { throw fail("an object is not closed") }
@@ -122,10 +135,7 @@ extension JSONValue.Parser {
 
     /// Moves past a string, checking it as ``string()`` does, without building it when it has no escapes.
     mutating func skipString() throws(JSONValue.ParseError) {
-        if let content = plainString() {
-            guard bytes[content].allSatisfy({ $0 < 0x80 }) || Self.validUTF8(bytes[content]) != nil else {
-                throw JSONValue.ParseError(offset: content.upperBound, reason: "a string is not valid UTF-8")
-            }
+        if let content = try plainString() {
             index = content.upperBound + 1
             return
         }
