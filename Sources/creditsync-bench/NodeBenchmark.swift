@@ -96,7 +96,7 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
 
 /// Merging signed change sets at the hub (signature, continuity, tree heads, evidence, merge,
 /// receipt) beside raw SQLite inserts of the same change rows.
-func hubBenchmark(changes count: Int) async throws {
+func hubBenchmark(changes count: Int, serial: Bool = true) async throws {
     print("hub merge of signed change sets, \(count) changes from 11 nodes in sets of 1,000")
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("creditsync-bench-\(UUID().uuidString.prefix(6))")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -152,6 +152,15 @@ func hubBenchmark(changes count: Int) async throws {
     }
     let rawRate = Double(total) / seconds(ContinuousClock.now - rawStart)
 
+    // What the hub does to a set before its writer: verify, decode and prepare, on one core.
+    var keyRegistry = KeyRegistry()
+    for (n, node) in nodes.enumerated() { try keyRegistry.enroll(keys[n].publicKey, for: node) }
+    let registry = keyRegistry
+    var prepared = 0
+    let prepareRate = try rate("verify + decode + prepare on one core", work: total, repeats: 2) {
+        for (_, envelope) in ordered { prepared &+= PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope).entries.count }
+    }
+
     // The hub as it runs: the 11 nodes push concurrently, each its own sets in order.
     let store = try HubStore(path: dir.appendingPathComponent("hub.sqlite").path)
     for (n, node) in nodes.enumerated() { try store.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
@@ -169,6 +178,26 @@ func hubBenchmark(changes count: Int) async throws {
     print("  CPU per change: \(Int((cpuSeconds() - cpuStart) / Double(total) * 1e6)) µs over \(String(format: "%.2f", seconds(ContinuousClock.now - start))) s wall")
     guard try store.hubHead().size == UInt64(total) else { print("  the hub log does not hold every change!"); return }
 
+    // The writer alone: every set prepared beforehand, then offered by the 11 nodes at once.
+    let writerStore = try HubStore(path: dir.appendingPathComponent("hub-writer.sqlite").path)
+    for (n, node) in nodes.enumerated() { try writerStore.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
+    let preparedSets = try ordered.map { (node, envelope) in (node, PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope)) }
+    let writerStart = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for node in nodes {
+            let mine = preparedSets.filter { $0.0 == node }.map(\.1)
+            group.addTask { for set in mine { _ = try await writerStore.ingest(set, hub: "hub", key: hubKey, receivedAt: Date()) } }
+        }
+        try await group.waitForAll()
+    }
+    let writerRate = Double(total) / seconds(ContinuousClock.now - writerStart)
+
+    guard serial else {
+        report([("verify + merge, 11 nodes pushing at once", mergeRate), ("verify + decode + prepare on one core", prepareRate),
+                ("merge alone on the writer (sets prepared before)", writerRate)],
+               baseline: ("raw SQLite insert of the same rows (baseline)", rawRate))
+        return
+    }
     // The same sets one at a time, for comparison: no overlap of preparation and writing.
     let serialStore = try HubStore(path: dir.appendingPathComponent("hub-serial.sqlite").path)
     for (n, node) in nodes.enumerated() { try serialStore.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
@@ -177,7 +206,9 @@ func hubBenchmark(changes count: Int) async throws {
     for (node, envelope) in ordered { _ = try await serialHub.ingest(node: node, envelope: envelope) }
     let serialRate = Double(total) / seconds(ContinuousClock.now - serialStart)
 
-    report([("verify + merge, 11 nodes pushing at once", mergeRate), ("verify + merge, one set at a time", serialRate)],
+    report([("verify + merge, 11 nodes pushing at once", mergeRate), ("verify + merge, one set at a time", serialRate),
+            ("verify + decode + prepare on one core", prepareRate),
+                ("merge alone on the writer (sets prepared before)", writerRate)],
            baseline: ("raw SQLite insert of the same rows (baseline)", rawRate))
     print("  target: ≥ 100,000 changes/s")
 }

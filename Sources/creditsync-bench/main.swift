@@ -4,7 +4,7 @@
 //   swift run -c release creditsync-bench sync [changes]
 //   swift run -c release creditsync-bench records [records]
 //   swift run -c release creditsync-bench node [records] [batch]
-//   swift run -c release creditsync-bench hub [changes]
+//   swift run -c release creditsync-bench hub [changes] [--concurrent-only]
 import CreditCore
 import CreditData
 import Foundation
@@ -156,8 +156,9 @@ case "node":
 case "records":
     try recordsBenchmark(records: arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000)
 case "hub":
-    try await hubBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 110_000)
+    let rest = Array(arguments.dropFirst())
+    try await hubBenchmark(changes: rest.first.flatMap { Int($0) } ?? 110_000, serial: !rest.contains("--concurrent-only"))
 default:
-    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] | hub [changes]")
+    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] | hub [changes] [--concurrent-only]")
     exit(2)
 }
