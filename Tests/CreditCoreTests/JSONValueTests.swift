@@ -83,6 +83,7 @@ import Testing
         for vector in vectors {
             guard let accepted = validator.validate(try #require(vector.objectValue?["record"])).accepted else { continue }
             #expect(accepted.record.canonicalJSON == Array(accepted.record.jsonValue.serialized.utf8))
+            #expect(accepted.canonicalJSON == accepted.record.canonicalJSON)
             checked += 1
         }
         #expect(checked > 0)

@@ -165,18 +165,22 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     /// Whether the item is an administrative punishment: Article 15's exemptions and the national
     /// punishment display periods apply, through its `procedure`, `severity` and `harmEliminated` fields.
     public var punishment: Bool
-    public var fields: [FieldSpec] { didSet { fieldIndex = Self.index(fields) } }
+    public var fields: [FieldSpec] { didSet { indexFields() } }
     /// Fields by name, for constant-time lookup while validating.
     private var fieldIndex: [String: Int] = [:]
+    /// The positions of ``fields`` in canonical JSON's key order (by UTF-8 bytes of the name), so
+    /// that a validated record is written without sorting its fields.
+    private(set) var canonicalOrder: [Int] = []
 
-    static func index(_ fields: [FieldSpec]) -> [String: Int] {
-        Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    private mutating func indexFields() {
+        fieldIndex = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        canonicalOrder = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }
     }
 
     public init(code: String, name: String, title: String, category: RecordCategory, basis: String,
                 subjectKinds: [SubjectKind], disclosure: Disclosure, decisionDateField: String,
                 punishment: Bool = false, fields: [FieldSpec]) {
-        defer { fieldIndex = Self.index(fields) }
+        defer { indexFields() }
         self.code = code
         self.name = name
         self.title = title
@@ -205,7 +209,7 @@ public struct CatalogItem: Sendable, Codable, Equatable {
         decisionDateField = try c.decode(String.self, forKey: .decisionDateField)
         punishment = try c.decodeIfPresent(Bool.self, forKey: .punishment) ?? false
         fields = try c.decode([FieldSpec].self, forKey: .fields)
-        fieldIndex = Self.index(fields)
+        indexFields()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -224,6 +228,9 @@ public struct CatalogItem: Sendable, Codable, Equatable {
 
     /// The field named `name`.
     public func field(_ name: String) -> FieldSpec? { fieldIndex[name].map { fields[$0] } }
+
+    /// Where field `name` stands in ``fields``.
+    func fieldPosition(_ name: String) -> Int? { fieldIndex[name] }
 
     /// Whether the item defines field `name` (without copying its specification).
     public func hasField(_ name: String) -> Bool { fieldIndex[name] != nil }

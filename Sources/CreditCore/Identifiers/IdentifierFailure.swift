@@ -14,10 +14,9 @@ extension StringProtocol {
     /// in data typed on Chinese keyboards).
     func trimmingWhitespace() -> String {
         let whole = String(self)
-        let scalars = whole.unicodeScalars
-        guard let first = scalars.first, let last = scalars.last else { return "" }
-        // Fast path: most values have nothing to trim.
-        if !first.isWhiteSpace, !last.isWhiteSpace { return whole }
+        // Fast path, on the bytes: most values have nothing to trim.
+        let untouched = whole.withUTF8Bytes { !$0.isEmpty && !$0.startsWithWhiteSpace && !$0.endsWithWhiteSpace }
+        if untouched { return whole }
         var s = Substring(whole)
         while let f = s.unicodeScalars.first, f.isWhiteSpace { s = Substring(s.unicodeScalars.dropFirst()) }
         while let l = s.unicodeScalars.last, l.isWhiteSpace { s = Substring(s.unicodeScalars.dropLast()) }

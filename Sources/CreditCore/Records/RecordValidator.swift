@@ -76,13 +76,14 @@ public struct RecordValidator: Sendable {
 
             let subject = self.subject(top["subject"], item: item)
             var fields: [String: JSONValue] = [:]
+            var byPosition: [JSONValue?] = []
             var persons: [ResponsiblePerson] = []
             var decisionDate: CivilDate?
             switch top["fields"] {
             case nil, .null?: if item != nil { fail("fields", "required", "the record's fields are required") }
             case let .object(values)?:
                 if let item, let subject {
-                    (fields, persons) = self.fields(values, item: item, subjectKind: subject.kind)
+                    (fields, byPosition, persons) = self.fields(values, item: item, subjectKind: subject.kind)
                     if case let .string(d)? = fields[item.decisionDateField] { decisionDate = CivilDate(iso: d) }
                 }
             case let other?: fail("fields", "type", "fields must be an object of field names and values, not \(other.typeName)")
@@ -93,12 +94,25 @@ public struct RecordValidator: Sendable {
                                         issues: issues, warnings: warnings, accepted: nil)
             }
             let record = CreditRecord(item: item.code, recordId: recordId, subject: subject, fields: fields)
+            let canonical = record.canonicalJSON { out in
+                out.append(UInt8(ascii: "{"))
+                var first = true
+                for position in item.canonicalOrder {
+                    guard let value = byPosition[position] else { continue }
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSONValue.writeString(item.fields[position].name, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    value.write(into: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
             let classification = Classification.classify(record, item: item, decisionDate: decisionDate)
             let display = validator.displayRules.assess(classification, item: item, decisionDate: decisionDate)
             if let note = display.warning { warn("fields.severity", "severity-assumed", note) }
             let accepted = AcceptedRecord(record: record, item: item, decisionDate: decisionDate,
                                           responsiblePersons: persons, classification: classification,
-                                          display: display, catalogVersion: validator.catalogVersion)
+                                          display: display, catalogVersion: validator.catalogVersion, canonicalJSON: canonical)
             return RecordValidation(recordId: recordId, item: item.code, issues: [], warnings: warnings, accepted: accepted)
         }
 
@@ -120,7 +134,7 @@ public struct RecordValidator: Sendable {
                     fail(field(), "too-long", "the \(label()) has \(trimmed.count) characters; at most \(maxLength) are allowed")
                     return nil
                 }
-                if trimmed.utf8.contains(where: { $0 < 32 && $0 != 10 && $0 != 9 }) {
+                if trimmed.withUTF8Bytes({ $0.contains(where: { $0 < 32 && $0 != 10 && $0 != 9 }) }) {
                     fail(field(), "control-character", "the \(label()) contains a control character")
                     return nil
                 }
@@ -229,36 +243,49 @@ public struct RecordValidator: Sendable {
             }
         }
 
+        /// The normalized fields, by name and by position in the item, and the Article 33 persons.
         mutating func fields(_ values: [String: JSONValue], item: CatalogItem, subjectKind: SubjectKind)
-            -> ([String: JSONValue], [ResponsiblePerson]) {
+            -> ([String: JSONValue], [JSONValue?], [ResponsiblePerson]) {
             var out: [String: JSONValue] = [:]
-            out.reserveCapacity(item.fields.count)
+            out.reserveCapacity(values.count)
             var persons: [ResponsiblePerson] = []
-            if values.keys.contains(where: { !item.hasField($0) }) {
+            // Each given value is placed by its field's position, so the pass over the catalog's
+            // fields below hashes nothing; most of an item's fields are optional and absent.
+            var given = [JSONValue?](repeating: nil, count: item.fields.count)
+            var unknown = false
+            for (key, value) in values {
+                if let position = item.fieldPosition(key) { given[position] = value } else { unknown = true }
+            }
+            if unknown {
                 for key in values.keys.sorted() where !item.hasField(key) {
                     fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
                 }
             }
-            for spec in item.fields {
-                let value = values[spec.name]
-                let absent: Bool = switch value {
-                case nil, .null?: true
-                case let .string(s)?: s.unicodeScalars.allSatisfy(\.isWhiteSpace)
-                case let .array(a)?: a.isEmpty
-                default: false
-                }
-                if absent {
-                    if spec.isRequired(for: subjectKind) {
-                        let scope = spec.required ? "" : " for \(subjectKind.rawValue) subjects"
-                        fail("fields.\(spec.name)", "required", "\(spec.displayName) is required\(scope)")
+            // Through the buffer, each specification is borrowed where iterating the array
+            // would copy it (a dozen strings and lists retained and released per field).
+            item.fields.withUnsafeBufferPointer { specs in
+                for position in specs.indices {
+                    let value = given[position]
+                    let absent: Bool = switch value {
+                    case nil, .null?: true
+                    case let .string(s)?: s.withUTF8Bytes { $0.isEmpty || ($0.startsWithWhiteSpace && s.unicodeScalars.allSatisfy(\.isWhiteSpace)) }
+                    case let .array(a)?: a.isEmpty
+                    default: false
                     }
-                    continue
-                }
-                if let normalized = field(value!, spec: spec, path: "fields.\(spec.name)", item: item, persons: &persons) {
-                    out[spec.name] = normalized
+                    if absent {
+                        given[position] = nil
+                        if specs[position].isRequired(for: subjectKind) {
+                            let scope = specs[position].required ? "" : " for \(subjectKind.rawValue) subjects"
+                            fail("fields.\(specs[position].name)", "required", "\(specs[position].displayName) is required\(scope)")
+                        }
+                        continue
+                    }
+                    let normalized = field(value!, spec: specs[position], path: "fields.\(specs[position].name)", item: item, persons: &persons)
+                    given[position] = normalized
+                    if let normalized { out[specs[position].name] = normalized }
                 }
             }
-            return (out, persons)
+            return (out, given, persons)
         }
 
         mutating func field(_ value: JSONValue, spec: FieldSpec, path: @autoclosure () -> String, item: CatalogItem,
@@ -412,6 +439,9 @@ public struct AcceptedRecord: Sendable {
     public var display: DisplayAssessment
     /// The catalog version the record was validated against.
     public var catalogVersion: String
+    /// ``CreditRecord/canonicalJSON`` of ``record``, written as it was validated (the catalog
+    /// item knows its fields' order, so nothing is sorted).
+    public var canonicalJSON: [UInt8]
 
     /// Every subject key the record is filed under: the subject's and each responsible person's.
     public var subjectKeys: [String] {

@@ -33,7 +33,8 @@ extension JSONValue {
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    /// Appends ``serializedBytes`` to `out`: for writers that put values inside JSON of their own.
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -48,7 +49,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case let .object(members):
             out.append(UInt8(ascii: "{"))
-            for (i, (key, value)) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            for (i, (key, value)) in members.sorted(by: { String.utf8Precedes($0.key, $1.key) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
@@ -58,11 +59,16 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// Appends `s` as a JSON string (quoted, escaped as ``serialized`` escapes) to `out`.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escape: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        let copied = s.withUTF8Bytes { bytes in
+            if bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -276,10 +282,16 @@ extension CreditRecord {
     /// written directly: the top level and the subject have fixed keys, already in order, so
     /// only the fields are sorted. Every record a node accepts is written once this way.
     public var canonicalJSON: [UInt8] {
+        canonicalJSON { JSONValue.object(fields).write(into: &$0) }
+    }
+
+    /// ``canonicalJSON`` with the `fields` object written by `writeFields` (which must write
+    /// ``fields`` as ``JSONValue/serialized`` would).
+    func canonicalJSON(fields writeFields: (inout [UInt8]) -> Void) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(768)
         out.append(contentsOf: #"{"fields":"#.utf8)
-        JSONValue.object(fields).write(into: &out)
+        writeFields(&out)
         out.append(contentsOf: #","item":"#.utf8)
         JSONValue.writeString(item, into: &out)
         out.append(contentsOf: #","recordId":"#.utf8)
