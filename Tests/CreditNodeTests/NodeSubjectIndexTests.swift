@@ -14,7 +14,7 @@ import Testing
     func write(_ recordId: String, _ operation: ChangeOperation = .create, subject: String, persons: [(String, String)],
                note: String = "") -> PreparedWrite {
         PreparedWrite(key: RecordKey(provider: unit, item: "administrative-punishment", recordId: recordId), operation: operation,
-                      payload: #"{"note":"\#(note)","subject":"\#(subject)"}"#, subjectKey: subject, subjectName: "某公司",
+                      payload: Array(#"{"note":"\#(note)","subject":"\#(subject)"}"#.utf8), subjectKey: subject, subjectName: "某公司",
                       otherSubjects: persons.map { (key: $0.0, role: $0.1) }, recordClass: "general",
                       reason: operation.isCorrection ? "复议变更" : "", decisionDocument: operation.isCorrection ? "洪复决〔2026〕9号" : "",
                       effectiveAt: 1_790_000_000_000)

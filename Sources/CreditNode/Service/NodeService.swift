@@ -72,6 +72,62 @@ public final class NodeService: Sendable {
             if let warnings { object["warnings"] = issues(warnings) }
             return .object(object)
         }
+
+        /// Appends ``jsonValue``'s serialization to `out`, byte for byte, without building it:
+        /// a batch answers thousands of these, and the dictionaries cost more than the writing.
+        public func writeJSON(into out: inout [UInt8]) {
+            func key(_ name: String, first: Bool = false) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: name.utf8)
+                out.append(contentsOf: "\":".utf8)
+            }
+            func issues(_ list: [ValidationIssue]) {
+                out.append(UInt8(ascii: "["))
+                for (i, issue) in list.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: #"{"code":"#.utf8)
+                    JSONValue.writeString(issue.code, into: &out)
+                    out.append(contentsOf: #","field":"#.utf8)
+                    JSONValue.writeString(issue.field, into: &out)
+                    out.append(contentsOf: #","message":"#.utf8)
+                    JSONValue.writeString(issue.message, into: &out)
+                    out.append(UInt8(ascii: "}"))
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+            // Keys in canonical (UTF-8 byte) order, as `jsonValue.serialized` has them.
+            out.append(UInt8(ascii: "{"))
+            if let errors {
+                key("errors", first: true)
+                issues(errors)
+            }
+            key("index", first: errors == nil)
+            out.append(contentsOf: String(index).utf8)
+            if let item {
+                key("item")
+                JSONValue.writeString(item, into: &out)
+            }
+            if let recordId {
+                key("recordId")
+                JSONValue.writeString(recordId, into: &out)
+            }
+            if let sequence {
+                key("sequence")
+                out.append(contentsOf: String(sequence).utf8)
+            }
+            key("status")
+            JSONValue.writeString(status.rawValue, into: &out)
+            if let version {
+                key("version")
+                out.append(contentsOf: String(version).utf8)
+            }
+            if let warnings {
+                key("warnings")
+                issues(warnings)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
     }
 
     /// Validates and stores records (one transaction for the accepted ones). Each record gets its
@@ -166,7 +222,7 @@ public final class NodeService: Sendable {
             throw NodeError(.notFound, "not-found", "no record \(recordId) of \(item) provided by \(identity.unit)", recordId: recordId)
         }
         let at = now()
-        let write = PreparedWrite(key: key, operation: .revoke, payload: "", subjectKey: current.subjectKey, subjectName: current.subjectName,
+        let write = PreparedWrite(key: key, operation: .revoke, payload: [], subjectKey: current.subjectKey, subjectName: current.subjectName,
                                   recordClass: current.recordClass ?? "", reason: reason, decisionDocument: decisionDocument,
                                   effectiveAt: Self.millis(effectiveAt ?? at))
         return try single(write, identity: identity, data: reference, at: at, recordId: recordId, item: item)
@@ -214,10 +270,9 @@ public final class NodeService: Sendable {
 
     /// The write for a validated record.
     static func prepare(_ accepted: AcceptedRecord, unit: String, operation: ChangeOperation, effectiveAt: UInt64) -> PreparedWrite {
-        let payload = String(decoding: accepted.record.canonicalJSON, as: UTF8.self)
         return PreparedWrite(
             key: RecordKey(provider: unit, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
-            payload: payload, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
+            payload: accepted.canonicalJSON, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
             otherSubjects: accepted.responsiblePersons.map { ($0.key, $0.role.rawValue) },
             recordClass: accepted.classification.recordClass.rawValue, effectiveAt: effectiveAt)
     }

@@ -56,7 +56,7 @@ extension NodeStore {
                     """, arguments: [storageKey, version, w.change.operation.name, w.change.node, Int64(w.change.sequence),
                                      Int64(w.position), w.change.credential, w.change.reason, w.change.decisionDocument,
                                      Int64(w.change.effectiveAt), Int64(w.change.acceptedAt), w.change.catalogVersion,
-                                     p.contentHash, p.payload])
+                                     p.contentHash, String(decoding: p.payload, as: UTF8.self)])
                 try upsertCurrent(db, p, storageKey: storageKey, version: version, hash: p.contentHash, origin: w.change.node, at: at)
                 count += 1
             }

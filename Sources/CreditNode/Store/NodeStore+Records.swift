@@ -8,8 +8,8 @@ public import SyncProtocol
 public struct PreparedWrite: Sendable {
     public var key: RecordKey
     public var operation: ChangeOperation
-    /// Canonical JSON of the record (empty for a revocation).
-    public var payload: String
+    /// Canonical JSON of the record, UTF-8 (empty for a revocation).
+    public var payload: [UInt8]
     public var subjectKey: String
     public var subjectName: String
     /// Responsible persons and other keys the record is filed under, with their role.
@@ -20,7 +20,7 @@ public struct PreparedWrite: Sendable {
     /// When the provider says the change took effect (milliseconds since 1970).
     public var effectiveAt: UInt64
 
-    public init(key: RecordKey, operation: ChangeOperation, payload: String, subjectKey: String, subjectName: String,
+    public init(key: RecordKey, operation: ChangeOperation, payload: [UInt8], subjectKey: String, subjectName: String,
                 otherSubjects: [(key: String, role: String)] = [], recordClass: String, reason: String = "",
                 decisionDocument: String = "", effectiveAt: UInt64) {
         self.key = key
@@ -35,7 +35,7 @@ public struct PreparedWrite: Sendable {
         self.effectiveAt = effectiveAt
     }
 
-    var contentHash: Data { Hash32.sha256(Array(payload.utf8)).data }
+    var contentHash: Data { Hash32.sha256(payload).data }
 }
 
 /// What became of one write.
@@ -105,17 +105,16 @@ extension NodeStore {
                 }
                 sequence += 1
                 let version = (held?.version ?? 0) + 1
-                let payloadBytes = Array(w.payload.utf8)
                 let change = Change(node: node, sequence: sequence, key: w.key, operation: w.operation, credential: credential,
                                     reason: w.reason, decisionDocument: w.decisionDocument, effectiveAt: w.effectiveAt,
-                                    acceptedAt: acceptedAt, catalogVersion: catalogVersion, payload: payloadBytes)
+                                    acceptedAt: acceptedAt, catalogVersion: catalogVersion, payload: w.payload)
                 let encoded = change.encoded
                 let leaf = MerkleHash.leaf(encoded)
                 frontier.append(leafHash: leaf)
                 insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
                 try insertLog.run()
                 insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
-                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, w.payload)
+                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, UTF8Text(w.payload))
                 try insertVersion.run()
                 try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
                                   previousSubjects: held?.subjects ?? "")

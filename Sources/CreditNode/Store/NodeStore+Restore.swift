@@ -36,7 +36,7 @@ extension NodeStore {
                     VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [key, version, e.change.operation.name, e.change.node, Int64(e.change.sequence), e.change.credential,
                                      e.change.reason, e.change.decisionDocument, Int64(e.change.effectiveAt), Int64(e.change.acceptedAt),
-                                     e.change.catalogVersion, p.contentHash, p.payload])
+                                     e.change.catalogVersion, p.contentHash, String(decoding: p.payload, as: UTF8.self)])
                 try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
             }
             try db.setFrontier(.logFrontier, frontier)

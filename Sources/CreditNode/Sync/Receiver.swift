@@ -80,7 +80,7 @@ public struct Receiver: Service {
     /// What the store needs to file a fanned-out change: its subject keys and class, read from
     /// the record as the origin node validated it.
     static func prepare(_ change: Change, data: ReferenceData) -> PreparedWrite {
-        var write = PreparedWrite(key: change.key, operation: change.operation, payload: String(decoding: change.payload, as: UTF8.self),
+        var write = PreparedWrite(key: change.key, operation: change.operation, payload: change.payload,
                                   subjectKey: "", subjectName: "", recordClass: "", reason: change.reason,
                                   decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
         guard !change.payload.isEmpty, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
