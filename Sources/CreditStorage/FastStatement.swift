@@ -93,21 +93,6 @@ extension String: FastBindable {
     }
 }
 
-/// UTF-8 bytes bound as TEXT (a `[UInt8]` binds as a BLOB): text the caller has as bytes
-/// already, without building a `String` of it first.
-public struct UTF8Text: FastBindable {
-    public var bytes: [UInt8]
-
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    public func bind(to statement: OpaquePointer, at index: Int32) {
-        bytes.withUnsafeBytes { raw in
-            _ = sqlite3_bind_text(statement, index, (raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
-                                  Int32(raw.count), transient)
-        }
-    }
-}
-
 extension Data: FastBindable {
     public func bind(to statement: OpaquePointer, at index: Int32) {
         withUnsafeBytes { raw in _ = sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient) }

@@ -48,6 +48,13 @@ import Testing
         #expect(second.status == .accepted)
         #expect(second.version == 2)
         #expect(second.sequence == 2)
+        // Each version's record is kept once, in its log entry, and read back from there.
+        let detail = try #require(try f.service.store.record(RecordKey(provider: f.identity.unit, item: second.item!, recordId: second.recordId!)))
+        func amount(_ record: JSONValue?) -> JSONValue? { record?.objectValue?["fields"]?.objectValue?["CF_NR"] }
+        #expect(detail.history.count == 2)
+        #expect(amount(detail.history[1].record) == .string("罚款5000元"))
+        #expect(amount(detail.history[0].record) != nil && amount(detail.history[0].record) != amount(detail.history[1].record))
+        #expect(amount(detail.record) == .string("罚款5000元"))
     }
 
     @Test func historyAndLogAreAppendOnly() throws {

@@ -59,6 +59,11 @@ extension NodeStore {
     /// Logs `writes` in one transaction: each accepted write gets the next sequence number, its
     /// log entry, its history row and the new current state together, and the log's frontier is
     /// saved with them. Duplicates (an identical resubmission) log nothing.
+    ///
+    /// The record itself is stored once, in the log entry's encoded change: the history row of
+    /// a version the node logged itself has an empty payload, and reads take it from the log
+    /// (``record(_:)``). The payload is most of what a write stores, and the write-ahead log
+    /// writes every page twice.
     public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
                       acceptedAt: UInt64) throws -> [WriteOutcome] {
         try writer.write { db in
@@ -114,7 +119,7 @@ extension NodeStore {
                 insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
                 try insertLog.run()
                 insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
-                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, UTF8Text(w.payload))
+                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, "")
                 try insertVersion.run()
                 try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
                                   previousSubjects: held?.subjects ?? "")
@@ -252,18 +257,17 @@ extension NodeStore {
     /// A record with its history, or `nil`.
     public func record(_ key: RecordKey) throws -> RecordDetail? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT r.*, (SELECT payload FROM record_version v WHERE v.record_key = r.record_key AND v.payload != ''
-                             ORDER BY v.version DESC LIMIT 1) AS payload
-                FROM record r WHERE r.record_key = ?
-                """, arguments: [key.storageKey]) else { return nil }
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM record WHERE record_key = ?", arguments: [key.storageKey]) else {
+                return nil
+            }
             let versions = try Row.fetchAll(db, sql: "SELECT * FROM record_version WHERE record_key = ? ORDER BY version", arguments: [key.storageKey])
+            let payloads = try versions.map { try Self.payload(of: $0, db) }
             return RecordDetail(
                 provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
                 subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
-                originNode: row["origin_node"], record: Self.json((row["payload"] as String?) ?? ""),
-                history: versions.map { v in
-                    let reason: String = v["reason"], document: String = v["decision_document"], payload: String = v["payload"]
+                originNode: row["origin_node"], record: Self.json(payloads.last(where: { !$0.isEmpty }) ?? ""),
+                history: zip(versions, payloads).map { v, payload in
+                    let reason: String = v["reason"], document: String = v["decision_document"]
                     return RecordDetail.Version(
                         version: v["version"], operation: v["operation"], originNode: v["origin_node"],
                         originSequence: UInt64(v["origin_sequence"] as Int64), hubPosition: (v["hub_position"] as Int64?).map(UInt64.init),
@@ -290,6 +294,17 @@ extension NodeStore {
                               recordClass: $0[6], subjectName: $0[7])
             }
         }
+    }
+
+    /// A history row's record: in the row for a version that came from the hub (or from a store
+    /// before payloads were kept once), in the log entry for one this node logged; empty for a
+    /// revocation.
+    static func payload(of version: Row, _ db: Database) throws -> String {
+        let stored: String = version["payload"]
+        guard stored.isEmpty, (version["operation"] as String) != ChangeOperation.revoke.name else { return stored }
+        guard let change = try Data.fetchOne(db, sql: "SELECT change FROM log_entry WHERE sequence = ?",
+                                             arguments: [version["origin_sequence"] as Int64]) else { return "" }
+        return String(decoding: try Change(decoding: Array(change)).payload, as: UTF8.self)
     }
 
     static func json(_ text: String) -> JSONValue {
