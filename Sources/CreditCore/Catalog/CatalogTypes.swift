@@ -79,28 +79,32 @@ public enum ResponsibleRole: String, Sendable, Codable, CaseIterable {
 }
 
 /// One field of a catalog item.
-public struct FieldSpec: Sendable, Codable, Equatable {
+///
+/// A class, immutable: the validator visits every field of an item for every record, and a
+/// struct of a dozen strings and lists would be copied (each member retained and released) at
+/// every visit.
+public final class FieldSpec: Sendable, Codable, Equatable {
     /// The key in a record's `fields` (national codes such as `CF_WSH` where the standard has one).
-    public var name: String
+    public let name: String
     /// The field's name as clerks know it, used in every error message.
-    public var label: String
-    public var type: FieldType
+    public let label: String
+    public let type: FieldType
     /// Required for every subject kind.
-    public var required: Bool
+    public let required: Bool
     /// Required only for these subject kinds (the Article 33 persons for legal persons, say).
-    public var requiredFor: [SubjectKind]?
+    public let requiredFor: [SubjectKind]?
     /// For `enum`: the allowed values.
-    public var values: [String]?
+    public let values: [String]?
     /// For `string` and `text`: the longest value, in characters.
-    public var maxLength: Int?
+    public let maxLength: Int?
     /// For `decimal`: the most digits after the decimal point.
-    public var scale: Int?
+    public let scale: Int?
     /// For `decimal` and `integer`: whether negative values are refused.
-    public var nonNegative: Bool?
+    public let nonNegative: Bool?
     /// For `persons`: at least one person must hold one of these roles (a legal person names its
     /// legal representative, an unincorporated organization its principal responsible person).
-    public var requiredOneOfRoles: [ResponsibleRole]?
-    public var description: String?
+    public let requiredOneOfRoles: [ResponsibleRole]?
+    public let description: String?
 
     public init(name: String, label: String, type: FieldType, required: Bool = false,
                 requiredFor: [SubjectKind]? = nil, values: [String]? = nil, maxLength: Int? = nil,
@@ -119,11 +123,17 @@ public struct FieldSpec: Sendable, Codable, Equatable {
         self.description = description
     }
 
+    public static func == (a: FieldSpec, b: FieldSpec) -> Bool {
+        a === b || (a.name == b.name && a.label == b.label && a.type == b.type && a.required == b.required
+            && a.requiredFor == b.requiredFor && a.values == b.values && a.maxLength == b.maxLength && a.scale == b.scale
+            && a.nonNegative == b.nonNegative && a.requiredOneOfRoles == b.requiredOneOfRoles && a.description == b.description)
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, label, type, required, requiredFor, values, maxLength, scale, nonNegative, requiredOneOfRoles, description
     }
 
-    public init(from decoder: any Decoder) throws {
+    public required init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         label = try c.decode(String.self, forKey: .label)
@@ -147,6 +157,48 @@ public struct FieldSpec: Sendable, Codable, Equatable {
     public var displayName: String { label == name ? name : "\(label) (\(name))" }
 }
 
+/// The part of a ``FieldSpec`` that validating a value needs, as plain values.
+///
+/// Records are validated on every core at once, and the catalog is shared: each reference to a
+/// shared object taken in the loop over a record's fields is an atomic count the cores contend
+/// for. These rules hold no references, so the loop takes none; the specification itself is
+/// consulted only for what is rare (messages, enum values, persons).
+struct FieldRule: Sendable, Equatable {
+    var type: FieldType
+    var required: Bool
+    /// ``FieldSpec/requiredFor`` as bits, by ``SubjectKind/bit``.
+    var requiredFor: UInt8
+    /// The longest text, in characters, for `string` and `text`.
+    var maxLength: Int
+    var scale: Int?
+    var nonNegative: Bool
+    /// Whether this is the item's decision date (which may not lie in the future).
+    var isDecisionDate: Bool
+
+    init(_ spec: FieldSpec, decisionDateField: String) {
+        type = spec.type
+        required = spec.required
+        requiredFor = (spec.requiredFor ?? []).reduce(0) { $0 | $1.bit }
+        maxLength = spec.maxLength ?? (spec.type == .string ? 200 : 4000)
+        scale = spec.scale
+        nonNegative = spec.nonNegative == true
+        isDecisionDate = spec.name == decisionDateField
+    }
+
+    func isRequired(for kind: SubjectKind) -> Bool { required || requiredFor & kind.bit != 0 }
+}
+
+extension SubjectKind {
+    /// One bit per kind, for ``FieldRule/requiredFor``.
+    var bit: UInt8 {
+        switch self {
+        case .legalPerson: 1
+        case .naturalPerson: 2
+        case .individualBusiness: 4
+        }
+    }
+}
+
 /// One item of the credit information catalog.
 public struct CatalogItem: Sendable, Codable, Equatable {
     /// Stable code, lowercase words joined by `-` (`administrative-punishment`).
@@ -168,13 +220,30 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     public var fields: [FieldSpec] { didSet { indexFields() } }
     /// Fields by name, for constant-time lookup while validating.
     private var fieldIndex: [String: Int] = [:]
-    /// The positions of ``fields`` in canonical JSON's key order (by UTF-8 bytes of the name), so
-    /// that a validated record is written without sorting its fields.
-    private(set) var canonicalOrder: [Int] = []
+    /// What validation checks of each of ``fields``, by position, as plain values.
+    private(set) var fieldRules: [FieldRule] = []
+    /// ``fields`` in canonical JSON's key order (by UTF-8 bytes of the name), so that a validated
+    /// record is written without sorting; each key is already written (`"name":`) in
+    /// ``canonicalKeyBytes``.
+    private(set) var canonicalKeys: [CanonicalKey] = []
+    private(set) var canonicalKeyBytes: [UInt8] = []
+
+    /// A field's position in ``fields`` and where its JSON key is in ``canonicalKeyBytes``.
+    struct CanonicalKey: Sendable, Equatable {
+        var position: Int
+        var bytes: Range<Int>
+    }
 
     private mutating func indexFields() {
         fieldIndex = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        canonicalOrder = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }
+        fieldRules = fields.map { FieldRule($0, decisionDateField: decisionDateField) }
+        canonicalKeyBytes = []
+        canonicalKeys = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }.map { position in
+            let start = canonicalKeyBytes.count
+            JSONValue.writeString(fields[position].name, into: &canonicalKeyBytes)
+            canonicalKeyBytes.append(UInt8(ascii: ":"))
+            return CanonicalKey(position: position, bytes: start..<canonicalKeyBytes.count)
+        }
     }
 
     public init(code: String, name: String, title: String, category: RecordCategory, basis: String,

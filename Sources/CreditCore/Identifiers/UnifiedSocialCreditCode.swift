@@ -34,25 +34,35 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
     /// - Throws: ``USCCError`` saying exactly which rule the value breaks.
     public static func parse(_ input: String, context: IdentifierContext) throws(USCCError) -> UnifiedSocialCreditCode {
         var normalized = input.trimmingWhitespace()
-        if normalized.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A || $0 >= 0x80 }) { normalized = normalized.uppercased() }
+        if normalized.withUTF8Bytes({ $0.contains(where: { $0 >= 0x61 && $0 <= 0x7A || $0 >= 0x80 }) }) { normalized = normalized.uppercased() }
         guard !normalized.isEmpty else { throw .empty }
-        // Every valid code is 18 ASCII characters: checked on its bytes. Anything else takes the
-        // character path, which reports positions as a clerk counts them.
-        let bytes = Array(normalized.utf8)
-        guard bytes.count == 18, bytes.allSatisfy({ $0 < 0x80 && byteValues[Int($0)] >= 0 }) else {
-            let chars = Array(normalized)
-            guard chars.count == 18 else { throw .length(chars.count) }
-            for (i, c) in chars.enumerated() where values[c] == nil { throw .invalidCharacter(position: i + 1, character: c) }
-            throw .length(chars.count) // unreachable: 18 characters of the alphabet are 18 ASCII bytes
+        // Every valid code is 18 ASCII characters: checked on its bytes, in place (a node checks
+        // three codes in every punishment record). Anything else takes the character path,
+        // which reports positions as a clerk counts them.
+        let checked: Result<UnifiedSocialCreditCode, USCCError>? = normalized.withUTF8Bytes { bytes in
+            guard bytes.count == 18, bytes.allSatisfy({ $0 < 0x80 && byteValues[Int($0)] >= 0 }) else { return nil }
+            return Result { () throws(USCCError) in try parse(ascii: bytes, normalized: normalized, context: context) }
         }
-        let first = Character(Unicode.Scalar(bytes[0])), second = Character(Unicode.Scalar(bytes[1]))
-        guard let authority = RegistrationAuthority(rawValue: first) else { throw .unknownAuthority(first) }
-        guard authority.registers(second) else { throw .unknownOrganizationType(authority: authority, type: second) }
-        let division = String(decoding: bytes[2..<8], as: UTF8.self)
+        if let checked { return try checked.get() }
+        let chars = Array(normalized)
+        guard chars.count == 18 else { throw .length(chars.count) }
+        for (i, c) in chars.enumerated() where values[c] == nil { throw .invalidCharacter(position: i + 1, character: c) }
+        throw .length(chars.count) // unreachable: 18 characters of the alphabet are 18 ASCII bytes
+    }
+
+    /// ``parse(_:context:)`` for 18 bytes of the alphabet.
+    private static func parse(ascii bytes: UnsafeBufferPointer<UInt8>, normalized: String,
+                              context: IdentifierContext) throws(USCCError) -> UnifiedSocialCreditCode {
+        let second = Character(Unicode.Scalar(bytes[1]))
+        guard let authority = RegistrationAuthority.byByte[Int(bytes[0])] else { throw .unknownAuthority(Character(Unicode.Scalar(bytes[0]))) }
+        guard RegistrationAuthority.registered[Int(bytes[0]) << 7 | Int(bytes[1])] else {
+            throw .unknownOrganizationType(authority: authority, type: second)
+        }
+        let division = String(decoding: UnsafeBufferPointer(rebasing: bytes[2..<8]), as: UTF8.self)
         guard bytes[2..<8].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .divisionNotDigits(division) }
 
         var warning: String?
-        let orgExpected = OrganizationCode.checkByte(for: bytes[8..<16])
+        let orgExpected = OrganizationCode.checkByte(for: UnsafeBufferPointer(rebasing: bytes[8..<16]))
         if orgExpected != bytes[16] {
             let failure = USCCError.organizationCodeCheck(expected: Character(Unicode.Scalar(orgExpected)), found: Character(Unicode.Scalar(bytes[16])))
             guard context.acceptedLegacyCodes.contains(normalized) else { throw failure }
@@ -60,16 +70,20 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
         }
         var sum = 0
         for (b, w) in zip(bytes[0..<17], weights) { sum += Int(byteValues[Int(b)]) * w }
-        let expected = alphabet[(31 - sum % 31) % 31]
-        if expected != Character(Unicode.Scalar(bytes[17])) {
-            let failure = USCCError.checkCharacter(expected: expected, found: Character(Unicode.Scalar(bytes[17])))
+        let expected = alphabetBytes[(31 - sum % 31) % 31]
+        if expected != bytes[17] {
+            let failure = USCCError.checkCharacter(expected: Character(Unicode.Scalar(expected)), found: Character(Unicode.Scalar(bytes[17])))
             guard context.acceptedLegacyCodes.contains(normalized) else { throw failure }
             warning = warning ?? "accepted as a legally issued legacy code although \(failure.reason)"
         }
         return UnifiedSocialCreditCode(value: normalized, registrationAuthority: authority,
                                        organizationType: second, divisionCode: division,
-                                       organizationCode: String(decoding: bytes[8..<17], as: UTF8.self), warning: warning)
+                                       organizationCode: String(decoding: UnsafeBufferPointer(rebasing: bytes[8..<17]), as: UTF8.self),
+                                       warning: warning)
     }
+
+    /// ``alphabet`` as ASCII bytes.
+    static let alphabetBytes: [UInt8] = alphabet.map { $0.asciiValue! }
 
     /// The alphabet's values by ASCII byte, −1 for bytes outside it.
     static let byteValues: [Int8] = {
@@ -87,7 +101,7 @@ public enum OrganizationCode {
     static let weights = [3, 7, 9, 10, 5, 8, 4, 2]
 
     /// ``checkCharacter(for:)`` on ASCII bytes (digits and capitals), as an ASCII byte.
-    static func checkByte(for body: ArraySlice<UInt8>) -> UInt8 {
+    static func checkByte(for body: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var sum = 0
         for (b, w) in zip(body, weights) { sum += (b <= 0x39 ? Int(b) - 48 : Int(b) - 55) * w }
         switch 11 - sum % 11 {
@@ -145,6 +159,25 @@ public enum RegistrationAuthority: Character, Sendable, CaseIterable {
     public func registers(_ type: Character) -> Bool { Self.typeTable[self]?[type] != nil }
 
     private static let typeTable = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.types) })
+
+    /// The authority for each ASCII byte that names one.
+    static let byByte: [RegistrationAuthority?] = {
+        var table = [RegistrationAuthority?](repeating: nil, count: 128)
+        for authority in allCases { table[Int(authority.rawValue.asciiValue!)] = authority }
+        return table
+    }()
+
+    /// ``registers(_:)`` for every pair of ASCII bytes (authority, type), indexed by
+    /// `authority << 7 | type`: every code a node accepts is checked against it.
+    static let registered: [Bool] = {
+        var table = [Bool](repeating: false, count: 128 * 128)
+        for authority in allCases {
+            for type in authority.types.keys {
+                table[Int(authority.rawValue.asciiValue!) << 7 | Int(type.asciiValue!)] = true
+            }
+        }
+        return table
+    }()
 
     private var types: [Character: String] {
         switch self {

@@ -3,7 +3,10 @@
 ///
 /// A record that passes comes back normalized (canonical identifiers, trimmed text), classified
 /// (Articles 15 and 27) and with its display window.
-public struct RecordValidator: Sendable {
+///
+/// A class: every validation pass holds it, on every core at once, and one shared reference
+/// costs one count where a struct's copy would count each of its members.
+public final class RecordValidator: Sendable {
     public let catalog: Catalog
     public let identifiers: IdentifierContext
     public let displayRules: DisplayRules
@@ -17,9 +20,17 @@ public struct RecordValidator: Sendable {
         catalogVersion = catalog.version
     }
 
-    static let topLevelKeys: Set<String> = ["item", "recordId", "subject", "fields"]
-    static let subjectKeys: Set<String> = ["kind", "name", "uscc", "residentId", "document"]
-    static let personKeys: Set<String> = ["role", "name", "residentId", "document"]
+    // The keys each object may have. A switch compares a handful of short strings faster than a
+    // set hashes them, and every record goes through these.
+    static func isTopLevelKey(_ key: String) -> Bool {
+        switch key { case "item", "recordId", "subject", "fields": true; default: false }
+    }
+    static func isSubjectKey(_ key: String) -> Bool {
+        switch key { case "kind", "name", "uscc", "residentId", "document": true; default: false }
+    }
+    static func isPersonKey(_ key: String) -> Bool {
+        switch key { case "role", "name", "residentId", "document": true; default: false }
+    }
 
     /// Validates a record already decoded into a ``CreditRecord``.
     public func validate(_ record: CreditRecord) -> RecordValidation {
@@ -58,8 +69,8 @@ public struct RecordValidator: Sendable {
                 fail("record", "not-an-object", "a record must be a JSON object, not \(json.typeName)")
                 return RecordValidation(recordId: nil, item: nil, issues: issues, warnings: warnings, accepted: nil)
             }
-            if top.keys.contains(where: { !RecordValidator.topLevelKeys.contains($0) }) {
-                for key in top.keys.sorted() where !RecordValidator.topLevelKeys.contains(key) {
+            if top.keys.contains(where: { !RecordValidator.isTopLevelKey($0) }) {
+                for key in top.keys.sorted() where !RecordValidator.isTopLevelKey(key) {
                     fail(key, "unknown-field", "'\(key)' is not part of a record; a record has item, recordId, subject and fields")
                 }
             }
@@ -97,13 +108,14 @@ public struct RecordValidator: Sendable {
             let canonical = record.canonicalJSON { out in
                 out.append(UInt8(ascii: "{"))
                 var first = true
-                for position in item.canonicalOrder {
-                    guard let value = byPosition[position] else { continue }
-                    if !first { out.append(UInt8(ascii: ",")) }
-                    first = false
-                    JSONValue.writeString(item.fields[position].name, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    value.write(into: &out)
+                item.canonicalKeyBytes.withUnsafeBufferPointer { keyBytes in
+                    for key in item.canonicalKeys {
+                        guard let value = byPosition[key.position] else { continue }
+                        if !first { out.append(UInt8(ascii: ",")) }
+                        first = false
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: keyBytes[key.bytes]))
+                        value.write(into: &out)
+                    }
                 }
                 out.append(UInt8(ascii: "}"))
             }
@@ -154,8 +166,10 @@ public struct RecordValidator: Sendable {
                 fail("subject", "type", "the subject must be an object, not \(value.typeName)")
                 return nil
             }
-            for key in object.keys.sorted() where !RecordValidator.subjectKeys.contains(key) {
-                fail("subject.\(key)", "unknown-field", "'\(key)' is not part of a subject; use kind, name, uscc, residentId or document")
+            if object.keys.contains(where: { !RecordValidator.isSubjectKey($0) }) {
+                for key in object.keys.sorted() where !RecordValidator.isSubjectKey(key) {
+                    fail("subject.\(key)", "unknown-field", "'\(key)' is not part of a subject; use kind, name, uscc, residentId or document")
+                }
             }
             let name = text(object["name"], field: "subject.name", label: "subject's name", required: true, maxLength: 200)
             guard let kindText = object["kind"]?.stringValue else {
@@ -246,8 +260,11 @@ public struct RecordValidator: Sendable {
         /// The normalized fields, by name and by position in the item, and the Article 33 persons.
         mutating func fields(_ values: [String: JSONValue], item: CatalogItem, subjectKind: SubjectKind)
             -> ([String: JSONValue], [JSONValue?], [ResponsiblePerson]) {
-            var out: [String: JSONValue] = [:]
-            out.reserveCapacity(values.count)
+            // The normalized fields start as the given ones and change only where normalizing
+            // changed a value: most values come through as given, and sharing the dictionary
+            // saves hashing every key again. (With an unknown key the record is refused, and
+            // `out` is not used.)
+            var out = values
             var persons: [ResponsiblePerson] = []
             // Each given value is placed by its field's position, so the pass over the catalog's
             // fields below hashes nothing; most of an item's fields are optional and absent.
@@ -261,47 +278,52 @@ public struct RecordValidator: Sendable {
                     fail("fields.\(key)", "unknown-field", "\(item.name) (\(item.code)) has no field '\(key)'")
                 }
             }
-            // Through the buffer, each specification is borrowed where iterating the array
-            // would copy it (a dozen strings and lists retained and released per field).
+            // The loop reads each field's rule (plain values); the shared specification is
+            // touched only for what is rare: see `FieldRule`.
             item.fields.withUnsafeBufferPointer { specs in
-                for position in specs.indices {
-                    let value = given[position]
-                    let absent: Bool = switch value {
-                    case nil, .null?: true
-                    case let .string(s)?: s.withUTF8Bytes { $0.isEmpty || ($0.startsWithWhiteSpace && s.unicodeScalars.allSatisfy(\.isWhiteSpace)) }
-                    case let .array(a)?: a.isEmpty
-                    default: false
-                    }
-                    if absent {
-                        given[position] = nil
-                        if specs[position].isRequired(for: subjectKind) {
-                            let scope = specs[position].required ? "" : " for \(subjectKind.rawValue) subjects"
-                            fail("fields.\(specs[position].name)", "required", "\(specs[position].displayName) is required\(scope)")
+                item.fieldRules.withUnsafeBufferPointer { rules in
+                    for position in specs.indices {
+                        let rule = rules[position]
+                        let value = given[position]
+                        let absent: Bool = switch value {
+                        case nil, .null?: true
+                        case let .string(s)?: s.withUTF8Bytes { $0.isEmpty || ($0.startsWithWhiteSpace && s.unicodeScalars.allSatisfy(\.isWhiteSpace)) }
+                        case let .array(a)?: a.isEmpty
+                        default: false
                         }
-                        continue
+                        if absent {
+                            if value != nil { out.removeValue(forKey: specs[position].name) }
+                            given[position] = nil
+                            if rule.isRequired(for: subjectKind) {
+                                let scope = rule.required ? "" : " for \(subjectKind.rawValue) subjects"
+                                fail("fields.\(specs[position].name)", "required", "\(specs[position].displayName) is required\(scope)")
+                            }
+                            continue
+                        }
+                        let normalized = field(value!, rule: rule, spec: specs[position], path: "fields.\(specs[position].name)", persons: &persons)
+                        given[position] = normalized
+                        if let normalized, normalized != value! { out[specs[position].name] = normalized }
                     }
-                    let normalized = field(value!, spec: specs[position], path: "fields.\(specs[position].name)", item: item, persons: &persons)
-                    given[position] = normalized
-                    if let normalized { out[specs[position].name] = normalized }
                 }
             }
             return (out, given, persons)
         }
 
-        mutating func field(_ value: JSONValue, spec: FieldSpec, path: @autoclosure () -> String, item: CatalogItem,
+        /// One present value, checked by its field's `rule`; `spec` is evaluated only for messages
+        /// and the rare types that need more than the rule.
+        mutating func field(_ value: JSONValue, rule: FieldRule, spec: @autoclosure () -> FieldSpec, path: @autoclosure () -> String,
                             persons: inout [ResponsiblePerson]) -> JSONValue? {
             // Only error messages use these; they are built when one is.
-            var name: String { spec.displayName }
-            switch spec.type {
+            var name: String { spec().displayName }
+            switch rule.type {
             case .string, .text:
-                let limit = spec.maxLength ?? (spec.type == .string ? 200 : 4000)
-                return text(value, field: path(), label: name, required: true, maxLength: limit).map(JSONValue.string)
+                return text(value, field: path(), label: name, required: true, maxLength: rule.maxLength).map(JSONValue.string)
             case .date:
                 guard case let .string(s) = value, let date = CivilDate(iso: s.trimmingWhitespace()) else {
                     fail(path(), "date", "\(name) must be a date written YYYY-MM-DD, got \(Self.show(value))")
                     return nil
                 }
-                if spec.name == item.decisionDateField, date > validator.identifiers.today {
+                if rule.isDecisionDate, date > validator.identifiers.today {
                     fail(path(), "future-date", "\(name) \(date) is in the future; a decision date is the day the decision was made")
                     return nil
                 }
@@ -312,20 +334,20 @@ public struct RecordValidator: Sendable {
                 case let .string(s): s.trimmingWhitespace()
                 default: nil
                 }
-                guard let raw, let number = DecimalText(raw, integer: spec.type == .integer) else {
-                    let what = spec.type == .integer ? "a whole number" : "a number"
+                guard let raw, let number = DecimalText(raw, integer: rule.type == .integer) else {
+                    let what = rule.type == .integer ? "a whole number" : "a number"
                     fail(path(), "number", "\(name) must be \(what), got \(Self.show(value))")
                     return nil
                 }
-                if spec.nonNegative == true, number.isNegative {
+                if rule.nonNegative, number.isNegative {
                     fail(path(), "negative", "\(name) must not be negative, got \(raw)")
                     return nil
                 }
-                if let scale = spec.scale, number.fractionDigits > scale {
+                if let scale = rule.scale, number.fractionDigits > scale {
                     fail(path(), "scale", "\(name) allows at most \(scale) digits after the decimal point, got \(raw)")
                     return nil
                 }
-                if number.integerDigits > 18 - (spec.scale ?? 0) {
+                if number.integerDigits > 18 - (rule.scale ?? 0) {
                     fail(path(), "precision", "\(name) \(raw) is too large")
                     return nil
                 }
@@ -340,7 +362,7 @@ public struct RecordValidator: Sendable {
                     return nil
                 }
             case .enum:
-                let allowed = spec.values ?? []
+                let allowed = spec().values ?? []
                 guard case let .string(s) = value, allowed.contains(s.trimmingWhitespace()) else {
                     fail(path(), "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", ")); got \(Self.show(value))")
                     return nil
@@ -351,7 +373,7 @@ public struct RecordValidator: Sendable {
             case .residentID:
                 return residentID(value, field: path(), label: name, required: true).map(JSONValue.string)
             case .persons:
-                return self.persons(value, spec: spec, path: path(), into: &persons)
+                return self.persons(value, spec: spec(), path: path(), into: &persons)
             }
         }
 
@@ -369,7 +391,7 @@ public struct RecordValidator: Sendable {
                     fail(p, "type", "each responsible person must be an object with role, name and residentId or document")
                     continue
                 }
-                for key in object.keys.sorted() where !RecordValidator.personKeys.contains(key) {
+                for key in object.keys.sorted() where !RecordValidator.isPersonKey(key) {
                     fail("\(p).\(key)", "unknown-field", "'\(key)' is not part of a responsible person; use role, name, residentId or document")
                 }
                 let roleText = object["role"]?.stringValue
