@@ -200,33 +200,55 @@ extension SubjectKind {
 }
 
 /// One item of the credit information catalog.
-public struct CatalogItem: Sendable, Codable, Equatable {
+///
+/// A class, immutable: an accepted record refers to its item, and records are validated on
+/// every core at once; one shared reference is one count where a struct's copy would count
+/// each of its members.
+public final class CatalogItem: Sendable, Codable, Equatable {
     /// Stable code, lowercase words joined by `-` (`administrative-punishment`).
-    public var code: String
+    public let code: String
     /// The item's Chinese name.
-    public var name: String
+    public let name: String
     /// English title.
-    public var title: String
-    public var category: RecordCategory
+    public let title: String
+    public let category: RecordCategory
     /// The article of the regulation or the national rule the item rests on.
-    public var basis: String
-    public var subjectKinds: [SubjectKind]
-    public var disclosure: Disclosure
+    public let basis: String
+    public let subjectKinds: [SubjectKind]
+    public let disclosure: Disclosure
     /// The field holding the decision date, from which display windows run.
-    public var decisionDateField: String
+    public let decisionDateField: String
     /// Whether the item is an administrative punishment: Article 15's exemptions and the national
     /// punishment display periods apply, through its `procedure`, `severity` and `harmEliminated` fields.
-    public var punishment: Bool
-    public var fields: [FieldSpec] { didSet { indexFields() } }
-    /// Fields by name, for constant-time lookup while validating.
-    private var fieldIndex: [String: Int] = [:]
-    /// What validation checks of each of ``fields``, by position, as plain values.
-    private(set) var fieldRules: [FieldRule] = []
-    /// ``fields`` in canonical JSON's key order (by UTF-8 bytes of the name), so that a validated
-    /// record is written without sorting; each key is already written (`"name":`) in
-    /// ``canonicalKeyBytes``.
-    private(set) var canonicalKeys: [CanonicalKey] = []
-    private(set) var canonicalKeyBytes: [UInt8] = []
+    public let punishment: Bool
+    public let fields: [FieldSpec]
+    private let index: FieldIndex
+
+    /// What the validator looks fields up by, derived from ``fields`` once.
+    private struct FieldIndex: Sendable {
+        /// Fields by name, for constant-time lookup while validating.
+        var positions: [String: Int]
+        /// What validation checks of each field, by position, as plain values.
+        var rules: [FieldRule]
+        /// The fields in canonical JSON's key order (by UTF-8 bytes of the name), so that a
+        /// validated record is written without sorting; each key is already written
+        /// (`"name":`) in `keyBytes`.
+        var canonicalKeys: [CanonicalKey]
+        var keyBytes: [UInt8]
+
+        init(_ fields: [FieldSpec], decisionDateField: String) {
+            positions = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+            rules = fields.map { FieldRule($0, decisionDateField: decisionDateField) }
+            var bytes: [UInt8] = []
+            canonicalKeys = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }.map { position in
+                let start = bytes.count
+                JSONValue.writeString(fields[position].name, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                return CanonicalKey(position: position, bytes: start..<bytes.count)
+            }
+            keyBytes = bytes
+        }
+    }
 
     /// A field's position in ``fields`` and where its JSON key is in ``canonicalKeyBytes``.
     struct CanonicalKey: Sendable, Equatable {
@@ -234,22 +256,13 @@ public struct CatalogItem: Sendable, Codable, Equatable {
         var bytes: Range<Int>
     }
 
-    private mutating func indexFields() {
-        fieldIndex = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        fieldRules = fields.map { FieldRule($0, decisionDateField: decisionDateField) }
-        canonicalKeyBytes = []
-        canonicalKeys = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }.map { position in
-            let start = canonicalKeyBytes.count
-            JSONValue.writeString(fields[position].name, into: &canonicalKeyBytes)
-            canonicalKeyBytes.append(UInt8(ascii: ":"))
-            return CanonicalKey(position: position, bytes: start..<canonicalKeyBytes.count)
-        }
-    }
+    var fieldRules: [FieldRule] { index.rules }
+    var canonicalKeys: [CanonicalKey] { index.canonicalKeys }
+    var canonicalKeyBytes: [UInt8] { index.keyBytes }
 
     public init(code: String, name: String, title: String, category: RecordCategory, basis: String,
                 subjectKinds: [SubjectKind], disclosure: Disclosure, decisionDateField: String,
                 punishment: Bool = false, fields: [FieldSpec]) {
-        defer { indexFields() }
         self.code = code
         self.name = name
         self.title = title
@@ -260,13 +273,20 @@ public struct CatalogItem: Sendable, Codable, Equatable {
         self.decisionDateField = decisionDateField
         self.punishment = punishment
         self.fields = fields
+        index = FieldIndex(fields, decisionDateField: decisionDateField)
+    }
+
+    public static func == (a: CatalogItem, b: CatalogItem) -> Bool {
+        a === b || (a.code == b.code && a.name == b.name && a.title == b.title && a.category == b.category && a.basis == b.basis
+            && a.subjectKinds == b.subjectKinds && a.disclosure == b.disclosure && a.decisionDateField == b.decisionDateField
+            && a.punishment == b.punishment && a.fields == b.fields)
     }
 
     enum CodingKeys: String, CodingKey {
         case code, name, title, category, basis, subjectKinds, disclosure, decisionDateField, punishment, fields
     }
 
-    public init(from decoder: any Decoder) throws {
+    public required init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         code = try c.decode(String.self, forKey: .code)
         name = try c.decode(String.self, forKey: .name)
@@ -278,7 +298,7 @@ public struct CatalogItem: Sendable, Codable, Equatable {
         decisionDateField = try c.decode(String.self, forKey: .decisionDateField)
         punishment = try c.decodeIfPresent(Bool.self, forKey: .punishment) ?? false
         fields = try c.decode([FieldSpec].self, forKey: .fields)
-        indexFields()
+        index = FieldIndex(fields, decisionDateField: decisionDateField)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -296,13 +316,13 @@ public struct CatalogItem: Sendable, Codable, Equatable {
     }
 
     /// The field named `name`.
-    public func field(_ name: String) -> FieldSpec? { fieldIndex[name].map { fields[$0] } }
+    public func field(_ name: String) -> FieldSpec? { index.positions[name].map { fields[$0] } }
 
     /// Where field `name` stands in ``fields``.
-    func fieldPosition(_ name: String) -> Int? { fieldIndex[name] }
+    func fieldPosition(_ name: String) -> Int? { index.positions[name] }
 
     /// Whether the item defines field `name` (without copying its specification).
-    public func hasField(_ name: String) -> Bool { fieldIndex[name] != nil }
+    public func hasField(_ name: String) -> Bool { index.positions[name] != nil }
 }
 
 /// Which authority a catalog layer comes from (Article 11).
