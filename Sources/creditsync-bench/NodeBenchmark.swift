@@ -66,6 +66,7 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
     try await Task.sleep(for: .milliseconds(500))
 
     let cpuStart = cpuSeconds()
+    let writtenStart = bytesWritten()
     let start = ContinuousClock.now
     let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
         for client in 0..<clients {
@@ -90,7 +91,8 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
     }
     let wall = seconds(ContinuousClock.now - start)
     print("  \(clients) client\(clients == 1 ? "" : "s"): CPU per record \(Int((cpuSeconds() - cpuStart) / Double(max(1, accepted)) * 1e6)) µs "
-          + "(server and client in this process) over \(String(format: "%.2f", wall)) s wall")
+          + "(server and client in this process), \((bytesWritten() - writtenStart) / max(1, accepted)) bytes written per record, "
+          + "over \(String(format: "%.2f", wall)) s wall")
     return (accepted, Double(accepted) / wall)
 }
 
@@ -212,6 +214,14 @@ func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Bytes this process has handed to `write` and `pwrite` so far (`wchar` in /proc/self/io):
+/// what the store writes, log and checkpoints together.
+func bytesWritten() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("wchar:") }) else { return 0 }
+    return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

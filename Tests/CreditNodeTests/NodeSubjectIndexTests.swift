@@ -74,7 +74,7 @@ import Testing
         let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "R9")))
         #expect(detail.record == .object(["v": .number("1")]))
         // A new version of the migrated record moves its entries.
-        _ = try store.write([write("R9", .correct, subject: "uscc:S9", persons: [("resident-id:P8", "legal")])], node: "360100",
+        _ = try await store.write([write("R9", .correct, subject: "uscc:S9", persons: [("resident-id:P8", "legal")])], node: "360100",
                             credential: "c", catalogVersion: "v", acceptedAt: 3)
         #expect(try store.records(subject: "resident-id:P9").isEmpty)
         #expect(try store.records(subject: "resident-id:P8").map(\.version) == [2])

@@ -32,13 +32,13 @@ public enum ProviderAPI {
             }
             switch json {
             case .array(let records):
-                return try batchResponse(service.submit(records, by: identity))
+                return try batchResponse(await service.accept(records, by: identity))
             case .object(let object) where object["records"] != nil:
                 guard case let .array(records)? = object["records"] else { throw NodeError.badRequest("\"records\" must be a list of records") }
                 let effective = try date(object["effectiveAt"], field: "effectiveAt")
-                return try batchResponse(service.submit(records, by: identity, effectiveAt: effective))
+                return try batchResponse(await service.accept(records, by: identity, effectiveAt: effective))
             default:
-                let result = try service.submit([json], by: identity)[0]
+                let result = try await service.accept([json], by: identity)[0]
                 let status: HTTPResponse.Status = switch result.status {
                 case .accepted: .created
                 case .duplicate: .ok
@@ -56,7 +56,7 @@ public enum ProviderAPI {
             }
             let rows: [DoublePublicityCSV.Row]
             do { rows = try DoublePublicityCSV.rows(text).1 } catch { throw NodeError.badRequest("\(error)") }
-            var results = try service.submit(rows.map(\.record), by: identity)
+            var results = try await service.accept(rows.map(\.record), by: identity)
             for i in results.indices { results[i].index = rows[i].line }
             return try batchResponse(results, lines: true)
         }

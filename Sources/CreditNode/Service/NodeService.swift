@@ -133,6 +133,33 @@ public final class NodeService: Sendable {
     /// Validates and stores records (one transaction for the accepted ones). Each record gets its
     /// own result; a resubmission of an identical record is `duplicate` and logs nothing.
     public func submit(_ records: [JSONValue], by identity: ProviderIdentity, effectiveAt: Date? = nil) throws -> [SubmitResult] {
+        var batch = try check(records, by: identity, effectiveAt: effectiveAt)
+        settle(&batch, try store.write(batch.writes, node: node, credential: identity.credential, catalogVersion: batch.catalogVersion,
+                                       acceptedAt: batch.acceptedAt))
+        return batch.results
+    }
+
+    /// ``submit(_:by:effectiveAt:)`` for a server: while the batch waits for the store's single
+    /// writer, its task is suspended rather than holding one of the few threads that parse and
+    /// validate the batches behind it.
+    public func accept(_ records: [JSONValue], by identity: ProviderIdentity, effectiveAt: Date? = nil) async throws -> [SubmitResult] {
+        var batch = try check(records, by: identity, effectiveAt: effectiveAt)
+        settle(&batch, try await store.write(batch.writes, node: node, credential: identity.credential,
+                                             catalogVersion: batch.catalogVersion, acceptedAt: batch.acceptedAt))
+        return batch.results
+    }
+
+    /// A batch between validation and the store: every record's result so far, and the writes of
+    /// the valid ones with the index of the result each belongs to.
+    struct CheckedBatch {
+        var results: [SubmitResult] = []
+        var writes: [PreparedWrite] = []
+        var writeIndex: [Int] = []
+        var catalogVersion: String
+        var acceptedAt: UInt64
+    }
+
+    private func check(_ records: [JSONValue], by identity: ProviderIdentity, effectiveAt: Date?) throws -> CheckedBatch {
         try requireCaughtUp()
         guard records.count <= limits.maxBatchRecords else {
             throw NodeError(.contentTooLarge, "too-many-records", "a batch holds at most \(limits.maxBatchRecords) records, this one \(records.count)")
@@ -142,54 +169,58 @@ public final class NodeService: Sendable {
         let validator = data.validator(today: ChinaTime.date(of: at))
         let effective = Self.millis(effectiveAt ?? at)
         // Validation and canonical encoding take most of a batch's time and each record is
-        // independent: they run on every core.
-        let checked = records.concurrentMap { json -> (RecordValidation, PreparedWrite?) in
+        // independent: they run on every core. Each record's result is made there too, so that
+        // its validation (which refers to the shared catalog) is let go on the core that made it.
+        let checked = records.concurrentMap { json -> (result: SubmitResult, write: PreparedWrite?) in
             let v = validator.validate(json)
-            guard let accepted = v.accepted, identity.mayWrite(accepted.item.code) else { return (v, nil) }
-            return (v, Self.prepare(accepted, unit: identity.unit, operation: .create, effectiveAt: effective))
-        }
-        var results: [SubmitResult] = []
-        var writes: [PreparedWrite] = []
-        var writeIndex: [Int] = []
-        for (index, (v, write)) in checked.enumerated() {
+            let warnings = v.warnings.isEmpty ? nil : v.warnings
             guard let accepted = v.accepted else {
-                metrics.rejected(reasons: v.issues.map(\.code))
-                results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected, errors: v.issues,
-                                            warnings: v.warnings.isEmpty ? nil : v.warnings))
-                continue
+                return (SubmitResult(index: 0, recordId: v.recordId, item: v.item, status: .rejected, errors: v.issues, warnings: warnings), nil)
             }
-            guard let write else {
-                metrics.rejected(reasons: ["forbidden-item"])
-                results.append(SubmitResult(index: index, recordId: v.recordId, item: v.item, status: .rejected,
-                                            errors: [ValidationIssue(field: "item", code: "forbidden-item",
-                                                                     message: "credential \(identity.credential) may not write \(accepted.item.code) records")]))
-                continue
+            guard identity.mayWrite(accepted.item.code) else {
+                let issue = ValidationIssue(field: "item", code: "forbidden-item",
+                                            message: "credential \(identity.credential) may not write \(accepted.item.code) records")
+                return (SubmitResult(index: 0, recordId: v.recordId, item: v.item, status: .rejected, errors: [issue]), nil)
             }
-            writes.append(write)
-            writeIndex.append(index)
-            results.append(SubmitResult(index: index, recordId: accepted.record.recordId, item: accepted.item.code, status: .accepted,
-                                        warnings: v.warnings.isEmpty ? nil : v.warnings))
+            return (SubmitResult(index: 0, recordId: accepted.record.recordId, item: accepted.item.code, status: .accepted, warnings: warnings),
+                    Self.prepare(accepted, unit: identity.unit, operation: .create, effectiveAt: effective))
         }
-        let outcomes = try store.write(writes, node: node, credential: identity.credential, catalogVersion: data.catalog.version,
-                                       acceptedAt: Self.millis(at))
-        for (i, outcome) in zip(writeIndex, outcomes) {
+        var batch = CheckedBatch(catalogVersion: data.catalog.version, acceptedAt: Self.millis(at))
+        batch.results.reserveCapacity(checked.count)
+        batch.writes.reserveCapacity(checked.count)
+        for (index, (result, write)) in checked.enumerated() {
+            var result = result
+            result.index = index
+            if let write {
+                batch.writes.append(write)
+                batch.writeIndex.append(index)
+            } else {
+                metrics.rejected(reasons: result.errors?.map(\.code) ?? [])
+            }
+            batch.results.append(result)
+        }
+        return batch
+    }
+
+    /// Completes the results of `batch` with what the store made of its writes.
+    private func settle(_ batch: inout CheckedBatch, _ outcomes: [WriteOutcome]) {
+        for (i, outcome) in zip(batch.writeIndex, outcomes) {
             switch outcome {
             case let .accepted(sequence, version):
-                results[i].sequence = sequence
-                results[i].version = version
+                batch.results[i].sequence = sequence
+                batch.results[i].version = version
                 metrics.accepted()
             case let .duplicate(sequence, version):
-                results[i].status = .duplicate
-                results[i].sequence = sequence
-                results[i].version = version
+                batch.results[i].status = .duplicate
+                batch.results[i].sequence = sequence
+                batch.results[i].version = version
             case .revoked, .notFound:
-                results[i].status = .rejected
-                results[i].errors = [ValidationIssue(field: "recordId", code: "revoked",
-                                                     message: "record \(results[i].recordId ?? "") was revoked; a revocation is final")]
+                batch.results[i].status = .rejected
+                batch.results[i].errors = [ValidationIssue(field: "recordId", code: "revoked",
+                                                           message: "record \(batch.results[i].recordId ?? "") was revoked; a revocation is final")]
                 metrics.rejected(reasons: ["revoked"])
             }
         }
-        return results
     }
 
     /// Corrects a record (Article 41): a new version with its reason and decision document.

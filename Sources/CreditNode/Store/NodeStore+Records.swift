@@ -9,7 +9,10 @@ public struct PreparedWrite: Sendable {
     public var key: RecordKey
     public var operation: ChangeOperation
     /// Canonical JSON of the record, UTF-8 (empty for a revocation).
-    public var payload: [UInt8]
+    public let payload: [UInt8]
+    /// SHA-256 of ``payload``, computed where the write is prepared (on any core), not on the
+    /// store's single writer.
+    let contentHash: Data
     public var subjectKey: String
     public var subjectName: String
     /// Responsible persons and other keys the record is filed under, with their role.
@@ -26,6 +29,7 @@ public struct PreparedWrite: Sendable {
         self.key = key
         self.operation = operation
         self.payload = payload
+        contentHash = Hash32.sha256(payload).data
         self.subjectKey = subjectKey
         self.subjectName = subjectName
         self.otherSubjects = otherSubjects
@@ -34,8 +38,6 @@ public struct PreparedWrite: Sendable {
         self.decisionDocument = decisionDocument
         self.effectiveAt = effectiveAt
     }
-
-    var contentHash: Data { Hash32.sha256(payload).data }
 }
 
 /// What became of one write.
@@ -67,68 +69,82 @@ extension NodeStore {
     public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
                       acceptedAt: UInt64) throws -> [WriteOutcome] {
         try writer.write { db in
-            var frontier = try db.frontier(.logFrontier)
-            var sequence = frontier.size
-            var outcomes: [WriteOutcome] = []
-            outcomes.reserveCapacity(writes.count)
-            let insertLog = try FastStatement(db, "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
-            let insertVersion = try FastStatement(db, """
-                INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
-                    reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
-                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects FROM record WHERE record_key = ?")
-            let current = try CurrentStatements(db)
-            for w in writes {
-                let storageKey = w.key.storageKey
-                lookup.bind(storageKey)
-                let held: (status: String, version: Int, hash: Data, subjects: String)? = try lookup.next()
-                    ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3)) : nil
-                if held != nil { lookup.finish() }
-                let hash = w.contentHash
-                if let held {
-                    let latest = try Row.fetchOne(db, sql: """
-                        SELECT operation, reason, decision_document, origin_sequence, content_hash FROM record_version
-                        WHERE record_key = ? AND version = ?
-                        """, arguments: [storageKey, held.version])!
-                    let latestSequence = UInt64(latest["origin_sequence"] as Int64)
-                    let same = (latest["content_hash"] as Data) == hash && (latest["operation"] as String) == w.operation.name
-                        && (latest["reason"] as String) == w.reason && (latest["decision_document"] as String) == w.decisionDocument
-                    if w.operation == .revoke, held.status == "revoked" {
-                        outcomes.append(same ? .duplicate(sequence: latestSequence, version: held.version) : .revoked)
-                        continue
-                    }
-                    if held.status == "revoked" { outcomes.append(.revoked); continue }
-                    if w.operation == .create, held.hash == hash {
-                        outcomes.append(.duplicate(sequence: latestSequence, version: held.version))
-                        continue
-                    }
-                    if same { outcomes.append(.duplicate(sequence: latestSequence, version: held.version)); continue }
-                } else if w.operation != .create {
-                    outcomes.append(.notFound)
+            try self.write(writes, node: node, credential: credential, catalogVersion: catalogVersion, acceptedAt: acceptedAt, in: db)
+        }
+    }
+
+    /// ``write(_:node:credential:catalogVersion:acceptedAt:)``, suspending (not blocking a
+    /// thread) while another write holds the store's single writer.
+    public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
+                      acceptedAt: UInt64) async throws -> [WriteOutcome] {
+        try await writer.write { db in
+            try self.write(writes, node: node, credential: credential, catalogVersion: catalogVersion, acceptedAt: acceptedAt, in: db)
+        }
+    }
+
+    private func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
+                       acceptedAt: UInt64, in db: Database) throws -> [WriteOutcome] {
+        var frontier = try db.frontier(.logFrontier)
+        var sequence = frontier.size
+        var outcomes: [WriteOutcome] = []
+        outcomes.reserveCapacity(writes.count)
+        let insertLog = try FastStatement(db, "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
+        let insertVersion = try FastStatement(db, """
+            INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+            VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects FROM record WHERE record_key = ?")
+        let current = try CurrentStatements(db)
+        for w in writes {
+            let storageKey = w.key.storageKey
+            lookup.bind(storageKey)
+            let held: (status: String, version: Int, hash: Data, subjects: String)? = try lookup.next()
+                ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3)) : nil
+            if held != nil { lookup.finish() }
+            let hash = w.contentHash
+            if let held {
+                let latest = try Row.fetchOne(db, sql: """
+                    SELECT operation, reason, decision_document, origin_sequence, content_hash FROM record_version
+                    WHERE record_key = ? AND version = ?
+                    """, arguments: [storageKey, held.version])!
+                let latestSequence = UInt64(latest["origin_sequence"] as Int64)
+                let same = (latest["content_hash"] as Data) == hash && (latest["operation"] as String) == w.operation.name
+                    && (latest["reason"] as String) == w.reason && (latest["decision_document"] as String) == w.decisionDocument
+                if w.operation == .revoke, held.status == "revoked" {
+                    outcomes.append(same ? .duplicate(sequence: latestSequence, version: held.version) : .revoked)
                     continue
                 }
-                sequence += 1
-                let version = (held?.version ?? 0) + 1
-                let change = Change(node: node, sequence: sequence, key: w.key, operation: w.operation, credential: credential,
-                                    reason: w.reason, decisionDocument: w.decisionDocument, effectiveAt: w.effectiveAt,
-                                    acceptedAt: acceptedAt, catalogVersion: catalogVersion, payload: w.payload)
-                let encoded = change.encoded
-                let leaf = MerkleHash.leaf(encoded)
-                frontier.append(leafHash: leaf)
-                insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
-                try insertLog.run()
-                insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
-                                   w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, "")
-                try insertVersion.run()
-                try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
-                                  previousSubjects: held?.subjects ?? "")
-                outcomes.append(.accepted(sequence: sequence, version: version))
+                if held.status == "revoked" { outcomes.append(.revoked); continue }
+                if w.operation == .create, held.hash == hash {
+                    outcomes.append(.duplicate(sequence: latestSequence, version: held.version))
+                    continue
+                }
+                if same { outcomes.append(.duplicate(sequence: latestSequence, version: held.version)); continue }
+            } else if w.operation != .create {
+                outcomes.append(.notFound)
+                continue
             }
-            try db.setFrontier(.logFrontier, frontier)
-            try foldSubjectIndexIfDue(db)
-            return outcomes
+            sequence += 1
+            let version = (held?.version ?? 0) + 1
+            let change = Change(node: node, sequence: sequence, key: w.key, operation: w.operation, credential: credential,
+                                reason: w.reason, decisionDocument: w.decisionDocument, effectiveAt: w.effectiveAt,
+                                acceptedAt: acceptedAt, catalogVersion: catalogVersion, payload: w.payload)
+            let encoded = change.encoded
+            let leaf = MerkleHash.leaf(encoded)
+            frontier.append(leafHash: leaf)
+            insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
+            try insertLog.run()
+            insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
+                               w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, "")
+            try insertVersion.run()
+            try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
+                              previousSubjects: held?.subjects ?? "")
+            outcomes.append(.accepted(sequence: sequence, version: version))
         }
+        try db.setFrontier(.logFrontier, frontier)
+        try foldSubjectIndexIfDue(db)
+        return outcomes
     }
 
     /// The statements that keep the current state, prepared once per batch.
