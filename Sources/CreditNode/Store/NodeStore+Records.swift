@@ -5,18 +5,27 @@ import GRDB
 public import SyncProtocol
 
 /// One write a provider asked for, validated and ready to be logged.
+///
+/// What the store derives from the write alone (its storage key, content hash and subject-index
+/// entries) is derived here, where writes are prepared on every core, rather than on the store's
+/// single writer.
 public struct PreparedWrite: Sendable {
-    public var key: RecordKey
+    public let key: RecordKey
     public var operation: ChangeOperation
     /// Canonical JSON of the record, UTF-8 (empty for a revocation).
     public let payload: [UInt8]
-    /// SHA-256 of ``payload``, computed where the write is prepared (on any core), not on the
-    /// store's single writer.
+    /// SHA-256 of ``payload``.
     let contentHash: Data
-    public var subjectKey: String
+    /// `provider/item/recordId`.
+    let storageKey: String
+    public let subjectKey: String
     public var subjectName: String
     /// Responsible persons and other keys the record is filed under, with their role.
-    public var otherSubjects: [(key: String, role: String)]
+    public let otherSubjects: [(key: String, role: String)]
+    /// The subject and the other keys, as the subject index files them.
+    let subjectEntries: SubjectEntries
+    /// ``subjectEntries`` as the record row's `subjects` column.
+    let subjectColumn: String
     public var recordClass: String
     public var reason: String
     public var decisionDocument: String
@@ -30,9 +39,13 @@ public struct PreparedWrite: Sendable {
         self.operation = operation
         self.payload = payload
         contentHash = Hash32.sha256(payload).data
+        storageKey = key.storageKey
         self.subjectKey = subjectKey
         self.subjectName = subjectName
         self.otherSubjects = otherSubjects
+        subjectEntries = SubjectEntries([SubjectEntries.Entry(key: subjectKey, role: "subject")]
+                                        + otherSubjects.map { SubjectEntries.Entry(key: $0.key, role: $0.role) })
+        subjectColumn = subjectEntries.column
         self.recordClass = recordClass
         self.reason = reason
         self.decisionDocument = decisionDocument
@@ -97,7 +110,7 @@ extension NodeStore {
         let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects FROM record WHERE record_key = ?")
         let current = try CurrentStatements(db)
         for w in writes {
-            let storageKey = w.key.storageKey
+            let storageKey = w.storageKey
             lookup.bind(storageKey)
             let held: (status: String, version: Int, hash: Data, subjects: String)? = try lookup.next()
                 ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3)) : nil
@@ -184,12 +197,11 @@ extension NodeStore {
             previous = SubjectEntries(column: try previousSubjects
                 ?? String.fetchOne(db, sql: "SELECT subjects FROM record WHERE record_key = ?", arguments: [storageKey]) ?? "")
         }
-        let entries = SubjectEntries([SubjectEntries.Entry(key: w.subjectKey, role: "subject")]
-                                     + w.otherSubjects.map { SubjectEntries.Entry(key: $0.key, role: $0.role) })
-        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, entries.column,
+        let entries = w.subjectEntries
+        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, w.subjectColumn,
                                Int64(version), hash, w.recordClass, origin, Int64(at))
         try statements.upsert.run()
-        let (removed, added) = previous.changes(to: entries)
+        let (removed, added) = version > 1 ? previous.changes(to: entries) : ([], entries.entries)
         for old in removed {
             statements.unindex.bind(old.key, storageKey, old.role)
             try statements.unindex.run()

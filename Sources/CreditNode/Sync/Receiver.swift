@@ -80,23 +80,26 @@ public struct Receiver: Service {
     /// What the store needs to file a fanned-out change: its subject keys and class, read from
     /// the record as the origin node validated it.
     static func prepare(_ change: Change, data: ReferenceData) -> PreparedWrite {
-        var write = PreparedWrite(key: change.key, operation: change.operation, payload: change.payload,
-                                  subjectKey: "", subjectName: "", recordClass: "", reason: change.reason,
-                                  decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
-        guard !change.payload.isEmpty, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
-            return write
+        func write(subjectKey: String = "", subjectName: String = "", otherSubjects: [(key: String, role: String)] = [],
+                   recordClass: String = "") -> PreparedWrite {
+            PreparedWrite(key: change.key, operation: change.operation, payload: change.payload, subjectKey: subjectKey,
+                          subjectName: subjectName, otherSubjects: otherSubjects, recordClass: recordClass, reason: change.reason,
+                          decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
         }
-        write.subjectKey = record.subject.key
-        write.subjectName = record.subject.name
+        guard !change.payload.isEmpty, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
+            return write()
+        }
+        var others: [(key: String, role: String)] = []
         if case let .array(persons)? = record.fields["responsiblePersons"] {
             for p in persons {
                 guard let data = try? JSONEncoder().encode(p), let person = try? JSONDecoder().decode(ResponsiblePerson.self, from: data) else { continue }
-                write.otherSubjects.append((person.key, person.role.rawValue))
+                others.append((person.key, person.role.rawValue))
             }
         }
+        var recordClass = ""
         if let item = data.catalog.item(record.item), case let .string(d)? = record.fields[item.decisionDateField], let date = CivilDate(iso: d) {
-            write.recordClass = Classification.classify(record, item: item, decisionDate: date).recordClass.rawValue
+            recordClass = Classification.classify(record, item: item, decisionDate: date).recordClass.rawValue
         }
-        return write
+        return write(subjectKey: record.subject.key, subjectName: record.subject.name, otherSubjects: others, recordClass: recordClass)
     }
 }
