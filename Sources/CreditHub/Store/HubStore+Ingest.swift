@@ -32,10 +32,33 @@ extension HubStore {
     ///
     /// Sets that arrive while the writer is busy are merged together in the next transaction,
     /// each in its own savepoint (``GroupCommit``): one commit and one fsync for all of them.
+    ///
+    /// A set that continues the node's log is first appended to the ``EvidenceLog`` and synced,
+    /// outside the writer; the transaction then records where. Whether it continues is judged
+    /// from the positions this store last committed (kept in memory, not read from the database:
+    /// a read here would wait for a reader connection while holding a thread). The transaction
+    /// decides: a set it accepts whose bytes were not appended (the node's log moved on
+    /// meanwhile) is appended then and offered again; bytes appended for a set it does not accept
+    /// stay in the file unreferenced.
     public func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome {
-        let outcome = try await groupCommit.submit { db in try self.ingest(db, prepared, hub: hub, key: key, at: Self.millis(receivedAt)) }
-        if case let .receipt(_, merged) = outcome, merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
-        return outcome
+        let set = prepared.set
+        let held = acknowledged.withLock { $0[set.node] ?? 0 }
+        var evidence = set.first == held + 1 ? try await evidenceLog.append(prepared.envelope) : nil
+        while true {
+            let stored = evidence
+            let outcome = try await groupCommit.submit { db in
+                try self.ingest(db, prepared, evidence: stored, hub: hub, key: key, at: Self.millis(receivedAt))
+            }
+            guard let outcome else {
+                evidence = try await evidenceLog.append(prepared.envelope)
+                continue
+            }
+            if case let .receipt(_, merged) = outcome {
+                acknowledged.withLock { $0[set.node] = max($0[set.node] ?? 0, set.last) }
+                if merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
+            }
+            return outcome
+        }
     }
 
     /// Moves the recent subject-index entries into the main index once there are enough of them:
@@ -66,8 +89,10 @@ extension HubStore {
         recentSubjectEntries.withLock { $0.count = max(0, $0.count - moved) }
     }
 
-    /// One set's ingest inside the writer's transaction.
-    func ingest(_ db: Database, _ prepared: PreparedSet, hub: String, key: SigningKey, at: Int64) throws -> IngestOutcome {
+    /// One set's ingest inside the writer's transaction; `nil` when the set is to be accepted but
+    /// its bytes are not in the evidence log yet.
+    func ingest(_ db: Database, _ prepared: PreparedSet, evidence: EvidenceLog.Location?, hub: String, key: SigningKey,
+                at: Int64) throws -> IngestOutcome? {
         let set = prepared.set, envelope = prepared.envelope, digest = prepared.digest
         guard let node = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [set.node]) else {
             throw RegistryError(description: "no node \(set.node)")
@@ -91,6 +116,7 @@ extension HubStore {
             return .equivocation
         }
         guard set.first == size + 1 else { return .gap(expected: size + 1) }
+        guard let evidence else { return nil }
         let frontier = try MerkleFrontier(encoded: Array(node["log_frontier"] as Data))
         let extended: MerkleFrontier
         do { extended = try set.extend(frontier, leafHashes: prepared.leaves) } catch { return .inconsistent("\(error)") }
@@ -107,8 +133,9 @@ extension HubStore {
                               envelopeDigest: digest, receivedAt: UInt64(at))
         let receiptBytes = try receipt.signed(with: key).encoded
         try db.execute(sql: """
-            INSERT INTO changeset(node, first, last, digest, envelope, receipt, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(envelope), Data(receiptBytes), at])
+            INSERT INTO changeset(node, first, last, digest, envelope, receipt, received_at, evidence_offset, evidence_length)
+            VALUES (?, ?, ?, ?, X'', ?, ?, ?, ?)
+            """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(receiptBytes), at, evidence.offset, evidence.length])
         try db.execute(sql: "UPDATE node SET log_size = ?, log_frontier = ?, pushes = pushes + 1, last_seen = ? WHERE id = ?",
                        arguments: [Int64(extended.size), Data(extended.encoded), at, set.node])
         return .receipt(receiptBytes, newlyMerged: merged)
@@ -294,14 +321,27 @@ extension HubStore {
     func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
         guard from <= through else { return [:] }
         var changes: [UInt64: [UInt8]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT first FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first",
-                                       arguments: [node, Int64(from), Int64(through)])
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT first, evidence_offset, evidence_length, digest FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first
+            """, arguments: [node, Int64(from), Int64(through)])
         while let row = try rows.next() {
             let first = UInt64(row[0] as Int64)
+            let location = (row[1] as Int64?).flatMap { offset in (row[2] as Int64?).map { EvidenceLog.Location(offset: offset, length: $0) } }
+            let digest = row[3] as Data
             let encoded = try evidence.changes(node: node, first: first) {
-                guard let envelope = try Data.fetchOne(db, sql: "SELECT envelope FROM changeset WHERE node = ? AND first = ?",
-                                                       arguments: [node, Int64(first)]) else { return [] }
-                return try ChangeSet.storedChanges(Array(envelope)).changes
+                let envelope: [UInt8]
+                if let location {
+                    envelope = try evidenceLog.read(location)
+                    guard Hash32.sha256(envelope).data == digest else {
+                        throw RegistryError(description: "the evidence of node \(node)'s change set at \(first) does not match its digest")
+                    }
+                } else {
+                    // Sets accepted before the evidence file (store v2) keep their bytes in the row.
+                    guard let stored = try Data.fetchOne(db, sql: "SELECT envelope FROM changeset WHERE node = ? AND first = ?",
+                                                         arguments: [node, Int64(first)]) else { return [] }
+                    envelope = Array(stored)
+                }
+                return try ChangeSet.storedChanges(envelope).changes
             }
             for (i, bytes) in encoded.enumerated() {
                 let sequence = first + UInt64(i)

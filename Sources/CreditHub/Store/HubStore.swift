@@ -16,6 +16,11 @@ public final class HubStore: Sendable {
     private let checkpointer: WALCheckpointer?
     let groupCommit: GroupCommit
     let evidence = EvidenceCache()
+    /// The accepted change sets' bytes, in a file beside the database.
+    let evidenceLog: EvidenceLog
+    /// Each node's acknowledged log size as of the last commit here: where ``ingest`` expects a
+    /// node's next set to start, to append its evidence before the transaction (see there).
+    let acknowledged: Mutex<[String: UInt64]>
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
     let recentSubjectEntries: Mutex<(count: Int, folding: Bool)>
@@ -24,6 +29,11 @@ public final class HubStore: Sendable {
     public init(path: String?, subjectFoldThreshold: Int = 50_000) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
+        let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
+        evidenceLog = try EvidenceLog(path: path.map(EvidenceLog.path(besideDatabase:)), referencedEnd: referencedEnd)
+        acknowledged = Mutex(Dictionary(uniqueKeysWithValues: try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, log_size FROM node").map { ($0[0] as String, UInt64($0[1] as Int64)) }
+        }))
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
         checkpointer = try path.map { try WALCheckpointer(path: $0) }
@@ -267,6 +277,14 @@ public final class HubStore: Sendable {
 
                 -- Catalog items a node receives new records of; NULL is every item (Article 16).
                 ALTER TABLE node ADD COLUMN subscription TEXT;
+                """)
+        }
+        migrator.registerMigration("v3: evidence in a file of its own") { db in
+            // Sets accepted from now on are appended to the evidence file (see EvidenceLog) and
+            // their rows hold where; the rows of earlier sets keep their envelope.
+            try db.execute(sql: """
+                ALTER TABLE changeset ADD COLUMN evidence_offset INTEGER;
+                ALTER TABLE changeset ADD COLUMN evidence_length INTEGER;
                 """)
         }
         return migrator
