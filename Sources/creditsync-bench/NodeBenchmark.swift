@@ -39,12 +39,8 @@ func nodeBenchmark(records count: Int, batch: Int) async throws {
     // The store alone: the same records validated beforehand, written in the same batches (the
     // single writer's own limit, without HTTP, parsing or validation).
     let validator = try ReferenceData.load().validator(today: CivilDate(year: 2026, month: 11, day: 27)!)
-    let prepared = recordsList.map { record -> PreparedWrite in
-        let accepted = validator.validate(record).accepted!
-        return PreparedWrite(key: RecordKey(provider: generator.regulatorCode, item: accepted.item.code, recordId: accepted.record.recordId),
-                             operation: .create, payload: accepted.canonicalJSON, subjectKey: accepted.record.subject.key,
-                             subjectName: accepted.record.subject.name, recordClass: accepted.classification.recordClass.rawValue,
-                             effectiveAt: 1_780_000_000_000)
+    let prepared = recordsList.map {
+        PreparedWrite(validator.validate($0).accepted!, provider: generator.regulatorCode, operation: .create, effectiveAt: 1_780_000_000_000)
     }
     let store = try NodeStore(path: dir.appendingPathComponent("node-0.sqlite").path)
     let storeStart = ContinuousClock.now

@@ -148,11 +148,6 @@ public final class FieldSpec: Sendable, Codable, Equatable {
         description = try c.decodeIfPresent(String.self, forKey: .description)
     }
 
-    /// Whether a record about a subject of `kind` must carry this field.
-    public func isRequired(for kind: SubjectKind) -> Bool {
-        required || (requiredFor?.contains(kind) ?? false)
-    }
-
     /// `标签 (NAME)`: how messages name the field.
     public var displayName: String { label == name ? name : "\(label) (\(name))" }
 }
@@ -185,6 +180,7 @@ struct FieldRule: Sendable, Equatable {
         isDecisionDate = spec.name == decisionDateField
     }
 
+    /// Whether a record about a subject of `kind` must carry this field.
     func isRequired(for kind: SubjectKind) -> Bool { required || requiredFor & kind.bit != 0 }
 }
 

@@ -156,7 +156,9 @@ public enum RegistrationAuthority: Character, Sendable, CaseIterable {
     public var organizationTypes: [Character: String] { Self.typeTable[self] ?? [:] }
 
     /// Whether this authority registers organization type `type`.
-    public func registers(_ type: Character) -> Bool { Self.typeTable[self]?[type] != nil }
+    public func registers(_ type: Character) -> Bool {
+        type.asciiValue.map { Self.registered[Int(rawValue.asciiValue!) << 7 | Int($0)] } ?? false
+    }
 
     private static let typeTable = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.types) })
 
@@ -167,8 +169,9 @@ public enum RegistrationAuthority: Character, Sendable, CaseIterable {
         return table
     }()
 
-    /// ``registers(_:)`` for every pair of ASCII bytes (authority, type), indexed by
-    /// `authority << 7 | type`: every code a node accepts is checked against it.
+    /// Which authority registers which organization type, for every pair of ASCII bytes
+    /// (authority, type), indexed by `authority << 7 | type`: every code a node accepts is
+    /// checked against it on its bytes.
     static let registered: [Bool] = {
         var table = [Bool](repeating: false, count: 128 * 128)
         for authority in allCases {

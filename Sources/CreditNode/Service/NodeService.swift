@@ -183,7 +183,7 @@ public final class NodeService: Sendable {
                 return (SubmitResult(index: 0, recordId: v.recordId, item: v.item, status: .rejected, errors: [issue]), nil)
             }
             return (SubmitResult(index: 0, recordId: accepted.record.recordId, item: accepted.item.code, status: .accepted, warnings: warnings),
-                    Self.prepare(accepted, unit: identity.unit, operation: .create, effectiveAt: effective))
+                    PreparedWrite(accepted, provider: identity.unit, operation: .create, effectiveAt: effective))
         }
         var batch = CheckedBatch(catalogVersion: data.catalog.version, acceptedAt: Self.millis(at))
         batch.results.reserveCapacity(checked.count)
@@ -237,7 +237,7 @@ public final class NodeService: Sendable {
             throw NodeError(.badRequest, "key-mismatch", "the corrected record must keep item \(item) and recordId \(recordId)", recordId: recordId)
         }
         guard identity.mayWrite(item) else { throw NodeError.forbidden("credential \(identity.credential) may not write \(item) records") }
-        var write = Self.prepare(accepted, unit: identity.unit, operation: .correct, effectiveAt: Self.millis(effectiveAt ?? at))
+        var write = PreparedWrite(accepted, provider: identity.unit, operation: .correct, effectiveAt: Self.millis(effectiveAt ?? at))
         write.reason = reason
         write.decisionDocument = decisionDocument
         return try single(write, identity: identity, data: data, at: at, recordId: recordId, item: item)
@@ -297,15 +297,6 @@ public final class NodeService: Sendable {
         if !issues.isEmpty {
             throw NodeError(.unprocessableContent, "invalid-request", "the request for \(recordId) is incomplete", recordId: recordId, errors: issues)
         }
-    }
-
-    /// The write for a validated record.
-    static func prepare(_ accepted: AcceptedRecord, unit: String, operation: ChangeOperation, effectiveAt: UInt64) -> PreparedWrite {
-        return PreparedWrite(
-            key: RecordKey(provider: unit, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
-            payload: accepted.canonicalJSON, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
-            otherSubjects: accepted.responsiblePersons.map { ($0.key, $0.role.rawValue) },
-            recordClass: accepted.classification.recordClass.rawValue, effectiveAt: effectiveAt)
     }
 
     static func millis(_ date: Date) -> UInt64 { UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded())) }

@@ -51,6 +51,14 @@ public struct PreparedWrite: Sendable {
         self.decisionDocument = decisionDocument
         self.effectiveAt = effectiveAt
     }
+
+    /// The write of a record that passed validation, provided by `provider` (the unit's USCC).
+    public init(_ accepted: AcceptedRecord, provider: String, operation: ChangeOperation, effectiveAt: UInt64) {
+        self.init(key: RecordKey(provider: provider, item: accepted.item.code, recordId: accepted.record.recordId), operation: operation,
+                  payload: accepted.canonicalJSON, subjectKey: accepted.record.subject.key, subjectName: accepted.record.subject.name,
+                  otherSubjects: accepted.responsiblePersons.map { ($0.key, $0.role.rawValue) },
+                  recordClass: accepted.classification.recordClass.rawValue, effectiveAt: effectiveAt)
+    }
 }
 
 /// What became of one write.
