@@ -65,17 +65,31 @@ public final class Federation: @unchecked Sendable {
         return process
     }
 
-    /// Waits until the hub and every node answer `/healthz`.
+    /// Waits until the hub and every node answer `/healthz`. A daemon that exits meanwhile fails
+    /// the wait at once, with the end of its log in the error, rather than after `seconds`.
     public func waitUntilHealthy(seconds: Double = 60) async throws {
-        let urls = [deployment.hubURL] + deployment.nodes.map(deployment.nodeURL)
+        let sites = [(deployment.hubURL, hubProcess, "hub.log")]
+                  + deployment.nodes.map { (deployment.nodeURL($0), nodeProcesses[$0.id], "node-\($0.id).log") }
         let deadline = Date().addingTimeInterval(seconds)
-        for url in urls {
+        for (url, process, log) in sites {
             while true {
                 if let reply = try? await Self.request(url + "/healthz", timeout: 2), reply.status == 200 { break }
-                if Date() > deadline { throw FederationError("\(url) did not become healthy; see \(logs.path)") }
+                if let process, !process.isRunning {
+                    throw FederationError("\(url) exited with status \(process.terminationStatus) before it became healthy; "
+                                        + "the end of \(log):\n\(logTail(log))")
+                }
+                if Date() > deadline {
+                    throw FederationError("\(url) did not become healthy in \(Int(seconds)) s; the end of \(log):\n\(logTail(log))")
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// The last lines of one daemon's log, for an error message.
+    func logTail(_ name: String, lines: Int = 20) -> String {
+        let text = (try? String(contentsOf: logs.appendingPathComponent(name), encoding: .utf8)) ?? "(no log)"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     /// SIGTERM to every process, then waits for them.

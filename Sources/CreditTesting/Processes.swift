@@ -40,19 +40,8 @@ public final class DaemonProcess: @unchecked Sendable {
 
 /// HTTP helpers for talking to real daemons on loopback.
 public enum LoopbackHTTP {
-    /// A TCP port that was free a moment ago.
-    public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A TCP port that was free a moment ago, below the kernel's ephemeral range.
+    public static func freePort() -> Int { freePortRange(1) }
 
     /// A response's status and body.
     public struct Reply: Sendable {
@@ -87,12 +76,38 @@ public enum LoopbackHTTP {
 
 extension LoopbackHTTP {
     /// A base port whose next `count` ports were all free a moment ago.
+    ///
+    /// Chosen below the kernel's ephemeral range (`ip_local_port_range`), never inside it: a
+    /// daemon restarted on its port would otherwise find it taken by some outgoing connection's
+    /// local end, or by a node's own retry to the stopped hub connecting to itself (TCP
+    /// simultaneous open on loopback), and fail to start.
     public static func freePortRange(_ count: Int) -> Int {
-        for _ in 0..<100 {
-            let base = Int.random(in: 20_000...55_000)
+        let top = ephemeralRangeStart() - count
+        for _ in 0..<200 {
+            let base = Int.random(in: 10_000...max(10_001, top))
             if (base..<base + count).allSatisfy(isFree) { return base }
         }
-        return freePort()
+        return ephemeralPort()
+    }
+
+    /// The first port the kernel hands out to outgoing connections (32768 when unknown).
+    static func ephemeralRangeStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+    }
+
+    /// A port the kernel picks: free, but inside the ephemeral range.
+    static func ephemeralPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     static func isFree(_ port: Int) -> Bool {
