@@ -142,6 +142,9 @@ let package = Package(
         ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditDataTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "CreditStorageTests", dependencies: [
+            "CreditStorage", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditNodeTests", dependencies: [
             "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
