@@ -152,7 +152,8 @@ case "sync", nil:
     try syncBenchmark(changes: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000)
 case "node":
     let rest = Array(arguments.dropFirst())
-    try await nodeBenchmark(records: rest.first.flatMap { Int($0) } ?? 50_000, batch: rest.dropFirst().first.flatMap { Int($0) } ?? 1000)
+    try await nodeBenchmark(records: rest.first.flatMap { Int($0) } ?? 50_000, batch: rest.dropFirst().first.flatMap { Int($0) } ?? 1000,
+                            clients: rest.dropFirst(2).first.flatMap { Int($0) } ?? 4)
 case "records":
     try recordsBenchmark(records: arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000)
 case "hub":
