@@ -3,7 +3,7 @@
 //
 //   swift run -c release creditsync-bench sync [changes]
 //   swift run -c release creditsync-bench records [records]
-//   swift run -c release creditsync-bench node [records] [batch]
+//   swift run -c release creditsync-bench node [records] [batch] [clients]
 //   swift run -c release creditsync-bench hub [changes] [--concurrent-only]
 import CreditCore
 import CreditData
@@ -160,6 +160,6 @@ case "hub":
     let rest = Array(arguments.dropFirst())
     try await hubBenchmark(changes: rest.first.flatMap { Int($0) } ?? 110_000, serial: !rest.contains("--concurrent-only"))
 default:
-    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] | hub [changes] [--concurrent-only]")
+    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] [clients] | hub [changes] [--concurrent-only]")
     exit(2)
 }

@@ -55,6 +55,18 @@ import Testing
         #expect(try JSONValue.parse(Array("[1,2]".utf8), keeping: JSONProjection(paths: ["a"])) == .array([.number("1"), .number("2")]))
     }
 
+    @Test func projectionPathsMergeAtEveryLevel() throws {
+        let text = #"{"subject":{"uscc":"91360100MA35X","name":"某公司","document":{"type":"passport","number":"E1"}},"fields":{"a":1},"":{"x":1}}"#
+        let projection = JSONProjection(paths: ["subject.uscc", "subject.document", "nothing.here"])
+        #expect(projection.members.keys.sorted() == ["nothing", "subject"])
+        let projected = try JSONValue.parse(Array(text.utf8), keeping: projection)
+        #expect(projected.objectValue?.keys.sorted() == ["subject"])
+        #expect(projected.objectValue?["subject"]?.objectValue?.keys.sorted() == ["document", "uscc"])
+        #expect(projected.objectValue?["subject"]?.objectValue?["document"] == .object(["type": .string("passport"), "number": .string("E1")]))
+        // An empty key is a key like any other.
+        #expect(try JSONValue.parse(Array(text.utf8), keeping: JSONProjection(["": JSONProjection?.none])) == .object(["": .object(["x": .number("1")])]))
+    }
+
     @Test func invalidUTF8IsRefusedInKeptAndSkippedStrings() throws {
         // A stray byte, a cut 4-byte form, a surrogate, overlong forms, past U+10FFFF, a lone
         // continuation byte, and a lead byte at the very end of the text.

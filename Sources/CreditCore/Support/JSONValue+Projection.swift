@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Which members of a JSON object to keep when only a few are needed.
 ///
 /// The hub reads the subject and the Article 33 persons out of every change it merges; building
@@ -5,10 +9,23 @@
 /// instead: the members named here are built, everything else is checked and skipped.
 public struct JSONProjection: Sendable, Equatable {
     /// A member kept whole (`nil`) or projected further (an object's members).
-    public var members: [String: JSONProjection?]
+    public let members: [String: JSONProjection?]
+
+    /// One kept member, matched on its key's UTF-8 bytes.
+    struct Matcher: Sendable, Equatable {
+        let key: String
+        let bytes: [UInt8]
+        let inner: JSONProjection?
+    }
+
+    /// ``members`` as a list to match keys against without building them: a few members, so a
+    /// scan comparing lengths first beats hashing (and iterating a dictionary, which costs
+    /// generic metadata lookups on every key of every object parsed).
+    let matchers: [Matcher]
 
     public init(_ members: [String: JSONProjection?]) {
         self.members = members
+        matchers = members.map { Matcher(key: $0.key, bytes: Array($0.key.utf8), inner: $0.value) }
     }
 
     /// The projection keeping the dotted `paths`, e.g. `["subject", "fields.responsiblePersons"]`.
@@ -20,14 +37,20 @@ public struct JSONProjection: Sendable, Equatable {
             if parts.count == 1 {
                 members[head] = .some(nil)
             } else if case let .some(.some(existing)) = members[head] {
-                var merged = existing
-                merged.members.merge(JSONProjection(paths: [parts[1]]).members) { $1 }
-                members[head] = .some(merged)
+                members[head] = .some(JSONProjection(existing.members.merging(JSONProjection(paths: [parts[1]]).members) { $1 }))
             } else if members[head] == nil {
                 members[head] = .some(JSONProjection(paths: [parts[1]]))
             }
         }
-        self.members = members
+        self.init(members)
+    }
+
+    /// The kept member whose key is `key` (UTF-8 bytes), if any.
+    func match(_ key: UnsafeBufferPointer<UInt8>) -> Matcher? {
+        for m in matchers where m.bytes.count == key.count {
+            if key.isEmpty || m.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) { return m }
+        }
+        return nil
     }
 }
 
@@ -69,9 +92,9 @@ extension JSONValue.Parser {
             let key: String?
             let kept: JSONProjection??
             if let projection, let content = try plainString() {
-                let match = projection.members.first { $0.key.utf8.elementsEqual(bytes[content]) }
+                let match = bytes.withUnsafeBufferPointer { projection.match(UnsafeBufferPointer(rebasing: $0[content])) }
                 key = match?.key
-                kept = match.map(\.value)
+                kept = match.map(\.inner)
                 index = content.upperBound + 1
             } else {
                 let built = try string()

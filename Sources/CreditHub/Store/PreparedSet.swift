@@ -54,8 +54,10 @@ public struct SubjectExtract: Sendable, Equatable {
         public var role: String
     }
 
-    /// Only these members of a payload are built; the rest is checked and skipped.
-    private static let projection = JSONProjection(paths: ["subject", "fields.responsiblePersons"])
+    /// Only these members of a payload are built — of the subject only its identifiers — the
+    /// rest is checked and skipped.
+    private static let projection = JSONProjection(paths: ["subject.uscc", "subject.residentId", "subject.document",
+                                                           "fields.responsiblePersons"])
 
     static func key(_ object: [String: JSONValue]) -> String {
         if let uscc = object["uscc"]?.stringValue { return "uscc:\(uscc)" }
