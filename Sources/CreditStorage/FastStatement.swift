@@ -21,7 +21,7 @@ public struct FastStatement {
         let statement = try db.cachedStatement(sql: sql)
         handle = statement.sqliteStatement
         self.db = db
-        arena = BindingArena(statement: handle)
+        arena = BindingArena(statement)
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
@@ -97,13 +97,17 @@ public protocol FastBindable {
 /// are cleared, and cleared again before it is freed: SQLite never holds a pointer into memory
 /// that is gone.
 public final class BindingArena {
+    /// Held so that GRDB cannot finalize the statement (when it empties its cache) while SQLite
+    /// still points into this buffer.
+    private let owner: Statement
     private let statement: OpaquePointer
     private var buffer: UnsafeMutableRawPointer?
     private var capacity = 0
     private var used = 0
 
-    init(statement: OpaquePointer) {
-        self.statement = statement
+    init(_ owner: Statement) {
+        self.owner = owner
+        statement = owner.sqliteStatement
     }
 
     /// Makes room for `bytes` and starts over at the beginning of the buffer.
