@@ -122,10 +122,10 @@ public final class BindingArena {
 
     /// Copies `bytes` in and returns where they are (a non-null pointer even when empty).
     public func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
-        guard let buffer else { return UnsafeRawPointer(bitPattern: 1)! }
-        precondition(used + bytes.count <= capacity, "bound more bytes than bindingByteCount announced")
+        guard bytes.count > 0, let base = bytes.baseAddress else { return UnsafeRawPointer(bitPattern: 1)! }
+        guard let buffer, used + bytes.count <= capacity else { preconditionFailure("bound more bytes than bindingByteCount announced") }
         let at = buffer + used
-        if let base = bytes.baseAddress, bytes.count > 0 { at.copyMemory(from: base, byteCount: bytes.count) }
+        at.copyMemory(from: base, byteCount: bytes.count)
         used += bytes.count
         return UnsafeRawPointer(at)
     }

@@ -25,7 +25,8 @@ public struct JSONProjection: Sendable, Equatable {
 
     public init(_ members: [String: JSONProjection?]) {
         self.members = members
-        matchers = members.map { Matcher(key: $0.key, bytes: Array($0.key.utf8), inner: $0.value) }
+        // In key order, so that equal members make equal projections.
+        matchers = members.sorted { $0.key < $1.key }.map { Matcher(key: $0.key, bytes: Array($0.key.utf8), inner: $0.value) }
     }
 
     /// The projection keeping the dotted `paths`, e.g. `["subject", "fields.responsiblePersons"]`.
