@@ -1,6 +1,7 @@
 public import CreditCore
 public import CreditData
 public import Foundation
+import CreditStorage
 import Hummingbird
 public import SyncProtocol
 public import SyncTransport
@@ -19,6 +20,9 @@ public final class HubService: Sendable {
     private let referenceData: Mutex<ReferenceData>
     private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
     private let draining = Mutex(false)
+    /// Where change sets are verified and prepared: below the store's writer in priority, so
+    /// that a backlog of sets to prepare never slows the writer (see ``YieldingWorkers``).
+    private let preparation = YieldingWorkers(name: "creditsync-prepare")
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil,
@@ -52,15 +56,20 @@ public final class HubService: Sendable {
         // The registry is read from the store for every set, so a key revoked with
         // `creditsync hub node revoke` stops verifying at once, without a restart.
         let keys = try store.keyRegistry()
-        let set: ChangeSet
-        do {
-            set = try ChangeSet.open(envelope, keys: keys).changeSet
-        } catch {
-            throw refuse(Self.status(of: error), error.code, error.description)
-        }
-        guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
         let start = ContinuousClock.now
-        let prepared = PreparedSet(set, envelope: envelope)
+        let opened = try await preparation.run { () -> Result<PreparedSet, WireError> in
+            Result { () throws(WireError) in
+                let set = try ChangeSet.open(envelope, keys: keys).changeSet
+                return PreparedSet(set, envelope: envelope)
+            }
+        }
+        let prepared: PreparedSet
+        switch opened {
+        case let .success(p): prepared = p
+        case let .failure(error): throw refuse(Self.status(of: error), error.code, error.description)
+        }
+        let set = prepared.set
+        guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
         let outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now())
         switch outcome {
         case let .receipt(receipt, merged):

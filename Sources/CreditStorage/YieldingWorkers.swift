@@ -1,0 +1,95 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Threads for the CPU work done before a store's single writer, scheduled below that writer.
+///
+/// A daemon's throughput is set by a pipeline: parallel work (verifying and preparing change
+/// sets) feeds one serial stage, the SQLite writer. With two cores and three runnable threads the
+/// kernel shares the cores evenly, so whenever the parallel work has a backlog the writer gets
+/// two thirds of a core and the whole pipeline slows to that. Run at a higher nice value, the
+/// parallel work takes whatever the writer leaves: the writer keeps a core whenever it has work,
+/// and the other core (and the writer's, while it waits) still goes to preparation. Raising a
+/// thread's nice value needs no privilege.
+public final class YieldingWorkers: Sendable {
+    /// The jobs waiting and the threads' wake-ups, shared with the threads.
+    private final class Queue: Sendable {
+        struct State {
+            var jobs: [@Sendable () -> Void] = []
+            var stopped = false
+        }
+
+        let state = Mutex(State())
+        let available = DispatchSemaphore(value: 0)
+
+        /// The next job, or `nil` once stopped with nothing left.
+        func next() -> (@Sendable () -> Void)? {
+            while true {
+                available.wait()
+                let (job, stopped) = state.withLock { state in
+                    (state.jobs.isEmpty ? nil : state.jobs.removeFirst(), state.stopped)
+                }
+                if let job { return job }
+                if stopped { return nil }
+            }
+        }
+    }
+
+    private let queue = Queue()
+    private let threads: Int
+
+    /// Starts `threads` threads (one per core when `nil`), each `niceness` above the process's
+    /// nice value (at most 19).
+    public init(threads: Int? = nil, niceness: Int32 = 10, name: String = "creditsync-worker") {
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        for i in 0..<self.threads {
+            let queue = queue
+            let thread = Thread {
+                Self.lowerPriority(by: niceness)
+                while let job = queue.next() { job() }
+            }
+            thread.name = "\(name)-\(i)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        queue.state.withLock { $0.stopped = true }
+        for _ in 0..<threads { queue.available.signal() }
+    }
+
+    /// Runs `body` on one of the threads and returns its result; the calling task is suspended
+    /// meanwhile, not blocking a thread.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.state.withLock { $0.jobs.append { continuation.resume(with: Result { try body() }) } }
+            queue.available.signal()
+        }
+    }
+
+    /// Raises the calling thread's nice value by `delta`. Linux schedules threads one by one, so
+    /// `setpriority` on the thread's id changes this thread alone.
+    static func lowerPriority(by delta: Int32) {
+        #if os(Linux)
+        guard delta > 0, let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+              let tid = link.split(separator: "/").last.flatMap({ id_t($0) }) else { return }
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid)
+        guard errno == 0 else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, min(19, current + delta))
+        #endif
+    }
+
+    /// The calling thread's nice value (Linux), for tests.
+    public static func currentNiceness() -> Int32? {
+        #if os(Linux)
+        guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+              let tid = link.split(separator: "/").last.flatMap({ id_t($0) }) else { return nil }
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid)
+        #else
+        return nil
+        #endif
+    }
+}
