@@ -37,9 +37,10 @@ public final class HubStore: Sendable {
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
         checkpointer = try path.map { try WALCheckpointer(path: $0) }
-        // Four sets per commit, not more: a larger group hands out its receipts in one burst,
-        // the nodes' next sets then all wait for preparation at once while the writer idles.
-        // Measured with the hub benchmark (11 nodes pushing): 4 beat 16, 8 and 2.
+        // Four sets per commit. While preparation shared the cores evenly with the writer, a
+        // larger group handed out its receipts in one burst and the writer then idled while the
+        // nodes' next sets were prepared: 4 beat 16, 8 and 2 in the hub benchmark. With
+        // preparation below the writer in priority, 4, 8 and 16 measure alike and 2 is slower.
         groupCommit = GroupCommit(writer: writer, maxWrites: 4)
     }
 
