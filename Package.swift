@@ -7,7 +7,8 @@
 //                 the loaders that read it, plus operator overlays, from disk.
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
-//   CreditStorage how both daemons open SQLite (WAL, synchronous=FULL), and the hot-path statement binder.
+//   CreditStorage what both stores share: SQLite opened WAL with synchronous=FULL, the checkpointer,
+//                 group commit, the hot-path statement binder, workers that yield to the writer.
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
 //   CreditDeploy  deployment layouts (deploy init) and the local federation (demo).
