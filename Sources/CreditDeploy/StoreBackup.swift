@@ -1,7 +1,6 @@
 public import Foundation
 import CreditHub
 import GRDB
-import SyncProtocol
 
 /// Consistent copies of a running node's or hub's store with SQLite's online backup API (never
 /// a file copy, which could catch a WAL file mid-write), and their restore.
@@ -93,11 +92,13 @@ public enum StoreBackup {
         } catch {
             return "\(error)"
         }
-        for row in rows {
-            let bytes = try log.read(EvidenceLog.Location(offset: row[2], length: row[3]))
-            guard Hash32.sha256(bytes).data == row[4] as Data else {
-                return "the evidence of node \(row[0] as String)'s change set at \(row[1] as Int64) does not match its digest"
+        do {
+            for row in rows {
+                _ = try log.read(EvidenceLog.Location(offset: row[2], length: row[3]), digest: row[4],
+                                 of: "node \(row[0] as String)'s change set at \(row[1] as Int64)")
             }
+        } catch let failure as EvidenceLog.Failure where failure.isDigestMismatch {
+            return failure.description
         }
         return "ok"
     }

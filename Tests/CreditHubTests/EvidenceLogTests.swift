@@ -1,5 +1,6 @@
 @testable import CreditHub
 import Foundation
+import SyncProtocol
 import Testing
 
 /// The evidence file: appended sets read back, bytes no row references cut off at the next
@@ -23,6 +24,19 @@ import Testing
         let ranges = locations.values.sorted { $0.offset < $1.offset }
         #expect(ranges.first!.offset == Int64(EvidenceLog.header.count))
         for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.end == b.offset) }
+    }
+
+    @Test func aReadIsCheckedAgainstTheRecordedDigest() async throws {
+        let log = try EvidenceLog(path: nil, referencedEnd: nil)
+        let set = [UInt8](repeating: 7, count: 500)
+        let location = try await log.append(set)
+        #expect(try log.read(location, digest: Hash32.sha256(set).data, of: "the set") == set)
+        let other = Hash32.sha256([1, 2, 3]).data
+        #expect { try log.read(location, digest: other, of: "node 360100's change set at 1") } throws: { error in
+            let failure = error as? EvidenceLog.Failure
+            return failure?.isDigestMismatch == true
+                && failure?.description == "the evidence of node 360100's change set at 1 does not match its digest"
+        }
     }
 
     @Test func unreferencedTailIsCutAndAShortFileRefused() async throws {

@@ -1,6 +1,7 @@
 import Dispatch
-import Foundation
+public import Foundation
 import Synchronization
+import SyncProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,6 +36,8 @@ public final class EvidenceLog: Sendable {
     /// Why the evidence could not be written or read.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// The bytes were read but are not the ones the store recorded.
+        public var isDigestMismatch = false
     }
 
     /// The file begins with this line, so that an operator who opens it knows what it is.
@@ -144,6 +147,16 @@ public final class EvidenceLog: Sendable {
                                          + (n == 0 ? "the file ends first" : String(cString: strerror(errno))))
             }
             done += n
+        }
+        return bytes
+    }
+
+    /// The bytes at `location`, checked against `digest`, the SHA-256 the store recorded for
+    /// them; `what` names them in the error.
+    public func read(_ location: Location, digest: Data, of what: @autoclosure () -> String) throws -> [UInt8] {
+        let bytes = try read(location)
+        guard Hash32.sha256(bytes).data == digest else {
+            throw Failure(description: "the evidence of \(what()) does not match its digest", isDigestMismatch: true)
         }
         return bytes
     }

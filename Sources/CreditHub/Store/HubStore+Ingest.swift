@@ -331,10 +331,7 @@ extension HubStore {
             let encoded = try evidence.changes(node: node, first: first) {
                 let envelope: [UInt8]
                 if let location {
-                    envelope = try evidenceLog.read(location)
-                    guard Hash32.sha256(envelope).data == digest else {
-                        throw RegistryError(description: "the evidence of node \(node)'s change set at \(first) does not match its digest")
-                    }
+                    envelope = try evidenceLog.read(location, digest: digest, of: "node \(node)'s change set at \(first)")
                 } else {
                     // Sets accepted before the evidence file (store v2) keep their bytes in the row.
                     guard let stored = try Data.fetchOne(db, sql: "SELECT envelope FROM changeset WHERE node = ? AND first = ?",
