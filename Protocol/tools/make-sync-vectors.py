@@ -217,6 +217,8 @@ def read_layout(r, layout):
                 raise Failure("operation", str(v[name]))
         elif kind in ("uvarint", "time"):
             v[name] = r.uvarint()
+            if v[name] > (1 << 63) - 1:  # every such field is an int: stored in a signed 64-bit column
+                raise Failure("oversized", f"{name} {v[name]} > 2^63 - 1")
         elif kind == "string":
             v[name] = r.string(bound)
         elif kind == "bytes":
@@ -925,6 +927,10 @@ resigned("trailing-bytes", "byte after a change inside its length prefix", **log
 resigned("truncated", "change cut short inside its length prefix", **log_fields([C1, C2[:-4], C3]))
 resigned("utf8", "invalid UTF-8 in a change's recordId",
          **log_fields([C1, C2, encode_change(dict(F3, recordId=b"CF-\xe4\xb8-17"))]))
+resigned("oversized", "change-set createdAt of 2^63 (an int is at most 2^63 - 1)", createdAt=1 << 63)
+resigned("oversized", "change acceptedAt of 2^64 - 1 (an int is at most 2^63 - 1)",
+         **log_fields([C1, C2, encode_change(dict(F3, acceptedAt=(1 << 64) - 1))]))
+resigned("oversized", "change-set first of 2^63 (an int is at most 2^63 - 1)", first=1 << 63)
 resigned("oversized", "change recordId of 513 bytes (bound 512)",
          **log_fields([C1, C2, encode_change(dict(F3, recordId=Over(b"X" * 513)))]))
 

@@ -53,7 +53,7 @@ public struct MerkleFrontier: Sendable, Equatable {
     /// Parses ``encoded``.
     public init(encoded: [UInt8]) throws(WireError) {
         var r = ByteReader(encoded)
-        let size = try r.uvarint("frontier.size")
+        let size = try r.integer("frontier.size")
         var hashes: [Hash32] = []
         for _ in 0..<size.nonzeroBitCount { hashes.append(try r.hash("frontier.hash")) }
         try r.finish()

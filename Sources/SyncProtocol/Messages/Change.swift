@@ -123,7 +123,7 @@ public struct Change: Sendable, Hashable {
         let version = try r.u8("change.version")
         guard version == 1 else { throw .version(field: "change", found: Int(version)) }
         node = try r.string("change.node", limit: Limits.node)
-        sequence = try r.uvarint("change.sequence")
+        sequence = try r.integer("change.sequence")
         key = RecordKey(provider: try r.string("change.provider", limit: Limits.provider),
                         item: try r.string("change.item", limit: Limits.item),
                         recordId: try r.string("change.recordId", limit: Limits.recordId))
@@ -133,8 +133,8 @@ public struct Change: Sendable, Hashable {
         credential = try r.string("change.credential", limit: Limits.credential)
         reason = try r.string("change.reason", limit: Limits.reason)
         decisionDocument = try r.string("change.decisionDocument", limit: Limits.decisionDocument)
-        effectiveAt = try r.uvarint("change.effectiveAt")
-        acceptedAt = try r.uvarint("change.acceptedAt")
+        effectiveAt = try r.integer("change.effectiveAt")
+        acceptedAt = try r.integer("change.acceptedAt")
         catalogVersion = try r.string("change.catalogVersion", limit: Limits.catalogVersion)
         payload = try r.lengthPrefixed("change.payload", limit: Limits.payload)
         try r.finish()

@@ -102,11 +102,11 @@ public struct ChangeSet: Sendable, Equatable {
             guard version == 1 else { throw .version(field: "changeset", found: Int(version)) }
             node = try r.string("changeset.node", limit: Change.Limits.node)
             keyId = try r.string("changeset.keyId", limit: 32)
-            first = try r.uvarint("changeset.first")
-            last = try r.uvarint("changeset.last")
-            before = TreeHead(size: try r.uvarint("changeset.beforeSize"), root: try r.hash("changeset.beforeRoot"))
-            after = TreeHead(size: try r.uvarint("changeset.afterSize"), root: try r.hash("changeset.afterRoot"))
-            createdAt = try r.uvarint("changeset.createdAt")
+            first = try r.integer("changeset.first")
+            last = try r.integer("changeset.last")
+            before = TreeHead(size: try r.integer("changeset.beforeSize"), root: try r.hash("changeset.beforeRoot"))
+            after = TreeHead(size: try r.integer("changeset.afterSize"), root: try r.hash("changeset.afterRoot"))
+            createdAt = try r.integer("changeset.createdAt")
             let count = try r.uvarint("changeset.count")
             guard count <= UInt64(ChangeSet.maxChanges) else { throw .oversized(field: "changeset.count", limit: ChangeSet.maxChanges) }
             self.count = Int(count)

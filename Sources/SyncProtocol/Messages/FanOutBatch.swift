@@ -64,16 +64,16 @@ public struct FanOutBatch: Sendable, Equatable {
         hub = try r.string("fanout.hub", limit: 16)
         keyId = try r.string("fanout.keyId", limit: 32)
         node = try r.string("fanout.node", limit: 16)
-        from = try r.uvarint("fanout.from")
-        to = try r.uvarint("fanout.to")
-        hubLog = TreeHead(size: try r.uvarint("fanout.hubLogSize"), root: try r.hash("fanout.hubLogRoot"))
-        createdAt = try r.uvarint("fanout.createdAt")
+        from = try r.integer("fanout.from")
+        to = try r.integer("fanout.to")
+        hubLog = TreeHead(size: try r.integer("fanout.hubLogSize"), root: try r.hash("fanout.hubLogRoot"))
+        createdAt = try r.integer("fanout.createdAt")
         let count = try r.uvarint("fanout.count")
         guard count <= UInt64(ChangeSet.maxChanges) else { throw .oversized(field: "fanout.count", limit: ChangeSet.maxChanges) }
         var entries: [Entry] = []
         entries.reserveCapacity(Int(count))
         for _ in 0..<count {
-            let position = try r.uvarint("fanout.position")
+            let position = try r.integer("fanout.position")
             entries.append(try Entry(position: position, encoded: try r.lengthPrefixed("fanout.change", limit: Change.Limits.encoded)))
         }
         try r.finish()

@@ -45,11 +45,11 @@ public struct Receipt: Sendable, Equatable {
         hub = try r.string("receipt.hub", limit: 16)
         keyId = try r.string("receipt.keyId", limit: 32)
         node = try r.string("receipt.node", limit: 16)
-        first = try r.uvarint("receipt.first")
-        last = try r.uvarint("receipt.last")
-        tree = TreeHead(size: try r.uvarint("receipt.treeSize"), root: try r.hash("receipt.treeRoot"))
+        first = try r.integer("receipt.first")
+        last = try r.integer("receipt.last")
+        tree = TreeHead(size: try r.integer("receipt.treeSize"), root: try r.hash("receipt.treeRoot"))
         envelopeDigest = try r.hash("receipt.envelopeDigest")
-        receivedAt = try r.uvarint("receipt.receivedAt")
+        receivedAt = try r.integer("receipt.receivedAt")
         try r.finish()
         guard last >= first, tree.size == last else { throw .inconsistent("receipt range \(first)…\(last) with log size \(tree.size)") }
     }

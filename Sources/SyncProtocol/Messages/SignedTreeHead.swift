@@ -31,8 +31,8 @@ public struct SignedTreeHead: Sendable, Equatable {
         guard version == 1 else { throw .version(field: "treehead", found: Int(version)) }
         log = try r.string("treehead.log", limit: 16)
         keyId = try r.string("treehead.keyId", limit: 32)
-        head = TreeHead(size: try r.uvarint("treehead.size"), root: try r.hash("treehead.root"))
-        timestamp = try r.uvarint("treehead.timestamp")
+        head = TreeHead(size: try r.integer("treehead.size"), root: try r.hash("treehead.root"))
+        timestamp = try r.integer("treehead.timestamp")
         try r.finish()
     }
 

@@ -40,6 +40,15 @@ public struct ByteReader: ~Copyable {
         throw .varint(field: field)
     }
 
+    /// An integer the protocol stores (a sequence number, position, size or time): a
+    /// ``uvarint(_:)`` of at most 2⁶³ − 1, so that every store can hold it in a signed 64-bit
+    /// column (`Protocol/sync.md` §1); a larger one is `oversized`.
+    public mutating func integer(_ field: String) throws(WireError) -> UInt64 {
+        let value = try uvarint(field)
+        guard value <= UInt64(Int64.max) else { throw .oversized(field: field, limit: Int(Int64.max)) }
+        return value
+    }
+
     /// A length, checked against `limit` and against the bytes actually present before anything
     /// is allocated.
     mutating func length(_ field: String, limit: Int) throws(WireError) -> Int {
