@@ -98,9 +98,11 @@ public actor InMemoryHub: HubTransport {
         try injected()
         var tree = MerkleTree()
         for c in log { tree.append(leafData: c) }
-        let entries = log.enumerated().filter { UInt64($0.offset + 1) > after }.prefix(ChangeSet.maxChanges)
+        // As the real hub (Protocol/merge.md §4): a node's own changes are left out of its fan-out.
+        let considered = log.enumerated().filter { UInt64($0.offset + 1) > after }.prefix(ChangeSet.maxChanges)
+        let entries = considered.filter { (try? Change(decoding: $0.element))?.node != node }
             .map { try! FanOutBatch.Entry(position: UInt64($0.offset + 1), encoded: $0.element) }
-        let to = entries.last?.position ?? after
+        let to = considered.last.map { UInt64($0.offset + 1) } ?? after
         let batch = try! FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: to, hubLog: tree.head,
                                      createdAt: 1_790_000_000_000, entries: entries)
         return try! batch.signed(with: key).encoded

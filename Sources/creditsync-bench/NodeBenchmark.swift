@@ -173,9 +173,10 @@ func hubBenchmark(changes count: Int, serial: Bool = true) async throws {
     var keyRegistry = KeyRegistry()
     for (n, node) in nodes.enumerated() { try keyRegistry.enroll(keys[n].publicKey, for: node) }
     let registry = keyRegistry
+    let validator = ChangeValidator(reference: try ReferenceData.load(), now: Date())
     var prepared = 0
     let prepareRate = try rate("verify + decode + prepare on one core", work: total, repeats: 2) {
-        for (_, envelope) in ordered { prepared &+= PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope).entries.count }
+        for (_, envelope) in ordered { prepared &+= PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope, validator: validator).entries.count }
     }
 
     // The hub as it runs: the 11 nodes push concurrently, each its own sets in order.
@@ -198,7 +199,7 @@ func hubBenchmark(changes count: Int, serial: Bool = true) async throws {
     // The writer alone: every set prepared beforehand, then offered by the 11 nodes at once.
     let writerStore = try HubStore(path: dir.appendingPathComponent("hub-writer.sqlite").path)
     for (n, node) in nodes.enumerated() { try writerStore.addNode(id: node, name: node, key: keys[n].publicKey, at: Date()) }
-    let preparedSets = try ordered.map { (node, envelope) in (node, PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope)) }
+    let preparedSets = try ordered.map { (node, envelope) in (node, PreparedSet(try ChangeSet.open(envelope, keys: registry).changeSet, envelope: envelope, validator: validator)) }
     let writerStart = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for node in nodes {

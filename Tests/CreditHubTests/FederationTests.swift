@@ -96,34 +96,6 @@ import Testing
         #expect(try h.store.nodes().first { $0.id == "360700" }?.subscription == nil)
     }
 
-    @Test func conflictingVersionsGetTheSameWinnerWhateverTheOrder() async throws {
-        var winners: [String] = []
-        for order in [[0, 1], [1, 0]] {
-            let (h, nodes) = try federation(["360100", "360400"])
-            let unit = nodes[0].identity.unit
-            let second = try nodes[1].service.store.addCredential(name: "same unit", unit: unit, writeItems: nil, readScope: .all, at: h.now)
-            let identities = [nodes[0].identity, try nodes[1].service.store.authenticate(token: second.token)!]
-            var variant = nodes[0].punishments(7..<8)[0]
-            _ = try nodes[0].service.submit([variant], by: identities[0], effectiveAt: h.now.addingTimeInterval(-100))
-            if case var .object(o) = variant, case var .object(fields)? = o["fields"] {
-                fields["CF_NR"] = .string("罚款9999元")
-                o["fields"] = .object(fields)
-                variant = .object(o)
-            }
-            _ = try nodes[1].service.submit([variant], by: identities[1], effectiveAt: h.now)
-            for i in order { while try await h.pusher(nodes[i]).pushOnce() > 0 {} }
-            let held = try #require(try h.store.record("\(unit)/administrative-punishment/CF-360100-2026-7"))
-            winners.append(held.origin)
-            let conflicts = try h.store.conflicts()
-            #expect(conflicts.count == 1 && conflicts[0].resolvedAt == nil)
-            #expect(try h.store.resolveConflict(conflicts[0].id, resolution: "checked with the provider", at: h.now))
-            #expect(try h.store.conflicts().first?.resolution == "checked with the provider")
-            #expect(try h.store.counts().openConflicts == 0)
-        }
-        // The later effective time wins, whichever node pushed first.
-        #expect(winners == ["360400", "360400"])
-    }
-
     @Test func windowsMoveWithTheClockAcrossHolidays() async throws {
         // A revocation effective on 2026-09-30 at 10:00: it must reach the hub by 2026-10-10 (a
         // Saturday make-up working day after the National Day holiday).

@@ -29,7 +29,7 @@ import Testing
     func push(_ store: HubStore, _ changes: [[UInt8]], after frontier: MerkleFrontier) async throws -> MerkleFrontier {
         let set = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: changes, before: frontier, createdAt: 1)
         let envelope = try set.signed(with: nanchang).encoded
-        let outcome = try await store.ingest(PreparedSet(set, envelope: envelope), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
+        let outcome = try await store.ingest(PreparedSet(set, envelope: envelope, validator: nil), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
         guard case .receipt = outcome else { Issue.record("not merged: \(outcome)"); return frontier }
         return try set.extend(frontier)
     }
@@ -95,7 +95,7 @@ import Testing
                 group.addTask {
                     let (envelope, set) = try SyncFixtures.changeSet(node: node, key: key, count: 50)
                     do {
-                        _ = try await store.ingest(PreparedSet(set, envelope: envelope.encoded), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
+                        _ = try await store.ingest(PreparedSet(set, envelope: envelope.encoded, validator: nil), hub: "360000", key: hubKey, receivedAt: NodeFixture.now)
                         return (node, true)
                     } catch {
                         return (node, false)
@@ -166,7 +166,7 @@ import Testing
         // And the store goes on merging: a correction updates the migrated index.
         let correction = change(2, recordId: "CF-9", operation: .correct, payload: Self.payload(uscc: "U9", persons: [("P8", "legal")]))
         let next = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [correction], before: frontier, createdAt: 2)
-        _ = try await store.ingest(PreparedSet(next, envelope: try next.signed(with: nanchang).encoded), hub: "360000", key: hubKey,
+        _ = try await store.ingest(PreparedSet(next, envelope: try next.signed(with: nanchang).encoded, validator: nil), hub: "360000", key: hubKey,
                                    receivedAt: NodeFixture.now)
         #expect(try store.records(subject: "resident-id:P9").isEmpty)
         #expect(try store.records(subject: "resident-id:P8").count == 1)

@@ -60,10 +60,10 @@ import Testing
             try await queue.write { [unit] db in
                 try db.execute(sql: """
                     INSERT INTO record VALUES (?, ?, 'administrative-punishment', 'R9', 'uscc:S9', '某公司', 'active', 1, x'00', '{"v":1}',
-                                               'general', '360700', 5)
+                                               'general', '360100', 5)
                     """, arguments: [key, unit])
                 try db.execute(sql: """
-                    INSERT INTO record_version VALUES (?, 1, 'create', '360700', 7, NULL, 'c', '', '', 1, 2, 'v', x'00', '{"v":1}')
+                    INSERT INTO record_version VALUES (?, 1, 'create', '360100', 7, NULL, 'c', '', '', 1, 2, 'v', x'00', '{"v":1}')
                     """, arguments: [key])
                 try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:S9', ?, 'subject'), ('resident-id:P9', ?, 'legal')",
                                arguments: [key, key])

@@ -26,6 +26,9 @@ enum Dashboard {
         let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map {
             "<tr><td>\(esc($0.recordKey))</td><td>\($0.winner)</td><td>\($0.loser)</td><td>\(when($0.detectedAt))</td></tr>"
         }.joined(separator: "\n")
+        let refusals = s.refusals.map {
+            "<tr><td>\(esc($0.recordKey))</td><td>\($0.node)#\($0.sequence)</td><td>\(esc($0.code))</td><td>\(esc($0.field))</td><td>\(esc($0.message))</td><td>\(when($0.receivedAt))</td></tr>"
+        }.joined(separator: "\n")
         let counts = s.windowCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
         let provisional = s.provisionalYears.isEmpty ? "" :
             "<p class=\"bad\">No official calendar loaded for \(s.provisionalYears.map(String.init).joined(separator: ", ")): deadlines in it are provisional (Monday–Friday assumed).</p>"
@@ -53,6 +56,10 @@ enum Dashboard {
         <h2>Conflicts</h2>
         <table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>
         \(conflicts)
+        </table>
+        <h2>Refused changes</h2>
+        <table><tr><th>record</th><th>change</th><th>code</th><th>field</th><th>why</th><th>received</th></tr>
+        \(refusals)
         </table>
         </body></html>
         """

@@ -55,7 +55,7 @@ public enum HubAPI {
         router.get("/v1/nodes/:node/fanout") { request, context -> Response in
             let node = try parameter(context, "node")
             try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
-            let after = request.uri.queryParameters.get("after").flatMap(UInt64.init) ?? 0
+            let after = try position(request, "after")
             let wait = min(60, request.uri.queryParameters.get("wait").flatMap(Int.init) ?? 0)
             let batch = try await service.fanOut(node: node, after: after, wait: .seconds(wait))
             return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
@@ -63,7 +63,7 @@ public enum HubAPI {
         router.get("/v1/nodes/:node/changes") { request, context -> Response in
             let node = try parameter(context, "node")
             try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
-            let after = request.uri.queryParameters.get("after").flatMap(UInt64.init) ?? 0
+            let after = try position(request, "after")
             let batch = try service.recover(node: node, after: after)
             return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
         }
@@ -71,8 +71,8 @@ public enum HubAPI {
             let node = try parameter(context, "node")
             try service.authorize(node: node, method: "POST", target: target(request), header: request.headers[.authorization])
             let body = try await request.body.collect(upTo: 4096)
-            guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)) else {
-                throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N}")
+            guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)), ack.through <= UInt64(Int64.max) else {
+                throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1")
             }
             try service.acknowledge(node: node, through: ack.through)
             return Response(status: .noContent)
@@ -80,6 +80,15 @@ public enum HubAPI {
     }
 
     struct Ack: Decodable { var through: UInt64 }
+
+    /// A position in the query (`after`): absent is 0; anything but an integer in 0…2⁶³ − 1 is refused.
+    static func position(_ request: Request, _ name: String) throws -> UInt64 {
+        guard let text = request.uri.queryParameters.get(name) else { return 0 }
+        guard let value = UInt64(text), value <= UInt64(Int64.max) else {
+            throw HubError(.badRequest, "bad-request", "\(name) must be an integer from 0 to 2^63 − 1, not '\(text)'")
+        }
+        return value
+    }
 
     static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
         guard let value = context.parameters.get(name) else { throw HubError(.badRequest, "bad-request", "missing \(name)") }

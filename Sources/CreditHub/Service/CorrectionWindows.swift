@@ -38,6 +38,8 @@ extension HubService {
         public var corrections: [CorrectionStatus]
         public var windowCounts: [String: Int]
         public var conflicts: [ConflictRow]
+        /// The most recent changes the merge refused (`Protocol/merge.md` §3).
+        public var refusals: [ChangeRefusalRow]
         public var equivocations: Int
         public var provisionalYears: [Int]
     }
@@ -58,7 +60,7 @@ extension HubService {
         let thisYear = ChinaTime.date(of: now).year
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
                         nodes: try store.lags(now: now), corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
-                        conflicts: try store.conflicts(limit: 50), equivocations: counts.equivocations,
+                        conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
     }
 

@@ -43,6 +43,11 @@ public final class HubMetrics: Sendable {
         ingestSeconds.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
+    func refusedChange(node: String, code: String) {
+        counter("creditsync_hub_refused_changes_total", [("node", node), ("code", code)],
+                help: "Changes in accepted change sets that the merge refused (Protocol/merge.md §3), per node and code.").increment()
+    }
+
     func refused(reason: String) {
         counter("creditsync_hub_refusals_total", [("reason", reason)], help: "Requests refused, by reason.").increment()
     }

@@ -57,10 +57,11 @@ public final class HubService: Sendable {
         // `creditsync hub node revoke` stops verifying at once, without a restart.
         let keys = try store.keyRegistry()
         let start = ContinuousClock.now
+        let validator = ChangeValidator(reference: reference, now: now())
         let opened = try await preparation.run { () -> Result<PreparedSet, WireError> in
             Result { () throws(WireError) in
                 let set = try ChangeSet.open(envelope, keys: keys).changeSet
-                return PreparedSet(set, envelope: envelope)
+                return PreparedSet(set, envelope: envelope, validator: validator)
             }
         }
         let prepared: PreparedSet
@@ -72,8 +73,9 @@ public final class HubService: Sendable {
         guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
         let outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now())
         switch outcome {
-        case let .receipt(receipt, merged):
+        case let .receipt(receipt, merged, refused):
             metrics.ingested(node: node, changes: set.changes.count, merged: merged, elapsed: ContinuousClock.now - start)
+            for refusal in refused { metrics.refusedChange(node: node, code: refusal.code) }
             notifyWaiters()
             return receipt
         case let .gap(expected):
@@ -118,7 +120,9 @@ public final class HubService: Sendable {
         let start = min(after, result.head.size)
         let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: start + 1, to: min(max(result.to, start), result.head.size),
                                     hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
-        return try batch.signed(with: key).encoded
+        let signed = try batch.signed(with: key).encoded
+        try store.noteServed(node: node, through: batch.to)
+        return signed
     }
 
     /// A node's own changes after `after`, as a hub-signed batch whose positions are sequence
@@ -131,9 +135,14 @@ public final class HubService: Sendable {
         return try batch.signed(with: key).encoded
     }
 
-    /// Records a node's fan-out acknowledgement.
+    /// Records a node's fan-out acknowledgement; one beyond what this hub served the node is
+    /// refused (409 `ack-beyond-served`) and changes nothing.
     public func acknowledge(node: String, through: UInt64) throws {
-        try store.acknowledgeFanOut(node: node, through: through, at: now())
+        do {
+            try store.acknowledgeFanOut(node: node, through: through, at: now())
+        } catch let error as AcknowledgementError {
+            throw refuse(.conflict, "ack-beyond-served", error.description)
+        }
     }
 
     /// Suspends until the next ingest or `timeout`.

@@ -1,4 +1,3 @@
-public import CreditHub
 import Foundation
 public import SyncTransport
 

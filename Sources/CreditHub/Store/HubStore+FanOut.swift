@@ -20,6 +20,16 @@ public struct NodeLag: Sendable, Codable, Equatable {
     public var lagSeconds: Double
 }
 
+/// An acknowledgement of fan-out positions the hub never served the node.
+public struct AcknowledgementError: Error, CustomStringConvertible {
+    public var node: String
+    public var through: UInt64
+    public var served: UInt64
+    public var description: String {
+        "node \(node) acknowledged its fan-out through \(through), but was served only through \(served)"
+    }
+}
+
 /// One correction or revocation as stored.
 public struct CorrectionRow: Sendable, Codable, Equatable {
     public var hubPosition: UInt64
@@ -60,20 +70,24 @@ extension HubStore {
 
     /// Entries after `after` for `node`, at most `limit`; `to` is the last position considered.
     ///
-    /// Left out: the node's own changes, and new records of catalog items outside its
-    /// subscription (``NodeSubscription``). Corrections, revocations and the other changes to an
-    /// existing record go to every node: Article 41 wants every copy fixed, the hub cannot know
-    /// every copy a node may hold (its subscription may have been wider before), and a node that
-    /// never held the record ignores them.
+    /// Left out: the node's own effective changes (it holds them already), and new records of
+    /// catalog items outside its subscription (``NodeSubscription``). Corrections, revocations
+    /// and the other changes to an existing record go to every node: Article 41 wants every copy
+    /// fixed, the hub cannot know every copy a node may hold (its subscription may have been
+    /// wider before), and a node that never held the record ignores them. Re-assertions
+    /// (`Protocol/merge.md` §4) go to every node, its own included: they exist because some node
+    /// holds a version the hub refused.
     public func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
         try writer.read { db in
             let head = try db.hubFrontier().head
             let subscription = try db.subscription(node: node)
-            let rows = try Row.fetchAll(db, sql: "SELECT position, node, sequence, item, operation FROM hub_log WHERE position > ? ORDER BY position LIMIT ?",
-                                        arguments: [Int64(after), limit])
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT position, node, sequence, item, operation, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?
+                """, arguments: [Int64(after), limit])
             let to = rows.count == limit ? UInt64(rows.last!["position"] as Int64) : max(head.size, after)
             let wanted = rows.filter { row in
-                (row["node"] as String) != node && subscription.receives(item: row["item"], operation: row["operation"])
+                (row["reassert"] as Int64) != 0
+                    || ((row["node"] as String) != node && subscription.receives(item: row["item"], operation: row["operation"]))
             }
             // Read each origin node's changes from its evidence once.
             var bytes: [String: [UInt64: [UInt8]]] = [:]
@@ -110,11 +124,26 @@ extension HubStore {
         }
     }
 
+    /// Notes that `node` was served its fan-out through `position`: the most its acknowledgement may claim.
+    public func noteServed(node: String, through position: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE node SET fanout_served = ? WHERE id = ? AND fanout_served < ?",
+                           arguments: [Int64(position), node, Int64(position)])
+        }
+    }
+
     /// Records that `node` applied its fan-out through `position`, and closes the Article 41
     /// "every copy fixed" window of each correction every other active node has now applied.
+    ///
+    /// An acknowledgement beyond what the hub served the node (``noteServed(node:through:)``)
+    /// is refused with ``AcknowledgementError``: it would close windows for copies nobody fixed.
     public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws {
         let ms = Self.millis(at)
         try writer.write { db in
+            guard let served = try Int64.fetchOne(db, sql: "SELECT fanout_served FROM node WHERE id = ?", arguments: [node]) else {
+                throw RegistryError(description: "no node \(node)")
+            }
+            guard position <= UInt64(served) else { throw AcknowledgementError(node: node, through: position, served: UInt64(served)) }
             try db.execute(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?",
                            arguments: [Int64(position), ms, ms, node])
             try db.execute(sql: """

@@ -7,8 +7,9 @@ import SyncTransport
 
 /// The outcome of offering a verified change set to the store.
 public enum IngestOutcome: Sendable, Equatable {
-    /// Stored and merged (or already held): the signed receipt to send back.
-    case receipt([UInt8], newlyMerged: Int)
+    /// Stored and merged (or already held): the signed receipt to send back, how many changes
+    /// became effective, and the changes the merge refused (kept as evidence, changing nothing).
+    case receipt([UInt8], newlyMerged: Int, refused: [ChangeRefusal] = [])
     /// The set does not continue the node's log where the hub holds it.
     case gap(expected: UInt64)
     /// A different set for a range the hub already acknowledged: kept as evidence, refused.
@@ -18,10 +19,14 @@ public enum IngestOutcome: Sendable, Equatable {
 }
 
 /// What the merge of one change did.
-enum MergeEffect: String {
+enum MergeEffect: Equatable {
+    /// A new version: logged and fanned out.
     case effective
+    /// The content the hub already holds, from any node: another route of the same record.
     case duplicate
-    case superseded
+    /// Refused (`Protocol/merge.md` §3): nothing changed but the refusal's row, and the record's
+    /// current version logged again for the nodes that hold another one.
+    case refused(ChangeRefusal)
 }
 
 extension HubStore {
@@ -53,7 +58,7 @@ extension HubStore {
                 evidence = try await evidenceLog.append(prepared.envelope)
                 continue
             }
-            if case let .receipt(_, merged) = outcome {
+            if case let .receipt(_, merged, _) = outcome {
                 acknowledged.withLock { $0[set.node] = max($0[set.node] ?? 0, set.last) }
                 if merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
             }
@@ -123,9 +128,14 @@ extension HubStore {
 
         var hubFrontier = try db.hubFrontier()
         var merged = 0
+        var refused: [ChangeRefusal] = []
         let statements = try MergeStatements(db)
         for i in prepared.entries.indices {
-            if try merge(db, prepared.entries[i], statements, hubFrontier: &hubFrontier, at: at) == .effective { merged += 1 }
+            switch try merge(db, prepared.entries[i], in: prepared, statements, hubFrontier: &hubFrontier, at: at) {
+            case .effective: merged += 1
+            case .duplicate: break
+            case let .refused(refusal): refused.append(refusal)
+            }
         }
         try db.setHubMeta("hub.frontier", Data(hubFrontier.encoded))
 
@@ -138,7 +148,7 @@ extension HubStore {
             """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(receiptBytes), at, evidence.offset, evidence.length])
         try db.execute(sql: "UPDATE node SET log_size = ?, log_frontier = ?, pushes = pushes + 1, last_seen = ? WHERE id = ?",
                        arguments: [Int64(extended.size), Data(extended.encoded), at, set.node])
-        return .receipt(receiptBytes, newlyMerged: merged)
+        return .receipt(receiptBytes, newlyMerged: merged, refused: refused)
     }
 
     /// The record as held before a change is merged.
@@ -154,83 +164,101 @@ extension HubStore {
         var subjectKey: String
         var persons: String
         var id: Int64
+        /// The hub-log position of the current version.
+        var hubPosition: Int64
     }
 
-    /// Merges one change into the provincial records.
+    /// Merges one change into the provincial records, by the rules of `Protocol/merge.md`:
     ///
-    /// - The same key and content from anywhere is one record; each further arrival is a route
-    ///   (a `route` row, and its node in the record's `routes`).
-    /// - Another version of a record from its origin node is a new version.
-    /// - A different version from another node is a conflict: the later effective time wins, then
-    ///   the later acceptance, then the smaller node id — the same winner whatever the arrival
-    ///   order — and the conflict is listed for operators.
-    /// - A correction or revocation is a new version; after a revocation nothing else applies.
+    /// - A record's **home** is the node whose `create` of it the hub merged first; only its home
+    ///   changes it afterwards (Article 41 puts corrections in the providing unit's hands, and the
+    ///   unit writes through its node). Another node's different version is refused
+    ///   (`not-home`) and listed as a conflict.
+    /// - The same content from any node is one record; each further arrival is a route.
+    /// - After a revocation nothing else applies (`revoked`).
+    /// - A change the preparation found invalid (``PreparedSet/Entry/refusal``) is refused as it is.
+    ///
+    /// A refused change leaves the record as it was, and the record's current version is logged
+    /// again (a re-assertion): the node that sent it holds another version, and the fan-out must
+    /// bring it back to the hub's. That is what makes every node end on the hub's decision
+    /// whatever the order changes arrive in.
     ///
     /// This runs once per change on the hub's single writer, and the province's merge rate
     /// depends on it: a new record (the common case) is inserted first and costs one B-tree
     /// descent; only when the key is already held is the record read and the rules above applied.
     /// The statements are bound through ``FastStatement``.
-    func merge(_ db: Database, _ entry: PreparedSet.Entry, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
-               at: Int64) throws -> MergeEffect {
+    func merge(_ db: Database, _ entry: PreparedSet.Entry, in set: PreparedSet, _ statements: MergeStatements,
+               hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
         let change = entry.change, key = entry.recordKey, hash = entry.contentHash
         let position = Int64(hubFrontier.size) + 1
         let subject = entry.subject
         let status = change.operation == .revoke ? "revoked" : "active"
-
-        let insert = statements.insert
         let persons = subject.map { SubjectEntries($0.persons.map { SubjectEntries.Entry(key: $0.key, role: $0.role) }).column } ?? ""
-        insert.bind(key, position, change.key.item, subject?.subject ?? "", persons, change.node, String(position), status, Int64(1),
-                    hash, change.node, Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position)
-        try insert.run()
-        if insert.changes == 1 {
-            try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
-            if let subject {
-                try statements.addToIndex(subject.subject, record: position, role: "subject")
-                for person in subject.persons { try statements.addToIndex(person.key, record: position, role: person.role) }
+
+        if entry.refusal == nil, change.operation == .create {
+            let insert = statements.insert
+            insert.bind(key, position, change.key.item, subject?.subject ?? "", persons, change.node, String(position), status, Int64(1),
+                        hash, change.node, Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position)
+            try insert.run()
+            if insert.changes == 1 {
+                try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
+                if let subject {
+                    try statements.addToIndex(subject.subject, record: position, role: "subject")
+                    for person in subject.persons { try statements.addToIndex(person.key, record: position, role: person.role) }
+                }
+                return .effective
             }
-            return .effective
         }
 
         let lookup = statements.lookup
         lookup.bind(key)
-        guard try lookup.next() else { throw RegistryError(description: "record \(key) vanished during the merge") }
+        guard try lookup.next() else {
+            // Not held: only a valid create makes a record, and that was inserted above.
+            let refusal = entry.refusal ?? ChangeRefusal(change, code: "unknown-record", field: "recordId",
+                                                         message: "the hub holds no record \(key) to \(change.operation.name)")
+            try refuse(db, refusal, statements, at: at)
+            return .refused(refusal)
+        }
         let current = Held(status: lookup.text(0), version: lookup.int(1), contentHash: lookup.blob(2), originNode: lookup.text(3),
                            originSequence: lookup.int(4), effectiveAt: lookup.int(5), acceptedAt: lookup.int(6), routes: lookup.text(7),
-                           subjectKey: lookup.text(8), persons: lookup.text(9), id: lookup.int(10))
+                           subjectKey: lookup.text(8), persons: lookup.text(9), id: lookup.int(10),
+                           hubPosition: lookup.int(11))
         lookup.finish()
 
-        var effect: MergeEffect = .effective
-        if current.status == "revoked" {
-            effect = change.operation == .revoke ? .duplicate : .superseded
-        } else if change.operation == .revoke {
-            effect = .effective
-        } else if current.contentHash == hash {
-            effect = .duplicate
-        } else if change.operation == .create, current.originNode != change.node {
-            let incoming = (Int64(change.effectiveAt), Int64(change.acceptedAt), change.node)
-            let held = (current.effectiveAt, current.acceptedAt, current.originNode)
-            let incomingWins = incoming.0 != held.0 ? incoming.0 > held.0 : (incoming.1 != held.1 ? incoming.1 > held.1 : incoming.2 < held.2)
-            let (winner, loser) = incomingWins
-                ? ((change.node, Int64(change.sequence)), (held.2, current.originSequence))
-                : ((held.2, current.originSequence), (change.node, Int64(change.sequence)))
+        let sameContent = current.status == "active" && change.operation != .revoke && current.contentHash == hash
+        let refusal: ChangeRefusal?
+        if let invalid = entry.refusal {
+            refusal = invalid
+        } else if sameContent || (current.status == "revoked" && change.operation == .revoke) {
+            // The version the hub holds, again: from its home a resubmission, from another node
+            // the same record carried twice (deduplication).
+            statements.route.bind(change.node, Int64(change.sequence), key, hash, "duplicate")
+            try statements.route.run()
+            var routes = Set(current.routes.split(separator: ",").map(String.init))
+            if routes.insert(change.node).inserted {
+                try db.execute(sql: "UPDATE record SET routes = ? WHERE record_key = ?", arguments: [routes.sorted().joined(separator: ","), key])
+            }
+            return .duplicate
+        } else if change.node != current.originNode {
+            refusal = ChangeRefusal(change, code: "not-home", field: "node",
+                                    message: "record \(key) is kept by node \(current.originNode); node \(change.node) may not \(change.operation.name) it")
             try db.execute(sql: """
                 INSERT INTO conflict(record_key, winner_node, winner_sequence, loser_node, loser_sequence, detected_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [key, winner.0, winner.1, loser.0, loser.1, at])
-            effect = incomingWins ? .effective : .superseded
+                """, arguments: [key, current.originNode, current.originSequence, change.node, Int64(change.sequence), at])
+        } else if current.status == "revoked" {
+            refusal = ChangeRefusal(change, code: "revoked", field: "operation",
+                                    message: "record \(key) was revoked; a revocation is final, no \(change.operation.name) applies")
+        } else {
+            refusal = nil
         }
-        guard effect == .effective else {
-            statements.route.bind(change.node, Int64(change.sequence), key, hash, effect.rawValue)
-            try statements.route.run()
-            if effect == .duplicate {
-                var routes = Set(current.routes.split(separator: ",").map(String.init))
-                if routes.insert(change.node).inserted {
-                    try db.execute(sql: "UPDATE record SET routes = ? WHERE record_key = ?", arguments: [routes.sorted().joined(separator: ","), key])
-                }
-            }
-            return effect
+        if let refusal {
+            try refuse(db, refusal, statements, at: at)
+            try reassert(db, current, key: key, item: change.key.item, in: set, statements, hubFrontier: &hubFrontier, at: at)
+            return .refused(refusal)
         }
 
-        // A new version. A revocation has no payload: the record keeps its subject and persons.
+        // A new version from the record's home. A revocation has no payload: the record keeps its
+        // subject and persons.
         let subjectKey = subject?.subject ?? current.subjectKey
         let newPersons = subject == nil ? current.persons : persons
         statements.update.bind(subjectKey, newPersons, change.node, position, status, current.version + 1, hash, change.node,
@@ -251,6 +279,34 @@ extension HubStore {
         return .effective
     }
 
+    /// Keeps a refused change's refusal for operators; the change's bytes stay in its set's evidence.
+    private func refuse(_ db: Database, _ refusal: ChangeRefusal, _ statements: MergeStatements, at: Int64) throws {
+        statements.refusal.bind(refusal.node, Int64(refusal.sequence), refusal.recordKey, refusal.code, refusal.field, refusal.message, at)
+        try statements.refusal.run()
+    }
+
+    /// Logs the record's current version again, at a new hub-log position, so that the fan-out
+    /// brings every node that holds another version (the refused change's node above all) back
+    /// to it. It is not a new version: the record's history and windows stay as they are.
+    private func reassert(_ db: Database, _ current: Held, key: String, item: String, in set: PreparedSet, _ statements: MergeStatements,
+                          hubFrontier: inout MerkleFrontier, at: Int64) throws {
+        let sequence = UInt64(current.originSequence)
+        let bytes: [UInt8]
+        if current.originNode == set.set.node, sequence >= set.set.first, let inSet = set.entries.first(where: { $0.change.sequence == sequence }) {
+            bytes = inSet.bytes
+        } else if let held = try heldChanges(db, node: current.originNode, from: sequence, through: sequence)[sequence] {
+            bytes = held
+        } else {
+            throw RegistryError(description: "the evidence of \(current.originNode) lacks change \(sequence), the current version of \(key)")
+        }
+        let operation = try String.fetchOne(db, sql: "SELECT operation FROM hub_log WHERE position = ?", arguments: [current.hubPosition])
+            ?? ChangeOperation.create.name
+        hubFrontier.append(leafHash: MerkleHash.leaf(bytes))
+        try db.execute(sql: """
+            INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+            """, arguments: [Int64(hubFrontier.size), current.originNode, current.originSequence, key, item, operation, at])
+    }
+
     /// Appends an effective change to the hub log (and its frontier), and opens its Article 41
     /// windows when it is a correction or revocation.
     private func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
@@ -269,7 +325,7 @@ extension HubStore {
 
     /// The merge's statements, prepared once per change set.
     struct MergeStatements {
-        let insert, lookup, update, route, log, index, unindex, unindexRecent, correction: FastStatement
+        let insert, lookup, update, route, log, index, unindex, unindexRecent, correction, refusal: FastStatement
 
         init(_ db: Database) throws {
             insert = try FastStatement(db, """
@@ -278,7 +334,8 @@ extension HubStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(record_key) DO NOTHING
                 """)
             lookup = try FastStatement(db, """
-                SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at, routes, subject_key, persons, id
+                SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at, routes, subject_key, persons, id,
+                       hub_position
                 FROM record WHERE record_key = ?
                 """)
             update = try FastStatement(db, """
@@ -293,6 +350,9 @@ extension HubStore {
                 INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
             index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(subject_key, record_id, role) VALUES (?, ?, ?)")
+            refusal = try FastStatement(db, """
+                INSERT INTO refusal(node, sequence, record_key, code, field, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
             correction = try FastStatement(db, """
                 INSERT INTO correction(hub_position, record_key, operation, origin_node, origin_sequence, effective_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -289,6 +289,25 @@ public final class HubStore: Sendable {
             try db.execute(sql: """
                 ALTER TABLE changeset ADD COLUMN evidence_offset INTEGER;
                 ALTER TABLE changeset ADD COLUMN evidence_length INTEGER;
+
+                -- 1 when the entry logs a record's current version again after a refused change
+                -- (Protocol/merge.md §4): it goes to every node, whatever its subscription.
+                ALTER TABLE hub_log ADD COLUMN reassert INTEGER NOT NULL DEFAULT 0;
+                -- The last hub-log position the hub served the node: no acknowledgement may claim more.
+                ALTER TABLE node ADD COLUMN fanout_served INTEGER NOT NULL DEFAULT 0;
+                -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
+                CREATE TABLE refusal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    node TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    record_key TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                CREATE TRIGGER refusal_evidence_u BEFORE UPDATE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
+                CREATE TRIGGER refusal_evidence_d BEFORE DELETE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 """)
         }
         return migrator
@@ -310,4 +329,43 @@ extension Database {
         guard let data = try hubMeta("hub.frontier") else { return MerkleFrontier() }
         return try MerkleFrontier(encoded: Array(data))
     }
+}
+
+extension HubStore {
+    /// The state digest of the hub's records (`Protocol/merge.md` §5).
+    public func stateDigest() throws -> (digest: String, records: Int) {
+        try writer.read { try StateDigest.compute($0) }
+    }
+
+    /// The hub log's entries after `after`, at most `limit`: where each change came from and
+    /// whether it re-asserts a current version (`Protocol/merge.md` §4).
+    public func hubLog(after: UInt64 = 0, limit: Int = 1000) throws -> [(position: UInt64, node: String, sequence: UInt64, reassert: Bool)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT position, node, sequence, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?",
+                             arguments: [Int64(after), limit]).map {
+                (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64), ($0[3] as Int64) != 0)
+            }
+        }
+    }
+
+    /// The most recent refused changes, newest first.
+    public func refusals(limit: Int = 200) throws -> [ChangeRefusalRow] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+                ChangeRefusalRow(node: $0["node"], sequence: UInt64($0["sequence"] as Int64), recordKey: $0["record_key"], code: $0["code"],
+                                 field: $0["field"], message: $0["message"], receivedAt: Self.date($0["received_at"]))
+            }
+        }
+    }
+}
+
+/// A refused change as operators see it (`/v1/status`, the dashboard).
+public struct ChangeRefusalRow: Sendable, Codable, Equatable {
+    public var node: String
+    public var sequence: UInt64
+    public var recordKey: String
+    public var code: String
+    public var field: String
+    public var message: String
+    public var receivedAt: Date
 }

@@ -21,6 +21,8 @@ public struct PreparedSet: Sendable {
         /// The leaf hash of the change's bytes.
         public var leaf: Hash32
         public var subject: SubjectExtract?
+        /// Why the change may not be merged (``ChangeValidator``), found while preparing.
+        public var refusal: ChangeRefusal?
     }
 
     public let set: ChangeSet
@@ -28,15 +30,18 @@ public struct PreparedSet: Sendable {
     public let digest: Hash32
     public let entries: [Entry]
 
-    /// Prepares a set whose signature has been verified.
-    public init(_ set: ChangeSet, envelope: [UInt8]) {
+    /// Prepares a set whose signature has been verified, checking each change with `validator`
+    /// (`nil` takes every change as valid: for tests of the merge alone, never for a daemon).
+    public init(_ set: ChangeSet, envelope: [UInt8], validator: ChangeValidator?) {
         self.set = set
         self.envelope = envelope
         digest = Hash32.sha256(envelope)
         entries = zip(set.changes, set.encodedChanges).map { change, bytes in
-            Entry(change: change, bytes: bytes, recordKey: change.key.description,
-                  contentHash: change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data,
-                  leaf: MerkleHash.leaf(bytes), subject: change.payload.isEmpty ? nil : SubjectExtract.from(change.payload))
+            let refusal = validator?.check(change)
+            return Entry(change: change, bytes: bytes, recordKey: change.key.description,
+                         contentHash: change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data,
+                         leaf: MerkleHash.leaf(bytes),
+                         subject: change.payload.isEmpty || refusal != nil ? nil : SubjectExtract.from(change.payload), refusal: refusal)
         }
     }
 

@@ -16,11 +16,14 @@ public protocol ProvincialStore: Sendable {
     func position(node: String) throws -> HubPosition?
     /// The hub log's tree head.
     func hubHead() throws -> TreeHead
-    /// Hub-log entries after a position for a node (its own left out).
+    /// Hub-log entries after a position for a node (its own effective changes left out, re-assertions in).
     func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
     /// A node's own changes after a sequence, and its log head.
     func nodeChanges(node: String, after: UInt64, limit: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
-    /// Records a node's fan-out acknowledgement and closes the corrections it completes.
+    /// Notes the last position served to a node: the most its acknowledgement may claim.
+    func noteServed(node: String, through position: UInt64) throws
+    /// Records a node's fan-out acknowledgement and closes the corrections it completes; throws
+    /// ``AcknowledgementError`` beyond what was served.
     func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws
     /// Every node's lag at `now`.
     func lags(now: Date) throws -> [NodeLag]
@@ -28,6 +31,8 @@ public protocol ProvincialStore: Sendable {
     func corrections(receivedFrom from: Date?, to: Date?, openOnly: Bool) throws -> [CorrectionRow]
     /// Conflicts, unresolved first.
     func conflicts(limit: Int) throws -> [ConflictRow]
+    /// The most recent refused changes, newest first.
+    func refusals(limit: Int) throws -> [ChangeRefusalRow]
     /// Counts for metrics.
     func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int)
 }

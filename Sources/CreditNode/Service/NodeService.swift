@@ -214,6 +214,11 @@ public final class NodeService: Sendable {
                 batch.results[i].status = .duplicate
                 batch.results[i].sequence = sequence
                 batch.results[i].version = version
+            case let .notHome(home):
+                batch.results[i].status = .rejected
+                batch.results[i].errors = [ValidationIssue(field: "recordId", code: "not-home",
+                                                           message: "record \(batch.results[i].recordId ?? "") is kept by node \(home); write it there")]
+                metrics.rejected(reasons: ["not-home"])
             case .revoked, .notFound:
                 batch.results[i].status = .rejected
                 batch.results[i].errors = [ValidationIssue(field: "recordId", code: "revoked",
@@ -282,6 +287,8 @@ public final class NodeService: Sendable {
             throw NodeError(.notFound, "not-found", "no record \(recordId) of \(item) provided by \(identity.unit)", recordId: recordId)
         case .revoked:
             throw NodeError(.conflict, "revoked", "record \(recordId) was revoked; a revocation is final", recordId: recordId)
+        case let .notHome(home):
+            throw NodeError(.conflict, "not-home", "record \(recordId) is kept by node \(home); only that node changes it", recordId: recordId)
         }
     }
 

@@ -30,10 +30,12 @@ extension NodeStore {
         }
     }
 
-    /// Applies a batch in one transaction with the new position: each change not yet held
-    /// (by origin node and sequence) becomes a new version of its record. Applying a batch twice
-    /// changes nothing.
-    /// - Returns: how many changes were new.
+    /// Applies a batch in one transaction with the new position: each entry becomes the record's
+    /// current version unless the record already is what the entry says (the same content and
+    /// status), so the node ends on the hub's decision whatever it held before — its own losing
+    /// version included, when the hub re-asserts the winner (`Protocol/merge.md` §4). An identical
+    /// copy logs nothing, and applying a batch twice changes nothing.
+    /// - Returns: how many entries changed a record.
     @discardableResult
     public func applyFanOut(_ writes: [RemoteWrite], through position: UInt64, hubHead: TreeHead, at: UInt64) throws -> Int {
         try writer.write { db in
@@ -41,14 +43,20 @@ extension NodeStore {
             guard position > applied || writes.contains(where: { $0.position > applied }) else { return 0 }
             var count = 0
             for w in writes where w.position > applied {
-                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM record_version WHERE origin_node = ? AND origin_sequence = ?",
-                                               arguments: [w.change.node, Int64(w.change.sequence)]) ?? false
-                if exists { continue }
                 let storageKey = w.change.key.storageKey
-                let current = try Row.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [storageKey])
-                if current == nil, w.change.operation != .create { continue } // a correction of a record this node never held
-                let version = ((current?["version"] as Int?) ?? 0) + 1
                 let p = w.prepared
+                let current = try Row.fetchOne(db, sql: "SELECT version, status, content_hash FROM record WHERE record_key = ?",
+                                               arguments: [storageKey])
+                if let current {
+                    let status: String = current["status"]
+                    let same = w.change.operation == .revoke
+                        ? status == "revoked"
+                        : status == "active" && (current["content_hash"] as Data) == p.contentHash
+                    if same { continue }
+                } else if w.change.operation != .create {
+                    continue // a change to a record this node never held
+                }
+                let version = ((current?["version"] as Int?) ?? 0) + 1
                 try db.execute(sql: """
                     INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
                         reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)

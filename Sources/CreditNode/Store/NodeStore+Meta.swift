@@ -1,4 +1,5 @@
 import Foundation
+import CreditStorage
 import GRDB
 import SyncProtocol
 
@@ -49,5 +50,12 @@ extension Database {
 
     func setFrontier(_ key: MetaKey, _ frontier: MerkleFrontier) throws {
         try setMeta(key, Data(frontier.encoded))
+    }
+}
+
+extension NodeStore {
+    /// The state digest of the node's records (`Protocol/merge.md` §5).
+    public func stateDigest() throws -> (digest: String, records: Int) {
+        try writer.read { try StateDigest.compute($0) }
     }
 }

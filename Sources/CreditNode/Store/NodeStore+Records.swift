@@ -71,6 +71,8 @@ public enum WriteOutcome: Sendable, Equatable {
     case notFound
     /// A change to a revoked record: revocation is final.
     case revoked
+    /// A change to a record another node keeps (`Protocol/merge.md` §1): only its home changes it.
+    case notHome(home: String)
 }
 
 /// A record's storage key: `provider/item/recordId`.
@@ -115,13 +117,13 @@ extension NodeStore {
                 reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
             VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects FROM record WHERE record_key = ?")
+        let lookup = try FastStatement(db, "SELECT status, version, content_hash, subjects, origin_node FROM record WHERE record_key = ?")
         let current = try CurrentStatements(db)
         for w in writes {
             let storageKey = w.storageKey
             lookup.bind(storageKey)
-            let held: (status: String, version: Int, hash: Data, subjects: String)? = try lookup.next()
-                ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3)) : nil
+            let held: (status: String, version: Int, hash: Data, subjects: String, home: String)? = try lookup.next()
+                ? (lookup.text(0), Int(lookup.int(1)), lookup.blob(2), lookup.text(3), lookup.text(4)) : nil
             if held != nil { lookup.finish() }
             let hash = w.contentHash
             if let held {
@@ -132,6 +134,13 @@ extension NodeStore {
                 let latestSequence = UInt64(latest["origin_sequence"] as Int64)
                 let same = (latest["content_hash"] as Data) == hash && (latest["operation"] as String) == w.operation.name
                     && (latest["reason"] as String) == w.reason && (latest["decision_document"] as String) == w.decisionDocument
+                if held.home != node {
+                    // Another node's record (it came through the fan-out): the same content is a
+                    // duplicate, anything else is for its home to write.
+                    let copy = w.operation == .create && held.status == "active" && held.hash == hash
+                    outcomes.append(copy || same ? .duplicate(sequence: latestSequence, version: held.version) : .notHome(home: held.home))
+                    continue
+                }
                 if w.operation == .revoke, held.status == "revoked" {
                     outcomes.append(same ? .duplicate(sequence: latestSequence, version: held.version) : .revoked)
                     continue
@@ -182,7 +191,7 @@ extension NodeStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
                 ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
                     subjects = excluded.subjects, status = 'active', version = excluded.version, content_hash = excluded.content_hash,
-                    record_class = excluded.record_class, updated_at = excluded.updated_at
+                    record_class = excluded.record_class, origin_node = excluded.origin_node, updated_at = excluded.updated_at
                 """)
             index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(record_key, subject_key, role) VALUES (?, ?, ?)")
             unindex = try FastStatement(db, "DELETE FROM subject_index WHERE subject_key = ? AND record_key = ? AND role = ?")

@@ -88,9 +88,10 @@ public final class NodeStore: Sendable {
                     catalog_version TEXT NOT NULL,
                     content_hash BLOB NOT NULL,
                     payload TEXT NOT NULL,
-                    PRIMARY KEY (record_key, version),
-                    UNIQUE (origin_node, origin_sequence)
+                    PRIMARY KEY (record_key, version)
                 );
+                -- Not unique: a version the hub re-asserts (Protocol/merge.md §4) is filed again.
+                CREATE INDEX record_version_by_origin ON record_version(origin_node, origin_sequence);
 
                 -- Article 19 and 33: records by subject, including responsible persons.
                 CREATE TABLE subject_index (

@@ -69,7 +69,8 @@ public struct NodeVerifier {
             }
             let acknowledged = try db.metaInt(.acknowledged)
             if let node {
-                let local = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_version WHERE origin_node = ?", arguments: [node]) ?? 0
+                let local = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_version WHERE origin_node = ? AND hub_position IS NULL",
+                                              arguments: [node]) ?? 0
                 if UInt64(local) != tree.size { problems.append("\(local) local history rows for \(tree.size) log entries") }
             }
             let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0

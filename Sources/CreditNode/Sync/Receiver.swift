@@ -69,7 +69,9 @@ public struct Receiver: Service {
             return 0
         }
         let data = reference()
-        let writes = batch.entries.filter { $0.position > after && $0.change.node != node }.map { entry in
+        // The node's own changes come back only when the hub re-asserts one of them over a
+        // version it refused (Protocol/merge.md §4): they are applied like any other entry.
+        let writes = batch.entries.filter { $0.position > after }.map { entry in
             RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data))
         }
         let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()))

@@ -1,0 +1,67 @@
+public import CreditCore
+public import CreditData
+public import Foundation
+public import SyncProtocol
+
+/// The hub's check of each change before it merges it (`Protocol/merge.md` §2): the same
+/// catalog rules and messages as the node's provider API, so that a record no node may accept
+/// can neither be merged nor spread by a node that accepted it anyway.
+///
+/// It runs where change sets are prepared (on the preparation threads, not on the writer).
+public struct ChangeValidator: Sendable {
+    let reference: ReferenceData
+    /// The hub's clock reading when the set arrived: the "today" of a date check is the day the
+    /// node accepted the change, but never later than a day after this (a node cannot move
+    /// "today" forward by writing a future `acceptedAt`).
+    let now: Date
+
+    public init(reference: ReferenceData, now: Date) {
+        self.reference = reference
+        self.now = now
+    }
+
+    /// What is wrong with `change`, or `nil` when the hub may merge it.
+    public func check(_ change: Change) -> ChangeRefusal? {
+        func refuse(_ code: String, _ field: String, _ message: String) -> ChangeRefusal {
+            ChangeRefusal(change, code: code, field: field, message: "record \(change.key.recordId): \(message)")
+        }
+        let catalog = reference.catalog
+        let known = Set(catalog.layers.map { "\($0.id)@\($0.version)" })
+        let named = change.catalogVersion.split(separator: "+").map(String.init)
+        if named.isEmpty || !named.allSatisfy(known.contains) {
+            return refuse("catalog-version", "catalogVersion",
+                          "catalog version '\(change.catalogVersion)' names a layer this hub does not hold (it holds \(catalog.version))")
+        }
+        let accepted = min(Date(timeIntervalSince1970: Double(change.acceptedAt) / 1000), now.addingTimeInterval(86_400))
+        let today = ChinaTime.date(of: accepted)
+        do {
+            _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: reference.identifierContext(today: today))
+        } catch {
+            return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error)")
+        }
+        if change.operation == .revoke, change.payload.isEmpty { return nil }
+        guard !change.payload.isEmpty else {
+            return refuse("invalid-record", "payload", "a \(change.operation.name) must carry the record")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(change.payload) } catch {
+            return refuse("invalid-record", "payload", "the payload is not JSON: \(error)")
+        }
+        let validation = reference.validator(today: today).validate(json)
+        guard let record = validation.accepted else {
+            let first = validation.issues.first
+            let all = validation.issues.map(\.description).joined(separator: "; ")
+            return refuse("invalid-record", first?.field ?? "payload", all.isEmpty ? "invalid" : all)
+        }
+        if record.item.code != change.key.item {
+            return refuse("key-mismatch", "item", "the change is filed under item \(change.key.item) but its record is of \(record.item.code)")
+        }
+        if record.record.recordId != change.key.recordId {
+            return refuse("key-mismatch", "recordId", "the change is filed under record id \(change.key.recordId) but its record has \(record.record.recordId)")
+        }
+        if record.canonicalJSON != change.payload {
+            return refuse("not-canonical", "payload", "the payload is not the record's canonical JSON (Protocol/records.md)")
+        }
+        return nil
+    }
+}
