@@ -72,8 +72,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CSimDisk",
+            dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")],
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        .target(
             name: "CreditStorage",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "CSimDisk",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -115,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "creditsync",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub", "CreditDeploy",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -124,7 +134,7 @@ let package = Package(
         .target(
             name: "CreditTesting",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditNode", "CreditHub", "CreditDeploy",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,3 +1,4 @@
+import CreditStorage
 import Dispatch
 public import Foundation
 import Synchronization
@@ -84,8 +85,13 @@ public final class EvidenceLog: Sendable {
         descriptor = fd
         var size = Int64(lseek(fd, 0, SEEK_END))
         if size == 0 {
-            try Self.write(fd, Self.header, at: 0, path: path)
-            guard fdatasync(fd) == 0 else { throw Failure(description: "cannot sync \(path): \(String(cString: strerror(errno)))") }
+            do {
+                try DurableFile.write(fd, Self.header, at: 0, path: path)
+                try DurableFile.sync(fd, path: path)
+            } catch {
+                close(fd)
+                throw Failure(description: error.description)
+            }
             size = headerEnd
             if created { Self.syncDirectory(of: path) }
         }
@@ -102,9 +108,12 @@ public final class EvidenceLog: Sendable {
         }
         if size > keep {
             // Sets written before a crash that no committed transaction references.
-            guard ftruncate(fd, off_t(keep)) == 0, fdatasync(fd) == 0 else {
+            do {
+                try DurableFile.truncate(fd, to: keep, path: path)
+                try DurableFile.sync(fd, path: path)
+            } catch {
                 close(fd)
-                throw Failure(description: "cannot cut unreferenced bytes off \(path): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot cut unreferenced bytes off \(path): \(error)")
             }
         }
         state = Mutex(State(end: keep, memory: []))
@@ -177,31 +186,20 @@ public final class EvidenceLog: Sendable {
                 for waiting in batch {
                     let location = Location(offset: offset, length: Int64(waiting.bytes.count))
                     if descriptor >= 0 {
-                        try Self.write(descriptor, waiting.bytes, at: offset, path: path ?? "")
+                        try DurableFile.write(descriptor, waiting.bytes, at: offset, path: path ?? "")
                     } else {
                         state.withLock { $0.memory.append(contentsOf: waiting.bytes) }
                     }
                     locations.append(location)
                     offset = location.end
                 }
-                if descriptor >= 0, fdatasync(descriptor) != 0 {
-                    throw Failure(description: "cannot sync the evidence file \(path ?? ""): \(String(cString: strerror(errno)))")
-                }
+                if descriptor >= 0 { try DurableFile.sync(descriptor, path: path ?? "") }
                 // Only synced bytes move the end; after a failure the next sets overwrite these.
                 state.withLock { $0.end = offset }
                 for (waiting, location) in zip(batch, locations) { waiting.continuation.resume(returning: location) }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }
-        }
-    }
-
-    private static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done)) }
-            guard n > 0 else { throw Failure(description: "cannot write the evidence file \(path): \(String(cString: strerror(errno)))") }
-            done += n
         }
     }
 
