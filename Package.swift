@@ -122,10 +122,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CreditSimulation",
+            dependencies: [
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "creditsync",
             dependencies: [
                 "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub", "CreditDeploy",
+                "CreditSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -169,6 +178,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [
             "CreditDeploy", "CreditHub", "CreditNode", "CreditTesting",
         ], swiftSettings: strict),
+        .testTarget(name: "CreditSimulationTests", dependencies: ["CreditSimulation"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

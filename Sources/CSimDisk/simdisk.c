@@ -34,6 +34,7 @@ typedef struct Disk {
     int64_t grown;
     int crashCountdown;
     int dead;
+    int lying; // syncs succeed without making anything durable
 } Disk;
 
 static Disk disks[MAX_DISKS];
@@ -44,7 +45,7 @@ static int diskOf(const char *path) {
     if (!path) return -1;
     for (int i = 0; i < diskCount; i++) {
         Disk *d = &disks[i];
-        if (strncmp(path, d->dir, d->dirLength) == 0 && path[d->dirLength] == '/') return i;
+        if (d->dir && strncmp(path, d->dir, d->dirLength) == 0 && path[d->dirLength] == '/') return i;
     }
     return -1;
 }
@@ -99,10 +100,13 @@ static int syncCrashes(Disk *d) {
 
 int simdisk_add_disk(const char *dir) {
     pthread_mutex_lock(&lock);
-    int id = -1;
-    for (int i = 0; i < diskCount; i++) if (strcmp(disks[i].dir, dir) == 0) id = i;
-    if (id < 0 && diskCount < MAX_DISKS) {
-        id = diskCount++;
+    int id = -1, slot = -1;
+    for (int i = 0; i < diskCount; i++) {
+        if (!disks[i].dir) { if (slot < 0) slot = i; }
+        else if (strcmp(disks[i].dir, dir) == 0) id = i;
+    }
+    if (id < 0 && (slot >= 0 || diskCount < MAX_DISKS)) {
+        id = slot >= 0 ? slot : diskCount++;
         memset(&disks[id], 0, sizeof(Disk));
         disks[id].dir = strdup(dir);
         disks[id].dirLength = strlen(dir);
@@ -110,6 +114,23 @@ int simdisk_add_disk(const char *dir) {
     }
     pthread_mutex_unlock(&lock);
     return id;
+}
+
+void simdisk_remove_disk(int id) {
+    pthread_mutex_lock(&lock);
+    if (id >= 0 && id < diskCount && disks[id].dir) {
+        Disk *d = &disks[id];
+        while (d->head) {
+            Entry *e = d->head;
+            d->head = e->next;
+            free(e->path);
+            free(e->pre);
+            free(e);
+        }
+        free(d->dir);
+        memset(d, 0, sizeof(Disk));
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 int simdisk_pending(int id) {
@@ -131,6 +152,18 @@ void simdisk_set_full(int id, int64_t budget) {
 void simdisk_crash_at_sync(int id, int n) {
     pthread_mutex_lock(&lock);
     if (id >= 0 && id < diskCount) disks[id].crashCountdown = n;
+    pthread_mutex_unlock(&lock);
+}
+
+void simdisk_set_lying(int id, int lying) {
+    pthread_mutex_lock(&lock);
+    if (id >= 0 && id < diskCount) disks[id].lying = lying;
+    pthread_mutex_unlock(&lock);
+}
+
+void simdisk_kill(int id) {
+    pthread_mutex_lock(&lock);
+    if (id >= 0 && id < diskCount) disks[id].dead = 1;
     pthread_mutex_unlock(&lock);
 }
 
@@ -251,7 +284,7 @@ int simdisk_file_did_sync(const char *path) {
     if (id >= 0) {
         Disk *d = &disks[id];
         if (syncCrashes(d)) { errno = EIO; result = -1; }
-        else dropEntries(d, path);
+        else if (!d->lying) dropEntries(d, path);
     }
     pthread_mutex_unlock(&lock);
     return result;
@@ -334,7 +367,7 @@ static int simSync(sqlite3_file *f, int flags) {
     int rc = p->real->pMethods->xSync(p->real, flags);
     if (rc == SQLITE_OK && p->disk >= 0) {
         pthread_mutex_lock(&lock);
-        dropEntries(&disks[p->disk], p->path);
+        if (!disks[p->disk].lying) dropEntries(&disks[p->disk], p->path);
         pthread_mutex_unlock(&lock);
     }
     return rc;

@@ -20,6 +20,9 @@ public enum SimulatedDisk {
         return id
     }
 
+    /// Forgets disk `id`: its files are written straight through again.
+    public static func remove(_ id: Int32) { simdisk_remove_disk(id) }
+
     /// Writes of disk `id` that are not synced yet.
     public static func pending(_ id: Int32) -> Int { Int(simdisk_pending(id)) }
 
@@ -37,6 +40,14 @@ public enum SimulatedDisk {
 
     /// The `n`th sync on disk `id` from now on fails and kills the disk until its power loss.
     public static func crash(_ id: Int32, atSync n: Int) { simdisk_crash_at_sync(id, Int32(clamping: n)) }
+
+    /// Makes disk `id` lie: its syncs succeed without making anything durable, as a drive with a
+    /// volatile cache and no flush does. For the simulator's self-test: a run on lying disks
+    /// that crashes must find acknowledged writes lost.
+    public static func setLying(_ id: Int32, _ lying: Bool) { simdisk_set_lying(id, lying ? 1 : 0) }
+
+    /// Kills disk `id` now, as a crash does: nothing more reaches it until its power loss.
+    public static func kill(_ id: Int32) { simdisk_kill(id) }
 
     /// Whether disk `id` crashed and waits for its power loss.
     public static func isDead(_ id: Int32) -> Bool { simdisk_is_dead(id) != 0 }

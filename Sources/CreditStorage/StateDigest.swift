@@ -9,6 +9,17 @@ public import GRDB
 public enum StateDigest {
     /// The digest of the records in `db` and how many there are.
     public static func compute(_ db: Database) throws -> (digest: String, records: Int) {
+        let lines = try self.lines(db)
+        var hasher = SHA256()
+        for line in lines {
+            hasher.update(data: line)
+            hasher.update(data: [0x0A])
+        }
+        return (hex(Array(hasher.finalize())), lines.count)
+    }
+
+    /// The digest's lines, sorted: what to compare when two digests differ.
+    public static func lines(_ db: Database) throws -> [[UInt8]] {
         var lines: [[UInt8]] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT record_key, status, content_hash FROM record")
         while let row = try rows.next() {
@@ -16,12 +27,14 @@ public enum StateDigest {
             lines.append(Array(line(key: key, status: status, contentHash: hash).utf8))
         }
         lines.sort { $0.lexicographicallyPrecedes($1) }
-        var hasher = SHA256()
-        for line in lines {
-            hasher.update(data: line)
-            hasher.update(data: [0x0A])
-        }
-        return (hex(Array(hasher.finalize())), lines.count)
+        return lines
+    }
+
+    /// The lines of the store at `path`, opened read-only.
+    public static func lines(path: String) throws -> [String] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: path, configuration: configuration).read { try lines($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The digest of the store at `path`, opened read-only (the daemon may be running).

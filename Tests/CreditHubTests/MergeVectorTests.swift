@@ -70,7 +70,7 @@ import Testing
             #expect(effect == arrival.effect, "arrival \(i) of '\(name)'")
             frontiers[arrival.node] = try set.extend(before)
         }
-        let log = try store.hubLog().map { "\($0.node)#\($0.sequence)\($0.reassert ? "+" : "")" }
+        let log = try store.hubLog().map { "\($0.node)#\($0.sequence)\($0.reassert ? "+" : $0.toOrigin ? "*" : "")" }
         #expect(log == s.hubLog)
         #expect(try store.conflicts().count == s.conflicts)
         let held = try store.record(key.description)

@@ -28,6 +28,9 @@ int simdisk_install(void);
 /// Makes `dir` (an absolute path, no trailing slash) a disk. Returns its id (>= 0) or -1.
 int simdisk_add_disk(const char *dir);
 
+/// Forgets disk `id` (its files are then written straight through); its slot is reused.
+void simdisk_remove_disk(int id);
+
 /// Unsynced writes (entries in the write list) of disk `id`.
 int simdisk_pending(int id);
 
@@ -41,6 +44,12 @@ void simdisk_set_full(int id, int64_t budget);
 
 /// The `n`th sync from now on disk `id` fails and kills the disk (0: never).
 void simdisk_crash_at_sync(int id, int n);
+
+/// A lying disk (a self-test of the simulator): its syncs succeed without making anything durable.
+void simdisk_set_lying(int id, int lying);
+
+/// Kills disk `id` now: every write and sync fails until its power loss (a crash).
+void simdisk_kill(int id);
 
 /// Whether disk `id` is dead (crashed, waiting for its power loss).
 int simdisk_is_dead(int id);

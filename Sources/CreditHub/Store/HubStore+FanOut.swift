@@ -74,9 +74,10 @@ extension HubStore {
     /// catalog items outside its subscription (``NodeSubscription``). Corrections, revocations
     /// and the other changes to an existing record go to every node: Article 41 wants every copy
     /// fixed, the hub cannot know every copy a node may hold (its subscription may have been
-    /// wider before), and a node that never held the record ignores them. Re-assertions
-    /// (`Protocol/merge.md` §4) go to every node, its own included: they exist because some node
-    /// holds a version the hub refused.
+    /// wider before), and a node that never held the record ignores them. Re-assertions, and
+    /// every later version of a re-asserted record (`Protocol/merge.md` §4), go to every node,
+    /// its origin included: some node may hold a version the hub refused, or have applied a
+    /// re-assertion over its own newer version.
     public func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
         try writer.read { db in
             let head = try db.hubFrontier().head

@@ -18,6 +18,16 @@ public enum IngestOutcome: Sendable, Equatable {
     case inconsistent(String)
 }
 
+/// What a hub-log entry is, in its `reassert` column (`Protocol/merge.md` §4).
+enum HubLogKind: Int64 {
+    /// A new version: it goes to every node but its origin.
+    case effective = 0
+    /// A record's current version logged again after a refused change: to every node.
+    case reassertion = 1
+    /// A new version of a record that was re-asserted before: to every node, its origin included.
+    case toEveryNode = 2
+}
+
 /// What the merge of one change did.
 enum MergeEffect: Equatable {
     /// A new version: logged and fanned out.
@@ -166,6 +176,8 @@ extension HubStore {
         var id: Int64
         /// The hub-log position of the current version.
         var hubPosition: Int64
+        /// Whether the record was ever re-asserted.
+        var contested: Bool
     }
 
     /// Merges one change into the provincial records, by the rules of `Protocol/merge.md`:
@@ -222,7 +234,7 @@ extension HubStore {
         let current = Held(status: lookup.text(0), version: lookup.int(1), contentHash: lookup.blob(2), originNode: lookup.text(3),
                            originSequence: lookup.int(4), effectiveAt: lookup.int(5), acceptedAt: lookup.int(6), routes: lookup.text(7),
                            subjectKey: lookup.text(8), persons: lookup.text(9), id: lookup.int(10),
-                           hubPosition: lookup.int(11))
+                           hubPosition: lookup.int(11), contested: lookup.int(12) != 0)
         lookup.finish()
 
         let sameContent = current.status == "active" && change.operation != .revoke && current.contentHash == hash
@@ -264,7 +276,9 @@ extension HubStore {
         statements.update.bind(subjectKey, newPersons, change.node, position, status, current.version + 1, hash, change.node,
                                Int64(change.sequence), Int64(change.effectiveAt), Int64(change.acceptedAt), position, key)
         try statements.update.run()
-        try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at)
+        // Once a record was re-asserted, some node may have applied an older version over its own
+        // newer one: every later version goes to every node, its home included (merge.md §4).
+        try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at, kind: current.contested ? .toEveryNode : .effective)
         if subject != nil {
             let (removed, added) = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
                 .changes(to: Self.indexEntries(subject: subjectKey, persons: newPersons))
@@ -303,18 +317,21 @@ extension HubStore {
             ?? ChangeOperation.create.name
         hubFrontier.append(leafHash: MerkleHash.leaf(bytes))
         try db.execute(sql: """
-            INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
-            """, arguments: [Int64(hubFrontier.size), current.originNode, current.originSequence, key, item, operation, at])
+            INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Int64(hubFrontier.size), current.originNode, current.originSequence, key, item, operation, at,
+                             HubLogKind.reassertion.rawValue])
+        if !current.contested { try db.execute(sql: "UPDATE record SET contested = 1 WHERE record_key = ?", arguments: [key]) }
     }
 
     /// Appends an effective change to the hub log (and its frontier), and opens its Article 41
     /// windows when it is a correction or revocation.
     private func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
-                     at: Int64) throws {
+                     at: Int64, kind: HubLogKind = .effective) throws {
         let change = entry.change
         hubFrontier.append(leafHash: entry.leaf)
         precondition(Int64(hubFrontier.size) == position, "the hub log and its frontier disagree")
-        statements.log.bind(position, change.node, Int64(change.sequence), entry.recordKey, change.key.item, change.operation.name, at)
+        statements.log.bind(position, change.node, Int64(change.sequence), entry.recordKey, change.key.item, change.operation.name, at,
+                            kind.rawValue)
         try statements.log.run()
         if change.operation.isCorrection {
             statements.correction.bind(position, entry.recordKey, change.operation.name, change.node, Int64(change.sequence),
@@ -335,7 +352,7 @@ extension HubStore {
                 """)
             lookup = try FastStatement(db, """
                 SELECT status, version, content_hash, origin_node, origin_sequence, effective_at, accepted_at, routes, subject_key, persons, id,
-                       hub_position
+                       hub_position, contested
                 FROM record WHERE record_key = ?
                 """)
             update = try FastStatement(db, """
@@ -347,7 +364,7 @@ extension HubStore {
             unindexRecent = try FastStatement(db, "DELETE FROM subject_index_recent WHERE subject_key = ? AND record_id = ? AND role = ?")
             route = try FastStatement(db, "INSERT INTO route(node, sequence, record_key, content_hash, effect) VALUES (?, ?, ?, ?, ?)")
             log = try FastStatement(db, """
-                INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(subject_key, record_id, role) VALUES (?, ?, ?)")
             refusal = try FastStatement(db, """

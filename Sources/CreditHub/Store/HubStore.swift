@@ -26,7 +26,9 @@ public final class HubStore: Sendable {
     let recentSubjectEntries: Mutex<(count: Int, folding: Bool)>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
-    public init(path: String?, subjectFoldThreshold: Int = 50_000) throws {
+    /// - Parameter backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the
+    ///   daemon does); the simulator turns it off to keep its runs the same from run to run.
+    public init(path: String?, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
@@ -36,13 +38,16 @@ public final class HubStore: Sendable {
         }))
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
-        checkpointer = try path.map { try WALCheckpointer(path: $0) }
+        checkpointer = backgroundCheckpoints ? try path.map { try WALCheckpointer(path: $0) } : nil
         // Four sets per commit. While preparation shared the cores evenly with the writer, a
         // larger group handed out its receipts in one burst and the writer then idled while the
         // nodes' next sets were prepared: 4 beat 16, 8 and 2 in the hub benchmark. With
         // preparation below the writer in priority, 4, 8 and 16 measure alike and 2 is slower.
         groupCommit = GroupCommit(writer: writer, maxWrites: 4)
     }
+
+    /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
+    public func close() throws { try writer.close() }
 
     /// The writer's `synchronous` setting (2 is FULL).
     public func synchronousSetting() throws -> Int {
@@ -290,9 +295,12 @@ public final class HubStore: Sendable {
                 ALTER TABLE changeset ADD COLUMN evidence_offset INTEGER;
                 ALTER TABLE changeset ADD COLUMN evidence_length INTEGER;
 
-                -- 1 when the entry logs a record's current version again after a refused change
-                -- (Protocol/merge.md §4): it goes to every node, whatever its subscription.
+                -- 1 when the entry logs a record's current version again after a refused change, 2 for
+                -- a new version of a record re-asserted before (Protocol/merge.md §4): either goes to
+                -- every node, its origin included, whatever its subscription.
                 ALTER TABLE hub_log ADD COLUMN reassert INTEGER NOT NULL DEFAULT 0;
+                -- 1 once the record was re-asserted.
+                ALTER TABLE record ADD COLUMN contested INTEGER NOT NULL DEFAULT 0;
                 -- The last hub-log position the hub served the node: no acknowledgement may claim more.
                 ALTER TABLE node ADD COLUMN fanout_served INTEGER NOT NULL DEFAULT 0;
                 -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
@@ -337,13 +345,16 @@ extension HubStore {
         try writer.read { try StateDigest.compute($0) }
     }
 
-    /// The hub log's entries after `after`, at most `limit`: where each change came from and
-    /// whether it re-asserts a current version (`Protocol/merge.md` §4).
-    public func hubLog(after: UInt64 = 0, limit: Int = 1000) throws -> [(position: UInt64, node: String, sequence: UInt64, reassert: Bool)] {
+    /// The hub log's entries after `after`, at most `limit`: where each change came from,
+    /// whether it re-asserts a current version, and whether it goes to its origin too
+    /// (`Protocol/merge.md` §4).
+    public func hubLog(after: UInt64 = 0, limit: Int = 1000)
+        throws -> [(position: UInt64, node: String, sequence: UInt64, reassert: Bool, toOrigin: Bool)] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT position, node, sequence, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?",
                              arguments: [Int64(after), limit]).map {
-                (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64), ($0[3] as Int64) != 0)
+                (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64), ($0[3] as Int64) == HubLogKind.reassertion.rawValue,
+                 ($0[3] as Int64) != HubLogKind.effective.rawValue)
             }
         }
     }

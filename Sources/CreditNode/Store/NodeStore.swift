@@ -21,13 +21,19 @@ public final class NodeStore: Sendable {
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,
     /// with the same schema.
     /// - Throws: a GRDB error when the file cannot be opened or migrated.
-    public init(path: String?, subjectFoldThreshold: Int = 20_000) throws {
+    /// - Parameter backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the
+    ///   daemon does); the simulator turns it off, since a thread of its own would make runs
+    ///   differ, and leaves checkpoints to the writer's own automatic ones.
+    public init(path: String?, subjectFoldThreshold: Int = 20_000, backgroundCheckpoints: Bool = true) throws {
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
-        checkpointer = try path.map { try WALCheckpointer(path: $0) }
+        checkpointer = backgroundCheckpoints ? try path.map { try WALCheckpointer(path: $0) } : nil
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex(try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
     }
+
+    /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
+    public func close() throws { try writer.close() }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
     public func synchronousSetting() throws -> Int {

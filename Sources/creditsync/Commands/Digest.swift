@@ -13,11 +13,15 @@ struct Digest: AsyncParsableCommand {
 
     @Option(help: "The store (a node's or the hub's SQLite file).") var db: String
     @Flag(help: "One JSON object instead of the line.") var json = false
+    @Flag(help: "Also print the digest's lines (one per record, sorted), to diff two stores whose digests differ.") var lines = false
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: db) else { throw CommandError("no store at \(db)") }
         let (digest, records): (String, Int)
         do { (digest, records) = try StateDigest.compute(path: db) } catch { throw CommandError("cannot read \(db): \(error)") }
         print(json ? #"{"digest":"\#(digest)","records":\#(records),"store":"\#(db)"}"# : "\(digest)  \(records) records  \(db)")
+        if lines {
+            for line in try StateDigest.lines(path: db) { print(line) }
+        }
     }
 }

@@ -1,0 +1,125 @@
+public import CreditData
+public import CreditHub
+public import CreditNode
+import CreditStorage
+public import Foundation
+public import SyncProtocol
+import Logging
+import Synchronization
+
+/// The simulated time every daemon reads (through its injected clock), plus each node's skew.
+public final class SimClock: Sendable {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date) { current = Mutex(start) }
+
+    public var now: Date { current.withLock { $0 } }
+
+    public func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+
+    public func set(_ date: Date) { current.withLock { $0 = max($0, date) } }
+}
+
+/// The hub as the simulator runs it: its real store on a simulated disk and its real service.
+final class SimHub: @unchecked Sendable {
+    let directory: URL
+    let disk: Int32
+    let key: SigningKey
+    let reference: ReferenceData
+    let clock: SimClock
+    private(set) var store: HubStore!
+    private(set) var service: HubService!
+
+    var path: String { directory.appendingPathComponent("hub.sqlite").path }
+
+    init(directory: URL, key: SigningKey, reference: ReferenceData, clock: SimClock) throws {
+        self.directory = directory
+        self.key = key
+        self.reference = reference
+        self.clock = clock
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        disk = try SimulatedDisk.add(directory)
+        try open()
+    }
+
+    func open() throws {
+        store = try HubStore(path: path, backgroundCheckpoints: false)
+        let clock = clock
+        service = try HubService(store: store, key: key, reference: reference, now: { clock.now })
+    }
+
+    /// A crash: the disk dies at once, the process's connections go, and power loss undoes
+    /// what was not synced but a prefix of `keep` writes. Then the hub starts again.
+    func crash(keep: Int) throws -> Int {
+        SimulatedDisk.kill(disk)
+        try? store.close()
+        store = nil
+        service = nil
+        let undone = try SimulatedDisk.powerLoss(disk, keep: keep)
+        try open()
+        return undone
+    }
+}
+
+/// A city node as the simulator runs it: its real store on a simulated disk, its provider
+/// service, pusher and receiver, and the credentials of the units that write through it.
+final class SimNode: @unchecked Sendable {
+    let id: String
+    let directory: URL
+    let disk: Int32
+    let key: SigningKey
+    let reference: ReferenceData
+    let clock: SimClock
+    /// Seconds this node's clock runs ahead of the hub's (negative: behind).
+    var skew: TimeInterval = 0
+    /// The city's market regulator, and the provincial unit that writes through several nodes.
+    var tokens: [String: String] = [:]
+    private(set) var store: NodeStore!
+    private(set) var service: NodeService!
+    private(set) var pusher: Pusher!
+    private(set) var receiver: Receiver!
+
+    var path: String { directory.appendingPathComponent("node.sqlite").path }
+
+    init(id: String, directory: URL, key: SigningKey, reference: ReferenceData, clock: SimClock) throws {
+        self.id = id
+        self.directory = directory
+        self.key = key
+        self.reference = reference
+        self.clock = clock
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        disk = try SimulatedDisk.add(directory)
+    }
+
+    var now: Date { clock.now.addingTimeInterval(skew) }
+
+    func open(transport: SimTransport, hubKeys: KeyRegistry) throws {
+        store = try NodeStore(path: path, backgroundCheckpoints: false)
+        let now: @Sendable () -> Date = { [unowned self] in clock.now.addingTimeInterval(skew) }
+        let reference = reference
+        service = NodeService(node: id, store: store, reference: reference, now: now)
+        // The daemons' logs would drown the run's own report: the trace says what happened.
+        var logger = Logger(label: "creditsync.simulate.\(id)")
+        logger.logLevel = .critical
+        pusher = Pusher(node: id, store: store, transport: transport, key: key, hub: "360000", hubKeys: hubKeys,
+                        configuration: .init(maxChanges: 50), reference: { reference }, now: now, logger: logger)
+        receiver = Receiver(node: id, store: store, transport: transport, hub: "360000", hubKeys: hubKeys, reference: { reference },
+                            now: now, logger: logger)
+    }
+
+    /// A crash, as ``SimHub/crash(keep:)``; the caller opens the node again.
+    func crash(keep: Int) throws -> Int {
+        SimulatedDisk.kill(disk)
+        try? store.close()
+        store = nil
+        service = nil
+        pusher = nil
+        receiver = nil
+        return try SimulatedDisk.powerLoss(disk, keep: keep)
+    }
+
+    func identity(_ unit: String) throws -> ProviderIdentity? {
+        guard let token = tokens[unit] else { return nil }
+        return try store.authenticate(token: token)
+    }
+}

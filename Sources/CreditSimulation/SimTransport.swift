@@ -1,0 +1,77 @@
+import CreditHub
+import Foundation
+public import SyncTransport
+
+/// A node's link to the hub in a simulation: every request goes through the simulation's
+/// network (``Simulation/deliver(_:from:)``), which may lose, hold back, duplicate or cut it.
+public struct SimTransport: HubTransport {
+    let node: String
+    unowned let simulation: Simulation
+
+    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.push(envelope), from: node)
+    }
+
+    public func position(node: String) async throws(TransportError) -> HubPosition {
+        let bytes = try await simulation.deliver(.position, from: node)
+        guard let position = try? JSONDecoder().decode(HubPosition.self, from: Data(bytes)) else {
+            throw .server(status: 500, message: "undecodable position")
+        }
+        return position
+    }
+
+    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.pull(after: after), from: node)
+    }
+
+    public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
+        _ = try await simulation.deliver(.acknowledge(through: through), from: node)
+    }
+
+    public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.recover(after: after), from: node)
+    }
+
+    public func referenceManifest() async throws(TransportError) -> [UInt8] {
+        throw .unreachable("reference data is not distributed in a simulation")
+    }
+
+    public func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] {
+        throw .unreachable("reference data is not distributed in a simulation")
+    }
+}
+
+/// A request on the simulated network.
+enum SimRequest: Sendable {
+    case push([UInt8])
+    case position
+    case pull(after: UInt64)
+    case acknowledge(through: UInt64)
+    case recover(after: UInt64)
+
+    var name: String {
+        switch self {
+        case .push: "push"
+        case .position: "position"
+        case .pull: "pull"
+        case .acknowledge: "ack"
+        case .recover: "recover"
+        }
+    }
+
+    /// Performs the request against the hub as it is now.
+    func perform(on hub: HubService, from node: String) async throws(TransportError) -> [UInt8] {
+        let local = LocalHubTransport(hub: hub)
+        switch self {
+        case let .push(envelope): return try await local.push(node: node, envelope: envelope)
+        case .position:
+            let p = try await local.position(node: node)
+            return Array((try? JSONEncoder().encode(p)) ?? Data())
+        case let .pull(after): return try await local.pull(node: node, after: after, waitSeconds: 0)
+        case let .acknowledge(through):
+            try await local.acknowledge(node: node, through: through)
+            return []
+        case let .recover(after): return try await local.recover(node: node, after: after)
+        }
+    }
+}

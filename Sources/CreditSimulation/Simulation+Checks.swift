@@ -1,0 +1,98 @@
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditStorage
+import Foundation
+import SyncProtocol
+
+extension Simulation {
+    /// The end-state invariants, once the federation has settled.
+    func checkEnd() async throws {
+        let hubDigest = try hub.store.stateDigest()
+        let hubHead = try hub.store.hubHead()
+        record("hub digest \(hubDigest.digest) records \(hubDigest.records) log \(hubHead.size)")
+        for node in nodes {
+            // Every node holds what the hub decided.
+            let digest = try node.store.stateDigest()
+            if digest != hubDigest {
+                let hubLines = Set(try StateDigest.lines(path: hub.path)), nodeLines = Set(try StateDigest.lines(path: node.path))
+                let differing = (nodeLines.symmetricDifference(hubLines)).sorted().prefix(4).map { line in
+                    "\(hubLines.contains(line) ? "hub" : "node"): \(line.replacingOccurrences(of: "\t", with: " "))"
+                }
+                violate("diverged: node \(node.id) digest \(digest.digest.prefix(16)) (\(digest.records) records), hub \(hubDigest.digest.prefix(16)) "
+                        + "(\(hubDigest.records)); first differences: \(differing.joined(separator: "; "))")
+            }
+            // Its log, the hub's copy of it and the receipts agree; it pinned the hub's head.
+            let head = try node.store.logHead()
+            let position = try hub.store.position(node: node.id)
+            if position?.acknowledged != head.size || position?.treeRoot != head.root.hex {
+                violate("node \(node.id): its log is \(head.size)/\(head.root.hex.prefix(12)), the hub holds "
+                        + "\(position.map { "\($0.acknowledged)/\($0.treeRoot.prefix(12))" } ?? "nothing")")
+            }
+            if let pinned = try node.store.pinnedHubHead(), pinned != hubHead {
+                violate("node \(node.id) pinned hub head \(pinned.size), the hub's is \(hubHead.size)")
+            }
+            let verified = try NodeVerifier.verify(path: node.path, hubKeys: hubKeys)
+            if !verified.ok { violate("node \(node.id): node verify found \(verified.problems.prefix(3))") }
+        }
+        try checkAcknowledgedWrites()
+        try checkHubLog()
+        try checkWindows()
+    }
+
+    /// Nothing acknowledged is lost: every write a node acknowledged is in its log, as it was,
+    /// and in the hub's copy of that log.
+    func checkAcknowledgedWrites() throws {
+        var positions: [String: UInt64] = [:]
+        for node in nodes { positions[node.id] = try hub.store.position(node: node.id)?.acknowledged ?? 0 }
+        for write in acknowledged {
+            guard let node = node(write.node) else { continue }
+            let bytes = try node.store.changes(after: write.sequence - 1, limit: 1, maxBytes: Int.max).first
+            let change = bytes.flatMap { try? Change(decoding: $0) }
+            if change?.sequence != write.sequence || change?.key.description != write.key {
+                violate("lost: write \(write.node)#\(write.sequence) of \(write.key) is not in the node's log")
+            } else if positions[write.node, default: 0] < write.sequence {
+                violate("lost: write \(write.node)#\(write.sequence) of \(write.key) never reached the hub")
+            }
+        }
+    }
+
+    /// Each change was applied once: apart from re-assertions, no change of any node appears
+    /// twice in the hub log.
+    func checkHubLog() throws {
+        var seen = Set<String>()
+        var after: UInt64 = 0
+        while true {
+            let page = try hub.store.hubLog(after: after, limit: 5000)
+            guard let last = page.last else { break }
+            for entry in page where !entry.reassert {
+                if !seen.insert("\(entry.node)#\(entry.sequence)").inserted {
+                    violate("the hub log holds \(entry.node)#\(entry.sequence) twice (the second at \(entry.position))")
+                }
+            }
+            after = last.position
+        }
+    }
+
+    /// Every correction's windows, as the calendar (counted here) says: reached the hub and
+    /// fixed everywhere, met when done by the end of the due day, missed otherwise.
+    func checkWindows() throws {
+        for c in try hub.service.correctionStatuses() {
+            guard let completed = c.row.completedAt else {
+                violate("window: correction at \(c.row.hubPosition) has copies not fixed after the federation settled")
+                continue
+            }
+            let fixDue = due(after: c.row.receivedAt, workingDays: 4)
+            let fixExpected: LegalWindow.State = completed <= ChinaTime.endOfDay(fixDue) ? .met : .missed
+            if c.fixCopiesState != fixExpected || c.fixCopies.deadline.due != fixDue {
+                violate("window: correction at \(c.row.hubPosition) fix-copies due \(c.fixCopies.deadline.due) \(c.fixCopiesState.rawValue), "
+                        + "expected due \(fixDue) \(fixExpected.rawValue)")
+            }
+            let reachDue = due(after: c.row.effectiveAt, workingDays: 3)
+            let reachExpected: LegalWindow.State = c.row.receivedAt <= ChinaTime.endOfDay(reachDue) ? .met : .missed
+            if c.reachHubState != reachExpected {
+                violate("window: correction at \(c.row.hubPosition) reach-hub \(c.reachHubState.rawValue), expected \(reachExpected.rawValue)")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CreditHub
+import CreditStorage
+import Foundation
+
+extension Simulation {
+    /// A fault, or the passing of time, for a roll of 68…99.
+    func inject(_ roll: Int) async throws {
+        let faults = config.faults
+        switch roll {
+        case 68..<71 where faults.contains(.delay): await deliverHeld()
+        case 71..<74 where faults.contains(.crash):
+            count(.crash)
+            if chaos.chance(0.25) { try crashHub(mid: false) } else { try crash(chaos.pick(nodes), mid: false) }
+        case 74..<77 where faults.contains(.powerLoss):
+            // The disk fails at one of its next syncs, in the middle of whatever writes then.
+            count(.powerLoss)
+            let (disk, name) = chaos.chance(0.3) ? (hub.disk, "hub") : { let n = chaos.pick(nodes); return (n.disk, n.id) }()
+            let at = chaos.int(1..<4)
+            SimulatedDisk.crash(disk, atSync: at)
+            record("arm power loss on \(name) at sync \(at)")
+        case 77..<79 where faults.contains(.partition):
+            count(.partition)
+            if chaos.chance(0.2) {
+                hubDownSteps = chaos.int(3..<30)
+                record("hub down for \(hubDownSteps) steps")
+            } else {
+                let node = chaos.pick(nodes)
+                // Now and then a node is cut off for working days on end.
+                let steps = chaos.chance(0.2) ? config.stepsPerDay * chaos.int(1..<4) : chaos.int(5..<40)
+                partitioned[node.id] = steps
+                record("partition \(node.id) for \(steps) steps")
+            }
+        case 79..<81 where faults.contains(.clockSkew):
+            count(.clockSkew)
+            let node = chaos.pick(nodes)
+            node.skew = Double(chaos.int(-7200..<7200))
+            record("skew \(node.id) by \(Int(node.skew)) s")
+        case 81..<83 where faults.contains(.diskFull):
+            count(.diskFull)
+            let node = chaos.pick(nodes)
+            let budget = Int64(chaos.int(0..<65_536))
+            SimulatedDisk.setFull(node.disk, budget: budget)
+            fullDisks[node.disk] = chaos.int(3..<20)
+            record("fill \(node.id)'s disk (\(budget) bytes left)")
+        case 83..<91 where faults.contains(.hostile):
+            try await hostileAct()
+        default:
+            clock.advance(by: Double(chaos.int(300..<7200)))
+        }
+    }
+
+    /// Counts down the faults that last some steps.
+    func tickFaults() {
+        hubDownSteps = max(0, hubDownSteps - 1)
+        for (node, left) in partitioned { partitioned[node] = left > 1 ? left - 1 : nil }
+        for (disk, left) in fullDisks {
+            if left > 1 { fullDisks[disk] = left - 1 } else {
+                fullDisks[disk] = nil
+                SimulatedDisk.setFull(disk, budget: nil)
+            }
+        }
+    }
+
+    /// Restarts `node` after a crash with power-loss semantics: its disk keeps what was synced
+    /// and a random prefix of what was not. `mid`: the disk died under an operation.
+    func crash(_ node: SimNode, mid: Bool) throws {
+        let pending = SimulatedDisk.pending(node.disk)
+        let keep = chaos.int(0..<pending + 1)
+        let undone = try node.crash(keep: keep)
+        try node.open(transport: SimTransport(node: node.id, simulation: self), hubKeys: hubKeys)
+        record("crash \(node.id)\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
+    }
+
+    /// Restarts the hub likewise.
+    func crashHub(mid: Bool) throws {
+        let pending = SimulatedDisk.pending(hub.disk)
+        let keep = chaos.int(0..<pending + 1)
+        let undone = try hub.crash(keep: keep)
+        record("crash hub\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
+    }
+
+    /// Ends every fault: links back, disks with room and no pending crash, held requests
+    /// delivered (late, in random order), clocks back in line.
+    func heal() async throws {
+        record("heal")
+        hubDownSteps = 0
+        partitioned = [:]
+        for disk in [hub.disk] + nodes.map(\.disk) {
+            SimulatedDisk.setFull(disk, budget: nil)
+            SimulatedDisk.crash(disk, atSync: 0)
+        }
+        fullDisks = [:]
+        while !held.isEmpty { await deliverHeld() }
+        if SimulatedDisk.isDead(hub.disk) { try crashHub(mid: true) }
+        for node in nodes where SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }
+        healed = true
+    }
+
+    /// Syncs every node until nothing moves: everything pushed, every fan-out applied to the
+    /// hub log's end. A run that does not settle within its rounds is a liveness violation.
+    func settle() async throws {
+        for round in 0..<60 {
+            for node in nodes {
+                for _ in 0..<200 { guard (try? await node.pusher.pushOnce()) ?? 0 > 0 else { break } }
+                for _ in 0..<200 { guard (try? await node.receiver.pullOnce(wait: 0)) ?? 0 > 0 else { break } }
+                _ = try? await node.receiver.pullOnce(wait: 0)
+            }
+            try await hostilePull()
+            if try settled() {
+                record("settled after \(round + 1) rounds")
+                return
+            }
+            clock.advance(by: 60)
+        }
+        violate("liveness: the federation did not settle after the faults were healed")
+    }
+
+    func settled() throws -> Bool {
+        let head = try hub.store.hubHead().size
+        for node in nodes {
+            let state = try node.store.pushState()
+            guard state.outbox == nil, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head else { return false }
+        }
+        return true
+    }
+}

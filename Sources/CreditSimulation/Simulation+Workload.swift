@@ -1,0 +1,182 @@
+import CreditCore
+import CreditData
+import CreditNode
+import CreditStorage
+import Foundation
+import SyncProtocol
+import SyncTransport
+
+extension Simulation {
+    /// A record of `division`'s synthetic regulator as a provider sends it; `variant` changes
+    /// its content (a changed resubmission or a correction).
+    func recordJSON(division: String, index: Int, variant: Int) -> JSONValue {
+        var generator = SyntheticRecords(division: division)
+        let record = generator.punishment(index, decidedOn: CivilDate(year: 2026, month: 10, day: 15)!)
+        var json = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(record))) ?? .null
+        if variant > 0, case var .object(o) = json, case var .object(fields)? = o["fields"] {
+            fields["CF_NR"] = .string("罚款\(variant * 100)元")
+            o["fields"] = .object(fields)
+            json = .object(o)
+        }
+        return json
+    }
+
+    /// A new record of `division`'s unit.
+    func newPlan(division: String) -> Plan {
+        let index = nextIndex[division, default: 0]
+        nextIndex[division] = index + 1
+        let unit = SyntheticRecords(division: division).regulatorCode
+        let plan = Plan(unit: unit, division: division, index: index, recordId: "CF-\(division)-2026-\(index)")
+        let key = "\(unit)/\(Self.item)/\(plan.recordId)"
+        plans[key] = plan
+        planKeys.append(key)
+        return plan
+    }
+
+    /// A provider write at `node`: a new record, a changed resubmission, a correction or a
+    /// revocation of one of its unit's records.
+    func write(at node: SimNode) async throws {
+        let own = planKeys.filter { plans[$0]!.division == node.id }
+        let kind = own.isEmpty ? 0 : workload.int(0..<10)
+        if kind < 5 {
+            try submit(at: node, plan: newPlan(division: node.id), variant: 0, operation: "create")
+            return
+        }
+        let key = workload.pick(own)
+        plans[key]!.variants += 1
+        let plan = plans[key]!
+        switch kind {
+        case 5, 6: try submit(at: node, plan: plan, variant: plan.variants, operation: "create")
+        case 7, 8: try submit(at: node, plan: plan, variant: plan.variants, operation: "correct")
+        default: try submit(at: node, plan: plan, variant: 0, operation: "revoke")
+        }
+    }
+
+    /// The same record written at two nodes at once, by a unit that writes through both, in two
+    /// different versions: the race the hub must decide and every node must end on.
+    func race() async throws {
+        guard nodes.count >= 2 else { return }
+        let first = workload.int(0..<nodes.count)
+        var second = workload.int(0..<nodes.count - 1)
+        if second >= first { second += 1 }
+        let plan = workload.chance(0.5) || !planKeys.contains(where: { plans[$0]!.division == Self.sharedDivision })
+            ? newPlan(division: Self.sharedDivision)
+            : plans[workload.pick(planKeys.filter { plans[$0]!.division == Self.sharedDivision })]!
+        record("race \(plan.recordId) at \(nodes[first].id) and \(nodes[second].id)")
+        try submit(at: nodes[first], plan: plan, variant: workload.int(1..<1000), operation: "create")
+        try submit(at: nodes[second], plan: plan, variant: workload.int(1..<1000), operation: "create")
+    }
+
+    /// Sends one write to `node`'s provider service and keeps what it acknowledged. A write that
+    /// fails must leave the node's records as they were.
+    func submit(at node: SimNode, plan: Plan, variant: Int, operation: String) throws {
+        guard let identity = try node.identity(plan.unit) else { return }
+        let service = node.service!
+        let json = recordJSON(division: plan.division, index: plan.index, variant: variant)
+        let key = "\(plan.unit)/\(Self.item)/\(plan.recordId)"
+        // On a full disk, a write that fails must leave the records as they were.
+        let before = fullDisks[node.disk] != nil ? try node.store.stateDigest() : nil
+        do {
+            let result: NodeService.SubmitResult
+            switch operation {
+            case "correct":
+                result = try service.correct(item: Self.item, recordId: plan.recordId, record: json, reason: "复议变更",
+                                             decisionDocument: "赣复决〔2026〕\(step)号", effectiveAt: nil, by: identity)
+            case "revoke":
+                result = try service.revoke(item: Self.item, recordId: plan.recordId, reason: "撤销", decisionDocument: "赣撤〔2026〕\(step)号",
+                                            effectiveAt: nil, by: identity)
+            default:
+                result = try service.submit([json], by: identity)[0]
+            }
+            record("write \(node.id) \(operation) \(plan.recordId) v\(variant) -> \(result.status.rawValue)\(result.sequence.map { "#\($0)" } ?? "")")
+            if result.status == .accepted, let sequence = result.sequence {
+                acknowledged.append((node.id, sequence, key))
+            } else if result.status == .rejected {
+                refusedWrites += 1
+            }
+        } catch {
+            refusedWrites += 1
+            record("write \(node.id) \(operation) \(plan.recordId) failed: \(error is NodeError ? "\(error)" : "store error")")
+            if error is NodeError { return }
+            // The store failed: a crashing disk restarts the node (what the write left is then up to
+            // the power loss: it was not acknowledged); a full one must have changed nothing.
+            if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true); return }
+            if let before, try node.store.stateDigest() != before {
+                violate("node \(node.id): the failed \(operation) of \(plan.recordId) on a full disk changed its records")
+            }
+        }
+    }
+
+    /// One push from `node` (its pusher's own step).
+    func push(_ node: SimNode) async throws {
+        do {
+            let pushed = try await node.pusher.pushOnce()
+            record("push \(node.id) -> \(pushed)")
+        } catch {
+            record("push \(node.id) failed")
+            if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }
+        }
+    }
+
+    /// One pull of `node`'s fan-out (its receiver's own step).
+    func pull(_ node: SimNode) async throws {
+        do {
+            let applied = try await node.receiver.pullOnce(wait: 0)
+            record("pull \(node.id) -> \(applied)")
+        } catch {
+            record("pull \(node.id) failed")
+            if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }
+        }
+    }
+
+    // MARK: - The network
+
+    /// Delivers `request` from `node` to the hub through the faults in force.
+    func deliver(_ request: SimRequest, from node: String) async throws(TransportError) -> [UInt8] {
+        if hubDownSteps > 0 || (partitioned[node] ?? 0) > 0 { throw .unreachable("partitioned") }
+        let faulty = !healed
+        if faulty, config.faults.contains(.loss), network.chance(0.03) {
+            count(.loss)
+            record("lose \(request.name) from \(node)")
+            throw .unreachable("request lost")
+        }
+        if faulty, config.faults.contains(.delay), network.chance(0.03) {
+            count(.delay)
+            record("hold \(request.name) from \(node)")
+            held.append((node, request))
+            throw .unreachable("timed out")
+        }
+        var answer = try await perform(request, from: node)
+        if faulty, config.faults.contains(.duplication), network.chance(0.03) {
+            count(.duplication)
+            record("duplicate \(request.name) from \(node)")
+            answer = try await perform(request, from: node)
+        }
+        if faulty, config.faults.contains(.loss), network.chance(0.03) {
+            count(.loss)
+            record("lose the answer to \(request.name) from \(node)")
+            throw .unreachable("answer lost")
+        }
+        return answer
+    }
+
+    /// Performs a request at the hub; a hub whose disk died under it restarts.
+    func perform(_ request: SimRequest, from node: String) async throws(TransportError) -> [UInt8] {
+        do {
+            return try await request.perform(on: hub.service, from: node)
+        } catch {
+            if SimulatedDisk.isDead(hub.disk) {
+                do { try crashHub(mid: true) } catch { violate("the hub did not restart: \(error)") }
+            }
+            throw error
+        }
+    }
+
+    /// Delivers a request held back earlier (late, after newer ones); its answer goes nowhere.
+    func deliverHeld() async {
+        guard !held.isEmpty else { return }
+        let (node, request) = held.remove(at: network.int(0..<held.count))
+        record("deliver held \(request.name) from \(node)")
+        _ = try? await perform(request, from: node)
+    }
+}
