@@ -36,7 +36,6 @@ extension Simulation {
         count(.hostile)
         hostileMessages += 1
         let before = try hub.store.stateDigest()
-        let service = hub.service!
         let catalog = reference.catalog.version
         let kind = chaos.int(0..<7)
         switch kind {
@@ -84,9 +83,12 @@ extension Simulation {
             hostile = node
             try await hostilePull()
             node = hostile!
-            do { _ = try await service.fanOut(node: HostileNode.id, after: node.applied, wait: .zero) } catch {}
-            do { try service.acknowledge(node: HostileNode.id, through: node.applied) } catch {
-                violate("hostile: a replayed acknowledgement of served positions was refused: \(error)")
+            do {
+                _ = try await perform(.pull(after: node.applied), from: HostileNode.id)
+                _ = try await perform(.acknowledge(through: node.applied), from: HostileNode.id)
+            } catch {
+                // A hub whose disk fails under the request restarts; anything else is a refusal.
+                if case .refused = error { violate("hostile: a replayed acknowledgement of served positions was refused: \(error)") }
             }
         }
         hostile = node
