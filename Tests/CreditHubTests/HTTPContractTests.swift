@@ -74,16 +74,16 @@ import Testing
         // (they used to crash the hub); an acknowledgement past what was served is refused too.
         for huge in [UInt64(Int64.max) + 1, UInt64.max] {
             let pull: TransportError? = await {
-                do { _ = try await transport(ganzhou).pull(node: "360700", after: huge, waitSeconds: 0); return nil } catch { return error }
+                do { _ = try await transport(ganzhou).pull(node: "360700", after: huge, waitSeconds: 0); return nil } catch { return error as? TransportError }
             }()
             #expect(pull.map { if case .refused(400, "bad-request", _) = $0 { true } else { false } } == true, "after=\(huge): \(String(describing: pull))")
             let ack: TransportError? = await {
-                do { try await transport(ganzhou).acknowledge(node: "360700", through: huge); return nil } catch { return error }
+                do { try await transport(ganzhou).acknowledge(node: "360700", through: huge); return nil } catch { return error as? TransportError }
             }()
             #expect(ack.map { if case .refused(400, "bad-request", _) = $0 { true } else { false } } == true, "through=\(huge): \(String(describing: ack))")
         }
         let inflated: TransportError? = await {
-            do { try await transport(ganzhou).acknowledge(node: "360700", through: 1_000); return nil } catch { return error }
+            do { try await transport(ganzhou).acknowledge(node: "360700", through: 1_000); return nil } catch { return error as? TransportError }
         }()
         #expect(inflated.map { if case .refused(409, "ack-beyond-served", _) = $0 { true } else { false } } == true)
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/healthz").body == "ok\n")
