@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "CreditDeploy",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub",
+                "CreditCore", "CreditData", "SyncProtocol", "CreditStorage", "CreditNode", "CreditHub",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

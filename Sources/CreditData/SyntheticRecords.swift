@@ -15,13 +15,13 @@ public struct SyntheticRecords: Sendable {
 
     public let division: String
     public let cityName: String
-    private var state: UInt64
+    private var random: SplitMix64
 
     /// A generator for the city with `division`, seeded so that runs repeat exactly.
     public init(division: String, seed: UInt64 = 1) {
         self.division = division
         self.cityName = Self.cities.first { $0.code == division }?.name ?? "江西省"
-        self.state = seed &+ (UInt64(division) ?? 0)
+        self.random = SplitMix64(state: seed &+ (UInt64(division) ?? 0))
     }
 
     /// The credit code of this city's market regulation bureau (authority 1, type 1: a state organ).
@@ -54,14 +54,7 @@ public struct SyntheticRecords: Sendable {
                 surnames[index % 10] + given[(index / 10) % 10] + (index % 3 == 0 ? "华" : ""))
     }
 
-    private mutating func next() -> UInt64 {
-        // SplitMix64.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private mutating func next() -> UInt64 { random.next() }
 
     /// An administrative punishment of company `index`, decided on `date`.
     public mutating func punishment(_ index: Int, decidedOn date: CivilDate) -> CreditRecord {

@@ -3,8 +3,8 @@ public import CreditCore
 import CreditData
 public import CreditHub
 import CreditNode
+import CreditStorage
 public import Foundation
-import GRDB
 import NIOCore
 import SyncProtocol
 
@@ -166,27 +166,14 @@ public final class Federation: @unchecked Sendable {
     }
 
     /// Whether every node's view of the shared records equals the hub's: the same record keys,
-    /// with the same status and (for live records) the same content.
+    /// with the same status and (for live records) the same content — the state digest of
+    /// `Protocol/merge.md` §5, as `creditsync digest` prints it.
     public func checkConvergence() throws -> [String] {
-        func digest(_ path: String) throws -> (count: Int, hash: String) {
-            var config = Configuration()
-            config.readonly = true
-            let db = try DatabaseQueue(path: path, configuration: config)
-            return try db.read { db in
-                var lines: [String] = []
-                for row in try Row.fetchAll(db, sql: "SELECT record_key, status, content_hash FROM record ORDER BY record_key") {
-                    let status: String = row["status"]
-                    let hash = status == "active" ? Array(row["content_hash"] as Data).hex : "-"
-                    lines.append("\(row["record_key"] as String)|\(status)|\(hash)")
-                }
-                return (lines.count, Hash32.sha256(Array(lines.joined(separator: "\n").utf8)).hex)
-            }
-        }
-        let hub = try digest(deployment.directory.appendingPathComponent("hub/hub.sqlite").path)
+        let hub = try StateDigest.compute(path: deployment.directory.appendingPathComponent("hub/hub.sqlite").path)
         var problems: [String] = []
         for node in deployment.nodes {
-            let view = try digest(deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path)
-            if view.hash != hub.hash { problems.append("node \(node.id) holds \(view.count) records that differ from the hub's \(hub.count)") }
+            let view = try StateDigest.compute(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path)
+            if view.digest != hub.digest { problems.append("node \(node.id) holds \(view.records) records that differ from the hub's \(hub.records)") }
         }
         return problems
     }

@@ -1,27 +1,23 @@
-/// The simulator's source of every choice: SplitMix64 from one seed, split into independent
+public import CreditCore
+
+/// The simulator's source of every choice: ``SplitMix64`` from one seed, split into independent
 /// streams by label, so that adding a choice to one part of a run (a new fault kind, say) does
 /// not move the choices of the others.
 public struct SimRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(state: seed) }
 
     /// An independent stream for `label`, derived from this one's seed without advancing it.
     public func stream(_ label: String) -> SimRandom {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a of the label, mixed with the seed
         for b in label.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var r = SimRandom(seed: state ^ h)
+        var r = SimRandom(seed: generator.state ^ h)
         _ = r.next()
         return r
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A number in `range` (which must not be empty).
     public mutating func int(_ range: Range<Int>) -> Int {

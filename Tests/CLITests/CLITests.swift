@@ -99,6 +99,18 @@ import Testing
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("all 11 nodes hold exactly the hub's 220 records"))
         #expect(out.stdout.contains("fix-copies/met=8"))
+        // One line compares any node with the hub.
+        let data = dir.appendingPathComponent("data")
+        let hub = try CLI.run(["digest", "--db", data.appendingPathComponent("hub/hub.sqlite").path, "--json"])
+        #expect(hub.status == 0, "\(hub.stderr)")
+        let hubDigest = try #require(try JSONSerialization.jsonObject(with: Data(hub.stdout.utf8)) as? [String: Any])
+        #expect(hubDigest["records"] as? Int == 220)
+        for node in ["360100", "361100"] {
+            let out = try CLI.run(["digest", "--db", data.appendingPathComponent("nodes/\(node)/node.sqlite").path, "--json"])
+            let digest = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+            #expect(digest["digest"] as? String == hubDigest["digest"] as? String, "node \(node)")
+        }
+        #expect(try CLI.run(["digest", "--db", data.appendingPathComponent("nowhere.sqlite").path]).status == 1)
     }
 
     @Test func keygenWritesAnOwnerOnlyKeyAndNeverOverwrites() throws {

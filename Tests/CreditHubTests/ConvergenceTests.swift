@@ -13,14 +13,8 @@ import Testing
 @Suite struct ConvergenceTests {
     let item = "administrative-punishment"
 
-    func federation(_ ids: [String]) throws -> (HubFixture, [NodeFixture]) {
-        let h = try HubFixture()
-        let nodes = try ids.map { id -> NodeFixture in
-            let f = try NodeFixture(node: id, readScope: .all)
-            try h.enroll(id, key: f.key)
-            return f
-        }
-        return (h, nodes)
+    func federation(_ ids: [String], clock: Date = NodeFixture.now) throws -> (HubFixture, [NodeFixture]) {
+        try HubFixture.federation(ids, clock: clock)
     }
 
     func sync(_ h: HubFixture, _ nodes: [NodeFixture]) async throws {

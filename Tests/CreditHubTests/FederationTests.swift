@@ -10,13 +10,7 @@ import Testing
 /// Nodes and the real hub logic together, through the in-process transport and in virtual time.
 @Suite struct FederationTests {
     func federation(_ ids: [String], clock: Date = NodeFixture.now) throws -> (HubFixture, [NodeFixture]) {
-        let h = try HubFixture(now: clock)
-        let nodes = try ids.map { id -> NodeFixture in
-            let f = try NodeFixture(node: id, readScope: .all)
-            try h.enroll(id, key: f.key)
-            return f
-        }
-        return (h, nodes)
+        try HubFixture.federation(ids, clock: clock)
     }
 
     func sync(_ h: HubFixture, _ nodes: [NodeFixture]) async throws {

@@ -39,6 +39,17 @@ final class HubFixture: Sendable {
                now: clock.function)
     }
 
+    /// A hub with a node fixture for each of `ids`, enrolled, reading everything.
+    static func federation(_ ids: [String], clock: Date = NodeFixture.now) throws -> (HubFixture, [NodeFixture]) {
+        let h = try HubFixture(now: clock)
+        let nodes = try ids.map { id -> NodeFixture in
+            let f = try NodeFixture(node: id, readScope: .all)
+            try h.enroll(id, key: f.key)
+            return f
+        }
+        return (h, nodes)
+    }
+
     func receiver(_ f: NodeFixture) -> Receiver {
         Receiver(node: f.service.node, store: f.service.store, transport: transport, hub: "360000", hubKeys: pinned,
                  reference: { Fixtures.reference }, now: clock.function)

@@ -27,7 +27,7 @@ enum Dashboard {
             "<tr><td>\(esc($0.recordKey))</td><td>\($0.winner)</td><td>\($0.loser)</td><td>\(when($0.detectedAt))</td></tr>"
         }.joined(separator: "\n")
         let refusals = s.refusals.map {
-            "<tr><td>\(esc($0.recordKey))</td><td>\($0.node)#\($0.sequence)</td><td>\(esc($0.code))</td><td>\(esc($0.field))</td><td>\(esc($0.message))</td><td>\(when($0.receivedAt))</td></tr>"
+            "<tr><td>\(esc($0.recordKey))</td><td>\($0.node)#\($0.sequence)</td><td>\(esc($0.code))</td><td>\(esc($0.field))</td><td>\(esc($0.message))</td><td>\($0.receivedAt.map(when) ?? "")</td></tr>"
         }.joined(separator: "\n")
         let counts = s.windowCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
         let provisional = s.provisionalYears.isEmpty ? "" :

@@ -39,7 +39,7 @@ extension HubService {
         public var windowCounts: [String: Int]
         public var conflicts: [ConflictRow]
         /// The most recent changes the merge refused (`Protocol/merge.md` §3).
-        public var refusals: [ChangeRefusalRow]
+        public var refusals: [ChangeRefusal]
         public var equivocations: Int
         public var provisionalYears: [Int]
     }

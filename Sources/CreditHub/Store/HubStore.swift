@@ -360,23 +360,12 @@ extension HubStore {
     }
 
     /// The most recent refused changes, newest first.
-    public func refusals(limit: Int = 200) throws -> [ChangeRefusalRow] {
+    public func refusals(limit: Int = 200) throws -> [ChangeRefusal] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                ChangeRefusalRow(node: $0["node"], sequence: UInt64($0["sequence"] as Int64), recordKey: $0["record_key"], code: $0["code"],
+                ChangeRefusal(node: $0["node"], sequence: UInt64($0["sequence"] as Int64), recordKey: $0["record_key"], code: $0["code"],
                                  field: $0["field"], message: $0["message"], receivedAt: Self.date($0["received_at"]))
             }
         }
     }
-}
-
-/// A refused change as operators see it (`/v1/status`, the dashboard).
-public struct ChangeRefusalRow: Sendable, Codable, Equatable {
-    public var node: String
-    public var sequence: UInt64
-    public var recordKey: String
-    public var code: String
-    public var field: String
-    public var message: String
-    public var receivedAt: Date
 }

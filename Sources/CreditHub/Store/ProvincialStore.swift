@@ -32,7 +32,7 @@ public protocol ProvincialStore: Sendable {
     /// Conflicts, unresolved first.
     func conflicts(limit: Int) throws -> [ConflictRow]
     /// The most recent refused changes, newest first.
-    func refusals(limit: Int) throws -> [ChangeRefusalRow]
+    func refusals(limit: Int) throws -> [ChangeRefusal]
     /// Counts for metrics.
     func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int)
 }
