@@ -4,6 +4,9 @@ import Foundation
 /// The operator's dashboard: one self-contained HTML page (no scripts or styles from the
 /// internet) rendered from the status snapshot, refreshing itself every 10 seconds.
 enum Dashboard {
+    /// The page for `s`. Every row builder says it makes a `String`: GRDB's `SQL` is also built from string
+    /// interpolation and can be joined, and an unannotated closure once made the node table
+    /// `SQL(elements: …)` debug text.
     static func html(_ s: HubService.Snapshot) -> String {
         let time = ISO8601DateFormatter()
         time.timeZone = TimeZone(secondsFromGMT: ChinaTime.offset)
@@ -14,22 +17,22 @@ enum Dashboard {
         func lag(_ seconds: Double) -> String {
             seconds < 1 ? "0 s" : seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
         }
-        let nodes = s.nodes.map { n in
+        let nodes = s.nodes.map { n -> String in
             let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 ? " class=\"warn\"" : ""
             return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(n.status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td></tr>"
         }.joined(separator: "\n")
-        let corrections = s.corrections.map { c in
+        let corrections = s.corrections.map { c -> String in
             "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
                 + "<td>\(c.reachHub.deadline.due)</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
                 + "<td>\(c.fixCopies.deadline.due)\(c.fixCopies.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td></tr>"
         }.joined(separator: "\n")
-        let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map {
-            "<tr><td>\(esc($0.recordKey))</td><td>\($0.winner)</td><td>\($0.loser)</td><td>\(when($0.detectedAt))</td></tr>"
+        let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map { c -> String in
+            "<tr><td>\(esc(c.recordKey))</td><td>\(c.winner)</td><td>\(c.loser)</td><td>\(when(c.detectedAt))</td></tr>"
         }.joined(separator: "\n")
-        let refusals = s.refusals.map {
-            "<tr><td>\(esc($0.recordKey))</td><td>\($0.node)#\($0.sequence)</td><td>\(esc($0.code))</td><td>\(esc($0.field))</td><td>\(esc($0.message))</td><td>\($0.receivedAt.map(when) ?? "")</td></tr>"
+        let refusals = s.refusals.map { r -> String in
+            "<tr><td>\(esc(r.recordKey))</td><td>\(r.node)#\(r.sequence)</td><td>\(esc(r.code))</td><td>\(esc(r.field))</td><td>\(esc(r.message))</td><td>\(r.receivedAt.map(when) ?? "")</td></tr>"
         }.joined(separator: "\n")
-        let counts = s.windowCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
+        let counts = s.windowCounts.sorted { $0.key < $1.key }.map { w -> String in "\(w.key): \(w.value)" }.joined(separator: " · ")
         let provisional = s.provisionalYears.isEmpty ? "" :
             "<p class=\"bad\">No official calendar loaded for \(s.provisionalYears.map(String.init).joined(separator: ", ")): deadlines in it are provisional (Monday–Friday assumed).</p>"
         return """
