@@ -167,7 +167,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditNodeTests", dependencies: [
-            "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "CreditNode", "CreditStorage", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CreditHubTests", dependencies: [
@@ -176,10 +176,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "CreditDeploy", "CreditHub", "CreditNode", "CreditTesting",
+            "CreditDeploy", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting",
         ], swiftSettings: strict),
         .testTarget(name: "CreditSimulationTests", dependencies: ["CreditSimulation"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditNode", "CreditStorage", "CreditTesting"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

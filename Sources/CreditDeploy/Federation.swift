@@ -34,7 +34,7 @@ public final class Federation: @unchecked Sendable {
         for node in deployment.nodes {
             let key = try KeyFile.readPublic(deployment.nodeDirectory(node.id).appendingPathComponent("node.key.pub"))
             try hubStore.addNode(id: node.id, name: node.name, key: key, at: Date())
-            let store = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path)
+            let store = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path, role: .operator)
             let unit = SyntheticRecords(division: node.id).regulatorCode
             tokens[node.id] = try store.addCredential(name: "\(node.name)市场监督管理局", unit: unit, writeItems: nil, readScope: .all, at: Date()).token
         }
@@ -153,7 +153,8 @@ public final class Federation: @unchecked Sendable {
                expectedHubLog.map({ s.hubLogSize >= $0 }) ?? true,
                s.corrections.allSatisfy({ $0.row.completedAt != nil }) {
                 let pushedAll = try deployment.nodes.allSatisfy { node in
-                    let local = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path)
+                    let local = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path,
+                                              role: .operator)
                     let state = try local.pushState()
                     // A node restored from a backup has not converged until it has caught up with the hub.
                     return try state.acknowledged == state.logSize && !local.isRestorePending()

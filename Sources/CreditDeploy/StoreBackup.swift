@@ -1,5 +1,6 @@
 public import Foundation
 import CreditHub
+import CreditStorage
 import GRDB
 
 /// Consistent copies of a running node's or hub's store with SQLite's online backup API (never
@@ -35,34 +36,88 @@ public enum StoreBackup {
     }
 
     /// Replaces the store at `database` (and a hub's evidence file) with the backup at `backup`.
-    /// The daemon must be stopped.
+    ///
+    /// Nothing of the store is touched until the backup has been checked (SQLite's integrity
+    /// check, and every change set a hub backup references against its digest): a backup that
+    /// is not a store, is cut short or is the store itself is refused and the store stays as it
+    /// was. The store's lock (``StoreLock``) is held throughout, so a running daemon makes the
+    /// restore refuse, and no daemon can start in the middle of it. The new store is built beside
+    /// the old one, moved into place by renaming, and the old files are removed only once the new
+    /// store opens and checks.
+    ///
     /// A node store is marked restored: on its next start it takes back from the hub what it had
     /// pushed after the backup was taken before it accepts new writes.
     public static func restore(backup: String, to database: String) throws -> Summary {
-        guard FileManager.default.fileExists(atPath: backup) else { throw FederationError("no backup at \(backup)") }
-        for path in ["", "-wal", "-shm"].map({ database + $0 }) + [EvidenceLog.path(besideDatabase: database)] {
-            try? FileManager.default.removeItem(atPath: path)
+        let files = FileManager.default
+        guard files.fileExists(atPath: backup) else { throw FederationError("no backup at \(backup)") }
+        if let a = try? files.attributesOfItem(atPath: backup), let b = try? files.attributesOfItem(atPath: database),
+           a[.systemFileNumber] as? UInt64 == b[.systemFileNumber] as? UInt64, a[.systemNumber] as? UInt64 == b[.systemNumber] as? UInt64 {
+            throw FederationError("\(backup) is the store itself, not a backup of it; nothing was changed")
         }
+        let lock: StoreLock
+        do { lock = try StoreLock(database: database) } catch { throw FederationError("cannot restore: \(error)") }
+        defer { lock.release() }
+
+        // 1. The backup, checked before anything is touched.
+        let checked: Summary
+        do {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            checked = try summary(try DatabaseQueue(path: backup, configuration: readOnly), path: backup)
+        } catch {
+            throw FederationError("\(backup) is not a usable backup (\(error)); the store was not touched")
+        }
+        guard checked.kind != "unknown", checked.integrity == "ok" else {
+            throw FederationError("\(backup) is not a usable \(checked.kind) backup: \(checked.integrity); the store was not touched")
+        }
+
+        // 2. The new store, built beside the old one.
+        let staging = database + ".restoring", aside = database + ".before-restore"
+        let parts = { (base: String) in ["", "-wal", "-shm"].map { base + $0 } + [EvidenceLog.path(besideDatabase: base)] }
+        for path in parts(staging) { try? files.removeItem(atPath: path) }
         let evidence = EvidenceLog.path(besideDatabase: backup)
-        if FileManager.default.fileExists(atPath: evidence) {
-            try FileManager.default.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: database))
-        }
-        var config = Configuration()
-        config.readonly = true
-        let from = try DatabaseQueue(path: backup, configuration: config)
-        // A database in WAL mode only takes a backup of its own page size, so the new store gets
-        // the backup's before WAL mode is switched on.
-        let pageSize = try from.read { try Int.fetchOne($0, sql: "PRAGMA page_size") ?? 4096 }
-        var target = Configuration()
-        target.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
-        let to = try DatabasePool(path: database, configuration: target)
-        try from.backup(to: to)
-        try to.write { db in
-            if try db.tableExists("log_entry") {
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('restore.pending', CAST('1' AS BLOB)) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        if files.fileExists(atPath: evidence) { try files.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: staging)) }
+        do {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            let from = try DatabaseQueue(path: backup, configuration: readOnly)
+            // A database in WAL mode only takes a backup of its own page size, so the new store gets
+            // the backup's before WAL mode is switched on.
+            let pageSize = try from.read { try Int.fetchOne($0, sql: "PRAGMA page_size") ?? 4096 }
+            var target = Configuration()
+            target.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
+            let to = try DatabasePool(path: staging, configuration: target)
+            try from.backup(to: to)
+            try to.write { db in
+                if try db.tableExists("log_entry") {
+                    try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('restore.pending', CAST('1' AS BLOB)) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                }
             }
+            try to.close()
+        } catch {
+            for path in parts(staging) { try? files.removeItem(atPath: path) }
+            throw FederationError("cannot build the restored store (\(error)); the store was not touched")
         }
-        return try summary(to, path: database)
+
+        // 3. The swap: the old files aside, the new ones in place, by renaming.
+        for path in parts(aside) { try? files.removeItem(atPath: path) }
+        for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
+        for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
+
+        // 4. The new store must open and check; only then do the old files go.
+        let restored: Summary
+        do {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            restored = try summary(try DatabaseQueue(path: database, configuration: readOnly), path: database)
+            guard restored.integrity == "ok" else { throw FederationError(restored.integrity) }
+        } catch {
+            for path in parts(database) { try? files.removeItem(atPath: path) }
+            for (from, to) in zip(parts(aside), parts(database)) where files.fileExists(atPath: from) { try? files.moveItem(atPath: from, toPath: to) }
+            throw FederationError("the restored store did not open (\(error)); the old store was put back")
+        }
+        for path in parts(aside) { try? files.removeItem(atPath: path) }
+        return restored
     }
 
     static func summary(_ db: some DatabaseReader, path: String) throws -> Summary {
@@ -88,7 +143,8 @@ public enum StoreBackup {
         guard let last = rows.last else { return "ok" }
         let log: EvidenceLog
         do {
-            log = try EvidenceLog(path: path, referencedEnd: (last[2] as Int64) + (last[3] as Int64))
+            // A check changes nothing: bytes past the last referenced set stay where they are.
+            log = try EvidenceLog(path: path, referencedEnd: (last[2] as Int64) + (last[3] as Int64), cutUnreferenced: false)
         } catch {
             return "\(error)"
         }

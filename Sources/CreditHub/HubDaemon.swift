@@ -56,10 +56,11 @@ public struct HubDaemon {
     }
 }
 
-/// Opens a hub's store from its configuration file, for the operator commands.
+/// Opens a hub's store from its configuration file, for the operator commands: beside a running
+/// hub, as an operator (``StoreRole/operator``), so that it never tidies what the daemon owns.
 public func openHubStore(configPath: String) throws -> (HubConfig, HubStore) {
     let config = try ConfigFile.load(HubConfig.self, from: configPath)
-    return (config, try HubStore(path: ConfigFile.resolve(config.database, relativeTo: configPath)))
+    return (config, try HubStore(path: ConfigFile.resolve(config.database, relativeTo: configPath), role: .operator))
 }
 
 /// Ends the hub's long-polls when a graceful shutdown begins.

@@ -158,10 +158,11 @@ import Testing
         while try await pusher(f, hub).pushOnce() > 0 {}
         #expect(await hub.acknowledged(node: "360100") == 25)
 
-        // The disk is lost; the backup (10 changes) is restored and marked.
+        // The disk is lost (the daemon with it); the backup (10 changes) is restored and marked.
+        try f.service.store.close()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         try FileManager.default.copyItem(atPath: backup, toPath: path)
-        let restored = try NodeStore(path: path)
+        let restored = try NodeStore(path: path, role: .operator)
         try restored.setRestorePending(true)
         f = try NodeFixture(node: "360100", path: path, readScope: .all)
         // Writes wait until the node has caught up.

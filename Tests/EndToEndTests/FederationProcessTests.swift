@@ -3,6 +3,7 @@ import CreditData
 import CreditDeploy
 import CreditHub
 import CreditNode
+import CreditStorage
 import CreditTesting
 import Foundation
 import SyncProtocol
@@ -32,7 +33,7 @@ import Testing
         let windows = try await f.status().corrections
         #expect(status.windowCounts["fix-copies/met"] == 2)
         #expect(windows.allSatisfy { $0.row.completedAt != nil })
-        let copy = try NodeStore(path: f.deployment.nodeDirectory("360900").appendingPathComponent("node.sqlite").path)
+        let copy = try NodeStore(path: f.deployment.nodeDirectory("360900").appendingPathComponent("node.sqlite").path, role: .operator)
             .record(RecordKey(provider: SyntheticRecords(division: "360100").regulatorCode, item: "administrative-punishment", recordId: "CF-360100-2026-4"))
         #expect(copy?.status == "revoked")
     }

@@ -71,7 +71,10 @@ public final class EvidenceLog: Sendable {
     /// - Throws: ``Failure`` when the file is shorter than what the database references (it was
     ///   lost or replaced: restore the store and this file from the same backup) or is not an
     ///   evidence file.
-    public init(path: String?, referencedEnd: Int64?) throws {
+    ///
+    /// `cutUnreferenced`: cut the bytes past `referencedEnd` off (the owning daemon, on opening);
+    /// anyone else leaves them, since a running daemon may be about to commit them.
+    public init(path: String?, referencedEnd: Int64?, cutUnreferenced: Bool = true) throws {
         self.path = path
         let headerEnd = Int64(Self.header.count)
         guard let path else {
@@ -106,7 +109,7 @@ public final class EvidenceLog: Sendable {
             throw Failure(description: "the evidence file \(path) holds \(size) bytes but the store references \(keep): "
                                      + "it was truncated or replaced; restore the store and its evidence file from the same backup")
         }
-        if size > keep {
+        if size > keep, cutUnreferenced {
             // Sets written before a crash that no committed transaction references.
             do {
                 try DurableFile.truncate(fd, to: keep, path: path)
@@ -116,7 +119,7 @@ public final class EvidenceLog: Sendable {
                 throw Failure(description: "cannot cut unreferenced bytes off \(path): \(error)")
             }
         }
-        state = Mutex(State(end: keep, memory: []))
+        state = Mutex(State(end: cutUnreferenced ? keep : size, memory: []))
     }
 
     deinit {

@@ -1,6 +1,6 @@
 public import Foundation
 public import GRDB
-import CreditStorage
+public import CreditStorage
 import Synchronization
 import SyncProtocol
 
@@ -13,6 +13,8 @@ import SyncProtocol
 /// transaction holding the set, its evidence and the merge has committed.
 public final class HubStore: Sendable {
     let writer: any DatabaseWriter
+    /// Held while a daemon owns the store.
+    private let lock: StoreLock?
     private let checkpointer: WALCheckpointer?
     let groupCommit: GroupCommit
     let evidence = EvidenceCache()
@@ -26,19 +28,26 @@ public final class HubStore: Sendable {
     let recentSubjectEntries: Mutex<(count: Int, folding: Bool)>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store.
-    /// - Parameter backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the
-    ///   daemon does); the simulator turns it off to keep its runs the same from run to run.
-    public init(path: String?, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true) throws {
+    /// - Parameters:
+    ///   - role: the daemon takes the store's lock and cuts unreferenced bytes off the evidence
+    ///     file; an operator command opens it beside a running daemon and touches neither
+    ///     (``StoreRole``). Cutting the file under a running daemon would cut a set it had just
+    ///     synced and was about to commit.
+    ///   - backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the daemon does);
+    ///     the simulator turns it off to keep its runs the same from run to run.
+    public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true) throws {
+        lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
-        evidenceLog = try EvidenceLog(path: path.map(EvidenceLog.path(besideDatabase:)), referencedEnd: referencedEnd)
+        evidenceLog = try EvidenceLog(path: path.map(EvidenceLog.path(besideDatabase:)), referencedEnd: referencedEnd,
+                                      cutUnreferenced: role == .daemon)
         acknowledged = Mutex(Dictionary(uniqueKeysWithValues: try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, log_size FROM node").map { ($0[0] as String, UInt64($0[1] as Int64)) }
         }))
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
-        checkpointer = backgroundCheckpoints ? try path.map { try WALCheckpointer(path: $0) } : nil
+        checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil
         // Four sets per commit. While preparation shared the cores evenly with the writer, a
         // larger group handed out its receipts in one burst and the writer then idled while the
         // nodes' next sets were prepared: 4 beat 16, 8 and 2 in the hub benchmark. With
@@ -47,7 +56,10 @@ public final class HubStore: Sendable {
     }
 
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
-    public func close() throws { try writer.close() }
+    public func close() throws {
+        defer { lock?.release() }
+        try writer.close()
+    }
 
     /// The writer's `synchronous` setting (2 is FULL).
     public func synchronousSetting() throws -> Int {

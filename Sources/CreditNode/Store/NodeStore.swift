@@ -1,6 +1,6 @@
 public import Foundation
 public import GRDB
-import CreditStorage
+public import CreditStorage
 import Synchronization
 import SyncProtocol
 
@@ -13,6 +13,8 @@ import SyncProtocol
 /// History, the log and the audit log are append-only, enforced by triggers.
 public final class NodeStore: Sendable {
     let writer: any DatabaseWriter
+    /// Held while a daemon owns the store.
+    private let lock: StoreLock?
     private let checkpointer: WALCheckpointer?
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
@@ -21,19 +23,26 @@ public final class NodeStore: Sendable {
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,
     /// with the same schema.
     /// - Throws: a GRDB error when the file cannot be opened or migrated.
-    /// - Parameter backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the
-    ///   daemon does); the simulator turns it off, since a thread of its own would make runs
-    ///   differ, and leaves checkpoints to the writer's own automatic ones.
-    public init(path: String?, subjectFoldThreshold: Int = 20_000, backgroundCheckpoints: Bool = true) throws {
+    /// - Parameters:
+    ///   - role: the daemon takes the store's lock; an operator command (`node provider add`)
+    ///     opens it beside a running daemon without it (``StoreRole``).
+    ///   - backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the daemon does);
+    ///     the simulator turns it off, since a thread of its own would make runs differ, and
+    ///     leaves checkpoints to the writer's own automatic ones.
+    public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 20_000, backgroundCheckpoints: Bool = true) throws {
+        lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
-        checkpointer = backgroundCheckpoints ? try path.map { try WALCheckpointer(path: $0) } : nil
+        checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil
         self.subjectFoldThreshold = subjectFoldThreshold
         recentSubjectEntries = Mutex(try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
     }
 
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
-    public func close() throws { try writer.close() }
+    public func close() throws {
+        defer { lock?.release() }
+        try writer.close()
+    }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
     public func synchronousSetting() throws -> Int {

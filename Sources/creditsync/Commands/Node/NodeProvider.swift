@@ -16,11 +16,12 @@ struct NodeProvider: AsyncParsableCommand {
         @Option(help: "The node's store, instead of --config.")
         var db: String?
 
+        /// The store, opened beside a running node daemon (as an operator: no lock taken).
         func open() throws -> NodeStore {
-            if let db { return try NodeStore(path: db) }
+            if let db { return try NodeStore(path: db, role: .operator) }
             guard let config else { throw ValidationError("give --config FILE or --db PATH") }
             let settings = try ConfigFile.load(NodeConfig.self, from: config)
-            return try NodeStore(path: ConfigFile.resolve(settings.database, relativeTo: config))
+            return try NodeStore(path: ConfigFile.resolve(settings.database, relativeTo: config), role: .operator)
         }
     }
 

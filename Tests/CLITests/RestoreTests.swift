@@ -1,0 +1,68 @@
+import CreditNode
+import CreditStorage
+import CreditTesting
+import Foundation
+import Testing
+
+/// `creditsync restore` from the outside (issue 13): a bad backup, the store itself, or a
+/// running daemon is refused with the store untouched; a good backup replaces it.
+@Suite struct RestoreTests {
+    /// A node store at `path` holding `count` records, closed again.
+    func store(at path: String, records count: Int) throws {
+        let f = try NodeFixture(node: "360100", path: path, readScope: .all)
+        _ = try f.service.submit(f.punishments(0..<count), by: f.identity)
+        try f.service.store.close()
+    }
+
+    func records(_ path: String) throws -> Int {
+        try NodeStore(path: path, role: .operator).stateDigest().records
+    }
+
+    @Test func aBadBackupTheStoreItselfOrARunningDaemonIsRefusedAndChangesNothing() throws {
+        let dir = try Fixtures.temporaryDirectory("restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("node.sqlite").path
+        try store(at: db, records: 12)
+        let good = dir.appendingPathComponent("good.sqlite").path
+        #expect(try CLI.run(["backup", "--db", db, "--out", good]).status == 0)
+
+        let random = dir.appendingPathComponent("random.sqlite").path
+        FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }))
+        let half = dir.appendingPathComponent("half.sqlite").path
+        let whole = try Data(contentsOf: URL(fileURLWithPath: good))
+        FileManager.default.createFile(atPath: half, contents: whole.prefix(whole.count / 2))
+        for bad in [random, half, db] {
+            let out = try CLI.run(["restore", "--backup", bad, "--db", db])
+            #expect(out.status == 1, "restoring from \(bad) did not fail: \(out.stdout)")
+            #expect(out.stderr.contains("nothing was changed") || out.stderr.contains("not touched"), "\(out.stderr)")
+            #expect(try records(db) == 12, "restoring from \(bad) changed the store")
+        }
+
+        // A daemon holds the store: refused, and the daemon's store is as it was.
+        let running = try NodeStore(path: db)
+        let refused = try CLI.run(["restore", "--backup", good, "--db", db])
+        #expect(refused.status == 1 && refused.stderr.contains("in use"), "\(refused.stderr)")
+        #expect(try running.stateDigest().records == 12)
+        try running.close()
+    }
+
+    @Test func aGoodBackupReplacesTheStoreAndMarksItRestored() throws {
+        let dir = try Fixtures.temporaryDirectory("restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("node.sqlite").path
+        try store(at: db, records: 5)
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+        #expect(try CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        let f = try NodeFixture(node: "360100", path: db, readScope: .all)
+        _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
+        try f.service.store.close()
+        #expect(try records(db) == 9)
+
+        let out = try CLI.run(["restore", "--backup", backup, "--db", db])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(try records(db) == 5)
+        #expect(try NodeStore(path: db).isRestorePending())
+        #expect(!FileManager.default.fileExists(atPath: db + ".before-restore"))
+        #expect(!FileManager.default.fileExists(atPath: db + ".restoring"))
+    }
+}
