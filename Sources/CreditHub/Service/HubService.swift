@@ -109,10 +109,10 @@ public final class HubService: Sendable {
 
     /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
     public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
-        var result = try store.fanOut(node: node, after: after, limit: 1000)
+        var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }) {
             await waitForIngest(timeout: wait)
-            result = try store.fanOut(node: node, after: after, limit: 1000)
+            result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         }
         let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
@@ -128,7 +128,7 @@ public final class HubService: Sendable {
     /// A node's own changes after `after`, as a hub-signed batch whose positions are sequence
     /// numbers and whose head is the node log the hub holds (`Protocol/hub-api.md`).
     public func recover(node: String, after: UInt64) throws -> [UInt8] {
-        let (changes, head) = try store.nodeChanges(node: node, after: after, limit: 1000)
+        let (changes, head) = try store.nodeChanges(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         let entries = try changes.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
         let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: entries.last?.position ?? max(after, head.size),
                                     hubLog: head, createdAt: UInt64(HubStore.millis(now())), entries: entries)

@@ -78,7 +78,11 @@ extension HubStore {
     /// every later version of a re-asserted record (`Protocol/merge.md` §4), go to every node,
     /// its origin included: some node may hold a version the hub refused, or have applied a
     /// re-assertion over its own newer version.
-    public func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
+    ///
+    /// At most `limit` entries are considered and at most `maxBytes` of changes are served (at
+    /// least one entry whatever its size); `to` then ends before the first entry left out.
+    public func fanOut(node: String, after: UInt64, limit: Int,
+                       maxBytes: Int = FanOutBatch.byteBudget) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
         try writer.read { db in
             let head = try db.hubFrontier().head
             let subscription = try db.subscription(node: node)
@@ -96,19 +100,27 @@ extension HubStore {
                 let sequences = group.map { UInt64($0["sequence"] as Int64) }
                 bytes[origin] = try heldChanges(db, node: origin, from: sequences.min()!, through: sequences.max()!)
             }
-            let entries = try wanted.map { row -> (UInt64, [UInt8]) in
-                let origin: String = row["node"], sequence = UInt64(row["sequence"] as Int64)
+            var entries: [(UInt64, [UInt8])] = []
+            var total = 0
+            for row in wanted {
+                let origin: String = row["node"], sequence = UInt64(row["sequence"] as Int64), position = UInt64(row["position"] as Int64)
                 guard let change = bytes[origin]?[sequence] else {
                     throw RegistryError(description: "the evidence of \(origin) lacks change \(sequence) of the hub log")
                 }
-                return (UInt64(row["position"] as Int64), change)
+                // A byte budget as well as a count: a thousand large records would not fit one
+                // envelope, and the node would ask for the same position forever.
+                if !entries.isEmpty, total + change.count > maxBytes { return (entries, position - 1, head) }
+                total += change.count
+                entries.append((position, change))
             }
             return (entries, to, head)
         }
     }
 
-    /// The node's own changes after `after`, in sequence, at most `limit`, and the node log head.
-    public func nodeChanges(node: String, after: UInt64, limit: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead) {
+    /// The node's own changes after `after`, in sequence, at most `limit` and `maxBytes` (at least
+    /// one), and the node log head.
+    public func nodeChanges(node: String, after: UInt64, limit: Int,
+                            maxBytes: Int = FanOutBatch.byteBudget) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead) {
         try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else {
                 throw RegistryError(description: "no node \(node)")
@@ -117,9 +129,13 @@ extension HubStore {
             guard head.size > after, limit > 0 else { return ([], head) }
             let through = min(head.size, after + UInt64(limit))
             let held = try heldChanges(db, node: node, from: after + 1, through: through)
-            let changes = try (after + 1...through).map { sequence -> (UInt64, [UInt8]) in
+            var changes: [(UInt64, [UInt8])] = []
+            var total = 0
+            for sequence in after + 1...through {
                 guard let bytes = held[sequence] else { throw RegistryError(description: "the evidence of \(node) lacks change \(sequence)") }
-                return (sequence, bytes)
+                if !changes.isEmpty, total + bytes.count > maxBytes { break }
+                total += bytes.count
+                changes.append((sequence, bytes))
             }
             return (changes, head)
         }

@@ -16,10 +16,11 @@ public protocol ProvincialStore: Sendable {
     func position(node: String) throws -> HubPosition?
     /// The hub log's tree head.
     func hubHead() throws -> TreeHead
-    /// Hub-log entries after a position for a node (its own effective changes left out, re-assertions in).
-    func fanOut(node: String, after: UInt64, limit: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
-    /// A node's own changes after a sequence, and its log head.
-    func nodeChanges(node: String, after: UInt64, limit: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
+    /// Hub-log entries after a position for a node (its own effective changes left out, re-assertions in),
+    /// within a count and a byte budget.
+    func fanOut(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
+    /// A node's own changes after a sequence, within a count and a byte budget, and its log head.
+    func nodeChanges(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
     /// Notes the last position served to a node: the most its acknowledgement may claim.
     func noteServed(node: String, through position: UInt64) throws
     /// Records a node's fan-out acknowledgement and closes the corrections it completes; throws

@@ -1,5 +1,9 @@
 /// The hub's signed batch of entries from its log for one node (`Protocol/sync.md` §6).
 public struct FanOutBatch: Sendable, Equatable {
+    /// The most change bytes a hub puts in one batch (`Protocol/hub-api.md`): half the envelope
+    /// bound, so a batch of large records always fits an envelope every node accepts.
+    public static let byteBudget = 8 << 20
+
     /// One hub log entry.
     public struct Entry: Sendable, Equatable {
         /// The entry's position in the hub log (1-based).
