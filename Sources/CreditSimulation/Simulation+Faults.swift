@@ -67,6 +67,8 @@ extension Simulation {
         let pending = SimulatedDisk.pending(node.disk)
         let keep = chaos.int(0..<pending + 1)
         let undone = try node.crash(keep: keep)
+        writesUndone += undone
+        if mid { crashesMidOperation += 1 }
         try node.open(transport: SimTransport(node: node.id, simulation: self), hubKeys: hubKeys)
         record("crash \(node.id)\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
     }
@@ -76,6 +78,8 @@ extension Simulation {
         let pending = SimulatedDisk.pending(hub.disk)
         let keep = chaos.int(0..<pending + 1)
         let undone = try hub.crash(keep: keep)
+        writesUndone += undone
+        if mid { crashesMidOperation += 1 }
         record("crash hub\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
     }
 

@@ -15,8 +15,12 @@ public struct SimulationReport: Sendable, Codable {
     public var writesAcknowledged: Int
     /// Provider writes the nodes refused (not-home, revoked, validation, a failing disk).
     public var writesRefused: Int
-    /// Faults injected, by kind.
+    /// Faults injected, by kind (a `power-loss` is armed: the disk fails at one of its next syncs).
     public var faults: [String: Int]
+    /// Daemons that crashed in the middle of an operation (an armed power loss that struck).
+    public var crashesMidOperation: Int
+    /// Unsynced writes the power losses undid.
+    public var writesUndone: Int
     /// Hostile messages sent, and how many the hub took in a way that changed a store (must be 0).
     public var hostileMessages: Int
     public var conflicts: Int
@@ -78,6 +82,8 @@ public final class Simulation: @unchecked Sendable {
     var refusedWrites = 0
     var violations: [String] = []
     var hostileMessages = 0
+    var crashesMidOperation = 0
+    var writesUndone = 0
     /// Every record a provider wrote: its unit, index in that unit's synthetic series, item.
     var plans: [String: Plan] = [:]
     var planKeys: [String] = []
@@ -269,6 +275,7 @@ public final class Simulation: @unchecked Sendable {
         let statuses = try hub.service.correctionStatuses()
         return SimulationReport(
             seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites, faults: faults,
+            crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
             hostileMessages: hostileMessages, conflicts: counts.conflicts, refusedChanges: try hub.store.refusals(limit: 1_000_000).count,
             hubLogSize: try hub.store.hubHead().size, records: counts.records, corrections: statuses.count,
             correctionsMet: statuses.filter { $0.reachHubState == .met && $0.fixCopiesState == .met }.count,

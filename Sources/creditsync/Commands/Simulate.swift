@@ -77,6 +77,7 @@ struct Simulate: AsyncParsableCommand {
           hub log \(r.hubLogSize), records \(r.records), conflicts \(r.conflicts), refused changes \(r.refusedChanges)
           corrections \(r.corrections) (both windows met: \(r.correctionsMet)); hostile messages \(r.hostileMessages)
           faults: \(r.faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+          crashes mid-operation \(r.crashesMidOperation), unsynced writes undone by power loss \(r.writesUndone)
         """
     }
 }
@@ -84,6 +85,7 @@ struct Simulate: AsyncParsableCommand {
 /// What a soak adds up.
 struct SoakTotals {
     var runs = 0, acknowledged = 0, lost = 0, divergences = 0, violations = 0, conflicts = 0, refused = 0, corrections = 0, hostile = 0
+    var midOperation = 0, undone = 0
     var faults: [String: Int] = [:]
 
     mutating func add(_ r: SimulationReport) {
@@ -96,6 +98,8 @@ struct SoakTotals {
         refused += r.refusedChanges
         corrections += r.corrections
         hostile += r.hostileMessages
+        midOperation += r.crashesMidOperation
+        undone += r.writesUndone
         for (k, v) in r.faults { faults[k, default: 0] += v }
     }
 
@@ -104,6 +108,7 @@ struct SoakTotals {
         \(runs) seeds in \(seconds) s: writes acknowledged \(acknowledged), lost \(lost), divergences \(divergences), violations \(violations)
           conflicts \(conflicts), refused changes \(refused), corrections \(corrections), hostile messages \(hostile)
           faults injected: \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+          crashes mid-operation \(midOperation), unsynced writes undone by power loss \(undone)
         """
     }
 }
