@@ -16,6 +16,20 @@ import Testing
                     fields: [FieldSpec(name: "date", label: "日期", type: .date, required: true)] + fields)
     }
 
+    /// A layer id names a file (`hub reference add` wrote to a path taken from it) and, with the
+    /// version, the catalog version every change carries.
+    @Test func layerIdsAndVersionsArePlainNames() throws {
+        for id in ["../../etc/cron.d/x", "city/360100", "", "-x", "CITY", String(repeating: "a", count: 65), "a b"] {
+            #expect(throws: CatalogError.self, "id '\(id)'") { try Catalog(layers: [national, supplement([], id: id)]) }
+        }
+        var bad = supplement([])
+        for version in ["1+evil", "1@2", "1/2", String(repeating: "1", count: 33)] {
+            bad.version = version
+            #expect(throws: CatalogError.self, "version '\(version)'") { try Catalog(layers: [national, bad]) }
+        }
+        #expect(try Catalog(layers: [national, supplement([], id: "city-360100")]).version.hasSuffix("+city-360100@1"))
+    }
+
     @Test func bundledCatalogCoversTheRegulation() throws {
         let catalog = Fixtures.reference.catalog
         let required = ["registration", "administrative-permit", "administrative-punishment", "commendation",

@@ -24,6 +24,7 @@ public struct Catalog: Sendable {
             guard layer.format == CatalogLayer.currentFormat else {
                 throw .unsupportedFormat(layer: layer.id, format: layer.format)
             }
+            try Self.checkName(of: layer)
             guard seenLayers.insert(layer.id).inserted else { throw .duplicateLayer(layer.id) }
             guard !layer.version.isEmpty else { throw .missingVersion(layer: layer.id) }
             for item in layer.items {
@@ -79,6 +80,22 @@ public struct Catalog: Sendable {
     /// Fields the classification rules read on punishment items, with the type each must have.
     static let punishmentFields: [(String, FieldType)] = [("procedure", .enum), ("severity", .enum), ("harmEliminated", .boolean)]
 
+    /// A layer's id names its file wherever it is stored (`catalog/city-<id>.json`) and, with
+    /// its version, the catalog version every change carries (`id@version`, joined by `+`): an id
+    /// is 1–64 lowercase letters, digits and '-', not starting with '-', and a version 1–32
+    /// letters, digits, '.', '_' and '-'. Anything else could name a path outside the data
+    /// directory or make two catalog versions read alike.
+    private static func checkName(of layer: CatalogLayer) throws(CatalogError) {
+        let id = layer.id
+        guard (1...64).contains(id.count), id.first != "-", id.allSatisfy({ codePattern.contains($0) }) else {
+            throw .invalidLayer(layer: id, reason: "a layer id is 1–64 lowercase letters, digits and '-', not starting with '-'")
+        }
+        let versionCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard layer.version.count <= 32, layer.version.allSatisfy({ versionCharacters.contains($0) }) else {
+            throw .invalidLayer(layer: id, reason: "a version is at most 32 letters, digits, '.', '_' and '-'")
+        }
+    }
+
     private static func check(_ item: CatalogItem, in layer: String) throws(CatalogError) {
         guard !item.code.isEmpty, item.code.allSatisfy({ codePattern.contains($0) }) else {
             throw .invalidItem(layer: layer, item: item.code, reason: "the code must be lowercase letters, digits and '-'")
@@ -123,6 +140,7 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
     case duplicateLayer(String)
     case missingVersion(layer: String)
     case duplicateItem(item: String, layer: String, firstLayer: String)
+    case invalidLayer(layer: String, reason: String)
     case invalidItem(layer: String, item: String, reason: String)
     case invalidField(layer: String, item: String, field: String, reason: String)
     /// Article 37: a field for information that must never be collected.
@@ -138,6 +156,7 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
         case let .missingVersion(layer): "catalog layer \(layer) has no version"
         case let .duplicateItem(item, layer, first):
             "item \(item) in layer \(layer) is already defined by layer \(first); supplements add items, they do not redefine them"
+        case let .invalidLayer(layer, reason): "catalog layer '\(layer)' is invalid: \(reason)"
         case let .invalidItem(layer, item, reason): "item \(item) in layer \(layer) is invalid: \(reason)"
         case let .invalidField(layer, item, field, reason): "field \(field) of item \(item) in layer \(layer) is invalid: \(reason)"
         case let .forbiddenField(layer, item, field, category):

@@ -167,6 +167,11 @@ struct HubReference: AsyncParsableCommand {
                 } else {
                     throw CommandError("\(file) is neither a catalog layer nor a holiday file")
                 }
+                // The catalog refuses layer ids that are not plain names; the target must still be
+                // inside the data directory, whatever the file said.
+                guard target.standardizedFileURL.path.hasPrefix(dir.standardizedFileURL.path + "/") else {
+                    throw CommandError("\(file) names a place outside the data directory; refused")
+                }
                 try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try data.write(to: target, options: .atomic)
             }
