@@ -329,3 +329,49 @@ extension CreditRecord {
         return .object(["item": .string(item), "recordId": .string(recordId), "subject": .object(subject), "fields": .object(fields)])
     }
 }
+
+extension JSONValue {
+    /// How many records a provider's batch body holds, counted on its bytes without parsing:
+    /// the elements of a top-level array, or of the array under a top-level object's member
+    /// (`{"records": [...]}`); 1 for anything else. A malformed body counts whatever it seems to
+    /// hold and is refused by the parser afterwards.
+    public static func batchCount(_ bytes: [UInt8]) -> Int {
+        var depth = 0, target = -1, elements = 0, best = 1
+        var topIsArray: Bool?
+        var inString = false, escaped = false, nonEmpty = false
+        for b in bytes {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\t") { continue }
+            if depth == target, b != UInt8(ascii: "]"), b != UInt8(ascii: ",") { nonEmpty = true }
+            switch b {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if topIsArray == nil { topIsArray = b == UInt8(ascii: "[") }
+                depth += 1
+                // The array of records: the top-level array, or an array that is a member of the top-level object.
+                if b == UInt8(ascii: "["), target < 0, depth == (topIsArray! ? 1 : 2) {
+                    target = depth
+                    elements = 0
+                    nonEmpty = false
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == target {
+                    best = max(best, nonEmpty ? elements + 1 : 0)
+                    target = -1
+                }
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == target { elements += 1 }
+            default:
+                break
+            }
+        }
+        // A body cut off inside the array still counts what it holds.
+        if target >= 0 { best = max(best, nonEmpty ? elements + 1 : elements) }
+        return best
+    }
+}

@@ -106,11 +106,15 @@ extension JSONValue.Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             index += 1
             skipSpace()
+            let member: JSONValue
             switch (key, kept) {
-            case let (key?, .some(.some(inner))): members[key] = try projected(inner, depth: depth + 1)
-            case let (key?, .some(.none)): members[key] = try value(depth: depth + 1)
-            default: try skipValue(depth: depth + 1)
+            case let (_?, .some(.some(inner))): member = try projected(inner, depth: depth + 1)
+            case (_?, .some(.none)): member = try value(depth: depth + 1)
+            default: try skipValue(depth: depth + 1); member = .null
             }
+            // A key twice is refused, not resolved (RFC 8259 leaves it open; two parsers that
+            // keep different members would read different records from the same bytes).
+            if let key, members.updateValue(member, forKey: key) != nil { throw fail("the key \"\(key)\" appears twice in one object") }
             skipSpace()
             guard index < bytes.count else { throw fail("an object is not closed") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -25,9 +25,14 @@ public enum ProviderAPI {
         let v1 = router.group("v1")
         v1.post("records") { request, context -> Response in
             let identity = try authenticate(request, service)
-            let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+            let body = try await jsonBody(request, service)
+            // The batch bound is checked on the raw bytes, before a tree of records is built.
+            let count = JSONValue.batchCount(body)
+            guard count <= service.limits.maxBatchRecords else {
+                throw NodeError(.contentTooLarge, "too-many-records", "a batch holds at most \(service.limits.maxBatchRecords) records, this one \(count)")
+            }
             let json: JSONValue
-            do { json = try JSONValue.parse(Array(buffer: body)) } catch {
+            do { json = try JSONValue.parse(body) } catch {
                 throw NodeError.badRequest("the body is not valid JSON: \(error)")
             }
             switch json {
@@ -49,9 +54,9 @@ public enum ProviderAPI {
         }
         v1.post("records/import") { request, context -> Response in
             let identity = try authenticate(request, service)
-            let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+            let body = try await collect(request, service)
             let text: String
-            do { text = try TextDecoding.decode(Array(buffer: body), charset: charset(request.headers[.contentType])) } catch {
+            do { text = try TextDecoding.decode(body, charset: charset(request.headers[.contentType])) } catch {
                 throw NodeError.badRequest("\(error)")
             }
             let rows: [DoublePublicityCSV.Row]
@@ -113,10 +118,27 @@ public enum ProviderAPI {
         (try parameter(context, "item"), try parameter(context, "recordId"))
     }
 
+    /// The body of a JSON route: `Content-Type: application/json` (or `+json`), else 415.
+    static func jsonBody(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        guard type == "application/json" || type.hasSuffix("+json") else {
+            throw NodeError(.unsupportedMediaType, "unsupported-media-type",
+                            "send JSON with Content-Type: application/json, not '\(request.headers[.contentType] ?? "none")'")
+        }
+        return try await collect(request, service)
+    }
+
+    /// The body, at most the node's limit; a larger one is 413 `too-large` with the usual JSON error.
+    static func collect(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
+        do { return Array(buffer: try await request.body.collect(upTo: service.limits.maxBodyBytes)) } catch {
+            throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(service.limits.maxBodyBytes) bytes")
+        }
+    }
+
     static func jsonObject(_ request: Request, _ service: NodeService) async throws -> [String: JSONValue] {
-        let body = try await request.body.collect(upTo: service.limits.maxBodyBytes)
+        let body = try await jsonBody(request, service)
         let json: JSONValue
-        do { json = try JSONValue.parse(Array(buffer: body)) } catch {
+        do { json = try JSONValue.parse(body) } catch {
             throw NodeError.badRequest("the body is not valid JSON: \(error)")
         }
         guard case let .object(o) = json else { throw NodeError.badRequest("the body must be a JSON object") }

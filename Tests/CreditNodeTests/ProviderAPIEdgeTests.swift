@@ -1,0 +1,73 @@
+import CreditCore
+import CreditNode
+import CreditTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Issue 13, item 8 and 11: the provider API's edges answer with the documented status and a
+/// JSON error, and change nothing.
+@Suite struct ProviderAPIEdgeTests {
+    func app(_ f: NodeFixture) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        ProviderAPI.addRoutes(to: router, service: f.service)
+        return Application(router: router)
+    }
+
+    func code(_ buffer: ByteBuffer) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])?["code"] as? String
+    }
+
+    @Test func edgesAnswerWithTheirStatusAndAJSONErrorAndChangeNothing() async throws {
+        let f = try NodeFixture(limits: NodeService.Limits(maxBodyBytes: 64 * 1024, maxBatchRecords: 10))
+        let records = ByteBuffer(bytes: try JSONEncoder().encode(f.punishments(0..<2)))
+        let bearer = "Bearer \(f.token)"
+        try await app(f).test(.router) { client in
+            // Not JSON by its content type: 415, for every JSON route.
+            for type in ["text/plain", "application/x-www-form-urlencoded", nil] as [String?] {
+                var headers: HTTPFields = [.authorization: bearer]
+                if let type { headers[.contentType] = type }
+                for uri in ["/v1/records", "/v1/records/administrative-punishment/CF-360100-2026-0/revoke"] {
+                    try await client.execute(uri: uri, method: .post, headers: headers, body: records) { r in
+                        #expect(r.status == .unsupportedMediaType, "\(uri) as \(type ?? "no type")")
+                        #expect(code(r.body) == "unsupported-media-type")
+                    }
+                }
+            }
+            let json: HTTPFields = [.authorization: bearer, .contentType: "application/json; charset=utf-8"]
+            // Too large: 413 with the usual JSON body.
+            try await client.execute(uri: "/v1/records", method: .post, headers: json,
+                                     body: ByteBuffer(bytes: Array(repeating: UInt8(ascii: " "), count: 70 * 1024))) { r in
+                #expect(r.status == .contentTooLarge)
+                #expect(code(r.body) == "too-large")
+            }
+            // Too many records, told before the body is parsed: this one is not even valid JSON at its end.
+            let many = "[" + Array(repeating: "{}", count: 11).joined(separator: ",") + ", oops"
+            try await client.execute(uri: "/v1/records", method: .post, headers: json, body: ByteBuffer(string: many)) { r in
+                #expect(r.status == .contentTooLarge)
+                #expect(code(r.body) == "too-many-records")
+            }
+            let wrapped = #"{"effectiveAt":null,"records":["# + Array(repeating: "{}", count: 11).joined(separator: ",") + "]}"
+            try await client.execute(uri: "/v1/records", method: .post, headers: json, body: ByteBuffer(string: wrapped)) { r in
+                #expect(code(r.body) == "too-many-records")
+            }
+            // A key twice is refused, not resolved one way or the other.
+            try await client.execute(uri: "/v1/records", method: .post, headers: json,
+                                     body: ByteBuffer(string: #"{"item":"administrative-punishment","item":"administrative-permit"}"#)) { r in
+                #expect(r.status == .badRequest)
+                #expect(code(r.body) == "bad-request")
+            }
+        }
+        #expect(try f.service.store.logHead().size == 0)
+    }
+
+    @Test func theBatchCountIsReadFromTheBytes() {
+        #expect(JSONValue.batchCount(Array("[]".utf8)) == 1)
+        #expect(JSONValue.batchCount(Array("[{}]".utf8)) == 1)
+        #expect(JSONValue.batchCount(Array(#"[{"a":[1,2,3]},{"b":"x,y]"}, 3]"#.utf8)) == 3)
+        #expect(JSONValue.batchCount(Array(#"{"records":[{},{},{},{}],"effectiveAt":"2026"}"#.utf8)) == 4)
+        #expect(JSONValue.batchCount(Array(#"{"item":"x","fields":{"a":[1,2,3,4,5]}}"#.utf8)) == 1)
+        #expect(JSONValue.batchCount(Array(#"[ "a\",b" , "c" ]"#.utf8)) == 2)
+    }
+}
