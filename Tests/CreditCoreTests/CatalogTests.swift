@@ -30,6 +30,15 @@ import Testing
         #expect(try Catalog(layers: [national, supplement([], id: "city-360100")]).version.hasSuffix("+city-360100@1"))
     }
 
+    @Test func codesMustStandForValues() throws {
+        let coded = { (codes: [String: String]) in
+            self.item(fields: [FieldSpec(name: "state", label: "状态", type: .enum, values: ["有效", "无效"], codes: codes)])
+        }
+        #expect(throws: CatalogError.self) { try Catalog(layers: [national, supplement([coded(["1": "有", "2": "无效"])])]) }
+        #expect(throws: CatalogError.self) { try Catalog(layers: [national, supplement([coded(["无效": "有效"])])]) }
+        _ = try Catalog(layers: [national, supplement([coded(["1": "有效", "2": "无效"])])])
+    }
+
     @Test func bundledCatalogCoversTheRegulation() throws {
         let catalog = Fixtures.reference.catalog
         let required = ["registration", "administrative-permit", "administrative-punishment", "commendation",

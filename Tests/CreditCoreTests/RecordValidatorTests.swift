@@ -82,6 +82,27 @@ struct RecordVectorTests {
         }
     }
 
+    /// The national double-publicity template codes 当前状态 (XK_ZT) as 1/2: an export that says so
+    /// is accepted, and the record keeps the value, so the same permit is one record however it came.
+    @Test func aCodedValueIsAcceptedAndStoredAsItsValue() throws {
+        var generator = SyntheticRecords(division: "360100")
+        let permit = generator.permit(1, grantedOn: Fixtures.today)
+        var canonical: [[UInt8]] = []
+        for (given, stored) in [(JSONValue.string("1"), "有效"), (.number("2"), "无效"), (.string(" 有效 "), "有效")] {
+            var record = permit
+            record.fields["XK_ZT"] = given
+            let accepted = try #require(Fixtures.validator.validate(record).accepted, "XK_ZT \(given)")
+            #expect(accepted.record.fields["XK_ZT"] == .string(stored))
+            canonical.append(accepted.canonicalJSON)
+        }
+        #expect(canonical[0] == canonical[2])
+        var wrong = permit
+        wrong.fields["XK_ZT"] = .string("3")
+        let issue = try #require(Fixtures.validator.validate(wrong).issues.first)
+        #expect(issue.field == "fields.XK_ZT" && issue.code == "not-in-list")
+        #expect(issue.message.contains("1 = 有效"))
+    }
+
     @Test func nonObjectInputIsRefusedClearly() {
         let result = Fixtures.validator.validate(.array([]))
         #expect(result.issues.first?.code == "not-an-object")

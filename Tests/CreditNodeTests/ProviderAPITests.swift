@@ -4,6 +4,7 @@ import CreditTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SyncProtocol
 import Testing
 
 /// The provider API in process, through Hummingbird's test client.
@@ -228,6 +229,30 @@ import Testing
             try await client.execute(uri: "/v1/records/import", method: .post, headers: headers, body: ByteBuffer(string: "a,b\n\"x")) {
                 #expect($0.status == .badRequest)
             }
+        }
+    }
+
+    /// A permit export as the national template writes it, 当前状态 (XK_ZT) coded 1/2 (issue 13).
+    @Test func aPermitExportWithCodedStatusIsAcceptedAndStoredByValue() async throws {
+        let f = try NodeFixture()
+        let g = f.generator
+        let header = "XK_XDR_MC,XK_XDR_LB,XK_XDR_SHXYM,XK_XKWS,XK_WSH,XK_XKLB,XK_XKZS,XK_XKBH,XK_NR,XK_JDRQ,XK_YXQZ,XK_YXQZI,XK_XKJG,XK_XKJGDM,XK_ZT,XK_LYDW,XK_LYDWDM"
+        func row(_ i: Int, state: String) -> String {
+            "\(g.companyName(i)),法人及非法人组织,\(g.companyCode(i)),准予行政许可决定书,洪许字〔2026〕\(i)号,核准,食品经营许可证,JY\(i),准予食品经营许可,2026-05-10,2026-05-10,2031-05-09,\(g.regulatorName),\(g.regulatorCode),\(state),\(g.regulatorName),\(g.regulatorCode)"
+        }
+        let csv = [header, row(0, state: "1"), row(1, state: "2"), row(2, state: "有效")].joined(separator: "\r\n") + "\r\n"
+        try await app(f).test(.router) { client in
+            var headers = auth(f)
+            headers[.contentType] = "text/csv; charset=utf-8"
+            try await client.execute(uri: "/v1/records/import", method: .post, headers: headers, body: ByteBuffer(string: csv)) { r in
+                #expect(object(r.body)["accepted"] as? Int == 3, "\(String(buffer: r.body))")
+            }
+        }
+        let stored = try #require(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-permit", recordId: "洪许字〔2026〕0号")))
+        if case let .object(record) = stored.record, case let .object(fields)? = record["fields"] {
+            #expect(fields["XK_ZT"] == .string("有效"))
+        } else {
+            Issue.record("no fields in \(stored.record)")
         }
     }
 

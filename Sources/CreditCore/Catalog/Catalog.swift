@@ -105,6 +105,12 @@ public struct Catalog: Sendable {
         }
         var names: Set<String> = []
         for field in item.fields {
+            if let codes = field.codes {
+                for (code, value) in codes where !(field.values ?? []).contains(value) || (field.values ?? []).contains(code) {
+                    throw .invalidField(layer: layer, item: item.code, field: field.name,
+                                        reason: "code '\(code)' must stand for one of its values, and no value may be a code")
+                }
+            }
             if let category = ForbiddenInformation.match(field) {
                 throw .forbiddenField(layer: layer, item: item.code, field: field.name, category: category)
             }

@@ -95,6 +95,10 @@ public final class FieldSpec: Sendable, Codable, Equatable {
     public let requiredFor: [SubjectKind]?
     /// For `enum`: the allowed values.
     public let values: [String]?
+    /// For `enum`: codes an export may carry instead of a value (the national double-publicity
+    /// template codes 当前状态 as `1` and `2`), each mapped to its value. A record is stored with
+    /// the value, never the code.
+    public let codes: [String: String]?
     /// For `string` and `text`: the longest value, in characters.
     public let maxLength: Int?
     /// For `decimal`: the most digits after the decimal point.
@@ -107,7 +111,7 @@ public final class FieldSpec: Sendable, Codable, Equatable {
     public let description: String?
 
     public init(name: String, label: String, type: FieldType, required: Bool = false,
-                requiredFor: [SubjectKind]? = nil, values: [String]? = nil, maxLength: Int? = nil,
+                requiredFor: [SubjectKind]? = nil, values: [String]? = nil, codes: [String: String]? = nil, maxLength: Int? = nil,
                 scale: Int? = nil, nonNegative: Bool? = nil, requiredOneOfRoles: [ResponsibleRole]? = nil,
                 description: String? = nil) {
         self.name = name
@@ -116,6 +120,7 @@ public final class FieldSpec: Sendable, Codable, Equatable {
         self.required = required
         self.requiredFor = requiredFor
         self.values = values
+        self.codes = codes
         self.maxLength = maxLength
         self.scale = scale
         self.nonNegative = nonNegative
@@ -125,12 +130,12 @@ public final class FieldSpec: Sendable, Codable, Equatable {
 
     public static func == (a: FieldSpec, b: FieldSpec) -> Bool {
         a === b || (a.name == b.name && a.label == b.label && a.type == b.type && a.required == b.required
-            && a.requiredFor == b.requiredFor && a.values == b.values && a.maxLength == b.maxLength && a.scale == b.scale
+            && a.requiredFor == b.requiredFor && a.values == b.values && a.codes == b.codes && a.maxLength == b.maxLength && a.scale == b.scale
             && a.nonNegative == b.nonNegative && a.requiredOneOfRoles == b.requiredOneOfRoles && a.description == b.description)
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, label, type, required, requiredFor, values, maxLength, scale, nonNegative, requiredOneOfRoles, description
+        case name, label, type, required, requiredFor, values, codes, maxLength, scale, nonNegative, requiredOneOfRoles, description
     }
 
     public required init(from decoder: any Decoder) throws {
@@ -141,6 +146,7 @@ public final class FieldSpec: Sendable, Codable, Equatable {
         required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
         requiredFor = try c.decodeIfPresent([SubjectKind].self, forKey: .requiredFor)
         values = try c.decodeIfPresent([String].self, forKey: .values)
+        codes = try c.decodeIfPresent([String: String].self, forKey: .codes)
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
         scale = try c.decodeIfPresent(Int.self, forKey: .scale)
         nonNegative = try c.decodeIfPresent(Bool.self, forKey: .nonNegative)

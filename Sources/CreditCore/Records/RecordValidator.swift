@@ -362,12 +362,19 @@ public final class RecordValidator: Sendable {
                     return nil
                 }
             case .enum:
-                let allowed = spec().values ?? []
-                guard case let .string(s) = value, allowed.contains(s.trimmingWhitespace()) else {
-                    fail(path(), "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", ")); got \(Self.show(value))")
-                    return nil
+                let spec = spec()
+                let allowed = spec.values ?? []
+                let given: String? = switch value {
+                case let .string(s): s.trimmingWhitespace()
+                case let .number(n): n
+                default: nil
                 }
-                return .string(s.trimmingWhitespace())
+                if let given, allowed.contains(given) { return .string(given) }
+                // A code the national template uses for a value (XK_ZT 1/2): stored as the value.
+                if let given, let coded = spec.codes?[given] { return .string(coded) }
+                let codes = spec.codes.map { "; or its code (\($0.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")))" } ?? ""
+                fail(path(), "not-in-list", "\(name) must be one of \(allowed.joined(separator: ", "))\(codes); got \(Self.show(value))")
+                return nil
             case .uscc:
                 return uscc(value, field: path(), label: name, required: true).map(JSONValue.string)
             case .residentID:
