@@ -130,5 +130,25 @@ import Testing
         let fixed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, rejectsPath])
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
         #expect(fixed.stdout.contains("1 accepted"))
+
+        // An interrupted run goes on from the row the node last answered, whatever the batch size
+        // now, and keeps the rejects it had found (it had stored a batch count: a rerun with
+        // another size skipped rows it never sent).
+        let more = (5..<10).map { i in
+            "\(g.companyName(i)),法人及非法人组织,\(g.companyCode(i)),浔市监罚〔2026〕\(i)号,虚假宣传,当事人发布虚假广告,《广告法》,罚款,罚款2000元,0.2,2026-05-10,\(g.regulatorName),\(g.regulatorCode),\(g.regulatorName),\(g.regulatorCode)"
+        }
+        let second = dir.appendingPathComponent("second.csv")
+        let secondBytes = Data(([header] + more).joined(separator: "\n").utf8)
+        try secondBytes.write(to: second)
+        let earlier = #"{"file":"\#(Hash32.sha256(Array(secondBytes)).hex)","rows":2,"rejects":["earlier,row,\"its reason\""]}"#
+        try Data(earlier.utf8).write(to: URL(fileURLWithPath: second.path + ".progress"))
+        let resumed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "3", second.path])
+        #expect(resumed.stdout.contains("3 accepted, 0 duplicate, 1 rejected"), "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("2 rows already sent"))
+        #expect(try String(contentsOfFile: second.path + ".rejected.csv", encoding: .utf8).contains("its reason"))
+        #expect(!FileManager.default.fileExists(atPath: second.path + ".progress"))
+        // The two rows the earlier run had (in this test, only supposedly) sent were not sent again.
+        let all = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, second.path])
+        #expect(all.stdout.contains("2 accepted, 3 duplicate"), "\(all.stdout)")
     }
 }

@@ -2,13 +2,14 @@ public import AsyncHTTPClient
 import CreditCore
 public import Foundation
 import NIOCore
+import SyncProtocol
 
 /// Uploads a clerk's export files to a node in batches (`creditsync submit`).
 ///
 /// Safe to interrupt and run again: the node treats a resubmitted record as a duplicate, and a
-/// progress file beside each input remembers the batches already answered so a rerun skips
-/// them. Rejected rows are written, with their reasons, to a rejects file the clerk can fix and
-/// submit as it is.
+/// progress file beside each input remembers how many rows the node answered (and the rejects
+/// among them) so a rerun goes on from the next row, with any batch size. Rejected rows are
+/// written, with their reasons, to a rejects file the clerk can fix and submit as it is.
 public struct Uploader: Sendable {
     public var nodeURL: String
     public var token: String
@@ -31,7 +32,8 @@ public struct Uploader: Sendable {
         public var accepted = 0
         public var duplicate = 0
         public var rejected = 0
-        public var skippedBatches = 0
+        /// Rows an earlier, interrupted run of the same file had sent and the node answered.
+        public var skippedRows = 0
         public var rejectsFile: String?
     }
 
@@ -40,15 +42,25 @@ public struct Uploader: Sendable {
         public var description: String
     }
 
+    /// Where an interrupted upload of a file stands (`FILE.progress`): which file (its SHA-256),
+    /// how many of its rows the node answered, and the rejects among them. A rerun goes on from
+    /// that row, whatever batch size it uses; a changed file starts over.
+    struct Progress: Codable {
+        var file: String
+        var rows: Int
+        var rejects: [String]
+    }
+
     /// Uploads one file (`.json`: a record or an array; `.csv`: a double-publicity export in
     /// UTF-8 or GB18030).
     public func upload(_ path: String) async throws -> Summary {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let isCSV = path.lowercased().hasSuffix(".csv")
-        // Batches as request bodies, each with how to name its rows in the rejects file.
-        var batches: [(body: Data, contentType: String, rows: [[String]])] = []
+        // The rows to send, as request bodies are made of them, and how each is named in the
+        // rejects file.
         var header: [String] = []
-        var total = 0
+        var csvRows: [[String]] = []
+        var records: [JSONValue] = []
         if isCSV {
             let text: String
             do { text = try TextDecoding.decode(Array(bytes), charset: nil) } catch { throw Failure(description: "\(path): \(error)") }
@@ -56,61 +68,58 @@ public struct Uploader: Sendable {
             do { table = try CSV.parse(text) } catch { throw Failure(description: "\(path): \(error)") }
             guard let first = table.first else { throw Failure(description: "\(path) is empty") }
             header = first
-            let rows = Array(table.dropFirst())
-            total = rows.count
-            for start in stride(from: 0, to: rows.count, by: batchSize) {
-                let chunk = Array(rows[start..<min(start + batchSize, rows.count)])
-                let csv = ([header] + chunk).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-                batches.append((Data(csv.utf8), "text/csv; charset=utf-8", chunk))
-            }
+            csvRows = Array(table.dropFirst())
         } else {
             let json: JSONValue
             do { json = try JSONDecoder().decode(JSONValue.self, from: bytes) } catch {
                 throw Failure(description: "\(path) is not valid JSON: \(error)")
             }
-            let records: [JSONValue] = if case let .array(a) = json { a } else { [json] }
-            total = records.count
+            records = if case let .array(a) = json { a } else { [json] }
             header = ["recordId", "item"]
-            for start in stride(from: 0, to: records.count, by: batchSize) {
-                let chunk = Array(records[start..<min(start + batchSize, records.count)])
-                let body = try JSONEncoder().encode(chunk)
-                let rows = chunk.map { r -> [String] in
-                    [r.objectValue?["recordId"]?.stringValue ?? "", r.objectValue?["item"]?.stringValue ?? ""]
-                }
-                batches.append((body, "application/json", rows))
-            }
+        }
+        let total = isCSV ? csvRows.count : records.count
+        func rejectRow(_ i: Int) -> [String] {
+            isCSV ? csvRows[i] : [records[i].objectValue?["recordId"]?.stringValue ?? "", records[i].objectValue?["item"]?.stringValue ?? ""]
         }
 
         let progressFile = path + ".progress"
-        let done = Int((try? String(contentsOfFile: progressFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        let rejectsPath = path + ".rejected.csv"
-        var rejects: [String] = []
+        let fingerprint = Hash32.sha256(Array(bytes)).hex
+        let earlier = (try? Data(contentsOf: URL(fileURLWithPath: progressFile))).flatMap { try? JSONDecoder().decode(Progress.self, from: $0) }
+        var state = earlier?.file == fingerprint ? earlier! : Progress(file: fingerprint, rows: 0, rejects: [])
+        state.rows = min(state.rows, total)
         var summary = Summary()
-        var sent = 0
-        for (index, batch) in batches.enumerated() {
-            if index < done {
-                summary.skippedBatches += 1
-                sent += batch.rows.count
-                continue
+        summary.skippedRows = state.rows
+        summary.rejected = state.rejects.count
+        let rejectsPath = path + ".rejected.csv"
+        for start in stride(from: state.rows, to: total, by: max(1, batchSize)) {
+            let end = min(start + max(1, batchSize), total)
+            let body: Data
+            if isCSV {
+                let csv = ([header] + csvRows[start..<end]).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+                body = Data(csv.utf8)
+            } else {
+                body = try JSONEncoder().encode(Array(records[start..<end]))
             }
-            let results = try await send(batch.body, contentType: isCSV ? batch.contentType : "application/json", path: isCSV ? "/v1/records/import" : "/v1/records")
+            let results = try await send(body, contentType: isCSV ? "text/csv; charset=utf-8" : "application/json",
+                                         path: isCSV ? "/v1/records/import" : "/v1/records")
             for result in results {
                 switch result.status {
                 case "accepted": summary.accepted += 1
                 case "duplicate": summary.duplicate += 1
                 default:
                     summary.rejected += 1
-                    let row = isCSV ? batch.rows[result.index - 2] : batch.rows[result.index]
+                    // A CSV result names its line in the batch's file (the header is line 1).
+                    let row = start + (isCSV ? result.index - 2 : result.index)
                     let reasons = (result.errors ?? []).map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-                    rejects.append((row + [reasons]).map(CSV.escape).joined(separator: ","))
+                    state.rejects.append((rejectRow(row) + [reasons]).map(CSV.escape).joined(separator: ","))
                 }
             }
-            sent += batch.rows.count
-            try String(index + 1).write(toFile: progressFile, atomically: true, encoding: .utf8)
-            progress(sent, total, summary.rejected)
+            state.rows = end
+            try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: progressFile), options: .atomic)
+            progress(end, total, summary.rejected)
         }
-        if !rejects.isEmpty {
-            let text = ([(header + ["_errors"]).map(CSV.escape).joined(separator: ",")] + rejects).joined(separator: "\r\n") + "\r\n"
+        if !state.rejects.isEmpty {
+            let text = ([(header + ["_errors"]).map(CSV.escape).joined(separator: ",")] + state.rejects).joined(separator: "\r\n") + "\r\n"
             try text.write(toFile: rejectsPath, atomically: true, encoding: .utf8)
             summary.rejectsFile = rejectsPath
         }

@@ -50,7 +50,7 @@ struct Submit: AsyncParsableCommand {
             }
             if tty { FileHandle.standardError.write(Data("\n".utf8)) }
             var line = "\(path): \(summary.accepted) accepted, \(summary.duplicate) duplicate, \(summary.rejected) rejected"
-            if summary.skippedBatches > 0 { line += " (\(summary.skippedBatches) batches already sent before)" }
+            if summary.skippedRows > 0 { line += " (\(summary.skippedRows) rows already sent by an earlier run)" }
             if let rejects = summary.rejectsFile { line += "; fix the rejected rows in \(rejects)" }
             print(line)
             anyRejected = anyRejected || summary.rejected > 0
