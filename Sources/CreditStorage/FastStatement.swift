@@ -67,9 +67,11 @@ public struct FastStatement {
     public func finish() { sqlite3_reset(handle) }
 
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    /// The column's text, all of it: read by its length, so a NUL inside does not cut it short.
     public func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(handle, column) else { return "" }
-        return String(cString: p)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
     }
     public func blob(_ column: Int32) -> Data {
         let count = Int(sqlite3_column_bytes(handle, column))

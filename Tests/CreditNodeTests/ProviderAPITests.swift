@@ -232,6 +232,29 @@ import Testing
         }
     }
 
+    /// A NUL in a GB18030 export: the row is refused by its field, and the rows after it are not
+    /// lost (the decoded text had ended at the NUL).
+    @Test func aNulInAGB18030ExportIsRefusedByItsFieldAndLosesNoRow() async throws {
+        let f = try NodeFixture()
+        let g = f.generator
+        let header = "CF_XDR_MC,CF_XDR_LB,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM"
+        func row(_ i: Int, fact: String) -> String {
+            "\(g.companyName(i)),法人及非法人组织,\(g.companyCode(i)),洪市监罚〔2026〕\(i)号,虚假宣传,\(fact),《广告法》,罚款,罚款2000元,0.2,2026-05-10,\(g.regulatorName),\(g.regulatorCode),\(g.regulatorName),\(g.regulatorCode)"
+        }
+        let csv = [header, row(0, fact: "当事人\u{0}发布虚假广告"), row(1, fact: "当事人发布虚假广告"), row(2, fact: "经查属实")]
+            .joined(separator: "\r\n") + "\r\n"
+        let bytes = try gb18030(csv.replacingOccurrences(of: "\u{0}", with: "\u{1}")).map { $0 == 0x01 ? 0 : $0 }
+        try await app(f).test(.router) { client in
+            var headers = auth(f)
+            headers[.contentType] = "text/csv; charset=gb18030"
+            try await client.execute(uri: "/v1/records/import", method: .post, headers: headers, body: ByteBuffer(bytes: bytes)) { r in
+                let o = object(r.body)
+                #expect(o["accepted"] as? Int == 2 && o["rejected"] as? Int == 1, "\(String(buffer: r.body))")
+                #expect(String(buffer: r.body).contains("control-character"))
+            }
+        }
+    }
+
     /// A permit export as the national template writes it, 当前状态 (XK_ZT) coded 1/2 (issue 13).
     @Test func aPermitExportWithCodedStatusIsAcceptedAndStoredByValue() async throws {
         let f = try NodeFixture()

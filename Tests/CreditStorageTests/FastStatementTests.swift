@@ -6,6 +6,22 @@ import Testing
 /// ``FastStatement`` binds texts and blobs from its own reused buffer (`SQLITE_STATIC`): what is
 /// stored must be exactly what was bound, however the sizes change from one bind to the next.
 @Suite struct FastStatementTests {
+    /// A NUL inside a text goes in and comes out whole (it had been cut at the NUL on reading).
+    @Test func aTextWithANulIsReadWhole() throws {
+        let db = try DatabaseQueue()
+        let text = "前\u{0}后\u{0}"
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE t(text TEXT NOT NULL)")
+            let insert = try FastStatement(db, "INSERT INTO t(text) VALUES (?)")
+            insert.bind(text)
+            try insert.run()
+            let read = try FastStatement(db, "SELECT text FROM t")
+            #expect(try read.next())
+            #expect(read.text(0) == text)
+            read.finish()
+        }
+    }
+
     @Test func everyBoundValueIsStoredExactlyAsBoundAcrossBufferGrowth() throws {
         let db = try DatabaseQueue()
         // Sizes that stay inside the buffer, then outgrow it twice, then shrink again; small

@@ -27,6 +27,7 @@ enum TextDecoding {
         defer { iconv_close(cd) }
         var input = bytes.map { CChar(bitPattern: $0) }
         var output = [CChar](repeating: 0, count: bytes.count * 2 + 16)
+        var produced = 0
         let ok: Bool = input.withUnsafeMutableBufferPointer { inBuf in
             output.withUnsafeMutableBufferPointer { outBuf in
                 var inPtr: UnsafeMutablePointer<CChar>? = inBuf.baseAddress
@@ -34,12 +35,13 @@ enum TextDecoding {
                 var outPtr: UnsafeMutablePointer<CChar>? = outBuf.baseAddress
                 var outLeft = outBuf.count
                 let r = Glibc.iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
-                let produced = outBuf.count - outLeft
-                outBuf[produced] = 0
+                produced = outBuf.count - outLeft
                 return r != -1 && inLeft == 0
             }
         }
         guard ok else { throw Failure.undecodable("the body is neither valid UTF-8 nor valid GB18030") }
-        return String(cString: output)
+        // All of it, by length: a NUL in the export must reach validation (which refuses it with
+        // its field), not silently end the text.
+        return String(decoding: output[0..<produced].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
