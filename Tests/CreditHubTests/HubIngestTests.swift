@@ -133,6 +133,14 @@ final class HubFixture: Sendable {
         #expect(equivocation?.status == .conflict && equivocation?.code == "equivocation")
         #expect(try h.store.counts().equivocations == 1)
         #expect(h.hub.metrics.exposition().contains("creditsync_hub_equivocations_total{node=\"360100\"} 1"))
+        // A node that equivocates again and again is counted every time, but only its first
+        // envelopes are kept whole: it cannot fill the hub's disk.
+        for i in 0..<20 {
+            let again = try SyncFixtures.changeSet(key: nodeKey, count: 3, payload: #"{"forged":\#(i)}"#).0.encoded
+            #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: again) }?.code == "equivocation")
+        }
+        #expect(try h.store.counts().equivocations == 21)
+        #expect(try h.store.equivocationBytes(node: "360100") < 17 * forged.count)
         // The same changes regrouped: not equivocation, just a gap.
         let regrouped = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: set1.encodedChanges, before: MerkleFrontier(),
                                       createdAt: 42).signed(with: nodeKey).encoded

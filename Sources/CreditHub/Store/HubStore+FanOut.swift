@@ -238,6 +238,11 @@ extension HubStore {
         }
     }
 
+    /// The bytes of equivocation evidence kept for `node`.
+    public func equivocationBytes(node: String) throws -> Int {
+        try writer.read { try Int.fetchOne($0, sql: "SELECT COALESCE(SUM(length(envelope)), 0) FROM equivocation WHERE node = ?", arguments: [node]) ?? 0 }
+    }
+
     /// The records the hub holds under `subjectKey` (Articles 19 and 33).
     public func records(subject subjectKey: String) throws -> [(recordKey: String, role: String, status: String)] {
         try writer.read { db in

@@ -40,6 +40,9 @@ enum MergeEffect: Equatable {
 }
 
 extension HubStore {
+    /// Equivocating envelopes kept whole per node; later ones are counted, not stored.
+    static let equivocationsKeptWhole = 16
+
     /// Offers a prepared change set whose signature has been verified: continuity and tree heads
     /// are checked against the node's log, the raw envelope is stored as evidence, every change
     /// is merged, and the receipt is signed and stored — all in one transaction, so the receipt
@@ -126,8 +129,12 @@ extension HubStore {
                 set.first + UInt64(i) > size || held[set.first + UInt64(i)] == change
             }
             if same { return .gap(expected: size + 1) }
-            try db.execute(sql: "INSERT INTO equivocation(node, first, last, envelope, received_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [set.node, Int64(set.first), Int64(set.last), Data(envelope), at])
+            // Evidence of a node's first equivocations is kept whole; after that only that they
+            // happened, so a hostile node cannot fill the hub's disk with 16 MiB envelopes.
+            try db.execute(sql: """
+                INSERT INTO equivocation(node, first, last, envelope, received_at)
+                VALUES (?1, ?2, ?3, CASE WHEN (SELECT COUNT(*) FROM equivocation WHERE node = ?1) < ?6 THEN ?4 ELSE X'' END, ?5)
+                """, arguments: [set.node, Int64(set.first), Int64(set.last), Data(envelope), at, Self.equivocationsKeptWhole])
             return .equivocation
         }
         guard set.first == size + 1 else { return .gap(expected: size + 1) }
