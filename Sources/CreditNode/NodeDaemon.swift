@@ -43,7 +43,8 @@ public struct NodeDaemon {
             // Lives as long as the daemon process.
             httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
         }
-        let link = transport ?? HTTPHubTransport(client: httpClient, baseURL: config.hub.url, node: config.node.id, key: key, now: now)
+        let link = transport ?? HTTPHubTransport(client: httpClient, baseURL: config.hub.url, node: config.node.id, key: key,
+                                                         hub: config.hub.id, hubKeys: hubKeys, now: now)
         var push = Pusher.Configuration()
         if let n = config.push?.maxChanges { push.maxChanges = n }
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }

@@ -10,6 +10,8 @@ public struct HTTPHubTransport: HubTransport {
     private let baseURL: String
     private let node: String
     private let key: SigningKey
+    private let hub: String
+    private let hubKeys: KeyRegistry
     private let timeout: TimeAmount
     private let now: @Sendable () -> Date
 
@@ -17,12 +19,15 @@ public struct HTTPHubTransport: HubTransport {
     ///   - client: a shared client; its lifetime is the caller's.
     ///   - baseURL: the hub's URL, `http(s)://host:port`, no trailing slash.
     ///   - node: this node's id; `key` signs its reads and acknowledgements.
-    public init(client: HTTPClient, baseURL: String, node: String, key: SigningKey,
+    ///   - hub, hubKeys: the hub and its pinned keys, which must have signed its position answers.
+    public init(client: HTTPClient, baseURL: String, node: String, key: SigningKey, hub: String = "360000", hubKeys: KeyRegistry,
                 timeout: TimeAmount = .seconds(30), now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.node = node
         self.key = key
+        self.hub = hub
+        self.hubKeys = hubKeys
         self.timeout = timeout
         self.now = now
     }
@@ -40,8 +45,8 @@ public struct HTTPHubTransport: HubTransport {
         var request = HTTPClientRequest(url: baseURL + target)
         request.method = .GET
         let body = try await send(request, target: target, sign: true)
-        do { return try JSONDecoder().decode(HubPosition.self, from: Data(body)) } catch {
-            throw .server(status: 200, message: "unreadable position: \(error)")
+        do { return try SignedPosition.open(body, hub: hub, keys: hubKeys, node: node).position } catch {
+            throw .refused(status: 200, code: "unsigned-position", message: "the hub's position answer does not verify: \(error)")
         }
     }
 
@@ -57,8 +62,7 @@ public struct HTTPHubTransport: HubTransport {
         var request = HTTPClientRequest(url: baseURL + target)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: "{\"through\":\(through)}"))
-        _ = try await send(request, target: target, sign: true)
+        _ = try await send(request, target: target, sign: true, body: Array("{\"through\":\(through)}".utf8))
     }
 
     public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
@@ -80,13 +84,14 @@ public struct HTTPHubTransport: HubTransport {
         return try await send(request, target: HubPaths.reference + "/" + path)
     }
 
-    private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false,
+    private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false, body signedBody: [UInt8] = [],
                       timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
         var request = request
+        if !signedBody.isEmpty { request.body = .bytes(ByteBuffer(bytes: signedBody)) }
         if sign {
             do {
                 request.headers.add(name: "Authorization", value: try RequestSignature.header(
-                    node: node, key: key, method: request.method.rawValue, target: target, now: now()))
+                    node: node, key: key, method: request.method.rawValue, target: target, body: signedBody, now: now()))
             } catch {
                 throw .refused(status: 0, code: "signing", message: "\(error)")
             }

@@ -1,3 +1,4 @@
+public import Foundation
 public import SyncProtocol
 
 /// How a node talks to the hub. The node's pusher and receiver see only this interface, so
@@ -43,6 +44,42 @@ public struct HubPosition: Sendable, Equatable, Codable {
     public init(acknowledged: UInt64, treeRoot: String) {
         self.acknowledged = acknowledged
         self.treeRoot = treeRoot
+    }
+}
+
+/// The hub's signed answer to a position request: which node, what the hub holds of its log,
+/// when. Signed because it steers the node's push recovery: a forged position could make a node
+/// re-feed or skip what it should not.
+public struct SignedPosition: Sendable, Equatable, Codable {
+    public var node: String
+    public var acknowledged: UInt64
+    public var treeRoot: String
+    /// When the hub answered, in milliseconds since 1970.
+    public var at: UInt64
+
+    public init(node: String, position: HubPosition, at: UInt64) {
+        self.node = node
+        acknowledged = position.acknowledged
+        treeRoot = position.treeRoot
+        self.at = at
+    }
+
+    public var position: HubPosition { HubPosition(acknowledged: acknowledged, treeRoot: treeRoot) }
+
+    /// The envelope the hub answers with.
+    public func signed(with key: SigningKey) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try Envelope.sign(payloadType: Envelope.PayloadType.position, payload: Array(encoder.encode(self)), with: key).encoded
+    }
+
+    /// Opens an answer signed by an active key of `hub`, for `node`.
+    public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, node: String) throws -> SignedPosition {
+        let envelope = try Envelope(decoding: bytes)
+        _ = try envelope.verify(payloadType: Envelope.PayloadType.position, keys: keys, signer: hub)
+        let position = try JSONDecoder().decode(SignedPosition.self, from: Data(envelope.payload))
+        guard position.node == node else { throw WireError.inconsistent("a position of node \(position.node) was answered to \(node)") }
+        return position
     }
 }
 

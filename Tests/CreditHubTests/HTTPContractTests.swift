@@ -30,7 +30,7 @@ import Testing
         try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
 
         func transport(_ f: NodeFixture) -> HTTPHubTransport {
-            HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: f.service.node, key: f.key, now: h.clock.function)
+            HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: f.service.node, key: f.key, hubKeys: h.pinned, now: h.clock.function)
         }
         let pusher = Pusher(node: "360100", store: nanchang.service.store, transport: transport(nanchang), key: nanchang.key,
                             hub: "360000", hubKeys: h.pinned, now: h.clock.function)
@@ -54,7 +54,7 @@ import Testing
 
         // Position and refusals over the wire.
         #expect(try await transport(nanchang).position(node: "360100").acknowledged == 31)
-        let impostor = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360100", key: SigningKey(), now: h.clock.function)
+        let impostor = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360100", key: SigningKey(), hubKeys: h.pinned, now: h.clock.function)
         await #expect(throws: TransportError.self) { try await impostor.position(node: "360100") }
         let forged = try SyncFixtures.changeSet(key: SigningKey(), count: 1).0.encoded
         let refusal: TransportError? = await {
@@ -88,6 +88,37 @@ import Testing
         }()
         #expect(inflated.map { if case .refused(409, "ack-beyond-served", _) = $0 { true } else { false } } == true)
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/healthz").body == "ok\n")
+
+        // A signed request is taken once, and only with the body it was signed for.
+        func raw(_ target: String, body: [UInt8], header: String) async throws -> (Int, String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(target)")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: header)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            return (Int(response.status.code), text)
+        }
+        let ackTarget = HubPaths.fanOutAck(node: "360700")
+        let body = Array(#"{"through":31}"#.utf8)
+        let header = try RequestSignature.header(node: "360700", key: ganzhou.key, method: "POST", target: ackTarget, body: body, now: h.now)
+        #expect(try await raw(ackTarget, body: body, header: header).0 == 204)
+        let replay = try await raw(ackTarget, body: body, header: header)
+        #expect(replay.0 == 401 && replay.1.contains("replayed"), "\(replay)")
+        let fresh = try RequestSignature.header(node: "360700", key: ganzhou.key, method: "POST", target: ackTarget, body: Array(#"{"through":1}"#.utf8),
+                                                now: h.now)
+        let swapped = try await raw(ackTarget, body: body, header: fresh)
+        #expect(swapped.0 == 401 && swapped.1.contains("unauthorized"), "another body under a signature: \(swapped)")
+        // The position answer is signed by the hub, for the node that asked.
+        let positionTarget = HubPaths.position(node: "360100")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(positionTarget)")
+        request.headers.add(name: "Authorization", value: try RequestSignature.header(node: "360100", key: nanchang.key, method: "GET",
+                                                                                        target: positionTarget, body: [], now: h.now))
+        let answer = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let signed = Array(try await answer.body.collect(upTo: 1 << 20).readableBytesView)
+        #expect(try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360100").acknowledged == 31)
+        #expect(throws: (any Error).self) { try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360700") }
     }
 
     func refusalMessage(_ error: TransportError?) -> String {

@@ -50,11 +50,11 @@ import Testing
         }
         _ = try node.service.submit(node.punishments(0..<5), by: node.identity)
         let pusher = Pusher(node: "360100", store: node.service.store,
-                            transport: HTTPHubTransport(client: certified, baseURL: url, node: "360100", key: node.key, now: h.clock.function),
+                            transport: HTTPHubTransport(client: certified, baseURL: url, node: "360100", key: node.key, hubKeys: h.pinned, now: h.clock.function),
                             key: node.key, hub: "360000", hubKeys: h.pinned, now: h.clock.function)
         #expect(try await pusher.pushOnce() == 5)
 
-        let refused = HTTPHubTransport(client: anonymous, baseURL: url, node: "360100", key: node.key, timeout: .seconds(5), now: h.clock.function)
+        let refused = HTTPHubTransport(client: anonymous, baseURL: url, node: "360100", key: node.key, hubKeys: h.pinned, timeout: .seconds(5), now: h.clock.function)
         let error: TransportError? = await {
             do { _ = try await refused.position(node: "360100"); return nil } catch { return error as? TransportError }
         }()

@@ -49,8 +49,8 @@ public enum HubAPI {
         router.get("/v1/nodes/:node/position") { request, context -> Response in
             let node = try parameter(context, "node")
             try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
-            guard let position = try service.store.position(node: node) else { throw HubError(.notFound, "unknown-node", "no node \(node)") }
-            return try json(position)
+            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try service.signedPosition(node: node))))
         }
         router.get("/v1/nodes/:node/fanout") { request, context -> Response in
             let node = try parameter(context, "node")
@@ -69,8 +69,13 @@ public enum HubAPI {
         }
         router.post("/v1/nodes/:node/fanout/ack") { request, context -> Response in
             let node = try parameter(context, "node")
-            try service.authorize(node: node, method: "POST", target: target(request), header: request.headers[.authorization])
-            let body = try await request.body.collect(upTo: 4096)
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: 4096) } catch {
+                throw HubError(.contentTooLarge, "too-large", "an acknowledgement is at most 4096 bytes")
+            }
+            // The signature covers the body: a captured header cannot carry another position.
+            try service.authorize(node: node, method: "POST", target: target(request), header: request.headers[.authorization],
+                                  body: Array(buffer: body))
             guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)), ack.through <= UInt64(Int64.max) else {
                 throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1")
             }

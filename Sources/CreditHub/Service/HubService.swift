@@ -23,6 +23,8 @@ public final class HubService: Sendable {
     /// Where change sets are verified and prepared: below the store's writer in priority, so
     /// that a backlog of sets to prepare never slows the writer (see ``YieldingWorkers``).
     private let preparation = YieldingWorkers(name: "creditsync-prepare")
+    /// Signed requests are taken once (`Protocol/hub-api.md`, Authentication).
+    private let replays: ReplayGuard
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil,
@@ -34,6 +36,7 @@ public final class HubService: Sendable {
         self.metrics = metrics
         self.now = now
         self.referenceData = Mutex(reference)
+        replays = ReplayGuard(startedAt: now())
     }
 
     public var reference: ReferenceData { referenceData.withLock { $0 } }
@@ -174,14 +177,25 @@ public final class HubService: Sendable {
         for continuation in all { continuation.resume() }
     }
 
-    /// Verifies a node's signed request (reads and acknowledgements).
-    public func authorize(node: String, method: String, target: String, header: String?) throws {
+    /// Verifies a node's signed request (reads and acknowledgements) with its `body`, and takes
+    /// it once: a replayed signature is refused.
+    public func authorize(node: String, method: String, target: String, header: String?, body: [UInt8] = []) throws {
         guard let header, let parsed = RequestSignature.parse(header), parsed.node == node else {
-            throw refuse(.unauthorized, "unauthorized", "sign the request: Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,sig=…")
+            throw refuse(.unauthorized, "unauthorized", "sign the request: Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
         }
-        guard RequestSignature.verify(parsed, method: method, target: target, keys: try store.keyRegistry(), now: now()) else {
+        let now = now()
+        guard RequestSignature.verify(parsed, method: method, target: target, body: body, keys: try store.keyRegistry(), now: now) else {
             throw refuse(.unauthorized, "unauthorized", "the request signature of node \(node) does not verify or is stale")
         }
+        if let why = replays.admit(node: node, nonce: parsed.nonce, timestamp: parsed.timestamp, now: now) {
+            throw refuse(.unauthorized, "replayed", why)
+        }
+    }
+
+    /// The hub's signed answer to a node's position request.
+    public func signedPosition(node: String) throws -> [UInt8] {
+        guard let position = try store.position(node: node) else { throw HubError(.notFound, "unknown-node", "no node \(node)") }
+        return try SignedPosition(node: node, position: position, at: UInt64(HubStore.millis(now()))).signed(with: key)
     }
 }
 

@@ -29,6 +29,8 @@ public struct Envelope: Sendable, Equatable {
         public static let receipt = "creditsync/receipt/v1"
         public static let fanOut = "creditsync/fanout/v1"
         public static let treeHead = "creditsync/treehead/v1"
+        /// The hub's answer to `GET /v1/nodes/{node}/position`: JSON (`Protocol/hub-api.md`).
+        public static let position = "creditsync/position/v1"
     }
 
     public init(payloadType: String, payload: [UInt8], signatures: [Signature]) {
