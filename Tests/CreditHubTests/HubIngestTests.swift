@@ -117,6 +117,24 @@ final class HubFixture: Sendable {
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
     }
 
+    /// An integer past 2^63 - 1 in a properly signed set is refused at decode time (it had
+    /// crashed the hub, and the node resent the set forever); the hub goes on.
+    @Test func anIntegerPastTheBoundInASignedSetIsRefused() async throws {
+        let h = try fixture()
+        // (A change's own times past the bound cannot even be framed into a set here; the
+        // vectors carry one, signed, and the decoder refuses it the same way.)
+        for createdAt in [UInt64(1) << 63, UInt64.max] {
+            let change = SyncFixtures.change(sequence: 1)
+            let set = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: [change.encoded], before: MerkleFrontier(),
+                                    createdAt: createdAt)
+            let refused = await refusal { _ = try await h.hub.ingest(node: "360100", envelope: try set.signed(with: nodeKey).encoded) }
+            #expect(refused?.code == "oversized" && refused?.status == .contentTooLarge)
+        }
+        let (good, _) = try SyncFixtures.changeSet(key: nodeKey, count: 2)
+        _ = try await h.hub.ingest(node: "360100", envelope: good.encoded)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 2)
+    }
+
     @Test func gapsAndEquivocation() async throws {
         let h = try fixture()
         let (first, set1) = try SyncFixtures.changeSet(key: nodeKey, count: 3)

@@ -53,6 +53,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .truncated(field): "input ends inside \(field)"
+        case let .oversized(field, limit) where limit == Int(Int64.max): "\(field) is larger than 2^63 - 1, the bound of every stored integer"
         case let .oversized(field, limit): "\(field) is longer than its limit of \(limit) bytes"
         case let .varint(field): "\(field) is not a minimal 64-bit varint"
         case let .utf8(field): "\(field) is not valid UTF-8"
