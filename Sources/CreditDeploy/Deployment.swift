@@ -49,6 +49,10 @@ public struct Deployment: Sendable {
     ///   - basePort: the hub's port; nodes take the following ports in order.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
                                 basePort: Int = 8100, pushIdleMilliseconds: Int = 250) throws -> Deployment {
+        guard basePort >= 1, basePort + sites.count <= 65_535 else {
+            throw FederationError("ports \(basePort)…\(basePort + sites.count) do not fit: the hub and \(sites.count) nodes need "
+                                  + "\(sites.count + 1) ports from --port on, at most 65535")
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: directory.appendingPathComponent("hub/data"), withIntermediateDirectories: true)
         let hub = Site(id: "360000", name: "江西省公共信用信息平台", port: basePort)

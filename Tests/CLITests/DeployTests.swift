@@ -23,6 +23,15 @@ import Testing
         return CLI.Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    @Test func portsPastTheRangeAreRefused() throws {
+        let dir = try Fixtures.temporaryDirectory("deploy")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = try CLI.run(["deploy", "init", "--out", dir.appendingPathComponent("x").path, "--counties", "--port", "65500"])
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("65535"), "\(out.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x/hub").path))
+    }
+
     @Test func alertRulesPassPromtoolUnitTests() throws {
         // Scripts/bootstrap installs Debian's prometheus package, which ships promtool.
         let promtool = "/usr/bin/promtool"

@@ -121,6 +121,23 @@ import Testing
         _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
         w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopiesState == .missed)
+        #expect(try h.hub.snapshot().windowsNeedAttention, "creditsync status exits 1 on a missed window")
+    }
+
+    @Test func aRevokedNodeReportsNoLagAndCountersStartAtZero() async throws {
+        let (h, nodes) = try federation(["360100", "360700"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        try h.hub.refreshMetrics()
+        var text = h.hub.metrics.exposition()
+        #expect(text.contains(#"creditsync_hub_node_lag_changes{node="360700"} 3"#))
+        #expect(text.contains(#"creditsync_hub_refused_changes_total{node="360700",code="not-home"} 0"#))
+        #expect(text.contains(#"creditsync_hub_equivocations_total{node="360700"} 0"#))
+        #expect(!(try h.hub.snapshot().windowsNeedAttention))
+        try h.store.revoke(node: "360700", at: h.now)
+        try h.hub.refreshMetrics()
+        text = h.hub.metrics.exposition()
+        #expect(text.contains(#"creditsync_hub_node_lag_changes{node="360700"} 0"#), "a revoked node would page someone")
     }
 
     @Test func aDeadlineInAnUnpublishedYearIsProvisionalUntilTheYearIsLoaded() async throws {

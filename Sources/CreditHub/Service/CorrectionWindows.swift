@@ -42,6 +42,12 @@ extension HubService {
         public var refusals: [ChangeRefusal]
         public var equivocations: Int
         public var provisionalYears: [Int]
+
+        /// Whether an Article 41 window is at risk, breached or missed: what `creditsync status`
+        /// exits 1 on.
+        public var windowsNeedAttention: Bool {
+            windowCounts.contains { key, count in count > 0 && ["at-risk", "breached", "missed"].contains { key.hasSuffix("/\($0)") } }
+        }
     }
 
     /// The status snapshot at the injected clock's now.
@@ -69,8 +75,14 @@ extension HubService {
         let snap = try snapshot()
         for node in snap.nodes {
             let l = [("node", node.id)]
-            metrics.gauge("creditsync_hub_node_lag_changes", l, help: "Hub-log changes the node has not applied.").set(Double(node.lagChanges))
-            metrics.gauge("creditsync_hub_node_lag_seconds", l, help: "Age of the oldest hub-log change the node has not applied.").set(node.lagSeconds as Double)
+            // A revoked node is not expected to apply anything: it reports no lag to page anyone with.
+            let active = node.status == "active"
+            metrics.gauge("creditsync_hub_node_lag_changes", l, help: "Hub-log changes the node has not applied.")
+                .set(active ? Double(node.lagChanges) : 0)
+            metrics.gauge("creditsync_hub_node_lag_seconds", l, help: "Age of the oldest hub-log change the node has not applied.")
+                .set(active ? node.lagSeconds : 0)
+            // Counters exist from the start, at zero, so dashboards and rate() see them before the first event.
+            metrics.touchCounters(node: node.id)
             metrics.gauge("creditsync_hub_node_last_seen_timestamp_seconds", l, help: "When the node last pushed or pulled.")
                 .set(node.lastSeen?.timeIntervalSince1970 ?? 0)
             metrics.gauge("creditsync_hub_node_acknowledged_sequence", l, help: "The node's log size the hub holds.").set(Double(node.acknowledged))

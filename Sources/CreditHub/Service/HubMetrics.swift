@@ -43,9 +43,20 @@ public final class HubMetrics: Sendable {
         ingestSeconds.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
-    func refusedChange(node: String, code: String) {
+    /// Makes the per-node counters exist (at zero) before their first event.
+    func touchCounters(node: String) {
+        counter("creditsync_hub_pushes_total", [("node", node)], help: "Change sets accepted, per node.").increment(by: Int64(0))
+        counter("creditsync_hub_equivocations_total", [("node", node)], help: "Different change sets for an acknowledged range.").increment(by: Int64(0))
+        for code in ["not-home", "invalid-record"] { refusedChangeCounter(node: node, code: code).increment(by: Int64(0)) }
+    }
+
+    func refusedChangeCounter(node: String, code: String) -> Counter {
         counter("creditsync_hub_refused_changes_total", [("node", node), ("code", code)],
-                help: "Changes in accepted change sets that the merge refused (Protocol/merge.md §3), per node and code.").increment()
+                help: "Changes in accepted change sets that the merge refused (Protocol/merge.md §3), per node and code.")
+    }
+
+    func refusedChange(node: String, code: String) {
+        refusedChangeCounter(node: node, code: code).increment()
     }
 
     func refused(reason: String) {

@@ -5,7 +5,9 @@ import Foundation
 
 /// `creditsync status --hub URL`: the operator's table of nodes and windows.
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.",
+        discussion: "Exits 0 when every Article 41 window is on time or met, 1 when one is at risk, breached or missed (for Nagios-style checks), 2 when the hub cannot be read.")
 
     @Option(help: "The hub's URL.") var hub: String
     @Flag(help: "Print the hub's JSON status as it is.") var json = false
@@ -19,10 +21,10 @@ struct Status: AsyncParsableCommand {
         }
         let body = try await response.body.collect(upTo: 32 << 20)
         guard response.status == .ok else { throw CommandError("the hub answered \(response.status.code)") }
-        if json { print(String(buffer: body)); return }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let s = try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body))
-        print(StatusTable.render(s), terminator: "")
+        print(json ? String(buffer: body) : StatusTable.render(s), terminator: json ? "\n" : "")
+        if s.windowsNeedAttention { throw ExitCode(1) }
     }
 }
