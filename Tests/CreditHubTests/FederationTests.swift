@@ -124,6 +124,23 @@ import Testing
         #expect(try h.hub.snapshot().windowsNeedAttention, "creditsync status exits 1 on a missed window")
     }
 
+    /// The operators' views cost the same at any history size: records are counted as merged,
+    /// and closed windows older than the snapshot's days are left to the compliance report.
+    @Test func operatorViewsReadKeptCountsAndRecentWindows() async throws {
+        let (h, nodes) = try federation(["360100", "360700"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<6), by: nodes[0].identity)
+        _ = try nodes[0].service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-1", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕7号", effectiveAt: h.now, by: nodes[0].identity)
+        try await sync(h, nodes)
+        #expect(try h.store.counts().records == 6)
+        #expect(try h.store.counts().hubLog == 7)
+        #expect(try h.hub.snapshot().windowCounts["fix-copies/met"] == 1)
+        h.clock.advance(by: Double(HubService.snapshotDays + 1) * 86_400)
+        let later = try h.hub.snapshot()
+        #expect(later.windowCounts.isEmpty && later.corrections.isEmpty)
+        #expect(try h.hub.correctionStatuses().count == 1, "the report still has it")
+    }
+
     @Test func aRevokedNodeReportsNoLagAndCountersStartAtZero() async throws {
         let (h, nodes) = try federation(["360100", "360700"])
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)

@@ -50,11 +50,19 @@ extension HubService {
         }
     }
 
+    /// How far back the status snapshot's closed windows go.
+    public static let snapshotDays = 30
+
     /// The status snapshot at the injected clock's now.
+    ///
+    /// Its windows are those of the corrections still open and of those received in the last
+    /// ``snapshotDays`` days: what an operator acts on, at a cost that does not grow with the
+    /// province's history (`creditsync hub report` covers any period).
     public func snapshot() throws -> Snapshot {
         let now = now()
         let counts = try store.counts()
-        let all = try correctionStatuses()
+        let all = try store.corrections(openOrReceivedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
+            .map { windows($0, at: now) }
         var windowCounts: [String: Int] = [:]
         for c in all {
             windowCounts["reach-hub/\(c.reachHubState.rawValue)", default: 0] += 1

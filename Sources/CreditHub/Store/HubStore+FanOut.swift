@@ -191,18 +191,31 @@ extension HubStore {
         }
     }
 
+    /// Corrections still open, and those received since `since`, oldest first: what operators'
+    /// views show, whatever the size of the history (the compliance report reads any period).
+    public func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM correction WHERE completed_at IS NULL
+                UNION SELECT * FROM correction WHERE received_at >= ? ORDER BY hub_position
+                """, arguments: [Self.millis(since)]).map(Self.correctionRow)
+        }
+    }
+
+    static func correctionRow(_ row: Row) -> CorrectionRow {
+        CorrectionRow(hubPosition: UInt64(row["hub_position"] as Int64), recordKey: row["record_key"], operation: row["operation"],
+                      originNode: row["origin_node"], originSequence: UInt64(row["origin_sequence"] as Int64),
+                      effectiveAt: Self.date(row["effective_at"]), receivedAt: Self.date(row["received_at"]),
+                      completedAt: (row["completed_at"] as Int64?).map(Self.date))
+    }
+
     /// Corrections received in [from, to) (all when nil), oldest first.
     public func corrections(receivedFrom from: Date? = nil, to: Date? = nil, openOnly: Bool = false) throws -> [CorrectionRow] {
         try writer.read { db in
             var sql = "SELECT * FROM correction WHERE received_at >= ? AND received_at < ?"
             if openOnly { sql += " AND completed_at IS NULL" }
             return try Row.fetchAll(db, sql: sql + " ORDER BY hub_position",
-                                    arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map {
-                CorrectionRow(hubPosition: UInt64($0["hub_position"] as Int64), recordKey: $0["record_key"], operation: $0["operation"],
-                              originNode: $0["origin_node"], originSequence: UInt64($0["origin_sequence"] as Int64),
-                              effectiveAt: Self.date($0["effective_at"]), receivedAt: Self.date($0["received_at"]),
-                              completedAt: ($0["completed_at"] as Int64?).map(Self.date))
-            }
+                                    arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map(Self.correctionRow)
         }
     }
 
@@ -227,14 +240,14 @@ extension HubStore {
         }
     }
 
-    /// Counts for metrics: equivocations, conflicts, hub log size, records.
+    /// Counts for metrics: equivocations, conflicts, hub log size, records (kept, not counted).
     public func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int) {
         try writer.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM equivocation") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict WHERE resolved_at IS NULL") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hub_log") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0)
+             Int(try db.hubFrontier().size),
+             try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'records'") ?? 0)
         }
     }
 

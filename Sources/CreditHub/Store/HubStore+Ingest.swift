@@ -30,6 +30,8 @@ enum HubLogKind: Int64 {
 
 /// What the merge of one change did.
 enum MergeEffect: Equatable {
+    /// A new record: logged and fanned out.
+    case created
     /// A new version: logged and fanned out.
     case effective
     /// The content the hub already holds, from any node: another route of the same record.
@@ -144,16 +146,19 @@ extension HubStore {
         do { extended = try set.extend(frontier, leafHashes: prepared.leaves) } catch { return .inconsistent("\(error)") }
 
         var hubFrontier = try db.hubFrontier()
-        var merged = 0
+        var merged = 0, created = 0
         var refused: [ChangeRefusal] = []
         let statements = try MergeStatements(db)
         for i in prepared.entries.indices {
             switch try merge(db, prepared.entries[i], in: prepared, statements, hubFrontier: &hubFrontier, at: at) {
+            case .created: merged += 1; created += 1
             case .effective: merged += 1
             case .duplicate: break
             case let .refused(refusal): refused.append(refusal)
             }
         }
+        // Operators' counts are kept, not counted: a status read costs the same at any size.
+        if created > 0 { try db.execute(sql: "UPDATE counter SET value = value + ? WHERE name = 'records'", arguments: [created]) }
         try db.setHubMeta("hub.frontier", Data(hubFrontier.encoded))
 
         let receipt = Receipt(hub: hub, keyId: key.keyId, node: set.node, first: set.first, last: set.last, tree: extended.head,
@@ -225,7 +230,7 @@ extension HubStore {
                     try statements.addToIndex(subject.subject, record: position, role: "subject")
                     for person in subject.persons { try statements.addToIndex(person.key, record: position, role: person.role) }
                 }
-                return .effective
+                return .created
             }
         }
 

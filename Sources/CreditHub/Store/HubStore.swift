@@ -326,6 +326,10 @@ public final class HubStore: Sendable {
                     message TEXT NOT NULL,
                     received_at INTEGER NOT NULL
                 );
+                -- Counts operators read on every status and scrape, kept as the merge writes.
+                CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO counter VALUES ('records', (SELECT COUNT(*) FROM record));
+                CREATE INDEX correction_received ON correction(received_at);
                 CREATE TRIGGER refusal_evidence_u BEFORE UPDATE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER refusal_evidence_d BEFORE DELETE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 """)

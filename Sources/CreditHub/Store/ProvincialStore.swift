@@ -28,6 +28,8 @@ public protocol ProvincialStore: Sendable {
     func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws
     /// Every node's lag at `now`.
     func lags(now: Date) throws -> [NodeLag]
+    /// Corrections still open, and those received since a moment.
+    func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow]
     /// Corrections received in a period.
     func corrections(receivedFrom from: Date?, to: Date?, openOnly: Bool) throws -> [CorrectionRow]
     /// Conflicts, unresolved first.
