@@ -179,7 +179,7 @@ let package = Package(
             "CreditDeploy", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting",
         ], swiftSettings: strict),
         .testTarget(name: "CreditSimulationTests", dependencies: ["CreditSimulation"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditNode", "CreditStorage", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -63,6 +63,16 @@ public func openHubStore(configPath: String) throws -> (HubConfig, HubStore) {
     return (config, try HubStore(path: ConfigFile.resolve(config.database, relativeTo: configPath), role: .operator))
 }
 
+/// The hub's logic over its store opened as an operator, beside a running hub: for reports,
+/// which read the windows on the calendar in force and never write.
+public func openHubService(configPath: String) throws -> HubService {
+    let (config, store) = try openHubStore(configPath: configPath)
+    let path = { ConfigFile.resolve($0, relativeTo: configPath) }
+    let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
+    return try HubService(id: config.hub.id, store: store, key: try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey))),
+                          reference: try ReferenceData.load(overlays: overlays))
+}
+
 /// Ends the hub's long-polls when a graceful shutdown begins.
 public struct LongPollDrainer: Service {
     let service: HubService

@@ -102,6 +102,16 @@ import Testing
         #expect(unknown.status == 1 && unknown.stderr.contains("no-such-item"))
         #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400"]).status != 0)
         #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--all"]).stdout.contains("receives new records of all"))
+        // Beside a running hub (it holds its store's lock here), operator commands still work and
+        // the report reads as an operator.
+        let running = try HubStore(path: out.appendingPathComponent("hub/hub.sqlite").path)
+        let listed = try CLI.run(["hub", "node", "list", "--config", hubConfig, "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(json.contains { $0["id"] as? String == "360400" && ($0["subscription"] as? [String]) == nil })
+        let report = try CLI.run(["hub", "report", "--config", hubConfig, "--from", "2026-01-01", "--to", "2026-12-31"])
+        #expect(report.status == 0 && report.stdout.hasPrefix("origin_node,"), "\(report.stderr)")
+        try running.close()
         let enroll = try String(contentsOf: out.appendingPathComponent("enroll.sh"), encoding: .utf8)
         #expect(enroll.components(separatedBy: "creditsync hub node add").count - 1 == 111)
         #expect(try CLI.run(["deploy", "init", "--out", out.path]).status == 1)

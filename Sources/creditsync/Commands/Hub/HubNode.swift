@@ -1,0 +1,14 @@
+import ArgumentParser
+import CreditCore
+import CreditData
+import CreditHub
+import Foundation
+import Logging
+import SyncProtocol
+
+/// `creditsync hub node add|list|revoke|rotate-key`.
+struct HubNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Enroll, list, revoke nodes, rotate their keys, and set what they receive.",
+        subcommands: [Add.self, List.self, Revoke.self, RotateKey.self, Subscribe.self])
+}
