@@ -6,7 +6,7 @@ public enum StatusTable {
     public static func render(_ s: HubService.Snapshot) -> String {
         let time = ISO8601DateFormatter()
         time.timeZone = TimeZone(secondsFromGMT: ChinaTime.offset)
-        func pad(_ t: String, _ n: Int) -> String { t + String(repeating: " ", count: max(0, n - t.count)) }
+        func pad(_ t: String, _ n: Int) -> String { t.padded(toDisplayWidth: n) }
         var out = "hub \(s.hub): \(s.hubLogSize) changes in the hub log, \(s.records) records, \(s.equivocations) equivocations\n"
         if !s.provisionalYears.isEmpty {
             out += "PROVISIONAL: no official calendar for \(s.provisionalYears.map(String.init).joined(separator: ", "))\n"
