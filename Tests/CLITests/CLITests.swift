@@ -26,6 +26,16 @@ import Testing
         #expect(lines[2]["normalized"] as? String == "44011320141005001X")
     }
 
+    @Test func catalogShowListsEachFieldWithItsCodes() throws {
+        let out = try CLI.run(["catalog", "show", "administrative-permit"])
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("XK_ZT") && out.stdout.contains("1=有效"))
+        #expect(out.stdout.contains("XK_XKWS") && out.stdout.contains("required"))
+        let json = try CLI.run(["catalog", "show", "administrative-permit", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["code"] as? String == "administrative-permit")
+        #expect(try CLI.run(["catalog", "show", "no-such-item"]).status == 1)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLI.run(["id", "check"]).status == 2)
         #expect(try CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)

@@ -7,7 +7,7 @@ import Foundation
 struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog", abstract: "Inspect and check the credit information catalog.",
-        subcommands: [CatalogValidate.self, CatalogList.self])
+        subcommands: [CatalogValidate.self, CatalogList.self, CatalogShow.self])
 }
 
 /// `creditsync catalog validate`: checks the catalog in force, or a layer file against it.
@@ -78,6 +78,44 @@ struct CatalogList: AsyncParsableCommand {
         for item in catalog.items {
             let required = item.fields.filter(\.required).count
             print("\(item.code)\t\(item.category.rawValue)\t\(item.name)\t\(item.fields.count) fields (\(required) required)\t\(item.disclosure.rawValue)")
+        }
+    }
+}
+
+/// `creditsync catalog show ITEM`: what a provider must send for an item, field by field.
+struct CatalogShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an item's fields: name, label, type, required, values and codes.")
+
+    @Argument(help: "The item's code (see catalog list).") var item: String
+    @Flag(help: "Print the item's JSON as the catalog defines it.") var json = false
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        let catalog = try data.load().catalog
+        guard let item = catalog.item(item) else {
+            throw CommandError("no item '\(self.item)' in catalog \(catalog.version); see creditsync catalog list")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(item), as: UTF8.self))
+            return
+        }
+        print("\(item.code)  \(item.name) (\(item.title))")
+        print("category \(item.category.rawValue), disclosure \(item.disclosure.rawValue), subjects \(item.subjectKinds.map(\.rawValue).joined(separator: ", "))")
+        print("basis: \(item.basis)")
+        print("decision date: fields.\(item.decisionDateField)\n")
+        let rows = item.fields.map { f -> [String] in
+            let required = f.required ? "required" : f.requiredFor.map { "required for " + $0.map(\.rawValue).joined(separator: ", ") } ?? ""
+            var values = f.values?.joined(separator: " | ") ?? ""
+            if let codes = f.codes { values += "  (codes: " + codes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + ")" }
+            if let max = f.maxLength { values += "max \(max) characters" }
+            if let scale = f.scale { values += "at most \(scale) decimals" }
+            return [f.name, f.label, f.type.rawValue, required, values]
+        }
+        let widths = (0..<4).map { c in (rows.map { $0[c].displayWidth } + [4]).max()! + 2 }
+        for row in rows {
+            print((0..<4).map { row[$0].padded(toDisplayWidth: widths[$0]) }.joined() + row[4])
         }
     }
 }
