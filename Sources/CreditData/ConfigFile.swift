@@ -1,4 +1,5 @@
 public import Foundation
+import CreditCore
 
 /// Reads the daemons' configuration files: JSON in which a line whose first non-blank characters
 /// are `//` is a comment, so that a sample configuration can explain every setting. Relative
@@ -11,24 +12,77 @@ public enum ConfigFile {
         public var description: String { "configuration \(path): \(reason)" }
     }
 
-    /// Decodes `T` from the file at `path`.
-    public static func load<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+    /// Decodes `T` from the file at `path`, strictly: a JSON syntax error names its line and
+    /// column, and a setting `T` does not have names its key path and line, so that a misspelled
+    /// `clientCa` cannot start a hub without the client verification `clientCA` asks for.
+    public static func load<T: Codable>(_ type: T.Type, from path: String) throws -> T {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw Failure(path: path, reason: error.localizedDescription)
         }
+        // `//` lines are comments: blanked, so that lines and columns stay those of the file.
         let json = text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).hasPrefix("//") ? "" : String($0) }
             .joined(separator: "\n")
+        let bytes = Array(json.utf8)
+        let tree: JSONValue
+        do { tree = try JSONValue.parse(bytes) } catch {
+            let (line, column) = position(of: error.offset, in: bytes)
+            throw Failure(path: path, reason: "not valid JSON at line \(line), column \(column): \(error.reason)")
+        }
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+            value = try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, context) {
             throw Failure(path: path, reason: "missing setting \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw Failure(path: path, reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw Failure(path: path, reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch {
-            throw Failure(path: path, reason: "not valid JSON: \(error)")
+            throw Failure(path: path, reason: "\(error)")
         }
+        // What was understood, written back: a setting given (not null) but not in it is unknown.
+        let understood = (try? JSONValue.parse(Array(JSONEncoder().encode(value)))) ?? .null
+        if let unknown = unknownKey(tree, understood, path: []) {
+            let name = unknown.joined(separator: ".")
+            let line = lineOf(key: unknown.last!, in: json)
+            throw Failure(path: path, reason: "unknown setting '\(name)'\(line.map { " on line \($0)" } ?? "") (a misspelling? see Deploy/config/)")
+        }
+        return value
+    }
+
+    /// The first key path given in `given` that `understood` lacks.
+    static func unknownKey(_ given: JSONValue, _ understood: JSONValue, path: [String]) -> [String]? {
+        switch (given, understood) {
+        case let (.object(g), .object(u)):
+            for key in g.keys.sorted() {
+                guard let value = g[key], value != .null else { continue }
+                guard let known = u[key] else { return path + [key] }
+                if let deeper = unknownKey(value, known, path: path + [key]) { return deeper }
+            }
+        case let (.array(g), .array(u)):
+            for (i, (a, b)) in zip(g, u).enumerated() {
+                if let deeper = unknownKey(a, b, path: path + ["\(i)"]) { return deeper }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        let before = bytes.prefix(max(0, min(offset, bytes.count)))
+        let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+        let column = before.count - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return (line, column)
+    }
+
+    static func lineOf(key: String, in text: String) -> Int? {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.contains("\"\(key)\"") {
+            return i + 1
+        }
+        return nil
     }
 
     /// `path` resolved against the directory of the configuration file `base`.

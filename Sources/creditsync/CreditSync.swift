@@ -11,7 +11,7 @@ struct CreditSync: AsyncParsableCommand {
         discussion: """
         Exit codes: 0 all valid, 1 something invalid (or a command failed), 2 usage error.
         """,
-        subcommands: [Demo.self, DeployCommand.self, HubCommand.self, NodeCommand.self, Status.self, Backup.self, Restore.self, Digest.self, Simulate.self, IDCommand.self, CalendarCommand.self, CatalogCommand.self, RecordCommand.self, Submit.self, Keygen.self]
+        subcommands: [Demo.self, DeployCommand.self, HubCommand.self, NodeCommand.self, Status.self, Backup.self, Restore.self, Digest.self, Simulate.self, CheckConfig.self, IDCommand.self, CalendarCommand.self, CatalogCommand.self, RecordCommand.self, Submit.self, Keygen.self]
     )
 
     /// Parses and runs, mapping usage errors to exit code 2 as the CLI promises (the argument

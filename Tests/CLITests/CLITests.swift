@@ -36,6 +36,29 @@ import Testing
         #expect(try CLI.run(["catalog", "show", "no-such-item"]).status == 1)
     }
 
+    /// A misspelled setting is an error naming it and its line, never ignored (`clientCa` for
+    /// `clientCA` had started a hub with TLS but without client verification).
+    @Test func checkConfigRefusesUnknownSettingsAndSaysWhere() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json"), encoding: .utf8)
+        #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json").path]).status == 0)
+        #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/node.conf.json").path]).status == 0)
+        let misspelled = dir.appendingPathComponent("hub.conf.json")
+        try sample.replacingOccurrences(of: #""data": ["/etc/creditsync/data"]"#,
+                                        with: #""data": ["/etc/creditsync/data"], "tls": {"certificate": "c", "privateKey": "k", "clientCa": "ca"}"#)
+            .write(to: misspelled, atomically: true, encoding: .utf8)
+        let out = try CLI.run(["check-config", misspelled.path])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("unknown setting 'tls.clientCa' on line"), "\(out.stderr)")
+        // The daemon refuses it the same way.
+        #expect(try CLI.run(["hub", "--config", misspelled.path]).stderr.contains("tls.clientCa"))
+        let broken = dir.appendingPathComponent("broken.conf.json")
+        try "{\n  \"hub\": {\"id\": \"360000\" \"name\": \"x\"}\n}\n".write(to: broken, atomically: true, encoding: .utf8)
+        let syntax = try CLI.run(["check-config", broken.path])
+        #expect(syntax.status == 1 && syntax.stderr.contains("line 2, column"), "\(syntax.stderr)")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLI.run(["id", "check"]).status == 2)
         #expect(try CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)
