@@ -16,6 +16,9 @@ public struct NodeDaemon {
     public let referenceSync: ReferenceSync
     public let router: Router<BasicRequestContext>
     public let configuration: NodeConfig
+    /// The HTTP client made for TLS settings, shut down when the daemon stops (AsyncHTTPClient
+    /// refuses to be released running: the node had crashed on SIGTERM).
+    let ownedClient: HTTPClient?
 
     /// Builds the node from its configuration; `transport` replaces the HTTP link to the hub in tests.
     public init(config: NodeConfig, configPath: String, transport: (any HubTransport)? = nil, client: HTTPClient? = nil,
@@ -36,12 +39,14 @@ public struct NodeDaemon {
         if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
         let service = NodeService(node: config.node.id, store: store, reference: reference, limits: limits, now: now)
         var httpClient = client ?? HTTPClient.shared
+        var owned: HTTPClient?
         if client == nil, config.hub.caCertificate != nil || config.hub.clientCertificate != nil {
             var settings = HTTPClient.Configuration()
             settings.tlsConfiguration = try TLSSettings.client(ca: config.hub.caCertificate.map(path), certificate: config.hub.clientCertificate.map(path),
                                                                privateKey: config.hub.clientPrivateKey.map(path))
             // Lives as long as the daemon process.
             httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+            owned = httpClient
         }
         let link = transport ?? HTTPHubTransport(client: httpClient, baseURL: config.hub.url, node: config.node.id, key: key,
                                                          hub: config.hub.id, hubKeys: hubKeys, now: now)
@@ -60,6 +65,7 @@ public struct NodeDaemon {
         self.router = router
         self.service = service
         self.configuration = config
+        ownedClient = owned
     }
 
     /// The HTTP application on the configured address.
@@ -74,6 +80,10 @@ public struct NodeDaemon {
         let group = ServiceGroup(configuration: .init(services: [
             .init(service: referenceSync), .init(service: pusher), .init(service: receiver), .init(service: application(logger: logger)),
         ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do { try await group.run() } catch {
+            try? await ownedClient?.shutdown()
+            throw error
+        }
+        try? await ownedClient?.shutdown()
     }
 }

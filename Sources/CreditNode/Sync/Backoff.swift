@@ -41,7 +41,8 @@ func runRetrying(_ what: String, backoff initial: Backoff, logger: Logger, step:
         } catch {
             let wait = backoff.next()
             logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
-            do { try await Task.sleep(for: wait) } catch { return }
+            // A shutdown does not wait out the back-off (a node the hub refuses took up to a minute to stop).
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } } catch { return }
         }
     }
 }
