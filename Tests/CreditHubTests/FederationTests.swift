@@ -141,6 +141,22 @@ import Testing
         #expect(try h.hub.correctionStatuses().count == 1, "the report still has it")
     }
 
+    /// Lag and replication latency are measured from the provider's acknowledged write at its
+    /// node, both hops, not from the hub's ingest.
+    @Test func replicationIsMeasuredFromTheProvidersWrite() async throws {
+        let (h, nodes) = try federation(["360100", "360700"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity) // accepted at NodeFixture.now
+        h.clock.advance(by: 1)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        h.clock.advance(by: 1)
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360700" }?.lagSeconds == 2)
+        _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
+        let text = h.hub.metrics.exposition()
+        #expect(text.contains("creditsync_replication_seconds_count 3"), "\(text)")
+        #expect(text.contains(#"creditsync_replication_seconds_bucket{le="1.0"} 0"#))
+        #expect(text.contains(#"creditsync_replication_seconds_bucket{le="2.5"} 3"#))
+    }
+
     @Test func aRevokedNodeReportsNoLagAndCountersStartAtZero() async throws {
         let (h, nodes) = try federation(["360100", "360700"])
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)

@@ -8,12 +8,19 @@ public final class HubMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     let ingestSeconds: DurationHistogram
+    /// From a provider's acknowledged write at its origin node to another node's acknowledged apply.
+    let replicationSeconds: DurationHistogram
 
     public init() {
         ingestSeconds = registry.makeDurationHistogram(
             name: "creditsync_hub_ingest_duration_seconds",
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2)],
             help: "Time to verify-merge-sign one change set.")
+        replicationSeconds = registry.makeDurationHistogram(
+            name: "creditsync_replication_seconds",
+            buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+                      .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(3600)],
+            help: "From a provider's acknowledged write at its node to each other node's acknowledged apply (both hops).")
     }
 
     func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Counter {
@@ -41,6 +48,10 @@ public final class HubMetrics: Sendable {
         counter("creditsync_hub_changes_ingested_total", help: "Changes received in accepted change sets.").increment(by: Int64(changes))
         counter("creditsync_hub_changes_merged_total", help: "Changes that became effective in the provincial store.").increment(by: Int64(merged))
         ingestSeconds.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    func replicated(_ latencies: [Double]) {
+        for seconds in latencies { replicationSeconds.recordNanoseconds(Int64(seconds * 1e9)) }
     }
 
     /// Makes the per-node counters exist (at zero) before their first event.

@@ -142,7 +142,7 @@ public final class HubService: Sendable {
     /// refused (409 `ack-beyond-served`) and changes nothing.
     public func acknowledge(node: String, through: UInt64) throws {
         do {
-            try store.acknowledgeFanOut(node: node, through: through, at: now())
+            metrics.replicated(try store.acknowledgeFanOut(node: node, through: through, at: now()))
         } catch let error as AcknowledgementError {
             throw refuse(.conflict, "ack-beyond-served", error.description)
         }

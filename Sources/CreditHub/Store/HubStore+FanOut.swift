@@ -16,7 +16,8 @@ public struct NodeLag: Sendable, Codable, Equatable {
     public var fanOutApplied: UInt64
     /// Hub-log changes of other nodes the node has not applied yet.
     public var lagChanges: Int
-    /// Age of the oldest of those changes, in seconds (0 when none).
+    /// Age of the oldest of those changes, in seconds (0 when none), from the provider's
+    /// acknowledged write at its origin node: both hops, not only the hub's.
     public var lagSeconds: Double
 }
 
@@ -154,13 +155,22 @@ extension HubStore {
     ///
     /// An acknowledgement beyond what the hub served the node (``noteServed(node:through:)``)
     /// is refused with ``AcknowledgementError``: it would close windows for copies nobody fixed.
-    public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws {
+    ///
+    /// - Returns: for each change the acknowledgement newly covers (the node's own and
+    ///   re-assertions aside), the seconds from the provider's acknowledged write at its origin
+    ///   node to this acknowledgement: the whole path, both hops.
+    @discardableResult
+    public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws -> [Double] {
         let ms = Self.millis(at)
-        try writer.write { db in
-            guard let served = try Int64.fetchOne(db, sql: "SELECT fanout_served FROM node WHERE id = ?", arguments: [node]) else {
+        return try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT fanout_served, fanout_ack FROM node WHERE id = ?", arguments: [node]) else {
                 throw RegistryError(description: "no node \(node)")
             }
+            let served: Int64 = row[0], previous: Int64 = row[1]
             guard position <= UInt64(served) else { throw AcknowledgementError(node: node, through: position, served: UInt64(served)) }
+            let latencies = try Int64.fetchAll(db, sql: """
+                SELECT accepted_at FROM hub_log WHERE position > ? AND position <= ? AND node != ? AND reassert != 1 AND accepted_at > 0
+                """, arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
             try db.execute(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?",
                            arguments: [Int64(position), ms, ms, node])
             try db.execute(sql: """
@@ -168,6 +178,7 @@ extension HubStore {
                 WHERE completed_at IS NULL AND hub_position <= COALESCE(
                     (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
                 """, arguments: [ms])
+            return latencies
         }
     }
 
@@ -179,7 +190,8 @@ extension HubStore {
                 let ack: Int64 = row["fanout_ack"]
                 let subscription = NodeSubscription(row["subscription"])
                 let pending = try Row.fetchOne(db, sql: """
-                    SELECT COUNT(*), MIN(received_at) FROM hub_log WHERE position > ? AND node != ?
+                    SELECT COUNT(*), MIN(CASE WHEN accepted_at > 0 THEN MIN(accepted_at, received_at) ELSE received_at END)
+                    FROM hub_log WHERE position > ? AND node != ?
                         AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
                     """, arguments: [ack, id, subscription.stored, subscription.stored])!
                 let oldest = pending[1] as Int64?

@@ -343,7 +343,7 @@ extension HubStore {
         hubFrontier.append(leafHash: entry.leaf)
         precondition(Int64(hubFrontier.size) == position, "the hub log and its frontier disagree")
         statements.log.bind(position, change.node, Int64(change.sequence), entry.recordKey, change.key.item, change.operation.name, at,
-                            kind.rawValue)
+                            kind.rawValue, Int64(change.acceptedAt))
         try statements.log.run()
         if change.operation.isCorrection {
             statements.correction.bind(position, entry.recordKey, change.operation.name, change.node, Int64(change.sequence),
@@ -376,7 +376,8 @@ extension HubStore {
             unindexRecent = try FastStatement(db, "DELETE FROM subject_index_recent WHERE subject_key = ? AND record_id = ? AND role = ?")
             route = try FastStatement(db, "INSERT INTO route(node, sequence, record_key, content_hash, effect) VALUES (?, ?, ?, ?, ?)")
             log = try FastStatement(db, """
-                INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert, accepted_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             index = try FastStatement(db, "INSERT OR IGNORE INTO subject_index_recent(subject_key, record_id, role) VALUES (?, ?, ?)")
             refusal = try FastStatement(db, """

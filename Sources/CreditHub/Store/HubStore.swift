@@ -311,6 +311,9 @@ public final class HubStore: Sendable {
                 -- a new version of a record re-asserted before (Protocol/merge.md §4): either goes to
                 -- every node, its origin included, whatever its subscription.
                 ALTER TABLE hub_log ADD COLUMN reassert INTEGER NOT NULL DEFAULT 0;
+                -- When the origin node acknowledged the change to its provider (ms; 0 for a
+                -- re-assertion): where the replication latency and lag are measured from.
+                ALTER TABLE hub_log ADD COLUMN accepted_at INTEGER NOT NULL DEFAULT 0;
                 -- 1 once the record was re-asserted.
                 ALTER TABLE record ADD COLUMN contested INTEGER NOT NULL DEFAULT 0;
                 -- The last hub-log position the hub served the node: no acknowledgement may claim more.

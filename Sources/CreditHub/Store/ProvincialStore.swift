@@ -25,7 +25,8 @@ public protocol ProvincialStore: Sendable {
     func noteServed(node: String, through position: UInt64) throws
     /// Records a node's fan-out acknowledgement and closes the corrections it completes; throws
     /// ``AcknowledgementError`` beyond what was served.
-    func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws
+    @discardableResult
+    func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws -> [Double]
     /// Every node's lag at `now`.
     func lags(now: Date) throws -> [NodeLag]
     /// Corrections still open, and those received since a moment.
