@@ -32,7 +32,7 @@ struct HostileNode {
 extension Simulation {
     /// One hostile message; afterwards the hub's records must be as they were.
     func hostileAct() async throws {
-        guard var node = hostile else { return }
+        guard var node = hostile, hub.store != nil else { return }
         count(.hostile)
         hostileMessages += 1
         let before = try hub.store.stateDigest()

@@ -20,6 +20,11 @@ public final class SimClock: Sendable {
     public func set(_ date: Date) { current.withLock { $0 = max($0, date) } }
 }
 
+/// A run that cannot go on (a store that does not open after a crash): reported as a violation.
+struct SimulationAborted: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// The hub as the simulator runs it: its real store on a simulated disk and its real service.
 final class SimHub: @unchecked Sendable {
     let directory: URL
@@ -56,8 +61,21 @@ final class SimHub: @unchecked Sendable {
         store = nil
         service = nil
         let undone = try SimulatedDisk.powerLoss(disk, keep: keep)
-        try open()
+        try reopen()
         return undone
+    }
+
+    /// Opens the store again after a crash; a failure to, after a few tries, ends the run with
+    /// the reason (a store that cannot be opened after power loss is itself a finding).
+    func reopen() throws {
+        var failure: (any Error)?
+        for attempt in 0..<3 {
+            do { return try open() } catch {
+                failure = error
+                Thread.sleep(forTimeInterval: 0.2 * Double(attempt + 1))
+            }
+        }
+        throw SimulationAborted(description: "the hub did not open after its crash: \(failure.map { "\($0)" } ?? "?")")
     }
 }
 
@@ -94,7 +112,18 @@ final class SimNode: @unchecked Sendable {
     var now: Date { clock.now.addingTimeInterval(skew) }
 
     func open(transport: SimTransport, hubKeys: KeyRegistry) throws {
-        store = try NodeStore(path: path, backgroundCheckpoints: false)
+        var failure: (any Error)?
+        for attempt in 0..<3 {
+            do {
+                store = try NodeStore(path: path, backgroundCheckpoints: false)
+                failure = nil
+                break
+            } catch {
+                failure = error
+                Thread.sleep(forTimeInterval: 0.2 * Double(attempt + 1))
+            }
+        }
+        if let failure { throw SimulationAborted(description: "node \(id) did not open after its crash: \(failure)") }
         let now: @Sendable () -> Date = { [unowned self] in clock.now.addingTimeInterval(skew) }
         let reference = reference
         service = NodeService(node: id, store: store, reference: reference, now: now)

@@ -166,7 +166,7 @@ extension Simulation {
             return try await request.perform(on: hub.service, from: node)
         } catch {
             if SimulatedDisk.isDead(hub.disk) {
-                do { try crashHub(mid: true) } catch { violate("the hub did not restart: \(error)") }
+                do { try crashHub(mid: true) } catch { violate("aborted: the hub did not restart: \(error)") }
             }
             throw error
         }

@@ -193,16 +193,25 @@ public final class Simulation: @unchecked Sendable {
         record("start seed=\(config.seed) nodes=\(nodes.count) days=\(config.days) faults=\(config.faults.map(\.rawValue).sorted())"
                + (config.lyingDisks ? " lying disks" : ""))
         let steps = config.steps
-        while step < steps {
-            step += 1
-            clock.advance(by: Double(workload.int(1..<90)))
-            if step % config.stepsPerDay == 0 { try nextWorkingDay() }
-            try await act()
-            tickFaults()
+        do {
+            while step < steps {
+                step += 1
+                clock.advance(by: Double(workload.int(1..<90)))
+                if step % config.stepsPerDay == 0 { try nextWorkingDay() }
+                try await act()
+                tickFaults()
+                if hub.store == nil { throw SimulationAborted(description: "the hub did not restart after a crash") }
+            }
+            try await heal()
+            try await settle()
+            try await checkEnd()
+        } catch let aborted as SimulationAborted {
+            violate("aborted: \(aborted)")
+            return SimulationReport(seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites,
+                                    faults: faults, crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
+                                    hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
+                                    corrections: 0, correctionsMet: 0, lost: 0, divergences: 0, violations: violations, trace: trace.hex)
         }
-        try await heal()
-        try await settle()
-        try await checkEnd()
         return try report()
     }
 

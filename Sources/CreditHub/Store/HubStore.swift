@@ -58,6 +58,9 @@ public final class HubStore: Sendable {
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
     public func close() throws {
         defer { lock?.release() }
+        // Wait for whatever the writer's queue is still finishing (a transaction's end after its
+        // caller resumed): closing under it would leave a connection open behind the lock.
+        try? writer.barrierWriteWithoutTransaction { _ in }
         try writer.close()
     }
 
