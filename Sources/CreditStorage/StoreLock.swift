@@ -53,16 +53,5 @@ public final class StoreLock: Sendable {
         }
     }
 
-    /// Whether some process holds the lock of the store at `database` now.
-    public static func isHeld(database: String) -> Bool {
-        guard FileManager.default.fileExists(atPath: path(for: database)) else { return false }
-        do {
-            _ = try StoreLock(database: database)
-            return false
-        } catch {
-            return true
-        }
-    }
-
     deinit { release() }
 }
