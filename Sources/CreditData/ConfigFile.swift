@@ -10,6 +10,11 @@ public enum ConfigFile {
         public var path: String
         public var reason: String
         public var description: String { "configuration \(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Decodes `T` from the file at `path`, strictly: a JSON syntax error names its line and

@@ -26,7 +26,11 @@ public struct Deployment: Sendable {
     public var hubPublicKey: URL { directory.appendingPathComponent("hub/hub.key.pub") }
     public func nodeDirectory(_ id: String) -> URL { directory.appendingPathComponent("nodes/\(id)", isDirectory: true) }
     public func nodeConfig(_ id: String) -> URL { nodeDirectory(id).appendingPathComponent("node.conf.json") }
+    /// The hub's node-facing listener.
     public var hubURL: String { "http://\(host):\(hub.port)" }
+    /// The hub's operator listener (dashboard, status, metrics): on loopback, after every node's port.
+    public var operatorPort: Int { hub.port + nodes.count + 1 }
+    public var hubOperatorURL: String { "http://127.0.0.1:\(operatorPort)" }
     public func nodeURL(_ site: Site) -> String { "http://\(host):\(site.port)" }
     public let host: String
 
@@ -46,12 +50,13 @@ public struct Deployment: Sendable {
     /// Writes a deployment: keys (private files 0600), configurations, enrollment commands.
     /// - Parameters:
     ///   - host: where the daemons listen (127.0.0.1 for one machine).
-    ///   - basePort: the hub's port; nodes take the following ports in order.
+    ///   - basePort: the hub's port; nodes take the following ports in order, and the hub's
+    ///     operator listener the one after the last node's.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
                                 basePort: Int = 8100, pushIdleMilliseconds: Int = 250) throws -> Deployment {
-        guard basePort >= 1, basePort + sites.count <= 65_535 else {
-            throw FederationError("ports \(basePort)…\(basePort + sites.count) do not fit: the hub and \(sites.count) nodes need "
-                                  + "\(sites.count + 1) ports from --port on, at most 65535")
+        guard basePort >= 1, basePort + sites.count + 1 <= 65_535 else {
+            throw FederationError("ports \(basePort)…\(basePort + sites.count + 1) do not fit: the hub, its operator listener and "
+                                  + "\(sites.count) nodes need \(sites.count + 2) ports from --port on, at most 65535")
         }
         let fm = FileManager.default
         try fm.createDirectory(at: directory.appendingPathComponent("hub/data"), withIntermediateDirectories: true)
@@ -62,7 +67,7 @@ public struct Deployment: Sendable {
         let hubKey = SigningKey()
         try KeyFile.writePrivate(hubKey, to: directory.appendingPathComponent("hub/hub.key"))
         try KeyFile.writePublic(hubKey.publicKey, created: hubKey.created, to: deployment.hubPublicKey)
-        try Data(hubConfigText(hub, host: host).utf8).write(to: deployment.hubConfig)
+        try Data(hubConfigText(hub, host: host, operatorPort: deployment.operatorPort).utf8).write(to: deployment.hubConfig)
 
         var enroll = ["#!/bin/sh", "# Enrolls every node at the hub. Run on the hub's machine, once.", "set -e"]
         for node in nodes {
@@ -82,14 +87,16 @@ public struct Deployment: Sendable {
         return deployment
     }
 
-    static func hubConfigText(_ hub: Site, host: String) -> String {
+    static func hubConfigText(_ hub: Site, host: String, operatorPort: Int) -> String {
         """
         // creditsync hub configuration. JSON; lines starting with // are comments.
         {
           // The hub's id is the province's division code; nodes pin it with its public key.
           "hub": {"id": "\(hub.id)", "name": "\(hub.name)"},
-          // Where the hub listens. Nodes push and pull here; operators open / for the dashboard.
+          // Where the hub listens for nodes: change sets, fan-out, reference data, log proofs.
           "listen": {"host": "\(host)", "port": \(hub.port)},
+          // The operators' listener: / (dashboard), /v1/status, /metrics. Add "tokenFile" to require a bearer token.
+          "operator": {"host": "127.0.0.1", "port": \(operatorPort)},
           // The provincial store (SQLite, WAL). Relative paths are relative to this file.
           "database": "hub.sqlite",
           // The hub's Ed25519 signing key (mode 0600). Its public key goes to every node.

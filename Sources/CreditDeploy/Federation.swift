@@ -120,7 +120,7 @@ public final class Federation: @unchecked Sendable {
 
     /// The hub's status.
     public func status() async throws -> HubService.Snapshot {
-        let reply = try await Self.request(deployment.hubURL + "/v1/status")
+        let reply = try await Self.request(deployment.hubOperatorURL + "/v1/status")
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(HubService.Snapshot.self, from: Data(reply.body.utf8))

@@ -11,7 +11,10 @@ import SyncTransport
 /// on SIGTERM.
 public struct HubDaemon {
     public let service: HubService
-    public let router: Router<BasicRequestContext>
+    /// The nodes' listener.
+    public let router: Router<HubRequestContext>
+    /// The operators' listener.
+    public let operatorRouter: Router<BasicRequestContext>
     public let configuration: HubConfig
     let configPath: String
 
@@ -25,12 +28,25 @@ public struct HubDaemon {
         service = try HubService(id: config.hub.id, store: store, key: key, reference: reference,
                                  distribution: ReferenceDistribution(overlays: overlays), now: now)
         try service.reloadReference()
-        let router = Router(context: BasicRequestContext.self)
-        HubAPI.addRoutes(to: router, service: service)
-        self.router = router
+        router = HubAPI.router(service: service)
+        let token = try config.operatorListener.tokenFile.map { file in
+            try String(contentsOfFile: path(file), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let token, token.count < 16 { throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile holds fewer than 16 characters") }
+        operatorRouter = OperatorAPI.router(service: service, token: token)
         configuration = config
     }
 
+    /// The operators' listener (plain HTTP: loopback, or behind the operators' own proxy).
+    public func operatorApplication(logger: Logger) -> some ApplicationProtocol {
+        let listener = configuration.operatorListener
+        return Application(router: operatorRouter,
+                           configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port),
+                                                                  serverName: "creditsync-hub-operator/\(configuration.hub.id)"),
+                           logger: logger)
+    }
+
+    /// The nodes' listener, with TLS when configured.
     public func application(logger: Logger) throws -> some ApplicationProtocol {
         let settings = ApplicationConfiguration(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                                 serverName: "creditsync-hub/\(configuration.hub.id)")
@@ -49,6 +65,7 @@ public struct HubDaemon {
         // The long-poll drainer comes last so it is told first: fan-out requests answer at once and
         // the HTTP server can then finish its in-flight requests and stop.
         let group = ServiceGroup(configuration: .init(services: [.init(service: try application(logger: logger)),
+                                                                 .init(service: operatorApplication(logger: logger)),
                                                                  .init(service: ReferenceReloader(service: service)),
                                                                  .init(service: LongPollDrainer(service: service))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -14,7 +14,7 @@ public struct NodeDaemon {
     public let pusher: Pusher
     public let receiver: Receiver
     public let referenceSync: ReferenceSync
-    public let router: Router<BasicRequestContext>
+    public let router: Router<ProviderRequestContext>
     public let configuration: NodeConfig
     /// The HTTP client made for TLS settings, shut down when the daemon stops (AsyncHTTPClient
     /// refuses to be released running: the node had crashed on SIGTERM).
@@ -60,9 +60,7 @@ public struct NodeDaemon {
                             reference: { service.reference }, now: now, logger: logger)
         referenceSync = ReferenceSync(service: service, transport: link, hub: config.hub.id, hubKeys: hubKeys, overlays: overlays, cache: cache,
                                       interval: .seconds(config.push?.referencePollSeconds ?? 300), logger: logger)
-        let router = Router(context: BasicRequestContext.self)
-        ProviderAPI.addRoutes(to: router, service: service)
-        self.router = router
+        router = ProviderAPI.router(service: service)
         self.service = service
         self.configuration = config
         ownedClient = owned

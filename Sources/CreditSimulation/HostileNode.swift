@@ -64,7 +64,7 @@ extension Simulation {
                                        payload: [], catalog: catalog, at: clock.now)
             let set = try ChangeSet(node: HostileNode.id, keyId: node.key.keyId, encodedChanges: [change.encoded], before: MerkleFrontier(),
                                     createdAt: 1)
-            await expectRefused(.push(try set.signed(with: node.key).encoded), code: "equivocation")
+            await expectRefused(.push(try set.signed(with: node.key).encoded, pinned: nil), code: "equivocation")
         case 4:
             // An acknowledgement of positions never served.
             let served = try hub.store.lags(now: clock.now).first { $0.id == HostileNode.id }?.fanOutApplied ?? 0
@@ -77,7 +77,7 @@ extension Simulation {
                                      payload: [], catalog: catalog, at: clock.now)
             let set = try ChangeSet(node: HostileNode.id, keyId: node.key.keyId, encodedChanges: [change.encoded], before: node.frontier,
                                     createdAt: UInt64(1) << 63)
-            await expectRefused(.push(try set.signed(with: node.key).encoded), code: "oversized")
+            await expectRefused(.push(try set.signed(with: node.key).encoded, pinned: nil), code: "oversized")
         default:
             // A replayed acknowledgement of what it was served: harmless, and taken.
             hostile = node
@@ -106,7 +106,7 @@ extension Simulation {
         let set = try ChangeSet(node: HostileNode.id, keyId: node.key.keyId, encodedChanges: changes.map(\.encoded), before: node.frontier,
                                 createdAt: UInt64(clock.now.timeIntervalSince1970 * 1000))
         do {
-            _ = try await perform(.push(try set.signed(with: node.key).encoded), from: HostileNode.id)
+            _ = try await perform(.push(try set.signed(with: node.key).encoded, pinned: nil), from: HostileNode.id)
             node.frontier = try set.extend(node.frontier)
             node.log += changes.map(\.encoded)
             record("hostile push of \(changes.count) -> \(expect)")

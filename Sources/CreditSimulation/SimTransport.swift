@@ -1,6 +1,7 @@
 import CreditHub
 import Foundation
 public import SyncTransport
+public import SyncProtocol
 
 /// A node's link to the hub in a simulation: every request goes through the simulation's
 /// network (``Simulation/deliver(_:from:)``), which may lose, hold back, duplicate or cut it.
@@ -8,8 +9,13 @@ public struct SimTransport: HubTransport {
     let node: String
     unowned let simulation: Simulation
 
-    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
-        try await simulation.deliver(.push(envelope), from: node)
+    public func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.push(envelope, pinned: pinned), from: node)
+    }
+
+    public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
+        let bytes = try await simulation.deliver(.consistency(first: first, second: second), from: node)
+        return stride(from: 0, to: bytes.count, by: 32).map { Hash32.from(Data(bytes[$0..<min($0 + 32, bytes.count)])) }
     }
 
     public func position(node: String) async throws(TransportError) -> HubPosition {
@@ -43,7 +49,8 @@ public struct SimTransport: HubTransport {
 
 /// A request on the simulated network.
 enum SimRequest: Sendable {
-    case push([UInt8])
+    case push([UInt8], pinned: TreeHead?)
+    case consistency(first: UInt64, second: UInt64)
     case position
     case pull(after: UInt64)
     case acknowledge(through: UInt64)
@@ -52,6 +59,7 @@ enum SimRequest: Sendable {
     var name: String {
         switch self {
         case .push: "push"
+        case .consistency: "consistency"
         case .position: "position"
         case .pull: "pull"
         case .acknowledge: "ack"
@@ -63,7 +71,9 @@ enum SimRequest: Sendable {
     func perform(on hub: HubService, from node: String) async throws(TransportError) -> [UInt8] {
         let local = LocalHubTransport(hub: hub)
         switch self {
-        case let .push(envelope): return try await local.push(node: node, envelope: envelope)
+        case let .push(envelope, pinned): return try await local.push(node: node, envelope: envelope, pinned: pinned)
+        case let .consistency(first, second):
+            return try await local.consistencyProof(first: first, second: second).flatMap(\.bytes)
         case .position:
             let p = try await local.position(node: node)
             return Array((try? JSONEncoder().encode(p)) ?? Data())

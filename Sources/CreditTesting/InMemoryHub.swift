@@ -17,6 +17,8 @@ public actor InMemoryHub: HubTransport {
     public private(set) var fanOutAcknowledged: [String: UInt64] = [:]
     public private(set) var pushCount = 0
     public private(set) var equivocations = 0
+    /// The pinned hub head each node last pushed with.
+    public private(set) var pinnedReports: [String: TreeHead] = [:]
     private var failures: [TransportError] = []
     private var loseNextReceipts = 0
 
@@ -56,9 +58,14 @@ public actor InMemoryHub: HubTransport {
         if !failures.isEmpty { throw failures.removeFirst() }
     }
 
-    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+    /// Rewrites the hub log's history: the same entries in reverse order, so that no consistency
+    /// proof joins a head pinned before to any head after (a hub showing two histories).
+    public func rewriteHistory() { log.reverse() }
+
+    public func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
         try injected()
         pushCount += 1
+        if let pinned { pinnedReports[node] = pinned }
         let set: ChangeSet
         do { set = try ChangeSet.open(envelope, keys: nodeKeys).changeSet } catch {
             throw .refused(status: 422, code: error.code, message: "\(error)")
@@ -106,6 +113,16 @@ public actor InMemoryHub: HubTransport {
         let batch = try! FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: to, hubLog: tree.head,
                                      createdAt: 1_790_000_000_000, entries: entries)
         return try! batch.signed(with: key).encoded
+    }
+
+    public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
+        try injected()
+        guard first <= second, second <= UInt64(log.count) else {
+            throw .refused(status: 400, code: "beyond-log", message: "no proof for \(first)…\(second)")
+        }
+        var tree = MerkleTree()
+        for c in log { tree.append(leafData: c) }
+        return tree.consistencyProof(oldSize: first, newSize: second)
     }
 
     public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {

@@ -32,12 +32,29 @@ public struct HTTPHubTransport: HubTransport {
         self.now = now
     }
 
-    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
-        var request = HTTPClientRequest(url: baseURL + HubPaths.changeSets(node: node))
+    public func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+        let target = HubPaths.changeSets(node: node) + (pinned.map { "?pinned=\($0.size):\($0.root.hex)" } ?? "")
+        var request = HTTPClientRequest(url: baseURL + target)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: HubPaths.envelopeType)
-        request.body = .bytes(ByteBuffer(bytes: envelope))
-        return try await send(request, target: HubPaths.changeSets(node: node))
+        return try await send(request, target: target, sign: true, body: envelope)
+    }
+
+    public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
+        let target = HubPaths.consistency + "?first=\(first)&second=\(second)"
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        let body = try await send(request, target: target)
+        guard let answer = try? JSONDecoder().decode(ConsistencyProofAnswer.self, from: Data(body)),
+              answer.first == first, answer.second == second, answer.proof.count <= 64 else {
+            throw .refused(status: 200, code: "bad-proof", message: "the hub's consistency answer for \(first)…\(second) is malformed")
+        }
+        var proof: [Hash32] = []
+        for hex in answer.proof {
+            guard let hash = Hash32(hex: hex) else { throw .refused(status: 200, code: "bad-proof", message: "'\(hex.prefix(80))' is not a hash") }
+            proof.append(hash)
+        }
+        return proof
     }
 
     public func position(node: String) async throws(TransportError) -> HubPosition {

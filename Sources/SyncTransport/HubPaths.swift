@@ -13,11 +13,18 @@ public enum HubPaths {
     /// `GET ?after=N`: the node's own changes as the hub holds them (recovery after a restore).
     public static func recover(node: String) -> String { "/v1/nodes/\(node)/changes" }
 
+    /// `GET`: the hub log's signed tree head (`creditsync/treehead/v1`).
+    public static let logHead = "/v1/log/head"
+    /// `GET ?first=M&second=N`: a consistency proof between two sizes of the hub log (JSON).
+    public static let consistency = "/v1/log/consistency"
+    /// `GET ?position=P&size=N`: an entry's leaf hash and inclusion proof (JSON).
+    public static let inclusion = "/v1/log/inclusion"
+
     /// `GET`: the signed reference manifest; `GET /v1/reference/{folder}/{name}`: one file.
     public static let reference = "/v1/reference"
 
     /// Media type of envelope bodies.
     public static let envelopeType = "application/vnd.creditsync.envelope"
-    /// The header carrying a node's request signature on reads and acknowledgements.
+    /// The scheme of the header carrying a node's request signature, on every `/v1/nodes/…` request.
     public static let authorizationScheme = "CreditSync-Ed25519"
 }

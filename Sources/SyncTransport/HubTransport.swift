@@ -6,10 +6,15 @@ public import SyncProtocol
 /// ``HTTPHubTransport``. The endpoints are specified in `Protocol/hub-api.md`.
 public protocol HubTransport: Sendable {
     /// Pushes a signed change-set envelope (its exact bytes) and returns the hub's signed receipt
-    /// envelope.
+    /// envelope. `pinned` is the hub head the node pinned last: the hub reports it when its log
+    /// does not contain it (`Protocol/hub-api.md`).
     /// - Throws: ``TransportError/gap(expected:)`` when the set does not continue where the hub's
     ///   acknowledged position for the node ends.
-    func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8]
+    func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8]
+
+    /// The consistency proof of the hub log from its first `first` entries to its first
+    /// `second` (`GET /v1/log/consistency`); the caller verifies it against signed heads.
+    func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32]
 
     /// The hub's acknowledged position for `node`: the last sequence it holds and the node-log
     /// tree head at that point.
@@ -32,6 +37,21 @@ public protocol HubTransport: Sendable {
 
     /// One file the manifest names (`catalog/NAME.json`, `calendar/NAME.json`).
     func referenceFile(_ path: String) async throws(TransportError) -> [UInt8]
+}
+
+extension HubTransport {
+    /// Pushes without a pinned hub head.
+    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
+        try await push(node: node, envelope: envelope, pinned: nil)
+    }
+}
+
+/// The answer of `GET /v1/log/consistency`.
+public struct ConsistencyProofAnswer: Sendable, Codable {
+    public var first: UInt64
+    public var second: UInt64
+    /// Lowercase hex hashes.
+    public var proof: [String]
 }
 
 /// The hub's view of one node's pushes.

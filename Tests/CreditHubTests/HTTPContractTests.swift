@@ -20,14 +20,18 @@ import Testing
         try h.enroll("360100", key: nanchang.key)
         try h.enroll("360700", key: ganzhou.key)
         let port = LoopbackHTTP.freePort()
-        let router = Router(context: BasicRequestContext.self)
-        HubAPI.addRoutes(to: router, service: h.hub)
+        let operatorPort = LoopbackHTTP.freePort()
         var logger = Logger(label: "test.hub")
         logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let app = Application(router: HubAPI.router(service: h.hub), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let operatorApp = Application(router: OperatorAPI.router(service: h.hub, token: "operator-token-0123456789"),
+                                      configuration: .init(address: .hostname("127.0.0.1", port: operatorPort)), logger: logger)
         let server = Task { try await app.runService() }
-        defer { server.cancel() }
+        let operatorServer = Task { try await operatorApp.runService() }
+        defer { server.cancel(); operatorServer.cancel() }
         try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
+        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(operatorPort)/healthz")
+        let bearer = ["Authorization": "Bearer operator-token-0123456789"]
 
         func transport(_ f: NodeFixture) -> HTTPHubTransport {
             HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: f.service.node, key: f.key, hubKeys: h.pinned, now: h.clock.function)
@@ -61,13 +65,18 @@ import Testing
             do { _ = try await transport(nanchang).push(node: "360100", envelope: forged); return nil } catch { return error as? TransportError }
         }()
         #expect(refusal == .refused(status: 403, code: "untrusted-key", message: refusalMessage(refusal)))
-        let status = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/status")
+        // The operator routes are on their own listener, behind the bearer token.
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/status").status == 404)
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status").status == 401)
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/metrics",
+                                               headers: ["Authorization": "Bearer operator-token-0123456788"]).status == 401)
+        let status = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status", headers: bearer)
         #expect(status.json["hubLogSize"] as? Int == 31)
-        let dashboard = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/")
+        let dashboard = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: bearer)
         #expect(dashboard.body.contains("<h2>Nodes</h2>") && dashboard.body.contains("<tr><td>360700</td>"))
         #expect(!dashboard.body.contains("SQL("), "the node table must be rows, not debug text")
         #expect(!dashboard.body.contains("http://") && !dashboard.body.contains("https://"))
-        let metrics = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/metrics")
+        let metrics = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/metrics", headers: bearer)
         #expect(metrics.body.contains("creditsync_hub_node_lag_changes{node=\"360700\"}"))
         #expect(metrics.body.contains("creditsync_hub_refusals_total{reason=\"untrusted-key\"}"))
 

@@ -25,8 +25,7 @@ import Testing
         let node = try NodeFixture(node: "360100")
         try h.enroll("360100", key: node.key)
         let port = LoopbackHTTP.freePort()
-        let router = Router(context: BasicRequestContext.self)
-        HubAPI.addRoutes(to: router, service: h.hub)
+        let router = HubAPI.router(service: h.hub)
         var logger = Logger(label: "tls")
         logger.logLevel = .critical
         let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: server),

@@ -21,8 +21,7 @@ import Testing
     @Test func everyDocumentedOperationIsServed() async throws {
         let document = try JSONDecoder().decode(OpenAPI.Document.self, from: data)
         let f = try NodeFixture()
-        let router = Router(context: BasicRequestContext.self)
-        ProviderAPI.addRoutes(to: router, service: f.service)
+        let router = ProviderAPI.router(service: f.service)
         let app = Application(router: router)
         try await app.test(.router) { client in
             for (path, item) in document.paths {

@@ -10,8 +10,7 @@ import Testing
 /// JSON error, and change nothing.
 @Suite struct ProviderAPIEdgeTests {
     func app(_ f: NodeFixture) -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
-        ProviderAPI.addRoutes(to: router, service: f.service)
+        let router = ProviderAPI.router(service: f.service)
         return Application(router: router)
     }
 

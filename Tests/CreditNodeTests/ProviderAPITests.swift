@@ -10,8 +10,7 @@ import Testing
 /// The provider API in process, through Hummingbird's test client.
 @Suite struct ProviderAPITests {
     func app(_ f: NodeFixture) -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
-        ProviderAPI.addRoutes(to: router, service: f.service)
+        let router = ProviderAPI.router(service: f.service)
         return Application(router: router)
     }
 

@@ -7,6 +7,7 @@ import CreditStorage
 import CreditTesting
 import Foundation
 import SyncProtocol
+import SyncTransport
 import Testing
 
 /// The real binary: a hub and 3 nodes as processes on loopback.
@@ -102,9 +103,25 @@ import Testing
         _ = try await f.submit(node: "360100", records: records("360100", 0..<10))
         let before = try await f.waitForConvergence(expectedHubLog: 10)
         // Signed by a key the hub never enrolled, claiming to be 360100's next changes.
-        let forged = try SyncFixtures.changeSet(node: "360100", key: SigningKey(), count: 3).0.encoded
-        let reply = try await LoopbackHTTP.request(f.deployment.hubURL + "/v1/nodes/360100/changesets", method: "POST",
-                                                   headers: ["Content-Type": "application/vnd.creditsync.envelope"], body: Data(forged))
+        let forger = SigningKey()
+        let forged = try SyncFixtures.changeSet(node: "360100", key: forger, count: 3).0.encoded
+        let target = "/v1/nodes/360100/changesets"
+        func post(signedBy key: SigningKey) async throws -> LoopbackHTTP.Reply {
+            let header = try RequestSignature.header(node: "360100", key: key, method: "POST", target: target, body: forged, now: Date())
+            return try await LoopbackHTTP.request(f.deployment.hubURL + target, method: "POST",
+                                                  headers: ["Content-Type": "application/vnd.creditsync.envelope", "Authorization": header],
+                                                  body: Data(forged))
+        }
+        // The request itself is signed by the forger: refused before the envelope is read.
+        let unsigned = try await LoopbackHTTP.request(f.deployment.hubURL + target, method: "POST",
+                                                      headers: ["Content-Type": "application/vnd.creditsync.envelope"], body: Data(forged))
+        #expect(unsigned.status == 401 && unsigned.json["code"] as? String == "unauthorized")
+        let forgedRequest = try await post(signedBy: forger)
+        #expect(forgedRequest.status == 401 && forgedRequest.json["code"] as? String == "unauthorized")
+        // Sent with 360100's own request key (a stolen transport credential), the envelope's
+        // signature is still checked against the enrolled key.
+        let nodeKey = try KeyFile.readPrivate(f.deployment.nodeDirectory("360100").appendingPathComponent("node.key"))
+        let reply = try await post(signedBy: nodeKey)
         #expect(reply.status == 403)
         #expect(reply.json["code"] as? String == "untrusted-key")
         let after = try await f.status()

@@ -3,92 +3,95 @@ public import Hummingbird
 import SyncProtocol
 import SyncTransport
 
-/// The hub's HTTP endpoints (`Protocol/hub-api.md`).
+/// The hub's node-facing HTTP endpoints (`Protocol/hub-api.md`): the node routes behind
+/// ``NodeAuthentication``, the signed reference data, and the hub log's head and proofs. The
+/// operators' dashboard, status and metrics are on their own listener (``OperatorAPI``).
 public enum HubAPI {
-    public static func addRoutes(to router: Router<some RequestContext>, service: HubService) {
+    /// The router of the hub's main listener.
+    public static func router(service: HubService) -> Router<HubRequestContext> {
+        let router = Router(context: HubRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ -> Response in
-            do {
-                _ = try service.store.hubHead()
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-            } catch {
-                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "store unavailable\n")))
-            }
-        }
-        router.get("/metrics") { _, _ -> Response in
-            try service.refreshMetrics()
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
-        }
-        router.get("/") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: Dashboard.html(try service.snapshot()))))
-        }
-        router.get("/v1/status") { _, _ -> Response in
-            try json(service.snapshot())
-        }
+        router.get("/readyz") { _, _ -> Response in OperatorAPI.readiness(service) }
 
         router.get("/v1/reference") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: HubPaths.envelopeType],
-                     body: .init(byteBuffer: ByteBuffer(bytes: try service.referenceManifest())))
+            envelope(try service.referenceManifest())
         }
         router.get("/v1/reference/:folder/:name") { _, context -> Response in
             let path = "\(try parameter(context, "folder"))/\(try parameter(context, "name"))"
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: try service.referenceFile(path))))
         }
-        router.post("/v1/nodes/:node/changesets") { request, context -> Response in
-            let node = try parameter(context, "node")
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: Envelope.maxBytes) } catch {
-                throw service.refuse(.contentTooLarge, "too-large", "a change set envelope is at most \(Envelope.maxBytes) bytes")
+
+        // The hub log: public, since a proof is verified against signed heads and reveals hashes only.
+        router.get("/v1/log/head") { _, _ -> Response in envelope(try service.signedTreeHead()) }
+        router.get("/v1/log/consistency") { request, _ -> Response in
+            let first = try integer(request, "first"), second = try integer(request, "second")
+            return try json(ConsistencyAnswer(first: first, second: second,
+                                              proof: try service.consistencyProof(first: first, second: second).map(\.hex)))
+        }
+        router.get("/v1/log/inclusion") { request, _ -> Response in
+            let position = try integer(request, "position"), size = try integer(request, "size")
+            let (leaf, proof) = try service.inclusionProof(position: position, size: size)
+            return try json(InclusionAnswer(position: position, size: size, leafHash: leaf.hex, proof: proof.map(\.hex)))
+        }
+
+        let nodes = router.group("/v1/nodes/:node").add(middleware: NodeAuthentication(service: service))
+        nodes.post("changesets") { request, context -> Response in
+            let node = try context.requireNode()
+            let body = try await request.body.collect(upTo: Envelope.maxBytes)
+            if let pinned = request.uri.queryParameters.get("pinned") {
+                guard let head = pinnedHead(pinned) else {
+                    throw HubError(.badRequest, "bad-request", "pinned must be SIZE:ROOT (a size and 64 hex digits), not '\(pinned)'")
+                }
+                try service.checkPinned(node: node, head: head)
             }
-            let receipt = try await service.ingest(node: node, envelope: Array(buffer: body))
-            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
+            return envelope(try await service.ingest(node: node, envelope: Array(buffer: body)))
         }
-        router.get("/v1/nodes/:node/position") { request, context -> Response in
-            let node = try parameter(context, "node")
-            try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
-            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType],
-                            body: .init(byteBuffer: ByteBuffer(bytes: try service.signedPosition(node: node))))
+        nodes.get("position") { _, context -> Response in
+            envelope(try service.signedPosition(node: try context.requireNode()))
         }
-        router.get("/v1/nodes/:node/fanout") { request, context -> Response in
-            let node = try parameter(context, "node")
-            try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
+        nodes.get("fanout") { request, context -> Response in
+            let node = try context.requireNode()
             let after = try position(request, "after")
             let wait = min(60, request.uri.queryParameters.get("wait").flatMap(Int.init) ?? 0)
-            let batch = try await service.fanOut(node: node, after: after, wait: .seconds(wait))
-            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
+            return envelope(try await service.fanOut(node: node, after: after, wait: .seconds(wait)))
         }
-        router.get("/v1/nodes/:node/changes") { request, context -> Response in
-            let node = try parameter(context, "node")
-            try service.authorize(node: node, method: "GET", target: target(request), header: request.headers[.authorization])
-            let after = try position(request, "after")
-            let batch = try service.recover(node: node, after: after)
-            return Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: batch)))
+        nodes.get("changes") { request, context -> Response in
+            envelope(try service.recover(node: try context.requireNode(), after: try position(request, "after")))
         }
-        router.post("/v1/nodes/:node/fanout/ack") { request, context -> Response in
-            let node = try parameter(context, "node")
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: 4096) } catch {
-                throw HubError(.contentTooLarge, "too-large", "an acknowledgement is at most 4096 bytes")
-            }
-            // The signature covers the body: a captured header cannot carry another position.
-            try service.authorize(node: node, method: "POST", target: target(request), header: request.headers[.authorization],
-                                  body: Array(buffer: body))
+        nodes.post("fanout/ack") { request, context -> Response in
+            let node = try context.requireNode()
+            let body = try await request.body.collect(upTo: 4096)
             guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)), ack.through <= UInt64(Int64.max) else {
                 throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1")
             }
             try service.acknowledge(node: node, through: ack.through)
             return Response(status: .noContent)
         }
+        return router
     }
 
     struct Ack: Decodable { var through: UInt64 }
 
+    struct ConsistencyAnswer: Encodable { var first: UInt64; var second: UInt64; var proof: [String] }
+    struct InclusionAnswer: Encodable { var position: UInt64; var size: UInt64; var leafHash: String; var proof: [String] }
+
+    /// `SIZE:ROOT` as a node sends its pinned hub head.
+    static func pinnedHead(_ text: String) -> TreeHead? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let size = UInt64(parts[0]), size <= UInt64(Int64.max), let root = Hash32(hex: String(parts[1])) else { return nil }
+        return TreeHead(size: size, root: root)
+    }
+
     /// A position in the query (`after`): absent is 0; anything but an integer in 0…2⁶³ − 1 is refused.
     static func position(_ request: Request, _ name: String) throws -> UInt64 {
-        guard let text = request.uri.queryParameters.get(name) else { return 0 }
+        guard request.uri.queryParameters.get(name) != nil else { return 0 }
+        return try integer(request, name)
+    }
+
+    /// A required integer in 0…2⁶³ − 1 from the query.
+    static func integer(_ request: Request, _ name: String) throws -> UInt64 {
+        let text = request.uri.queryParameters.get(name) ?? ""
         guard let value = UInt64(text), value <= UInt64(Int64.max) else {
             throw HubError(.badRequest, "bad-request", "\(name) must be an integer from 0 to 2^63 − 1, not '\(text)'")
         }
@@ -103,6 +106,10 @@ public enum HubAPI {
     /// The request target as the node signed it: path and query.
     static func target(_ request: Request) -> String {
         request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+    }
+
+    static func envelope(_ bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: HubPaths.envelopeType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func json(_ value: some Encodable) throws -> Response {

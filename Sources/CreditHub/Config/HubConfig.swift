@@ -20,8 +20,26 @@ public struct HubConfig: Codable, Sendable {
         public var clientCA: String?
     }
 
+    /// The operators' listener: the dashboard, `/v1/status` and `/metrics` (``OperatorAPI``).
+    public struct Operator: Codable, Sendable {
+        /// Loopback (`127.0.0.1`) unless operators and Prometheus reach it from elsewhere.
+        public var host: String
+        public var port: Int
+        /// A file holding the bearer token the operator routes require (`Authorization: Bearer …`);
+        /// absent, whoever reaches the listener may read them.
+        public var tokenFile: String?
+
+        public init(host: String = "127.0.0.1", port: Int, tokenFile: String? = nil) {
+            self.host = host
+            self.port = port
+            self.tokenFile = tokenFile
+        }
+    }
+
     public var hub: Identity
+    /// The nodes' listener: change sets, fan-out, reference data, log proofs.
     public var listen: Listen
+    public var operatorListener: Operator
     public var database: String
     /// The hub's private signing key (mode 0600); its public key is pinned at every node.
     public var signingKey: String
@@ -29,8 +47,13 @@ public struct HubConfig: Codable, Sendable {
     public var data: [String]?
     public var tls: TLS?
 
-    public init(hub: Identity, listen: Listen, database: String, signingKey: String, data: [String]? = nil, tls: TLS? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case hub, listen, operatorListener = "operator", database, signingKey, data, tls
+    }
+
+    public init(hub: Identity, listen: Listen, operator: Operator, database: String, signingKey: String, data: [String]? = nil, tls: TLS? = nil) {
         self.tls = tls
+        operatorListener = `operator`
         self.hub = hub
         self.listen = listen
         self.database = database

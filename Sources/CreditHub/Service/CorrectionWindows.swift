@@ -41,6 +41,8 @@ extension HubService {
         /// The most recent changes the merge refused (`Protocol/merge.md` §3).
         public var refusals: [ChangeRefusal]
         public var equivocations: Int
+        /// Hub heads nodes pinned that this log does not contain, newest first.
+        public var forkReports: [ForkReport]
         public var provisionalYears: [Int]
 
         /// Whether an Article 41 window is at risk, breached or missed: what `creditsync status`
@@ -75,8 +77,18 @@ extension HubService {
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
                         nodes: try store.lags(now: now), corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
+                        forkReports: try store.forkReports(),
                         provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
     }
+
+    /// The metrics exposition, refreshed from the store: what a scrape reads.
+    public func metricsExposition() throws -> String {
+        try refreshMetrics()
+        return metrics.exposition()
+    }
+
+    /// Whether the store answers: what `/readyz` reports.
+    public var isReady: Bool { (try? store.hubHead()) != nil }
 
     /// Refreshes the gauges that mirror the store, for a scrape.
     public func refreshMetrics() throws {

@@ -57,6 +57,7 @@ public final class HubMetrics: Sendable {
     /// Makes the per-node counters exist (at zero) before their first event.
     func touchCounters(node: String) {
         counter("creditsync_hub_pushes_total", [("node", node)], help: "Change sets accepted, per node.").increment(by: Int64(0))
+        forkReportCounter(node: node).increment(by: Int64(0))
         counter("creditsync_hub_equivocations_total", [("node", node)], help: "Different change sets for an acknowledged range.").increment(by: Int64(0))
         for code in ["not-home", "invalid-record"] { refusedChangeCounter(node: node, code: code).increment(by: Int64(0)) }
     }
@@ -72,6 +73,11 @@ public final class HubMetrics: Sendable {
 
     func refused(reason: String) {
         counter("creditsync_hub_refusals_total", [("reason", reason)], help: "Requests refused, by reason.").increment()
+    }
+
+    func forkReportCounter(node: String) -> Counter {
+        counter("creditsync_hub_fork_reports_total", [("node", node)],
+                help: "Pinned hub heads a node reported that this hub log does not contain (another history shown, or a restore).")
     }
 
     func equivocation(node: String) {

@@ -25,6 +25,8 @@ public final class HubService: Sendable {
     private let preparation = YieldingWorkers(name: "creditsync-prepare")
     /// Signed requests are taken once (`Protocol/hub-api.md`, Authentication).
     private let replays: ReplayGuard
+    /// The pinned hub head each node last reported that this log contains: checked once.
+    let pinnedVerified = Mutex<[String: TreeHead]>([:])
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil,

@@ -1,5 +1,6 @@
 import Foundation
 public import SyncTransport
+public import SyncProtocol
 
 /// The node–hub transport wired straight to a real ``HubService`` in the same process: the hub's
 /// full logic and store without sockets, for contract tests and virtual-time simulations.
@@ -8,8 +9,15 @@ public struct LocalHubTransport: HubTransport {
 
     public init(hub: HubService) { self.hub = hub }
 
-    public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
-        do { return try await hub.ingest(node: node, envelope: envelope) } catch { throw Self.transportError(error) }
+    public func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+        do {
+            if let pinned { try hub.checkPinned(node: node, head: pinned) }
+            return try await hub.ingest(node: node, envelope: envelope)
+        } catch { throw Self.transportError(error) }
+    }
+
+    public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
+        try map { try hub.consistencyProof(first: first, second: second) }
     }
 
     public func position(node: String) async throws(TransportError) -> HubPosition {

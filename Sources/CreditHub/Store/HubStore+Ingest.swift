@@ -327,7 +327,7 @@ extension HubStore {
         }
         let operation = try String.fetchOne(db, sql: "SELECT operation FROM hub_log WHERE position = ?", arguments: [current.hubPosition])
             ?? ChangeOperation.create.name
-        hubFrontier.append(leafHash: MerkleHash.leaf(bytes))
+        try statements.append(leaf: MerkleHash.leaf(bytes), to: &hubFrontier)
         try db.execute(sql: """
             INSERT INTO hub_log(position, node, sequence, record_key, item, operation, received_at, reassert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [Int64(hubFrontier.size), current.originNode, current.originSequence, key, item, operation, at,
@@ -340,7 +340,7 @@ extension HubStore {
     private func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
                      at: Int64, kind: HubLogKind = .effective) throws {
         let change = entry.change
-        hubFrontier.append(leafHash: entry.leaf)
+        try statements.append(leaf: entry.leaf, to: &hubFrontier)
         precondition(Int64(hubFrontier.size) == position, "the hub log and its frontier disagree")
         statements.log.bind(position, change.node, Int64(change.sequence), entry.recordKey, change.key.item, change.operation.name, at,
                             kind.rawValue, Int64(change.acceptedAt))
@@ -354,7 +354,7 @@ extension HubStore {
 
     /// The merge's statements, prepared once per change set.
     struct MergeStatements {
-        let insert, lookup, update, route, log, index, unindex, unindexRecent, correction, refusal: FastStatement
+        let insert, lookup, update, route, log, index, unindex, unindexRecent, correction, refusal, tree: FastStatement
 
         init(_ db: Database) throws {
             insert = try FastStatement(db, """
@@ -383,10 +383,20 @@ extension HubStore {
             refusal = try FastStatement(db, """
                 INSERT INTO refusal(node, sequence, record_key, code, field, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
+            tree = try FastStatement(db, "INSERT INTO hub_tree(node, hash) VALUES (?, ?)")
             correction = try FastStatement(db, """
                 INSERT INTO correction(hub_position, record_key, operation, origin_node, origin_sequence, effective_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
+        }
+
+        /// Appends a leaf to the hub log's tree: its frontier, and every perfect subtree it
+        /// completes, kept for proofs.
+        func append(leaf: Hash32, to frontier: inout MerkleFrontier) throws {
+            try frontier.append(leafHash: leaf) { level, index, hash in
+                tree.bind(HubStore.treeNode(level: level, index: index), hash.data)
+                try tree.run()
+            }
         }
 
         /// Files a record under a subject key (a subject's or an Article 33 person's); a person

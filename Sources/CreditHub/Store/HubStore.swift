@@ -332,6 +332,22 @@ public final class HubStore: Sendable {
                     message TEXT NOT NULL,
                     received_at INTEGER NOT NULL
                 );
+                -- The hub log's Merkle tree: the hash of every perfect subtree (Protocol/sync.md §8),
+                -- keyed level << 56 | index, so that inclusion and consistency proofs cost
+                -- O(log² n) reads at any size. Leaves are level 0.
+                CREATE TABLE hub_tree (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+                CREATE TRIGGER hub_tree_append_only_u BEFORE UPDATE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER hub_tree_append_only_d BEFORE DELETE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                -- Hub heads nodes reported pinned that this log does not contain (Protocol/hub-api.md):
+                -- the hub showed some node another history, or was restored from an older backup.
+                CREATE TABLE fork_report (
+                    node TEXT NOT NULL,
+                    pinned_size INTEGER NOT NULL,
+                    pinned_root BLOB NOT NULL,
+                    hub_size INTEGER NOT NULL,
+                    reported_at INTEGER NOT NULL,
+                    PRIMARY KEY (node, pinned_size, pinned_root)
+                ) WITHOUT ROWID;
                 -- Counts operators read on every status and scrape, kept as the merge writes.
                 CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
                 INSERT INTO counter VALUES ('records', (SELECT COUNT(*) FROM record));

@@ -37,6 +37,17 @@ public protocol ProvincialStore: Sendable {
     func conflicts(limit: Int) throws -> [ConflictRow]
     /// The most recent refused changes, newest first.
     func refusals(limit: Int) throws -> [ChangeRefusal]
+    /// The consistency proof between two sizes of the hub log.
+    func consistencyProof(first: UInt64, second: UInt64) throws -> [Hash32]
+    /// An entry's leaf hash and inclusion proof in the hub log at a size.
+    func inclusionProof(position: UInt64, size: UInt64) throws -> (leaf: Hash32, proof: [Hash32])
+    /// The root of the hub log's first entries, `nil` past its end.
+    func hubRoot(size: UInt64) throws -> Hash32?
+    /// Records a pinned head that the hub log does not contain; whether it is new.
+    @discardableResult
+    func reportFork(node: String, pinned: TreeHead, at: Date) throws -> Bool
+    /// The fork reports, newest first.
+    func forkReports() throws -> [ForkReport]
     /// Counts for metrics.
     func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int)
 }

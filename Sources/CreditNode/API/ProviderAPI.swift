@@ -5,26 +5,23 @@ import SyncProtocol
 
 /// The provider API (`Protocol/provider-api.yaml`): records in, records out, health and metrics.
 public enum ProviderAPI {
-    /// Adds the provider routes for `service` to `router`.
-    public static func addRoutes(to router: Router<some RequestContext>, service: NodeService) {
+    /// The provider API's router: `/healthz`, `/readyz` and `/metrics` open, every `/v1/…`
+    /// route behind ``ProviderAuthentication``.
+    public static func router(service: NodeService) -> Router<ProviderRequestContext> {
+        let router = Router(context: ProviderRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
-            do {
-                _ = try service.store.logHead()
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-            } catch {
-                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "store unavailable: \(error)\n")))
-            }
+            service.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "store unavailable\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            try service.metrics.refresh(from: service.store, nowMillis: NodeService.millis(service.now()))
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: service.metrics.exposition())))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: try service.metricsExposition())))
         }
 
-        let v1 = router.group("v1")
+        let v1 = router.group("v1").add(middleware: ProviderAuthentication(service: service))
         v1.post("records") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let body = try await jsonBody(request, service)
             // The batch bound is checked on the raw bytes, before a tree of records is built.
             let count = JSONValue.batchCount(body)
@@ -53,7 +50,7 @@ public enum ProviderAPI {
             }
         }
         v1.post("records/import") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let body = try await collect(request, service)
             let text: String
             do { text = try TextDecoding.decode(body, charset: charset(request.headers[.contentType])) } catch {
@@ -66,7 +63,7 @@ public enum ProviderAPI {
             return try batchResponse(results, lines: true)
         }
         v1.post("records/:item/:recordId/correct") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
             let object = try await jsonObject(request, service)
             guard let record = object["record"] else { throw NodeError.badRequest("the corrected \"record\" is required") }
@@ -76,7 +73,7 @@ public enum ProviderAPI {
             return try jsonResponse(result, status: result.status == .accepted ? .created : .ok)
         }
         v1.post("records/:item/:recordId/revoke") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
             let object = try await jsonObject(request, service)
             let result = try service.revoke(item: item, recordId: recordId, reason: object["reason"]?.stringValue ?? "",
@@ -85,7 +82,7 @@ public enum ProviderAPI {
             return try jsonResponse(result, status: result.status == .accepted ? .created : .ok)
         }
         v1.get("providers/:provider/records/:item/:recordId") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let provider = try parameter(context, "provider")
             let (item, recordId) = try keyParameters(context)
             let detail = try service.read(provider: provider, item: item, recordId: recordId,
@@ -93,21 +90,15 @@ public enum ProviderAPI {
             return try jsonResponse(detail, status: .ok)
         }
         v1.get("subjects/:subject/records") { request, context -> Response in
-            let identity = try authenticate(request, service)
+            let identity = try context.requireIdentity()
             let subject = try parameter(context, "subject")
             let records = try service.list(subject: subject, purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
             return try jsonResponse(["subject": .string(subject), "records": try jsonValue(records)] as [String: JSONValue], status: .ok)
         }
+        return router
     }
 
     // MARK: - Helpers
-
-    static func authenticate(_ request: Request, _ service: NodeService) throws -> ProviderIdentity {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let identity = try service.store.authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        else { throw NodeError.unauthorized() }
-        return identity
-    }
 
     static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name) else { throw NodeError.badRequest("missing path parameter \(name)") }

@@ -14,6 +14,7 @@ public final class NodeMetrics: Sendable {
     let lastPush: Gauge
     let acknowledged: Gauge
     let fanOutApplied: Gauge
+    let hubHistoryConflicts: Gauge
     let lastFanOut: Gauge
     let pushAttempts: Counter
     let pushFailures: Counter
@@ -27,6 +28,8 @@ public final class NodeMetrics: Sendable {
         lastPush = registry.makeGauge(name: "creditsync_node_last_push_timestamp_seconds", help: "When a push last succeeded.")
         acknowledged = registry.makeGauge(name: "creditsync_node_hub_acknowledged_sequence", help: "The hub's acknowledged position.")
         fanOutApplied = registry.makeGauge(name: "creditsync_node_fanout_applied_position", help: "The last hub log position applied.")
+        hubHistoryConflicts = registry.makeGauge(name: "creditsync_node_hub_history_conflicts",
+                                                 help: "Hub heads no consistency proof joined to the one pinned before (kept as evidence).")
         lastFanOut = registry.makeGauge(name: "creditsync_node_last_fanout_timestamp_seconds", help: "When a fan-out batch was last applied.")
         pushAttempts = registry.makeCounter(name: "creditsync_node_push_attempts_total", help: "Change-set pushes attempted.")
         pushFailures = registry.makeCounter(name: "creditsync_node_push_failures_total", help: "Change-set pushes that failed.")
@@ -60,6 +63,7 @@ public final class NodeMetrics: Sendable {
         lastPush.set(Double(activity.push) / 1000)
         lastFanOut.set(Double(activity.fanOut) / 1000)
         fanOutApplied.set(Double(try store.fanOutPosition()))
+        hubHistoryConflicts.set(Double(try store.hubHistoryConflicts()))
     }
 
     /// The Prometheus text exposition.

@@ -310,6 +310,20 @@ public final class NodeService: Sendable {
 
     // MARK: - Reads
 
+    /// The provider a bearer token belongs to, `nil` for an unknown or revoked one.
+    public func authenticate(token: String) throws -> ProviderIdentity? {
+        try store.authenticate(token: token)
+    }
+
+    /// Whether the store answers: what `/readyz` reports.
+    public var isReady: Bool { (try? store.logHead()) != nil }
+
+    /// The metrics exposition, refreshed from the store: what a scrape reads.
+    public func metricsExposition() throws -> String {
+        try metrics.refresh(from: store, nowMillis: Self.millis(now()))
+        return metrics.exposition()
+    }
+
     /// A record with its history; the enquiry is audited.
     public func read(provider: String, item: String, recordId: String, purpose: String, by identity: ProviderIdentity) throws -> RecordDetail {
         try requirePurpose(purpose)

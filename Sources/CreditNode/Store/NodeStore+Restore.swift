@@ -52,6 +52,25 @@ extension NodeStore {
         }
     }
 
+    /// Keeps the evidence of a hub head that does not extend the pinned one, and starts fan-out
+    /// again from the beginning, in one transaction.
+    public func recordHubHistoryConflict(pinned: TreeHead, seen: TreeHead, proof: [Hash32], reason: String, at: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO hub_history_conflict(detected_at, pinned_size, pinned_root, seen_size, seen_root, proof, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [at, Int64(pinned.size), pinned.root.data, Int64(seen.size), seen.root.data,
+                                 Data(proof.flatMap(\.bytes)), reason])
+            try db.setMetaInt(.fanOutApplied, 0)
+            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
+        }
+    }
+
+    /// The number of hub history conflicts this node has recorded.
+    public func hubHistoryConflicts() throws -> Int {
+        try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM hub_history_conflict") ?? 0 }
+    }
+
     /// Copies the store with SQLite's online backup API (consistent while the daemon runs).
     public func backup(to path: String) throws {
         let destination = try DatabaseQueue(path: path)

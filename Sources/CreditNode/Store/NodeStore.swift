@@ -209,6 +209,21 @@ public final class NodeStore: Sendable {
                     role TEXT NOT NULL,
                     PRIMARY KEY (record_key, subject_key, role)
                 ) WITHOUT ROWID;
+
+                -- Hub heads that no consistency proof joins to the one this node pinned before
+                -- (Protocol/hub-api.md, Log proofs): the hub rewrote its history or was restored.
+                CREATE TABLE hub_history_conflict (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    detected_at INTEGER NOT NULL,
+                    pinned_size INTEGER NOT NULL,
+                    pinned_root BLOB NOT NULL,
+                    seen_size INTEGER NOT NULL,
+                    seen_root BLOB NOT NULL,
+                    proof BLOB NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TRIGGER hub_history_conflict_u BEFORE UPDATE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
+                CREATE TRIGGER hub_history_conflict_d BEFORE DELETE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 """)
         }
         return migrator

@@ -118,8 +118,9 @@ public struct Pusher: Service {
         }
         metrics?.pushAttempts.increment()
         let receiptBytes: [UInt8]
+        let pinned = try store.pinnedHubHead()
         do {
-            receiptBytes = try await transport.push(node: node, envelope: envelope)
+            receiptBytes = try await transport.push(node: node, envelope: envelope, pinned: pinned)
         } catch let .gap(expected) {
             try await reconcile(expected: expected)
             return 0

@@ -52,13 +52,33 @@ public struct Receiver: Service {
         let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
         guard batch.from <= after + 1 else { throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(after)") }
-        let pinned = try store.pinnedHubHead()
-        let forked = pinned.map { batch.hubLog.size < $0.size || (batch.hubLog.size == $0.size && batch.hubLog.root != $0.root) } ?? false
-        if batch.hubLog.size < after || forked {
-            // The hub was restored from an older backup: its positions now name other changes.
-            // Start over from the beginning; changes already held are recognized and skipped.
-            logger.error("the hub's log is shorter than one it signed before (restored from an older backup?); re-reading its fan-out",
-                         metadata: ["pinned": "\(pinned.map(\.description) ?? "none")", "now": "\(batch.hubLog)"])
+        // Every new head must extend the one pinned (Protocol/hub-api.md, Log proofs).
+        if let pinned = try store.pinnedHubHead(), batch.hubLog != pinned {
+            var proof: [Hash32] = []
+            var conflict: String?
+            if batch.hubLog.size < pinned.size {
+                conflict = "the hub's log holds \(batch.hubLog.size) entries, fewer than the \(pinned.size) it signed before"
+            } else {
+                proof = try await transport.consistencyProof(first: pinned.size, second: batch.hubLog.size)
+                if !MerkleProof.verifyConsistency(old: pinned, new: batch.hubLog, proof: proof) {
+                    conflict = "no consistency proof joins the pinned hub head \(pinned) to the new head \(batch.hubLog)"
+                }
+            }
+            if let conflict {
+                // The hub is the platform of record: its decision stands, and this node reads its
+                // fan-out again from the start (changes it holds are recognized and skipped). The
+                // two heads are kept as evidence, counted, and alerted on: a rewrite is evident.
+                logger.error("hub history conflict: \(conflict); kept as evidence, re-reading the hub's fan-out",
+                             metadata: ["pinned": "\(pinned)", "now": "\(batch.hubLog)"])
+                try store.recordHubHistoryConflict(pinned: pinned, seen: batch.hubLog, proof: proof, reason: conflict,
+                                                   at: Int64(NodeService.millis(now())))
+                return 0
+            }
+        }
+        if batch.hubLog.size < after {
+            // The hub was restored from an older backup before this node pinned a head.
+            logger.error("the hub's log is shorter than this node's fan-out position; re-reading its fan-out",
+                         metadata: ["position": "\(after)", "now": "\(batch.hubLog)"])
             try store.resetFanOut()
             return 0
         }

@@ -23,11 +23,23 @@ public struct MerkleFrontier: Sendable, Equatable {
 
     /// Appends one leaf hash, merging equal-sized subtrees from the right.
     public mutating func append(leafHash: Hash32) {
+        append(leafHash: leafHash) { _, _, _ in }
+    }
+
+    /// Appends one leaf hash and reports every perfect subtree it completes, as
+    /// `(level, index, hash)` in the sense of ``MerkleProofs``: the leaf itself at level 0, then
+    /// one per merge. A keeper of these can later build any proof over the tree.
+    public mutating func append<E: Error>(leafHash: Hash32, completed: (Int, UInt64, Hash32) throws(E) -> Void) throws(E) {
+        let index = size
+        try completed(0, index, leafHash)
         var carry = leafHash
         var n = size
+        var level = 0
         while n & 1 == 1 {
             carry = MerkleHash.node(hashes.removeLast(), carry)
             n >>= 1
+            level += 1
+            try completed(level, index >> UInt64(level), carry)
         }
         hashes.append(carry)
         size += 1

@@ -48,63 +48,26 @@ public struct MerkleTree: Sendable {
     /// The current tree head.
     public var head: TreeHead { TreeHead(size: size, root: root()) }
 
-    /// MTH(D[lo:hi]); `lo` is aligned to every power of two the recursion splits at.
+    /// MTH(D[lo:hi]).
     func subtree(_ lo: UInt64, _ hi: UInt64) -> Hash32 {
-        let n = hi - lo
-        if n & (n - 1) == 0 {
-            let level = n.trailingZeroBitCount
-            return levels[level][Int(lo >> UInt64(level))]
-        }
-        let k = largestPowerOfTwo(below: n)
-        return MerkleHash.node(subtree(lo, lo + k), subtree(lo + k, hi))
+        MerkleProofs.subtree(lo, hi, perfect: perfect)
     }
+
+    /// The hash of the perfect subtree at `level` with index `index` (leaves 2ᵏ·index …).
+    private func perfect(_ level: Int, _ index: UInt64) -> Hash32 { levels[level][Int(index)] }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves: PATH(m, D[n]) of
     /// RFC 9162 §2.1.3.1.
     public func inclusionProof(index: UInt64, size: UInt64) -> [Hash32] {
         precondition(index < size && size <= self.size)
-        var proof: [Hash32] = []
-        path(index, 0, size, &proof)
-        return proof
-    }
-
-    private func path(_ m: UInt64, _ lo: UInt64, _ hi: UInt64, _ proof: inout [Hash32]) {
-        let n = hi - lo
-        guard n > 1 else { return }
-        let k = largestPowerOfTwo(below: n)
-        if m < k {
-            path(m, lo, lo + k, &proof)
-            proof.append(subtree(lo + k, hi))
-        } else {
-            path(m - k, lo + k, hi, &proof)
-            proof.append(subtree(lo, lo + k))
-        }
+        return MerkleProofs.inclusion(index: index, size: size, perfect: perfect)
     }
 
     /// The consistency proof between the trees of `oldSize` and `newSize` leaves:
     /// PROOF(m, D[n]) of RFC 9162 §2.1.4.1 (empty when the sizes are equal or `oldSize` is 0).
     public func consistencyProof(oldSize: UInt64, newSize: UInt64) -> [Hash32] {
         precondition(oldSize <= newSize && newSize <= size)
-        guard oldSize > 0, oldSize < newSize else { return [] }
-        var proof: [Hash32] = []
-        subproof(oldSize, 0, newSize, true, &proof)
-        return proof
-    }
-
-    private func subproof(_ m: UInt64, _ lo: UInt64, _ hi: UInt64, _ complete: Bool, _ proof: inout [Hash32]) {
-        let n = hi - lo
-        if m == n {
-            if !complete { proof.append(subtree(lo, hi)) }
-            return
-        }
-        let k = largestPowerOfTwo(below: n)
-        if m <= k {
-            subproof(m, lo, lo + k, complete, &proof)
-            proof.append(subtree(lo + k, hi))
-        } else {
-            subproof(m - k, lo + k, hi, false, &proof)
-            proof.append(subtree(lo, lo + k))
-        }
+        return MerkleProofs.consistency(oldSize: oldSize, newSize: newSize, perfect: perfect)
     }
 
     /// The compact frontier of the first `size` leaves (see ``MerkleFrontier``).
@@ -121,7 +84,3 @@ public struct MerkleTree: Sendable {
     }
 }
 
-/// The largest power of two strictly less than `n` (n ≥ 2).
-func largestPowerOfTwo(below n: UInt64) -> UInt64 {
-    UInt64(1) << UInt64(63 - (n - 1).leadingZeroBitCount)
-}

@@ -52,7 +52,7 @@ struct Demo: AsyncParsableCommand {
             federation.stop()
             return
         }
-        print("\nThe federation keeps running. Dashboard: \(deployment.hubURL)/   Status: creditsync status --hub \(deployment.hubURL)")
+        print("\nThe federation keeps running. Dashboard: \(deployment.hubOperatorURL)/   Status: creditsync status --hub \(deployment.hubOperatorURL)")
         print("Press Ctrl-C to stop.")
         signal(SIGINT) { _ in demoInterrupted = 1 }
         signal(SIGTERM) { _ in demoInterrupted = 1 }

@@ -9,12 +9,17 @@ struct Status: AsyncParsableCommand {
         abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.",
         discussion: "Exits 0 when every Article 41 window is on time or met, 1 when one is at risk, breached or missed (for Nagios-style checks), 2 when the hub cannot be read.")
 
-    @Option(help: "The hub's URL.") var hub: String
+    @Option(help: "The hub's operator URL (its \"operator\" listener, http://127.0.0.1:PORT).") var hub: String
+    @Option(help: "A file holding the operator bearer token, when the hub requires one.") var tokenFile: String?
     @Flag(help: "Print the hub's JSON status as it is.") var json = false
 
     func run() async throws {
         var request = HTTPClientRequest(url: (hub.hasSuffix("/") ? String(hub.dropLast()) : hub) + "/v1/status")
         request.method = .GET
+        if let tokenFile {
+            let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
         let response: HTTPClientResponse
         do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(15)) } catch {
             throw CommandError("cannot reach the hub at \(hub): \(error)")

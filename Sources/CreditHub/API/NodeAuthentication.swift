@@ -1,0 +1,42 @@
+public import Hummingbird
+import SyncProtocol
+import SyncTransport
+
+/// Authenticates every `/v1/nodes/{node}/…` request (`Protocol/hub-api.md`, Authentication):
+/// the node's Ed25519 signature over method, target, time, nonce and the SHA-256 of the body,
+/// taken once. The body is read here, within the route's bound, so that the signature covers it
+/// and the handler reads it again from memory; the node is put in the context, so no handler
+/// can forget to check it.
+public struct NodeAuthentication: RouterMiddleware {
+    public typealias Context = HubRequestContext
+    let service: HubService
+
+    public init(service: HubService) { self.service = service }
+
+    /// The most a request body may hold: a change-set envelope, an acknowledgement, or nothing.
+    static func bodyLimit(_ request: Request) -> (Int, String) {
+        if request.method == .get { return (0, "a read has no body") }
+        if request.uri.path.hasSuffix("/fanout/ack") { return (4096, "an acknowledgement is at most 4096 bytes") }
+        return (Envelope.maxBytes, "a change set envelope is at most \(Envelope.maxBytes) bytes")
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let node = context.parameters.get("node") else { throw HubError(.badRequest, "bad-request", "missing node") }
+        // A request without a well-formed signature is refused before its body is read.
+        guard let header = request.headers[.authorization], RequestSignature.parse(header)?.node == node else {
+            throw service.refuse(.unauthorized, "unauthorized",
+                                 "sign the request as node \(node): Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
+        }
+        var request = request
+        let (limit, why) = Self.bodyLimit(request)
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: limit) } catch {
+            throw service.refuse(.contentTooLarge, "too-large", why)
+        }
+        try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), header: header,
+                              body: Array(buffer: body))
+        var context = context
+        context.node = node
+        return try await next(request, context)
+    }
+}

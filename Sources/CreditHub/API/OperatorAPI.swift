@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+public import Hummingbird
+import SyncProtocol
+
+/// The hub's operator endpoints (`Protocol/hub-api.md`, Operator endpoints): the dashboard,
+/// `/v1/status` and `/metrics`, on a listener of their own (loopback by default) so that nodes
+/// never reach them, each answered from kept counts and recent rows at a cost independent of
+/// the history's size. With a token configured, every route but `/healthz` and `/readyz` needs
+/// `Authorization: Bearer TOKEN` (Prometheus: `authorization: {credentials_file: …}`).
+public enum OperatorAPI {
+    /// The router of the operator listener.
+    public static func router(service: HubService, token: String? = nil) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in readiness(service) }
+        let guarded = router.group().add(middleware: BearerTokenAuthentication(token: token))
+        guarded.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: try service.metricsExposition())))
+        }
+        guarded.get("/") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: Dashboard.html(try service.snapshot()))))
+        }
+        guarded.get("/v1/status") { _, _ -> Response in try HubAPI.json(service.snapshot()) }
+        return router
+    }
+
+    /// 200 once the store answers, 503 otherwise.
+    static func readiness(_ service: HubService) -> Response {
+        service.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "store unavailable\n")))
+    }
+}
+
+/// `Authorization: Bearer TOKEN` on the operator routes when a token is configured; 401
+/// `unauthorized` otherwise. Compared in constant time, by digest.
+public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddleware {
+    let digest: [UInt8]?
+
+    public init(token: String?) { digest = token.map { Array(SHA256.hash(data: Data($0.utf8))) } }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let digest else { return try await next(request, context) }
+        let offered = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        let candidate = Array(SHA256.hash(data: Data(offered.utf8)))
+        guard zip(candidate, digest).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw HubError(.unauthorized, "unauthorized", "the operator endpoints need Authorization: Bearer TOKEN (the hub's operator.tokenFile)")
+        }
+        return try await next(request, context)
+    }
+}

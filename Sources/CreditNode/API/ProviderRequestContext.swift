@@ -1,0 +1,38 @@
+public import Hummingbird
+
+/// The request context of the provider API: what ``ProviderAuthentication`` proved.
+public struct ProviderRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The credential the request's bearer token belongs to; set on every `/v1/…` route.
+    public var identity: ProviderIdentity?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        identity = nil
+    }
+
+    /// The authenticated provider: a handler behind ``ProviderAuthentication`` cannot run without one.
+    public func requireIdentity() throws -> ProviderIdentity {
+        guard let identity else { throw NodeError.unauthorized() }
+        return identity
+    }
+}
+
+/// Authenticates every `/v1/…` request of the provider API by its bearer token
+/// (`Authorization: Bearer cs_…`, issued with `creditsync node provider add`) and puts the
+/// provider in the context; 401 `unauthorized` otherwise, before the body is read.
+public struct ProviderAuthentication: RouterMiddleware {
+    public typealias Context = ProviderRequestContext
+    let service: NodeService
+
+    public init(service: NodeService) { self.service = service }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let identity = try service.authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else { throw NodeError.unauthorized() }
+        var context = context
+        context.identity = identity
+        return try await next(request, context)
+    }
+}
