@@ -29,27 +29,13 @@ public struct NodeDaemon {
         // The hub's catalog and calendar files, cached beside the store by ReferenceSync.
         let cache = URL(fileURLWithPath: path(config.database)).deletingLastPathComponent().appendingPathComponent("reference", isDirectory: true)
         let reference = try (try? ReferenceData.load(overlays: overlays + [cache])) ?? ReferenceData.load(overlays: overlays)
-        let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
-        var hubKeys = KeyRegistry()
-        for file in config.hub.publicKeys {
-            try hubKeys.enroll(KeyFile.readPublic(URL(fileURLWithPath: path(file))), for: config.hub.id)
-        }
+        let hubLink = try HubLink(config: config, configPath: configPath, client: client, now: now)
+        let key = hubLink.key, hubKeys = hubLink.hubKeys
         var limits = NodeService.Limits()
         if let max = config.limits?.maxBodyBytes { limits.maxBodyBytes = max }
         if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
         let service = NodeService(node: config.node.id, store: store, reference: reference, limits: limits, now: now)
-        var httpClient = client ?? HTTPClient.shared
-        var owned: HTTPClient?
-        if client == nil, config.hub.caCertificate != nil || config.hub.clientCertificate != nil {
-            var settings = HTTPClient.Configuration()
-            settings.tlsConfiguration = try TLSSettings.client(ca: config.hub.caCertificate.map(path), certificate: config.hub.clientCertificate.map(path),
-                                                               privateKey: config.hub.clientPrivateKey.map(path))
-            // Lives as long as the daemon process.
-            httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
-            owned = httpClient
-        }
-        let link = transport ?? HTTPHubTransport(client: httpClient, baseURL: config.hub.url, node: config.node.id, key: key,
-                                                         hub: config.hub.id, hubKeys: hubKeys, now: now)
+        let link = transport ?? hubLink.transport
         var push = Pusher.Configuration()
         if let n = config.push?.maxChanges { push.maxChanges = n }
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }
@@ -63,7 +49,8 @@ public struct NodeDaemon {
         router = ProviderAPI.router(service: service)
         self.service = service
         self.configuration = config
-        ownedClient = owned
+        // Lives as long as the daemon process.
+        ownedClient = hubLink.ownedClient
     }
 
     /// The HTTP application on the configured address.

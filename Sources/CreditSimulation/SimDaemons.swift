@@ -1,9 +1,9 @@
-public import CreditData
-public import CreditHub
-public import CreditNode
+import CreditData
+import CreditHub
+import CreditNode
 import CreditStorage
 public import Foundation
-public import SyncProtocol
+import SyncProtocol
 import Logging
 import Synchronization
 

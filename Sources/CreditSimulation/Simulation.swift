@@ -1,9 +1,9 @@
-public import CreditCore
-public import CreditData
+import CreditCore
+import CreditData
 import CreditHub
 import CreditNode
 import CreditStorage
-public import Foundation
+import Foundation
 import SyncProtocol
 import SyncTransport
 

@@ -40,6 +40,16 @@ public struct HTTPHubTransport: HubTransport {
         return try await send(request, target: target, sign: true, body: envelope)
     }
 
+    /// The hub log's signed tree head, verified with the pinned hub keys.
+    public func treeHead() async throws(TransportError) -> SignedTreeHead {
+        var request = HTTPClientRequest(url: baseURL + HubPaths.logHead)
+        request.method = .GET
+        let body = try await send(request, target: HubPaths.logHead)
+        do { return try SignedTreeHead.open(body, signer: hub, keys: hubKeys) } catch {
+            throw .refused(status: 200, code: "unsigned-head", message: "the hub's tree head does not verify: \(error)")
+        }
+    }
+
     public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
         let target = HubPaths.consistency + "?first=\(first)&second=\(second)"
         var request = HTTPClientRequest(url: baseURL + target)

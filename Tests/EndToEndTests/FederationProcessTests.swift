@@ -176,6 +176,12 @@ import Testing
         #expect(try CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
         _ = try await f.submit(node: "360700", records: records("360700", 0..<40))
         _ = try await f.waitForConvergence(expectedHubLog: 100)
+        // Checked against the live hub: the pinned head is a prefix of its log, its copy of the node's log the same.
+        let nodeConfig = f.deployment.nodeConfig("360100").path
+        let verified = try CLI.run(["node", "verify", "--config", nodeConfig])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("live hub: pinned hub head 100 is a prefix of the live log"), "\(verified.stdout)")
+        #expect(verified.stdout.contains("live hub: the hub holds this node's first 60 changes with the same root"), "\(verified.stdout)")
 
         f.hubProcess?.terminate()
         f.hubProcess?.waitUntilExit()
@@ -186,5 +192,7 @@ import Testing
         let status = try await f.waitForConvergence(expectedHubLog: 100)
         #expect(status.records == 100)
         #expect(try f.checkConvergence().isEmpty)
+        let after = try CLI.run(["node", "verify", "--config", nodeConfig])
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
     }
 }

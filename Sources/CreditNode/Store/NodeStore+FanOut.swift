@@ -23,11 +23,7 @@ extension NodeStore {
 
     /// The hub log head pinned from the last batch.
     public func pinnedHubHead() throws -> TreeHead? {
-        try writer.read { db in
-            guard let data = try db.meta(.hubHead), data.count > 32 else { return nil }
-            let size = UInt64(String(decoding: data.dropFirst(32), as: UTF8.self)) ?? 0
-            return TreeHead(size: size, root: Hash32.from(data.prefix(32)))
-        }
+        try writer.read { try $0.pinnedHubHead() }
     }
 
     /// Applies a batch in one transaction with the new position: each entry becomes the record's
@@ -74,5 +70,14 @@ extension NodeStore {
             try db.setMetaInt(.lastFanOutAt, at)
             return count
         }
+    }
+}
+
+extension Database {
+    /// The hub head pinned from the last batch applied, stored as `root ‖ decimal size`.
+    func pinnedHubHead() throws -> TreeHead? {
+        guard let data = try meta(.hubHead), data.count > 32 else { return nil }
+        let size = UInt64(String(decoding: data.dropFirst(32), as: UTF8.self)) ?? 0
+        return TreeHead(size: size, root: Hash32.from(data.prefix(32)))
     }
 }

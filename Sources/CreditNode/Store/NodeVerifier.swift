@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 public import SyncProtocol
 
@@ -16,11 +16,18 @@ public struct NodeVerifier {
         public var acknowledged: UInt64
         public var records: Int
         public var problems: [String]
+        /// What was checked against a live hub, when one was asked (`node verify --config`).
+        public var live: [String] = []
         public var ok: Bool { problems.isEmpty }
     }
 
     /// Checks the store at `path` (opened read-only in effect: nothing is written).
     public static func verify(path: String, hubKeys: KeyRegistry?, hub: String = "360000") throws -> Report {
+        try check(path: path, hubKeys: hubKeys, hub: hub).report
+    }
+
+    /// The offline check, with the tree the log gives and the hub head the node pinned.
+    static func check(path: String, hubKeys: KeyRegistry?, hub: String) throws -> (report: Report, tree: MerkleTree, pinned: TreeHead?) {
         var config = Configuration()
         config.readonly = true
         let db = try DatabaseQueue(path: path, configuration: config)
@@ -74,8 +81,9 @@ public struct NodeVerifier {
                 if UInt64(local) != tree.size { problems.append("\(local) local history rows for \(tree.size) log entries") }
             }
             let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0
-            return Report(logSize: tree.size, root: tree.root().hex, receipts: receipts, acknowledged: acknowledged,
-                          records: records, problems: problems)
+            let pinned = try db.pinnedHubHead()
+            return (Report(logSize: tree.size, root: tree.root().hex, receipts: receipts, acknowledged: acknowledged,
+                           records: records, problems: problems), tree, pinned)
         }
     }
 }
