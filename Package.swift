@@ -145,6 +145,7 @@ let package = Package(
             dependencies: [
                 "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -158,6 +159,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // libFuzzer targets for every parser of outside bytes (README, "Fuzzing"); a replayer when built plainly.
+        .executableTarget(
+            name: "creditsync-fuzz",
+            dependencies: ["CreditCore", "CreditData", "SyncProtocol"],
             swiftSettings: strict
         ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),

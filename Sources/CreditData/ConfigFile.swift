@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import CreditCore
 
 /// Reads the daemons' configuration files: JSON in which a line whose first non-blank characters

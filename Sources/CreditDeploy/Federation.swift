@@ -19,6 +19,8 @@ public final class Federation: @unchecked Sendable {
     public private(set) var nodeProcesses: [String: Process] = [:]
     /// Provider tokens, per node.
     public private(set) var tokens: [String: String] = [:]
+    /// The hub's operator bearer token, when its configuration names a `tokenFile`.
+    public var operatorToken: String?
 
     public init(deployment: Deployment, executable: URL) {
         self.deployment = deployment
@@ -65,11 +67,11 @@ public final class Federation: @unchecked Sendable {
         return process
     }
 
-    /// Waits until the hub and every node answer `/healthz`. A daemon that exits meanwhile fails
+    /// Waits until the hub and every node started answer `/healthz`. A daemon that exits meanwhile fails
     /// the wait at once, with the end of its log in the error, rather than after `seconds`.
     public func waitUntilHealthy(seconds: Double = 60) async throws {
         let sites = [(deployment.hubURL, hubProcess, "hub.log")]
-                  + deployment.nodes.map { (deployment.nodeURL($0), nodeProcesses[$0.id], "node-\($0.id).log") }
+                  + deployment.nodes.filter { nodeProcesses[$0.id] != nil }.map { (deployment.nodeURL($0), nodeProcesses[$0.id], "node-\($0.id).log") }
         let deadline = Date().addingTimeInterval(seconds)
         for (url, process, log) in sites {
             while true {
@@ -120,7 +122,7 @@ public final class Federation: @unchecked Sendable {
 
     /// The hub's status.
     public func status() async throws -> HubService.Snapshot {
-        let reply = try await Self.request(deployment.hubOperatorURL + "/v1/status")
+        let reply = try await Self.request(deployment.hubOperatorURL + "/v1/status", token: operatorToken)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(HubService.Snapshot.self, from: Data(reply.body.utf8))

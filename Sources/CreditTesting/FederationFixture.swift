@@ -7,7 +7,7 @@ extension Federation {
     public static func started(nodes: [String] = ["360100", "360700", "360900"]) async throws -> Federation {
         let dir = try Fixtures.temporaryDirectory("federation")
         let sites = try Deployment.jiangxiSites(counties: false).filter { nodes.contains($0.id) }
-        let deployment = try Deployment.generate(in: dir, sites: sites, basePort: LoopbackHTTP.freePortRange(nodes.count + 1),
+        let deployment = try Deployment.generate(in: dir, sites: sites, basePort: LoopbackHTTP.freePortRange(nodes.count + 2),
                                                  pushIdleMilliseconds: 50)
         let federation = Federation(deployment: deployment, executable: CLI.executable)
         try federation.prepare()

@@ -128,7 +128,7 @@ import Testing
         let dir = try Fixtures.temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = try CLI.run(["demo", "--check", "--records", "20", "--dir", dir.appendingPathComponent("data").path,
-                               "--port", String(LoopbackHTTP.freePortRange(12))])
+                               "--port", String(LoopbackHTTP.freePortRange(13))])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("all 11 nodes hold exactly the hub's 220 records"))
         #expect(out.stdout.contains("fix-copies/met=8"))

@@ -63,7 +63,17 @@ extension HubStore {
     public func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome {
         let set = prepared.set
         let held = acknowledged.withLock { $0[set.node] ?? 0 }
-        var evidence = set.first == held + 1 ? try await evidenceLog.append(prepared.envelope) : nil
+        var evidence: EvidenceLog.Location?
+        if set.first == held + 1 {
+            // Only a set that continues the node's log as the hub holds it is worth its bytes in
+            // the evidence file: one whose tree heads are wrong is refused before anything is
+            // written, so a node cannot fill the hub's disk with sets the hub will not take.
+            if let frontier = try committedFrontier(node: set.node), frontier.size + 1 == set.first,
+               (try? set.extend(frontier, leafHashes: prepared.leaves)) == nil {
+                return .inconsistent("the set's tree heads do not follow from node \(set.node)'s log of \(frontier.size) changes")
+            }
+            evidence = try await evidenceLog.append(prepared.envelope)
+        }
         while true {
             let stored = evidence
             let outcome = try await groupCommit.submit { db in
@@ -78,6 +88,13 @@ extension HubStore {
                 if merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
             }
             return outcome
+        }
+    }
+
+    /// The node's log frontier as last committed, `nil` for an unknown node.
+    func committedFrontier(node: String) throws -> MerkleFrontier? {
+        try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]).map { try MerkleFrontier(encoded: Array($0)) }
         }
     }
 

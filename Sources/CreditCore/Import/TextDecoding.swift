@@ -6,10 +6,10 @@ import Glibc
 /// Decodes uploaded CSV text. Exports from provincial systems arrive in UTF-8 or GB18030; the
 /// charset parameter is honoured when given, and otherwise bytes that are not valid UTF-8 are
 /// read as GB18030 (a superset of GBK and GB2312) through the C library's iconv.
-enum TextDecoding {
-    enum Failure: Error { case undecodable(String) }
+public enum TextDecoding {
+    public enum Failure: Error { case undecodable(String) }
 
-    static func decode(_ bytes: [UInt8], charset: String?) throws -> String {
+    public static func decode(_ bytes: [UInt8], charset: String?) throws -> String {
         let name = charset?.lowercased()
         if name == nil || name == "utf-8" || name == "utf8" {
             if let text = String(validating: bytes, as: UTF8.self) { return text }
