@@ -10,6 +10,23 @@ import Testing
                               "c": .string("x\"\\/\né😀")]))
     }
 
+    /// Codable sees values, not text: a number it cannot keep exactly is an error, never 0 or
+    /// a rounded value (an integer decoder reads 1e-400 as 0; Decimal has 38 digits).
+    @Test func codableNeverTurnsANumberIntoZero() throws {
+        for exact in ["0", "-12", "12.5", "0.1", "9223372036854775807", "123456789012345678901234567890.125"] {
+            let encoded = try JSONEncoder().encode(JSONValue.array([.number(exact)]))
+            let back = try JSONDecoder().decode(JSONValue.self, from: encoded)
+            guard case let .array(items) = back, case let .number(n)? = items.first else { Issue.record("\(exact)"); continue }
+            #expect(Decimal(string: n) == Decimal(string: exact), "\(exact) came back as \(n)")
+        }
+        for inexact in ["1e400", "1e-400", "123456789012345678901234567890123456789012"] {
+            #expect(throws: EncodingError.self, "\(inexact)") { try JSONEncoder().encode(JSONValue.array([.number(inexact)])) }
+        }
+        for text in ["[1e-400]", "[1e400]"] {
+            #expect(throws: DecodingError.self, "\(text)") { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+        }
+    }
+
     @Test func writesCompactSortedJSONThatParsesBack() throws {
         let v = JSONValue.object(["b": .string("名称/\"\n\u{1}"), "a": .array([.number("0.5"), .null])])
         #expect(v.serialized == #"{"a":[0.5,null],"b":"名称/\"\n\u0001"}"#)

@@ -5,6 +5,7 @@ import CreditTesting
 import Foundation
 import SyncProtocol
 import SyncTransport
+import Synchronization
 import Testing
 
 /// A hub in process with nodes enrolled, and a clock the test moves.
@@ -173,5 +174,41 @@ final class HubFixture: Sendable {
         set.after.root = MerkleHash.leaf([UInt8(1)])
         let bad = try set.signed(with: nodeKey).encoded
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bad) }?.status == .unprocessableContent)
+    }
+}
+
+/// What a hostile or merely busy peer can make the hub hold is bounded.
+@Suite struct HubBoundsTests {
+    @Test func changeSetsBeyondTheInFlightBoundAreRefusedAsBusy() async throws {
+        let store = try HubStore(path: nil)
+        let hub = try HubService(store: store, key: SyncFixtures.key("hub"), reference: Fixtures.reference, maxInFlightSets: 0)
+        let key = SigningKey()
+        try store.addNode(id: "360100", name: "n", key: key.publicKey, at: NodeFixture.now)
+        let envelope = try SyncFixtures.changeSet(key: key, count: 1).0.encoded
+        do {
+            _ = try await hub.ingest(node: "360100", envelope: envelope)
+            Issue.record("a set beyond the bound was taken")
+        } catch let error as HubError {
+            #expect(error.status == .tooManyRequests && error.code == "busy")
+        }
+        #expect(try store.hubHead().size == 0)
+        #expect(try store.position(node: "360100")?.acknowledged == 0)
+    }
+
+    @Test func aNodeHoldsAtMostFourLongPolls() async throws {
+        let (h, _) = try HubFixture.federation(["360100"])
+        final class Count: Sendable { let value = Mutex(0) }
+        let count = Count()
+        let polls = (0..<6).map { _ in Task {
+            _ = try await h.hub.fanOut(node: "360100", after: 0, wait: .seconds(30))
+            count.value.withLock { $0 += 1 }
+        } }
+        // Two of the six answer at once; four wait until the hub lets them go.
+        for _ in 0..<200 where count.value.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(count.value.withLock { $0 } == 2)
+        h.hub.drainLongPolls()
+        for p in polls { try await p.value }
+        #expect(count.value.withLock { $0 } == 6)
     }
 }

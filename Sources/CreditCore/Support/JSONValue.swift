@@ -32,12 +32,27 @@ extension JSONValue: Codable {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
         if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int64.self) { self = .number(String(i)); return }
-        if let d = try? c.decode(Decimal.self) { self = .number("\(d)"); return }
+        // Codable sees values, not the number's text: an integer decoder reads 1e-400 as 0, so a
+        // number is taken only when its decimal reading agrees (and is exact as an integer).
+        if let d = try? c.decode(Decimal.self) {
+            if let i = try? c.decode(Int64.self), Decimal(i) == d { self = .number(String(i)); return }
+            self = .number("\(d)")
+            return
+        }
+        if (try? c.decode(Int64.self)) != nil || (try? c.decode(Double.self)) != nil {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "a number outside the range JSON values keep exactly")
+        }
         if let s = try? c.decode(String.self) { self = .string(s); return }
         if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
         if let o = try? c.decode([String: JSONValue].self) { self = .object(o); return }
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
+    }
+
+    /// The significant digits of a JSON number's text (its mantissa without leading zeros).
+    static func significantDigits(_ number: String) -> Int {
+        let mantissa = number.split(whereSeparator: { $0 == "e" || $0 == "E" }).first ?? ""
+        let digits = mantissa.filter(\.isNumber).drop { $0 == "0" }
+        return digits.count
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,7 +61,13 @@ extension JSONValue: Codable {
         case .null: try c.encodeNil()
         case let .bool(b): try c.encode(b)
         case let .number(n):
-            if let i = Int64(n) { try c.encode(i) } else { try c.encode(Decimal(string: n) ?? 0) }
+            if let i = Int64(n) { try c.encode(i); return }
+            // Never a silent 0 or a rounded value: a number Decimal cannot hold exactly is an error.
+            guard let d = Decimal(string: n), Self.significantDigits(n) <= 38 else {
+                throw EncodingError.invalidValue(n, .init(codingPath: encoder.codingPath,
+                                                          debugDescription: "the number \(n.prefix(40)) cannot be encoded exactly"))
+            }
+            try c.encode(d)
         case let .string(s): try c.encode(s)
         case let .array(a): try c.encode(a)
         case let .object(o): try c.encode(o)

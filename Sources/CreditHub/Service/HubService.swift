@@ -25,12 +25,20 @@ public final class HubService: Sendable {
     private let preparation = YieldingWorkers(name: "creditsync-prepare")
     /// Signed requests are taken once (`Protocol/hub-api.md`, Authentication).
     private let replays: ReplayGuard
+    /// Change sets being verified or merged now: bounded, so that many connections each holding a
+    /// 16 MiB envelope cannot queue without limit (429 `busy` beyond; nodes retry).
+    private let inFlight = Mutex(0)
+    public let maxInFlightSets: Int
+    /// Long-polls waiting per node: a node needs one; more answer at once instead of waiting.
+    private let waitingPerNode = Mutex<[String: Int]>([:])
+    public static let maxWaitingPerNode = 4
     /// The pinned hub head each node last reported that this log contains: checked once.
     let pinnedVerified = Mutex<[String: TreeHead]>([:])
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
-                metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil,
+                metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
                 now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.maxInFlightSets = maxInFlightSets
         self.distribution = distribution
         self.id = id
         self.store = store
@@ -53,6 +61,14 @@ public final class HubService: Sendable {
     /// - Returns: the receipt envelope to answer with.
     /// - Throws: ``HubError`` carrying the status of `Protocol/hub-api.md`.
     public func ingest(node: String, envelope: [UInt8]) async throws -> [UInt8] {
+        guard inFlight.withLock({ count -> Bool in
+            guard count < self.maxInFlightSets else { return false }
+            count += 1
+            return true
+        }) else {
+            throw refuse(.tooManyRequests, "busy", "the hub is verifying \(maxInFlightSets) change sets already; retry shortly")
+        }
+        defer { inFlight.withLock { $0 -= 1 } }
         switch try store.nodeStatus(node) {
         case nil: throw refuse(.forbidden, "unknown-node", "node \(node) is not enrolled at this hub")
         case "active"?: break
@@ -115,8 +131,14 @@ public final class HubService: Sendable {
     /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
     public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
         var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
-        if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }) {
+        if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }),
+           waitingPerNode.withLock({ waiting -> Bool in
+               guard waiting[node, default: 0] < Self.maxWaitingPerNode else { return false }
+               waiting[node, default: 0] += 1
+               return true
+           }) {
             await waitForIngest(timeout: wait)
+            waitingPerNode.withLock { $0[node, default: 1] -= 1 }
             result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         }
         let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
