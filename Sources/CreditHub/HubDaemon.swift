@@ -18,7 +18,8 @@ public struct HubDaemon {
     public let configuration: HubConfig
     let configPath: String
 
-    public init(config: HubConfig, configPath: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(config: HubConfig, configPath: String, logger: Logger = Logger(label: "creditsync.hub"),
+                now: @escaping @Sendable () -> Date = Date.init) throws {
         self.configPath = configPath
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try HubStore(path: path(config.database))
@@ -26,7 +27,7 @@ public struct HubDaemon {
         let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
         let reference = try ReferenceData.load(overlays: overlays)
         service = try HubService(id: config.hub.id, store: store, key: key, reference: reference,
-                                 distribution: ReferenceDistribution(overlays: overlays), now: now)
+                                 distribution: ReferenceDistribution(overlays: overlays), logger: logger, now: now)
         try service.reloadReference()
         router = HubAPI.router(service: service)
         let token = try config.operatorListener.tokenFile.map { file in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CreditCore
 import Foundation
 
 /// `creditsync`: one binary for every role in the federation. Each subcommand lives in its own
@@ -11,6 +12,7 @@ struct CreditSync: AsyncParsableCommand {
         discussion: """
         Exit codes: 0 all valid, 1 something invalid (or a command failed), 2 usage error.
         """,
+        version: BuildInfo.version,
         subcommands: [Demo.self, DeployCommand.self, HubCommand.self, NodeCommand.self, Status.self, Backup.self, Restore.self, Digest.self, Simulate.self, CheckConfig.self, IDCommand.self, CalendarCommand.self, CatalogCommand.self, RecordCommand.self, Submit.self, Keygen.self]
     )
 

@@ -369,6 +369,15 @@ import Testing
         }
         // Nothing refused reached the hub's status either.
         #expect(try await s.federation.status().hubLogSize == s.hubLog)
+        // The hub logged each refusal with the node and the reason, one line each.
+        let log = try String(contentsOf: s.federation.logs.appendingPathComponent("hub.log"), encoding: .utf8)
+        #expect(log.contains("refused POST /v1/nodes/360100/changesets code=inconsistent node=360100"), "\(log.suffix(2000))")
+        #expect(log.contains("code=replayed node=360100"))
+        #expect(!log.contains("HubError("), "no struct dumps in the log")
+        // Its metrics carry the build and every route's requests.
+        let metrics = try await LoopbackHTTP.request(s.operatorURL + "/metrics", headers: ["Authorization": "Bearer \(s.operatorToken)"])
+        #expect(metrics.body.contains("creditsync_build_info{"))
+        #expect(metrics.body.contains("hb_requests{http_route=\"/v1/nodes/{node}/changesets\""), "\(metrics.body.prefix(3000))")
     }
 
     /// Every route × every caller it must not admit: 401 (or 403 for a known caller without the

@@ -10,6 +10,8 @@ public enum HubAPI {
     /// The router of the hub's main listener.
     public static func router(service: HubService) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
+        // Request counts and durations per route, through swift-metrics (the daemon bootstraps it).
+        router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in OperatorAPI.readiness(service) }
 

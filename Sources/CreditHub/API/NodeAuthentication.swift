@@ -21,6 +21,17 @@ public struct NodeAuthentication: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do { return try await authenticated(request, context: context, next: next) } catch let error as HubError {
+            // Every refusal of a node's request is logged with the node and the reason; a gap is
+            // the ordinary way a node learns where to continue, not worth a warning.
+            service.logger.log(level: error.code == "gap" ? .info : .warning, "refused \(request.method) \(request.uri.path)",
+                               metadata: ["node": "\(context.parameters.get("node") ?? "?")", "status": "\(error.status.code)",
+                                          "code": "\(error.code)", "reason": "\(error.message)"])
+            throw error
+        }
+    }
+
+    func authenticated(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let node = context.parameters.get("node") else { throw HubError(.badRequest, "bad-request", "missing node") }
         // A request without a well-formed signature is refused before its body is read.
         guard let header = request.headers[.authorization], RequestSignature.parse(header)?.node == node else {

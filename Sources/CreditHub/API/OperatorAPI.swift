@@ -12,6 +12,7 @@ public enum OperatorAPI {
     /// The router of the operator listener.
     public static func router(service: HubService, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in readiness(service) }
         let guarded = router.group().add(middleware: BearerTokenAuthentication(token: token))

@@ -1,3 +1,4 @@
+import CreditCore
 public import Prometheus
 import Synchronization
 
@@ -21,6 +22,8 @@ public final class HubMetrics: Sendable {
             buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
                       .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(3600)],
             help: "From a provider's acknowledged write at its node to each other node's acknowledged apply (both hops).")
+        registry.makeGauge(name: "creditsync_build_info", labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "hub")],
+                           help: "1, labelled with the build's version and protocol.").set(Double(1))
     }
 
     func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Counter {

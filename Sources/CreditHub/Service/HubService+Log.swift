@@ -38,6 +38,9 @@ extension HubService {
         }
         if try store.reportFork(node: node, pinned: head, at: now()) {
             metrics.forkReportCounter(node: node).increment()
+            let log = try store.hubHead()
+            logger.error("fork report: a node pinned a hub head this log does not contain (restored from an older backup, or another history shown)",
+                         metadata: ["node": "\(node)", "pinned": "\(head)", "log": "\(log)"])
         }
     }
 }

@@ -3,6 +3,7 @@ public import CreditData
 public import Foundation
 import CreditStorage
 import Hummingbird
+public import Logging
 public import SyncProtocol
 public import SyncTransport
 import Synchronization
@@ -16,6 +17,8 @@ public final class HubService: Sendable {
     public let metrics: HubMetrics
     /// Where the province's catalog and calendar files come from, when this hub distributes them.
     public let distribution: ReferenceDistribution?
+    /// Refusals with node and reason, equivocations, fork reports, reference changes.
+    public let logger: Logger
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
     private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
@@ -37,7 +40,8 @@ public final class HubService: Sendable {
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
-                now: @escaping @Sendable () -> Date = Date.init) throws {
+                logger: Logger = Logger(label: "creditsync.hub"), now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.logger = logger
         self.maxInFlightSets = maxInFlightSets
         self.distribution = distribution
         self.id = id
@@ -97,12 +101,19 @@ public final class HubService: Sendable {
         case let .receipt(receipt, merged, refused):
             metrics.ingested(node: node, changes: set.changes.count, merged: merged, elapsed: ContinuousClock.now - start)
             for refusal in refused { metrics.refusedChange(node: node, code: refusal.code) }
+            for refusal in refused.prefix(10) {
+                logger.warning("refused a change", metadata: ["node": "\(node)", "sequence": "\(refusal.sequence)", "record": "\(refusal.recordKey)",
+                                                               "code": "\(refusal.code)", "field": "\(refusal.field)", "reason": "\(refusal.message)"])
+            }
+            if refused.count > 10 { logger.warning("refused \(refused.count - 10) more changes of the same set", metadata: ["node": "\(node)"]) }
             notifyWaiters()
             return receipt
         case let .gap(expected):
             throw refuse(.conflict, "gap", "node \(node) must continue at sequence \(expected), not \(set.first)", expected: expected)
         case .equivocation:
             metrics.equivocation(node: node)
+            logger.error("equivocation: a different change set for an acknowledged range, kept as evidence",
+                         metadata: ["node": "\(node)", "first": "\(set.first)", "last": "\(set.last)"])
             throw refuse(.conflict, "equivocation",
                          "a different change set for \(set.first)…\(set.last), which this hub already acknowledged; kept as evidence")
         case let .inconsistent(reason):

@@ -49,6 +49,7 @@ extension HubService {
     public func reloadReference() throws -> Bool {
         guard let distribution, let reference = try distribution.reload(hubKey: key) else { return false }
         update(reference: reference)
+        logger.notice("reference data in force changed", metadata: ["catalog": "\(reference.catalog.version)"])
         return true
     }
 

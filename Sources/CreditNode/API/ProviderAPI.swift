@@ -9,6 +9,8 @@ public enum ProviderAPI {
     /// route behind ``ProviderAuthentication``.
     public static func router(service: NodeService) -> Router<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
+        // Request counts and durations per route, through swift-metrics (the daemon bootstraps it).
+        router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             service.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))

@@ -1,3 +1,4 @@
+import CreditCore
 public import Prometheus
 import Synchronization
 
@@ -28,6 +29,8 @@ public final class NodeMetrics: Sendable {
         lastPush = registry.makeGauge(name: "creditsync_node_last_push_timestamp_seconds", help: "When a push last succeeded.")
         acknowledged = registry.makeGauge(name: "creditsync_node_hub_acknowledged_sequence", help: "The hub's acknowledged position.")
         fanOutApplied = registry.makeGauge(name: "creditsync_node_fanout_applied_position", help: "The last hub log position applied.")
+        registry.makeGauge(name: "creditsync_build_info", labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "node")],
+                           help: "1, labelled with the build's version and protocol.").set(Double(1))
         hubHistoryConflicts = registry.makeGauge(name: "creditsync_node_hub_history_conflicts",
                                                  help: "Hub heads no consistency proof joined to the one pinned before (kept as evidence).")
         lastFanOut = registry.makeGauge(name: "creditsync_node_last_fanout_timestamp_seconds", help: "When a fan-out batch was last applied.")

@@ -4,6 +4,8 @@ import CreditData
 import CreditHub
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import SyncProtocol
 
 /// `creditsync hub`: the provincial platform's daemon and its operator tools.
@@ -22,15 +24,23 @@ struct HubRun: AsyncParsableCommand {
     @Option(help: "The hub's configuration file (see Deploy/hub.conf.json).")
     var config: String
 
-    @Option(help: "Log level.")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log format: text, json, or journald (<N> priority prefixes); journald by default under systemd, else text.")
+    var logFormat: LogFormat?
+
     func run() async throws {
+        (logFormat ?? .automatic).bootstrap()
         let settings = try ConfigFile.load(HubConfig.self, from: config)
         var logger = Logger(label: "creditsync.hub")
         logger.logLevel = logLevel
-        let daemon = try HubDaemon(config: settings, configPath: config)
-        logger.notice("hub \(settings.hub.id) listening on \(settings.listen.host):\(settings.listen.port); dashboard at http://\(settings.listen.host):\(settings.listen.port)/")
+        let daemon = try HubDaemon(config: settings, configPath: config, logger: logger)
+        // HTTP request metrics (Hummingbird's MetricsMiddleware) go to the hub's own registry.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.service.metrics.registry))
+        let op = settings.operatorListener
+        logger.notice("hub \(settings.hub.id) listening for nodes on \(settings.listen.host):\(settings.listen.port); operators (dashboard, status, metrics) on http://\(op.host):\(op.port)/\(op.tokenFile == nil ? "" : " with a bearer token")")
         try await daemon.run(logger: logger)
+        logger.notice("hub \(settings.hub.id) stopped")
     }
 }
