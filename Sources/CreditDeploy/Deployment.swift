@@ -52,8 +52,10 @@ public struct Deployment: Sendable {
     ///   - host: where the daemons listen (127.0.0.1 for one machine).
     ///   - basePort: the hub's port; nodes take the following ports in order, and the hub's
     ///     operator listener the one after the last node's.
+    ///   - nodeKeysOnNodes: make no node private keys here; each node makes its own
+    ///     (`creditsync keygen --out node.key`) and only `node.key.pub` comes back for `enroll.sh`.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
-                                basePort: Int = 8100, pushIdleMilliseconds: Int = 250) throws -> Deployment {
+                                basePort: Int = 8100, pushIdleMilliseconds: Int = 250, nodeKeysOnNodes: Bool = false) throws -> Deployment {
         guard basePort >= 1, basePort + sites.count + 1 <= 65_535 else {
             throw FederationError("ports \(basePort)…\(basePort + sites.count + 1) do not fit: the hub, its operator listener and "
                                   + "\(sites.count) nodes need \(sites.count + 2) ports from --port on, at most 65535")
@@ -69,22 +71,61 @@ public struct Deployment: Sendable {
         try KeyFile.writePublic(hubKey.publicKey, created: hubKey.created, to: deployment.hubPublicKey)
         try Data(hubConfigText(hub, host: host, operatorPort: deployment.operatorPort).utf8).write(to: deployment.hubConfig)
 
-        var enroll = ["#!/bin/sh", "# Enrolls every node at the hub. Run on the hub's machine, once.", "set -e"]
+        // Idempotent: enrolling a node again with the key it has changes nothing.
+        var enroll = ["#!/bin/sh",
+                      "# Enrolls every node at the hub, with only its public key (nodes/ID/node.key.pub). Run on the hub's",
+                      "# machine, from this folder; running it again changes nothing. CREDITSYNC names the binary if it is not on PATH.",
+                      "set -e",
+                      "cd \"$(dirname \"$0\")\"",
+                      "CREDITSYNC=\"${CREDITSYNC:-$(command -v creditsync || true)}\"",
+                      "[ -x \"$CREDITSYNC\" ] || { echo \"creditsync not found: put it on PATH or set CREDITSYNC=/path/to/creditsync\" >&2; exit 1; }",
+                      "enroll() {",
+                      "  if [ ! -f \"nodes/$1/node.key.pub\" ]; then echo \"nodes/$1/node.key.pub is missing: run 'creditsync keygen --out node.key' on node $1 and copy node.key.pub here\" >&2; exit 1; fi",
+                      "  \"$CREDITSYNC\" hub node add --config hub/hub.conf.json --id \"$1\" --name \"$2\" --public-key \"nodes/$1/node.key.pub\"",
+                      "}"]
         for node in nodes {
             let dir = deployment.nodeDirectory(node.id)
             try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-            let key = SigningKey()
-            try KeyFile.writePrivate(key, to: dir.appendingPathComponent("node.key"))
-            try KeyFile.writePublic(key.publicKey, created: key.created, to: dir.appendingPathComponent("node.key.pub"))
+            if !nodeKeysOnNodes {
+                let key = SigningKey()
+                try KeyFile.writePrivate(key, to: dir.appendingPathComponent("node.key"))
+                try KeyFile.writePublic(key.publicKey, created: key.created, to: dir.appendingPathComponent("node.key.pub"))
+            }
             try fm.copyItem(at: deployment.hubPublicKey, to: dir.appendingPathComponent("hub.pub"))
             try Data(nodeConfigText(node, hubURL: deployment.hubURL, host: host, idle: pushIdleMilliseconds).utf8)
                 .write(to: deployment.nodeConfig(node.id))
-            enroll.append("creditsync hub node add --config hub/hub.conf.json --id \(node.id) --name \(node.name) --key nodes/\(node.id)/node.key.pub")
+            enroll.append("enroll \(node.id) \(node.name)")
         }
         let script = directory.appendingPathComponent("enroll.sh")
         try Data((enroll.joined(separator: "\n") + "\n").utf8).write(to: script)
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        try fm.createDirectory(at: directory.appendingPathComponent("prometheus"), withIntermediateDirectories: true)
+        try Data(prometheusText(deployment).utf8).write(to: directory.appendingPathComponent("prometheus/prometheus.yml"))
         return deployment
+    }
+
+    /// A Prometheus configuration scraping this deployment: the hub's operator listener and
+    /// every node, each labelled with its division code, with the shipped alert rules.
+    static func prometheusText(_ deployment: Deployment) -> String {
+        var lines = ["# Prometheus scrape configuration for this deployment (creditsync deploy init).",
+                     "# Copy creditsync.rules.yml from the creditsync sources' Deploy/prometheus/ beside it.",
+                     "global:", "  scrape_interval: 30s", "  evaluation_interval: 30s", "",
+                     "rule_files:", "  - creditsync.rules.yml", "",
+                     "scrape_configs:",
+                     "  - job_name: creditsync-hub",
+                     "    # The hub's operator listener. With an operator tokenFile, add:",
+                     "    # authorization: {credentials_file: /etc/creditsync/hub/operator.token}",
+                     "    static_configs:",
+                     "      - targets: [\"127.0.0.1:\(deployment.operatorPort)\"]",
+                     "        labels: {site: \"\(deployment.hub.id)\"}",
+                     "",
+                     "  - job_name: creditsync-node",
+                     "    static_configs:"]
+        for node in deployment.nodes {
+            lines.append("      - targets: [\"\(deployment.host):\(node.port)\"]")
+            lines.append("        labels: {site: \"\(node.id)\"}")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static func hubConfigText(_ hub: Site, host: String, operatorPort: Int) -> String {

@@ -19,16 +19,23 @@ public struct RegistryError: Error, CustomStringConvertible {
 }
 
 extension HubStore {
-    /// Enrolls a node with its public key (`creditsync hub node add`).
-    public func addNode(id: String, name: String, key: VerifyingKey, at: Date) throws {
+    /// Enrolls a node with its public key (`creditsync hub node add`). Idempotent: enrolling a
+    /// node again with a key it already holds active changes nothing and returns `false`; with
+    /// another key it is refused (rotate-key adds one).
+    @discardableResult
+    public func addNode(id: String, name: String, key: VerifyingKey, at: Date) throws -> Bool {
         guard id.count == 6, id.allSatisfy(\.isNumber) else { throw RegistryError(description: "a node id is its six-digit division code, not '\(id)'") }
-        try writer.write { db in
+        return try writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM node WHERE id = ?", arguments: [id]) == true {
-                throw RegistryError(description: "node \(id) is already enrolled; use rotate-key to add a key")
+                let holds = try Bool.fetchOne(db, sql: "SELECT 1 FROM node_key WHERE node = ? AND key_id = ? AND status = 'active'",
+                                              arguments: [id, key.keyId]) == true
+                if holds { return false }
+                throw RegistryError(description: "node \(id) is already enrolled with another key; use rotate-key to add a key")
             }
             try db.execute(sql: "INSERT INTO node(id, name, status, added_at, log_frontier) VALUES (?, ?, 'active', ?, ?)",
                            arguments: [id, name, Self.millis(at), Data(MerkleFrontier().encoded)])
             try Self.insertKey(db, node: id, key: key, at: at)
+            return true
         }
     }
 

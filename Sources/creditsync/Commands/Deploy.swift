@@ -17,6 +17,12 @@ struct DeployCommand: AsyncParsableCommand {
         @Flag(help: "Also the 100 county-level divisions.")
         var counties = false
 
+        @Option(help: "Only these divisions, comma-separated (e.g. 360100,360400): deploy the nodes you will run, so that every Article 41 window can close.")
+        var cities: String?
+
+        @Flag(help: "Make no node private keys here: each node runs 'creditsync keygen --out node.key' and sends only node.key.pub back for enroll.sh.")
+        var nodeKeysOnNodes = false
+
         @Option(help: "The address the daemons listen on.")
         var host = "127.0.0.1"
 
@@ -26,8 +32,21 @@ struct DeployCommand: AsyncParsableCommand {
         func run() async throws {
             let url = URL(fileURLWithPath: out, isDirectory: true)
             guard !FileManager.default.fileExists(atPath: url.path) else { throw CommandError("\(out) exists; choose a new folder") }
-            let deployment = try Deployment.generate(in: url, sites: try Deployment.jiangxiSites(counties: counties), host: host, basePort: port)
-            print("wrote \(out): hub + \(deployment.nodes.count) nodes")
+            var sites = try Deployment.jiangxiSites(counties: counties)
+            if let cities {
+                let wanted = cities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let all = try Deployment.jiangxiSites(counties: true)
+                if let unknown = wanted.first(where: { code in !all.contains { $0.id == code } }) {
+                    throw CommandError("\(unknown) is not a Jiangxi division code (see creditsync's divisions list)")
+                }
+                // A listed city, and with --counties its counties too.
+                sites = all.filter { site in
+                    wanted.contains(site.id) || (counties && wanted.contains { $0.hasSuffix("00") && site.id.hasPrefix($0.prefix(4)) })
+                }
+            }
+            let deployment = try Deployment.generate(in: url, sites: sites, host: host, basePort: port, nodeKeysOnNodes: nodeKeysOnNodes)
+            print("wrote \(out): hub + \(deployment.nodes.count) nodes; operator listener 127.0.0.1:\(deployment.operatorPort)")
+            print("  prometheus: \(url.appendingPathComponent("prometheus/prometheus.yml").path)")
             print("  hub:   \(deployment.hubConfig.path)")
             print("  nodes: \(url.appendingPathComponent("nodes").path)/<division>/node.conf.json")
             print("  enroll every node at the hub: (cd \(out) && ./enroll.sh)")
