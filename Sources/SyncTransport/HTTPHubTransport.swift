@@ -3,6 +3,7 @@ public import Foundation
 public import NIOCore
 import NIOHTTP1
 public import SyncProtocol
+import CreditCore
 
 /// ``HubTransport`` over HTTP(S) with AsyncHTTPClient.
 public struct HTTPHubTransport: HubTransport {
@@ -114,6 +115,7 @@ public struct HTTPHubTransport: HubTransport {
     private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false, body signedBody: [UInt8] = [],
                       timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
         var request = request
+        request.headers.replaceOrAdd(name: "User-Agent", value: "creditsync-node/\(BuildInfo.version)")
         if !signedBody.isEmpty { request.body = .bytes(ByteBuffer(bytes: signedBody)) }
         if sign {
             do {

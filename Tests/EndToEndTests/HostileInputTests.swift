@@ -367,8 +367,14 @@ import Testing
             #expect(try StoreFingerprint.of(s.hubDB) == before.hub, "\(attack.name) changed the hub's store")
             #expect(try StoreFingerprint.of(s.nodeDB) == before.node, "\(attack.name) changed the node's store")
         }
-        // Nothing refused reached the hub's status either.
-        #expect(try await s.federation.status().hubLogSize == s.hubLog)
+        // Nothing refused reached the hub's status either; its health view shows the refusals.
+        let status = try await s.federation.status()
+        #expect(status.hubLogSize == s.hubLog)
+        let health = try #require(status.health["360100"])
+        #expect(health.refusedRequests >= 20 && health.consecutiveRefusals >= 1, "\(health)")
+        #expect(health.lastRefusal?.hasPrefix("401 replayed:") == true, "\(health)")
+        #expect(health.version == "creditsync-node/\(BuildInfo.version)", "\(health)")
+        #expect(status.health["369999"] == nil, "made-up node ids are not kept")
         // The hub logged each refusal with the node and the reason, one line each.
         let log = try String(contentsOf: s.federation.logs.appendingPathComponent("hub.log"), encoding: .utf8)
         #expect(log.contains("refused POST /v1/nodes/360100/changesets code=inconsistent node=360100"), "\(log.suffix(2000))")

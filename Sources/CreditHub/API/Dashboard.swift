@@ -19,7 +19,9 @@ enum Dashboard {
         }
         let nodes = s.nodes.map { n -> String in
             let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 ? " class=\"warn\"" : ""
-            return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(n.status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td></tr>"
+            let h = s.health[n.id]
+            let refusal = h?.lastRefusal.map { "\(esc(String($0.prefix(120)))) (\(when(h?.lastRefusedAt)); \(h?.consecutiveRefusals ?? 0) in a row)" } ?? ""
+            return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(n.status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td><td>\(esc(h?.version ?? ""))</td><td>\(refusal)</td></tr>"
         }.joined(separator: "\n")
         let corrections = s.corrections.map { c -> String in
             "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
@@ -48,7 +50,7 @@ enum Dashboard {
         <p>As of \(when(s.generatedAt)) (Asia/Shanghai) · hub log \(s.hubLogSize) changes · \(s.records) records · equivocations \(s.equivocations)</p>
         \(provisional)
         <h2>Nodes</h2>
-        <table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th></tr>
+        <table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th><th>version</th><th>last refusal</th></tr>
         \(nodes)
         </table>
         <h2>Corrections (Article 41)</h2>

@@ -21,11 +21,17 @@ public struct NodeAuthentication: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do { return try await authenticated(request, context: context, next: next) } catch let error as HubError {
+        let node = context.parameters.get("node") ?? "?"
+        do {
+            let response = try await authenticated(request, context: context, next: next)
+            service.noteRequest(node: node, userAgent: request.headers[.userAgent], refused: nil)
+            return response
+        } catch let error as HubError {
+            service.noteRequest(node: node, userAgent: nil, refused: error)
             // Every refusal of a node's request is logged with the node and the reason; a gap is
             // the ordinary way a node learns where to continue, not worth a warning.
             service.logger.log(level: error.code == "gap" ? .info : .warning, "refused \(request.method) \(request.uri.path)",
-                               metadata: ["node": "\(context.parameters.get("node") ?? "?")", "status": "\(error.status.code)",
+                               metadata: ["node": "\(node)", "status": "\(error.status.code)",
                                           "code": "\(error.code)", "reason": "\(error.message)"])
             throw error
         }

@@ -41,6 +41,8 @@ extension HubService {
         /// The most recent changes the merge refused (`Protocol/merge.md` §3).
         public var refusals: [ChangeRefusal]
         public var equivocations: Int
+        /// Each node's requests since the hub started: version, refusals, retries (``NodeHealth``).
+        public var health: [String: NodeHealth]
         /// Hub heads nodes pinned that this log does not contain, newest first.
         public var forkReports: [ForkReport]
         public var provisionalYears: [Int]
@@ -77,7 +79,7 @@ extension HubService {
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
                         nodes: try store.lags(now: now), corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
-                        forkReports: try store.forkReports(),
+                        health: try nodeHealth(), forkReports: try store.forkReports(),
                         provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
     }
 

@@ -35,6 +35,8 @@ public final class HubService: Sendable {
     /// Long-polls waiting per node: a node needs one; more answer at once instead of waiting.
     private let waitingPerNode = Mutex<[String: Int]>([:])
     public static let maxWaitingPerNode = 4
+    /// Each node's requests as the hub saw them since it started (``NodeHealth``).
+    let health = Mutex<[String: NodeHealth]>([:])
     /// The pinned hub head each node last reported that this log contains: checked once.
     let pinnedVerified = Mutex<[String: TreeHead]>([:])
 

@@ -1,0 +1,47 @@
+public import Foundation
+
+/// What the hub saw of one node's requests since it started, as `pg_stat_replication` shows a
+/// replica: the version it runs, when and why its last request was refused, and how many were.
+/// Refused requests change nothing in the store, so this lives in memory (`/v1/status`).
+public struct NodeHealth: Sendable, Codable, Equatable {
+    /// The node's `User-Agent` (`creditsync-node/VERSION`), from its last authenticated request.
+    public var version: String?
+    /// Requests refused since the hub started (a `gap` included: a node's retries show here).
+    public var refusedRequests: Int = 0
+    public var lastRefusedAt: Date?
+    /// `status code: reason` of the last refusal.
+    public var lastRefusal: String?
+    /// Consecutive refusals since the node's last accepted request: its retry count.
+    public var consecutiveRefusals: Int = 0
+    public var lastAcceptedAt: Date?
+
+    public init() {}
+}
+
+extension HubService {
+    /// Notes a node's request: accepted (with the version it sent) or refused with `error`.
+    func noteRequest(node: String, userAgent: String?, refused error: HubError?) {
+        let now = now()
+        health.withLock { all in
+            var h = all[node] ?? NodeHealth()
+            if let error {
+                h.refusedRequests += 1
+                h.consecutiveRefusals += 1
+                h.lastRefusedAt = now
+                h.lastRefusal = "\(error.status.code) \(error.code): \(error.message)"
+            } else {
+                h.consecutiveRefusals = 0
+                h.lastAcceptedAt = now
+                if let userAgent { h.version = String(userAgent.prefix(64)) }
+            }
+            all[node] = h
+        }
+    }
+
+    /// Every enrolled node's health as seen since the hub started. Only enrolled nodes are kept,
+    /// so made-up node ids in refused requests cannot grow it.
+    public func nodeHealth() throws -> [String: NodeHealth] {
+        let enrolled = Set(try store.lags(now: now()).map(\.id))
+        return health.withLock { all in all.filter { enrolled.contains($0.key) } }
+    }
+}
