@@ -5,6 +5,8 @@ import CreditTesting
 import Foundation
 import SyncProtocol
 import SyncTransport
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// Nodes and the real hub logic together, through the in-process transport and in virtual time.
@@ -41,6 +43,19 @@ import Testing
         #expect(windows[0].fixCopiesState == .met)
         let snapshot = try h.hub.snapshot()
         #expect(snapshot.nodes.allSatisfy { $0.lagChanges == 0 })
+        // The status lists windows needing attention by default; closed ones on request.
+        #expect(snapshot.corrections.isEmpty && snapshot.windowCounts["fix-copies/met"] == 1)
+        #expect(try h.hub.snapshot(windows: .closed).corrections.map(\.row.recordKey).allSatisfy { $0.hasSuffix("CF-360100-2026-3") })
+        #expect(try h.hub.snapshot(windows: .closed).corrections.count == 1)
+        #expect(try h.hub.snapshot(windows: .all).corrections.count == 1)
+        try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
+            try await client.execute(uri: "/v1/status?windows=closed", method: .get) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("CF-360100-2026-3"))
+            }
+            try await client.execute(uri: "/v1/status?windows=everything", method: .get) { response in
+                #expect(response.status == .badRequest && String(buffer: response.body).contains("bad-request"))
+            }
+        }
         #expect(try h.hub.complianceReport(from: h.now.addingTimeInterval(-86_400), to: h.now.addingTimeInterval(60)).contains(",met,"))
     }
 

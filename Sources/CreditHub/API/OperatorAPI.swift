@@ -24,7 +24,13 @@ public enum OperatorAPI {
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: Dashboard.html(try service.snapshot()))))
         }
-        guarded.get("/v1/status") { _, _ -> Response in try HubAPI.json(service.snapshot()) }
+        guarded.get("/v1/status") { request, _ -> Response in
+            let text = request.uri.queryParameters.get("windows") ?? HubService.WindowFilter.attention.rawValue
+            guard let filter = HubService.WindowFilter(rawValue: text) else {
+                throw HubError(.badRequest, "bad-request", "windows must be attention, closed or all, not '\(text)'")
+            }
+            return try HubAPI.json(service.snapshot(windows: filter))
+        }
         return router
     }
 

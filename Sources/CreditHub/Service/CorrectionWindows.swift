@@ -54,6 +54,11 @@ extension HubService {
         }
     }
 
+    /// Which corrections the status lists (`/v1/status?windows=…`).
+    public enum WindowFilter: String, Sendable, CaseIterable {
+        case attention, closed, all
+    }
+
     /// How far back the status snapshot's closed windows go.
     public static let snapshotDays = 30
 
@@ -62,7 +67,12 @@ extension HubService {
     /// Its windows are those of the corrections still open and of those received in the last
     /// ``snapshotDays`` days: what an operator acts on, at a cost that does not grow with the
     /// province's history (`creditsync hub report` covers any period).
-    public func snapshot() throws -> Snapshot {
+    ///
+    /// `windows` picks which corrections are listed: ``WindowFilter/attention`` (open, at risk,
+    /// breached or missed: the default), ``WindowFilter/closed`` (met or missed, of the last
+    /// ``snapshotDays`` days) or ``WindowFilter/all``; at most 200, newest last. The counts
+    /// always cover them all.
+    public func snapshot(windows filter: WindowFilter = .attention) throws -> Snapshot {
         let now = now()
         let counts = try store.counts()
         let all = try store.corrections(openOrReceivedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
@@ -73,7 +83,11 @@ extension HubService {
             windowCounts["fix-copies/\(c.fixCopiesState.rawValue)", default: 0] += 1
         }
         let interesting = all.filter { c in
-            c.row.completedAt == nil || [.breached, .missed, .atRisk].contains(c.reachHubState) || c.fixCopiesState == .missed
+            switch filter {
+            case .attention: c.row.completedAt == nil || [.breached, .missed, .atRisk].contains(c.reachHubState) || c.fixCopiesState == .missed
+            case .closed: c.row.completedAt != nil
+            case .all: true
+            }
         }
         let thisYear = ChinaTime.date(of: now).year
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
