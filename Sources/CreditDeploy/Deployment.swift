@@ -12,6 +12,16 @@ import SyncProtocol
 /// ```
 public struct Deployment: Sendable {
     /// One platform of the province.
+    /// Where the generated configurations put the state and read the keys.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Everything relative to each configuration file: the demo, tests, one machine.
+        case local
+        /// The shipped systemd units' layout: this folder's `hub/` and `nodes/ID/` copied to
+        /// `/etc/creditsync/hub` and `/etc/creditsync/nodes/ID` (read-only to the daemons), the
+        /// stores under each unit's `StateDirectory` (`/var/lib/creditsync`, `/var/lib/creditsync/ID`).
+        case systemd
+    }
+
     public struct Site: Sendable, Equatable {
         public var id: String
         public var name: String
@@ -55,7 +65,8 @@ public struct Deployment: Sendable {
     ///   - nodeKeysOnNodes: make no node private keys here; each node makes its own
     ///     (`creditsync keygen --out node.key`) and only `node.key.pub` comes back for `enroll.sh`.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
-                                basePort: Int = 8100, pushIdleMilliseconds: Int = 250, nodeKeysOnNodes: Bool = false) throws -> Deployment {
+                                basePort: Int = 8100, pushIdleMilliseconds: Int = 250, nodeKeysOnNodes: Bool = false,
+                                layout: Layout = .local) throws -> Deployment {
         guard basePort >= 1, basePort + sites.count + 1 <= 65_535 else {
             throw FederationError("ports \(basePort)…\(basePort + sites.count + 1) do not fit: the hub, its operator listener and "
                                   + "\(sites.count) nodes need \(sites.count + 2) ports from --port on, at most 65535")
@@ -69,7 +80,7 @@ public struct Deployment: Sendable {
         let hubKey = SigningKey()
         try KeyFile.writePrivate(hubKey, to: directory.appendingPathComponent("hub/hub.key"))
         try KeyFile.writePublic(hubKey.publicKey, created: hubKey.created, to: deployment.hubPublicKey)
-        try Data(hubConfigText(hub, host: host, operatorPort: deployment.operatorPort).utf8).write(to: deployment.hubConfig)
+        try Data(hubConfigText(hub, host: host, operatorPort: deployment.operatorPort, layout: layout).utf8).write(to: deployment.hubConfig)
 
         // Idempotent: enrolling a node again with the key it has changes nothing.
         var enroll = ["#!/bin/sh",
@@ -92,7 +103,7 @@ public struct Deployment: Sendable {
                 try KeyFile.writePublic(key.publicKey, created: key.created, to: dir.appendingPathComponent("node.key.pub"))
             }
             try fm.copyItem(at: deployment.hubPublicKey, to: dir.appendingPathComponent("hub.pub"))
-            try Data(nodeConfigText(node, hubURL: deployment.hubURL, host: host, idle: pushIdleMilliseconds).utf8)
+            try Data(nodeConfigText(node, hubURL: deployment.hubURL, host: host, idle: pushIdleMilliseconds, layout: layout).utf8)
                 .write(to: deployment.nodeConfig(node.id))
             enroll.append("enroll \(node.id) \(node.name)")
         }
@@ -128,8 +139,10 @@ public struct Deployment: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func hubConfigText(_ hub: Site, host: String, operatorPort: Int) -> String {
-        """
+    static func hubConfigText(_ hub: Site, host: String, operatorPort: Int, layout: Layout) -> String {
+        let (database, key, data) = layout == .local ? ("hub.sqlite", "hub.key", "data")
+            : ("/var/lib/creditsync/hub.sqlite", "/etc/creditsync/hub/hub.key", "/etc/creditsync/hub/data")
+        return """
         // creditsync hub configuration. JSON; lines starting with // are comments.
         {
           // The hub's id is the province's division code; nodes pin it with its public key.
@@ -139,19 +152,22 @@ public struct Deployment: Sendable {
           // The operators' listener: / (dashboard), /v1/status, /metrics. Add "tokenFile" to require a bearer token.
           "operator": {"host": "127.0.0.1", "port": \(operatorPort)},
           // The provincial store (SQLite, WAL). Relative paths are relative to this file.
-          "database": "hub.sqlite",
+          "database": "\(database)",
           // The hub's Ed25519 signing key (mode 0600). Its public key goes to every node.
-          "signingKey": "hub.key",
+          "signingKey": "\(key)",
           // Overlay data directories: next year's holiday file, catalog supplements. Register files with
           // `creditsync hub reference add`; the hub distributes them to every node.
-          "data": ["data"]
+          "data": ["\(data)"]
         }
 
         """
     }
 
-    static func nodeConfigText(_ node: Site, hubURL: String, host: String, idle: Int) -> String {
-        """
+    static func nodeConfigText(_ node: Site, hubURL: String, host: String, idle: Int, layout: Layout) -> String {
+        let etc = "/etc/creditsync/nodes/\(node.id)/"
+        let (database, key, hubKey) = layout == .local ? ("node.sqlite", "node.key", "hub.pub")
+            : ("/var/lib/creditsync/\(node.id)/node.sqlite", etc + "node.key", etc + "hub.pub")
+        return """
         // creditsync node configuration for \(node.name) (\(node.id)). JSON; lines starting with // are comments.
         {
           // The node's id is its division code.
@@ -159,11 +175,11 @@ public struct Deployment: Sendable {
           // The provider API: government units write here.
           "listen": {"host": "\(host)", "port": \(node.port)},
           // The node's store (SQLite, WAL, synchronous=FULL). Relative to this file.
-          "database": "node.sqlite",
+          "database": "\(database)",
           // This node's Ed25519 signing key (mode 0600); the hub enrolls its .pub.
-          "signingKey": "node.key",
+          "signingKey": "\(key)",
           // The hub, and its pinned public key: batches and receipts signed by anything else are refused.
-          "hub": {"url": "\(hubURL)", "id": "360000", "publicKeys": ["hub.pub"]},
+          "hub": {"url": "\(hubURL)", "id": "360000", "publicKeys": ["\(hubKey)"]},
           // Change sets: at most maxChanges each, sent after idleMilliseconds of quiet; retries back off to maxBackoffSeconds.
           "push": {"maxChanges": 1000, "idleMilliseconds": \(idle), "maxBackoffSeconds": 30},
           // Request limits of the provider API.

@@ -76,6 +76,43 @@ import Testing
         }
     }
 
+    /// The systemd layout follows the shipped units: what a daemon writes (its store, the WAL
+    /// beside it, a hub's evidence file, a node's reference cache) is under the unit's
+    /// ReadWritePaths and StateDirectory; what it reads (configuration, keys, data) is under
+    /// /etc/creditsync, which the unit mounts read-only.
+    @Test func theSystemdLayoutWritesOnlyWhereTheUnitsAllow() throws {
+        let dir = try Fixtures.temporaryDirectory("deploy-systemd")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("province")
+        let made = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100,360700"])
+        #expect(made.status == 0, "\(made.stderr)")
+        func unit(_ name: String, instance: String) throws -> (rw: [String], ro: [String], state: String) {
+            let text = try String(contentsOf: deploy.appendingPathComponent("systemd/\(name)"), encoding: .utf8)
+                .replacingOccurrences(of: "%i", with: instance)
+            func values(_ key: String) -> [String] {
+                text.split(separator: "\n").filter { $0.hasPrefix(key + "=") }.flatMap { $0.dropFirst(key.count + 1).split(separator: " ").map(String.init) }
+            }
+            return (values("ReadWritePaths"), values("ReadOnlyPaths"), "/var/lib/" + (values("StateDirectory").first ?? "?"))
+        }
+        func under(_ path: String, _ roots: [String]) -> Bool { roots.contains { path == $0 || path.hasPrefix($0 + "/") } }
+
+        let hubUnit = try unit("creditsync-hub.service", instance: "")
+        let hub = try ConfigFile.load(HubConfig.self, from: out.appendingPathComponent("hub/hub.conf.json").path)
+        for written in [hub.database, hub.database + "-wal", hub.database + "-evidence", hub.database + ".lock"] {
+            #expect(under(written, hubUnit.rw) && under(written, [hubUnit.state]), "the hub writes \(written)")
+        }
+        for read in [hub.signingKey] + (hub.data ?? []) { #expect(under(read, hubUnit.ro), "the hub reads \(read)") }
+        for id in ["360100", "360700"] {
+            let nodeUnit = try unit("creditsync-node@.service", instance: id)
+            let node = try ConfigFile.load(NodeConfig.self, from: out.appendingPathComponent("nodes/\(id)/node.conf.json").path)
+            let cache = URL(fileURLWithPath: node.database).deletingLastPathComponent().appendingPathComponent("reference").path
+            for written in [node.database, node.database + "-wal", node.database + ".lock", cache] {
+                #expect(under(written, nodeUnit.rw) && under(written, [nodeUnit.state]), "node \(id) writes \(written)")
+            }
+            for read in [node.signingKey] + node.hub.publicKeys { #expect(under(read, nodeUnit.ro), "node \(id) reads \(read)") }
+        }
+    }
+
     @Test func alertRulesPassPromtoolUnitTests() throws {
         // Scripts/bootstrap installs Debian's prometheus package, which ships promtool.
         let promtool = "/usr/bin/promtool"

@@ -3,6 +3,8 @@ import CreditDeploy
 import Foundation
 
 /// `creditsync deploy`: deployment files for the province.
+extension Deployment.Layout: ExpressibleByArgument {}
+
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy", abstract: "Generate a province's deployment.", subcommands: [Init.self])
@@ -22,6 +24,9 @@ struct DeployCommand: AsyncParsableCommand {
 
         @Flag(help: "Make no node private keys here: each node runs 'creditsync keygen --out node.key' and sends only node.key.pub back for enroll.sh.")
         var nodeKeysOnNodes = false
+
+        @Option(help: "local (paths beside each file: one machine, the demo) or systemd (the shipped units' layout: copy hub/ to /etc/creditsync/hub and nodes/ID to /etc/creditsync/nodes/ID; stores under /var/lib/creditsync).")
+        var layout: Deployment.Layout = .local
 
         @Option(help: "The address the daemons listen on.")
         var host = "127.0.0.1"
@@ -44,7 +49,8 @@ struct DeployCommand: AsyncParsableCommand {
                     wanted.contains(site.id) || (counties && wanted.contains { $0.hasSuffix("00") && site.id.hasPrefix($0.prefix(4)) })
                 }
             }
-            let deployment = try Deployment.generate(in: url, sites: sites, host: host, basePort: port, nodeKeysOnNodes: nodeKeysOnNodes)
+            let deployment = try Deployment.generate(in: url, sites: sites, host: host, basePort: port, nodeKeysOnNodes: nodeKeysOnNodes,
+                                                     layout: layout)
             print("wrote \(out): hub + \(deployment.nodes.count) nodes; operator listener 127.0.0.1:\(deployment.operatorPort)")
             print("  prometheus: \(url.appendingPathComponent("prometheus/prometheus.yml").path)")
             print("  hub:   \(deployment.hubConfig.path)")
