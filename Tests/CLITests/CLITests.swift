@@ -124,6 +124,19 @@ import Testing
         #expect(out.stdout.split(separator: "\n").count == valid.count)
     }
 
+    /// The record example in Protocol/records.md is complete and valid as written.
+    @Test func theRecordsExampleInTheProtocolIsValid() throws {
+        let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Protocol/records.md"), encoding: .utf8)
+        let start = try #require(text.range(of: "```json\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let dir = try Fixtures.temporaryDirectory("example")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("example.json")
+        try Data(text[start.upperBound..<end.lowerBound].utf8).write(to: file)
+        let out = try CLI.run(["record", "validate", file.path])
+        #expect(out.status == 0 && out.stdout.contains("1 of 1 valid"), "\(out.stdout)\(out.stderr)")
+    }
+
     @Test func demoCheckBringsUpTheFederationAndConverges() throws {
         let dir = try Fixtures.temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(at: dir) }

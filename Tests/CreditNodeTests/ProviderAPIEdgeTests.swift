@@ -61,6 +61,19 @@ import Testing
         #expect(try f.service.store.logHead().size == 0)
     }
 
+    /// A correction or revocation effective in the future is taken, with a warning naming the field.
+    @Test func aChangeEffectiveInTheFutureIsTakenWithAWarning() throws {
+        let f = try NodeFixture()
+        _ = try f.service.submit(f.punishments(0..<2), by: f.identity)
+        let later = try f.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-0", reason: "撤销",
+                                         decisionDocument: "洪复决〔2026〕7号", effectiveAt: NodeFixture.now.addingTimeInterval(2 * 86_400), by: f.identity)
+        #expect(later.status == .accepted)
+        #expect(later.warnings?.map(\.code) == ["effective-in-future"] && later.warnings?.first?.field == "effectiveAt")
+        let past = try f.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-1", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕8号", effectiveAt: NodeFixture.now.addingTimeInterval(-3600), by: f.identity)
+        #expect(past.status == .accepted && past.warnings == nil)
+    }
+
     @Test func theBatchCountIsReadFromTheBytes() {
         #expect(JSONValue.batchCount(Array("[]".utf8)) == 1)
         #expect(JSONValue.batchCount(Array("[{}]".utf8)) == 1)

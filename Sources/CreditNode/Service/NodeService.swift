@@ -280,7 +280,14 @@ public final class NodeService: Sendable {
         switch outcome {
         case let .accepted(sequence, version):
             metrics.accepted()
-            return SubmitResult(index: 0, recordId: recordId, item: item, status: .accepted, sequence: sequence, version: version)
+            var result = SubmitResult(index: 0, recordId: recordId, item: item, status: .accepted, sequence: sequence, version: version)
+            // Accepted as given, but a date in the future is more often a typo than a plan.
+            if write.effectiveAt > Self.millis(at) + 60_000 {
+                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(write.effectiveAt) / 1000))
+                result.warnings = [ValidationIssue(field: "effectiveAt", code: "effective-in-future",
+                                                   message: "effective at \(when), after now: every node applies it now, and its Article 41 windows count from then")]
+            }
+            return result
         case let .duplicate(sequence, version):
             return SubmitResult(index: 0, recordId: recordId, item: item, status: .duplicate, sequence: sequence, version: version)
         case .notFound:
