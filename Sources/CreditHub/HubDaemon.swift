@@ -68,6 +68,7 @@ public struct HubDaemon {
         let group = ServiceGroup(configuration: .init(services: [.init(service: try application(logger: logger)),
                                                                  .init(service: operatorApplication(logger: logger)),
                                                                  .init(service: ReferenceReloader(service: service)),
+                                                                 .init(service: AdminActionLog(service: service)),
                                                                  .init(service: LongPollDrainer(service: service))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -380,6 +380,16 @@ import Testing
         #expect(log.contains("refused POST /v1/nodes/360100/changesets code=inconsistent node=360100"), "\(log.suffix(2000))")
         #expect(log.contains("code=replayed node=360100"))
         #expect(!log.contains("HubError("), "no struct dumps in the log")
+        // An operator's action beside the running hub appears in the hub's log, with who did it.
+        let subscribed = try CLI.run(["hub", "node", "subscribe", "--config", s.federation.deployment.hubConfig.path, "--id", "360700", "--all"])
+        #expect(subscribed.status == 0, "\(subscribed.stderr)")
+        var logged = false
+        for _ in 0..<60 where !logged {
+            try await Task.sleep(for: .milliseconds(250))
+            logged = try String(contentsOf: s.federation.logs.appendingPathComponent("hub.log"), encoding: .utf8)
+                .contains("admin action node-subscribe 360700")
+        }
+        #expect(logged, "the hub logged the operator's subscribe")
         // Its metrics carry the build and every route's requests.
         let metrics = try await LoopbackHTTP.request(s.operatorURL + "/metrics", headers: ["Authorization": "Bearer \(s.operatorToken)"])
         #expect(metrics.body.contains("creditsync_build_info{"))

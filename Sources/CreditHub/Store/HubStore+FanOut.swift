@@ -248,7 +248,9 @@ extension HubStore {
         try writer.write { db in
             try db.execute(sql: "UPDATE conflict SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
                            arguments: [Self.millis(at), resolution, id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.recordAdmin(db, "conflict-resolve", target: String(id), detail: resolution, at: at)
+            return true
         }
     }
 

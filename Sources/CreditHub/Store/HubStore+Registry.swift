@@ -35,6 +35,7 @@ extension HubStore {
             try db.execute(sql: "INSERT INTO node(id, name, status, added_at, log_frontier) VALUES (?, ?, 'active', ?, ?)",
                            arguments: [id, name, Self.millis(at), Data(MerkleFrontier().encoded)])
             try Self.insertKey(db, node: id, key: key, at: at)
+            try Self.recordAdmin(db, "node-add", target: id, detail: "\(name), key \(key.keyId)", at: at)
             return true
         }
     }
@@ -50,6 +51,7 @@ extension HubStore {
                                arguments: [Self.millis(at), node])
             }
             try Self.insertKey(db, node: node, key: key, at: at)
+            try Self.recordAdmin(db, "node-rotate-key", target: node, detail: "key \(key.keyId)\(revokeOthers ? ", others revoked" : "")", at: at)
         }
     }
 
@@ -73,6 +75,7 @@ extension HubStore {
                 try db.execute(sql: "UPDATE node SET status = 'revoked' WHERE id = ?", arguments: [node])
             }
             guard db.changesCount > 0 else { throw RegistryError(description: "no such node or key") }
+            try Self.recordAdmin(db, "node-revoke", target: node, detail: keyId.map { "key \($0)" } ?? "the node", at: at)
         }
     }
 
@@ -81,6 +84,34 @@ extension HubStore {
         try writer.write { db in
             try db.execute(sql: "UPDATE node SET subscription = ? WHERE id = ?", arguments: [subscription.stored, node])
             guard db.changesCount > 0 else { throw RegistryError(description: "no node \(node)") }
+            try Self.recordAdmin(db, "node-subscribe", target: node, detail: subscription.stored ?? "all items", at: Date())
+        }
+    }
+
+    /// Who runs this process, for the admin log: the invoking user under sudo, else the user.
+    static var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        return env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? "uid \(getuid())"
+    }
+
+    /// Appends an operator's action to the admin log, in the transaction that performs it.
+    static func recordAdmin(_ db: Database, _ action: String, target: String, detail: String, at: Date) throws {
+        try db.execute(sql: "INSERT INTO admin_action(at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [millis(at), actor, action, target, detail])
+    }
+
+    /// Records an operator's action done outside the store (a reference file registered).
+    public func recordAdminAction(_ action: String, target: String, detail: String, at: Date) throws {
+        try writer.write { try Self.recordAdmin($0, action, target: target, detail: detail, at: at) }
+    }
+
+    /// The admin log after row `after`, oldest first.
+    public func adminActions(after: Int64, limit: Int = 100) throws -> [AdminAction] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM admin_action WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map {
+                AdminAction(id: $0["id"], at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000), actor: $0["actor"],
+                            action: $0["action"], target: $0["target"], detail: $0["detail"])
+            }
         }
     }
 
@@ -118,4 +149,14 @@ extension HubStore {
     }
 
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// One operator action on the hub's registry or conflicts.
+public struct AdminAction: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var detail: String
 }

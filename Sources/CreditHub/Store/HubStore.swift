@@ -348,6 +348,18 @@ public final class HubStore: Sendable {
                     reported_at INTEGER NOT NULL,
                     PRIMARY KEY (node, pinned_size, pinned_root)
                 ) WITHOUT ROWID;
+                -- What operators did to the registry and the conflicts, with who and when; the
+                -- running hub logs each new row (AdminActionLog).
+                CREATE TABLE admin_action (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE TRIGGER admin_action_u BEFORE UPDATE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
+                CREATE TRIGGER admin_action_d BEFORE DELETE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
                 -- Counts operators read on every status and scrape, kept as the merge writes.
                 CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
                 INSERT INTO counter VALUES ('records', (SELECT COUNT(*) FROM record));

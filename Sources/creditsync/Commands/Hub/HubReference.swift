@@ -51,6 +51,9 @@ struct HubReference: AsyncParsableCommand {
                 }
                 try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try data.write(to: target, options: .atomic)
+                let (_, store) = try openHubStore(configPath: config)
+                try store.recordAdminAction("reference-add", target: target.lastPathComponent,
+                                            detail: "sha256 \(Hash32.sha256(Array(data)).hex.prefix(16))…", at: Date())
             }
             // Check that everything loads together before the hub picks it up.
             do { _ = try ReferenceData.load(overlays: overlays) } catch { throw CommandError("the data no longer loads: \(error)") }
