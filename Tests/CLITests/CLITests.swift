@@ -45,8 +45,9 @@ import Testing
         #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json").path]).status == 0)
         #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/node.conf.json").path]).status == 0)
         let misspelled = dir.appendingPathComponent("hub.conf.json")
-        try sample.replacingOccurrences(of: #""data": ["/etc/creditsync/data"]"#,
-                                        with: #""data": ["/etc/creditsync/data"], "tls": {"certificate": "c", "privateKey": "k", "clientCa": "ca"}"#)
+        // The sample's clientCA misspelled clientCa, as an operator might.
+        #expect(sample.contains(#""clientCA":"#))
+        try sample.replacingOccurrences(of: #""clientCA":"#, with: #""clientCa":"#)
             .write(to: misspelled, atomically: true, encoding: .utf8)
         let out = try CLI.run(["check-config", misspelled.path])
         #expect(out.status == 1)
