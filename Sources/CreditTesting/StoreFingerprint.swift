@@ -27,4 +27,13 @@ public enum StoreFingerprint {
         }
         return Hash32.sha256(bytes).hex
     }
+
+    /// The number of rows of `table` in the store at `path` (read-only).
+    public static func rows(_ path: String, table: String) throws -> Int {
+        var config = Configuration()
+        config.readonly = true
+        let db = try DatabaseQueue(path: path, configuration: config)
+        defer { try? db.close() }
+        return try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+    }
 }

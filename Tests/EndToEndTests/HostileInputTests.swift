@@ -116,13 +116,21 @@ import Testing
         var hubURL: String { federation.deployment.hubURL }
         var operatorURL: String { federation.deployment.hubOperatorURL }
 
-        /// Both stores' fingerprints, once they stop changing (the node saves its outbox once).
+        /// Both stores' fingerprints, once they stop changing. The node writes once more on its
+        /// own: it saves its first change set in its outbox when its pusher first runs, which may
+        /// be after a back-off (its hub is not there); after that its retries write nothing.
         func quietFingerprints() async throws -> (hub: String, node: String) {
+            for _ in 0..<240 where try StoreFingerprint.rows(nodeDB, table: "outbox") == 0 {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(try StoreFingerprint.rows(nodeDB, table: "outbox") == 1, "the node saved its change set")
             var last = (try StoreFingerprint.of(hubDB), try StoreFingerprint.of(nodeDB))
+            var stable = 0
             for _ in 0..<40 {
                 try await Task.sleep(for: .milliseconds(500))
                 let now = (try StoreFingerprint.of(hubDB), try StoreFingerprint.of(nodeDB))
-                if now == last { return now }
+                stable = now == last ? stable + 1 : 0
+                if stable == 3 { return now }
                 last = now
             }
             Issue.record("the stores never went quiet")
