@@ -7,12 +7,8 @@ import SyncProtocol
 /// each refused request, to show that refused input changed nothing. Read-only.
 public enum StoreFingerprint {
     public static func of(_ path: String) throws -> String {
-        var config = Configuration()
-        config.readonly = true
-        let db = try DatabaseQueue(path: path, configuration: config)
-        defer { try? db.close() }
         var bytes: [UInt8] = []
-        try db.read { db in
+        try read(path) { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             for table in tables {
                 bytes += Array("table \(table)\n".utf8)
@@ -30,10 +26,15 @@ public enum StoreFingerprint {
 
     /// The number of rows of `table` in the store at `path` (read-only).
     public static func rows(_ path: String, table: String) throws -> Int {
+        try read(path) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+    }
+
+    /// Opens the store at `path` read-only for one read.
+    static func read<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
         var config = Configuration()
         config.readonly = true
         let db = try DatabaseQueue(path: path, configuration: config)
         defer { try? db.close() }
-        return try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+        return try db.read(body)
     }
 }

@@ -17,7 +17,7 @@ public struct AdminActionLog: Service {
 
     public func run() async throws {
         // Only what happens from now on: the history is in the table.
-        var last = (try? service.store.adminActions(after: 0, limit: Int.max).last?.id) ?? 0
+        var last = (try? service.store.lastAdminActionID()) ?? 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let actions = try? service.store.adminActions(after: last, limit: 100) {
                 for action in actions {

@@ -90,10 +90,11 @@ extension HubService {
             }
         }
         let thisYear = ChinaTime.date(of: now).year
+        let lags = try store.lags(now: now)
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
-                        nodes: try store.lags(now: now), corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
+                        nodes: lags, corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
-                        health: try nodeHealth(), forkReports: try store.forkReports(),
+                        health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
                         provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
     }
 

@@ -38,10 +38,10 @@ extension HubService {
         }
     }
 
-    /// Every enrolled node's health as seen since the hub started. Only enrolled nodes are kept,
-    /// so made-up node ids in refused requests cannot grow it.
-    public func nodeHealth() throws -> [String: NodeHealth] {
-        let enrolled = Set(try store.lags(now: now()).map(\.id))
+    /// The health of the `enrolled` nodes as seen since the hub started: made-up node ids in
+    /// refused requests are not shown.
+    public func nodeHealth(enrolled: some Sequence<String>) -> [String: NodeHealth] {
+        let enrolled = Set(enrolled)
         return health.withLock { all in all.filter { enrolled.contains($0.key) } }
     }
 }

@@ -105,6 +105,11 @@ extension HubStore {
         try writer.write { try Self.recordAdmin($0, action, target: target, detail: detail, at: at) }
     }
 
+    /// The id of the admin log's newest row (0 when empty).
+    public func lastAdminActionID() throws -> Int64 {
+        try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM admin_action") ?? 0 }
+    }
+
     /// The admin log after row `after`, oldest first.
     public func adminActions(after: Int64, limit: Int = 100) throws -> [AdminAction] {
         try writer.read { db in

@@ -48,6 +48,8 @@ public protocol ProvincialStore: Sendable {
     func reportFork(node: String, pinned: TreeHead, at: Date) throws -> Bool
     /// The fork reports, newest first.
     func forkReports() throws -> [ForkReport]
+    /// The id of the admin log's newest row.
+    func lastAdminActionID() throws -> Int64
     /// The operators' admin log after a row.
     func adminActions(after: Int64, limit: Int) throws -> [AdminAction]
     /// Counts for metrics.
