@@ -16,11 +16,12 @@ public struct NodeFixture: Sendable {
     /// The fixed "now" of node tests: 2026-11-20 10:00 China time.
     public static let now = ISO8601DateFormatter().date(from: "2026-11-20T02:00:00Z")!
 
+    /// - Parameter now: the node's clock; ``now`` fixed unless a test moves time.
     public init(node: String = "360100", path: String? = nil, writeItems: Set<String>? = nil, readScope: ReadScope = .own,
-                limits: NodeService.Limits = .init()) throws {
+                limits: NodeService.Limits = .init(), now: @escaping @Sendable () -> Date = { NodeFixture.now }) throws {
         let store = try NodeStore(path: path)
         generator = SyntheticRecords(division: node)
-        service = NodeService(node: node, store: store, reference: Fixtures.reference, limits: limits, now: { NodeFixture.now })
+        service = NodeService(node: node, store: store, reference: Fixtures.reference, limits: limits, now: now)
         (_, token) = try store.addCredential(name: "\(generator.cityName)市场监督管理局", unit: generator.regulatorCode,
                                              writeItems: writeItems, readScope: readScope, at: NodeFixture.now)
         identity = try store.authenticate(token: token)!

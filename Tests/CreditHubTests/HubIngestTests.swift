@@ -40,11 +40,12 @@ final class HubFixture: Sendable {
                now: clock.function)
     }
 
-    /// A hub with a node fixture for each of `ids`, enrolled, reading everything.
-    static func federation(_ ids: [String], clock: Date = NodeFixture.now) throws -> (HubFixture, [NodeFixture]) {
+    /// A hub with a node fixture for each of `ids`, enrolled, reading everything; with
+    /// `sharedClock` the nodes read the hub's virtual clock, else their fixed one.
+    static func federation(_ ids: [String], clock: Date = NodeFixture.now, sharedClock: Bool = false) throws -> (HubFixture, [NodeFixture]) {
         let h = try HubFixture(now: clock)
         let nodes = try ids.map { id -> NodeFixture in
-            let f = try NodeFixture(node: id, readScope: .all)
+            let f = sharedClock ? try NodeFixture(node: id, readScope: .all, now: h.clock.function) : try NodeFixture(node: id, readScope: .all)
             try h.enroll(id, key: f.key)
             return f
         }

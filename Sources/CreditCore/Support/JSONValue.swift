@@ -14,6 +14,8 @@ public enum JSONValue: Sendable, Hashable {
     public var stringValue: String? { if case let .string(s) = self { s } else { nil } }
     /// The object payload, if this is an object.
     public var objectValue: [String: JSONValue]? { if case let .object(o) = self { o } else { nil } }
+    /// The list payload, if this is a list.
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
     /// The JSON type name, for error messages.
     public var typeName: String {
         switch self {

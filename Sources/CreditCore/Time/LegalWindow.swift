@@ -17,6 +17,9 @@ public struct LegalWindow: Sendable, Equatable, Codable {
         /// Open, with a due date computed on the Monday–Friday fallback for a year whose
         /// official calendar is not loaded: the date may move.
         case provisional
+        /// Open, with its clock stopped: an objection's handling while an inspection, test,
+        /// quarantine, evaluation or expert review runs (Article 39 ¶3).
+        case paused
         /// Done by its end.
         case met
         /// Done after its end.

@@ -32,12 +32,17 @@ public struct ChangeValidator: Sendable {
             return refuse("catalog-version", "catalogVersion",
                           "catalog version '\(change.catalogVersion)' names a layer this hub does not hold (it holds \(catalog.version))")
         }
-        let accepted = min(Date(timeIntervalSince1970: Double(change.acceptedAt) / 1000), now.addingTimeInterval(86_400))
-        let today = ChinaTime.date(of: accepted)
+        let today = today(of: change)
         do {
             _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: reference.identifierContext(today: today))
         } catch {
             return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error)")
+        }
+        if change.operation.isRights {
+            do { _ = try RightsEvent(change, identifiers: reference.identifierContext(today: today)) } catch {
+                return ChangeRefusal(change, code: error.code, field: error.field, message: error.message)
+            }
+            return nil
         }
         if change.operation == .revoke, change.payload.isEmpty { return nil }
         guard !change.payload.isEmpty else {
@@ -63,5 +68,27 @@ public struct ChangeValidator: Sendable {
             return refuse("not-canonical", "payload", "the payload is not the record's canonical JSON (Protocol/records.md)")
         }
         return nil
+    }
+
+    /// The China date a change's date checks use: the day its node accepted it, but never later
+    /// than a day after the hub received it.
+    func today(of change: Change) -> CivilDate {
+        ChinaTime.date(of: min(Date(timeIntervalSince1970: Double(change.acceptedAt) / 1000), now.addingTimeInterval(86_400)))
+    }
+
+    /// The rights document of a change ``check(_:)`` found valid.
+    public func rightsEvent(_ change: Change) -> RightsEvent? {
+        try? RightsEvent(change, identifiers: reference.identifierContext(today: today(of: change)))
+    }
+
+    /// What Article 40's rules need of a record held at the hub: its class and the earliest end
+    /// of its display window, from its current version's payload (`nil` class when it does not
+    /// validate any more).
+    public func rightsFacts(payload: [UInt8], home: String, revoked: Bool, today: CivilDate) -> RightsRecordFacts {
+        guard let json = try? JSONValue.parse(payload), let accepted = reference.validator(today: today).validate(json).accepted else {
+            return RightsRecordFacts(home: home, revoked: revoked, recordClass: nil, earliestEnd: nil)
+        }
+        return RightsRecordFacts(home: home, revoked: revoked, recordClass: accepted.classification.recordClass,
+                                 earliestEnd: accepted.display.window?.earliestEnd)
     }
 }

@@ -36,6 +36,10 @@ extension HubService {
         public var records: Int
         public var nodes: [NodeLag]
         public var corrections: [CorrectionStatus]
+        /// The windows of credit subjects' cases (Articles 39 and 40, `Protocol/rights.md` §5),
+        /// filtered as ``corrections`` is.
+        public var rights: [RightsWindowStatus]
+        /// Windows by `window/state`, Article 41's and the rights windows alike.
         public var windowCounts: [String: Int]
         public var conflicts: [ConflictRow]
         /// The most recent changes the merge refused (`Protocol/merge.md` §3).
@@ -47,8 +51,8 @@ extension HubService {
         public var forkReports: [ForkReport]
         public var provisionalYears: [Int]
 
-        /// Whether an Article 41 window is at risk, breached or missed: what `creditsync status`
-        /// exits 1 on.
+        /// Whether a window (Article 41's or a rights window) is at risk, breached or missed:
+        /// what `creditsync status` exits 1 on.
         public var windowsNeedAttention: Bool {
             windowCounts.contains { key, count in count > 0 && ["at-risk", "breached", "missed"].contains { key.hasSuffix("/\($0)") } }
         }
@@ -89,10 +93,20 @@ extension HubService {
             case .all: true
             }
         }
+        let rightsWindows = try recentRightsWindows(at: now)
+        for w in rightsWindows { windowCounts["\(w.name.rawValue)/\(w.state.rawValue)", default: 0] += 1 }
+        let interestingRights = rightsWindows.filter { w in
+            switch filter {
+            case .attention: w.window.completedAt == nil || w.state == .missed
+            case .closed: w.window.completedAt != nil
+            case .all: true
+            }
+        }
         let thisYear = ChinaTime.date(of: now).year
         let lags = try store.lags(now: now)
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
-                        nodes: lags, corrections: Array(interesting.suffix(200)), windowCounts: windowCounts,
+                        nodes: lags, corrections: Array(interesting.suffix(200)), rights: Array(interestingRights.suffix(200)),
+                        windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
                         provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
@@ -129,6 +143,13 @@ extension HubService {
             for state in LegalWindow.State.allCases {
                 metrics.gauge("creditsync_hub_corrections", [("window", window), ("state", state.rawValue)],
                               help: "Article 41 windows by state.").set(Double(snap.windowCounts["\(window)/\(state.rawValue)"] ?? 0))
+            }
+        }
+        for window in RightsWindowStatus.Name.allCases {
+            for state in LegalWindow.State.allCases {
+                metrics.gauge("creditsync_hub_rights_windows", [("window", window.rawValue), ("state", state.rawValue)],
+                              help: "Windows of credit subjects' objections (Article 39) and restorations (Article 40) by state.")
+                    .set(Double(snap.windowCounts["\(window.rawValue)/\(state.rawValue)"] ?? 0))
             }
         }
         let counts = try store.counts()

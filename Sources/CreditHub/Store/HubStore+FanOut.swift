@@ -178,6 +178,7 @@ extension HubStore {
                 WHERE completed_at IS NULL AND hub_position <= COALESCE(
                     (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
                 """, arguments: [ms])
+            try Self.completeRightsWindows(db, at: ms)
             return latencies
         }
     }

@@ -231,6 +231,7 @@ extension HubStore {
     func merge(_ db: Database, _ entry: PreparedSet.Entry, in set: PreparedSet, _ statements: MergeStatements,
                hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
         let change = entry.change, key = entry.recordKey, hash = entry.contentHash
+        if change.operation.isRights { return try mergeRights(db, entry, in: set, statements, hubFrontier: &hubFrontier, at: at) }
         let position = Int64(hubFrontier.size) + 1
         let subject = entry.subject
         let status = change.operation == .revoke ? "revoked" : "active"
@@ -323,7 +324,7 @@ extension HubStore {
     }
 
     /// Keeps a refused change's refusal for operators; the change's bytes stay in its set's evidence.
-    private func refuse(_ db: Database, _ refusal: ChangeRefusal, _ statements: MergeStatements, at: Int64) throws {
+    func refuse(_ db: Database, _ refusal: ChangeRefusal, _ statements: MergeStatements, at: Int64) throws {
         statements.refusal.bind(refusal.node, Int64(refusal.sequence), refusal.recordKey, refusal.code, refusal.field, refusal.message, at)
         try statements.refusal.run()
     }
@@ -354,7 +355,7 @@ extension HubStore {
 
     /// Appends an effective change to the hub log (and its frontier), and opens its Article 41
     /// windows when it is a correction or revocation.
-    private func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
+    func log(_ entry: PreparedSet.Entry, position: Int64, _ statements: MergeStatements, hubFrontier: inout MerkleFrontier,
                      at: Int64, kind: HubLogKind = .effective) throws {
         let change = entry.change
         try statements.append(leaf: entry.leaf, to: &hubFrontier)

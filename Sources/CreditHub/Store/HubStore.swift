@@ -366,6 +366,24 @@ public final class HubStore: Sendable {
                 CREATE INDEX correction_received ON correction(received_at);
                 CREATE TRIGGER refusal_evidence_u BEFORE UPDATE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER refusal_evidence_d BEFORE DELETE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
+                -- Credit subjects' applications (Protocol/rights.md): each case as the hub decided it
+                -- (RightsCase as JSON), and the hub-log positions whose acknowledgement by every
+                -- active node meets a window: the objection label's, and the granted restoration's.
+                CREATE TABLE rights_case (
+                    id TEXT PRIMARY KEY,
+                    record_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    closed INTEGER NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    label_position INTEGER,
+                    label_completed_at INTEGER,
+                    grant_position INTEGER,
+                    grant_completed_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX rights_case_by_record ON rights_case(record_key);
+                CREATE INDEX rights_case_open ON rights_case(closed, received_at);
                 """)
         }
         return migrator

@@ -23,12 +23,17 @@ public struct PreparedSet: Sendable {
         public var subject: SubjectExtract?
         /// Why the change may not be merged (``ChangeValidator``), found while preparing.
         public var refusal: ChangeRefusal?
+        /// The rights document of a valid change of operation 4–7 (`Protocol/rights.md`).
+        public var rights: RightsEvent?
     }
 
     public let set: ChangeSet
     public let envelope: [UInt8]
     public let digest: Hash32
     public let entries: [Entry]
+    /// The checks the set was prepared with: the merge asks it about records a rights change
+    /// names (their class and display window).
+    public let validator: ChangeValidator?
 
     /// Prepares a set whose signature has been verified, checking each change with `validator`
     /// (`nil` takes every change as valid: for tests of the merge alone, never for a daemon).
@@ -36,12 +41,21 @@ public struct PreparedSet: Sendable {
         self.set = set
         self.envelope = envelope
         digest = Hash32.sha256(envelope)
+        self.validator = validator
         entries = zip(set.changes, set.encodedChanges).map { change, bytes in
-            let refusal = validator?.check(change)
+            var refusal = validator?.check(change)
+            var rights: RightsEvent?
+            if change.operation.isRights, refusal == nil {
+                rights = validator?.rightsEvent(change)
+                if rights == nil {
+                    refusal = ChangeRefusal(change, code: "invalid-rights", field: "payload", message: "no catalog to check a rights change against")
+                }
+            }
             return Entry(change: change, bytes: bytes, recordKey: change.key.description,
                          contentHash: change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data,
                          leaf: MerkleHash.leaf(bytes),
-                         subject: change.payload.isEmpty || refusal != nil ? nil : SubjectExtract.from(change.payload), refusal: refusal)
+                         subject: change.payload.isEmpty || refusal != nil || change.operation.isRights ? nil : SubjectExtract.from(change.payload),
+                         refusal: refusal, rights: rights)
         }
     }
 

@@ -33,6 +33,12 @@ public protocol ProvincialStore: Sendable {
     func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow]
     /// Corrections received in a period.
     func corrections(receivedFrom from: Date?, to: Date?, openOnly: Bool) throws -> [CorrectionRow]
+    /// Credit subjects' cases still open or waiting for a node, and those received since a moment.
+    func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow]
+    /// Credit subjects' cases received in a period.
+    func rightsCases(receivedFrom from: Date?, to: Date?) throws -> [RightsCaseRow]
+    /// One case, or `nil`.
+    func rightsCase(_ id: String) throws -> RightsCaseRow?
     /// Conflicts, unresolved first.
     func conflicts(limit: Int) throws -> [ConflictRow]
     /// The most recent refused changes, newest first.

@@ -83,6 +83,50 @@ public enum ProviderAPI {
                                             effectiveAt: try date(object["effectiveAt"], field: "effectiveAt"), by: identity)
             return try jsonResponse(result, status: result.status == .accepted ? .created : .ok)
         }
+        // Credit subjects' rights (Protocol/rights.md): answered 202 with the case, pending
+        // until the hub's fan-out brings the change back decided.
+        v1.post("objections") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let o = try await jsonObject(request, service)
+            let receipt = try service.fileObjection(provider: try text(o, "provider"), item: try text(o, "item"), recordId: try text(o, "recordId"),
+                                                    applicant: try text(o, "applicant"), grounds: try text(o, "grounds"), by: identity)
+            return try jsonResponse(receipt, status: .accepted)
+        }
+        v1.post("restorations") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let o = try await jsonObject(request, service)
+            let receipt = try service.applyForRestoration(provider: try text(o, "provider"), item: try text(o, "item"),
+                                                          recordId: try text(o, "recordId"), applicant: try text(o, "applicant"),
+                                                          statement: try text(o, "statement"), by: identity)
+            return try jsonResponse(receipt, status: .accepted)
+        }
+        v1.post("records/:item/:recordId/list-removal") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let (item, recordId) = try keyParameters(context)
+            let o = try await jsonObject(request, service)
+            let receipt = try service.removeFromList(item: item, recordId: recordId, reason: o["reason"]?.stringValue ?? "",
+                                                    decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
+            return try jsonResponse(receipt, status: .accepted)
+        }
+        v1.post("cases/:case/events") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let caseId = try parameter(context, "case")
+            let o = try await jsonObject(request, service)
+            let listed = o["units"]?.arrayValue ?? []
+            let units = listed.compactMap(\.stringValue)
+            guard units.count == listed.count, o["units"] == nil || o["units"]?.arrayValue != nil else {
+                throw NodeError(.unprocessableContent, "invalid-rights", "'units' must be a list of credit codes",
+                                errors: [ValidationIssue(field: "units", code: "invalid-rights", message: "'units' must be a list of credit codes")])
+            }
+            let receipt = try service.caseEvent(caseId, event: try text(o, "event"), units: units, finding: o["finding"]?.stringValue,
+                                                cause: o["cause"]?.stringValue, reason: o["reason"]?.stringValue ?? "",
+                                                decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
+            return try jsonResponse(receipt, status: .accepted)
+        }
+        v1.get("cases/:case") { _, context -> Response in
+            let identity = try context.requireIdentity()
+            return try jsonResponse(try service.rightsCase(try parameter(context, "case"), by: identity), status: .ok)
+        }
         v1.get("providers/:provider/records/:item/:recordId") { request, context -> Response in
             let identity = try context.requireIdentity()
             let provider = try parameter(context, "provider")
@@ -105,6 +149,15 @@ public enum ProviderAPI {
     static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name) else { throw NodeError.badRequest("missing path parameter \(name)") }
         return raw.removingPercentEncoding ?? raw
+    }
+
+    /// A required text member of a request body; a missing one is 422 naming it.
+    static func text(_ object: [String: JSONValue], _ name: String) throws -> String {
+        guard let value = object[name]?.stringValue else {
+            throw NodeError(.unprocessableContent, "invalid-request", "'\(name)' is required, as text",
+                            errors: [ValidationIssue(field: name, code: "required", message: "'\(name)' is required, as text")])
+        }
+        return value
     }
 
     static func keyParameters(_ context: some RequestContext) throws -> (String, String) {

@@ -7,11 +7,17 @@ public struct RemoteWrite: Sendable {
     public var position: UInt64
     public var change: Change
     public var prepared: PreparedWrite
+    /// The rights document of a change of operation 4–7 (`Protocol/rights.md`); `nil` otherwise.
+    public var rights: RightsEvent?
+    /// The change's bytes' leaf hash: how the node recognizes its own rights changes coming back.
+    public var leaf: Hash32?
 
-    public init(position: UInt64, change: Change, prepared: PreparedWrite) {
+    public init(position: UInt64, change: Change, prepared: PreparedWrite, rights: RightsEvent? = nil, leaf: Hash32? = nil) {
         self.position = position
         self.change = change
         self.prepared = prepared
+        self.rights = rights
+        self.leaf = leaf
     }
 }
 
@@ -32,13 +38,26 @@ extension NodeStore {
     /// version included, when the hub re-asserts the winner (`Protocol/merge.md` §4). An identical
     /// copy logs nothing, and applying a batch twice changes nothing.
     /// - Returns: how many entries changed a record.
+    ///
+    /// `receipted` are this node's pending rights changes that the hub had receipted before the
+    /// batch was asked for (``receiptedPendingRights()``): the batch's hub head covers their
+    /// merge, so one that has not come back once the fan-out is applied through that head was
+    /// refused (``settlePendingRights(_:_:hubSize:applied:at:)``).
     @discardableResult
-    public func applyFanOut(_ writes: [RemoteWrite], through position: UInt64, hubHead: TreeHead, at: UInt64) throws -> Int {
+    public func applyFanOut(_ writes: [RemoteWrite], through position: UInt64, hubHead: TreeHead, at: UInt64,
+                            receipted: [UInt64] = []) throws -> Int {
         try writer.write { db in
             let applied = try db.metaInt(.fanOutApplied)
-            guard position > applied || writes.contains(where: { $0.position > applied }) else { return 0 }
+            guard position > applied || writes.contains(where: { $0.position > applied }) else {
+                try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: applied, at: at)
+                return 0
+            }
             var count = 0
             for w in writes where w.position > applied {
+                if w.change.operation.isRights {
+                    if try applyRights(db, w) { count += 1 }
+                    continue
+                }
                 let storageKey = w.change.key.storageKey
                 let p = w.prepared
                 let current = try Row.fetchOne(db, sql: "SELECT version, status, content_hash FROM record WHERE record_key = ?",
@@ -66,6 +85,7 @@ extension NodeStore {
             }
             try foldSubjectIndexIfDue(db)
             try db.setMetaInt(.fanOutApplied, max(applied, position))
+            try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: max(applied, position), at: at)
             try db.setMeta(.hubHead, hubHead.root.data + Data(String(hubHead.size).utf8))
             try db.setMetaInt(.lastFanOutAt, at)
             return count

@@ -284,6 +284,8 @@ public struct RecordDetail: Sendable, Codable {
     public var originNode: String
     public var record: JSONValue
     public var history: [Version]
+    /// Objection labels, display, and the credit subject's cases on the record (Articles 38–40).
+    public var rights: RecordRights
 }
 
 /// One line of a subject's record list.
@@ -296,6 +298,10 @@ public struct RecordSummary: Sendable, Codable {
     public var version: Int
     public var recordClass: String?
     public var subjectName: String
+    /// `objection` while an objection to the record is open (Article 39).
+    public var labels: [String]
+    /// `withdrawn` after a granted restoration or a list removal, else `displayed`.
+    public var display: String
 }
 
 extension NodeStore {
@@ -321,7 +327,8 @@ extension NodeStore {
                         effectiveAt: Date(timeIntervalSince1970: Double(v["effective_at"] as Int64) / 1000),
                         acceptedAt: Date(timeIntervalSince1970: Double(v["accepted_at"] as Int64) / 1000),
                         catalogVersion: v["catalog_version"], record: payload.isEmpty ? nil : Self.json(payload))
-                })
+                },
+                rights: try rights(db, recordKey: key.storageKey))
         }
     }
 
@@ -335,8 +342,9 @@ extension NodeStore {
                 JOIN record r ON r.record_key = i.record_key
                 ORDER BY r.item, r.record_key, i.role
                 """, arguments: [subjectKey]).map {
-                RecordSummary(provider: $0[0], item: $0[1], recordId: $0[2], role: $0[3], status: $0[4], version: $0[5],
-                              recordClass: $0[6], subjectName: $0[7])
+                let rights = try rights(db, recordKey: "\($0[0] as String)/\($0[1] as String)/\($0[2] as String)")
+                return RecordSummary(provider: $0[0], item: $0[1], recordId: $0[2], role: $0[3], status: $0[4], version: $0[5],
+                                     recordClass: $0[6], subjectName: $0[7], labels: rights.labels, display: rights.display)
             }
         }
     }

@@ -28,6 +28,9 @@ extension NodeStore {
                 let key = e.change.key.storageKey
                 try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
                                arguments: [Int64(e.change.sequence), Data(e.bytes), leaf.data, key, Int64(e.change.acceptedAt)])
+                // A rights change is no version of its record; its case comes back with the fan-out,
+                // which brings every rights change to every node, its origin included.
+                if e.change.operation.isRights { continue }
                 let version = ((try Int.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [key])) ?? 0) + 1
                 let p = e.prepared
                 try db.execute(sql: """
@@ -48,6 +51,8 @@ extension NodeStore {
     public func resetFanOut() throws {
         try writer.write { db in
             try db.setMetaInt(.fanOutApplied, 0)
+            // The hub heads pending rights changes waited for belong to the history left behind.
+            try db.execute(sql: "UPDATE rights_pending SET await_size = NULL")
             try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
         }
     }

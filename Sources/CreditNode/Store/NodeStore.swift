@@ -222,6 +222,29 @@ public final class NodeStore: Sendable {
                     proof BLOB NOT NULL,
                     reason TEXT NOT NULL
                 );
+                -- Credit subjects' cases (Protocol/rights.md) as the hub decided them, RightsCase as
+                -- JSON; and this node's own rights changes the fan-out has not brought back yet.
+                CREATE TABLE rights_case (id TEXT PRIMARY KEY, record_key TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+                CREATE INDEX rights_case_by_record ON rights_case(record_key);
+                -- await_size: the hub log's size in the first fan-out batch pulled after the change's
+                -- receipt; once applied through it without the change coming back, the hub refused it.
+                CREATE TABLE rights_pending (
+                    sequence INTEGER PRIMARY KEY,
+                    record_key TEXT NOT NULL,
+                    case_id TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    await_size INTEGER
+                );
+                CREATE INDEX rights_pending_by_record ON rights_pending(record_key);
+                CREATE TABLE rights_refused (
+                    sequence INTEGER PRIMARY KEY,
+                    record_key TEXT NOT NULL,
+                    case_id TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    detected_at INTEGER NOT NULL
+                );
+                CREATE INDEX rights_refused_by_record ON rights_refused(record_key);
+
                 CREATE TRIGGER hub_history_conflict_u BEFORE UPDATE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER hub_history_conflict_d BEFORE DELETE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 """)

@@ -48,6 +48,8 @@ public struct Receiver: Service {
     @discardableResult
     public func pullOnce(wait: Int) async throws -> Int {
         let after = try store.fanOutPosition()
+        // Read before the batch is asked for, so that its hub head covers their merge.
+        let receipted = try store.receiptedPendingRights()
         let bytes = try await transport.pull(node: node, after: after, waitSeconds: wait)
         let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
@@ -85,6 +87,7 @@ public struct Receiver: Service {
         guard batch.to > after else {
             // Nothing new; acknowledging anyway keeps the hub's view of this node right even when
             // the hub has lost it (restored from a backup).
+            try store.applyFanOut([], through: after, hubHead: batch.hubLog, at: NodeService.millis(now()), receipted: receipted)
             try await transport.acknowledge(node: node, through: after)
             return 0
         }
@@ -92,9 +95,12 @@ public struct Receiver: Service {
         // The node's own changes come back only when the hub re-asserts one of them over a
         // version it refused (Protocol/merge.md §4): they are applied like any other entry.
         let writes = batch.entries.filter { $0.position > after }.map { entry in
-            RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data))
+            RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
+                        rights: entry.change.operation.isRights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
+                        leaf: entry.change.operation.isRights ? entry.change.leafHash : nil)
         }
-        let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()))
+        let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
+                                            receipted: receipted)
         try await transport.acknowledge(node: node, through: batch.to)
         return applied
     }
@@ -108,7 +114,7 @@ public struct Receiver: Service {
                           subjectName: subjectName, otherSubjects: otherSubjects, recordClass: recordClass, reason: change.reason,
                           decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
         }
-        guard !change.payload.isEmpty, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
+        guard !change.payload.isEmpty, !change.operation.isRights, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
             return write()
         }
         var others: [(key: String, role: String)] = []

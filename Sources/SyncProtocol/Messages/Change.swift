@@ -28,6 +28,10 @@ public enum ChangeOperation: UInt8, Sendable, CaseIterable, Codable {
     /// Whether the change corrects or revokes a record: Article 41's windows apply and a reason
     /// and decision document are required.
     public var isCorrection: Bool { self == .correct || self == .revoke }
+
+    /// Whether the change is a credit subject's right exercised on a record (operations 4–7,
+    /// `Protocol/rights.md`): it carries a rights document, never a new version of the record.
+    public var isRights: Bool { rawValue >= 4 }
 }
 
 /// A record's global key: the providing unit, the catalog item and the provider's own id.

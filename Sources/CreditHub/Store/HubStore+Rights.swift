@@ -1,0 +1,120 @@
+import CreditCore
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// A case as the hub holds it: the case, and when the windows that wait for every node were met.
+public struct RightsCaseRow: Sendable, Codable, Equatable {
+    public var rightsCase: RightsCase
+    /// When the hub received the opening change.
+    public var receivedAt: Date
+    /// When every active node had applied the objection label (`objection-label`).
+    public var labelCompletedAt: Date?
+    /// When every active node had applied the granted restoration (`restoration`).
+    public var grantCompletedAt: Date?
+}
+
+extension HubStore {
+    /// Merges a change of operation 4–7 by `Protocol/rights.md` §3: the rules decide on the record
+    /// and its cases as the hub holds them; an effective change moves its case on and is logged
+    /// for every node, its origin included. It is never a new version of the record, and a
+    /// refusal re-asserts nothing (the record's content did not move).
+    func mergeRights(_ db: Database, _ entry: PreparedSet.Entry, in set: PreparedSet, _ statements: MergeStatements,
+                     hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
+        let change = entry.change, key = entry.recordKey
+        func refused(_ refusal: ChangeRefusal) throws -> MergeEffect {
+            try refuse(db, refusal, statements, at: at)
+            return .refused(refusal)
+        }
+        if let invalid = entry.refusal { return try refused(invalid) }
+        guard let event = entry.rights else {
+            return try refused(ChangeRefusal(change, code: "invalid-rights", field: "payload", message: "the rights document was not read"))
+        }
+        // The event's instant: when the node accepted it, but never after the hub received it.
+        let instant = min(Int64(change.acceptedAt), at)
+        let today = ChinaTime.date(of: Self.date(instant))
+        var facts: RightsRecordFacts?
+        if let row = try Row.fetchOne(db, sql: "SELECT status, origin_node, origin_sequence FROM record WHERE record_key = ?", arguments: [key]) {
+            let home: String = row[1], revoked = (row[0] as String) == "revoked"
+            facts = RightsRecordFacts(home: home, revoked: revoked, recordClass: nil, earliestEnd: nil)
+            if event.kind == .applied || event.kind == .removed, !revoked, let validator = set.validator {
+                let sequence = UInt64(row[2] as Int64)
+                let inSet = home == set.set.node ? set.entries.first { $0.change.sequence == sequence }?.bytes : nil
+                if let bytes = try inSet ?? heldChanges(db, node: home, from: sequence, through: sequence)[sequence],
+                   let current = try? Change(decoding: bytes) {
+                    facts = validator.rightsFacts(payload: current.payload, home: home, revoked: revoked, today: today)
+                }
+            }
+        }
+        let cases = try Self.rightsCases(db, recordKey: key)
+        if let refusal = RightsRules.check(event, of: change, record: facts, cases: cases, today: today) {
+            return try refused(ChangeRefusal(change, code: refusal.code, field: refusal.field, message: refusal.message))
+        }
+        let position = Int64(hubFrontier.size) + 1
+        try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at, kind: .toEveryNode)
+        if event.kind.opensCase {
+            let opened = RightsCase(opening: event, of: change, at: UInt64(instant))
+            try db.execute(sql: """
+                INSERT INTO rights_case(id, record_key, kind, closed, opened_at, received_at, body, label_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [opened.id, key, opened.kind.rawValue, opened.state.isClosed, instant, at, try opened.stored,
+                                 event.kind == .filed ? position : nil])
+        } else if var moved = cases.first(where: { $0.id == event.caseId }) {
+            moved.apply(event, of: change, at: UInt64(instant))
+            try db.execute(sql: """
+                UPDATE rights_case SET body = ?, closed = ?, grant_position = COALESCE(grant_position, ?) WHERE id = ?
+                """, arguments: [try moved.stored, moved.state.isClosed, event.kind == .granted ? position : nil, moved.id])
+        }
+        return .effective
+    }
+
+
+    static func rightsCases(_ db: Database, recordKey: String) throws -> [RightsCase] {
+        try String.fetchAll(db, sql: "SELECT body FROM rights_case WHERE record_key = ? ORDER BY opened_at, id", arguments: [recordKey])
+            .map(RightsCase.init(stored:))
+    }
+
+    static func rightsCaseRow(_ row: Row) throws -> RightsCaseRow {
+        RightsCaseRow(rightsCase: try RightsCase(stored: row["body"]), receivedAt: date(row["received_at"]),
+                      labelCompletedAt: (row["label_completed_at"] as Int64?).map(date),
+                      grantCompletedAt: (row["grant_completed_at"] as Int64?).map(date))
+    }
+
+    /// Closes the windows that wait for every active node (`objection-label`, a granted
+    /// `restoration`) once the slowest active node has applied their entry. Runs in the
+    /// transaction of a fan-out acknowledgement.
+    static func completeRightsWindows(_ db: Database, at ms: Int64) throws {
+        for column in ["label", "grant"] {
+            try db.execute(sql: """
+                UPDATE rights_case SET \(column)_completed_at = ?
+                WHERE \(column)_completed_at IS NULL AND \(column)_position IS NOT NULL
+                    AND \(column)_position <= COALESCE((SELECT MIN(fanout_ack) FROM node WHERE status = 'active'), \(column)_position)
+                """, arguments: [ms])
+        }
+    }
+
+    /// Cases still open or waiting for a node, and those received since `since`: what operators'
+    /// views show, at a cost that does not grow with the history.
+    public func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM rights_case WHERE closed = 0
+                    OR (label_position IS NOT NULL AND label_completed_at IS NULL)
+                    OR (grant_position IS NOT NULL AND grant_completed_at IS NULL)
+                UNION SELECT * FROM rights_case WHERE received_at >= ? ORDER BY received_at, id
+                """, arguments: [Self.millis(since)]).map(Self.rightsCaseRow)
+        }
+    }
+
+    /// Cases received in [from, to) (all when nil), oldest first: the compliance report's.
+    public func rightsCases(receivedFrom from: Date?, to: Date?) throws -> [RightsCaseRow] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rights_case WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id",
+                             arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map(Self.rightsCaseRow)
+        }
+    }
+
+    /// One case, or `nil`.
+    public func rightsCase(_ id: String) throws -> RightsCaseRow? {
+        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM rights_case WHERE id = ?", arguments: [id]).map(Self.rightsCaseRow) }
+    }
+}

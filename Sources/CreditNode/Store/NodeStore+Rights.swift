@@ -1,0 +1,174 @@
+public import CreditCore
+public import Foundation
+import GRDB
+public import SyncProtocol
+
+/// One of this node's rights changes that the hub's fan-out has not brought back yet
+/// (`Protocol/rights.md` §4): shown as pending, never as decided.
+public struct PendingRights: Sendable, Codable, Equatable {
+    public var sequence: UInt64
+    public var caseId: String
+    public var event: String
+}
+
+/// The credit subjects' cases on a record, as a read shows them.
+public struct RecordRights: Sendable, Codable, Equatable {
+    /// `objection` while an objection is open (Article 39's label).
+    public var labels: [String]
+    /// `withdrawn` after a granted restoration or a list removal, else `displayed`.
+    public var display: String
+    /// The cases as the hub decided them.
+    public var cases: [RightsCase]
+    /// This node's changes the hub has not returned yet.
+    public var pending: [PendingRights]
+    /// This node's changes the hub refused (a race with another desk, most often): they
+    /// changed nothing, and the clerk tells the applicant.
+    public var refused: [PendingRights]
+}
+
+extension NodeStore {
+    /// Logs a rights change (`Protocol/rights.md`) as the node's next change, after checking it in
+    /// the same transaction with the rules the hub applies (`RightsRules`) on this node's view:
+    /// the cases as the hub decided them, with this node's pending changes applied. `facts`
+    /// gives the record's class and display window (from its payload); its home and status are
+    /// read here.
+    /// - Returns: the case id and the change's sequence, or the rules' refusal.
+    public func writeRights(_ event: RightsEvent, key: RecordKey, node: String, credential: String, reason: String, decisionDocument: String,
+                            catalogVersion: String, acceptedAt: UInt64, recordClass: RecordClass?, earliestEnd: CivilDate?)
+        throws -> Result<(caseId: String, sequence: UInt64), RightsRefusal> {
+        try writer.write { db in
+            let storageKey = key.storageKey
+            var frontier = try db.frontier(.logFrontier)
+            let sequence = frontier.size + 1
+            let change = Change(node: node, sequence: sequence, key: key, operation: event.kind.operation, credential: credential,
+                                reason: reason, decisionDocument: decisionDocument, effectiveAt: acceptedAt, acceptedAt: acceptedAt,
+                                catalogVersion: catalogVersion, payload: event.payload)
+            let facts = try Row.fetchOne(db, sql: "SELECT status, origin_node FROM record WHERE record_key = ?", arguments: [storageKey]).map {
+                RightsRecordFacts(home: $0[1], revoked: ($0[0] as String) == "revoked", recordClass: recordClass, earliestEnd: earliestEnd)
+            }
+            let today = ChinaTime.date(of: Date(timeIntervalSince1970: Double(acceptedAt) / 1000))
+            if let refusal = RightsRules.check(event, of: change, record: facts, cases: try rightsView(db, recordKey: storageKey), today: today) {
+                return .failure(refusal)
+            }
+            let encoded = change.encoded
+            let leaf = MerkleHash.leaf(encoded)
+            frontier.append(leafHash: leaf)
+            try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [Int64(sequence), Data(encoded), leaf.data, storageKey, Int64(acceptedAt)])
+            let caseId = event.caseId ?? RightsEvent.caseId(opening: change)
+            try db.execute(sql: "INSERT INTO rights_pending(sequence, record_key, case_id, event) VALUES (?, ?, ?, ?)",
+                           arguments: [Int64(sequence), storageKey, caseId, event.kind.rawValue])
+            try db.setFrontier(.logFrontier, frontier)
+            return .success((caseId, sequence))
+        }
+    }
+
+    /// The cases on a record as the hub decided them.
+    func rightsCases(_ db: Database, recordKey: String) throws -> [RightsCase] {
+        try String.fetchAll(db, sql: "SELECT body FROM rights_case WHERE record_key = ? ORDER BY id", arguments: [recordKey]).map(RightsCase.init(stored:))
+    }
+
+    /// The cases on a record as this node sees them: the hub's, with this node's pending changes applied in order.
+    func rightsView(_ db: Database, recordKey: String) throws -> [RightsCase] {
+        var cases = try rightsCases(db, recordKey: recordKey)
+        let pending = try Data.fetchAll(db, sql: """
+            SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.record_key = ? ORDER BY p.sequence
+            """, arguments: [recordKey])
+        for bytes in pending {
+            guard let change = try? Change(decoding: Array(bytes)), let event = try? RightsEvent(change, identifiers: nil) else { continue }
+            if event.kind.opensCase {
+                cases.append(RightsCase(opening: event, of: change, at: change.acceptedAt))
+            } else if let i = cases.firstIndex(where: { $0.id == event.caseId }) {
+                cases[i].apply(event, of: change, at: change.acceptedAt)
+            }
+        }
+        return cases
+    }
+
+    /// Applies one rights entry of the fan-out: opens or moves on its case, once (an entry seen
+    /// before changes nothing), and clears it from this node's pending changes when it is one.
+    /// - Returns: whether the case changed.
+    func applyRights(_ db: Database, _ w: RemoteWrite) throws -> Bool {
+        guard let event = w.rights else { return false }
+        let change = w.change
+        if let leaf = w.leaf {
+            try db.execute(sql: """
+                DELETE FROM rights_pending WHERE sequence = ?1 AND EXISTS (SELECT 1 FROM log_entry WHERE sequence = ?1 AND leaf_hash = ?2)
+                """, arguments: [Int64(change.sequence), leaf.data])
+        }
+        let storageKey = change.key.storageKey
+        if event.kind.opensCase {
+            let opened = RightsCase(opening: event, of: change, at: change.acceptedAt)
+            try db.execute(sql: "INSERT OR IGNORE INTO rights_case(id, record_key, body) VALUES (?, ?, ?)",
+                           arguments: [opened.id, storageKey, try opened.stored])
+            return db.changesCount > 0
+        }
+        guard let id = event.caseId,
+              let body = try String.fetchOne(db, sql: "SELECT body FROM rights_case WHERE id = ?", arguments: [id]) else { return false }
+        var moved = try RightsCase(stored: body)
+        guard !moved.steps.contains(where: { $0.node == change.node && $0.sequence == change.sequence }) else { return false }
+        moved.apply(event, of: change, at: change.acceptedAt)
+        try db.execute(sql: "UPDATE rights_case SET body = ? WHERE id = ?", arguments: [try moved.stored, id])
+        return true
+    }
+
+    /// This node's pending rights changes the hub has receipted and whose merge no fan-out
+    /// batch has been seen to cover yet: to be read before the next batch is asked for.
+    public func receiptedPendingRights() throws -> [UInt64] {
+        try writer.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT sequence FROM rights_pending
+                WHERE await_size IS NULL AND sequence <= (SELECT COALESCE(MAX(last), 0) FROM receipt) ORDER BY sequence
+                """).map(UInt64.init)
+        }
+    }
+
+    /// Settles pending rights changes against a batch: each of `receipted` waits for the fan-out
+    /// through `hubSize` (the batch's hub head, which covers its merge); one still pending once
+    /// the fan-out is applied through its wait was refused by the hub, and is moved to
+    /// `rights_refused`, where the desk sees it.
+    func settlePendingRights(_ db: Database, _ receipted: [UInt64], hubSize: UInt64, applied: UInt64, at: UInt64) throws {
+        for sequence in receipted {
+            try db.execute(sql: "UPDATE rights_pending SET await_size = ? WHERE sequence = ? AND await_size IS NULL",
+                           arguments: [Int64(hubSize), Int64(sequence)])
+        }
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO rights_refused(sequence, record_key, case_id, event, detected_at)
+            SELECT sequence, record_key, case_id, event, ? FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?
+            """, arguments: [Int64(at), Int64(applied)])
+        try db.execute(sql: "DELETE FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?", arguments: [Int64(applied)])
+    }
+
+    /// The labels, display and cases of a record (`Protocol/rights.md` §4).
+    public func rights(recordKey: String) throws -> RecordRights {
+        try writer.read { db in try rights(db, recordKey: recordKey) }
+    }
+
+    func rights(_ db: Database, recordKey: String) throws -> RecordRights {
+        let cases = try rightsCases(db, recordKey: recordKey)
+        let pending = try Row.fetchAll(db, sql: "SELECT sequence, case_id, event FROM rights_pending WHERE record_key = ? ORDER BY sequence",
+                                       arguments: [recordKey]).map {
+            PendingRights(sequence: UInt64($0[0] as Int64), caseId: $0[1], event: $0[2])
+        }
+        let refused = try Row.fetchAll(db, sql: "SELECT sequence, case_id, event FROM rights_refused WHERE record_key = ? ORDER BY sequence",
+                                       arguments: [recordKey]).map {
+            PendingRights(sequence: UInt64($0[0] as Int64), caseId: $0[1], event: $0[2])
+        }
+        return RecordRights(labels: cases.contains(where: \.labels) ? ["objection"] : [],
+                            display: cases.contains(where: \.withdrawsDisplay) ? "withdrawn" : "displayed", cases: cases, pending: pending,
+                            refused: refused)
+    }
+
+    /// A case by id, as the hub decided it, or as this node's pending changes make it when the
+    /// hub has not returned it yet; `nil` when this node has not heard of it.
+    public func rightsCase(_ id: String) throws -> (rightsCase: RightsCase, recordKey: String, pending: Bool)? {
+        try writer.read { db in
+            let recordKey = try String.fetchOne(db, sql: "SELECT record_key FROM rights_case WHERE id = ?", arguments: [id])
+                ?? String.fetchOne(db, sql: "SELECT record_key FROM rights_pending WHERE case_id = ?", arguments: [id])
+            guard let recordKey, let found = try rightsView(db, recordKey: recordKey).first(where: { $0.id == id }) else { return nil }
+            let decided = try Bool.fetchOne(db, sql: "SELECT 1 FROM rights_case WHERE id = ?", arguments: [id]) ?? false
+            return (found, recordKey, !decided)
+        }
+    }
+
+}

@@ -1,0 +1,212 @@
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import Testing
+
+/// Credit subjects' rights across the federation (`Protocol/rights.md`): nodes and the real hub
+/// logic through the in-process transport, in virtual time.
+@Suite struct RightsFederationTests {
+    func sync(_ h: HubFixture, _ nodes: [NodeFixture]) async throws {
+        for _ in 0..<2 {
+            for n in nodes { while try await h.pusher(n).pushOnce() > 0 {} }
+            for n in nodes { while try await h.receiver(n).pullOnce(wait: 0) > 0 {} }
+        }
+    }
+
+    /// The refusal a call throws, as the provider API would answer it.
+    func refusal(_ body: () throws -> Any) -> NodeError? {
+        do { _ = try body(); return nil } catch let e as NodeError { return e } catch { return nil }
+    }
+
+    func key(_ node: NodeFixture, _ recordId: String, item: String = "administrative-punishment") -> RecordKey {
+        RecordKey(provider: node.identity.unit, item: item, recordId: recordId)
+    }
+
+    /// The serious-list entry of `Protocol/vectors/records.json`, provided by `node`'s unit.
+    func listEntry() -> JSONValue {
+        let record = CreditRecord(item: "serious-untrustworthy-list", recordId: "l1",
+                                  subject: Subject(kind: .legalPerson, name: "南昌赣江商贸有限公司", uscc: "91110000600037341L"),
+                                  fields: ["listName": .string("严重违法失信主体名单"), "designatingAuthority": .string("南昌市市场监督管理局"),
+                                           "designatingAuthorityCode": .string("121200004013590816"),
+                                           "designationDocument": .string("洪市监列〔2026〕3号"), "designationDate": .string("2026-06-01"),
+                                           "reason": .string("提交虚假材料取得许可"), "basis": .string("《市场监督管理严重违法失信名单管理办法》"),
+                                           "responsiblePersons": .array([.object(["role": .string("legal-representative"), "name": .string("陈杰"),
+                                                                                  "residentId": .string("360102198001010056")])])])
+        return NodeFixture.json(record)
+    }
+
+    @Test func anObjectionFiledAtOneCityIsLabelledEverywhereHandledAtTheHomeAndClosedEverywhere() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<10), by: nanchang.identity)
+        try await sync(h, nodes)
+        let record = key(nanchang, "CF-360100-2026-3")
+
+        // A subject files at Ganzhou's desk against a Nanchang record: pending until the hub decides.
+        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                      applicant: "赣江商贸有限公司", grounds: "  处罚金额记载有误  ", by: ganzhou.identity)
+        #expect(filed.caseId == "360700-1" && filed.status == "pending")
+        let before = try #require(try ganzhou.service.store.record(record)).rights
+        #expect(before.labels.isEmpty && before.pending.map(\.event) == ["filed"])
+        // The same applicant again is refused at the desk; so is a record nobody holds.
+        #expect(refusal { try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                            applicant: "赣江商贸有限公司", grounds: "again", by: ganzhou.identity) }?.code == "duplicate-application")
+        let unknown = refusal { try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: "nope",
+                                                                  applicant: "x", grounds: "y", by: ganzhou.identity) }
+        #expect(unknown?.code == "unknown-record" && unknown?.status == .notFound)
+        #expect(refusal { try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                            applicant: "", grounds: "y", by: ganzhou.identity) }?.errors?.first?.field == "applicant")
+
+        try await sync(h, nodes)
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(record)).rights
+            #expect(rights.labels == ["objection"], "node \(n.service.node)")
+            #expect(rights.pending.isEmpty && rights.cases.map(\.id) == ["360700-1"])
+            #expect(rights.cases.first?.steps.first?.detail == "处罚金额记载有误")
+        }
+        var windows = try h.hub.snapshot(windows: .all).rights
+        #expect(windows.first { $0.name == .objectionLabel }?.state == .met)
+        #expect(windows.first { $0.name == .objectionHandling }?.state == .onTime)
+
+        // Only the providing unit handles it, at the record's home.
+        #expect(refusal { try ganzhou.service.caseEvent("360700-1", event: "paused", cause: "testing", by: ganzhou.identity) }?.status == .forbidden)
+        #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "paused", cause: "lunch", by: nanchang.identity) }?.code == "invalid-rights")
+        // An expert review from Friday to Monday stops the clock for Monday (Article 39 ¶3).
+        _ = try nanchang.service.caseEvent("360700-1", event: "paused", cause: "expert-review", by: nanchang.identity)
+        try await sync(h, nodes)
+        #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionHandling }?.state == .paused)
+        #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "upheld", reason: "x", by: nanchang.identity) }?.code == "case-state")
+        h.clock.advance(by: 3 * 86_400)
+        _ = try nanchang.service.caseEvent("360700-1", event: "resumed", by: nanchang.identity)
+        // Other units must check: the 7-day path, and Yichun's regulator answers within 3.
+        _ = try nanchang.service.caseEvent("360700-1", event: "checks", units: [yichun.identity.unit], by: nanchang.identity)
+        try await sync(h, nodes)
+        windows = try h.hub.snapshot(windows: .all).rights
+        let handling = try #require(windows.first { $0.name == .objectionHandling })
+        #expect(handling.window.deadline.due == CivilDate(year: 2026, month: 12, day: 2)!, "7 working days after 20 November, plus Monday's pause")
+        #expect(windows.first { $0.name == .objectionCheck }?.unit == yichun.identity.unit)
+        #expect(refusal { try ganzhou.service.caseEvent("360700-1", event: "checked", finding: "无", by: ganzhou.identity) }?.code == "not-checker")
+        _ = try yichun.service.caseEvent("360700-1", event: "checked", finding: "我局核查：金额应为2000元", by: yichun.identity)
+        try await sync(h, nodes)
+
+        // Upheld: the unit corrects the record (Article 41) and closes the objection.
+        var corrected = nanchang.punishments(3..<4)[0]
+        if case var .object(o) = corrected, case var .object(fields)? = o["fields"] {
+            fields["CF_NR"] = .string("罚款2000元")
+            o["fields"] = .object(fields)
+            corrected = .object(o)
+        }
+        _ = try nanchang.service.correct(item: record.item, recordId: record.recordId, record: corrected, reason: "异议成立，更正处罚内容",
+                                         decisionDocument: "洪市监更〔2026〕1号", effectiveAt: nil, by: nanchang.identity)
+        #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "upheld", by: nanchang.identity) }?.errors?.first?.field == "reason")
+        _ = try nanchang.service.caseEvent("360700-1", event: "upheld", reason: "异议成立，已更正", by: nanchang.identity)
+        try await sync(h, nodes)
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(record)).rights
+            #expect(rights.labels.isEmpty && rights.cases.first?.state == .upheld, "node \(n.service.node)")
+            #expect(rights.cases.first?.steps.map(\.event) == [.filed, .paused, .resumed, .checks, .checked, .upheld])
+        }
+        #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "rejected", reason: "x", by: nanchang.identity) }?.code == "case-closed")
+        windows = try h.hub.snapshot(windows: .all).rights
+        #expect(windows.map(\.state).allSatisfy { $0 == .met }, "\(windows.map { "\($0.name) \($0.state)" })")
+        #expect(try h.store.refusals().isEmpty)
+        // The records themselves converged as before.
+        let digest = try h.store.stateDigest()
+        for n in nodes { #expect(try n.service.store.stateDigest() == digest) }
+    }
+
+    @Test func restorationAndListRemovalWithdrawTheDisplayEverywhereAndBadApplicationsChangeNothing() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"])
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        var g = nanchang.generator
+        let permit = NodeFixture.json(g.permit(1, grantedOn: CivilDate(year: 2026, month: 3, day: 1)!))
+        let results = try nanchang.service.submit(nanchang.punishments(0..<3) + [listEntry(), permit], by: nanchang.identity)
+        #expect(results.allSatisfy { $0.status == .accepted }, "\(results)")
+        try await sync(h, nodes)
+        let general = key(nanchang, "CF-360100-2026-1"), serious = key(nanchang, "CF-360100-2026-0")
+        let listed = key(nanchang, "l1", item: "serious-untrustworthy-list")
+
+        let applied = try yichun.service.applyForRestoration(provider: general.provider, item: general.item, recordId: general.recordId,
+                                                            applicant: "公司", statement: "已缴纳罚款并整改完毕", by: yichun.identity)
+        func code(_ k: RecordKey) -> String? {
+            refusal { try yichun.service.applyForRestoration(provider: k.provider, item: k.item, recordId: k.recordId, applicant: "公司",
+                                                             statement: "已整改", by: yichun.identity) }?.code
+        }
+        #expect(code(serious) == "too-early", "a serious punishment of 1 June is displayed a year at least")
+        #expect(code(general) == "duplicate-application")
+        #expect(code(key(nanchang, String(try #require(permit.objectValue?["recordId"]?.stringValue)), item: "administrative-permit")) == "not-restorable")
+        let hubLog = try h.store.hubHead().size
+        try await sync(h, nodes)
+        #expect(try h.store.hubHead().size == hubLog + 1, "only the valid application reached the hub")
+
+        #expect(refusal { try ganzhou.service.caseEvent(applied.caseId, event: "granted", reason: "x", by: ganzhou.identity) }?.status == .forbidden)
+        _ = try nanchang.service.caseEvent(applied.caseId, event: "granted", reason: "符合信用修复条件", by: nanchang.identity)
+        try await sync(h, nodes)
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(general)).rights
+            #expect(rights.display == "withdrawn" && rights.cases.first?.state == .granted, "node \(n.service.node)")
+            #expect(try n.service.store.record(general)?.status == "active", "restored, not revoked: the history stays (Article 38)")
+        }
+        #expect(code(general) == "already-restored")
+        #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .restoration }?.state == .met)
+
+        // Article 34: only the designating unit removes, only what is listed, once.
+        #expect(refusal { try nanchang.service.removeFromList(item: general.item, recordId: general.recordId, reason: "x",
+                                                              decisionDocument: "y", by: nanchang.identity) }?.code == "not-listed")
+        #expect(refusal { try nanchang.service.removeFromList(item: listed.item, recordId: listed.recordId, reason: "已履行",
+                                                              decisionDocument: "", by: nanchang.identity) }?.errors?.first?.field == "decisionDocument")
+        _ = try nanchang.service.removeFromList(item: listed.item, recordId: listed.recordId, reason: "已履行义务、完成信用修复",
+                                                decisionDocument: "洪市监移〔2026〕1号", by: nanchang.identity)
+        #expect(refusal { try nanchang.service.removeFromList(item: listed.item, recordId: listed.recordId, reason: "again",
+                                                              decisionDocument: "again", by: nanchang.identity) }?.code == "already-removed")
+        try await sync(h, nodes)
+        for n in nodes { #expect(try n.service.store.record(listed)?.rights.display == "withdrawn", "node \(n.service.node)") }
+        let subjectList = try ganzhou.service.store.records(subject: "uscc:91110000600037341L")
+        #expect(subjectList.first { $0.recordId == "l1" }?.display == "withdrawn")
+        #expect(try h.store.refusals().isEmpty)
+    }
+
+    @Test func twoDesksRacingWithTheSameApplicationEndOnTheHubsOneCase() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)
+        try await sync(h, nodes)
+        let record = key(nodes[0], "CF-360100-2026-2")
+        for n in nodes[1...] {
+            _ = try n.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId, applicant: "同一申请人",
+                                            grounds: "重复提交", by: n.identity)
+        }
+        try await sync(h, nodes)
+        let refused = try h.store.refusals()
+        #expect(refused.map(\.code) == ["duplicate-application"])
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(record)).rights
+            #expect(rights.cases.count == 1 && rights.labels == ["objection"], "node \(n.service.node)")
+            #expect(rights.pending.isEmpty, "node \(n.service.node) still shows a change the hub decided on as pending")
+        }
+        // The losing desk learns from the fan-out that its application was refused.
+        let loser = try #require(nodes.first { try $0.service.store.record(record)?.rights.cases.first?.id.hasPrefix($0.service.node) == false && $0.service.node != "360100" })
+        #expect(try loser.service.store.record(record)?.rights.refused.map(\.event) == ["filed"])
+        #expect(try nodes[0].service.store.record(record)?.rights.refused.isEmpty == true)
+    }
+
+    @Test func aLabelNoNodeAppliedIsBreachedAfterOneWorkingDayAndAlerted() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<2), by: nodes[0].identity)
+        try await sync(h, nodes)
+        let record = key(nodes[0], "CF-360100-2026-1")
+        _ = try nodes[1].service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId, applicant: "甲",
+                                               grounds: "乙", by: nodes[1].identity)
+        while try await h.pusher(nodes[1]).pushOnce() > 0 {}
+        // Friday 10:00 → the label is due by the end of Monday; Tuesday nobody has applied it.
+        h.clock.advance(by: 4 * 86_400)
+        let snapshot = try h.hub.snapshot()
+        #expect(snapshot.rights.first { $0.name == .objectionLabel }?.state == .breached)
+        #expect(snapshot.windowsNeedAttention)
+        #expect(try h.hub.metricsExposition().contains(#"creditsync_hub_rights_windows{window="objection-label",state="breached"} 1"#))
+        try await sync(h, nodes)
+        #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionLabel }?.state == .missed)
+    }
+}
