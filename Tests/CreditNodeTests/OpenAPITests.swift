@@ -28,7 +28,7 @@ import Testing
                 guard let item = item.pathItemValue else { continue }
                 for endpoint in item.endpoints {
                     let uri = path.rawValue.replacingOccurrences(of: "{provider}", with: "p").replacingOccurrences(of: "{item}", with: "i")
-                        .replacingOccurrences(of: "{recordId}", with: "r").replacingOccurrences(of: "{subject}", with: "s")
+                        .replacingOccurrences(of: "{recordId}", with: "r").replacingOccurrences(of: "{subject}", with: "s").replacingOccurrences(of: "{case}", with: "c")
                     let method: HTTPRequest.Method = endpoint.method == .post ? .post : .get
                     try await client.execute(uri: uri, method: method, body: ByteBuffer(string: "{}")) { response in
                         #expect(response.status != .notFound || path.rawValue.contains("{"), "\(method) \(uri) is not routed")

@@ -1,0 +1,100 @@
+import CreditCore
+import CreditNode
+import CreditTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SyncProtocol
+import Testing
+
+/// The provider API's rights routes in process (`Protocol/provider-api.openapi.json`,
+/// `Protocol/rights.md`): the documented statuses, codes and fields, and refused input logs nothing.
+@Suite struct RightsAPITests {
+    func auth(_ f: NodeFixture) -> HTTPFields { [.authorization: "Bearer \(f.token)", .contentType: "application/json"] }
+    func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+    func object(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any]) ?? [:]
+    }
+    func firstField(_ buffer: ByteBuffer) -> String? { ((object(buffer)["errors"] as? [[String: Any]])?.first)?["field"] as? String }
+
+    @Test func objectionsRestorationsAndCaseStepsAnswerAsDocumented() async throws {
+        let f = try NodeFixture(readScope: .all)
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        let unit = f.identity.unit
+        let app = Application(router: ProviderAPI.router(service: f.service))
+        try await app.test(.router) { client in
+            let objection = #"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"CF-360100-2026-1","applicant":"某公司","grounds":"金额有误"}"#
+            var caseId = ""
+            try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f), body: json(objection)) { r in
+                #expect(r.status == .accepted)
+                #expect(object(r.body)["status"] as? String == "pending")
+                caseId = object(r.body)["case"] as? String ?? ""
+            }
+            #expect(caseId == "360100-4")
+            let logged = try f.service.store.logHead().size
+            // Refused input answers with its code and field, and logs nothing.
+            try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f), body: json(objection)) { r in
+                #expect(r.status == .conflict && object(r.body)["code"] as? String == "duplicate-application")
+            }
+            try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f),
+                                     body: json(#"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"CF-360100-2026-2","applicant":"某公司"}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "grounds")
+            }
+            try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f),
+                                     body: json(#"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"CF-360100-2026-2","applicant":"某公司","grounds":"\#(String(repeating: "长", count: 2001))"}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "grounds")
+            }
+            try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f),
+                                     body: json(#"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"nope","applicant":"a","grounds":"b"}"#)) { r in
+                #expect(r.status == .notFound && object(r.body)["code"] as? String == "unknown-record")
+            }
+            try await client.execute(uri: "/v1/objections", method: .post, headers: [.authorization: "Bearer \(f.token)", .contentType: "text/plain"],
+                                     body: json(objection)) { r in
+                #expect(r.status == .unsupportedMediaType)
+            }
+            try await client.execute(uri: "/v1/objections", method: .post, headers: [.contentType: "application/json"], body: json(objection)) { r in
+                #expect(r.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"paused","cause":"nap"}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "cause")
+            }
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"filed"}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "event")
+            }
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"checks","units":["\#(unit)"]}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "units[0]", "the record's own provider cannot check")
+            }
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"checks","units":["91360000000000000X"]}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "units[0]")
+            }
+            try await client.execute(uri: "/v1/cases/360100-999/events", method: .post, headers: auth(f), body: json(#"{"event":"resumed"}"#)) { r in
+                #expect(r.status == .notFound && object(r.body)["code"] as? String == "unknown-case")
+            }
+            try await client.execute(uri: "/v1/restorations", method: .post, headers: auth(f),
+                                     body: json(#"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"CF-360100-2026-0","applicant":"a","statement":"b"}"#)) { r in
+                #expect(r.status == .conflict && object(r.body)["code"] as? String == "too-early")
+            }
+            try await client.execute(uri: "/v1/records/administrative-punishment/CF-360100-2026-1/list-removal", method: .post, headers: auth(f),
+                                     body: json(#"{"reason":"x","decisionDocument":"y"}"#)) { r in
+                #expect(r.status == .conflict && object(r.body)["code"] as? String == "not-listed")
+            }
+            #expect(try f.service.store.logHead().size == logged, "refused requests logged nothing")
+
+            // The home's own clerk handles the case; each step is pending until the hub returns it.
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f),
+                                     body: json(#"{"event":"rejected","reason":"记载无误"}"#)) { r in
+                #expect(r.status == .accepted && object(r.body)["case"] as? String == caseId)
+            }
+            try await client.execute(uri: "/v1/cases/\(caseId)", method: .get, headers: auth(f)) { r in
+                #expect(r.status == .ok && object(r.body)["pending"] as? Bool == true)
+                let record = object(r.body)["record"] as? [String: Any]
+                #expect((record?["pending"] as? [[String: Any]])?.map { $0["event"] as? String } == ["filed", "rejected"])
+            }
+            try await client.execute(uri: "/v1/providers/\(unit)/records/administrative-punishment/CF-360100-2026-1?purpose=test", method: .get,
+                                     headers: auth(f)) { r in
+                let rights = object(r.body)["rights"] as? [String: Any]
+                #expect(rights?["display"] as? String == "displayed" && (rights?["labels"] as? [String]) == [])
+            }
+        }
+    }
+}
