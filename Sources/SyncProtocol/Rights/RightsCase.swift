@@ -25,6 +25,12 @@ public struct RightsCase: Codable, Sendable, Equatable {
         /// Milliseconds since 1970.
         public var from: UInt64
         public var to: UInt64?
+
+        public init(cause: String, from: UInt64, to: UInt64?) {
+            self.cause = cause
+            self.from = from
+            self.to = to
+        }
     }
 
     /// One effective change of the case: what Article 38's "every change and its reason" shows.
