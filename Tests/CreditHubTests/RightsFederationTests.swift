@@ -3,6 +3,8 @@ import CreditHub
 import CreditNode
 import CreditTesting
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import SyncProtocol
 import Testing
 
@@ -206,7 +208,17 @@ import Testing
         #expect(snapshot.rights.first { $0.name == .objectionLabel }?.state == .breached)
         #expect(snapshot.windowsNeedAttention)
         #expect(try h.hub.metricsExposition().contains(#"creditsync_hub_rights_windows{window="objection-label",state="breached"} 1"#))
+        // Operators see it in the status table, on the dashboard and in the auditor's report.
+        #expect(StatusTable.render(snapshot).contains("case 360700-1 objection-label: due 2026-11-23 breached"))
+        try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(String(buffer: response.body).contains("<td>360700-1</td>"))
+            }
+        }
         try await sync(h, nodes)
         #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionLabel }?.state == .missed)
+        let report = try h.hub.rightsComplianceReport(from: h.now.addingTimeInterval(-7 * 86_400), to: h.now)
+        #expect(report.contains("360700-1,objection,") && report.contains(",objection-label,,") && report.contains(",missed,"))
+        #expect(report.split(separator: "\r\n").count == 3, "a header, the label window and the handling window")
     }
 }

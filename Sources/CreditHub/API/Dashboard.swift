@@ -28,6 +28,10 @@ enum Dashboard {
                 + "<td>\(c.reachHub.deadline.due)</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
                 + "<td>\(c.fixCopies.deadline.due)\(c.fixCopies.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td></tr>"
         }.joined(separator: "\n")
+        let rights = s.rights.map { w -> String in
+            "<tr><td>\(esc(w.caseId))</td><td>\(esc(w.recordKey))</td><td>\(w.caseState.rawValue)</td><td>\(w.name.rawValue)\(w.unit.map { " " + esc($0) } ?? "")</td>"
+                + "<td>\(w.window.deadline.due)\(w.window.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td></tr>"
+        }.joined(separator: "\n")
         let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map { c -> String in
             "<tr><td>\(esc(c.recordKey))</td><td>\(c.winner)</td><td>\(c.loser)</td><td>\(when(c.detectedAt))</td></tr>"
         }.joined(separator: "\n")
@@ -44,7 +48,7 @@ enum Dashboard {
         <style>
         body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin-bottom:1.5rem}
         th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;font-size:.9rem}th{background:#f3f3f3}
-        .warn,.s-at-risk{background:#fff3cd}.bad,.s-breached,.s-missed{background:#f8d7da}.s-provisional{background:#e2e3f5}.s-met{color:#2a7a2a}
+        .warn,.s-at-risk{background:#fff3cd}.bad,.s-breached,.s-missed{background:#f8d7da}.s-provisional,.s-paused{background:#e2e3f5}.s-met{color:#2a7a2a}
         </style></head><body>
         <h1>creditsync — provincial hub \(s.hub)</h1>
         <p>As of \(when(s.generatedAt)) (Asia/Shanghai) · hub log \(s.hubLogSize) changes · \(s.records) records · equivocations \(s.equivocations)</p>
@@ -57,6 +61,10 @@ enum Dashboard {
         <p>\(counts.isEmpty ? "none yet" : counts)</p>
         <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th></tr>
         \(corrections)
+        </table>
+        <h2>Objections and restorations (Articles 39, 40)</h2>
+        <table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th></tr>
+        \(rights)
         </table>
         <h2>Conflicts</h2>
         <table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>

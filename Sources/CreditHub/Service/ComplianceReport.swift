@@ -18,4 +18,22 @@ extension HubService {
             }
         return ([header] + rows).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
+
+    /// The compliance report of credit subjects' cases (Articles 39 and 40) opened in [from, to):
+    /// each window of each case with its due date and state, as CSV for an auditor.
+    public func rightsComplianceReport(from: Date, to: Date) throws -> String {
+        let header = ["case", "kind", "record", "case_state", "window", "unit", "opened_at", "due", "provisional", "completed_at", "state", "paused_days"]
+        let time = ISO8601DateFormatter()
+        let now = now()
+        let rows = try store.rightsCases(receivedFrom: from, to: to).flatMap { row in
+            rightsWindows(row, at: now).map { w in
+                let c = row.rightsCase
+                return [c.id, c.kind.rawValue, c.recordKey, c.state.rawValue, w.name.rawValue, w.unit ?? "",
+                        time.string(from: Date(timeIntervalSince1970: Double(c.openedAt) / 1000)), w.window.deadline.due.description,
+                        String(w.window.deadline.isProvisional), w.window.completedAt.map(time.string) ?? "", w.state.rawValue,
+                        w.name == .objectionHandling ? String(w.window.deadline.workingDays - (c.checksAt == nil ? 3 : 7)) : ""]
+            }
+        }
+        return ([header] + rows).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
 }
