@@ -120,9 +120,9 @@ public final class Federation: @unchecked Sendable {
         hubProcess = try spawn(["hub", "--config", deployment.hubConfig.path], log: "hub.log")
     }
 
-    /// The hub's status.
-    public func status() async throws -> HubService.Snapshot {
-        let reply = try await Self.request(deployment.hubOperatorURL + "/v1/status", token: operatorToken)
+    /// The hub's status; `windows` picks the windows listed (`attention`, `closed`, `all`).
+    public func status(windows: String = "attention") async throws -> HubService.Snapshot {
+        let reply = try await Self.request(deployment.hubOperatorURL + "/v1/status?windows=\(windows)", token: operatorToken)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(HubService.Snapshot.self, from: Data(reply.body.utf8))

@@ -34,8 +34,12 @@ public struct NodeDaemon {
         var limits = NodeService.Limits()
         if let max = config.limits?.maxBodyBytes { limits.maxBodyBytes = max }
         if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
-        let service = NodeService(node: config.node.id, store: store, reference: reference, limits: limits, now: now)
         let link = transport ?? hubLink.transport
+        let (node, hub) = (config.node.id, config.hub.id)
+        let service = NodeService(node: node, store: store, reference: reference, limits: limits, now: now) { subject in
+            let envelope = try await link.subjectAttestation(node: node, subject: subject)
+            return (envelope, try SubjectAttestation.open(envelope, hub: hub, keys: hubKeys, subject: subject))
+        }
         var push = Pusher.Configuration()
         if let n = config.push?.maxChanges { push.maxChanges = n }
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }

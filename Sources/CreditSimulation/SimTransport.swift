@@ -38,6 +38,10 @@ public struct SimTransport: HubTransport {
         try await simulation.deliver(.recover(after: after), from: node)
     }
 
+    public func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.subject(subject), from: node)
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] {
         throw .unreachable("reference data is not distributed in a simulation")
     }
@@ -55,6 +59,7 @@ enum SimRequest: Sendable {
     case pull(after: UInt64)
     case acknowledge(through: UInt64)
     case recover(after: UInt64)
+    case subject(String)
 
     var name: String {
         switch self {
@@ -64,6 +69,7 @@ enum SimRequest: Sendable {
         case .pull: "pull"
         case .acknowledge: "ack"
         case .recover: "recover"
+        case .subject: "subject"
         }
     }
 
@@ -82,6 +88,7 @@ enum SimRequest: Sendable {
             try await local.acknowledge(node: node, through: through)
             return []
         case let .recover(after): return try await local.recover(node: node, after: after)
+        case let .subject(subject): return try await local.subjectAttestation(node: node, subject: subject)
         }
     }
 }

@@ -87,11 +87,12 @@ public enum CLI {
         }
     }
 
-    /// Runs `creditsync` with `arguments` and optional standard input, and waits for it.
-    public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:]) throws -> Output {
+    /// Runs `creditsync` with `arguments` and optional standard input, and waits for it; with
+    /// `executable`, the first argument is another program to run instead (`pdftotext`, `promtool`).
+    public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], executable other: Bool = false) throws -> Output {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        process.executableURL = other ? URL(fileURLWithPath: arguments[0]) : executable
+        process.arguments = other ? Array(arguments.dropFirst()) : arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env

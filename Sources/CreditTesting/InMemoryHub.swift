@@ -137,6 +137,10 @@ public actor InMemoryHub: HubTransport {
         return try! batch.signed(with: key).encoded
     }
 
+    public func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
+        throw .refused(status: 404, code: "not-found", message: "the in-memory hub keeps no subject index")
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] {
         throw .refused(status: 404, code: "not-found", message: "the in-memory hub distributes no reference data")
     }

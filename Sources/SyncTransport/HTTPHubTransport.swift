@@ -78,6 +78,13 @@ public struct HTTPHubTransport: HubTransport {
         }
     }
 
+    public func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
+        let target = HubPaths.subject(node: node, subject: subject)
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        return try await send(request, target: target, sign: true)
+    }
+
     public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
         let target = HubPaths.fanOut(node: node) + "?after=\(after)&wait=\(waitSeconds)"
         var request = HTTPClientRequest(url: baseURL + target)

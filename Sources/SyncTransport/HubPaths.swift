@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hub's HTTP paths and media types (`Protocol/hub-api.md`), shared by the node's client and
 /// the hub's server so that the two cannot drift apart.
 public enum HubPaths {
@@ -9,6 +11,11 @@ public enum HubPaths {
     public static func fanOut(node: String) -> String { "/v1/nodes/\(node)/fanout" }
     /// `POST` JSON `{"through": N}`.
     public static func fanOutAck(node: String) -> String { "/v1/nodes/\(node)/fanout/ack" }
+
+    /// `GET`: the hub's signed account of the records it holds about a subject (Article 38).
+    public static func subject(node: String, subject: String) -> String {
+        "/v1/nodes/\(node)/subjects/\(subject.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~:"))) ?? subject)"
+    }
 
     /// `GET ?after=N`: the node's own changes as the hub holds them (recovery after a restore).
     public static func recover(node: String) -> String { "/v1/nodes/\(node)/changes" }

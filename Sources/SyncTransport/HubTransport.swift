@@ -32,6 +32,10 @@ public protocol HubTransport: Sendable {
     /// gets back what it had already pushed.
     func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8]
 
+    /// The hub's signed account of every record it holds about `subject`
+    /// (``SubjectAttestation``), for a self-enquiry report at the node's desk.
+    func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8]
+
     /// The hub-signed manifest of the catalog layers and holiday files in force.
     func referenceManifest() async throws(TransportError) -> [UInt8]
 

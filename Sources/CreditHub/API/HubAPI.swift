@@ -58,6 +58,9 @@ public enum HubAPI {
             let wait = min(60, request.uri.queryParameters.get("wait").flatMap(Int.init) ?? 0)
             return envelope(try await service.fanOut(node: node, after: after, wait: .seconds(wait)))
         }
+        nodes.get("subjects/:subject") { _, context -> Response in
+            envelope(try service.subjectAttestation(node: try context.requireNode(), subject: try parameter(context, "subject")))
+        }
         nodes.get("changes") { request, context -> Response in
             envelope(try service.recover(node: try context.requireNode(), after: try position(request, "after")))
         }

@@ -175,6 +175,15 @@ public final class HubService: Sendable {
         return try batch.signed(with: key).encoded
     }
 
+    /// The hub's signed account of every record it holds about `subject` (Article 38), asked by
+    /// `node` for a self-enquiry report at its desk.
+    public func subjectAttestation(node: String, subject: String) throws -> [UInt8] {
+        let head = try store.hubHead()
+        let attestation = SubjectAttestation(hub: id, node: node, subject: subject, hubLogSize: head.size, hubLogRoot: head.root.hex,
+                                             at: UInt64(HubStore.millis(now())), records: try store.subjectAttestationEntries(subject))
+        return try attestation.signed(with: key)
+    }
+
     /// Records a node's fan-out acknowledgement; one beyond what this hub served the node is
     /// refused (409 `ack-beyond-served`) and changes nothing.
     public func acknowledge(node: String, through: UInt64) throws {

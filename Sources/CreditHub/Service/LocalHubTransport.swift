@@ -39,6 +39,10 @@ public struct LocalHubTransport: HubTransport {
         try map { try hub.recover(node: node, after: after) }
     }
 
+    public func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
+        try map { try hub.subjectAttestation(node: node, subject: subject) }
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] { try map { try hub.referenceManifest() } }
 
     public func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] { try map { try hub.referenceFile(path) } }

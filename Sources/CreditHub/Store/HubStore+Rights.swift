@@ -2,6 +2,7 @@ import CreditCore
 public import Foundation
 import GRDB
 public import SyncProtocol
+public import SyncTransport
 
 /// A case as the hub holds it: the case, and when the windows that wait for every node were met.
 public struct RightsCaseRow: Sendable, Codable, Equatable {
@@ -110,6 +111,25 @@ extension HubStore {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM rights_case WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id",
                              arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map(Self.rightsCaseRow)
+        }
+    }
+
+    /// Every record filed under `subjectKey` (as the subject or an Article 33 person), with its
+    /// status, current content hash and cases: what ``SubjectAttestation`` signs.
+    public func subjectAttestationEntries(_ subjectKey: String) throws -> [SubjectAttestation.Entry] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.record_key, i.role, r.status, r.version, r.content_hash
+                FROM (SELECT record_id, role FROM subject_index WHERE subject_key = ?1
+                      UNION SELECT record_id, role FROM subject_index_recent WHERE subject_key = ?1) i
+                JOIN record r ON r.id = i.record_id ORDER BY r.record_key, i.role
+                """, arguments: [subjectKey]).map { row in
+                let key: String = row[0], status: String = row[2]
+                let cases = try Self.rightsCases(db, recordKey: key).map { "\($0.id):\($0.state.rawValue)" }
+                return SubjectAttestation.Entry(record: key, role: row[1], status: status, version: row[3],
+                                                contentHash: status == "revoked" ? nil : (row[4] as Data).map { String(format: "%02x", $0) }.joined(),
+                                                cases: cases)
+            }
         }
     }
 

@@ -37,6 +37,8 @@ public protocol ProvincialStore: Sendable {
     func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow]
     /// Credit subjects' cases received in a period.
     func rightsCases(receivedFrom from: Date?, to: Date?) throws -> [RightsCaseRow]
+    /// Every record filed under a subject key, with its status, content hash and cases (Article 38).
+    func subjectAttestationEntries(_ subjectKey: String) throws -> [SubjectAttestation.Entry]
     /// One case, or `nil`.
     func rightsCase(_ id: String) throws -> RightsCaseRow?
     /// Conflicts, unresolved first.

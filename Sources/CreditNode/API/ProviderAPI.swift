@@ -135,6 +135,16 @@ public enum ProviderAPI {
                                           purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
             return try jsonResponse(detail, status: .ok)
         }
+        // Article 38: a subject's free self-enquiry, as JSON or, for `Accept: text/html`, the printable report.
+        v1.get("subjects/:subject/report") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let report = try await service.selfEnquiry(subject: try parameter(context, "subject"), by: identity)
+            if request.headers[.accept]?.contains("text/html") == true {
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: CreditReportPage.html(report, catalog: service.reference.catalog))))
+            }
+            return try jsonResponse(report, status: .ok)
+        }
         v1.get("subjects/:subject/records") { request, context -> Response in
             let identity = try context.requireIdentity()
             let subject = try parameter(context, "subject")

@@ -3,6 +3,7 @@ public import CreditData
 public import Foundation
 import Hummingbird
 public import SyncProtocol
+public import SyncTransport
 import Synchronization
 
 /// The node's provider-facing logic, independent of HTTP: validation against the catalog,
@@ -14,6 +15,9 @@ public final class NodeService: Sendable {
     public let limits: Limits
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
+    /// Asks the hub for its signed account of a subject's records (a self-enquiry report's
+    /// signature); `nil` when this node has no hub link (tests of the node alone).
+    let attestation: (@Sendable (String) async throws -> (envelope: [UInt8], attestation: SubjectAttestation))?
 
     /// Request limits, documented in `Protocol/provider-api.yaml`.
     public struct Limits: Sendable {
@@ -29,7 +33,9 @@ public final class NodeService: Sendable {
     }
 
     public init(node: String, store: NodeStore, reference: ReferenceData, metrics: NodeMetrics = NodeMetrics(),
-                limits: Limits = Limits(), now: @escaping @Sendable () -> Date = Date.init) {
+                limits: Limits = Limits(), now: @escaping @Sendable () -> Date = Date.init,
+                attestation: (@Sendable (String) async throws -> (envelope: [UInt8], attestation: SubjectAttestation))? = nil) {
+        self.attestation = attestation
         self.node = node
         self.store = store
         self.metrics = metrics

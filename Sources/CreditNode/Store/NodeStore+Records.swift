@@ -283,6 +283,9 @@ public struct RecordDetail: Sendable, Codable {
     public var recordClass: String?
     public var originNode: String
     public var record: JSONValue
+    /// Lowercase hex SHA-256 of the current content: what the hub's signed account of a subject
+    /// lists for the same record (Article 38).
+    public var contentHash: String
     public var history: [Version]
     /// Objection labels, display, and the credit subject's cases on the record (Articles 38–40).
     public var rights: RecordRights
@@ -317,6 +320,7 @@ extension NodeStore {
                 provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
                 subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
                 originNode: row["origin_node"], record: Self.json(payloads.last(where: { !$0.isEmpty }) ?? ""),
+                contentHash: (row["content_hash"] as Data).map { String(format: "%02x", $0) }.joined(),
                 history: zip(versions, payloads).map { v, payload in
                     let reason: String = v["reason"], document: String = v["decision_document"]
                     return RecordDetail.Version(

@@ -1,0 +1,135 @@
+public import CreditCore
+public import Foundation
+public import SyncProtocol
+public import SyncTransport
+
+/// A credit subject's self-enquiry report (Article 38): every record this node holds about the
+/// subject — as the subject, or as an Article 33 person — with its sources, every version and
+/// its reason, its objection label and display; and the hub's signed account of what the
+/// province holds, compared record by record, so that the report can be checked later.
+public struct CreditReport: Sendable, Codable {
+    /// One record of the report.
+    public struct Entry: Sendable, Codable {
+        /// `subject`, or the Article 33 role under which the subject is named.
+        public var role: String
+        public var record: RecordDetail
+        /// Whether the hub's account lists the record with the same status and content.
+        public var matchesHub: Bool?
+    }
+
+    /// The hub's signed account as the report carries it.
+    public struct HubSignature: Sendable, Codable {
+        /// The envelope (`Protocol/sync.md` §3) exactly as the hub signed it, base64.
+        public var envelope: String
+        public var hub: String
+        public var keyId: String
+        public var hubLogSize: UInt64
+        public var hubLogRoot: String
+        public var signedAt: Date
+        public var records: Int
+    }
+
+    /// How the node's records compare with the hub's account.
+    public struct Verification: Sendable, Codable {
+        /// `verified` (the same records, statuses and contents), `differs`, or `unavailable`
+        /// (the hub could not be asked: the report is the node's alone).
+        public var status: String
+        /// Records the hub holds that have not reached this node yet.
+        public var missingHere: [String]
+        /// Records this node holds that the hub does not list (not pushed yet).
+        public var notAtHub: [String]
+        /// Records whose status or content differ.
+        public var differing: [String]
+        public var note: String
+    }
+
+    public var subject: String
+    public var subjectName: String?
+    public var node: String
+    public var generatedAt: Date
+    public var records: [Entry]
+    public var hubSignature: HubSignature?
+    public var verification: Verification
+}
+
+extension NodeService {
+    /// A subject's free self-enquiry (Article 38), answered at this node for the whole province:
+    /// the records this node holds under the subject's key, and the hub's signed account of the
+    /// same key. The enquiry is audited; the credential must read every record (`all`).
+    public func selfEnquiry(subject: String, by identity: ProviderIdentity) async throws -> CreditReport {
+        guard identity.readScope == .all else {
+            throw NodeError.forbidden("a self-enquiry covers every provider's records: credential \(identity.credential) reads only \(identity.readScope)")
+        }
+        let summaries = try store.records(subject: subject)
+        var entries: [CreditReport.Entry] = []
+        for summary in summaries {
+            guard let detail = try store.record(RecordKey(provider: summary.provider, item: summary.item, recordId: summary.recordId)) else { continue }
+            entries.append(CreditReport.Entry(role: summary.role, record: detail, matchesHub: nil))
+        }
+        var signature: CreditReport.HubSignature?
+        var verification = CreditReport.Verification(status: "unavailable", missingHere: [], notAtHub: [], differing: [],
+                                                     note: "this node has no link to the hub")
+        if let attestation {
+            do {
+                let (envelope, account) = try await attestation(subject)
+                signature = CreditReport.HubSignature(envelope: Data(envelope).base64EncodedString(), hub: account.hub,
+                                                      keyId: (try? Envelope(decoding: envelope))?.signatures.first?.keyId ?? "",
+                                                      hubLogSize: account.hubLogSize, hubLogRoot: account.hubLogRoot,
+                                                      signedAt: Date(timeIntervalSince1970: Double(account.at) / 1000), records: account.records.count)
+                verification = Self.compare(&entries, with: account)
+            } catch {
+                verification.note = "the hub could not be asked (\(error)); this report is the node's alone"
+            }
+        }
+        try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "self-enquiry",
+                                   target: subject, purpose: "Article 38 self-enquiry", recordCount: entries.count))
+        return CreditReport(subject: subject, subjectName: entries.first { $0.role == "subject" }?.record.subjectName, node: node,
+                            generatedAt: now(), records: entries, hubSignature: signature, verification: verification)
+    }
+
+    /// Compares the node's records with the hub's account, marking each entry.
+    static func compare(_ entries: inout [CreditReport.Entry], with account: SubjectAttestation) -> CreditReport.Verification {
+        func key(_ d: RecordDetail) -> String { "\(d.provider)/\(d.item)/\(d.recordId)" }
+        var atHub: [String: SubjectAttestation.Entry] = [:]
+        for e in account.records { atHub["\(e.record)\t\(e.role)"] = e }
+        var differing: [String] = [], notAtHub: [String] = []
+        for i in entries.indices {
+            let d = entries[i].record
+            guard let hub = atHub.removeValue(forKey: "\(key(d))\t\(entries[i].role)") else {
+                notAtHub.append(key(d))
+                continue
+            }
+            let same = hub.status == d.status && (d.status == "revoked" || hub.contentHash == d.contentHash)
+            entries[i].matchesHub = same
+            if !same { differing.append(key(d)) }
+        }
+        let missing = Set(atHub.values.map(\.record)).sorted()
+        let verified = differing.isEmpty && notAtHub.isEmpty && missing.isEmpty
+        return CreditReport.Verification(
+            status: verified ? "verified" : "differs", missingHere: missing, notAtHub: Array(Set(notAtHub)).sorted(), differing: Array(Set(differing)).sorted(),
+            note: verified ? "every record matches the hub's signed account at hub log size \(account.hubLogSize)"
+                : "the node and the hub differ: a record still on its way, or one to report to the hub's operators")
+    }
+}
+
+extension CreditReport {
+    /// Reads a report as the provider API writes it (RFC 3339 dates).
+    public static func read(_ data: Data) throws -> CreditReport {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(CreditReport.self, from: data)
+    }
+
+    /// Checks a report later, away from the node: the hub's signature over its account, with
+    /// the hub's public keys, and the report's records against that account.
+    /// - Throws: when the report carries no signature, or the signature does not verify.
+    public func verify(hubKeys: KeyRegistry) throws -> Verification {
+        guard let signature = hubSignature, let envelope = Data(base64Encoded: signature.envelope) else {
+            throw WireError.signature("the report carries no hub signature")
+        }
+        let account = try SubjectAttestation.open(Array(envelope), hub: signature.hub, keys: hubKeys, subject: subject)
+        var entries = records
+        return NodeService.compare(&entries, with: account)
+    }
+}
+
