@@ -416,6 +416,7 @@ import Testing
             ("GET", HubPaths.fanOut(node: "360100") + "?after=0&wait=0", []),
             ("GET", HubPaths.recover(node: "360100") + "?after=0", []),
             ("POST", HubPaths.fanOutAck(node: "360100"), Array(#"{"through":0}"#.utf8)),
+            ("GET", HubPaths.subject(node: "360100", subject: "uscc:91110000600037341L"), []),
         ]
         for (method, target, body) in hubRoutes {
             let anonymous = try await LoopbackHTTP.request(s.hubURL + target, method: method, body: body.isEmpty ? nil : Data(body))
@@ -453,6 +454,12 @@ import Testing
             ("POST", "/v1/records/administrative-punishment/\(recordId)/revoke", amend, "application/json"),
             ("GET", "/v1/providers/\(provider)/records/administrative-punishment/\(recordId)?purpose=audit", nil, nil),
             ("GET", "/v1/subjects/\(subject)/records?purpose=audit", nil, nil),
+            ("POST", "/v1/objections", Data(#"{"provider":"\#(provider)","item":"administrative-punishment","recordId":"\#(recordId)","applicant":"a","grounds":"b"}"#.utf8), "application/json"),
+            ("POST", "/v1/restorations", Data(#"{"provider":"\#(provider)","item":"administrative-punishment","recordId":"\#(recordId)","applicant":"a","statement":"b"}"#.utf8), "application/json"),
+            ("POST", "/v1/records/administrative-punishment/\(recordId)/list-removal", Data(#"{"reason":"a","decisionDocument":"b"}"#.utf8), "application/json"),
+            ("POST", "/v1/cases/360700-1/events", Data(#"{"event":"resumed"}"#.utf8), "application/json"),
+            ("GET", "/v1/cases/360700-1", nil, nil),
+            ("GET", "/v1/subjects/uscc:\(subject)/report", nil, nil),
         ]
         for (method, path, body, type) in providerRoutes {
             for (role, token) in [("anonymous", nil), ("made-up token", "cs_p00000000_forged"), ("revoked token", s.revokedToken)] as [(String, String?)] {
@@ -463,7 +470,8 @@ import Testing
             #expect(writer.status != 401 && writer.status != 403, "the writer \(method) \(path): \(writer.status) \(writer.body.prefix(200))")
         }
         // The limited credential: no reads, no writes outside its item.
-        for (method, path, body, type) in providerRoutes where method == "GET" || path.hasSuffix("/revoke") || path.hasSuffix("/correct") {
+        for (method, path, body, type) in providerRoutes
+        where method == "GET" || path.hasSuffix("/revoke") || path.hasSuffix("/correct") || path.hasSuffix("/list-removal") {
             let reply = try await s.provider(method, path, token: s.limitedToken, body: body, contentType: type)
             #expect(reply.status == 403, "limited \(method) \(path): \(reply.status) \(reply.body.prefix(200))")
         }

@@ -71,7 +71,8 @@ extension NodeService {
                                                      note: "this node has no link to the hub")
         if let attestation {
             do {
-                let (envelope, account) = try await attestation(subject)
+                // A subject waits at the desk: an unreachable hub costs seconds, not the transport's minute.
+                let (envelope, account) = try await Self.within(.seconds(Self.attestationTimeoutSeconds)) { try await attestation(subject) }
                 signature = CreditReport.HubSignature(envelope: Data(envelope).base64EncodedString(), hub: account.hub,
                                                       keyId: (try? Envelope(decoding: envelope))?.signatures.first?.keyId ?? "",
                                                       hubLogSize: account.hubLogSize, hubLogRoot: account.hubLogRoot,
@@ -85,6 +86,27 @@ extension NodeService {
                                    target: subject, purpose: "Article 38 self-enquiry", recordCount: entries.count))
         return CreditReport(subject: subject, subjectName: entries.first { $0.role == "subject" }?.record.subjectName, node: node,
                             generatedAt: now(), records: entries, hubSignature: signature, verification: verification)
+    }
+
+    /// How long a self-enquiry waits for the hub's account before it answers without it.
+    static let attestationTimeoutSeconds = 5
+
+    struct Timeout: Error, CustomStringConvertible {
+        var description: String { "no answer within \(NodeService.attestationTimeoutSeconds) s" }
+    }
+
+    /// The result of `work`, or ``Timeout`` once `limit` has passed (the work is cancelled).
+    static func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw Timeout() }
+            return value
+        }
     }
 
     /// Compares the node's records with the hub's account, marking each entry.

@@ -72,6 +72,7 @@ extension NodeService {
 
     /// A case with its record's labels; reading it is audited like a record read.
     public func rightsCase(_ id: String, by identity: ProviderIdentity) throws -> CaseDetail {
+        guard identity.readScope != .none else { throw NodeError.forbidden("credential \(identity.credential) may not read records or their cases") }
         guard let found = try store.rightsCase(id) else { throw NodeError(.notFound, "unknown-case", "this node has not heard of case \(id)") }
         try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "read-case",
                                    target: id, purpose: "case", recordCount: 1))
