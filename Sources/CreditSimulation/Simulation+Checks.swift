@@ -38,6 +38,7 @@ extension Simulation {
         try checkAcknowledgedWrites()
         try checkHubLog()
         try checkWindows()
+        try checkRights()
     }
 
     /// Nothing acknowledged is lost: every write a node acknowledged is in its log, as it was,

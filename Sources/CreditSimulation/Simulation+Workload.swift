@@ -11,7 +11,9 @@ extension Simulation {
     /// its content (a changed resubmission or a correction).
     func recordJSON(division: String, index: Int, variant: Int) -> JSONValue {
         var generator = SyntheticRecords(division: division)
-        let record = generator.punishment(index, decidedOn: CivilDate(year: 2026, month: 10, day: 15)!)
+        // A third decided in May: past their minimum display period, so restorable (Article 40).
+        let decided = index % 3 == 1 ? CivilDate(year: 2026, month: 5, day: 15)! : CivilDate(year: 2026, month: 10, day: 15)!
+        let record = generator.punishment(index, decidedOn: decided)
         var json = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(record))) ?? .null
         if variant > 0, case var .object(o) = json, case var .object(fields)? = o["fields"] {
             fields["CF_NR"] = .string("罚款\(variant * 100)元")

@@ -30,6 +30,11 @@ public struct SimulationReport: Sendable, Codable {
     /// Corrections and revocations, and how many met both Article 41 windows.
     public var corrections: Int
     public var correctionsMet: Int
+    /// Credit subjects' cases the hub holds (objections, restorations, list removals), and their
+    /// windows, closed and met (`Protocol/rights.md` §5).
+    public var rightsCases: Int
+    public var rightsWindowsClosed: Int
+    public var rightsWindowsMet: Int
     /// Acknowledged writes not found at the end (must be 0).
     public var lost: Int
     /// Nodes whose state digest differs from the hub's at the end (must be 0).
@@ -49,7 +54,9 @@ public struct SimulationReport: Sendable, Codable {
 /// while faults are injected; safety invariants are checked as it goes. Then the faults are
 /// healed, every node syncs until nothing moves, and the end state is checked: nothing
 /// acknowledged lost, every node on the hub's state digest, logs, receipts and heads agreeing,
-/// `node verify` passing, every Article 41 window reported as the calendar says.
+/// `node verify` passing, every Article 41 window reported as the calendar says; and for credit
+/// subjects' rights, every node holding every case as the hub decided it, nothing left pending,
+/// and every objection and restoration window reported as the calendar says.
 ///
 /// The daemons' code is the production code: only the disk, the network and the clock are the
 /// simulator's. One task drives everything, so a seed replays exactly.
@@ -88,6 +95,8 @@ public final class Simulation: @unchecked Sendable {
     var plans: [String: Plan] = [:]
     var planKeys: [String] = []
     var nextIndex: [String: Int] = [:]
+    /// Rights cases the desks opened (a restoration's id prefixed `R`), with their record key.
+    var rightsCases: [String: String] = [:]
 
     struct Plan {
         var unit: String
@@ -210,7 +219,7 @@ public final class Simulation: @unchecked Sendable {
             return SimulationReport(seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites,
                                     faults: faults, crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
                                     hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
-                                    corrections: 0, correctionsMet: 0, lost: 0, divergences: 0, violations: violations, trace: trace.hex)
+                                    corrections: 0, correctionsMet: 0, rightsCases: 0, rightsWindowsClosed: 0, rightsWindowsMet: 0, lost: 0, divergences: 0, violations: violations, trace: trace.hex)
         }
         return try report()
     }
@@ -219,9 +228,10 @@ public final class Simulation: @unchecked Sendable {
     func act() async throws {
         let roll = workload.int(0..<100)
         switch roll {
-        case 0..<32: try await write(at: workload.pick(nodes))
-        case 32..<36: try await race()
-        case 36..<52: try await push(workload.pick(nodes))
+        case 0..<28: try await write(at: workload.pick(nodes))
+        case 28..<32: try await race()
+        case 32..<38: try exerciseRight(at: workload.pick(nodes))
+        case 38..<52: try await push(workload.pick(nodes))
         case 52..<68: try await pull(workload.pick(nodes))
         default: try await inject(roll)
         }
@@ -261,6 +271,7 @@ public final class Simulation: @unchecked Sendable {
                 violate("window: correction at \(c.row.hubPosition) was due \(due) but is shown \(c.fixCopiesState.rawValue) on \(today)")
             }
         }
+        try checkOpenRightsWindows()
     }
 
     // MARK: - Bookkeeping
@@ -282,12 +293,15 @@ public final class Simulation: @unchecked Sendable {
     func report() throws -> SimulationReport {
         let counts = try hub.store.counts()
         let statuses = try hub.service.correctionStatuses()
+        let cases = try hub.store.rightsCases(receivedFrom: nil, to: nil)
+        let windows = cases.flatMap { hub.service.rightsWindows($0, at: clock.now) }.filter { $0.window.completedAt != nil }
         return SimulationReport(
             seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites, faults: faults,
             crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
             hostileMessages: hostileMessages, conflicts: counts.conflicts, refusedChanges: try hub.store.refusals(limit: 1_000_000).count,
             hubLogSize: try hub.store.hubHead().size, records: counts.records, corrections: statuses.count,
             correctionsMet: statuses.filter { $0.reachHubState == .met && $0.fixCopiesState == .met }.count,
+            rightsCases: cases.count, rightsWindowsClosed: windows.count, rightsWindowsMet: windows.filter { $0.state == .met }.count,
             lost: violations.filter { $0.contains("lost:") }.count, divergences: violations.filter { $0.contains("diverged:") }.count,
             violations: violations, trace: trace.hex)
     }

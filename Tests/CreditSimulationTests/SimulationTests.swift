@@ -27,8 +27,16 @@ import Testing
 
     @Test func everyFaultKindIsInjectedOverTheFixedSeeds() async throws {
         var kinds = Set<String>()
-        for seed in Self.seeds.prefix(6) { kinds.formUnion(try await Simulation.run(SimulationConfig(seed: seed)).faults.keys) }
+        var cases = 0, closedWindows = 0
+        for seed in Self.seeds.prefix(6) {
+            let report = try await Simulation.run(SimulationConfig(seed: seed))
+            kinds.formUnion(report.faults.keys)
+            cases += report.rightsCases
+            closedWindows += report.rightsWindowsClosed
+        }
         #expect(kinds == Set(FaultKind.allCases.map(\.rawValue)))
+        // The desks' objections and restorations are exercised too, with their windows checked.
+        #expect(cases > 0 && closedWindows > 0, "\(cases) cases, \(closedWindows) closed windows")
     }
 
     /// The checker can fail: on disks that acknowledge syncs without making writes durable,

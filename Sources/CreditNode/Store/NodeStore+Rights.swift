@@ -139,6 +139,16 @@ extension NodeStore {
         try db.execute(sql: "DELETE FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?", arguments: [Int64(applied)])
     }
 
+    /// Every case this node holds as the hub decided it, its pending changes, and the sequences
+    /// of its rights changes the hub refused: what the simulator compares with the hub.
+    public func rightsState() throws -> (cases: [RightsCase], pending: Int, refused: [UInt64]) {
+        try writer.read { db in
+            (try String.fetchAll(db, sql: "SELECT body FROM rights_case ORDER BY id").map(RightsCase.init(stored:)),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rights_pending") ?? 0,
+             try Int64.fetchAll(db, sql: "SELECT sequence FROM rights_refused ORDER BY sequence").map(UInt64.init))
+        }
+    }
+
     /// The labels, display and cases of a record (`Protocol/rights.md` §4).
     public func rights(recordKey: String) throws -> RecordRights {
         try writer.read { db in try rights(db, recordKey: recordKey) }

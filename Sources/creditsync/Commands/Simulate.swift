@@ -76,6 +76,7 @@ struct Simulate: AsyncParsableCommand {
           writes acknowledged \(r.writesAcknowledged), refused \(r.writesRefused); lost \(r.lost); divergences \(r.divergences)
           hub log \(r.hubLogSize), records \(r.records), conflicts \(r.conflicts), refused changes \(r.refusedChanges)
           corrections \(r.corrections) (both windows met: \(r.correctionsMet)); hostile messages \(r.hostileMessages)
+          rights cases \(r.rightsCases) (windows closed \(r.rightsWindowsClosed), met \(r.rightsWindowsMet))
           faults: \(r.faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
           crashes mid-operation \(r.crashesMidOperation), unsynced writes undone by power loss \(r.writesUndone)
         """
@@ -85,7 +86,7 @@ struct Simulate: AsyncParsableCommand {
 /// What a soak adds up.
 struct SoakTotals {
     var runs = 0, acknowledged = 0, lost = 0, divergences = 0, violations = 0, conflicts = 0, refused = 0, corrections = 0, hostile = 0
-    var midOperation = 0, undone = 0
+    var midOperation = 0, undone = 0, rightsCases = 0, rightsWindowsClosed = 0, rightsWindowsMet = 0
     var faults: [String: Int] = [:]
 
     mutating func add(_ r: SimulationReport) {
@@ -100,6 +101,9 @@ struct SoakTotals {
         hostile += r.hostileMessages
         midOperation += r.crashesMidOperation
         undone += r.writesUndone
+        rightsCases += r.rightsCases
+        rightsWindowsClosed += r.rightsWindowsClosed
+        rightsWindowsMet += r.rightsWindowsMet
         for (k, v) in r.faults { faults[k, default: 0] += v }
     }
 
@@ -107,6 +111,7 @@ struct SoakTotals {
         """
         \(runs) seeds in \(seconds) s: writes acknowledged \(acknowledged), lost \(lost), divergences \(divergences), violations \(violations)
           conflicts \(conflicts), refused changes \(refused), corrections \(corrections), hostile messages \(hostile)
+          rights cases \(rightsCases) (windows closed \(rightsWindowsClosed), met \(rightsWindowsMet))
           faults injected: \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
           crashes mid-operation \(midOperation), unsynced writes undone by power loss \(undone)
         """
