@@ -32,6 +32,7 @@ def punishment(rid, subject=COMPANY, **changes):
 LIST = {
     "listName": "严重违法失信主体名单", "designatingAuthority": "南昌市市场监督管理局", "designatingAuthorityCode": AUTHORITY,
     "designationDocument": "洪市监列〔2026〕3号", "designationDate": "2026-06-01", "reason": "提交虚假材料取得许可", "basis": "《市场监督管理严重违法失信名单管理办法》",
+    "noticeDate": "2026-05-20", "noticeDocument": "洪市监告〔2026〕3号", "objectionReview": "未提出异议",
 }
 
 vectors = []
@@ -101,6 +102,18 @@ add("serious list person with an invalid identity number",
     {"item": "serious-untrustworthy-list", "recordId": "l4", "subject": COMPANY,
      "fields": {**LIST, "responsiblePersons": [{"role": "legal-representative", "name": "陈杰", "residentId": "360102198001010057"}]}},
     False, errors=[("fields.responsiblePersons[0].residentId", "check-character")])
+
+LR = {"responsiblePersons": [{"role": "legal-representative", "name": "陈杰", "residentId": "360102198001010056"}]}
+add("serious list designation without its prior notice (Art. 31)",
+    {"item": "serious-untrustworthy-list", "recordId": "l5", "subject": COMPANY,
+     "fields": {**{k: v for k, v in LIST.items() if k not in ("noticeDate", "noticeDocument", "objectionReview")}, **LR}},
+    False, errors=[("fields.noticeDate", "required"), ("fields.noticeDocument", "required"), ("fields.objectionReview", "required")])
+add("serious list notice served after the designation (Art. 31)",
+    {"item": "serious-untrustworthy-list", "recordId": "l6", "subject": COMPANY, "fields": {**LIST, **LR, "noticeDate": "2026-06-02"}},
+    False, errors=[("fields.noticeDate", "date-order")])
+add("serious list notice served on the day of the designation",
+    {"item": "serious-untrustworthy-list", "recordId": "l7", "subject": COMPANY, "fields": {**LIST, **LR, "noticeDate": "2026-06-01"}},
+    True, "untrustworthy-serious", False, None)
 
 print(json.dumps({"description": "Record validation and classification vectors, checked with today = 2026-11-20 against the bundled catalog. "
                   "expect.displayWindow is [rule, earliestEnd, latestEnd] or null; expect.errors lists [field, code] pairs that must all be reported.",

@@ -29,7 +29,8 @@ def punishment(rid, decided, severity):
 LIST_ENTRY = {"item": "serious-untrustworthy-list", "recordId": "l1", "subject": COMPANY, "fields": {
     "listName": "严重违法失信主体名单", "designatingAuthority": "南昌市市场监督管理局", "designatingAuthorityCode": PROVIDER,
     "designationDocument": "洪市监列〔2026〕3号", "designationDate": "2026-06-01", "reason": "提交虚假材料取得许可",
-    "basis": "《市场监督管理严重违法失信名单管理办法》",
+    "basis": "《市场监督管理严重违法失信名单管理办法》", "noticeDate": "2026-05-20", "noticeDocument": "洪市监告〔2026〕3号",
+    "objectionReview": "未提出异议",
     "responsiblePersons": [{"role": "legal-representative", "name": "陈杰", "residentId": "360102198001010056"}]}}
 
 

@@ -88,6 +88,12 @@ import Testing
         #expect(throws: CatalogError.invalidItem(layer: "360100", item: "x", reason: "its decisionDateField 'missing' must be a required date field")) {
             try Catalog(layers: [national, supplement([noDate])])
         }
+        for bad in [FieldSpec(name: "n", label: "n", type: .string, notAfter: "date"), FieldSpec(name: "n", label: "n", type: .date, notAfter: "nope")] {
+            #expect(throws: CatalogError.self) { try Catalog(layers: [national, supplement([item(fields: [bad])])]) }
+        }
+        #expect(throws: Never.self) {
+            try Catalog(layers: [national, supplement([item(fields: [FieldSpec(name: "n", label: "n", type: .date, notAfter: "date")])])])
+        }
         let badEnum = item(fields: [FieldSpec(name: "e", label: "e", type: .enum)])
         #expect(throws: CatalogError.invalidField(layer: "360100", item: "city-item", field: "e", reason: "an enum field needs its values")) {
             try Catalog(layers: [national, supplement([badEnum])])

@@ -35,6 +35,8 @@ import Testing
                                            "designatingAuthorityCode": .string("121200004013590816"),
                                            "designationDocument": .string("洪市监列〔2026〕3号"), "designationDate": .string("2026-06-01"),
                                            "reason": .string("提交虚假材料取得许可"), "basis": .string("《市场监督管理严重违法失信名单管理办法》"),
+                                           "noticeDate": .string("2026-05-20"), "noticeDocument": .string("洪市监告〔2026〕3号"),
+                                           "objectionReview": .string("未提出异议"),
                                            "responsiblePersons": .array([.object(["role": .string("legal-representative"), "name": .string("陈杰"),
                                                                                   "residentId": .string("360102198001010056")])])])
         return NodeFixture.json(record)

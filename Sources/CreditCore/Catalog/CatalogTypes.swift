@@ -108,12 +108,16 @@ public final class FieldSpec: Sendable, Codable, Equatable {
     /// For `persons`: at least one person must hold one of these roles (a legal person names its
     /// legal representative, an unincorporated organization its principal responsible person).
     public let requiredOneOfRoles: [ResponsibleRole]?
+    /// For `date`: another date field of the item this one may not be later than (the prior
+    /// notice of a serious-list designation is served before the designation, Article 31).
+    public let notAfter: String?
     public let description: String?
 
     public init(name: String, label: String, type: FieldType, required: Bool = false,
                 requiredFor: [SubjectKind]? = nil, values: [String]? = nil, codes: [String: String]? = nil, maxLength: Int? = nil,
-                scale: Int? = nil, nonNegative: Bool? = nil, requiredOneOfRoles: [ResponsibleRole]? = nil,
+                scale: Int? = nil, nonNegative: Bool? = nil, requiredOneOfRoles: [ResponsibleRole]? = nil, notAfter: String? = nil,
                 description: String? = nil) {
+        self.notAfter = notAfter
         self.name = name
         self.label = label
         self.type = type
@@ -131,11 +135,12 @@ public final class FieldSpec: Sendable, Codable, Equatable {
     public static func == (a: FieldSpec, b: FieldSpec) -> Bool {
         a === b || (a.name == b.name && a.label == b.label && a.type == b.type && a.required == b.required
             && a.requiredFor == b.requiredFor && a.values == b.values && a.codes == b.codes && a.maxLength == b.maxLength && a.scale == b.scale
-            && a.nonNegative == b.nonNegative && a.requiredOneOfRoles == b.requiredOneOfRoles && a.description == b.description)
+            && a.nonNegative == b.nonNegative && a.requiredOneOfRoles == b.requiredOneOfRoles && a.notAfter == b.notAfter
+            && a.description == b.description)
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, label, type, required, requiredFor, values, codes, maxLength, scale, nonNegative, requiredOneOfRoles, description
+        case name, label, type, required, requiredFor, values, codes, maxLength, scale, nonNegative, requiredOneOfRoles, notAfter, description
     }
 
     public required init(from decoder: any Decoder) throws {
@@ -151,6 +156,7 @@ public final class FieldSpec: Sendable, Codable, Equatable {
         scale = try c.decodeIfPresent(Int.self, forKey: .scale)
         nonNegative = try c.decodeIfPresent(Bool.self, forKey: .nonNegative)
         requiredOneOfRoles = try c.decodeIfPresent([ResponsibleRole].self, forKey: .requiredOneOfRoles)
+        notAfter = try c.decodeIfPresent(String.self, forKey: .notAfter)
         description = try c.decodeIfPresent(String.self, forKey: .description)
     }
 
@@ -237,9 +243,13 @@ public final class CatalogItem: Sendable, Codable, Equatable {
         /// (`"name":`) in `keyBytes`.
         var canonicalKeys: [CanonicalKey]
         var keyBytes: [UInt8]
+        /// Pairs of date fields by position whose first may not be later than its second (``FieldSpec/notAfter``).
+        var dateOrder: [(earlier: Int, later: Int)]
 
         init(_ fields: [FieldSpec], decisionDateField: String) {
             positions = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let names = positions
+            dateOrder = fields.enumerated().compactMap { position, spec in spec.notAfter.flatMap { names[$0] }.map { (position, $0) } }
             rules = fields.map { FieldRule($0, decisionDateField: decisionDateField) }
             var bytes: [UInt8] = []
             canonicalKeys = fields.indices.sorted { String.utf8Precedes(fields[$0].name, fields[$1].name) }.map { position in
@@ -319,6 +329,9 @@ public final class CatalogItem: Sendable, Codable, Equatable {
 
     /// The field named `name`.
     public func field(_ name: String) -> FieldSpec? { index.positions[name].map { fields[$0] } }
+
+    /// Pairs of date fields by position whose first may not be later than its second.
+    var dateOrder: [(earlier: Int, later: Int)] { index.dateOrder }
 
     /// Where field `name` stands in ``fields``.
     func fieldPosition(_ name: String) -> Int? { index.positions[name] }

@@ -95,6 +95,12 @@ public final class RecordValidator: Sendable {
             case let .object(values)?:
                 if let item, let subject {
                     (fields, byPosition, persons) = self.fields(values, item: item, subjectKind: subject.kind)
+                    for (earlier, later) in item.dateOrder {
+                        guard case let .string(a)? = byPosition[earlier], case let .string(b)? = byPosition[later],
+                              let first = CivilDate(iso: a), let second = CivilDate(iso: b), first > second else { continue }
+                        let (e, l) = (item.fields[earlier], item.fields[later])
+                        fail("fields.\(e.name)", "date-order", "\(e.displayName) \(first) is after \(l.displayName) \(second); it cannot be")
+                    }
                     if case let .string(d)? = fields[item.decisionDateField] { decisionDate = CivilDate(iso: d) }
                 }
             case let other?: fail("fields", "type", "fields must be an object of field names and values, not \(other.typeName)")
