@@ -89,10 +89,17 @@ changes = []
 
 
 def change(node, operation, record, payload, expect, reason="", decision=""):
+    """A change; for operations 1-3 `payload` is the record itself (the reader writes its canonical form)."""
     sequences[node] += 1
     item = "serious-untrustworthy-list" if record == "l1" else "administrative-punishment"
-    changes.append({"node": node, "sequence": sequences[node], "operation": operation, "item": item, "recordId": record,
-                    "payload": canonical(payload), "reason": reason, "decisionDocument": decision, "expect": expect})
+    entry = {"node": node, "sequence": sequences[node], "operation": operation, "item": item, "recordId": record,
+             "reason": reason, "decisionDocument": decision, "expect": expect}
+    if operation in ("create", "correct", "revoke"):
+        entry["record"] = payload
+        entry["payload"] = ""
+    else:
+        entry["payload"] = canonical(payload)
+    changes.append(entry)
     return "%s-%d" % (node, sequences[node])
 
 
@@ -112,6 +119,12 @@ change("360700", "objection-label", "P1", {"event": "checked", "case": objection
 change("360100", "objection-outcome", "P1", {"event": "rejected", "case": objection}, "effective", reason="记载无误")
 change("360100", "objection-outcome", "P1", {"event": "upheld", "case": objection}, "refused:case-closed", reason="改判")
 change("360100", "objection-label", "P2", {"event": "resumed", "case": objection}, "refused:unknown-case")
+# Upholding an objection is correcting the record (Article 41): first the correction, then the outcome.
+change("360100", "objection-outcome", "P1", {"event": "upheld", "case": second}, "refused:correction-required", reason="成立")
+corrected = punishment("P1", "2026-05-10", "general")
+corrected["fields"]["CF_NR"] = "罚款1000元"
+change("360100", "correct", "P1", corrected, "effective", reason="异议成立，更正处罚内容", decision="洪市监更〔2026〕1号")
+change("360100", "objection-outcome", "P1", {"event": "upheld", "case": second}, "effective", reason="异议成立，已更正")
 change("360700", "objection-label", "P9", {"event": "filed", "applicant": "甲", "grounds": "乙"}, "refused:unknown-record")
 change("360700", "restoration", "P0", {"event": "applied", "applicant": "赣江商贸", "statement": "已整改"}, "refused:too-early")
 assert change("360700", "restoration", "l1", {"event": "applied", "applicant": "赣江商贸", "statement": "已整改"}, "effective") == "360700-8"
@@ -138,7 +151,7 @@ out = {
         "provider": PROVIDER,
         "records": [r for _, r in records],
         "changes": changes,
-        "cases": {objection: "rejected", second: "open", "360700-8": "open", restoration: "granted", removal: "removed"},
+        "cases": {objection: "rejected", second: "upheld", "360700-8": "open", restoration: "granted", removal: "removed"},
     }],
 }
 print(json.dumps(out, ensure_ascii=False, indent=1))

@@ -96,7 +96,8 @@ import Testing
         _ = try yichun.service.caseEvent("360700-1", event: "checked", finding: "我局核查：金额应为2000元", by: yichun.identity)
         try await sync(h, nodes)
 
-        // Upheld: the unit corrects the record (Article 41) and closes the objection.
+        // Upheld: the unit corrects the record (Article 41) and closes the objection; not before.
+        #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "upheld", reason: "成立", by: nanchang.identity) }?.code == "correction-required")
         var corrected = nanchang.punishments(3..<4)[0]
         if case var .object(o) = corrected, case var .object(fields)? = o["fields"] {
             fields["CF_NR"] = .string("罚款2000元")

@@ -13,6 +13,8 @@ import Testing
             struct Step: Decodable {
                 var node, operation, item, recordId, payload, reason, decisionDocument, expect: String
                 var sequence: UInt64
+                /// For operations 1–3: the record, whose canonical form is the payload.
+                var record: JSONValue?
             }
             var name, home, provider: String
             var records: [JSONValue]
@@ -51,9 +53,11 @@ import Testing
             #expect(try h.store.refusals().isEmpty, "\(scenario.name): the records are valid")
             for step in scenario.changes {
                 let operation = try #require(ChangeOperation.allCases.first { $0.name == step.operation })
+                var payload = Array(step.payload.utf8)
+                if let record = step.record { payload = try #require(Fixtures.validator.validate(record).accepted).canonicalJSON }
                 let change = Change(node: step.node, sequence: step.sequence, key: RecordKey(provider: scenario.provider, item: step.item, recordId: step.recordId),
                                     operation: operation, credential: "c", reason: step.reason, decisionDocument: step.decisionDocument,
-                                    effectiveAt: at, acceptedAt: at, catalogVersion: Fixtures.reference.catalog.version, payload: Array(step.payload.utf8))
+                                    effectiveAt: at, acceptedAt: at, catalogVersion: Fixtures.reference.catalog.version, payload: payload)
                 let (logBefore, refusalsBefore) = (try h.store.hubHead().size, try h.store.refusals(limit: 1000).count)
                 try await push(change)
                 let refusals = try h.store.refusals(limit: 1000)

@@ -35,15 +35,20 @@ extension HubStore {
         let instant = min(Int64(change.acceptedAt), at)
         let today = ChinaTime.date(of: Self.date(instant))
         var facts: RightsRecordFacts?
-        if let row = try Row.fetchOne(db, sql: "SELECT status, origin_node, origin_sequence FROM record WHERE record_key = ?", arguments: [key]) {
+        if let row = try Row.fetchOne(db, sql: "SELECT status, origin_node, origin_sequence, hub_position FROM record WHERE record_key = ?",
+                                      arguments: [key]) {
             let home: String = row[1], revoked = (row[0] as String) == "revoked"
-            facts = RightsRecordFacts(home: home, revoked: revoked, recordClass: nil, earliestEnd: nil)
+            // The objections filed before the record's current version was merged.
+            let changedSince = Set(try String.fetchAll(db, sql: "SELECT id FROM rights_case WHERE record_key = ? AND label_position < ?",
+                                                       arguments: [key, row[3] as Int64]))
+            facts = RightsRecordFacts(home: home, revoked: revoked, recordClass: nil, earliestEnd: nil, changedSince: changedSince)
             if event.kind == .applied || event.kind == .removed, !revoked, let validator = set.validator {
                 let sequence = UInt64(row[2] as Int64)
                 let inSet = home == set.set.node ? set.entries.first { $0.change.sequence == sequence }?.bytes : nil
                 if let bytes = try inSet ?? heldChanges(db, node: home, from: sequence, through: sequence)[sequence],
                    let current = try? Change(decoding: bytes) {
                     facts = validator.rightsFacts(payload: current.payload, home: home, revoked: revoked, today: today)
+                    facts?.changedSince = changedSince
                 }
             }
         }

@@ -43,8 +43,15 @@ extension NodeStore {
             let change = Change(node: node, sequence: sequence, key: key, operation: event.kind.operation, credential: credential,
                                 reason: reason, decisionDocument: decisionDocument, effectiveAt: acceptedAt, acceptedAt: acceptedAt,
                                 catalogVersion: catalogVersion, payload: event.payload)
-            let facts = try Row.fetchOne(db, sql: "SELECT status, origin_node FROM record WHERE record_key = ?", arguments: [storageKey]).map {
-                RightsRecordFacts(home: $0[1], revoked: ($0[0] as String) == "revoked", recordClass: recordClass, earliestEnd: earliestEnd)
+            let held = try Row.fetchOne(db, sql: "SELECT status, origin_node, version FROM record WHERE record_key = ?", arguments: [storageKey])
+            let facts = try held.map {
+                // The objections this node knew of before the record's current version.
+                let changedSince = Set(try String.fetchAll(db, sql: """
+                    SELECT id FROM rights_case WHERE record_key = ?1 AND record_version < ?2
+                    UNION SELECT case_id FROM rights_pending WHERE record_key = ?1 AND event = 'filed' AND record_version < ?2
+                    """, arguments: [storageKey, $0[2] as Int64]))
+                return RightsRecordFacts(home: $0[1], revoked: ($0[0] as String) == "revoked", recordClass: recordClass, earliestEnd: earliestEnd,
+                                         changedSince: changedSince)
             }
             let today = ChinaTime.date(of: Date(timeIntervalSince1970: Double(acceptedAt) / 1000))
             if let refusal = RightsRules.check(event, of: change, record: facts, cases: try rightsView(db, recordKey: storageKey), today: today) {
@@ -56,8 +63,8 @@ extension NodeStore {
             try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [Int64(sequence), Data(encoded), leaf.data, storageKey, Int64(acceptedAt)])
             let caseId = event.caseId ?? RightsEvent.caseId(opening: change)
-            try db.execute(sql: "INSERT INTO rights_pending(sequence, record_key, case_id, event) VALUES (?, ?, ?, ?)",
-                           arguments: [Int64(sequence), storageKey, caseId, event.kind.rawValue])
+            try db.execute(sql: "INSERT INTO rights_pending(sequence, record_key, case_id, event, record_version) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [Int64(sequence), storageKey, caseId, event.kind.rawValue, held?[2] as Int64?])
             try db.setFrontier(.logFrontier, frontier)
             return .success((caseId, sequence))
         }
@@ -99,8 +106,9 @@ extension NodeStore {
         let storageKey = change.key.storageKey
         if event.kind.opensCase {
             let opened = RightsCase(opening: event, of: change, at: change.acceptedAt)
-            try db.execute(sql: "INSERT OR IGNORE INTO rights_case(id, record_key, body) VALUES (?, ?, ?)",
-                           arguments: [opened.id, storageKey, try opened.stored])
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO rights_case(id, record_key, body, record_version) VALUES (?1, ?2, ?3, (SELECT version FROM record WHERE record_key = ?2))
+                """, arguments: [opened.id, storageKey, try opened.stored])
             return db.changesCount > 0
         }
         guard let id = event.caseId,

@@ -224,7 +224,9 @@ public final class NodeStore: Sendable {
                 );
                 -- Credit subjects' cases (Protocol/rights.md) as the hub decided them, RightsCase as
                 -- JSON; and this node's own rights changes the fan-out has not brought back yet.
-                CREATE TABLE rights_case (id TEXT PRIMARY KEY, record_key TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+                -- record_version: the record's version here when the case arrived (an upheld objection
+                -- needs a newer one: the correction, Protocol/rights.md §3).
+                CREATE TABLE rights_case (id TEXT PRIMARY KEY, record_key TEXT NOT NULL, body TEXT NOT NULL, record_version INTEGER) WITHOUT ROWID;
                 CREATE INDEX rights_case_by_record ON rights_case(record_key);
                 -- await_size: the hub log's size in the first fan-out batch pulled after the change's
                 -- receipt; once applied through it without the change coming back, the hub refused it.
@@ -233,6 +235,7 @@ public final class NodeStore: Sendable {
                     record_key TEXT NOT NULL,
                     case_id TEXT NOT NULL,
                     event TEXT NOT NULL,
+                    record_version INTEGER,
                     await_size INTEGER
                 );
                 CREATE INDEX rights_pending_by_record ON rights_pending(record_key);

@@ -128,12 +128,16 @@ public struct RightsRecordFacts: Sendable {
     public var recordClass: RecordClass?
     /// The earliest day display may end, when the record has a display window.
     public var earliestEnd: CivilDate?
+    /// The cases after whose opening the record got a new version (a correction or revocation):
+    /// an objection may be upheld only then (Article 39 with Article 41).
+    public var changedSince: Set<String>
 
-    public init(home: String, revoked: Bool, recordClass: RecordClass?, earliestEnd: CivilDate?) {
+    public init(home: String, revoked: Bool, recordClass: RecordClass?, earliestEnd: CivilDate?, changedSince: Set<String> = []) {
         self.home = home
         self.revoked = revoked
         self.recordClass = recordClass
         self.earliestEnd = earliestEnd
+        self.changedSince = changedSince
     }
 }
 
@@ -147,7 +151,10 @@ public enum RightsRules {
                              today: CivilDate) -> RightsRefusal? {
         let key = change.key.description
         guard let record else { return RightsRefusal("unknown-record", "recordId", "no record \(key) is held") }
-        if record.revoked { return RightsRefusal("revoked", "recordId", "record \(key) was revoked; there is nothing left to \(event.kind.rawValue) on") }
+        // An objection upheld by revoking the record closes after the revocation.
+        if record.revoked, !(event.kind == .upheld || event.kind == .rejected) {
+            return RightsRefusal("revoked", "recordId", "record \(key) was revoked; there is nothing left to \(event.kind.rawValue) on")
+        }
         if event.kind.homeOnly, change.node != record.home {
             return RightsRefusal("not-home", "node", "record \(key) is kept by node \(record.home); only its providing unit there may \(event.kind.rawValue)")
         }
@@ -195,6 +202,9 @@ public enum RightsRules {
             return RightsRefusal("case-state", "payload.event", "case \(id) is not paused")
         case .upheld where c.state == .paused, .rejected where c.state == .paused:
             return RightsRefusal("case-state", "payload.event", "case \(id) is paused; resume it before deciding")
+        case .upheld where !record.changedSince.contains(id):
+            return RightsRefusal("correction-required", "payload.event",
+                                 "an upheld objection is a correction or revocation of record \(key) (Article 41): make it first, then uphold case \(id)")
         case .checked:
             guard let unit = event.unit, c.checkUnits.contains(unit), c.answered[unit] == nil else {
                 return RightsRefusal("not-checker", "payload.unit", "\(event.unit ?? "") was not asked to check case \(id), or has answered")
