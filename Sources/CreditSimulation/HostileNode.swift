@@ -36,8 +36,9 @@ extension Simulation {
         count(.hostile)
         hostileMessages += 1
         let before = try hub.store.stateDigest()
+        let casesBefore = try hub.store.rightsCases(receivedFrom: nil, to: nil).map { Self.shape($0.rightsCase) }
         let catalog = reference.catalog.version
-        let kind = chaos.int(0..<7)
+        let kind = chaos.int(0..<8)
         switch kind {
         case 0, 1:
             // A revocation or correction of a record another node keeps.
@@ -78,6 +79,23 @@ extension Simulation {
             let set = try ChangeSet(node: HostileNode.id, keyId: node.key.keyId, encodedChanges: [change.encoded], before: node.frontier,
                                     createdAt: UInt64(1) << 63)
             await expectRefused(.push(try set.signed(with: node.key).encoded, pinned: nil), code: "oversized")
+        case 6:
+            // A providing unit's step on another node's record: grant a restoration, uphold or
+            // pause an objection, remove a listing. Only the record's home may: refused, not-home.
+            // Aimed at a case the desks opened, with a step its kind has, so that only authority refuses it.
+            let opened = rightsCases.sorted { $0.key < $1.key }.map { (caseId: $0.key, record: $0.value) }
+            guard let target = opened.isEmpty ? planKeys.first.map({ (caseId: "", record: $0) }) : chaos.pick(opened),
+                  let plan = plans[target.record] else { break }
+            let caseId = target.caseId.replacingOccurrences(of: "R", with: "")
+            let (operation, event) = target.caseId.isEmpty ? (ChangeOperation.listRemoval, RightsEvent(kind: .removed))
+                : target.caseId.hasPrefix("R") ? (.restoration, RightsEvent(kind: .granted, caseId: caseId))
+                : chaos.pick([(ChangeOperation.objectionOutcome, RightsEvent(kind: .rejected, caseId: caseId)),
+                              (.objectionLabel, RightsEvent(kind: .paused, caseId: caseId, cause: "testing"))])
+            var change = node.change(RecordKey(provider: plan.unit, item: Self.item, recordId: plan.recordId), operation,
+                                     payload: event.payload, catalog: catalog, at: clock.now)
+            change.reason = "forged"
+            change.decisionDocument = "forged"
+            try await hostilePush(&node, [change], expect: "accepted (refused inside)")
         default:
             // A replayed acknowledgement of what it was served: harmless, and taken.
             hostile = node
@@ -93,6 +111,9 @@ extension Simulation {
         }
         hostile = node
         if try hub.store.stateDigest() != before { violate("hostile message \(kind) changed the hub's records") }
+        if try hub.store.rightsCases(receivedFrom: nil, to: nil).map({ Self.shape($0.rightsCase) }) != casesBefore {
+            violate("hostile message \(kind) changed a credit subject's case")
+        }
     }
 
     /// The record's canonical JSON, as a node would have logged it.
