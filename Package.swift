@@ -157,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "creditsync-bench",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub",
+                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,6 +5,7 @@
 //   swift run -c release creditsync-bench records [records]
 //   swift run -c release creditsync-bench node [records] [batch] [clients]
 //   swift run -c release creditsync-bench hub [changes] [--concurrent-only]
+//   swift build -c release && .build/release/creditsync-bench e2e [--records N] [--nodes K] [--peer-postgres] …
 import CreditCore
 import CreditData
 import Foundation
@@ -156,10 +157,17 @@ case "node":
                             clients: rest.dropFirst(2).first.flatMap { Int($0) } ?? 4)
 case "records":
     try recordsBenchmark(records: arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000)
+case "e2e":
+    do { try await e2eBenchmark(E2EOptions(Array(arguments.dropFirst()))) } catch let usage as BenchUsage {
+        print("creditsync-bench e2e: \(usage)")
+        print("usage: creditsync-bench e2e [--records N] [--nodes K] [--batch B] [--uploaders U] [--peer-postgres]")
+        print("       [--lag-rate R] [--lag-seconds S] [--catch-up N] [--base-port P] [--keep]")
+        exit(2)
+    }
 case "hub":
     let rest = Array(arguments.dropFirst())
     try await hubBenchmark(changes: rest.first.flatMap { Int($0) } ?? 110_000, serial: !rest.contains("--concurrent-only"))
 default:
-    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] [clients] | hub [changes] [--concurrent-only]")
+    print("usage: creditsync-bench sync [changes] | records [records] | node [records] [batch] [clients] | hub [changes] [--concurrent-only] | e2e [options]")
     exit(2)
 }
