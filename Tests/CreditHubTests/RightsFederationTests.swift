@@ -171,6 +171,9 @@ import Testing
         for n in nodes { #expect(try n.service.store.record(listed)?.rights.display == "withdrawn", "node \(n.service.node)") }
         let subjectList = try ganzhou.service.store.records(subject: "uscc:91110000600037341L")
         #expect(subjectList.first { $0.recordId == "l1" }?.display == "withdrawn")
+        // The fan-out filed the Article 33 person at the receiving node too, under their own key.
+        let person = try ganzhou.service.store.records(subject: "resident-id:360102198001010056")
+        #expect(person.map { "\($0.recordId) \($0.role)" } == ["l1 legal-representative"])
         #expect(try h.store.refusals().isEmpty)
     }
 

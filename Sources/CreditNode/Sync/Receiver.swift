@@ -114,16 +114,13 @@ public struct Receiver: Service {
                           subjectName: subjectName, otherSubjects: otherSubjects, recordClass: recordClass, reason: change.reason,
                           decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
         }
-        guard !change.payload.isEmpty, !change.operation.isRights, let record = try? JSONDecoder().decode(CreditRecord.self, from: Data(change.payload)) else {
+        // The payload passed validation where it was written and again at the hub: it is read
+        // with the project's own parser, not decoded through Codable.
+        guard !change.payload.isEmpty, !change.operation.isRights, let json = try? JSONValue.parse(change.payload),
+              let record = CreditRecord(accepted: json) else {
             return write()
         }
-        var others: [(key: String, role: String)] = []
-        if case let .array(persons)? = record.fields["responsiblePersons"] {
-            for p in persons {
-                guard let data = try? JSONEncoder().encode(p), let person = try? JSONDecoder().decode(ResponsiblePerson.self, from: data) else { continue }
-                others.append((person.key, person.role.rawValue))
-            }
-        }
+        let others = record.acceptedPersons.map { (key: $0.key, role: $0.role.rawValue) }
         var recordClass = ""
         if let item = data.catalog.item(record.item), case let .string(d)? = record.fields[item.decisionDateField], let date = CivilDate(iso: d) {
             recordClass = Classification.classify(record, item: item, decisionDate: date).recordClass.rawValue
