@@ -1,4 +1,5 @@
 public import Foundation
+import CreditStorage
 import GRDB
 public import SyncProtocol
 
@@ -53,6 +54,15 @@ extension NodeStore {
                 return 0
             }
             var count = 0
+            // Prepared once per batch: parsing each statement again for every record cost the
+            // applying nodes more than the writes themselves.
+            let lookup = try FastStatement(db, "SELECT version, status, content_hash, subjects FROM record WHERE record_key = ?")
+            let insertVersion = try FastStatement(db, """
+                INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                    reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let current = try CurrentStatements(db)
             for w in writes where w.position > applied {
                 if w.change.operation.isRights {
                     if try applyRights(db, w) { count += 1 }
@@ -60,27 +70,24 @@ extension NodeStore {
                 }
                 let storageKey = w.change.key.storageKey
                 let p = w.prepared
-                let current = try Row.fetchOne(db, sql: "SELECT version, status, content_hash FROM record WHERE record_key = ?",
-                                               arguments: [storageKey])
-                if let current {
-                    let status: String = current["status"]
-                    let same = w.change.operation == .revoke
-                        ? status == "revoked"
-                        : status == "active" && (current["content_hash"] as Data) == p.contentHash
+                lookup.bind(storageKey)
+                let held: (version: Int64, status: String, hash: Data, subjects: String)? = try lookup.next()
+                    ? (lookup.int(0), lookup.text(1), lookup.blob(2), lookup.text(3)) : nil
+                if held != nil { lookup.finish() }
+                if let held {
+                    let same = w.change.operation == .revoke ? held.status == "revoked" : held.status == "active" && held.hash == p.contentHash
                     if same { continue }
                 } else if w.change.operation != .create {
                     continue // a change to a record this node never held
                 }
-                let version = ((current?["version"] as Int?) ?? 0) + 1
-                try db.execute(sql: """
-                    INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
-                        reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [storageKey, version, w.change.operation.name, w.change.node, Int64(w.change.sequence),
-                                     Int64(w.position), w.change.credential, w.change.reason, w.change.decisionDocument,
-                                     Int64(w.change.effectiveAt), Int64(w.change.acceptedAt), w.change.catalogVersion,
-                                     p.contentHash, String(decoding: p.payload, as: UTF8.self)])
-                try upsertCurrent(db, p, storageKey: storageKey, version: version, hash: p.contentHash, origin: w.change.node, at: at)
+                let version = (held?.version ?? 0) + 1
+                insertVersion.bind(storageKey, version, w.change.operation.name, w.change.node, Int64(w.change.sequence),
+                                   Int64(w.position), w.change.credential, w.change.reason, w.change.decisionDocument,
+                                   Int64(w.change.effectiveAt), Int64(w.change.acceptedAt), w.change.catalogVersion,
+                                   p.contentHash, String(decoding: p.payload, as: UTF8.self))
+                try insertVersion.run()
+                try upsertCurrent(db, p, storageKey: storageKey, version: Int(version), hash: p.contentHash, origin: w.change.node, at: at,
+                                  statements: current, previousSubjects: held?.subjects ?? "")
                 count += 1
             }
             try foldSubjectIndexIfDue(db)
