@@ -12,7 +12,7 @@ public protocol IdentifierFailure: Error, Sendable {
 extension StringProtocol {
     /// The string without leading and trailing white space (including full-width spaces, common
     /// in data typed on Chinese keyboards).
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         let whole = String(self)
         // Fast path, on the bytes: most values have nothing to trim.
         let untouched = whole.withUTF8Bytes { !$0.isEmpty && !$0.startsWithWhiteSpace && !$0.endsWithWhiteSpace }

@@ -132,7 +132,7 @@ extension HubStore {
                 let key: String = row[0], status: String = row[2]
                 let cases = try Self.rightsCases(db, recordKey: key).map { "\($0.id):\($0.state.rawValue)" }
                 return SubjectAttestation.Entry(record: key, role: row[1], status: status, version: row[3],
-                                                contentHash: status == "revoked" ? nil : (row[4] as Data).map { String(format: "%02x", $0) }.joined(),
+                                                contentHash: status == "revoked" ? nil : Array(row[4] as Data).hex,
                                                 cases: cases)
             }
         }

@@ -32,14 +32,14 @@ extension NodeService {
     /// any clerk of this node may take it. The label reaches every node through the hub.
     public func fileObjection(provider: String, item: String, recordId: String, applicant: String, grounds: String,
                               by identity: ProviderIdentity) throws -> RightsReceipt {
-        try submitRights(RightsEvent(kind: .filed, applicant: applicant.trimmingWhiteSpace, grounds: grounds.trimmingWhiteSpace),
+        try submitRights(RightsEvent(kind: .filed, applicant: applicant.trimmingWhitespace(), grounds: grounds.trimmingWhitespace()),
                          key: RecordKey(provider: provider, item: item, recordId: recordId), by: identity)
     }
 
     /// Files a credit subject's application for credit restoration (Article 40).
     public func applyForRestoration(provider: String, item: String, recordId: String, applicant: String, statement: String,
                                     by identity: ProviderIdentity) throws -> RightsReceipt {
-        try submitRights(RightsEvent(kind: .applied, applicant: applicant.trimmingWhiteSpace, statement: statement.trimmingWhiteSpace),
+        try submitRights(RightsEvent(kind: .applied, applicant: applicant.trimmingWhitespace(), statement: statement.trimmingWhitespace()),
                          key: RecordKey(provider: provider, item: item, recordId: recordId), by: identity)
     }
 
@@ -65,7 +65,7 @@ extension NodeService {
         }
         let parts = known.recordKey.split(separator: "/", maxSplits: 2).map(String.init)
         let key = RecordKey(provider: parts[0], item: parts[1], recordId: parts[2])
-        var event = RightsEvent(kind: kind, caseId: caseId, units: units, finding: finding?.trimmingWhiteSpace, cause: cause)
+        var event = RightsEvent(kind: kind, caseId: caseId, units: units, finding: finding?.trimmingWhitespace(), cause: cause)
         if kind == .checked { event.unit = identity.unit }
         return try submitRights(event, key: key, reason: reason, decisionDocument: decisionDocument, by: identity)
     }
@@ -93,7 +93,7 @@ extension NodeService {
         let data = reference
         let accepted = Self.millis(at)
         let draft = Change(node: node, sequence: 1, key: key, operation: event.kind.operation, credential: identity.credential,
-                           reason: reason.trimmingWhiteSpace, decisionDocument: decisionDocument.trimmingWhiteSpace, effectiveAt: accepted,
+                           reason: reason.trimmingWhitespace(), decisionDocument: decisionDocument.trimmingWhitespace(), effectiveAt: accepted,
                            acceptedAt: accepted, catalogVersion: data.catalog.version, payload: event.payload)
         let today = ChinaTime.date(of: at)
         let checked: RightsEvent

@@ -320,7 +320,7 @@ extension NodeStore {
                 provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
                 subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
                 originNode: row["origin_node"], record: Self.json(payloads.last(where: { !$0.isEmpty }) ?? ""),
-                contentHash: (row["content_hash"] as Data).map { String(format: "%02x", $0) }.joined(),
+                contentHash: Array(row["content_hash"] as Data).hex,
                 history: zip(versions, payloads).map { v, payload in
                     let reason: String = v["reason"], document: String = v["decision_document"]
                     return RecordDetail.Version(

@@ -125,7 +125,7 @@ public struct RightsEvent: Sendable, Equatable {
         }
         func text(_ member: String, max: Int) throws(RightsRefusal) -> String {
             guard let value = object[member]?.stringValue else { throw invalid("payload.\(member)", "'\(member)' is required, as text") }
-            let trimmed = value.trimmingWhiteSpace
+            let trimmed = value.trimmingWhitespace()
             guard !trimmed.isEmpty else { throw invalid("payload.\(member)", "'\(member)' is empty") }
             guard trimmed == value else { throw invalid("payload.\(member)", "'\(member)' has white space around it") }
             guard value.unicodeScalars.count <= max else { throw invalid("payload.\(member)", "'\(member)' is longer than \(max) characters") }
@@ -165,25 +165,15 @@ public struct RightsEvent: Sendable, Equatable {
         case .resumed, .upheld, .rejected, .granted, .refused, .removed:
             break
         }
-        if kind.needsReason, change.reason.trimmingWhiteSpace.isEmpty {
+        if kind.needsReason, change.reason.trimmingWhitespace().isEmpty {
             throw invalid("reason", "a '\(name)' must say why, in the change's reason")
         }
-        if kind == .removed, change.decisionDocument.trimmingWhiteSpace.isEmpty {
+        if kind == .removed, change.decisionDocument.trimmingWhitespace().isEmpty {
             throw invalid("decisionDocument", "a list removal needs the decision document behind it (Article 34)")
         }
         guard event.payload == change.payload else {
             throw invalid("payload", "the payload is not the document's canonical JSON (keys sorted, no white space)")
         }
         self = event
-    }
-}
-
-extension String {
-    /// The text without white space or newlines at either end.
-    public var trimmingWhiteSpace: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
     }
 }
