@@ -180,8 +180,9 @@ public struct Deployment: Sendable {
           "signingKey": "\(key)",
           // The hub, and its pinned public key: batches and receipts signed by anything else are refused.
           "hub": {"url": "\(hubURL)", "id": "360000", "publicKeys": ["\(hubKey)"]},
-          // Change sets: at most maxChanges each, sent after idleMilliseconds of quiet; retries back off to maxBackoffSeconds.
-          "push": {"maxChanges": 1000, "idleMilliseconds": \(idle), "maxBackoffSeconds": 30},
+          // Change sets: at most maxChanges each, sent after idleMilliseconds of quiet, window of them in flight at once;
+          // retries back off to maxBackoffSeconds.
+          "push": {"maxChanges": 1000, "idleMilliseconds": \(idle), "maxBackoffSeconds": 30, "window": 4},
           // Request limits of the provider API.
           "limits": {"maxBodyBytes": 16777216, "maxBatchRecords": 5000},
           // Overlay data directories (a city's catalog supplement, Article 11).

@@ -44,6 +44,7 @@ public struct NodeDaemon {
         if let n = config.push?.maxChanges { push.maxChanges = n }
         if let ms = config.push?.idleMilliseconds { push.idleInterval = .milliseconds(ms) }
         if let s = config.push?.maxBackoffSeconds { push.backoff.maximum = .seconds(s) }
+        if let n = config.push?.window { push.window = max(1, n) }
         pusher = Pusher(node: config.node.id, store: store, transport: link, key: key, hub: config.hub.id, hubKeys: hubKeys,
                         configuration: push, metrics: service.metrics, reference: { service.reference }, now: now, logger: logger)
         receiver = Receiver(node: config.node.id, store: store, transport: link, hub: config.hub.id, hubKeys: hubKeys,

@@ -48,7 +48,7 @@ final class SimHub: @unchecked Sendable {
     }
 
     func open() throws {
-        store = try HubStore(path: path, backgroundCheckpoints: false)
+        store = try HubStore(path: path, backgroundCheckpoints: false, pipelinePatience: .zero)
         let clock = clock
         service = try HubService(store: store, key: key, reference: reference, now: { clock.now })
     }
@@ -131,7 +131,7 @@ final class SimNode: @unchecked Sendable {
         var logger = Logger(label: "creditsync.simulate.\(id)")
         logger.logLevel = .critical
         pusher = Pusher(node: id, store: store, transport: transport, key: key, hub: "360000", hubKeys: hubKeys,
-                        configuration: .init(maxChanges: 50), reference: { reference }, now: now, logger: logger)
+                        configuration: .init(maxChanges: 50, window: 3), reference: { reference }, now: now, logger: logger)
         receiver = Receiver(node: id, store: store, transport: transport, hub: "360000", hubKeys: hubKeys, reference: { reference },
                             now: now, logger: logger)
     }

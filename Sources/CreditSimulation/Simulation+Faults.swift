@@ -105,7 +105,7 @@ extension Simulation {
     func settle() async throws {
         for round in 0..<60 {
             for node in nodes {
-                for _ in 0..<200 { guard (try? await node.pusher.pushOnce()) ?? 0 > 0 else { break } }
+                for _ in 0..<200 { guard (try? await pushRound(node)) ?? 0 > 0 else { break } }
                 for _ in 0..<200 { guard (try? await node.receiver.pullOnce(wait: 0)) ?? 0 > 0 else { break } }
                 _ = try? await node.receiver.pullOnce(wait: 0)
             }
@@ -123,7 +123,7 @@ extension Simulation {
         let head = try hub.store.hubHead().size
         for node in nodes {
             let state = try node.store.pushState()
-            guard state.outbox == nil, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head else { return false }
+            guard state.outbox.isEmpty, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head else { return false }
         }
         return true
     }

@@ -112,7 +112,7 @@ extension Simulation {
     /// One push from `node` (its pusher's own step).
     func push(_ node: SimNode) async throws {
         do {
-            let pushed = try await node.pusher.pushOnce()
+            let pushed = try await pushRound(node)
             record("push \(node.id) -> \(pushed)")
         } catch {
             record("push \(node.id) failed")
@@ -160,6 +160,22 @@ extension Simulation {
             throw .unreachable("answer lost")
         }
         return answer
+    }
+
+    /// A round of `node`'s pusher: up to three change sets, sent one at a time — now and then out
+    /// of order, as pipelined requests overtake each other on a real network — and answered in
+    /// log order. Returns how many changes the hub acknowledged.
+    func pushRound(_ node: SimNode) async throws -> Int {
+        let round = try await node.pusher.openRound()
+        var order = Array(round.sets.indices)
+        if order.count > 1, network.chance(0.2) { order.swapAt(0, network.int(1..<order.count)) }
+        var answers = [Result<[UInt8], TransportError>](repeating: .failure(.unreachable("not sent")), count: order.count)
+        for i in order {
+            do throws(TransportError) {
+                answers[i] = .success(try await deliver(.push(round.sets[i].envelope, pinned: round.pinned), from: node.id))
+            } catch { answers[i] = .failure(error) }
+        }
+        return try await node.pusher.closeRound(round, answers: answers)
     }
 
     /// Performs a request at the hub; a hub whose disk died under it restarts.

@@ -40,7 +40,10 @@ public final class GroupCommit: Sendable {
 
     /// Runs `body` in a savepoint of the next transaction and returns its result once that
     /// transaction has committed.
-    public func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// - Parameter queued: called once the write is in the queue, before it runs: writes queued
+    ///   after that moment run after it (the hub lets a node's next change set in from here).
+    public func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
+                                    queued: (@Sendable () -> Void)? = nil) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let outcome = Outcome<T>()
             let job = Job(run: { db in
@@ -62,6 +65,7 @@ public final class GroupCommit: Sendable {
                 defer { state.draining = true }
                 return !state.draining
             }
+            queued?()
             if start { Task { await self.drain() } }
         }
     }

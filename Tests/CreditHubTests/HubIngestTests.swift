@@ -16,9 +16,9 @@ final class HubFixture: Sendable {
     let hubKey = SyncFixtures.key("hub")
     let clock: VirtualClock
 
-    init(now: Date = NodeFixture.now) throws {
+    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(2)) throws {
         clock = VirtualClock(now)
-        store = try HubStore(path: nil)
+        store = try HubStore(path: nil, pipelinePatience: pipelinePatience)
         hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, now: clock.function)
     }
 
@@ -35,9 +35,9 @@ final class HubFixture: Sendable {
         return r
     }
 
-    func pusher(_ f: NodeFixture) -> Pusher {
-        Pusher(node: f.service.node, store: f.service.store, transport: transport, key: f.key, hub: "360000", hubKeys: pinned,
-               now: clock.function)
+    func pusher(_ f: NodeFixture, transport: (any HubTransport)? = nil, maxChanges: Int = 1000, window: Int = 4) -> Pusher {
+        Pusher(node: f.service.node, store: f.service.store, transport: transport ?? self.transport, key: f.key, hub: "360000", hubKeys: pinned,
+               configuration: .init(maxChanges: maxChanges, window: window), now: clock.function)
     }
 
     /// A hub with a node fixture for each of `ids`, enrolled, reading everything; with

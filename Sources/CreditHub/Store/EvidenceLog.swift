@@ -126,6 +126,9 @@ public final class EvidenceLog: Sendable {
         if descriptor >= 0 { close(descriptor) }
     }
 
+    /// Where the next set will go: the header's end while nothing was appended.
+    public var end: Int64 { state.withLock { $0.end } }
+
     /// Appends `bytes` and returns once they are on disk. Sets that arrive while a sync is
     /// running are written together and share the next one.
     public func append(_ bytes: [UInt8]) async throws -> Location {

@@ -55,39 +55,51 @@ extension HubStore {
     ///
     /// A set that continues the node's log is first appended to the ``EvidenceLog`` and synced,
     /// outside the writer; the transaction then records where. Whether it continues is judged
-    /// from the positions this store last committed (kept in memory, not read from the database:
-    /// a read here would wait for a reader connection while holding a thread). The transaction
+    /// from the sets already handed to the writer (``IngestSequencer``, which also holds a set
+    /// back until the sets before it are handed over, when a node pipelines), kept in memory,
+    /// not read from the database: a read here would wait for a reader connection while
+    /// holding a thread. The transaction
     /// decides: a set it accepts whose bytes were not appended (the node's log moved on
     /// meanwhile) is appended then and offered again; bytes appended for a set it does not accept
     /// stay in the file unreferenced.
     public func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome {
         let set = prepared.set
-        let held = acknowledged.withLock { $0[set.node] ?? 0 }
+        let committed = acknowledged.withLock { $0[set.node] ?? 0 }
+        // A set sent while the one before it is still on its way waits for it (pipelining).
+        let continues = await sequencer.turn(node: set.node, first: set.first, committed: committed)
         var evidence: EvidenceLog.Location?
-        if set.first == held + 1 {
-            // Only a set that continues the node's log as the hub holds it is worth its bytes in
-            // the evidence file: one whose tree heads are wrong is refused before anything is
-            // written, so a node cannot fill the hub's disk with sets the hub will not take.
-            if let frontier = try committedFrontier(node: set.node), frontier.size + 1 == set.first,
-               (try? set.extend(frontier, leafHashes: prepared.leaves)) == nil {
-                return .inconsistent("the set's tree heads do not follow from node \(set.node)'s log of \(frontier.size) changes")
-            }
-            evidence = try await evidenceLog.append(prepared.envelope)
-        }
-        while true {
-            let stored = evidence
-            let outcome = try await groupCommit.submit { db in
-                try self.ingest(db, prepared, evidence: stored, hub: hub, key: key, at: Self.millis(receivedAt))
-            }
-            guard let outcome else {
+        do {
+            if continues {
+                // Only a set that continues the node's log as the hub holds it is worth its bytes
+                // in the evidence file: one whose tree heads are wrong is refused before anything
+                // is written, so a node cannot fill the hub's disk with sets the hub will not take.
+                if let frontier = try committedFrontier(node: set.node), frontier.size + 1 == set.first,
+                   (try? set.extend(frontier, leafHashes: prepared.leaves)) == nil {
+                    sequencer.reset(node: set.node)
+                    return .inconsistent("the set's tree heads do not follow from node \(set.node)'s log of \(frontier.size) changes")
+                }
                 evidence = try await evidenceLog.append(prepared.envelope)
-                continue
             }
-            if case let .receipt(_, merged, _) = outcome {
+            while true {
+                let stored = evidence
+                let outcome = try await groupCommit.submit({ db in
+                    try self.ingest(db, prepared, evidence: stored, hub: hub, key: key, at: Self.millis(receivedAt))
+                }, queued: { if continues { self.sequencer.handedOver(node: set.node, through: set.last) } })
+                guard let outcome else {
+                    evidence = try await evidenceLog.append(prepared.envelope)
+                    continue
+                }
+                guard case let .receipt(_, merged, _) = outcome else {
+                    sequencer.reset(node: set.node)
+                    return outcome
+                }
                 acknowledged.withLock { $0[set.node] = max($0[set.node] ?? 0, set.last) }
                 if merged > 0 { try await foldSubjectIndexIfDue(added: merged) }
+                return outcome
             }
-            return outcome
+        } catch {
+            sequencer.reset(node: set.node)
+            throw error
         }
     }
 

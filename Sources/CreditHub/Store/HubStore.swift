@@ -23,6 +23,8 @@ public final class HubStore: Sendable {
     /// Each node's acknowledged log size as of the last commit here: where ``ingest`` expects a
     /// node's next set to start, to append its evidence before the transaction (see there).
     let acknowledged: Mutex<[String: UInt64]>
+    /// Lets a node's pipelined change sets into the writer in log order.
+    let sequencer: IngestSequencer
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
     let recentSubjectEntries: Mutex<(count: Int, folding: Bool)>
@@ -35,7 +37,11 @@ public final class HubStore: Sendable {
     ///     synced and was about to commit.
     ///   - backgroundCheckpoints: run a ``WALCheckpointer`` beside the writer (the daemon does);
     ///     the simulator turns it off to keep its runs the same from run to run.
-    public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true) throws {
+    ///   - pipelinePatience: how long a node's change set waits for the sets before it
+    ///     (``IngestSequencer``); the simulator, which sends one request at a time, uses zero.
+    public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true,
+                pipelinePatience: Duration = .seconds(2)) throws {
+        sequencer = IngestSequencer(patience: pipelinePatience)
         lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)

@@ -29,6 +29,8 @@ public struct NodeConfig: Codable, Sendable {
         public var maxChanges: Int?
         public var idleMilliseconds: Int?
         public var maxBackoffSeconds: Int?
+        /// Change sets in flight at once (default 4; 1 waits for each receipt before the next set).
+        public var window: Int?
         /// How often the node asks the hub for new catalog and calendar files (default 300).
         public var referencePollSeconds: Int?
     }

@@ -10,13 +10,15 @@ public struct PushState: Sendable, Equatable {
     public var acknowledgedFrontier: MerkleFrontier
     /// The log's size.
     public var logSize: UInt64
-    /// A signed change set persisted but not yet acknowledged.
-    public var outbox: (first: UInt64, last: UInt64, envelope: [UInt8])?
+    /// Signed change sets persisted but not yet acknowledged, in log order: the pusher's window.
+    public var outbox: [OutboxSet]
+}
 
-    public static func == (a: PushState, b: PushState) -> Bool {
-        a.acknowledged == b.acknowledged && a.acknowledgedFrontier == b.acknowledgedFrontier && a.logSize == b.logSize
-            && a.outbox?.first == b.outbox?.first && a.outbox?.envelope == b.outbox?.envelope
-    }
+/// A signed change set in the outbox: resent byte for byte until the hub acknowledges it.
+public struct OutboxSet: Sendable, Equatable {
+    public var first: UInt64
+    public var last: UInt64
+    public var envelope: [UInt8]
 }
 
 extension NodeStore {
@@ -28,10 +30,10 @@ extension NodeStore {
     /// The push state, read in one snapshot.
     public func pushState() throws -> PushState {
         try writer.read { db in
-            let outbox = try Row.fetchOne(db, sql: "SELECT first, last, envelope FROM outbox ORDER BY first LIMIT 1")
+            let outbox = try Row.fetchAll(db, sql: "SELECT first, last, envelope FROM outbox ORDER BY first")
             return PushState(acknowledged: try db.metaInt(.acknowledged), acknowledgedFrontier: try db.frontier(.acknowledgedFrontier),
                              logSize: try db.frontier(.logFrontier).size,
-                             outbox: outbox.map { (UInt64($0["first"] as Int64), UInt64($0["last"] as Int64), Array($0["envelope"] as Data)) })
+                             outbox: outbox.map { OutboxSet(first: UInt64($0[0] as Int64), last: UInt64($0[1] as Int64), envelope: Array($0[2] as Data)) })
         }
     }
 
@@ -52,10 +54,9 @@ extension NodeStore {
         }
     }
 
-    /// Persists a signed change set before it is sent.
+    /// Persists a signed change set before it is sent, after the sets already in the outbox.
     public func saveOutbox(first: UInt64, last: UInt64, envelope: [UInt8], at: UInt64) throws {
         try writer.write { db in
-            try db.execute(sql: "DELETE FROM outbox")
             try db.execute(sql: "INSERT INTO outbox(first, last, envelope, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [Int64(first), Int64(last), Data(envelope), Int64(at)])
         }

@@ -21,9 +21,13 @@ public struct Pusher: Service {
         /// How long the pusher waits when there is nothing to push (the time bound of a set).
         public var idleInterval: Duration
         public var backoff: Backoff
+        /// Change sets in flight at once. Four keep both of the hub's cores busy verifying while
+        /// its writer merges: 1, 2, 4 and 8 were measured with `creditsync-bench e2e` (README).
+        public var window: Int
 
         public init(maxChanges: Int = 1000, maxBytes: Int = 4 << 20, idleInterval: Duration = .milliseconds(250),
-                    backoff: Backoff = Backoff()) {
+                    backoff: Backoff = Backoff(), window: Int = 4) {
+            self.window = max(1, window)
             self.maxChanges = maxChanges
             self.maxBytes = maxBytes
             self.idleInterval = idleInterval
@@ -89,10 +93,51 @@ public struct Pusher: Service {
         }
     }
 
-    /// One push: resend the outbox, or sign and send the next set. Returns how many changes the
-    /// hub acknowledged (0 when there was nothing to push).
+    /// One round of pushing: resend what the outbox holds and sign the next sets, up to
+    /// ``Configuration/window`` sets in flight at once, then take the hub's receipts in log order.
+    /// Returns how many changes the hub acknowledged (0 when there was nothing to push).
+    ///
+    /// The sets of a window are sent together, as TCP keeps several segments in flight: the hub
+    /// verifies them in parallel and merges them in order (`Protocol/hub-api.md`, Pipelining),
+    /// instead of idling while each receipt crosses the network. Every set is in the outbox
+    /// before it is sent; a set whose answer is lost is resent byte for byte in the next round,
+    /// with the sets after it, and the hub answers each with the receipt it stored.
     @discardableResult
     public func pushOnce() async throws -> Int {
+        let window = try await openRound()
+        guard !window.sets.isEmpty else { return 0 }
+        let answers = await withTaskGroup(of: (Int, Result<[UInt8], TransportError>).self) { group in
+            for (i, sent) in window.sets.enumerated() {
+                group.addTask {
+                    do throws(TransportError) {
+                        return (i, .success(try await transport.push(node: node, envelope: sent.envelope, pinned: window.pinned)))
+                    } catch { return (i, .failure(error)) }
+                }
+            }
+            var answers = [Result<[UInt8], TransportError>?](repeating: nil, count: window.sets.count)
+            for await (i, answer) in group { answers[i] = answer }
+            return answers.map { $0! }
+        }
+        return try await closeRound(window, answers: answers)
+    }
+
+    /// The change sets of one round, each signed and in the outbox, in log order.
+    public struct Round: Sendable {
+        public struct Sent: Sendable {
+            public let set: ChangeSet
+            public let envelope: [UInt8]
+        }
+
+        public let sets: [Sent]
+        /// The hub head this node pinned, reported with every push.
+        public let pinned: TreeHead?
+        let acknowledgedFrontier: MerkleFrontier
+    }
+
+    /// Opens a round: takes back a restored store's pushed changes first, then the window's sets.
+    /// ``pushOnce()`` sends them at once; the simulator sends them one at a time, in an order
+    /// of its choosing, to replay a seed exactly.
+    public func openRound() async throws -> Round {
         if try store.isRestorePending() {
             // Restored from a backup: first take back from the hub what this node had already
             // pushed, so that new writes do not reuse those sequence numbers.
@@ -103,43 +148,70 @@ public struct Pusher: Service {
             logger.notice("caught up with the hub after a restore", metadata: ["acknowledged": "\(position.acknowledged)"])
         }
         let state = try store.pushState()
-        let envelope: [UInt8]
-        let set: ChangeSet
-        if let outbox = state.outbox {
-            envelope = outbox.envelope
-            set = try ChangeSet(decodingBody: Envelope(decoding: envelope).payload)
-        } else {
-            let changes = try store.changes(after: state.acknowledged, limit: configuration.maxChanges, maxBytes: configuration.maxBytes)
-            guard !changes.isEmpty else { return 0 }
-            set = try ChangeSet(node: node, keyId: key.keyId, encodedChanges: changes, before: state.acknowledgedFrontier,
-                                createdAt: NodeService.millis(now()))
-            envelope = try set.signed(with: key).encoded
+        let sets = try fillWindow(state)
+        for _ in sets { metrics?.pushAttempts.increment() }
+        return Round(sets: sets, pinned: sets.isEmpty ? nil : try store.pinnedHubHead(), acknowledgedFrontier: state.acknowledgedFrontier)
+    }
+
+    /// Takes the hub's answers to a round's sets (in the round's order), recording receipts in
+    /// log order and stopping at the first set not acknowledged: the sets after it stay in the
+    /// outbox and are resent as they are. Returns how many changes were acknowledged.
+    public func closeRound(_ round: Round, answers: [Result<[UInt8], TransportError>]) async throws -> Int {
+        var frontier = round.acknowledgedFrontier
+        var acknowledged = 0
+        for (sent, answer) in zip(round.sets, answers) {
+            let receiptBytes: [UInt8]
+            switch answer {
+            case let .success(bytes): receiptBytes = bytes
+            case let .failure(.gap(expected)):
+                // Lost or overtaken on the way: continue where the hub holds this node's log.
+                try await reconcile(expected: expected)
+                return acknowledged
+            case let .failure(error):
+                metrics?.pushFailures.increment()
+                throw Failure.transport(error)
+            }
+            let receipt: Receipt
+            do { receipt = try Receipt.open(receiptBytes, hub: hub, keys: hubKeys) } catch {
+                throw Failure.badReceipt("\(error)")
+            }
+            let set = sent.set
+            guard receipt.node == node, receipt.first == set.first, receipt.last == set.last, receipt.tree == set.after,
+                  receipt.envelopeDigest == Hash32.sha256(sent.envelope) else {
+                throw Failure.badReceipt("it does not acknowledge the set \(set.first)…\(set.last) that was sent")
+            }
+            frontier = try set.extend(frontier)
+            try store.recordReceipt(receipt, envelope: receiptBytes, frontier: frontier, at: NodeService.millis(now()))
+            logger.debug("pushed", metadata: ["first": "\(set.first)", "last": "\(set.last)"])
+            acknowledged += set.changes.count
+        }
+        return acknowledged
+    }
+
+    /// The sets of this round: those the outbox holds, then new ones signed after them and saved
+    /// in the outbox before anything is sent, up to the window.
+    func fillWindow(_ state: PushState) throws -> [Round.Sent] {
+        var window: [Round.Sent] = []
+        var frontier = state.acknowledgedFrontier
+        var after = state.acknowledged
+        for saved in state.outbox.prefix(configuration.window) {
+            let set = try ChangeSet(decodingBody: Envelope(decoding: saved.envelope).payload)
+            frontier = try set.extend(frontier)
+            after = set.last
+            window.append(Round.Sent(set: set, envelope: saved.envelope))
+        }
+        guard window.count == state.outbox.count else { return window }
+        while window.count < configuration.window {
+            let changes = try store.changes(after: after, limit: configuration.maxChanges, maxBytes: configuration.maxBytes)
+            guard !changes.isEmpty else { break }
+            let set = try ChangeSet(node: node, keyId: key.keyId, encodedChanges: changes, before: frontier, createdAt: NodeService.millis(now()))
+            let envelope = try set.signed(with: key).encoded
             try store.saveOutbox(first: set.first, last: set.last, envelope: envelope, at: NodeService.millis(now()))
+            frontier = try set.extend(frontier)
+            after = set.last
+            window.append(Round.Sent(set: set, envelope: envelope))
         }
-        metrics?.pushAttempts.increment()
-        let receiptBytes: [UInt8]
-        let pinned = try store.pinnedHubHead()
-        do {
-            receiptBytes = try await transport.push(node: node, envelope: envelope, pinned: pinned)
-        } catch let .gap(expected) {
-            try await reconcile(expected: expected)
-            return 0
-        } catch {
-            metrics?.pushFailures.increment()
-            throw Failure.transport(error)
-        }
-        let receipt: Receipt
-        do { receipt = try Receipt.open(receiptBytes, hub: hub, keys: hubKeys) } catch {
-            throw Failure.badReceipt("\(error)")
-        }
-        guard receipt.node == node, receipt.first == set.first, receipt.last == set.last, receipt.tree == set.after,
-              receipt.envelopeDigest == Hash32.sha256(envelope) else {
-            throw Failure.badReceipt("it does not acknowledge the set \(set.first)…\(set.last) that was sent")
-        }
-        let frontier = try set.extend(state.acknowledgedFrontier)
-        try store.recordReceipt(receipt, envelope: receiptBytes, frontier: frontier, at: NodeService.millis(now()))
-        logger.debug("pushed", metadata: ["first": "\(set.first)", "last": "\(set.last)"])
-        return set.changes.count
+        return window
     }
 
     /// Compares the hub's position with the acknowledged one; when the hub holds less (it was

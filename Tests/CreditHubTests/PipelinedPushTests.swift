@@ -1,0 +1,149 @@
+@testable import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Synchronization
+import Testing
+
+/// Several change sets of one node in flight at once (`Protocol/hub-api.md`, Pipelining): the
+/// hub merges them in log order whatever order they arrive in, a set whose predecessor never
+/// comes is answered `gap`, and a window broken anywhere is resent byte for byte and
+/// acknowledged exactly once.
+@Suite struct PipelinedPushTests {
+    let nodeKey = SyncFixtures.key("node-360100")
+
+    /// The node's changes 1…`count` in sets of `size`, each signed, in log order.
+    func sets(count: Int, size: Int) throws -> [[UInt8]] {
+        var frontier = MerkleFrontier()
+        var out: [[UInt8]] = []
+        while frontier.size < UInt64(count) {
+            let (envelope, set) = try SyncFixtures.changeSet(key: nodeKey, after: frontier, count: min(size, count - Int(frontier.size)))
+            frontier = try set.extend(frontier)
+            out.append(envelope.encoded)
+        }
+        return out
+    }
+
+    @Test func setsArrivingInReverseAreMergedInLogOrder() async throws {
+        let h = try HubFixture()
+        try h.enroll("360100", key: nodeKey)
+        let envelopes = try sets(count: 30, size: 10)
+        // The third and second sets arrive first and wait, verified, for the first.
+        let third = Task { try await h.hub.ingest(node: "360100", envelope: envelopes[2]) }
+        while h.store.sequencer.waiting(node: "360100") < 1 { await Task.yield() }
+        let second = Task { try await h.hub.ingest(node: "360100", envelope: envelopes[1]) }
+        while h.store.sequencer.waiting(node: "360100") < 2 { await Task.yield() }
+        let first = try await h.hub.ingest(node: "360100", envelope: envelopes[0])
+        let receipts = try [first, await second.value, await third.value].map { try Receipt.open($0, hub: "360000", keys: h.pinned) }
+        #expect(receipts.map(\.last) == [10, 20, 30])
+        #expect(try h.store.position(node: "360100")?.acknowledged == 30)
+        #expect(try h.store.counts().equivocations == 0)
+    }
+
+    @Test func aSetWhosePredecessorNeverComesIsAGapAndStoresNothing() async throws {
+        let h = try HubFixture(pipelinePatience: .milliseconds(50))
+        try h.enroll("360100", key: nodeKey)
+        let envelopes = try sets(count: 20, size: 10)
+        let refused: HubError? = await {
+            do { _ = try await h.hub.ingest(node: "360100", envelope: envelopes[1]); return nil } catch let e as HubError { return e } catch { return nil }
+        }()
+        #expect(refused?.code == "gap" && refused?.expected == 1)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 0)
+        #expect(h.store.evidenceLog.end == Int64(EvidenceLog.header.count), "a set that does not continue the log leaves no bytes in the evidence file")
+        // The node then sends the window again from its first set.
+        for envelope in envelopes { _ = try await h.hub.ingest(node: "360100", envelope: envelope) }
+        #expect(try h.store.position(node: "360100")?.acknowledged == 20)
+    }
+
+    @Test func aWindowOfSetsIsAcknowledgedInOneRound() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100"])
+        let f = nodes[0]
+        _ = try f.service.submit(f.punishments(0..<25), by: f.identity)
+        let p = h.pusher(f, maxChanges: 5, window: 4)
+        #expect(try await p.pushOnce() == 20)
+        #expect(try await p.pushOnce() == 5)
+        #expect(try await p.pushOnce() == 0)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 25)
+        #expect(try h.store.hubHead().size == 25)
+        let state = try f.service.store.pushState()
+        #expect(state.outbox.isEmpty && state.acknowledged == 25)
+        #expect(try h.store.counts().equivocations == 0)
+    }
+
+    /// Every way a window breaks: the first request lost (the others wait, then hear `gap`), an
+    /// answer lost in the middle, a request lost at the end. Each time the round stops at the
+    /// first set not acknowledged, the outbox keeps the rest byte for byte, and the next round
+    /// finishes the job without the hub seeing two sets for one range.
+    @Test(arguments: [0, 1, 3]) func aBrokenWindowIsResentAsItWas(broken: Int) async throws {
+        let h = try HubFixture(pipelinePatience: .milliseconds(200))
+        let f = try NodeFixture(node: "360100", readScope: .all)
+        try h.enroll("360100", key: f.key)
+        _ = try f.service.submit(f.punishments(0..<40), by: f.identity)
+        let flaky = FlakyTransport(hub: h.transport, breaking: broken, loseAnswer: broken == 1)
+        let p = h.pusher(f, transport: flaky, maxChanges: 10, window: 4)
+        await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() }
+        let state = try f.service.store.pushState()
+        #expect(state.acknowledged == UInt64(broken * 10), "receipts are recorded in order, up to the broken set")
+        #expect(state.outbox.map(\.first) == Array(stride(from: UInt64(broken * 10 + 1), through: 31, by: 10)))
+        let sent = flaky.sent
+        var acknowledged = Int(state.acknowledged)
+        while case let n = try await p.pushOnce(), n > 0 { acknowledged += n }
+        #expect(acknowledged == 40)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 40)
+        #expect(try h.store.counts().equivocations == 0)
+        // The resent sets are the very bytes of the first round.
+        let resent = flaky.sent.dropFirst(sent.count)
+        for envelope in resent.prefix(4 - broken) { #expect(sent.contains(envelope)) }
+    }
+}
+
+/// A link to the hub that breaks one push of the first window: its request is lost, or (with
+/// `loseAnswer`) the hub takes it and its answer is lost.
+final class FlakyTransport: HubTransport, Sendable {
+    let hub: LocalHubTransport
+    let breaking: Int
+    let loseAnswer: Bool
+    private let pushes = Mutex<[[UInt8]]>([])
+
+    init(hub: LocalHubTransport, breaking: Int, loseAnswer: Bool) {
+        self.hub = hub
+        self.breaking = breaking
+        self.loseAnswer = loseAnswer
+    }
+
+    var sent: [[UInt8]] { pushes.withLock { $0 } }
+
+    func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+        let index = pushes.withLock { $0.append(envelope); return $0.count - 1 }
+        let first = (try? ChangeSet(decodingBody: Envelope(decoding: envelope).payload).first) ?? 0
+        let broken = index < 4 && first == UInt64(breaking * 10 + 1)
+        if broken, !loseAnswer { throw .unreachable("request lost") }
+        let answer = try await hub.push(node: node, envelope: envelope, pinned: pinned)
+        if broken { throw .unreachable("answer lost") }
+        return answer
+    }
+
+    func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
+        try await hub.consistencyProof(first: first, second: second)
+    }
+
+    func position(node: String) async throws(TransportError) -> HubPosition { try await hub.position(node: node) }
+
+    func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        try await hub.pull(node: node, after: after, waitSeconds: waitSeconds)
+    }
+
+    func acknowledge(node: String, through: UInt64) async throws(TransportError) { try await hub.acknowledge(node: node, through: through) }
+
+    func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] { try await hub.recover(node: node, after: after) }
+
+    func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
+        try await hub.subjectAttestation(node: node, subject: subject)
+    }
+
+    func referenceManifest() async throws(TransportError) -> [UInt8] { try await hub.referenceManifest() }
+
+    func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] { try await hub.referenceFile(path) }
+}
