@@ -171,9 +171,9 @@ extension Simulation {
         if order.count > 1, network.chance(0.2) { order.swapAt(0, network.int(1..<order.count)) }
         var answers = [Result<[UInt8], TransportError>](repeating: .failure(.unreachable("not sent")), count: order.count)
         for i in order {
-            do throws(TransportError) {
-                answers[i] = .success(try await deliver(.push(round.sets[i].envelope, pinned: round.pinned), from: node.id))
-            } catch { answers[i] = .failure(error) }
+            do { answers[i] = .success(try await deliver(.push(round.sets[i].envelope, pinned: round.pinned), from: node.id)) } catch {
+                answers[i] = .failure(error)
+            }
         }
         return try await node.pusher.closeRound(round, answers: answers)
     }

@@ -27,14 +27,15 @@ import Testing
     }
 
     @Test func setsArrivingInReverseAreMergedInLogOrder() async throws {
-        let h = try HubFixture()
+        // Patience far beyond what the wait takes, even on a loaded machine.
+        let h = try HubFixture(pipelinePatience: .seconds(120))
         try h.enroll("360100", key: nodeKey)
         let envelopes = try sets(count: 30, size: 10)
         // The third and second sets arrive first and wait, verified, for the first.
         let third = Task { try await h.hub.ingest(node: "360100", envelope: envelopes[2]) }
-        while h.store.sequencer.waiting(node: "360100") < 1 { await Task.yield() }
+        while h.store.sequencer.waiting(node: "360100") < 1 { try await Task.sleep(for: .milliseconds(5)) }
         let second = Task { try await h.hub.ingest(node: "360100", envelope: envelopes[1]) }
-        while h.store.sequencer.waiting(node: "360100") < 2 { await Task.yield() }
+        while h.store.sequencer.waiting(node: "360100") < 2 { try await Task.sleep(for: .milliseconds(5)) }
         let first = try await h.hub.ingest(node: "360100", envelope: envelopes[0])
         let receipts = try [first, await second.value, await third.value].map { try Receipt.open($0, hub: "360000", keys: h.pinned) }
         #expect(receipts.map(\.last) == [10, 20, 30])
@@ -77,7 +78,9 @@ import Testing
     /// first set not acknowledged, the outbox keeps the rest byte for byte, and the next round
     /// finishes the job without the hub seeing two sets for one range.
     @Test(arguments: [0, 1, 3]) func aBrokenWindowIsResentAsItWas(broken: Int) async throws {
-        let h = try HubFixture(pipelinePatience: .milliseconds(200))
+        // Long enough for the sets before a waiting one to be verified on a loaded machine; the
+        // sets after a lost first one wait it out and hear `gap`.
+        let h = try HubFixture(pipelinePatience: .seconds(5))
         let f = try NodeFixture(node: "360100", readScope: .all)
         try h.enroll("360100", key: f.key)
         _ = try f.service.submit(f.punishments(0..<40), by: f.identity)

@@ -70,7 +70,7 @@ public enum HubAPI {
             guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)), ack.through <= UInt64(Int64.max) else {
                 throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1")
             }
-            try service.acknowledge(node: node, through: ack.through)
+            try await service.acknowledge(node: node, through: ack.through)
             return Response(status: .noContent)
         }
         return router

@@ -21,7 +21,14 @@ public final class HubService: Sendable {
     public let logger: Logger
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
-    private let waiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
+    /// Long-polls waiting for the next merge, and how many wake-ups there have been (a poll
+    /// that read the store before a wake-up it then missed does not wait).
+    private let waiters = Mutex<(waiting: [UUID: CheckedContinuation<Void, Never>], generation: UInt64)>(([:], 0))
+    /// The long-polls are woken at most once per ``fanOutInterval``: with 111 nodes, each
+    /// wake-up costs a signed batch and an acknowledgement per node, and sets that merge within
+    /// one interval then go out together.
+    public let fanOutInterval: Duration
+    private let wakeUps = Mutex<(last: ContinuousClock.Instant?, scheduled: Bool)>((nil, false))
     private let draining = Mutex(false)
     /// Where change sets are verified and prepared: below the store's writer in priority, so
     /// that a backlog of sets to prepare never slows the writer (see ``YieldingWorkers``).
@@ -42,8 +49,10 @@ public final class HubService: Sendable {
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
+                fanOutInterval: Duration = .milliseconds(50),
                 logger: Logger = Logger(label: "creditsync.hub"), now: @escaping @Sendable () -> Date = Date.init) throws {
         self.logger = logger
+        self.fanOutInterval = fanOutInterval
         self.maxInFlightSets = maxInFlightSets
         self.distribution = distribution
         self.id = id
@@ -108,7 +117,7 @@ public final class HubService: Sendable {
                                                                "code": "\(refusal.code)", "field": "\(refusal.field)", "reason": "\(refusal.message)"])
             }
             if refused.count > 10 { logger.warning("refused \(refused.count - 10) more changes of the same set", metadata: ["node": "\(node)"]) }
-            notifyWaiters()
+            if merged > 0 || !refused.isEmpty { wakeLongPolls() }
             return receipt
         case let .gap(expected):
             throw refuse(.conflict, "gap", "node \(node) must continue at sequence \(expected), not \(set.first)", expected: expected)
@@ -143,6 +152,7 @@ public final class HubService: Sendable {
 
     /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
     public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
+        let generation = waiters.withLock { $0.generation }
         var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }),
            waitingPerNode.withLock({ waiting -> Bool in
@@ -150,7 +160,7 @@ public final class HubService: Sendable {
                waiting[node, default: 0] += 1
                return true
            }) {
-            await waitForIngest(timeout: wait)
+            await waitForIngest(after: generation, timeout: wait)
             waitingPerNode.withLock { $0[node, default: 1] -= 1 }
             result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         }
@@ -161,7 +171,7 @@ public final class HubService: Sendable {
         let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: start + 1, to: min(max(result.to, start), result.head.size),
                                     hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
         let signed = try batch.signed(with: key).encoded
-        try store.noteServed(node: node, through: batch.to)
+        try await store.noteServed(node: node, through: batch.to)
         return signed
     }
 
@@ -186,29 +196,58 @@ public final class HubService: Sendable {
 
     /// Records a node's fan-out acknowledgement; one beyond what this hub served the node is
     /// refused (409 `ack-beyond-served`) and changes nothing.
-    public func acknowledge(node: String, through: UInt64) throws {
+    public func acknowledge(node: String, through: UInt64) async throws {
         do {
-            metrics.replicated(try store.acknowledgeFanOut(node: node, through: through, at: now()))
+            metrics.replicated(try await store.acknowledgeFanOut(node: node, through: through, at: now()))
         } catch let error as AcknowledgementError {
             throw refuse(.conflict, "ack-beyond-served", error.description)
         }
     }
 
-    /// Suspends until the next ingest or `timeout`.
-    func waitForIngest(timeout: Duration) async {
+    /// Suspends until the first wake-up after `generation`, or `timeout`.
+    func waitForIngest(after generation: UInt64, timeout: Duration) async {
         let id = UUID()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await withCheckedContinuation { continuation in self.waiters.withLock { $0[id] = continuation } }
+                await withCheckedContinuation { continuation in
+                    let missed = self.waiters.withLock { state -> Bool in
+                        guard state.generation == generation else { return true }
+                        state.waiting[id] = continuation
+                        return false
+                    }
+                    if missed { continuation.resume() }
+                }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                self.waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+                self.waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
             }
             await group.next()
             group.cancelAll()
         }
-        waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+        waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
+    }
+
+    /// A merge changed the hub log: wake the long-polls now, or at the end of the current
+    /// ``fanOutInterval`` when they were woken less than that ago.
+    func wakeLongPolls() {
+        let now = ContinuousClock.now
+        let delay = wakeUps.withLock { state -> Duration? in
+            if state.scheduled { return nil }
+            if let last = state.last, now - last < fanOutInterval {
+                state.scheduled = true
+                return fanOutInterval - (now - last)
+            }
+            state.last = now
+            return .zero
+        }
+        guard let delay else { return }
+        guard delay > .zero else { return notifyWaiters() }
+        Task {
+            try? await Task.sleep(for: delay)
+            self.wakeUps.withLock { $0 = (ContinuousClock.now, false) }
+            self.notifyWaiters()
+        }
     }
 
     /// Ends every long-poll now and lets no new one wait: called when the hub shuts down, so that
@@ -219,7 +258,10 @@ public final class HubService: Sendable {
     }
 
     func notifyWaiters() {
-        let all = waiters.withLock { w in defer { w.removeAll() }; return Array(w.values) }
+        let all = waiters.withLock { state in
+            defer { state.waiting.removeAll(); state.generation &+= 1 }
+            return Array(state.waiting.values)
+        }
         for continuation in all { continuation.resume() }
     }
 

@@ -32,7 +32,7 @@ public struct LocalHubTransport: HubTransport {
     }
 
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
-        try map { try hub.acknowledge(node: node, through: through) }
+        do { try await hub.acknowledge(node: node, through: through) } catch { throw Self.transportError(error) }
     }
 
     public func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {

@@ -143,8 +143,8 @@ extension HubStore {
     }
 
     /// Notes that `node` was served its fan-out through `position`: the most its acknowledgement may claim.
-    public func noteServed(node: String, through position: UInt64) throws {
-        try writer.write { db in
+    public func noteServed(node: String, through position: UInt64) async throws {
+        try await bookkeeping.submit { db in
             try db.execute(sql: "UPDATE node SET fanout_served = ? WHERE id = ? AND fanout_served < ?",
                            arguments: [Int64(position), node, Int64(position)])
         }
@@ -160,9 +160,9 @@ extension HubStore {
     ///   re-assertions aside), the seconds from the provider's acknowledged write at its origin
     ///   node to this acknowledgement: the whole path, both hops.
     @discardableResult
-    public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws -> [Double] {
+    public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) async throws -> [Double] {
         let ms = Self.millis(at)
-        return try writer.write { db in
+        return try await bookkeeping.submit { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT fanout_served, fanout_ack FROM node WHERE id = ?", arguments: [node]) else {
                 throw RegistryError(description: "no node \(node)")
             }

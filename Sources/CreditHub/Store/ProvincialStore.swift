@@ -22,11 +22,11 @@ public protocol ProvincialStore: Sendable {
     /// A node's own changes after a sequence, within a count and a byte budget, and its log head.
     func nodeChanges(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
     /// Notes the last position served to a node: the most its acknowledgement may claim.
-    func noteServed(node: String, through position: UInt64) throws
+    func noteServed(node: String, through position: UInt64) async throws
     /// Records a node's fan-out acknowledgement and closes the corrections it completes; throws
     /// ``AcknowledgementError`` beyond what was served.
     @discardableResult
-    func acknowledgeFanOut(node: String, through position: UInt64, at: Date) throws -> [Double]
+    func acknowledgeFanOut(node: String, through position: UInt64, at: Date) async throws -> [Double]
     /// Every node's lag at `now`.
     func lags(now: Date) throws -> [NodeLag]
     /// Corrections still open, and those received since a moment.

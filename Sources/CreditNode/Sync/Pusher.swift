@@ -108,17 +108,18 @@ public struct Pusher: Service {
         guard !window.sets.isEmpty else { return 0 }
         let answers = await withTaskGroup(of: (Int, Result<[UInt8], TransportError>).self) { group in
             for (i, sent) in window.sets.enumerated() {
-                group.addTask {
-                    do throws(TransportError) {
-                        return (i, .success(try await transport.push(node: node, envelope: sent.envelope, pinned: window.pinned)))
-                    } catch { return (i, .failure(error)) }
-                }
+                group.addTask { (i, await send(sent.envelope, pinned: window.pinned)) }
             }
             var answers = [Result<[UInt8], TransportError>?](repeating: nil, count: window.sets.count)
             for await (i, answer) in group { answers[i] = answer }
             return answers.map { $0! }
         }
         return try await closeRound(window, answers: answers)
+    }
+
+    /// One push of a round, its failure kept as a value.
+    func send(_ envelope: [UInt8], pinned: TreeHead?) async -> Result<[UInt8], TransportError> {
+        do { return .success(try await transport.push(node: node, envelope: envelope, pinned: pinned)) } catch { return .failure(error) }
     }
 
     /// The change sets of one round, each signed and in the outbox, in log order.
