@@ -21,9 +21,8 @@ public final class HubService: Sendable {
     public let logger: Logger
     let now: @Sendable () -> Date
     private let referenceData: Mutex<ReferenceData>
-    /// Long-polls waiting for the next merge, and how many wake-ups there have been (a poll
-    /// that read the store before a wake-up it then missed does not wait).
-    private let waiters = Mutex<(waiting: [UUID: CheckedContinuation<Void, Never>], generation: UInt64)>(([:], 0))
+    /// Long-polls waiting for the next merge.
+    private let merges = ChangeSignal()
     /// The long-polls are woken at most once per ``fanOutInterval``: with 111 nodes, each
     /// wake-up costs a signed batch and an acknowledgement per node, and sets that merge within
     /// one interval then go out together.
@@ -152,7 +151,7 @@ public final class HubService: Sendable {
 
     /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
     public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
-        let generation = waiters.withLock { $0.generation }
+        let generation = merges.generation
         var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }),
            waitingPerNode.withLock({ waiting -> Bool in
@@ -160,7 +159,7 @@ public final class HubService: Sendable {
                waiting[node, default: 0] += 1
                return true
            }) {
-            await waitForIngest(after: generation, timeout: wait)
+            await merges.wait(after: generation, timeout: wait)
             waitingPerNode.withLock { $0[node, default: 1] -= 1 }
             result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
         }
@@ -204,30 +203,6 @@ public final class HubService: Sendable {
         }
     }
 
-    /// Suspends until the first wake-up after `generation`, or `timeout`.
-    func waitForIngest(after generation: UInt64, timeout: Duration) async {
-        let id = UUID()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let missed = self.waiters.withLock { state -> Bool in
-                        guard state.generation == generation else { return true }
-                        state.waiting[id] = continuation
-                        return false
-                    }
-                    if missed { continuation.resume() }
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
-            }
-            await group.next()
-            group.cancelAll()
-        }
-        waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
-    }
-
     /// A merge changed the hub log: wake the long-polls now, or at the end of the current
     /// ``fanOutInterval`` when they were woken less than that ago.
     func wakeLongPolls() {
@@ -257,13 +232,7 @@ public final class HubService: Sendable {
         notifyWaiters()
     }
 
-    func notifyWaiters() {
-        let all = waiters.withLock { state in
-            defer { state.waiting.removeAll(); state.generation &+= 1 }
-            return Array(state.waiting.values)
-        }
-        for continuation in all { continuation.resume() }
-    }
+    func notifyWaiters() { merges.signal() }
 
     /// Verifies a node's signed request (reads and acknowledgements) with its `body`, and takes
     /// it once: a replayed signature is refused.

@@ -91,7 +91,8 @@ extension NodeStore {
     /// writes every page twice.
     public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
                       acceptedAt: UInt64) throws -> [WriteOutcome] {
-        try writer.write { db in
+        defer { logAppended.signal() }
+        return try writer.write { db in
             try self.write(writes, node: node, credential: credential, catalogVersion: catalogVersion, acceptedAt: acceptedAt, in: db)
         }
     }
@@ -100,7 +101,8 @@ extension NodeStore {
     /// thread) while another write holds the store's single writer.
     public func write(_ writes: [PreparedWrite], node: String, credential: String, catalogVersion: String,
                       acceptedAt: UInt64) async throws -> [WriteOutcome] {
-        try await writer.write { db in
+        defer { logAppended.signal() }
+        return try await writer.write { db in
             try self.write(writes, node: node, credential: credential, catalogVersion: catalogVersion, acceptedAt: acceptedAt, in: db)
         }
     }

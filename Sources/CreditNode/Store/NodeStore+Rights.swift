@@ -36,7 +36,8 @@ extension NodeStore {
     public func writeRights(_ event: RightsEvent, key: RecordKey, node: String, credential: String, reason: String, decisionDocument: String,
                             catalogVersion: String, acceptedAt: UInt64, recordClass: RecordClass?, earliestEnd: CivilDate?)
         throws -> Result<(caseId: String, sequence: UInt64), RightsRefusal> {
-        try writer.write { db in
+        defer { logAppended.signal() }
+        return try writer.write { db in
             let storageKey = key.storageKey
             var frontier = try db.frontier(.logFrontier)
             let sequence = frontier.size + 1

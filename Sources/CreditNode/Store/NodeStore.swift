@@ -18,6 +18,9 @@ public final class NodeStore: Sendable {
     private let checkpointer: WALCheckpointer?
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
+    /// Signalled after every commit that appended to the log: the pusher waits on it instead of
+    /// reading the store over and over while there is nothing to push.
+    public let logAppended = ChangeSignal()
     let recentSubjectEntries: Mutex<Int>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,

@@ -1,4 +1,5 @@
 public import CreditData
+import CreditStorage
 public import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -85,13 +86,20 @@ public struct Pusher: Service {
         await runRetrying("push", backoff: configuration.backoff, logger: logger) {
             // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
             // byte for byte after the restart.
+            let generation = store.logAppended.generation
             guard try await pushOnce() == 0 else { return }
             // Now and then, with nothing to push, check that the hub still holds what it
             // acknowledged: a hub restored from an older backup is re-fed from here.
-            if idleRounds.next() % 20 == 0 { try await checkHubPosition() }
+            if idleRounds.next() % 4 == 0 { try await checkHubPosition() }
+            // Nothing to push: sleep until the log grows (an idle node reads nothing), then
+            // linger for the idle interval, so the writes of that moment go out in one set.
+            await store.logAppended.wait(after: generation, timeout: Self.quietCheck)
             try await Task.sleep(for: configuration.idleInterval)
         }
     }
+
+    /// How long an idle pusher sleeps between checks of the hub's position.
+    static let quietCheck: Duration = .seconds(5)
 
     /// One round of pushing: resend what the outbox holds and sign the next sets, up to
     /// ``Configuration/window`` sets in flight at once, then take the hub's receipts in log order.
