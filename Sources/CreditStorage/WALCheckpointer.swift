@@ -26,9 +26,19 @@ public final class WALCheckpointer: Sendable {
         try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let flag = self.flag
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let wal = path + "-wal"
         let thread = Thread {
+            var checkpointed: (size: Int64, modified: timespec)?
             while !flag.stopped.withLock({ $0 }) {
-                try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+                // A log nobody wrote to since the last checkpoint has nothing to copy: an idle
+                // store (a county node most of the day) costs a stat, not a checkpoint.
+                var info = stat()
+                let now = stat(wal, &info) == 0 ? (size: Int64(info.st_size), modified: info.st_mtim) : nil
+                if now == nil || checkpointed == nil || now!.size != checkpointed!.size
+                    || now!.modified.tv_sec != checkpointed!.modified.tv_sec || now!.modified.tv_nsec != checkpointed!.modified.tv_nsec {
+                    try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+                    checkpointed = now
+                }
                 Thread.sleep(forTimeInterval: pause)
             }
         }

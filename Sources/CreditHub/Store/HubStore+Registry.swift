@@ -134,8 +134,15 @@ extension HubStore {
     }
 
     /// The active keys of active nodes, as a verifier's registry.
-    public func keyRegistry() throws -> KeyRegistry {
+    public func keyRegistry() throws -> KeyRegistry { try registry().keys }
+
+    /// The registry, decoded again only when `registry_version` moved: every request a node
+    /// signs is checked against it, and with a province of nodes, decoding every key for each
+    /// one was a cost of its own.
+    func registry() throws -> (keys: KeyRegistry, statuses: [String: String]) {
         try writer.read { db in
+            let version = try Int64.fetchOne(db, sql: "SELECT value FROM registry_version") ?? 0
+            if let cached = registryCache.withLock({ $0 }), cached.version == version { return (cached.keys, cached.statuses) }
             var registry = KeyRegistry()
             for row in try Row.fetchAll(db, sql: """
                 SELECT k.node, k.public_key, k.status, n.status AS node_status FROM node_key k JOIN node n ON n.id = k.node
@@ -144,13 +151,15 @@ extension HubStore {
                 try registry.enroll(key, for: row["node"])
                 if row["status"] != "active" || row["node_status"] != "active" { registry.revoke(keyId: key.keyId) }
             }
-            return registry
+            let statuses = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, status FROM node").map { ($0[0] as String, $0[1] as String) })
+            registryCache.withLock { $0 = (version, registry, statuses) }
+            return (registry, statuses)
         }
     }
 
     /// A node's status: `active`, `revoked`, or `nil` when unknown.
     public func nodeStatus(_ id: String) throws -> String? {
-        try writer.read { try String.fetchOne($0, sql: "SELECT status FROM node WHERE id = ?", arguments: [id]) }
+        try registry().statuses[id]
     }
 
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

@@ -27,6 +27,8 @@ public final class HubStore: Sendable {
     /// Each node's acknowledged log size as of the last commit here: where ``ingest`` expects a
     /// node's next set to start, to append its evidence before the transaction (see there).
     let acknowledged: Mutex<[String: UInt64]>
+    /// The node registry as last read, with the `registry_version` it was read at.
+    let registryCache = Mutex<(version: Int64, keys: KeyRegistry, statuses: [String: String])?>(nil)
     /// Lets a node's pipelined change sets into the writer in log order.
     let sequencer: IngestSequencer
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
@@ -332,6 +334,15 @@ public final class HubStore: Sendable {
                 ALTER TABLE record ADD COLUMN contested INTEGER NOT NULL DEFAULT 0;
                 -- The last hub-log position the hub served the node: no acknowledgement may claim more.
                 ALTER TABLE node ADD COLUMN fanout_served INTEGER NOT NULL DEFAULT 0;
+                -- Counts every change to the node registry, by this daemon or an operator command
+                -- beside it: the daemon keeps the registry decoded while the count stands.
+                CREATE TABLE registry_version (value INTEGER NOT NULL);
+                INSERT INTO registry_version VALUES (0);
+                CREATE TRIGGER registry_key_i AFTER INSERT ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_key_u AFTER UPDATE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_key_d AFTER DELETE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_node_i AFTER INSERT ON node BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_node_u AFTER UPDATE OF status ON node BEGIN UPDATE registry_version SET value = value + 1; END;
                 -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
                 CREATE TABLE refusal (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
