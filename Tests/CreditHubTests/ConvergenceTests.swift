@@ -183,6 +183,26 @@ import Testing
         #expect(try h.hub.correctionStatuses().first?.row.completedAt != nil)
     }
 
+    /// A pull after P acknowledges P (hub-api.md, fan-out): a daemon's receiver sends no
+    /// acknowledgement of its own, and the windows close all the same. A pull after more than
+    /// was served acknowledges nothing.
+    @Test func aPullAcknowledgesWhatItFollows() async throws {
+        let (h, nodes) = try federation(["360100", "360400"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
+        _ = try nodes[0].service.revoke(item: item, recordId: "CF-360100-2026-0", reason: "撤销", decisionDocument: "洪复决〔2026〕3号",
+                                        effectiveAt: h.now, by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        _ = try await h.transport.pull(node: "360400", after: 1_000, waitSeconds: 0)
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 0, "beyond what was served: nothing")
+        let receiver = h.receiver(nodes[1])
+        _ = try await receiver.pullOnce(wait: 0, acknowledge: false)
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 0)
+        #expect(try h.hub.correctionStatuses().first?.row.completedAt == nil)
+        _ = try await receiver.pullOnce(wait: 0, acknowledge: false)
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 2)
+        #expect(try h.hub.correctionStatuses().first?.row.completedAt != nil)
+    }
+
     @Test func aNodeHoldingARecordDoesNotLogAnotherNodesIdenticalCopyAsANewVersion() async throws {
         let (h, nodes) = try federation(["360100", "360400"])
         let other = try sameUnit(h, nodes, at: 1)

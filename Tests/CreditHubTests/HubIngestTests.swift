@@ -16,7 +16,7 @@ final class HubFixture: Sendable {
     let hubKey = SyncFixtures.key("hub")
     let clock: VirtualClock
 
-    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(2)) throws {
+    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(10)) throws {
         clock = VirtualClock(now)
         store = try HubStore(path: nil, pipelinePatience: pipelinePatience)
         hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, now: clock.function)

@@ -59,8 +59,9 @@ import Testing
     }
 
     @Test func aWindowOfSetsIsAcknowledgedInOneRound() async throws {
-        let (h, nodes) = try HubFixture.federation(["360100"])
-        let f = nodes[0]
+        let h = try HubFixture(pipelinePatience: .seconds(120))
+        let f = try NodeFixture(node: "360100", readScope: .all)
+        try h.enroll("360100", key: f.key)
         _ = try f.service.submit(f.punishments(0..<25), by: f.identity)
         let p = h.pusher(f, maxChanges: 5, window: 4)
         #expect(try await p.pushOnce() == 20)

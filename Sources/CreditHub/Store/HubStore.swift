@@ -46,7 +46,7 @@ public final class HubStore: Sendable {
     ///   - pipelinePatience: how long a node's change set waits for the sets before it
     ///     (``IngestSequencer``); the simulator, which sends one request at a time, uses zero.
     public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true,
-                pipelinePatience: Duration = .seconds(2)) throws {
+                pipelinePatience: Duration = .seconds(10)) throws {
         sequencer = IngestSequencer(patience: pipelinePatience)
         lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)

@@ -34,7 +34,7 @@ final class IngestSequencer: Sendable {
     /// How long a set waits for the sets before it.
     let patience: Duration
 
-    init(patience: Duration = .seconds(2)) {
+    init(patience: Duration = .seconds(10)) {
         self.patience = patience
     }
 

@@ -40,13 +40,16 @@ public struct Receiver: Service {
 
     public func run() async throws {
         await runRetrying("fan-out", backoff: backoff, logger: logger) {
-            _ = try await pullOnce(wait: waitSeconds)
+            // The next long-poll, sent at once, acknowledges what this one applied.
+            _ = try await pullOnce(wait: waitSeconds, acknowledge: false)
         }
     }
 
     /// Pulls and applies one batch. Returns the number of changes that were new to this node.
+    /// - Parameter acknowledge: acknowledge the batch on a request of its own; without, the
+    ///   next pull (which names the position applied through) acknowledges it.
     @discardableResult
-    public func pullOnce(wait: Int) async throws -> Int {
+    public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
         let after = try store.fanOutPosition()
         // Read before the batch is asked for, so that its hub head covers their merge.
         let receipted = try store.receiptedPendingRights()
@@ -101,7 +104,7 @@ public struct Receiver: Service {
         }
         let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
                                             receipted: receipted)
-        try await transport.acknowledge(node: node, through: batch.to)
+        if acknowledge { try await transport.acknowledge(node: node, through: batch.to) }
         return applied
     }
 
