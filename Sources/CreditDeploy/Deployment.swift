@@ -65,7 +65,7 @@ public struct Deployment: Sendable {
     ///   - nodeKeysOnNodes: make no node private keys here; each node makes its own
     ///     (`creditsync keygen --out node.key`) and only `node.key.pub` comes back for `enroll.sh`.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
-                                basePort: Int = 8100, pushIdleMilliseconds: Int = 250, nodeKeysOnNodes: Bool = false,
+                                basePort: Int = 8100, pushIdleMilliseconds: Int = 50, nodeKeysOnNodes: Bool = false,
                                 layout: Layout = .local) throws -> Deployment {
         guard basePort >= 1, basePort + sites.count + 1 <= 65_535 else {
             throw FederationError("ports \(basePort)…\(basePort + sites.count + 1) do not fit: the hub, its operator listener and "
@@ -180,7 +180,7 @@ public struct Deployment: Sendable {
           "signingKey": "\(key)",
           // The hub, and its pinned public key: batches and receipts signed by anything else are refused.
           "hub": {"url": "\(hubURL)", "id": "360000", "publicKeys": ["\(hubKey)"]},
-          // Change sets: at most maxChanges each, sent after idleMilliseconds of quiet, window of them in flight at once;
+          // Change sets: at most maxChanges each; a write waits at most idleMilliseconds for others to join its set; window sets in flight at once;
           // retries back off to maxBackoffSeconds.
           "push": {"maxChanges": 1000, "idleMilliseconds": \(idle), "maxBackoffSeconds": 30, "window": 4},
           // Request limits of the provider API.

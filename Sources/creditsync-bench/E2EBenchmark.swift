@@ -105,7 +105,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     defer { if !options.keep { try? FileManager.default.removeItem(at: dir) } }
     let sites = try Deployment.jiangxiSites(counties: options.nodes > 11).prefix(options.nodes).map { (id: $0.id, name: $0.name) }
     let deployment = try Deployment.generate(in: dir.appendingPathComponent("province"), sites: Array(sites), basePort: options.basePort,
-                                             pushIdleMilliseconds: 50)
+                                             pushIdleMilliseconds: 20)
     let federation = Federation(deployment: deployment, executable: executable)
     try federation.prepare()
     try federation.start()

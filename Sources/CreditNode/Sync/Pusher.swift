@@ -19,14 +19,16 @@ public struct Pusher: Service {
     public struct Configuration: Sendable {
         public var maxChanges: Int
         public var maxBytes: Int
-        /// How long the pusher waits when there is nothing to push (the time bound of a set).
+        /// How long the pusher, woken by a write after a quiet spell, waits for more writes to
+        /// join the set: the most a write waits before it is sent. Under load the pusher is busy
+        /// and writes gather on their own; this only groups the writes of one moment.
         public var idleInterval: Duration
         public var backoff: Backoff
         /// Change sets in flight at once. Four keep both of the hub's cores busy verifying while
         /// its writer merges: 1, 2, 4 and 8 were measured with `creditsync-bench e2e` (README).
         public var window: Int
 
-        public init(maxChanges: Int = 1000, maxBytes: Int = 4 << 20, idleInterval: Duration = .milliseconds(250),
+        public init(maxChanges: Int = 1000, maxBytes: Int = 4 << 20, idleInterval: Duration = .milliseconds(50),
                     backoff: Backoff = Backoff(), window: Int = 4) {
             self.window = max(1, window)
             self.maxChanges = maxChanges
