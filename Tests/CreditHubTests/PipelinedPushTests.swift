@@ -79,15 +79,30 @@ import Testing
     /// first set not acknowledged, the outbox keeps the rest byte for byte, and the next round
     /// finishes the job without the hub seeing two sets for one range.
     @Test(arguments: [0, 1, 3]) func aBrokenWindowIsResentAsItWas(broken: Int) async throws {
+        try await breakWindow(at: broken, how: broken == 1 ? .answerLost : .requestLost)
+    }
+
+    /// A set answered `gap` (overtaken, its patience ran out) after the one before it was taken:
+    /// the sets from it on are resent as they were signed, never signed again, since a copy of
+    /// the refused set may still be on its way to the hub.
+    @Test func aSetRefusedAsAGapIsResentAsItWasSigned() async throws {
+        try await breakWindow(at: 1, how: .refusedAsGap)
+    }
+
+    func breakWindow(at broken: Int, how: FlakyTransport.Break) async throws {
         // Long enough for the sets before a waiting one to be verified on a loaded machine; the
         // sets after a lost first one wait it out and hear `gap`.
         let h = try HubFixture(pipelinePatience: .seconds(5))
         let f = try NodeFixture(node: "360100", readScope: .all)
         try h.enroll("360100", key: f.key)
         _ = try f.service.submit(f.punishments(0..<40), by: f.identity)
-        let flaky = FlakyTransport(hub: h.transport, breaking: broken, loseAnswer: broken == 1)
+        let flaky = FlakyTransport(hub: h.transport, breaking: broken, how: how)
         let p = h.pusher(f, transport: flaky, maxChanges: 10, window: 4)
-        await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() }
+        if how == .refusedAsGap {
+            #expect(try await p.pushOnce() == broken * 10, "the sets before the gap are acknowledged")
+        } else {
+            await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() }
+        }
         let state = try f.service.store.pushState()
         #expect(state.acknowledged == UInt64(broken * 10), "receipts are recorded in order, up to the broken set")
         #expect(state.outbox.map(\.first) == Array(stride(from: UInt64(broken * 10 + 1), through: 31, by: 10)))
@@ -103,18 +118,20 @@ import Testing
     }
 }
 
-/// A link to the hub that breaks one push of the first window: its request is lost, or (with
-/// `loseAnswer`) the hub takes it and its answer is lost.
+/// A link to the hub that breaks one push of the first window: its request is lost, the hub
+/// takes it and its answer is lost, or it never reaches the hub and the answer is `gap`.
 final class FlakyTransport: HubTransport, Sendable {
+    enum Break { case requestLost, answerLost, refusedAsGap }
+
     let hub: LocalHubTransport
     let breaking: Int
-    let loseAnswer: Bool
+    let how: Break
     private let pushes = Mutex<[[UInt8]]>([])
 
-    init(hub: LocalHubTransport, breaking: Int, loseAnswer: Bool) {
+    init(hub: LocalHubTransport, breaking: Int, how: Break) {
         self.hub = hub
         self.breaking = breaking
-        self.loseAnswer = loseAnswer
+        self.how = how
     }
 
     var sent: [[UInt8]] { pushes.withLock { $0 } }
@@ -123,7 +140,8 @@ final class FlakyTransport: HubTransport, Sendable {
         let index = pushes.withLock { $0.append(envelope); return $0.count - 1 }
         let first = (try? ChangeSet(decodingBody: Envelope(decoding: envelope).payload).first) ?? 0
         let broken = index < 4 && first == UInt64(breaking * 10 + 1)
-        if broken, !loseAnswer { throw .unreachable("request lost") }
+        if broken, how == .requestLost { throw .unreachable("request lost") }
+        if broken, how == .refusedAsGap { throw .gap(expected: first) }
         let answer = try await hub.push(node: node, envelope: envelope, pinned: pinned)
         if broken { throw .unreachable("answer lost") }
         return answer

@@ -81,16 +81,27 @@ extension NodeStore {
     }
 
     /// Moves the acknowledged position to what the hub says it holds (after a restore on either
-    /// side), recomputing the frontier there and dropping the outbox.
+    /// side, or a pipelined set the hub refused as a gap), recomputing the frontier there.
+    ///
+    /// The outbox sets that continue from there stay as they were signed, to be resent byte for
+    /// byte: a set overtaken in a window and answered `gap` may have a copy still on its way to
+    /// the hub, and signing its range again would make that copy and the new set two different
+    /// sets for one range (equivocation). Sets that do not continue from there are dropped.
     public func resetPush(to acknowledged: UInt64) throws {
         try writer.write { db in
             let size = min(acknowledged, try db.frontier(.logFrontier).size)
-            var frontier = MerkleFrontier()
-            let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence", arguments: [Int64(size)])
-            while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
-            try db.setMetaInt(.acknowledged, size)
-            try db.setFrontier(.acknowledgedFrontier, frontier)
-            try db.execute(sql: "DELETE FROM outbox")
+            if size != (try db.metaInt(.acknowledged)) {
+                var frontier = MerkleFrontier()
+                let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence",
+                                                  arguments: [Int64(size)])
+                while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
+                try db.setMetaInt(.acknowledged, size)
+                try db.setFrontier(.acknowledgedFrontier, frontier)
+            }
+            try db.execute(sql: "DELETE FROM outbox WHERE first <= ?", arguments: [Int64(size)])
+            if let first = try Int64.fetchOne(db, sql: "SELECT MIN(first) FROM outbox"), first != Int64(size) + 1 {
+                try db.execute(sql: "DELETE FROM outbox")
+            }
         }
     }
 
