@@ -18,7 +18,10 @@ public enum SQLiteDatabase {
         guard let path else { return try DatabaseQueue(configuration: config) }
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.writeWithoutTransaction {
-            try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = \(autocheckpointPages)")
+            try $0.execute(sql: """
+                PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = \(autocheckpointPages);
+                PRAGMA journal_size_limit = \(walSizeLimit)
+                """)
         }
         return pool
     }
@@ -28,9 +31,13 @@ public enum SQLiteDatabase {
     /// 4 KiB pages would. An existing store keeps the page size it was created with.
     public static let pageSize = 16_384
 
-    /// The writer checkpoints by itself only past this many log pages (40 MiB): normally a
-    /// ``WALCheckpointer`` has done it long before.
+    /// The writer checkpoints by itself only past this many log pages (156 MiB of 16 KiB pages):
+    /// normally a ``WALCheckpointer`` has done it long before.
     public static let autocheckpointPages = 10_000
+
+    /// The write-ahead log is cut back to this size (32 MiB) when it starts over after a
+    /// checkpoint: a burst must not leave a store's log file at its largest for good.
+    public static let walSizeLimit = 32 << 20
 
     /// The writer connection's `synchronous` setting (2 is FULL).
     public static func synchronousSetting(_ writer: any DatabaseWriter) throws -> Int {
