@@ -164,12 +164,18 @@ import Testing
         #expect(try nodes[0].service.store.stateDigest().records == 0)
     }
 
-    @Test func anAcknowledgementCannotClaimMoreThanWasServed() async throws {
+    /// Nanchang's record created and revoked, both at the hub; Ganzhou (360400) served nothing yet.
+    func revokedAtTheHub() async throws -> (HubFixture, [NodeFixture]) {
         let (h, nodes) = try federation(["360100", "360400"])
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
         _ = try nodes[0].service.revoke(item: item, recordId: "CF-360100-2026-0", reason: "撤销", decisionDocument: "洪复决〔2026〕3号",
                                         effectiveAt: h.now, by: nodes[0].identity)
         while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        return (h, nodes)
+    }
+
+    @Test func anAcknowledgementCannotClaimMoreThanWasServed() async throws {
+        let (h, nodes) = try await revokedAtTheHub()
         // Node 1 has been served nothing: claiming the whole log is refused and closes nothing.
         for through: UInt64 in [1_000_000, 2] {
             let refused = await #expect(throws: TransportError.self) { try await h.transport.acknowledge(node: "360400", through: through) }
@@ -187,11 +193,7 @@ import Testing
     /// acknowledgement of its own, and the windows close all the same. A pull after more than
     /// was served acknowledges nothing.
     @Test func aPullAcknowledgesWhatItFollows() async throws {
-        let (h, nodes) = try federation(["360100", "360400"])
-        _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
-        _ = try nodes[0].service.revoke(item: item, recordId: "CF-360100-2026-0", reason: "撤销", decisionDocument: "洪复决〔2026〕3号",
-                                        effectiveAt: h.now, by: nodes[0].identity)
-        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        let (h, nodes) = try await revokedAtTheHub()
         _ = try await h.transport.pull(node: "360400", after: 1_000, waitSeconds: 0)
         #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 0, "beyond what was served: nothing")
         let receiver = h.receiver(nodes[1])

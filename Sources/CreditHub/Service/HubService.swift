@@ -158,10 +158,7 @@ public final class HubService: Sendable {
         // Asking for what follows `after` says the node applied through it: an acknowledgement
         // (`Protocol/hub-api.md`), which spares a province of nodes a request per batch.
         if after > acknowledgedFanOut.withLock({ $0[node] ?? 0 }) {
-            do {
-                metrics.replicated(try await store.acknowledgeFanOut(node: node, through: after, at: now()))
-                acknowledgedFanOut.withLock { $0[node] = max($0[node] ?? 0, after) }
-            } catch is AcknowledgementError {}
+            do { try await recordAcknowledgement(node: node, through: after) } catch is AcknowledgementError {}
         }
         let generation = merges.generation
         var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
@@ -208,12 +205,15 @@ public final class HubService: Sendable {
     /// Records a node's fan-out acknowledgement; one beyond what this hub served the node is
     /// refused (409 `ack-beyond-served`) and changes nothing.
     public func acknowledge(node: String, through: UInt64) async throws {
-        do {
-            metrics.replicated(try await store.acknowledgeFanOut(node: node, through: through, at: now()))
-            acknowledgedFanOut.withLock { $0[node] = max($0[node] ?? 0, through) }
-        } catch let error as AcknowledgementError {
+        do { try await recordAcknowledgement(node: node, through: through) } catch let error as AcknowledgementError {
             throw refuse(.conflict, "ack-beyond-served", error.description)
         }
+    }
+
+    /// Stores an acknowledgement (explicit, or implied by a fan-out request) and its latencies.
+    private func recordAcknowledgement(node: String, through: UInt64) async throws {
+        metrics.replicated(try await store.acknowledgeFanOut(node: node, through: through, at: now()))
+        acknowledgedFanOut.withLock { $0[node] = max($0[node] ?? 0, through) }
     }
 
     /// A merge changed the hub log: wake the long-polls now, or at the end of the current
