@@ -102,7 +102,7 @@ extension Simulation {
             try await hostilePull()
             node = hostile!
             do {
-                _ = try await perform(.pull(after: node.applied), from: HostileNode.id)
+                _ = try await perform(.pull(FanOutRequest(after: node.applied)), from: HostileNode.id)
                 _ = try await perform(.acknowledge(through: node.applied), from: HostileNode.id)
             } catch {
                 // A hub whose disk fails under the request restarts; anything else is a refusal.
@@ -156,8 +156,8 @@ extension Simulation {
     func hostilePull() async throws {
         guard var node = hostile else { return }
         for _ in 0..<100 {
-            guard let bytes = try? await perform(.pull(after: node.applied), from: HostileNode.id),
-                  let batch = try? FanOutBatch.open(bytes, hub: "360000", keys: hubKeys), batch.to > node.applied else { break }
+            guard let bytes = try? await perform(.pull(FanOutRequest(after: node.applied)), from: HostileNode.id),
+                  let batch = try? FanOutBatch.open(SimTransport.answer(bytes).batch, hub: "360000", keys: hubKeys), batch.to > node.applied else { break }
             guard (try? await perform(.acknowledge(through: batch.to), from: HostileNode.id)) != nil else { break }
             node.applied = batch.to
         }

@@ -26,8 +26,20 @@ public struct SimTransport: HubTransport {
         return position
     }
 
-    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
-        try await simulation.deliver(.pull(after: after), from: node)
+    public func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
+        Self.answer(try await simulation.deliver(.pull(request), from: node))
+    }
+
+    /// A fan-out answer on the simulated network: the consistency header's value (empty when
+    /// none), a newline, and the batch envelope.
+    static func encode(_ answer: FanOutAnswer) -> [UInt8] {
+        Array((answer.consistency?.headerValue ?? "").utf8) + [0x0A] + answer.batch
+    }
+
+    static func answer(_ bytes: [UInt8]) -> FanOutAnswer {
+        guard let newline = bytes.firstIndex(of: 0x0A) else { return FanOutAnswer(batch: bytes) }
+        return FanOutAnswer(batch: Array(bytes[(newline + 1)...]),
+                            consistency: FanOutAnswer.Consistency(headerValue: String(decoding: bytes[..<newline], as: UTF8.self)))
     }
 
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
@@ -56,7 +68,7 @@ enum SimRequest: Sendable {
     case push([UInt8], pinned: TreeHead?)
     case consistency(first: UInt64, second: UInt64)
     case position
-    case pull(after: UInt64)
+    case pull(FanOutRequest)
     case acknowledge(through: UInt64)
     case recover(after: UInt64)
     case subject(String)
@@ -83,7 +95,7 @@ enum SimRequest: Sendable {
         case .position:
             let p = try await local.position(node: node)
             return Array((try? JSONEncoder().encode(p)) ?? Data())
-        case let .pull(after): return try await local.pull(node: node, after: after, waitSeconds: 0)
+        case let .pull(request): return SimTransport.encode(try await local.pull(node: node, request))
         case let .acknowledge(through):
             try await local.acknowledge(node: node, through: through)
             return []

@@ -120,10 +120,13 @@ extension Simulation {
         }
     }
 
-    /// One pull of `node`'s fan-out (its receiver's own step).
+    /// One pull of `node`'s fan-out (its receiver's own step): one batch acknowledged on its own,
+    /// or — as the daemon's receiver runs — up to three, each next one asked for while the one
+    /// before is applied and acknowledged by the request after it.
     func pull(_ node: SimNode) async throws {
         do {
-            let applied = try await node.receiver.pullOnce(wait: 0)
+            let applied = network.chance(0.5) ? try await node.receiver.pullOnce(wait: 0)
+                : try await node.receiver.follow(batches: network.int(1..<4), wait: 0)
             record("pull \(node.id) -> \(applied)")
         } catch {
             record("pull \(node.id) failed")

@@ -101,8 +101,10 @@ public actor InMemoryHub: HubTransport {
         return HubPosition(acknowledged: f.size, treeRoot: f.root.hex)
     }
 
-    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+    /// The batch alone: this hub sends no consistency proof with it, so the receiver asks for one.
+    public func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
         try injected()
+        let after = request.after
         var tree = MerkleTree()
         for c in log { tree.append(leafData: c) }
         // As the real hub (Protocol/merge.md §4): a node's own changes are left out of its fan-out.
@@ -112,7 +114,7 @@ public actor InMemoryHub: HubTransport {
         let to = considered.last.map { UInt64($0.offset + 1) } ?? after
         let batch = try! FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: to, hubLog: tree.head,
                                      createdAt: 1_790_000_000_000, entries: entries)
-        return try! batch.signed(with: key).encoded
+        return FanOutAnswer(batch: try! batch.signed(with: key).encoded)
     }
 
     public func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {

@@ -85,11 +85,14 @@ public struct HTTPHubTransport: HubTransport {
         return try await send(request, target: target, sign: true)
     }
 
-    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
-        let target = HubPaths.fanOut(node: node) + "?after=\(after)&wait=\(waitSeconds)"
+    public func pull(node: String, _ fanOut: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
+        let target = HubPaths.fanOut(node: node) + fanOut.query
         var request = HTTPClientRequest(url: baseURL + target)
         request.method = .GET
-        return try await send(request, target: target, sign: true, timeout: timeout + .seconds(Int64(waitSeconds)))
+        let (headers, body) = try await exchange(request, target: target, sign: true, timeout: timeout + .seconds(Int64(fanOut.waitSeconds)))
+        // A header that does not parse is as good as none: the receiver asks for the proof itself.
+        let consistency = headers.first(name: FanOutAnswer.Consistency.header).flatMap(FanOutAnswer.Consistency.init(headerValue:))
+        return FanOutAnswer(batch: body, consistency: consistency)
     }
 
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {
@@ -121,6 +124,12 @@ public struct HTTPHubTransport: HubTransport {
 
     private func send(_ request: HTTPClientRequest, target: String, sign: Bool = false, body signedBody: [UInt8] = [],
                       timeout: TimeAmount? = nil) async throws(TransportError) -> [UInt8] {
+        try await exchange(request, target: target, sign: sign, body: signedBody, timeout: timeout).body
+    }
+
+    /// Sends a request and returns the response's headers and body, or the error it answered.
+    private func exchange(_ request: HTTPClientRequest, target: String, sign: Bool = false, body signedBody: [UInt8] = [],
+                          timeout: TimeAmount? = nil) async throws(TransportError) -> (headers: HTTPHeaders, body: [UInt8]) {
         var request = request
         request.headers.replaceOrAdd(name: "User-Agent", value: "creditsync-node/\(BuildInfo.version)")
         if !signedBody.isEmpty { request.body = .bytes(ByteBuffer(bytes: signedBody)) }
@@ -142,7 +151,7 @@ public struct HTTPHubTransport: HubTransport {
         }
         let bytes = Array(body.readableBytesView)
         switch response.status.code {
-        case 200..<300: return bytes
+        case 200..<300: return (response.headers, bytes)
         default: throw Self.error(status: Int(response.status.code), body: bytes)
         }
     }

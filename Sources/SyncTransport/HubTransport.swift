@@ -20,9 +20,10 @@ public protocol HubTransport: Sendable {
     /// tree head at that point.
     func position(node: String) async throws(TransportError) -> HubPosition
 
-    /// Long-polls the hub's fan-out for `node` after hub log position `after`, waiting up to
-    /// `waitSeconds` for new entries. Returns a signed fan-out batch envelope (possibly empty).
-    func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8]
+    /// Long-polls the hub's fan-out for `node` as `request` says. Returns the signed fan-out
+    /// batch envelope (possibly empty) and the consistency proof the request asked for, when the
+    /// hub sent one.
+    func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer
 
     /// Tells the hub the node has applied its fan-out through hub position `through`.
     func acknowledge(node: String, through: UInt64) async throws(TransportError)
@@ -44,6 +45,11 @@ public protocol HubTransport: Sendable {
 }
 
 extension HubTransport {
+    /// Long-polls the fan-out after `after`, acknowledging `after`, without asking for a proof.
+    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
+        try await pull(node: node, FanOutRequest(after: after, waitSeconds: waitSeconds)).batch
+    }
+
     /// Pushes without a pinned hub head.
     public func push(node: String, envelope: [UInt8]) async throws(TransportError) -> [UInt8] {
         try await push(node: node, envelope: envelope, pinned: nil)

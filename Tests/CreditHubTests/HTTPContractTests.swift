@@ -55,6 +55,10 @@ import Testing
         #expect(try await pusher.pushOnce() == 1)
         #expect(try await waiting.value == 1)
         #expect(ContinuousClock.now - started < .seconds(10))
+        // The consistency proof from a pinned size travels with the batch, in its header.
+        let withProof = try await transport(ganzhou).pull(node: "360700", FanOutRequest(after: 31, pinned: 30))
+        #expect(withProof.consistency == FanOutAnswer.Consistency(first: 30, second: 31, proof: try h.hub.consistencyProof(first: 30, second: 31)))
+        #expect(try await transport(ganzhou).pull(node: "360700", FanOutRequest(after: 31, pinned: 31)).consistency == nil)
 
         // Position and refusals over the wire.
         #expect(try await transport(nanchang).position(node: "360100").acknowledged == 31)

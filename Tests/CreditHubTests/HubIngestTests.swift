@@ -16,10 +16,10 @@ final class HubFixture: Sendable {
     let hubKey = SyncFixtures.key("hub")
     let clock: VirtualClock
 
-    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(10)) throws {
+    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(10), fanOutLimit: Int = 1000) throws {
         clock = VirtualClock(now)
         store = try HubStore(path: nil, pipelinePatience: pipelinePatience)
-        hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, now: clock.function)
+        hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, fanOutLimit: fanOutLimit, now: clock.function)
     }
 
     var now: Date { clock.now }
@@ -42,8 +42,9 @@ final class HubFixture: Sendable {
 
     /// A hub with a node fixture for each of `ids`, enrolled, reading everything; with
     /// `sharedClock` the nodes read the hub's virtual clock, else their fixed one.
-    static func federation(_ ids: [String], clock: Date = NodeFixture.now, sharedClock: Bool = false) throws -> (HubFixture, [NodeFixture]) {
-        let h = try HubFixture(now: clock)
+    static func federation(_ ids: [String], clock: Date = NodeFixture.now, sharedClock: Bool = false,
+                           fanOutLimit: Int = 1000) throws -> (HubFixture, [NodeFixture]) {
+        let h = try HubFixture(now: clock, fanOutLimit: fanOutLimit)
         let nodes = try ids.map { id -> NodeFixture in
             let f = sharedClock ? try NodeFixture(node: id, readScope: .all, now: h.clock.function) : try NodeFixture(node: id, readScope: .all)
             try h.enroll(id, key: f.key)
@@ -52,8 +53,8 @@ final class HubFixture: Sendable {
         return (h, nodes)
     }
 
-    func receiver(_ f: NodeFixture) -> Receiver {
-        Receiver(node: f.service.node, store: f.service.store, transport: transport, hub: "360000", hubKeys: pinned,
+    func receiver(_ f: NodeFixture, transport: (any HubTransport)? = nil) -> Receiver {
+        Receiver(node: f.service.node, store: f.service.store, transport: transport ?? self.transport, hub: "360000", hubKeys: pinned,
                  reference: { Fixtures.reference }, now: clock.function)
     }
 }
@@ -201,7 +202,7 @@ final class HubFixture: Sendable {
         final class Count: Sendable { let value = Mutex(0) }
         let count = Count()
         let polls = (0..<6).map { _ in Task {
-            _ = try await h.hub.fanOut(node: "360100", after: 0, wait: .seconds(30))
+            _ = try await h.hub.fanOut(node: "360100", FanOutRequest(after: 0, waitSeconds: 30))
             count.value.withLock { $0 += 1 }
         } }
         // Two of the six answer at once; four wait until the hub lets them go.

@@ -120,52 +120,29 @@ import Testing
 
 /// A link to the hub that breaks one push of the first window: its request is lost, the hub
 /// takes it and its answer is lost, or it never reaches the hub and the answer is `gap`.
-final class FlakyTransport: HubTransport, Sendable {
+final class FlakyTransport: ForwardingTransport, @unchecked Sendable {
     enum Break { case requestLost, answerLost, refusedAsGap }
 
-    let hub: LocalHubTransport
     let breaking: Int
     let how: Break
     private let pushes = Mutex<[[UInt8]]>([])
 
     init(hub: LocalHubTransport, breaking: Int, how: Break) {
-        self.hub = hub
         self.breaking = breaking
         self.how = how
+        super.init(hub)
     }
 
     var sent: [[UInt8]] { pushes.withLock { $0 } }
 
-    func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+    override func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
         let index = pushes.withLock { $0.append(envelope); return $0.count - 1 }
         let first = (try? ChangeSet(decodingBody: Envelope(decoding: envelope).payload).first) ?? 0
         let broken = index < 4 && first == UInt64(breaking * 10 + 1)
         if broken, how == .requestLost { throw .unreachable("request lost") }
         if broken, how == .refusedAsGap { throw .gap(expected: first) }
-        let answer = try await hub.push(node: node, envelope: envelope, pinned: pinned)
+        let answer = try await inner.push(node: node, envelope: envelope, pinned: pinned)
         if broken { throw .unreachable("answer lost") }
         return answer
     }
-
-    func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
-        try await hub.consistencyProof(first: first, second: second)
-    }
-
-    func position(node: String) async throws(TransportError) -> HubPosition { try await hub.position(node: node) }
-
-    func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
-        try await hub.pull(node: node, after: after, waitSeconds: waitSeconds)
-    }
-
-    func acknowledge(node: String, through: UInt64) async throws(TransportError) { try await hub.acknowledge(node: node, through: through) }
-
-    func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] { try await hub.recover(node: node, after: after) }
-
-    func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
-        try await hub.subjectAttestation(node: node, subject: subject)
-    }
-
-    func referenceManifest() async throws(TransportError) -> [UInt8] { try await hub.referenceManifest() }
-
-    func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] { try await hub.referenceFile(path) }
 }

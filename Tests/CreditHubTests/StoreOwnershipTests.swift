@@ -4,6 +4,7 @@ import CreditStorage
 import CreditTesting
 import Foundation
 import SyncProtocol
+import SyncTransport
 import Testing
 
 /// Issue 13: what an operator command may do beside a running hub, and batches bounded by bytes.
@@ -64,7 +65,7 @@ import Testing
         try registry.enroll(hubKey.publicKey, for: "360000")
         var after: UInt64 = 0, batches = 0, received = 0
         while after < 100 {
-            let bytes = try await hub.fanOut(node: "360700", after: after, wait: .zero)
+            let bytes = try await hub.fanOut(node: "360700", FanOutRequest(after: after)).batch
             #expect(bytes.count <= Envelope.maxBytes)
             let batch = try FanOutBatch.open(bytes, hub: "360000", keys: registry)
             #expect(batch.entries.reduce(0) { $0 + $1.encoded.count } <= FanOutBatch.byteBudget)

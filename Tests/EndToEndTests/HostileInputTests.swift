@@ -249,6 +249,12 @@ import Testing
             Attack(name: "a fan-out position of 2^63", status: 400, code: "bad-request") {
                 try await s.signed("GET", HubPaths.fanOut(node: "360100") + "?after=9223372036854775808")
             },
+            Attack(name: "a fan-out request acknowledging beyond where it asks", status: 400, code: "bad-request") {
+                try await s.signed("GET", HubPaths.fanOut(node: "360100") + "?after=0&applied=1")
+            },
+            Attack(name: "a pinned fan-out size that is not a number", status: 400, code: "bad-request") {
+                try await s.signed("GET", HubPaths.fanOut(node: "360100") + "?after=0&pinned=12:xyz")
+            },
             Attack(name: "a recovery position that is not a number", status: 400, code: "bad-request") {
                 try await s.signed("GET", HubPaths.recover(node: "360100") + "?after=abc")
             },

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HTTPTypes
 import SyncProtocol
 import SyncTransport
 
@@ -55,8 +56,16 @@ public enum HubAPI {
         nodes.get("fanout") { request, context -> Response in
             let node = try context.requireNode()
             let after = try position(request, "after")
-            let wait = min(60, request.uri.queryParameters.get("wait").flatMap(Int.init) ?? 0)
-            return envelope(try await service.fanOut(node: node, after: after, wait: .seconds(wait)))
+            let query = request.uri.queryParameters
+            let fanOut = FanOutRequest(after: after, applied: query.get("applied") == nil ? after : try integer(request, "applied"),
+                                       pinned: query.get("pinned") == nil ? nil : try integer(request, "pinned"),
+                                       waitSeconds: min(60, max(0, query.get("wait").flatMap(Int.init) ?? 0)))
+            let answer = try await service.fanOut(node: node, fanOut)
+            var response = envelope(answer.batch)
+            if let consistency = answer.consistency, let name = HTTPField.Name(FanOutAnswer.Consistency.header) {
+                response.headers[name] = consistency.headerValue
+            }
+            return response
         }
         nodes.get("subjects/:subject") { _, context -> Response in
             envelope(try service.subjectAttestation(node: try context.requireNode(), subject: try parameter(context, "subject")))

@@ -45,6 +45,9 @@ public final class HubService: Sendable {
     /// Long-polls waiting per node: a node needs one; more answer at once instead of waiting.
     private let waitingPerNode = Mutex<[String: Int]>([:])
     public static let maxWaitingPerNode = 4
+    /// The hub-log entries one fan-out batch considers: 1,000, the most the protocol allows;
+    /// tests use fewer to make a short log span several batches.
+    public let fanOutLimit: Int
     /// Each node's requests as the hub saw them since it started (``NodeHealth``).
     let health = Mutex<[String: NodeHealth]>([:])
     /// The pinned hub head each node last reported that this log contains: checked once.
@@ -52,10 +55,11 @@ public final class HubService: Sendable {
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
-                fanOutInterval: Duration = .milliseconds(50),
+                fanOutInterval: Duration = .milliseconds(50), fanOutLimit: Int = 1000,
                 logger: Logger = Logger(label: "creditsync.hub"), now: @escaping @Sendable () -> Date = Date.init) throws {
         self.logger = logger
         self.fanOutInterval = fanOutInterval
+        self.fanOutLimit = min(1000, max(1, fanOutLimit))
         self.maxInFlightSets = maxInFlightSets
         self.distribution = distribution
         self.id = id
@@ -153,15 +157,24 @@ public final class HubService: Sendable {
 
     // MARK: - Fan-out
 
-    /// A signed fan-out batch for `node` after `after`, waiting up to `wait` for new entries.
-    public func fanOut(node: String, after: UInt64, wait: Duration) async throws -> [UInt8] {
-        // Asking for what follows `after` says the node applied through it: an acknowledgement
-        // (`Protocol/hub-api.md`), which spares a province of nodes a request per batch.
-        if after > acknowledgedFanOut.withLock({ $0[node] ?? 0 }) {
-            do { try await recordAcknowledgement(node: node, through: after) } catch is AcknowledgementError {}
+    /// A signed fan-out batch for `node` as `request` asks, held up to its wait for new entries,
+    /// with the consistency proof from the size it pins to the batch's head.
+    ///
+    /// - Throws: 400 `bad-request` when `applied` is beyond `after`.
+    public func fanOut(node: String, _ request: FanOutRequest) async throws -> FanOutAnswer {
+        let after = request.after
+        guard request.applied <= after else {
+            throw refuse(.badRequest, "bad-request", "applied (\(request.applied)) must not be beyond after (\(after))")
         }
+        // Asking for what follows `after` says the node applied through it (or through `applied`,
+        // when it asks ahead): an acknowledgement (`Protocol/hub-api.md`), which spares a province
+        // of nodes a request per batch.
+        if request.applied > acknowledgedFanOut.withLock({ $0[node] ?? 0 }) {
+            do { try await recordAcknowledgement(node: node, through: request.applied) } catch is AcknowledgementError {}
+        }
+        let wait = Duration.seconds(request.waitSeconds)
         let generation = merges.generation
-        var result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
+        var result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
         if result.entries.isEmpty, result.to <= after, wait > .zero, !draining.withLock({ $0 }),
            waitingPerNode.withLock({ waiting -> Bool in
                guard waiting[node, default: 0] < Self.maxWaitingPerNode else { return false }
@@ -170,7 +183,7 @@ public final class HubService: Sendable {
            }) {
             await merges.wait(after: generation, timeout: wait)
             waitingPerNode.withLock { $0[node, default: 1] -= 1 }
-            result = try store.fanOut(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
+            result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
         }
         let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
@@ -179,8 +192,13 @@ public final class HubService: Sendable {
         let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: start + 1, to: min(max(result.to, start), result.head.size),
                                     hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
         let signed = try batch.signed(with: key).encoded
+        var consistency: FanOutAnswer.Consistency?
+        if let pinned = request.pinned, pinned > 0, pinned < result.head.size {
+            consistency = .init(first: pinned, second: result.head.size,
+                                proof: try store.consistencyProof(first: pinned, second: result.head.size))
+        }
         try await store.noteServed(node: node, through: batch.to)
-        return signed
+        return FanOutAnswer(batch: signed, consistency: consistency)
     }
 
     /// A node's own changes after `after`, as a hub-signed batch whose positions are sequence

@@ -27,8 +27,8 @@ public struct LocalHubTransport: HubTransport {
         }
     }
 
-    public func pull(node: String, after: UInt64, waitSeconds: Int) async throws(TransportError) -> [UInt8] {
-        do { return try await hub.fanOut(node: node, after: after, wait: .seconds(waitSeconds)) } catch { throw Self.transportError(error) }
+    public func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
+        do { return try await hub.fanOut(node: node, request) } catch { throw Self.transportError(error) }
     }
 
     public func acknowledge(node: String, through: UInt64) async throws(TransportError) {

@@ -40,9 +40,40 @@ public struct Receiver: Service {
 
     public func run() async throws {
         await runRetrying("fan-out", backoff: backoff, logger: logger) {
-            // The next long-poll, sent at once, acknowledges what this one applied.
-            _ = try await pullOnce(wait: waitSeconds, acknowledge: false)
+            try await follow(wait: waitSeconds)
         }
+    }
+
+    /// Pulls and applies up to `limit` batches, and returns how many changes were new to this node.
+    ///
+    /// While a batch the hub has more after is applied, the next is already asked for: the
+    /// request names the position applied as what it acknowledges, and the size of the head
+    /// about to be pinned for its consistency proof. A node catching up then spends the round
+    /// trip and the hub's work applying. Every request but the first acknowledges what the one
+    /// before it applied, so the loop sends no acknowledgement of its own.
+    @discardableResult
+    public func follow(batches limit: Int = .max, wait: Int) async throws -> Int {
+        var applied = 0
+        var fetched = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
+                                                    waitSeconds: wait))
+        for done in 1...max(1, limit) {
+            let batch = fetched.batch, after = fetched.request.after
+            guard done < limit, batch.to > after, batch.to < batch.hubLog.size else {
+                applied += try await apply(fetched, acknowledge: false)
+                if done == limit { break }
+                fetched = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
+                                                        waitSeconds: wait))
+                continue
+            }
+            async let next = fetch(FanOutRequest(after: batch.to, applied: after, pinned: batch.hubLog.size, waitSeconds: wait))
+            applied += try await apply(fetched, acknowledge: false)
+            let ahead = try await next
+            // A batch that reset the position (a hub history conflict) makes the one asked ahead moot.
+            let position = try store.fanOutPosition()
+            fetched = ahead.request.after == position ? ahead
+                : try await fetch(FanOutRequest(after: position, pinned: try store.pinnedHubHead()?.size, waitSeconds: wait))
+        }
+        return applied
     }
 
     /// Pulls and applies one batch. Returns the number of changes that were new to this node.
@@ -50,13 +81,34 @@ public struct Receiver: Service {
     ///   next pull (which names the position applied through) acknowledges it.
     @discardableResult
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
-        let after = try store.fanOutPosition()
+        let request = FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size, waitSeconds: wait)
+        return try await apply(try await fetch(request), acknowledge: acknowledge)
+    }
+
+    /// A batch as received, opened and checked to be this node's and to continue its request.
+    struct Fetched {
+        var request: FanOutRequest
+        var batch: FanOutBatch
+        var consistency: FanOutAnswer.Consistency?
+        /// The node's rights events the hub had receipted before the batch was asked for.
+        var receipted: [UInt64]
+    }
+
+    func fetch(_ request: FanOutRequest) async throws -> Fetched {
         // Read before the batch is asked for, so that its hub head covers their merge.
         let receipted = try store.receiptedPendingRights()
-        let bytes = try await transport.pull(node: node, after: after, waitSeconds: wait)
-        let batch = try FanOutBatch.open(bytes, hub: hub, keys: hubKeys)
+        let answer = try await transport.pull(node: node, request)
+        let batch = try FanOutBatch.open(answer.batch, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
-        guard batch.from <= after + 1 else { throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(after)") }
+        guard batch.from <= request.after + 1 else {
+            throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(request.after)")
+        }
+        return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted)
+    }
+
+    /// Applies a fetched batch whose request continued from the node's position.
+    func apply(_ fetched: Fetched, acknowledge: Bool) async throws -> Int {
+        let batch = fetched.batch, after = fetched.request.after, receipted = fetched.receipted
         // Every new head must extend the one pinned (Protocol/hub-api.md, Log proofs).
         if let pinned = try store.pinnedHubHead(), batch.hubLog != pinned {
             var proof: [Hash32] = []
@@ -64,7 +116,12 @@ public struct Receiver: Service {
             if batch.hubLog.size < pinned.size {
                 conflict = "the hub's log holds \(batch.hubLog.size) entries, fewer than the \(pinned.size) it signed before"
             } else {
-                proof = try await transport.consistencyProof(first: pinned.size, second: batch.hubLog.size)
+                // The proof that came with the batch, when it joins these two sizes; else asked for.
+                if let sent = fetched.consistency, sent.first == pinned.size, sent.second == batch.hubLog.size {
+                    proof = sent.proof
+                } else {
+                    proof = try await transport.consistencyProof(first: pinned.size, second: batch.hubLog.size)
+                }
                 if !MerkleProof.verifyConsistency(old: pinned, new: batch.hubLog, proof: proof) {
                     conflict = "no consistency proof joins the pinned hub head \(pinned) to the new head \(batch.hubLog)"
                 }
