@@ -9,6 +9,9 @@ public struct Catalog: Sendable {
     /// The layers: national, provincial, then city supplements.
     public let layers: [CatalogLayer]
     private let itemsByCode: [String: CatalogItem]
+    /// The members of an accepted record that filing and classifying it reads, under any item
+    /// of this catalog (``Classification/filingProjection(decisionDateFields:)``).
+    public let filingProjection: JSONProjection
 
     /// Merges and checks layers.
     ///
@@ -40,6 +43,7 @@ public struct Catalog: Sendable {
         let rank: [CatalogLayerKind: Int] = [.national: 0, .provincial: 1, .city: 2]
         self.layers = layers.enumerated().sorted { (rank[$0.element.layer]!, $0.offset) < (rank[$1.element.layer]!, $1.offset) }.map(\.element)
         self.itemsByCode = items
+        self.filingProjection = Classification.filingProjection(decisionDateFields: Set(items.values.map(\.decisionDateField)))
     }
 
     /// Decodes one layer file, naming the file in the error.

@@ -71,3 +71,14 @@ public struct Classification: Sendable, Equatable, Codable {
         return result
     }
 }
+
+extension Classification {
+    /// The members of an accepted record a node reads to file it — the item, the subject, the
+    /// Article 33 persons — and those ``classify(_:item:decisionDate:)`` reads, with each
+    /// item's decision date. A node applying fanned-out records builds only these: the record
+    /// was validated where it was written and again at the hub, and the rest is stored as bytes.
+    public static func filingProjection(decisionDateFields: Set<String>) -> JSONProjection {
+        JSONProjection(paths: ["item", "recordId", "subject", "fields.responsiblePersons", "fields.severity", "fields.procedure",
+                               "fields.harmEliminated"] + decisionDateFields.sorted().map { "fields.\($0)" })
+    }
+}

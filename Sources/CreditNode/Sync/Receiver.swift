@@ -175,8 +175,10 @@ public struct Receiver: Service {
                           decisionDocument: change.decisionDocument, effectiveAt: change.effectiveAt)
         }
         // The payload passed validation where it was written and again at the hub: it is read
-        // with the project's own parser, not decoded through Codable.
-        guard !change.payload.isEmpty, !change.operation.isRights, let json = try? JSONValue.parse(change.payload),
+        // with the project's own parser, not decoded through Codable, and only the members
+        // filing it needs are built.
+        guard !change.payload.isEmpty, !change.operation.isRights,
+              let json = try? JSONValue.parse(change.payload, keeping: data.catalog.filingProjection),
               let record = CreditRecord(accepted: json) else {
             return write()
         }
