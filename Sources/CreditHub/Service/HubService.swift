@@ -185,19 +185,18 @@ public final class HubService: Sendable {
             waitingPerNode.withLock { $0[node, default: 1] -= 1 }
             result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
         }
-        let entries = try result.entries.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
         // at the log's end, whose head tells it to read the fan-out again from the start.
-        let start = min(after, result.head.size)
-        let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: start + 1, to: min(max(result.to, start), result.head.size),
-                                    hubLog: result.head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
-        let signed = try batch.signed(with: key).encoded
+        let start = min(after, result.head.size), to = min(max(result.to, start), result.head.size)
+        let signed = try FanOutBatch.signed(by: key, hub: id, node: node, from: start + 1, to: to, hubLog: result.head,
+                                            createdAt: UInt64(HubStore.millis(now())),
+                                            entries: result.entries.map { (position: $0.0, encoded: $0.1) }).encoded
         var consistency: FanOutAnswer.Consistency?
         if let pinned = request.pinned, pinned > 0, pinned < result.head.size {
             consistency = .init(first: pinned, second: result.head.size,
                                 proof: try store.consistencyProof(first: pinned, second: result.head.size))
         }
-        try await store.noteServed(node: node, through: batch.to)
+        try await store.noteServed(node: node, through: to)
         return FanOutAnswer(batch: signed, consistency: consistency)
     }
 

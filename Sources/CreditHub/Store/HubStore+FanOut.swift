@@ -90,21 +90,22 @@ extension HubStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT position, node, sequence, item, operation, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?
                 """, arguments: [Int64(after), limit])
-            let to = rows.count == limit ? UInt64(rows.last!["position"] as Int64) : max(head.size, after)
+            // Columns by index: looking each up by name cost more than reading it.
+            let to = rows.count == limit ? UInt64(rows.last![0] as Int64) : max(head.size, after)
             let wanted = rows.filter { row in
-                (row["reassert"] as Int64) != 0
-                    || ((row["node"] as String) != node && subscription.receives(item: row["item"], operation: row["operation"]))
+                (row[5] as Int64) != 0 || ((row[1] as String) != node && subscription.receives(item: row[3], operation: row[4]))
             }
             // Read each origin node's changes from its evidence once.
             var bytes: [String: [UInt64: [UInt8]]] = [:]
-            for (origin, group) in Dictionary(grouping: wanted, by: { $0["node"] as String }) {
-                let sequences = group.map { UInt64($0["sequence"] as Int64) }
+            for (origin, group) in Dictionary(grouping: wanted, by: { $0[1] as String }) {
+                let sequences = group.map { UInt64($0[2] as Int64) }
                 bytes[origin] = try heldChanges(db, node: origin, from: sequences.min()!, through: sequences.max()!)
             }
             var entries: [(UInt64, [UInt8])] = []
+            entries.reserveCapacity(wanted.count)
             var total = 0
             for row in wanted {
-                let origin: String = row["node"], sequence = UInt64(row["sequence"] as Int64), position = UInt64(row["position"] as Int64)
+                let origin: String = row[1], sequence = UInt64(row[2] as Int64), position = UInt64(row[0] as Int64)
                 guard let change = bytes[origin]?[sequence] else {
                     throw RegistryError(description: "the evidence of \(origin) lacks change \(sequence) of the hub log")
                 }

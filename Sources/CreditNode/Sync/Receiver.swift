@@ -154,10 +154,13 @@ public struct Receiver: Service {
         let data = reference()
         // The node's own changes come back only when the hub re-asserts one of them over a
         // version it refused (Protocol/merge.md §4): they are applied like any other entry.
-        let writes = batch.entries.filter { $0.position > after }.map { entry in
-            RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
-                        rights: entry.change.operation.isRights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
-                        leaf: entry.change.operation.isRights ? entry.change.leafHash : nil)
+        var writes: [RemoteWrite] = []
+        writes.reserveCapacity(batch.entries.count)
+        for entry in batch.entries where entry.position > after {
+            let rights = entry.change.operation.isRights
+            writes.append(RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
+                                      rights: rights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
+                                      leaf: rights ? entry.change.leafHash : nil))
         }
         let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
                                             receipted: receipted)

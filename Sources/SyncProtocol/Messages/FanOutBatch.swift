@@ -43,6 +43,15 @@ public struct FanOutBatch: Sendable, Equatable {
     }
 
     public var body: [UInt8] {
+        Self.body(hub: hub, keyId: keyId, node: node, from: from, to: to, hubLog: hubLog, createdAt: createdAt,
+                  entries: entries.map { ($0.position, $0.encoded) })
+    }
+
+    /// The body of a batch whose changes are held as bytes, encoded exactly as ``body``
+    /// encodes it: the hub serves changes it verified when it merged them, and decoding each
+    /// again only to encode it cost the hub a fifth of its fan-out work.
+    public static func body(hub: String, keyId: String, node: String, from: UInt64, to: UInt64, hubLog: TreeHead, createdAt: UInt64,
+                            entries: [(position: UInt64, encoded: [UInt8])]) -> [UInt8] {
         var w = ByteWriter(capacity: 200 + entries.reduce(0) { $0 + $1.encoded.count + 8 })
         w.u8(1)
         w.string(hub)
@@ -59,6 +68,17 @@ public struct FanOutBatch: Sendable, Equatable {
             w.lengthPrefixed(e.encoded)
         }
         return w.bytes
+    }
+
+    /// A signed batch of changes held as bytes (see ``body(hub:keyId:node:from:to:hubLog:createdAt:entries:)``),
+    /// checked as ``init(hub:keyId:node:from:to:hubLog:createdAt:entries:)`` checks a batch.
+    public static func signed(by key: SigningKey, hub: String, node: String, from: UInt64, to: UInt64, hubLog: TreeHead, createdAt: UInt64,
+                              entries: [(position: UInt64, encoded: [UInt8])]) throws -> Envelope {
+        try checkConsistency(from: from, to: to, hubLog: hubLog, positions: entries.lazy.map(\.position))
+        return try Envelope.sign(payloadType: Envelope.PayloadType.fanOut,
+                                 payload: body(hub: hub, keyId: key.keyId, node: node, from: from, to: to, hubLog: hubLog,
+                                               createdAt: createdAt, entries: entries),
+                                 with: key)
     }
 
     public init(decodingBody bytes: [UInt8]) throws(WireError) {
@@ -86,15 +106,19 @@ public struct FanOutBatch: Sendable, Equatable {
     }
 
     private func checkConsistency() throws(WireError) {
+        try Self.checkConsistency(from: from, to: to, hubLog: hubLog, positions: entries.lazy.map(\.position))
+    }
+
+    private static func checkConsistency(from: UInt64, to: UInt64, hubLog: TreeHead, positions: some Sequence<UInt64>) throws(WireError) {
         guard from >= 1, to >= from - 1, hubLog.size >= to else {
             throw .inconsistent("fan-out range \(from)…\(to) with hub log size \(hubLog.size)")
         }
         var previous = from - 1
-        for e in entries {
-            guard e.position > previous, e.position <= to else {
-                throw .inconsistent("entry position \(e.position) is not increasing within \(from)…\(to)")
+        for position in positions {
+            guard position > previous, position <= to else {
+                throw .inconsistent("entry position \(position) is not increasing within \(from)…\(to)")
             }
-            previous = e.position
+            previous = position
         }
     }
 
