@@ -92,6 +92,8 @@ public struct Receiver: Service {
         var consistency: FanOutAnswer.Consistency?
         /// The node's rights events the hub had receipted before the batch was asked for.
         var receipted: [UInt64]
+        /// The entries after the request's position, prepared for the store.
+        var writes: [RemoteWrite]
     }
 
     func fetch(_ request: FanOutRequest) async throws -> Fetched {
@@ -103,7 +105,26 @@ public struct Receiver: Service {
         guard batch.from <= request.after + 1 else {
             throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(request.after)")
         }
-        return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted)
+        return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted,
+                       writes: writes(batch, after: request.after))
+    }
+
+    /// What the store needs to file the batch's entries after `after`. Prepared where the batch
+    /// is received: a batch asked for ahead is prepared on another core while the one before it
+    /// is written, and the writer, which catching up keeps busy, only writes.
+    func writes(_ batch: FanOutBatch, after: UInt64) -> [RemoteWrite] {
+        let data = reference()
+        // The node's own changes come back only when the hub re-asserts one of them over a
+        // version it refused (Protocol/merge.md §4): they are applied like any other entry.
+        var writes: [RemoteWrite] = []
+        writes.reserveCapacity(batch.entries.count)
+        for entry in batch.entries where entry.position > after {
+            let rights = entry.change.operation.isRights
+            writes.append(RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
+                                      rights: rights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
+                                      leaf: rights ? entry.change.leafHash : nil))
+        }
+        return writes
     }
 
     /// Applies a fetched batch whose request continued from the node's position.
@@ -151,18 +172,7 @@ public struct Receiver: Service {
             try await transport.acknowledge(node: node, through: after)
             return 0
         }
-        let data = reference()
-        // The node's own changes come back only when the hub re-asserts one of them over a
-        // version it refused (Protocol/merge.md §4): they are applied like any other entry.
-        var writes: [RemoteWrite] = []
-        writes.reserveCapacity(batch.entries.count)
-        for entry in batch.entries where entry.position > after {
-            let rights = entry.change.operation.isRights
-            writes.append(RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
-                                      rights: rights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
-                                      leaf: rights ? entry.change.leafHash : nil))
-        }
-        let applied = try store.applyFanOut(writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
+        let applied = try store.applyFanOut(fetched.writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
                                             receipted: receipted)
         if acknowledge { try await transport.acknowledge(node: node, through: batch.to) }
         return applied
