@@ -43,6 +43,9 @@ public actor InMemoryHub: HubTransport {
     /// The next `count` pushes are processed but their receipts are lost on the way back.
     public func loseReceipts(_ count: Int) { loseNextReceipts += count }
 
+    /// The change-set envelopes taken from `node`, as they came.
+    public func acceptedEnvelopes(node: String) -> [[UInt8]] { accepted[node]?.map(\.envelope) ?? [] }
+
     /// Forgets everything after `size` changes of `node` (a hub restored from an older backup).
     public func rollBack(node: String, to size: UInt64) {
         let sets = (accepted[node] ?? []).filter { $0.last <= size }

@@ -15,10 +15,20 @@ public struct PushState: Sendable, Equatable {
 }
 
 /// A signed change set in the outbox: resent byte for byte until the hub acknowledges it.
+///
+/// Its changes are the log's entries `first`…`last`, which the log keeps anyway; the outbox keeps
+/// the rest of what was signed and the signature, and the envelope is rebuilt from the log
+/// (``Pusher`` checks the signature on the rebuilt body). Keeping each envelope whole wrote every
+/// change into the store twice more — into the outbox and, once acknowledged, out of it.
 public struct OutboxSet: Sendable, Equatable {
     public var first: UInt64
     public var last: UInt64
-    public var envelope: [UInt8]
+    /// The key that signed the set.
+    public var keyId: String
+    /// The set's `createdAt`, as signed (milliseconds since 1970, UTC).
+    public var createdAt: UInt64
+    /// The envelope's signature over the set's body.
+    public var signature: [UInt8]
 }
 
 extension NodeStore {
@@ -30,10 +40,13 @@ extension NodeStore {
     /// The push state, read in one snapshot.
     public func pushState() throws -> PushState {
         try writer.read { db in
-            let outbox = try Row.fetchAll(db, sql: "SELECT first, last, envelope FROM outbox ORDER BY first")
+            let outbox = try Row.fetchAll(db, sql: "SELECT first, last, key_id, set_created_at, signature FROM outbox ORDER BY first")
             return PushState(acknowledged: try db.metaInt(.acknowledged), acknowledgedFrontier: try db.frontier(.acknowledgedFrontier),
                              logSize: try db.frontier(.logFrontier).size,
-                             outbox: outbox.map { OutboxSet(first: UInt64($0[0] as Int64), last: UInt64($0[1] as Int64), envelope: Array($0[2] as Data)) })
+                             outbox: outbox.map { row in
+                                 OutboxSet(first: UInt64(row[0] as Int64), last: UInt64(row[1] as Int64), keyId: row[2],
+                                           createdAt: UInt64(row[3] as Int64), signature: Array(row[4] as Data))
+                             })
         }
     }
 
@@ -54,11 +67,26 @@ extension NodeStore {
         }
     }
 
-    /// Persists a signed change set before it is sent, after the sets already in the outbox.
-    public func saveOutbox(first: UInt64, last: UInt64, envelope: [UInt8], at: UInt64) throws {
+    /// The log's changes `first`…`last`, all of them, as encoded.
+    /// - Throws: ``LogRangeError`` when the log does not hold them all.
+    public func changes(first: UInt64, through last: UInt64) throws -> [[UInt8]] {
+        let changes = try writer.read { db in
+            try Data.fetchAll(db, sql: "SELECT change FROM log_entry WHERE sequence >= ? AND sequence <= ? ORDER BY sequence",
+                              arguments: [Int64(first), Int64(last)]).map { Array($0) }
+        }
+        guard first >= 1, last >= first, changes.count == Int(last - first + 1) else {
+            throw LogRangeError(first: first, last: last, held: changes.count)
+        }
+        return changes
+    }
+
+    /// Persists a signed change set before it is sent, after the sets already in the outbox:
+    /// its range, what else its body holds, and `signature` (see ``OutboxSet``).
+    public func saveOutbox(_ set: ChangeSet, signature: [UInt8], at: UInt64) throws {
         try writer.write { db in
-            try db.execute(sql: "INSERT INTO outbox(first, last, envelope, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [Int64(first), Int64(last), Data(envelope), Int64(at)])
+            try db.execute(sql: """
+                INSERT INTO outbox(first, last, key_id, set_created_at, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [Int64(set.first), Int64(set.last), set.keyId, Int64(set.createdAt), Data(signature), Int64(at)])
         }
     }
 
@@ -117,4 +145,13 @@ extension NodeStore {
     public func lastActivity() throws -> (push: UInt64, fanOut: UInt64) {
         try writer.read { (try $0.metaInt(.lastPushAt), try $0.metaInt(.lastFanOutAt)) }
     }
+}
+
+/// The log does not hold every change of a range it should.
+public struct LogRangeError: Error, CustomStringConvertible {
+    public var first: UInt64
+    public var last: UInt64
+    public var held: Int
+
+    public var description: String { "the node's log holds \(held) of its changes \(first)…\(last)" }
 }

@@ -134,11 +134,14 @@ public final class NodeStore: Sendable {
                 );
 
                 -- A signed change set persisted before it is sent, so a retry after any crash
-                -- resends the same bytes and the hub never sees two sets for one range.
+                -- resends the same bytes and the hub never sees two sets for one range. Its
+                -- changes are log entries first…last; the envelope is rebuilt from them.
                 CREATE TABLE outbox (
                     first INTEGER PRIMARY KEY,
                     last INTEGER NOT NULL,
-                    envelope BLOB NOT NULL,
+                    key_id TEXT NOT NULL,
+                    set_created_at INTEGER NOT NULL,
+                    signature BLOB NOT NULL,
                     created_at INTEGER NOT NULL
                 );
 

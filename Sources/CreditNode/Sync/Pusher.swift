@@ -206,23 +206,42 @@ public struct Pusher: Service {
         var frontier = state.acknowledgedFrontier
         var after = state.acknowledged
         for saved in state.outbox.prefix(configuration.window) {
-            let set = try ChangeSet(decodingBody: Envelope(decoding: saved.envelope).payload)
+            let (set, envelope) = try rebuild(saved, before: frontier)
             frontier = try set.extend(frontier)
             after = set.last
-            window.append(Round.Sent(set: set, envelope: saved.envelope))
+            window.append(Round.Sent(set: set, envelope: envelope))
         }
         guard window.count == state.outbox.count else { return window }
         while window.count < configuration.window {
             let changes = try store.changes(after: after, limit: configuration.maxChanges, maxBytes: configuration.maxBytes)
             guard !changes.isEmpty else { break }
             let set = try ChangeSet(node: node, keyId: key.keyId, encodedChanges: changes, before: frontier, createdAt: NodeService.millis(now()))
-            let envelope = try set.signed(with: key).encoded
-            try store.saveOutbox(first: set.first, last: set.last, envelope: envelope, at: NodeService.millis(now()))
+            let envelope = try set.signed(with: key)
+            try store.saveOutbox(set, signature: envelope.signatures[0].bytes, at: NodeService.millis(now()))
             frontier = try set.extend(frontier)
             after = set.last
-            window.append(Round.Sent(set: set, envelope: envelope))
+            window.append(Round.Sent(set: set, envelope: envelope.encoded))
         }
         return window
+    }
+
+    /// An outbox set as it was signed, rebuilt from the log's changes after `frontier`.
+    ///
+    /// The signature proves the rebuilt body is the one signed: a set that came out otherwise
+    /// (a log changed under the store) is not sent, since the hub would refuse it and signing
+    /// its range again could equivocate. A set signed by a key since rotated away is checked by
+    /// the hub instead.
+    func rebuild(_ saved: OutboxSet, before frontier: MerkleFrontier) throws -> (ChangeSet, [UInt8]) {
+        let set = try ChangeSet(node: node, keyId: saved.keyId, encodedChanges: try store.changes(first: saved.first, through: saved.last),
+                                before: frontier, createdAt: saved.createdAt)
+        let envelope = Envelope(payloadType: Envelope.PayloadType.changeSet, payload: set.body,
+                                signatures: [Envelope.Signature(keyId: saved.keyId, bytes: saved.signature)])
+        guard set.first == saved.first,
+              saved.keyId != key.keyId || key.publicKey.verify(signature: saved.signature, for: Envelope.pae(type: envelope.payloadType, body: envelope.payload))
+        else {
+            throw Failure.diverged("the outbox set \(saved.first)…\(saved.last) rebuilt from the log is not the set this node signed")
+        }
+        return (set, envelope.encoded)
     }
 
     /// Compares the hub's position with the acknowledged one; when the hub holds less (it was
