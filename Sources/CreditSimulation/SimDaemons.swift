@@ -132,8 +132,9 @@ final class SimNode: @unchecked Sendable {
         logger.logLevel = .critical
         pusher = Pusher(node: id, store: store, transport: transport, key: key, hub: "360000", hubKeys: hubKeys,
                         configuration: .init(maxChanges: 50, window: 3), reference: { reference }, now: now, logger: logger)
+        // Its network is one sequence of events: no batch is asked for while another is written.
         receiver = Receiver(node: id, store: store, transport: transport, hub: "360000", hubKeys: hubKeys, reference: { reference },
-                            now: now, logger: logger)
+                            now: now, logger: logger, lookahead: 0)
     }
 
     /// A crash, as ``SimHub/crash(keep:)``; the caller opens the node again.

@@ -57,10 +57,11 @@ import Testing
         return (h, nodes)
     }
 
+    /// One step at a time, the requests are exactly these.
     @Test func aNodeBehindAsksAheadAndTakesTheProofWithTheBatch() async throws {
         let (h, nodes) = try await behind()
         let link = Watching(h.transport)
-        #expect(try await h.receiver(nodes[1], transport: link).follow(batches: 4, wait: 0) == 40)
+        #expect(try await h.receiver(nodes[1], transport: link, lookahead: 0).follow(batches: 4, wait: 0) == 40)
         let pulls = link.pulls.withLock { $0 }
         // Each request after the first asks past the batch still being applied and acknowledges
         // only what is applied; the first names the pinned size and gets its proof along.
@@ -75,6 +76,27 @@ import Testing
         // The next pull, at the head, asks nothing ahead and acknowledges the rest.
         #expect(try await h.receiver(nodes[1], transport: link).follow(batches: 1, wait: 0) == 0)
         #expect(link.pulls.withLock { $0.last } == FanOutRequest(after: 45, pinned: 45))
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 45)
+    }
+
+    /// Asked for by a task of its own, up to two batches ahead of the writer: each request
+    /// acknowledges only what was applied when it was sent, and everything is applied in order.
+    @Test func aNodeBehindAsksAheadWhileItWrites() async throws {
+        let (h, nodes) = try await behind()
+        let link = Watching(h.transport)
+        let receiver = h.receiver(nodes[1], transport: link, lookahead: 2)
+        #expect(try await receiver.follow(batches: 10, wait: 0) == 40)
+        let pulls = link.pulls.withLock { $0 }
+        #expect(pulls.map(\.after).prefix(5) == [5, 15, 25, 35, 45])
+        // Each acknowledges a position the node had applied when it was sent: a batch's end, not
+        // beyond what it asks after, never less than the request before.
+        for (request, previous) in zip(pulls.dropFirst(), pulls) {
+            #expect(request.applied <= request.after && request.applied >= previous.applied)
+            #expect([5, 15, 25, 35, 45].contains(request.applied))
+        }
+        #expect(link.proofRequests.withLock { $0 } == 0)
+        #expect(try nodes[1].service.store.fanOutPosition() == 45)
+        #expect(try nodes[1].service.store.hubHistoryConflicts() == 0)
         #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 45)
     }
 

@@ -53,9 +53,9 @@ final class HubFixture: Sendable {
         return (h, nodes)
     }
 
-    func receiver(_ f: NodeFixture, transport: (any HubTransport)? = nil) -> Receiver {
+    func receiver(_ f: NodeFixture, transport: (any HubTransport)? = nil, lookahead: Int = 2) -> Receiver {
         Receiver(node: f.service.node, store: f.service.store, transport: transport ?? self.transport, hub: "360000", hubKeys: pinned,
-                 reference: { Fixtures.reference }, now: clock.function)
+                 reference: { Fixtures.reference }, now: clock.function, lookahead: lookahead)
     }
 }
 

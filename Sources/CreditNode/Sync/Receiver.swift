@@ -5,6 +5,8 @@ public import Logging
 public import ServiceLifecycle
 public import SyncProtocol
 public import SyncTransport
+import Synchronization
+import CreditStorage
 
 /// Pulls the hub's signed fan-out batches by long-poll and applies them (a Service).
 ///
@@ -22,10 +24,15 @@ public struct Receiver: Service {
     let backoff: Backoff
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Batches a node catching up asks for ahead of the one it writes: received or in flight,
+    /// not yet applied. 0 asks for the next only once the one before is received, and never
+    /// while a batch is written (a simulation, whose network is not shared between tasks).
+    let lookahead: Int
 
     public init(node: String, store: NodeStore, transport: any HubTransport, hub: String, hubKeys: KeyRegistry,
                 reference: @escaping @Sendable () -> ReferenceData, waitSeconds: Int = 25, backoff: Backoff = Backoff(),
-                now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.receiver")) {
+                now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.receiver"),
+                lookahead: Int = 2) {
         self.node = node
         self.store = store
         self.transport = transport
@@ -36,6 +43,7 @@ public struct Receiver: Service {
         self.backoff = backoff
         self.now = now
         self.logger = logger
+        self.lookahead = max(0, lookahead)
     }
 
     public func run() async throws {
@@ -46,34 +54,106 @@ public struct Receiver: Service {
 
     /// Pulls and applies up to `limit` batches, and returns how many changes were new to this node.
     ///
-    /// While a batch the hub has more after is applied, the next is already asked for: the
-    /// request names the position applied as what it acknowledges, and the size of the head
-    /// about to be pinned for its consistency proof. A node catching up then spends the round
-    /// trip and the hub's work applying. Every request but the first acknowledges what the one
-    /// before it applied, so the loop sends no acknowledgement of its own.
+    /// A batch that ends before the hub head it carries says the node is behind: it then catches
+    /// up (``catchUp(from:batches:wait:)``). At the head it long-polls; every request but the
+    /// first acknowledges what the one before it applied, so the loop sends no acknowledgement
+    /// of its own.
     @discardableResult
     public func follow(batches limit: Int = .max, wait: Int) async throws -> Int {
-        var applied = 0
-        var fetched = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
-                                                    waitSeconds: wait))
-        for done in 1...max(1, limit) {
-            let batch = fetched.batch, after = fetched.request.after
-            guard done < limit, batch.to > after, batch.to < batch.hubLog.size else {
-                applied += try await apply(fetched, acknowledge: false)
-                if done == limit { break }
-                fetched = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
-                                                        waitSeconds: wait))
-                continue
+        var applied = 0, done = 0
+        while done < limit {
+            let first = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
+                                                      waitSeconds: wait))
+            if done + 1 < limit, Self.behind(first) {
+                let caughtUp = try await catchUp(from: first, batches: limit - done, wait: wait)
+                done += caughtUp.batches
+                applied += caughtUp.applied
+            } else {
+                applied += try await apply(first, acknowledge: false)
+                done += 1
             }
-            async let next = fetch(FanOutRequest(after: batch.to, applied: after, pinned: batch.hubLog.size, waitSeconds: wait))
-            applied += try await apply(fetched, acknowledge: false)
-            let ahead = try await next
-            // A batch that reset the position (a hub history conflict) makes the one asked ahead moot.
-            let position = try store.fanOutPosition()
-            fetched = ahead.request.after == position ? ahead
-                : try await fetch(FanOutRequest(after: position, pinned: try store.pinnedHubHead()?.size, waitSeconds: wait))
         }
         return applied
+    }
+
+    /// Whether the hub has entries after this batch: its log ran past the batch's end.
+    static func behind(_ fetched: Fetched) -> Bool {
+        fetched.batch.to > fetched.request.after && fetched.batch.to < fetched.batch.hubLog.size
+    }
+
+    /// Applies `first` and the batches after it, up to `limit` in all, until one reaches the hub's
+    /// head. A child task asks for each next batch as soon as the one before is received, up to
+    /// ``lookahead`` ahead of the writer: each request names the position applied as what it
+    /// acknowledges and the head size about to be pinned for its proof. The hub's work, the
+    /// round trips and the preparing of each batch then run beside the writer, which only writes.
+    func catchUp(from first: Fetched, batches limit: Int, wait: Int) async throws -> (batches: Int, applied: Int) {
+        guard lookahead > 0 else { return try await catchUpInTurn(from: first, batches: limit, wait: wait) }
+        let (ahead, received) = AsyncThrowingStream<Fetched, any Error>.makeStream()
+        let taken = TakenCount()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [lookahead] in
+                var previous = first, asked = 1
+                do {
+                    while asked < limit, Self.behind(previous) {
+                        while asked - taken.count > lookahead, !Task.isCancelled {
+                            let generation = taken.signal.generation
+                            if asked - taken.count <= lookahead { break }
+                            await taken.signal.wait(after: generation, timeout: .seconds(5))
+                        }
+                        try Task.checkCancellation()
+                        previous = try await fetch(FanOutRequest(after: previous.batch.to, applied: try store.fanOutPosition(),
+                                                                 pinned: previous.batch.hubLog.size, waitSeconds: wait))
+                        received.yield(previous)
+                        asked += 1
+                    }
+                    received.finish()
+                } catch {
+                    received.finish(throwing: error)
+                }
+            }
+            // However the writer leaves, the asking task must not wait for it.
+            defer {
+                group.cancelAll()
+                taken.signal.signal()
+            }
+            var batches = 1, applied = try await apply(first, acknowledge: false)
+            taken.take()
+            for try await next in ahead {
+                taken.take()
+                // A batch that reset the position (a hub history conflict) makes those asked ahead moot.
+                guard next.request.after == (try store.fanOutPosition()) else { break }
+                applied += try await apply(next, acknowledge: false)
+                batches += 1
+            }
+            return (batches, applied)
+        }
+    }
+
+    /// ``catchUp(from:batches:wait:)`` one step at a time: the next batch is asked for before the
+    /// one received is written, and received before the writing starts.
+    func catchUpInTurn(from first: Fetched, batches limit: Int, wait: Int) async throws -> (batches: Int, applied: Int) {
+        var current = first, batches = 0, applied = 0
+        while true {
+            let after = try store.fanOutPosition()
+            let next = batches + 1 < limit && Self.behind(current)
+                ? try await fetch(FanOutRequest(after: current.batch.to, applied: after, pinned: current.batch.hubLog.size, waitSeconds: wait))
+                : nil
+            applied += try await apply(current, acknowledge: false)
+            batches += 1
+            guard let next, next.request.after == (try store.fanOutPosition()) else { return (batches, applied) }
+            current = next
+        }
+    }
+
+    /// How many batches asked ahead the writer has taken, and a signal when it takes one.
+    final class TakenCount: Sendable {
+        let signal = ChangeSignal()
+        private let taken = Mutex(0)
+        var count: Int { taken.withLock { $0 } }
+        func take() {
+            taken.withLock { $0 += 1 }
+            signal.signal()
+        }
     }
 
     /// Pulls and applies one batch. Returns the number of changes that were new to this node.
