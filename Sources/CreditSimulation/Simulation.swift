@@ -277,6 +277,9 @@ public final class Simulation: @unchecked Sendable {
     // MARK: - Bookkeeping
 
     func record(_ event: String) {
+        // The run's folder is named after the process and a random suffix: an error message that
+        // names a file in it would make the same seed hash differently from run to run.
+        let event = event.replacingOccurrences(of: directory.path, with: "<run>")
         if config.printTrace { print("  \(step) \(event)") }
         trace = Hash32.sha256(trace.bytes + Array("\(step) \(event)\n".utf8))
     }
