@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(name: "CreditStorageTests", dependencies: [
             "CreditStorage", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
-        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "CreditTesting"], swiftSettings: strict),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTransport", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditNodeTests", dependencies: [
             "CreditNode", "CreditStorage", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "GRDB", package: "GRDB.swift"),

@@ -638,6 +638,11 @@ merkle = {
     "invalidInclusion": invalid_inclusion,
     "invalidConsistency": invalid_consistency,
     "frontier": frontiers,
+    # The Creditsync-Consistency response header of a fan-out answer (hub-api.md): the two sizes
+    # and the proof's hashes, lowercase hex, separated by single spaces.
+    "consistencyHeaders": [{"size1": v["size1"], "size2": v["size2"], "proof": v["proof"],
+                            "header": " ".join([str(v["size1"]), str(v["size2"])] + v["proof"])}
+                           for v in consistency if v["size1"] < v["size2"] and (v["size1"], v["size2"]) in ((1, 2), (3, 7), (4, 8), (6, 8))],
 }
 
 
@@ -967,7 +972,8 @@ print(json.dumps({
                    "(SHA-256 of 'creditsync test key ' + name); keyId = first 16 bytes of SHA-256 of the public key. "
                    "changes: fields and their encoding; fields.payload is the UTF-8 text of the payload bytes. "
                    "merkle: RFC 6962 reference tree (rfcVectors.leaves) with every inclusion and consistency proof, "
-                   "proofs that MUST fail, and compact frontiers. changeSets: node 360100's log (leaves = the "
+                   "proofs that MUST fail, compact frontiers, and consistency proofs as the fan-out's "
+                   "Creditsync-Consistency header carries them (Protocol/hub-api.md). changeSets: node 360100's log (leaves = the "
                    "encoded changes of node 360100, sequences 1-6) pushed in three signed sets; the third is "
                    "signed with the rotated key node-360100-next. The hub log (fanout, the hub tree head) holds, at "
                    "positions 1-6, the changes named " + "; ".join(HUB_LOG_NAMES) + ". treeHeads carry keyName, the signer. "
