@@ -1,12 +1,12 @@
 import CreditCore
 public import CreditData
+import CreditStorage
 public import Foundation
 public import Logging
 public import ServiceLifecycle
 public import SyncProtocol
 public import SyncTransport
 import Synchronization
-import CreditStorage
 
 /// Pulls the hub's signed fan-out batches by long-poll and applies them (a Service).
 ///
