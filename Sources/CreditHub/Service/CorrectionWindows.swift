@@ -130,7 +130,7 @@ extension HubService {
             let active = node.status == "active"
             metrics.gauge("creditsync_hub_node_lag_changes", l, help: "Hub-log changes the node has not applied.")
                 .set(active ? Double(node.lagChanges) : 0)
-            metrics.gauge("creditsync_hub_node_lag_seconds", l, help: "Age of the oldest hub-log change the node has not applied.")
+            metrics.gauge("creditsync_hub_node_lag_seconds", l, help: "Age of the oldest of the next 10,000 hub-log changes the node has not applied.")
                 .set(active ? node.lagSeconds : 0)
             // Counters exist from the start, at zero, so dashboards and rate() see them before the first event.
             metrics.touchCounters(node: node.id)

@@ -17,8 +17,18 @@ public struct NodeLag: Sendable, Codable, Equatable {
     /// Hub-log changes of other nodes the node has not applied yet.
     public var lagChanges: Int
     /// Age of the oldest of those changes, in seconds (0 when none), from the provider's
-    /// acknowledged write at its origin node: both hops, not only the hub's.
+    /// acknowledged write at its origin node: both hops, not only the hub's. Read from the
+    /// next ``HubStore/lagAgeWindow`` changes waiting, in the hub's order.
     public var lagSeconds: Double
+}
+
+/// The changes waiting for a node, as counted: those in `after`…`through` it receives under
+/// `subscription`.
+struct PendingCount: Sendable {
+    var after: Int64
+    var through: Int64
+    var subscription: String?
+    var count: Int
 }
 
 /// An acknowledgement of fan-out positions the hub never served the node.
@@ -185,26 +195,58 @@ extension HubStore {
     }
 
     /// Every node's lag at `now`.
+    ///
+    /// Operators' pages and every metrics scrape read this, and a node far behind (a new county
+    /// node, one restored from an old backup) may have millions of changes waiting: counting them
+    /// all on each read cost the hub a scan of its log per node. The count is kept per node and
+    /// moved by the rows between the positions counted before and now (the log is append-only,
+    /// so what lies between two positions never changes); the age is read from the first
+    /// ``lagAgeWindow`` changes waiting, the oldest in the order the hub merged them.
     public func lags(now: Date) throws -> [NodeLag] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
+            let head = Int64(try db.hubFrontier().head.size)
+            return try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
                 let id: String = row["id"]
                 let ack: Int64 = row["fanout_ack"]
                 let subscription = NodeSubscription(row["subscription"])
-                let pending = try Row.fetchOne(db, sql: """
-                    SELECT COUNT(*), MIN(CASE WHEN accepted_at > 0 THEN MIN(accepted_at, received_at) ELSE received_at END)
-                    FROM hub_log WHERE position > ? AND node != ?
-                        AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
-                    """, arguments: [ack, id, subscription.stored, subscription.stored])!
-                let oldest = pending[1] as Int64?
+                let count = try pendingCount(db, node: id, subscription: subscription.stored, after: ack, through: head)
+                let oldest = try Int64.fetchOne(db, sql: """
+                    SELECT MIN(CASE WHEN accepted_at > 0 THEN MIN(accepted_at, received_at) ELSE received_at END) FROM (
+                        SELECT accepted_at, received_at FROM hub_log WHERE position > ? AND node != ?
+                            AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
+                        ORDER BY position LIMIT ?)
+                    """, arguments: [ack, id, subscription.stored, subscription.stored, Self.lagAgeWindow])
                 return NodeLag(id: id, name: row["name"], status: row["status"], acknowledged: UInt64(row["log_size"] as Int64),
                                pushes: row["pushes"], lastSeen: (row["last_seen"] as Int64?).map(Self.date),
-                               fanOutApplied: UInt64(ack), lagChanges: pending[0],
-                               lagSeconds: oldest.map { max(0, now.timeIntervalSince(Self.date($0))) } ?? 0)
+                               fanOutApplied: UInt64(ack), lagChanges: count,
+                               lagSeconds: count > 0 ? oldest.map { max(0, now.timeIntervalSince(Self.date($0))) } ?? 0 : 0)
             }
         }
     }
 
+    /// How many of the changes waiting for a node are read for the age of the oldest.
+    public static let lagAgeWindow = 10_000
+
+    /// The hub-log changes in `after`…`through` that go to `node`: from the count kept for it,
+    /// moved by the rows between, or counted whole when there is none that fits.
+    func pendingCount(_ db: Database, node: String, subscription: String?, after: Int64, through: Int64) throws -> Int {
+        func count(_ from: Int64, _ to: Int64) throws -> Int {
+            guard to > from else { return 0 }
+            return try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM hub_log WHERE position > ? AND position <= ? AND node != ?
+                    AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
+                """, arguments: [from, to, node, subscription, subscription]) ?? 0
+        }
+        let kept = pendingCounts.withLock { $0[node] }
+        let pending: Int
+        if let kept, kept.subscription == subscription, kept.after <= after, kept.through <= through {
+            pending = kept.count - (try count(kept.after, min(after, kept.through))) + (try count(max(after, kept.through), through))
+        } else {
+            pending = try count(after, through)
+        }
+        pendingCounts.withLock { $0[node] = PendingCount(after: after, through: through, subscription: subscription, count: pending) }
+        return pending
+    }
     /// Corrections still open, and those received since `since`, oldest first: what operators'
     /// views show, whatever the size of the history (the compliance report reads any period).
     public func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow] {

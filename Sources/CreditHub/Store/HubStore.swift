@@ -29,6 +29,9 @@ public final class HubStore: Sendable {
     let acknowledged: Mutex<[String: UInt64]>
     /// The node registry as last read, with the `registry_version` it was read at.
     let registryCache = Mutex<(version: Int64, keys: KeyRegistry, statuses: [String: String])?>(nil)
+    /// Each node's pending changes as last counted (``lags(now:)``), so the next count reads only
+    /// the hub-log rows since.
+    let pendingCounts = Mutex<[String: PendingCount]>([:])
     /// Lets a node's pipelined change sets into the writer in log order.
     let sequencer: IngestSequencer
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
