@@ -209,13 +209,12 @@ extension HubStore {
                 let id: String = row["id"]
                 let ack: Int64 = row["fanout_ack"]
                 let subscription = NodeSubscription(row["subscription"])
-                let count = try pendingCount(db, node: id, subscription: subscription.stored, after: ack, through: head)
+                let count = try pendingCount(db, node: id, subscription: subscription, after: ack, through: head)
                 let oldest = try Int64.fetchOne(db, sql: """
                     SELECT MIN(CASE WHEN accepted_at > 0 THEN MIN(accepted_at, received_at) ELSE received_at END) FROM (
-                        SELECT accepted_at, received_at FROM hub_log WHERE position > ? AND node != ?
-                            AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
+                        SELECT accepted_at, received_at FROM hub_log WHERE position > ? AND node != ? AND \(NodeSubscription.receivesSQL)
                         ORDER BY position LIMIT ?)
-                    """, arguments: [ack, id, subscription.stored, subscription.stored, Self.lagAgeWindow])
+                    """, arguments: [ack, id] + subscription.receivesArguments + [Self.lagAgeWindow])
                 return NodeLag(id: id, name: row["name"], status: row["status"], acknowledged: UInt64(row["log_size"] as Int64),
                                pushes: row["pushes"], lastSeen: (row["last_seen"] as Int64?).map(Self.date),
                                fanOutApplied: UInt64(ack), lagChanges: count,
@@ -229,22 +228,21 @@ extension HubStore {
 
     /// The hub-log changes in `after`…`through` that go to `node`: from the count kept for it,
     /// moved by the rows between, or counted whole when there is none that fits.
-    func pendingCount(_ db: Database, node: String, subscription: String?, after: Int64, through: Int64) throws -> Int {
+    func pendingCount(_ db: Database, node: String, subscription: NodeSubscription, after: Int64, through: Int64) throws -> Int {
         func count(_ from: Int64, _ to: Int64) throws -> Int {
             guard to > from else { return 0 }
             return try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM hub_log WHERE position > ? AND position <= ? AND node != ?
-                    AND (? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)
-                """, arguments: [from, to, node, subscription, subscription]) ?? 0
+                SELECT COUNT(*) FROM hub_log WHERE position > ? AND position <= ? AND node != ? AND \(NodeSubscription.receivesSQL)
+                """, arguments: [from, to, node] + subscription.receivesArguments) ?? 0
         }
         let kept = pendingCounts.withLock { $0[node] }
         let pending: Int
-        if let kept, kept.subscription == subscription, kept.after <= after, kept.through <= through {
+        if let kept, kept.subscription == subscription.stored, kept.after <= after, kept.through <= through {
             pending = kept.count - (try count(kept.after, min(after, kept.through))) + (try count(max(after, kept.through), through))
         } else {
             pending = try count(after, through)
         }
-        pendingCounts.withLock { $0[node] = PendingCount(after: after, through: through, subscription: subscription, count: pending) }
+        pendingCounts.withLock { $0[node] = PendingCount(after: after, through: through, subscription: subscription.stored, count: pending) }
         return pending
     }
     /// Corrections still open, and those received since `since`, oldest first: what operators'

@@ -30,6 +30,11 @@ public struct NodeSubscription: Sendable, Equatable, CustomStringConvertible {
         return items.contains(item)
     }
 
+    /// ``receives(item:operation:)`` as an SQL condition on `hub_log` rows, bound to ``stored``
+    /// twice (``receivesArguments``).
+    static let receivesSQL = "(? IS NULL OR operation != 'create' OR instr(',' || ? || ',', ',' || item || ',') > 0)"
+    var receivesArguments: StatementArguments { [stored, stored] }
+
     public var description: String { items.map { $0.sorted().joined(separator: ",") } ?? "all" }
 }
 

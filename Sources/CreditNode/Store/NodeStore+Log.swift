@@ -67,19 +67,6 @@ extension NodeStore {
         }
     }
 
-    /// The log's changes `first`…`last`, all of them, as encoded.
-    /// - Throws: ``LogRangeError`` when the log does not hold them all.
-    public func changes(first: UInt64, through last: UInt64) throws -> [[UInt8]] {
-        let changes = try writer.read { db in
-            try Data.fetchAll(db, sql: "SELECT change FROM log_entry WHERE sequence >= ? AND sequence <= ? ORDER BY sequence",
-                              arguments: [Int64(first), Int64(last)]).map { Array($0) }
-        }
-        guard first >= 1, last >= first, changes.count == Int(last - first + 1) else {
-            throw LogRangeError(first: first, last: last, held: changes.count)
-        }
-        return changes
-    }
-
     /// Persists a signed change set before it is sent, after the sets already in the outbox:
     /// its range, what else its body holds, and `signature` (see ``OutboxSet``).
     public func saveOutbox(_ set: ChangeSet, signature: [UInt8], at: UInt64) throws {
@@ -147,11 +134,3 @@ extension NodeStore {
     }
 }
 
-/// The log does not hold every change of a range it should.
-public struct LogRangeError: Error, CustomStringConvertible {
-    public var first: UInt64
-    public var last: UInt64
-    public var held: Int
-
-    public var description: String { "the node's log holds \(held) of its changes \(first)…\(last)" }
-}

@@ -232,8 +232,12 @@ public struct Pusher: Service {
     /// its range again could equivocate. A set signed by a key since rotated away is checked by
     /// the hub instead.
     func rebuild(_ saved: OutboxSet, before frontier: MerkleFrontier) throws -> (ChangeSet, [UInt8]) {
-        let set = try ChangeSet(node: node, keyId: saved.keyId, encodedChanges: try store.changes(first: saved.first, through: saved.last),
-                                before: frontier, createdAt: saved.createdAt)
+        let count = Int(saved.last - saved.first + 1)
+        let changes = try store.changes(after: saved.first - 1, limit: count, maxBytes: .max)
+        guard changes.count == count else {
+            throw Failure.diverged("the node's log holds \(changes.count) of the outbox set's changes \(saved.first)…\(saved.last)")
+        }
+        let set = try ChangeSet(node: node, keyId: saved.keyId, encodedChanges: changes, before: frontier, createdAt: saved.createdAt)
         let envelope = Envelope(payloadType: Envelope.PayloadType.changeSet, payload: set.body,
                                 signatures: [Envelope.Signature(keyId: saved.keyId, bytes: saved.signature)])
         guard set.first == saved.first,
