@@ -157,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "creditsync-bench",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub", "CreditDeploy",
+                "CreditCore", "CreditData", "SyncProtocol", "CreditNode", "CreditHub", "CreditDeploy", "CreditStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -3,6 +3,7 @@ import CreditCore
 import CreditData
 import CreditDeploy
 import CreditHub
+import CreditStorage
 import Foundation
 import NIOCore
 import Synchronization
@@ -204,31 +205,49 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         }
         let unit = SyntheticRecords(division: a).regulatorCode
         let readToken = federation.tokens[c]!
-        let latencies = Shared<[Double]>([])
         let readURL = nodeURL(c)
+        // When each tick's batch was sent; the probe reads a tick's last record only once it is.
+        let sentAt = Shared<[Date?]>(Array(repeating: nil, count: lagBodies.count))
+        let posted = ChangeSignal()
         let clock = ContinuousClock(), begin = clock.now
+        var latencies: [Double] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (tick, (body, last)) in lagBodies.enumerated() {
-                // One batch every 100 ms, on schedule whatever the answers' times.
-                try await Task.sleep(until: begin + .milliseconds(100 * tick), clock: clock)
-                group.addTask {
+            group.addTask {
+                for (tick, (body, _)) in lagBodies.enumerated() {
+                    // One batch every 100 ms, on schedule whatever the answers' times.
+                    try await Task.sleep(until: begin + .milliseconds(100 * tick), clock: clock)
                     let sent = Date()
+                    sentAt.value.withLock { $0[tick] = sent }
+                    posted.signal()
                     try await loader.post(body)
-                    var request = HTTPClientRequest(url: readURL + "/v1/providers/\(unit)/records/administrative-punishment/\(last)?purpose=bench")
-                    request.headers.add(name: "Authorization", value: "Bearer \(readToken)")
-                    while true {
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        _ = try await response.body.collect(upTo: 1 << 20)
-                        if response.status == .ok { break }
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                    let seconds = Date().timeIntervalSince(sent)
-                    latencies.value.withLock { $0.append(seconds) }
                 }
+            }
+            // One probe, one request at a time, always for the oldest record not yet seen: a
+            // record reached C after every record before it (the hub's order is A's), so the
+            // next one is asked for at once. A probe per batch in flight, each polling, had the
+            // node under measurement answering (and auditing, Article 21) thousands of reads a
+            // second, and timed that load as much as the fan-out.
+            for (tick, (_, last)) in lagBodies.enumerated() {
+                var sent: Date?
+                while true {
+                    let generation = posted.generation
+                    sent = sentAt.value.withLock { $0[tick] }
+                    if sent != nil { break }
+                    await posted.wait(after: generation, timeout: .seconds(1))
+                }
+                var request = HTTPClientRequest(url: readURL + "/v1/providers/\(unit)/records/administrative-punishment/\(last)?purpose=bench")
+                request.headers.add(name: "Authorization", value: "Bearer \(readToken)")
+                while true {
+                    let response = try await client.execute(request, timeout: .seconds(30))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    if response.status == .ok { break }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                latencies.append(Date().timeIntervalSince(sent!))
             }
             try await group.waitForAll()
         }
-        let sorted = latencies.value.withLock { $0 }.sorted()
+        let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         print(String(format: "  %d records/s for %d s at %@, visible at %@: p50 %.3f s, p99 %.3f s, max %.3f s (%d samples)",
                      options.lagRate, options.lagSeconds, a as NSString, c as NSString, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
