@@ -283,9 +283,14 @@ def pae(payload_type, body):
     return b"DSSEv1 " + str(len(t)).encode() + b" " + t + b" " + str(len(body)).encode() + b" " + body
 
 
+def signing_input(payload_type, body):
+    """What a signature signs (sync.md section 3): PAE of the type and the payload's SHA-256."""
+    return pae(payload_type, hashlib.sha256(body).digest())
+
+
 def sign(key_name, payload_type, body):
     k = KEYS[key_name]
-    return (k.key_id, k.private.sign(pae(payload_type, body)))
+    return (k.key_id, k.private.sign(signing_input(payload_type, body)))
 
 
 def envelope(payload_type, body, sigs):
@@ -327,7 +332,7 @@ def check_signatures(payload_type, payload, sigs, trusted_key_names):
         raise Failure("untrusted-key")
     for kid, sig in candidates:
         try:
-            trusted[kid].public.verify(sig, pae(payload_type, payload))
+            trusted[kid].public.verify(sig, signing_input(payload_type, payload))
             return
         except InvalidSignature:
             pass
@@ -714,6 +719,8 @@ changes_json = [{"name": name, "fields": f, "encoded": hx(ENCODED[name]), "leafH
 
 pae_cases = [(T_TREEHEAD, b""), (T_CHANGESET, b"hello, world"), (T_RECEIPT, bytes(range(256)) * 2)]
 pae_json = [{"type": t, "body": hx(b), "pae": hx(pae(t, b))} for t, b in pae_cases]
+signing_input_json = [{"type": t, "payload": hx(b), "signingInput": hx(signing_input(t, b))} for t, b in pae_cases]
+assert signing_input(T_TREEHEAD, b"") == b"DSSEv1 22 creditsync/treehead/v1 32 " + hashlib.sha256(b"").digest()
 assert pae(T_TREEHEAD, b"") == b"DSSEv1 22 creditsync/treehead/v1 0 "
 
 # ---------------------------------------------------------------- change sets (§4)
@@ -890,6 +897,8 @@ bad("bit flipped in the payload (createdAt, still well-formed)",
 bad("bit flipped in the signature", BASE_ENV[:-1] + bytes([BASE_ENV[-1] ^ 0x01]), "bad-signature")
 bad("signature over the body alone instead of the PAE",
     envelope(T_CHANGESET, BASE_BODY, [(SIG[0], KEYS["node-360100"].private.sign(BASE_BODY))]), "bad-signature")
+bad("signature over the PAE of the whole payload instead of its SHA-256 digest",
+    envelope(T_CHANGESET, BASE_BODY, [(SIG[0], KEYS["node-360100"].private.sign(pae(T_CHANGESET, BASE_BODY)))]), "bad-signature")
 bad("signature made with another key under the trusted keyId",
     envelope(T_CHANGESET, BASE_BODY, [(SIG[0], sign("node-360200", T_CHANGESET, BASE_BODY)[1])]), "bad-signature")
 resigned("untrusted-key", "node 360100 set signed by the node-360200 key (only node-360100 trusted)",
@@ -983,6 +992,7 @@ print(json.dumps({
                    "after the body is decoded. 'properly signed' means the faulty body carries a valid signature.",
     "keys": [k.json() for k in KEYS.values()],
     "pae": pae_json,
+    "signingInputs": signing_input_json,
     "changes": changes_json,
     "merkle": merkle,
     "changeSets": changesets,

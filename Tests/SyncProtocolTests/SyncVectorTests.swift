@@ -9,6 +9,7 @@ import Testing
 struct SyncVectors: Decodable {
     struct Key: Decodable { var name: String; var seed: String; var publicKey: String; var keyId: String }
     struct PAE: Decodable { var type: String; var body: String; var pae: String }
+    struct SigningInput: Decodable { var type: String; var payload: String; var signingInput: String }
     struct ChangeVector: Decodable {
         struct Fields: Decodable {
             var node: String; var sequence: UInt64; var provider: String; var item: String; var recordId: String
@@ -35,7 +36,7 @@ struct SyncVectors: Decodable {
     struct Signed: Decodable { var name: String; var body: String; var envelope: String }
     struct Invalid: Decodable { var name: String; var envelope: String; var expectedPayloadType: String; var signerKeyNames: [String]; var error: String }
 
-    var keys: [Key]; var pae: [PAE]; var changes: [ChangeVector]; var merkle: Merkle
+    var keys: [Key]; var pae: [PAE]; var signingInputs: [SigningInput]; var changes: [ChangeVector]; var merkle: Merkle
     var changeSets: [ChangeSetVector]; var receipts: [Signed]; var fanout: [Signed]; var treeHeads: [Signed]
     var invalidEnvelopes: [Invalid]
 
@@ -74,6 +75,8 @@ struct SyncVectorTests {
 
     @Test func preAuthenticationEncoding() {
         for p in v.pae { #expect(Envelope.pae(type: p.type, body: hex(p.body)).hex == p.pae) }
+        #expect(!v.signingInputs.isEmpty)
+        for s in v.signingInputs { #expect(Envelope.signingInput(type: s.type, payload: hex(s.payload)).hex == s.signingInput) }
     }
 
     @Test func changesEncodeDecodeAndHash() throws {

@@ -241,7 +241,7 @@ public struct Pusher: Service {
         let envelope = Envelope(payloadType: Envelope.PayloadType.changeSet, payload: set.body,
                                 signatures: [Envelope.Signature(keyId: saved.keyId, bytes: saved.signature)])
         guard set.first == saved.first,
-              saved.keyId != key.keyId || key.publicKey.verify(signature: saved.signature, for: Envelope.pae(type: envelope.payloadType, body: envelope.payload))
+              saved.keyId != key.keyId || key.publicKey.verify(signature: saved.signature, for: Envelope.signingInput(type: envelope.payloadType, payload: envelope.payload))
         else {
             throw Failure.diverged("the outbox set \(saved.first)…\(saved.last) rebuilt from the log is not the set this node signed")
         }

@@ -1,8 +1,9 @@
 /// The signed container every protocol message travels and is stored in (`Protocol/sync.md` §3).
 ///
-/// The signature covers DSSE's pre-authentication encoding of the payload type and the exact
-/// payload bytes; the envelope keeps the bytes it was parsed from, so that what the hub stores as
-/// evidence is byte for byte what the node signed.
+/// The signature covers DSSE's pre-authentication encoding of the payload type and the SHA-256
+/// digest of the exact payload bytes (``signingInput(type:payload:)``); the envelope keeps the
+/// bytes it was parsed from, so that what the hub stores as evidence is byte for byte what the
+/// node signed.
 public struct Envelope: Sendable, Equatable {
     /// One signature.
     public struct Signature: Sendable, Equatable {
@@ -41,9 +42,18 @@ public struct Envelope: Sendable, Equatable {
 
     /// Signs `payload` with `key`.
     public static func sign(payloadType: String, payload: [UInt8], with key: SigningKey) throws -> Envelope {
-        let signature = try key.sign(pae(type: payloadType, body: payload))
+        let signature = try key.sign(signingInput(type: payloadType, payload: payload))
         return Envelope(payloadType: payloadType, payload: payload,
                         signatures: [Signature(keyId: key.keyId, bytes: signature)])
+    }
+
+    /// What an envelope's signatures sign (`Protocol/sync.md` §3): the DSSE pre-authentication
+    /// encoding of the payload type and the payload's SHA-256 digest, not of the payload itself.
+    /// Ed25519 hashes its whole message twice with SHA-512 to sign and once to verify; a batch of
+    /// thousands of changes is megabytes, and hashing it once with SHA-256, which this
+    /// processor's SHA extensions compute several times faster, cut the hub's CPU per change.
+    public static func signingInput(type: String, payload: [UInt8]) -> [UInt8] {
+        pae(type: type, body: Hash32.sha256(payload).bytes)
     }
 
     /// DSSE v1 pre-authentication encoding: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`.
@@ -90,7 +100,7 @@ public struct Envelope: Sendable, Equatable {
     }
 
     /// Checks the payload type and that at least one signature is by an active enrolled key and
-    /// verifies over the exact payload bytes. The payload is not decoded before this succeeds.
+    /// verifies over the exact payload bytes (through their digest, ``signingInput(type:payload:)``). The payload is not decoded before this succeeds.
     /// - Parameter signer: when given, the key must belong to this signer.
     /// - Returns: the key id that verified and the signer it belongs to.
     /// - Throws: ``WireError/payloadType(expected:found:)``, ``WireError/untrustedKey(keyId:signer:)``,
@@ -99,12 +109,14 @@ public struct Envelope: Sendable, Equatable {
     public func verify(payloadType expected: String, keys: KeyRegistry, signer: String? = nil) throws(WireError) -> (keyId: String, signer: String) {
         guard payloadType == expected else { throw .payloadType(expected: expected, found: payloadType) }
         var failure: WireError?
+        var input: [UInt8]?
         for s in signatures {
             guard let entry = keys.entry(s.keyId), entry.status == .active, signer == nil || entry.signer == signer else {
                 failure = failure ?? .untrustedKey(keyId: s.keyId, signer: signer ?? keys.entry(s.keyId)?.signer ?? "any enrolled signer")
                 continue
             }
-            if entry.key.verify(signature: s.bytes, for: Self.pae(type: payloadType, body: payload)) { return (s.keyId, entry.signer) }
+            if input == nil { input = Self.signingInput(type: payloadType, payload: payload) }
+            if entry.key.verify(signature: s.bytes, for: input!) { return (s.keyId, entry.signer) }
             failure = .badSignature(keyId: s.keyId)
         }
         throw failure ?? .signature("no signatures")
