@@ -1,32 +1,65 @@
 @testable import CreditHub
+import CreditCore
+import CreditData
+import CreditTesting
 import Testing
 
-/// The hub files every merged record under its subject and its Article 33 persons from a
-/// projection of the payload: each kind of identifier must come out as the node files it.
+/// The hub files every merged record under its subject and its Article 33 persons: each kind of
+/// identifier must come out as the node files it (``Subject/key``, the one subject-key function).
 @Suite struct SubjectExtractTests {
     @Test func eachKindOfSubjectAndPersonGivesItsKey() throws {
         let payload = #"""
             {"fields":{"CF_NR":"罚款","responsiblePersons":[{"name":"张三","residentId":"36010219800101001X","role":"legal-representative"},
-            {"name":"李四","role":"manager"},{"document":{"type":"passport","number":"E12345678"},"name":"Tom","role":"manager"}]},
+            {"name":"李四","role":"actual-controller"},{"document":{"type":"passport","number":"E12345678"},"name":"Tom","role":"directly-responsible-person"}]},
             "item":"CF","recordId":"r1","subject":{"kind":"legal-person","name":"某公司","uscc":"91360100MA35X0000X"}}
             """#
         let extract = try #require(SubjectExtract.from(Array(payload.utf8)))
         #expect(extract.subject == "uscc:91360100MA35X0000X")
         #expect(extract.persons == [
             .init(key: "resident-id:36010219800101001X", role: "legal-representative"),
-            .init(key: "", role: "manager"),
-            .init(key: "document:passport:E12345678", role: "manager"),
+            .init(key: "unidentified:李四", role: "actual-controller"),
+            .init(key: "document:passport:E12345678", role: "directly-responsible-person"),
         ])
-        let person = #"{"subject":{"kind":"natural-person","name":"王五","residentId":"360102198001010010"},"fields":{}}"#
+        let person = #"{"item":"CF","recordId":"r2","subject":{"kind":"natural-person","name":"王五","residentId":"360102198001010010"},"fields":{}}"#
         #expect(SubjectExtract.from(Array(person.utf8)) == SubjectExtract(subject: "resident-id:360102198001010010", persons: []))
-        let document = #"{"subject":{"document":{"number":"X1","type":"hk-macao-permit"},"name":"陈"}}"#
-        #expect(SubjectExtract.from(Array(document.utf8))?.subject == "document:hk-macao-permit:X1")
+        let document = #"""
+            {"item":"CF","recordId":"r3","subject":{"kind":"natural-person","document":{"number":"X1","type":"hk-macau-permit"},"name":"陈"},"fields":{}}
+            """#
+        #expect(SubjectExtract.from(Array(document.utf8))?.subject == "document:hk-macau-permit:X1")
     }
 
-    @Test func aPayloadWithoutASubjectObjectHasNone() {
+    @Test func aPayloadThatIsNotARecordHasNone() {
         #expect(SubjectExtract.from([]) == nil)
         #expect(SubjectExtract.from(Array(#"{"subject":"uscc"}"#.utf8)) == nil)
         #expect(SubjectExtract.from(Array(#"[1,2]"#.utf8)) == nil)
         #expect(SubjectExtract.from(Array(#"{"subject":{"uscc":"1"},"x":tru}"#.utf8)) == nil)
+    }
+
+    /// A daemon's hub takes the keys from the record its validation accepted instead of reading
+    /// the payload again: they must be the keys the payload gives, as every node reads them.
+    @Test func theValidatedRecordGivesTheKeysItsPayloadGives() throws {
+        let validator = Fixtures.reference.validator(today: CivilDate(year: 2026, month: 11, day: 20)!)
+        // The serious-list entry of Protocol/vectors/records.json, with a second person.
+        let record = CreditRecord(item: "serious-untrustworthy-list", recordId: "l1",
+                                  subject: Subject(kind: .legalPerson, name: "南昌赣江商贸有限公司", uscc: "91110000600037341L"),
+                                  fields: ["listName": .string("严重违法失信主体名单"), "designatingAuthority": .string("南昌市市场监督管理局"),
+                                           "designatingAuthorityCode": .string("121200004013590816"),
+                                           "designationDocument": .string("洪市监列〔2026〕3号"), "designationDate": .string("2026-06-01"),
+                                           "reason": .string("提交虚假材料取得许可"), "basis": .string("《市场监督管理严重违法失信名单管理办法》"),
+                                           "noticeDate": .string("2026-05-20"), "noticeDocument": .string("洪市监告〔2026〕3号"),
+                                           "objectionReview": .string("未提出异议"),
+                                           "responsiblePersons": .array([
+                                               .object(["role": .string("legal-representative"), "name": .string("陈杰"),
+                                                        "residentId": .string("360102198001010056")]),
+                                               .object(["role": .string("directly-responsible-person"), "name": .string("Tom"),
+                                                        "document": .object(["type": .string("passport"), "number": .string("E12345678")])]),
+                                           ])])
+        let validation = validator.validate(NodeFixture.json(record))
+        let accepted = try #require(validation.accepted, "\(validation.issues)")
+        let fromValidation = SubjectExtract(accepted.record.subject, persons: accepted.responsiblePersons)
+        #expect(fromValidation == SubjectExtract.from(accepted.canonicalJSON))
+        #expect(fromValidation.subject == "uscc:91110000600037341L")
+        #expect(fromValidation.persons == [.init(key: "resident-id:360102198001010056", role: "legal-representative"),
+                                           .init(key: "document:passport:E12345678", role: "directly-responsible-person")])
     }
 }

@@ -20,8 +20,24 @@ public struct ChangeValidator: Sendable {
         self.now = now
     }
 
-    /// What is wrong with `change`, or `nil` when the hub may merge it.
-    public func check(_ change: Change) -> ChangeRefusal? {
+    /// What checking a change found: why the hub may not merge it, or the record it carries as
+    /// validated, whose subject keys the merge files it under without reading the payload again.
+    public struct Checked: Sendable {
+        public var refusal: ChangeRefusal?
+        /// The record of a valid change that carries one (not a revocation or a rights change).
+        public var record: AcceptedRecord?
+    }
+
+    /// What is wrong with `change` (``Checked/refusal`` `nil` when the hub may merge it), and
+    /// the record it carries.
+    public func check(_ change: Change) -> Checked {
+        let refusal: ChangeRefusal?
+        var record: AcceptedRecord?
+        refusal = check(change, accepted: &record)
+        return Checked(refusal: refusal, record: refusal == nil ? record : nil)
+    }
+
+    private func check(_ change: Change, accepted: inout AcceptedRecord?) -> ChangeRefusal? {
         func refuse(_ code: String, _ field: String, _ message: String) -> ChangeRefusal {
             ChangeRefusal(change, code: code, field: field, message: "record \(change.key.recordId): \(message)")
         }
@@ -67,6 +83,7 @@ public struct ChangeValidator: Sendable {
         if record.canonicalJSON != change.payload {
             return refuse("not-canonical", "payload", "the payload is not the record's canonical JSON (Protocol/records.md)")
         }
+        accepted = record
         return nil
     }
 

@@ -43,7 +43,8 @@ public struct PreparedSet: Sendable {
         digest = Hash32.sha256(envelope)
         self.validator = validator
         entries = zip(set.changes, set.encodedChanges).map { change, bytes in
-            var refusal = validator?.check(change)
+            let checked = validator?.check(change)
+            var refusal = checked?.refusal
             var rights: RightsEvent?
             if change.operation.isRights, refusal == nil {
                 rights = validator?.rightsEvent(change)
@@ -54,7 +55,9 @@ public struct PreparedSet: Sendable {
             return Entry(change: change, bytes: bytes, recordKey: change.key.description,
                          contentHash: change.payload.isEmpty ? Data() : Hash32.sha256(change.payload).data,
                          leaf: MerkleHash.leaf(bytes),
-                         subject: change.payload.isEmpty || refusal != nil || change.operation.isRights ? nil : SubjectExtract.from(change.payload),
+                         subject: change.payload.isEmpty || refusal != nil || change.operation.isRights ? nil
+                            : checked?.record.map { SubjectExtract($0.record.subject, persons: $0.responsiblePersons) }
+                                ?? SubjectExtract.from(change.payload),
                          refusal: refusal, rights: rights)
         }
     }
@@ -62,7 +65,8 @@ public struct PreparedSet: Sendable {
     var leaves: [Hash32] { entries.map(\.leaf) }
 }
 
-/// The subject keys of a record payload: the subject's, and those of the Article 33 persons.
+/// The subject keys of a record: the subject's, and those of the Article 33 persons, each
+/// ``Subject/key`` as every node files them.
 public struct SubjectExtract: Sendable, Equatable {
     public var subject: String
     /// Each person's key and role.
@@ -73,28 +77,21 @@ public struct SubjectExtract: Sendable, Equatable {
         public var role: String
     }
 
-    /// Only these members of a payload are built — of the subject only its identifiers — the
-    /// rest is checked and skipped.
-    private static let projection = JSONProjection(paths: ["subject.uscc", "subject.residentId", "subject.document",
-                                                           "fields.responsiblePersons"])
-
-    static func key(_ object: [String: JSONValue]) -> String {
-        if let uscc = object["uscc"]?.stringValue { return "uscc:\(uscc)" }
-        if let id = object["residentId"]?.stringValue { return "resident-id:\(id)" }
-        if let d = object["document"]?.objectValue, let type = d["type"]?.stringValue, let number = d["number"]?.stringValue {
-            return "document:\(type):\(number)"
-        }
-        return ""
+    public init(subject: String, persons: [Person]) {
+        self.subject = subject
+        self.persons = persons
     }
 
-    /// The keys of a payload, or `nil` when it is not a record with a subject.
+    /// The keys of a record's subject and persons.
+    public init(_ subject: Subject, persons: [ResponsiblePerson]) {
+        self.init(subject: subject.key, persons: persons.map { Person(key: $0.key, role: $0.role.rawValue) })
+    }
+
+    /// The keys of a payload, or `nil` when it is not a record with a subject. For a set
+    /// prepared without a validator (tests of the merge alone); a daemon's hub takes the keys
+    /// from the record its validation accepted.
     public static func from(_ payload: [UInt8]) -> SubjectExtract? {
-        guard case let .object(record)? = try? JSONValue.parse(payload, keeping: projection),
-              let subject = record["subject"]?.objectValue else { return nil }
-        var persons: [Person] = []
-        if case let .array(list)? = record["fields"]?.objectValue?["responsiblePersons"] {
-            for case let .object(p) in list { persons.append(Person(key: key(p), role: p["role"]?.stringValue ?? "")) }
-        }
-        return SubjectExtract(subject: key(subject), persons: persons)
+        guard let json = try? JSONValue.parse(payload), let record = CreditRecord(accepted: json) else { return nil }
+        return SubjectExtract(record.subject, persons: record.acceptedPersons)
     }
 }
