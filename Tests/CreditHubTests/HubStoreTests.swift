@@ -15,8 +15,8 @@ import Testing
 
     /// A record payload with a subject and Article 33 persons.
     static func payload(uscc: String, persons: [(String, String)], note: String = "") -> String {
-        let list = persons.map { #"{"residentId":"\#($0.0)","role":"\#($0.1)"}"# }.joined(separator: ",")
-        return #"{"fields":{"CF_SY":"\#(note)","responsiblePersons":[\#(list)]},"item":"administrative-punishment","subject":{"uscc":"\#(uscc)"}}"#
+        let list = persons.map { #"{"name":"某","residentId":"\#($0.0)","role":"\#($0.1)"}"# }.joined(separator: ",")
+        return #"{"fields":{"CF_SY":"\#(note)","responsiblePersons":[\#(list)]},"item":"administrative-punishment","recordId":"r","subject":{"kind":"legal-person","name":"某公司","uscc":"\#(uscc)"}}"#
     }
 
     func change(_ sequence: UInt64, recordId: String, operation: ChangeOperation = .create, payload: String) -> [UInt8] {
@@ -38,17 +38,17 @@ import Testing
         let store = try HubStore(path: nil)
         try store.addNode(id: "360100", name: "南昌", key: nanchang.publicKey, at: NodeFixture.now)
         let key = "11360100000001001X/administrative-punishment/CF-1"
-        var frontier = try await push(store, [change(1, recordId: "CF-1", payload: Self.payload(uscc: "U1", persons: [("P1", "legal"), ("P2", "manager")]))],
+        var frontier = try await push(store, [change(1, recordId: "CF-1", payload: Self.payload(uscc: "U1", persons: [("P1", "legal-representative"), ("P2", "directly-responsible-person")]))],
                                       after: MerkleFrontier())
         #expect(try store.records(subject: "uscc:U1").map(\.role) == ["subject"])
-        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
+        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["directly-responsible-person"])
         // Folded into the main index, the entries answer the same; what follows updates both tables.
         try await store.foldSubjectIndex()
         #expect(try await store.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } == 0)
-        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["manager"])
+        #expect(try store.records(subject: "resident-id:P2").map(\.role) == ["directly-responsible-person"])
         // A correction names another manager: P2 is no longer filed under the record, P3 is.
         frontier = try await push(store, [change(2, recordId: "CF-1", operation: .correct,
-                                                 payload: Self.payload(uscc: "U1", persons: [("P1", "legal"), ("P3", "manager")]))], after: frontier)
+                                                 payload: Self.payload(uscc: "U1", persons: [("P1", "legal-representative"), ("P3", "directly-responsible-person")]))], after: frontier)
         #expect(try store.records(subject: "resident-id:P2").isEmpty)
         #expect(try store.records(subject: "resident-id:P3").map(\.recordKey) == [key])
         #expect(try store.records(subject: "resident-id:P1").count == 1)
@@ -123,7 +123,7 @@ import Testing
         // A store as version one left it: a record from Nanchang, the same record again from
         // Ganzhou (a second route), each change's bytes both in node_change and in the evidence.
         let ganzhou = SyncFixtures.key("node-360700")
-        let payload = Self.payload(uscc: "U9", persons: [("P9", "legal")])
+        let payload = Self.payload(uscc: "U9", persons: [("P9", "legal-representative")])
         let first = change(1, recordId: "CF-9", payload: payload)
         let set = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [first], before: MerkleFrontier(), createdAt: 1)
         let frontier = try set.extend(MerkleFrontier())
@@ -151,20 +151,20 @@ import Testing
                     INSERT INTO record VALUES (?, '11360100000001001X', 'administrative-punishment', 'CF-9', 'uscc:U9', 'active', 1, ?,
                                                '360100', 1, 10, 11, 1)
                     """, arguments: [key, hash])
-                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:U9', ?, 'subject'), ('resident-id:P9', ?, 'legal')",
+                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:U9', ?, 'subject'), ('resident-id:P9', ?, 'legal-representative')",
                                arguments: [key, key])
             }
         }
         let store = try HubStore(path: path)
         let held = try #require(try store.record(key))
         #expect(held.routes == ["360100", "360700"])
-        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal"])
+        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal-representative"])
         #expect(try store.history(key).map(\.node) == ["360100"])
         // The change's bytes now come from the evidence alone.
         #expect(try store.fanOut(node: "360700", after: 0, limit: 10).entries.map(\.1) == [first])
         #expect(try store.lags(now: NodeFixture.now).first { $0.id == "360700" }?.lagChanges == 1)
         // And the store goes on merging: a correction updates the migrated index.
-        let correction = change(2, recordId: "CF-9", operation: .correct, payload: Self.payload(uscc: "U9", persons: [("P8", "legal")]))
+        let correction = change(2, recordId: "CF-9", operation: .correct, payload: Self.payload(uscc: "U9", persons: [("P8", "legal-representative")]))
         let next = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [correction], before: frontier, createdAt: 2)
         _ = try await store.ingest(PreparedSet(next, envelope: try next.signed(with: nanchang).encoded, validator: nil), hub: "360000", key: hubKey,
                                    receivedAt: NodeFixture.now)
