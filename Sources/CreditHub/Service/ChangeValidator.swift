@@ -31,9 +31,8 @@ public struct ChangeValidator: Sendable {
     /// What is wrong with `change` (``Checked/refusal`` `nil` when the hub may merge it), and
     /// the record it carries.
     public func check(_ change: Change) -> Checked {
-        let refusal: ChangeRefusal?
         var record: AcceptedRecord?
-        refusal = check(change, accepted: &record)
+        let refusal = check(change, accepted: &record)
         return Checked(refusal: refusal, record: refusal == nil ? record : nil)
     }
 
