@@ -38,4 +38,20 @@ public struct NodeFixture: Sendable {
     public static func json(_ record: CreditRecord) -> JSONValue {
         try! JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(record))
     }
+
+    /// The Article 33 person of the serious-list entry of `Protocol/vectors/records.json`.
+    public static let listedPerson: JSONValue = .object(["role": .string("legal-representative"), "name": .string("陈杰"),
+                                                         "residentId": .string("360102198001010056")])
+
+    /// The serious-list entry of `Protocol/vectors/records.json`, naming `persons` (Article 33).
+    public static func seriousListEntry(persons: [JSONValue] = [listedPerson]) -> CreditRecord {
+        CreditRecord(item: "serious-untrustworthy-list", recordId: "l1",
+                     subject: Subject(kind: .legalPerson, name: "南昌赣江商贸有限公司", uscc: "91110000600037341L"),
+                     fields: ["listName": .string("严重违法失信主体名单"), "designatingAuthority": .string("南昌市市场监督管理局"),
+                              "designatingAuthorityCode": .string("121200004013590816"),
+                              "designationDocument": .string("洪市监列〔2026〕3号"), "designationDate": .string("2026-06-01"),
+                              "reason": .string("提交虚假材料取得许可"), "basis": .string("《市场监督管理严重违法失信名单管理办法》"),
+                              "noticeDate": .string("2026-05-20"), "noticeDocument": .string("洪市监告〔2026〕3号"),
+                              "objectionReview": .string("未提出异议"), "responsiblePersons": .array(persons)])
+    }
 }

@@ -40,20 +40,11 @@ import Testing
     @Test func theValidatedRecordGivesTheKeysItsPayloadGives() throws {
         let validator = Fixtures.reference.validator(today: CivilDate(year: 2026, month: 11, day: 20)!)
         // The serious-list entry of Protocol/vectors/records.json, with a second person.
-        let record = CreditRecord(item: "serious-untrustworthy-list", recordId: "l1",
-                                  subject: Subject(kind: .legalPerson, name: "南昌赣江商贸有限公司", uscc: "91110000600037341L"),
-                                  fields: ["listName": .string("严重违法失信主体名单"), "designatingAuthority": .string("南昌市市场监督管理局"),
-                                           "designatingAuthorityCode": .string("121200004013590816"),
-                                           "designationDocument": .string("洪市监列〔2026〕3号"), "designationDate": .string("2026-06-01"),
-                                           "reason": .string("提交虚假材料取得许可"), "basis": .string("《市场监督管理严重违法失信名单管理办法》"),
-                                           "noticeDate": .string("2026-05-20"), "noticeDocument": .string("洪市监告〔2026〕3号"),
-                                           "objectionReview": .string("未提出异议"),
-                                           "responsiblePersons": .array([
-                                               .object(["role": .string("legal-representative"), "name": .string("陈杰"),
-                                                        "residentId": .string("360102198001010056")]),
-                                               .object(["role": .string("directly-responsible-person"), "name": .string("Tom"),
-                                                        "document": .object(["type": .string("passport"), "number": .string("E12345678")])]),
-                                           ])])
+        let record = NodeFixture.seriousListEntry(persons: [
+            NodeFixture.listedPerson,
+            .object(["role": .string("directly-responsible-person"), "name": .string("Tom"),
+                     "document": .object(["type": .string("passport"), "number": .string("E12345678")])]),
+        ])
         let validation = validator.validate(NodeFixture.json(record))
         let accepted = try #require(validation.accepted, "\(validation.issues)")
         let fromValidation = SubjectExtract(accepted.record.subject, persons: accepted.responsiblePersons)
