@@ -7,8 +7,8 @@ import GRDB
 import SyncProtocol
 import Testing
 
-/// The provincial store's own behaviour: the subject index through new versions, subscriptions,
-/// group commit, and the migration of a version-one store.
+/// The provincial store's own behaviour: the subject index through new versions, subscriptions
+/// and group commit.
 @Suite struct HubStoreTests {
     let hubKey = SyncFixtures.key("hub")
     let nanchang = SyncFixtures.key("node-360100")
@@ -114,61 +114,5 @@ import Testing
         #expect(try store.nodeChanges(node: "360200", after: 10, limit: 5).changes.map(\.0) == [11, 12, 13, 14, 15])
         // The page size of a new store, and FULL synchronous writes.
         #expect(try store.synchronousSetting() == 2)
-    }
-
-    @Test func aVersionOneStoreIsMigratedWithItsRoutesPersonsAndEvidence() async throws {
-        let dir = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("hub.sqlite").path
-        // A store as version one left it: a record from Nanchang, the same record again from
-        // Ganzhou (a second route), each change's bytes both in node_change and in the evidence.
-        let ganzhou = SyncFixtures.key("node-360700")
-        let payload = Self.payload(uscc: "U9", persons: [("P9", "legal-representative")])
-        let first = change(1, recordId: "CF-9", payload: payload)
-        let set = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [first], before: MerkleFrontier(), createdAt: 1)
-        let frontier = try set.extend(MerkleFrontier())
-        let key = "11360100000001001X/administrative-punishment/CF-9"
-        let hash = Hash32.sha256(Array(payload.utf8)).data
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try HubStore.migrator.migrate(queue, upTo: "v1")
-            let evidence = Data(try set.signed(with: nanchang).encoded)
-            let enrolled = [("360100", nanchang), ("360700", ganzhou)]
-            try await queue.write { db in
-                for (id, k) in enrolled {
-                    try db.execute(sql: "INSERT INTO node(id, name, status, added_at, log_frontier, log_size) VALUES (?, ?, 'active', 0, ?, ?)",
-                                   arguments: [id, id, Data((id == "360100" ? frontier : MerkleFrontier()).encoded), id == "360100" ? 1 : 0])
-                    try db.execute(sql: "INSERT INTO node_key(key_id, node, public_key, status, added_at) VALUES (?, ?, ?, 'active', 0)",
-                                   arguments: [k.keyId, id, Data(k.publicKey.raw)])
-                }
-                try db.execute(sql: "INSERT INTO changeset VALUES ('360100', 1, 1, ?, ?, ?, 5)",
-                               arguments: [Data(count: 32), evidence, Data([1])])
-                try db.execute(sql: "INSERT INTO node_change VALUES ('360100', 1, ?, 'create', ?, ?, 1)", arguments: [key, hash, Data(first)])
-                try db.execute(sql: "INSERT INTO node_change VALUES ('360700', 4, ?, 'create', ?, ?, NULL)", arguments: [key, hash, Data(first)])
-                try db.execute(sql: "INSERT INTO hub_log VALUES (1, '360100', 1, ?, 5)", arguments: [key])
-                try db.execute(sql: "INSERT INTO meta VALUES ('hub.frontier', ?)", arguments: [Data(frontier.encoded)])
-                try db.execute(sql: """
-                    INSERT INTO record VALUES (?, '11360100000001001X', 'administrative-punishment', 'CF-9', 'uscc:U9', 'active', 1, ?,
-                                               '360100', 1, 10, 11, 1)
-                    """, arguments: [key, hash])
-                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:U9', ?, 'subject'), ('resident-id:P9', ?, 'legal-representative')",
-                               arguments: [key, key])
-            }
-        }
-        let store = try HubStore(path: path)
-        let held = try #require(try store.record(key))
-        #expect(held.routes == ["360100", "360700"])
-        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal-representative"])
-        #expect(try store.history(key).map(\.node) == ["360100"])
-        // The change's bytes now come from the evidence alone.
-        #expect(try store.fanOut(node: "360700", after: 0, limit: 10).entries.map(\.1) == [first])
-        #expect(try store.lags(now: NodeFixture.now).first { $0.id == "360700" }?.lagChanges == 1)
-        // And the store goes on merging: a correction updates the migrated index.
-        let correction = change(2, recordId: "CF-9", operation: .correct, payload: Self.payload(uscc: "U9", persons: [("P8", "legal-representative")]))
-        let next = try ChangeSet(node: "360100", keyId: nanchang.keyId, encodedChanges: [correction], before: frontier, createdAt: 2)
-        _ = try await store.ingest(PreparedSet(next, envelope: try next.signed(with: nanchang).encoded, validator: nil), hub: "360000", key: hubKey,
-                                   receivedAt: NodeFixture.now)
-        #expect(try store.records(subject: "resident-id:P9").isEmpty)
-        #expect(try store.records(subject: "resident-id:P8").count == 1)
     }
 }

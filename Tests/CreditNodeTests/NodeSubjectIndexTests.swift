@@ -6,8 +6,7 @@ import GRDB
 import SyncProtocol
 import Testing
 
-/// The node's subject index (Articles 19 and 33) through new versions, its two levels, and the
-/// migration of a version-one store.
+/// The node's subject index (Articles 19 and 33) through new versions and its two levels.
 @Suite struct NodeSubjectIndexTests {
     let unit = "11360100000001001X"
 
@@ -47,36 +46,5 @@ import Testing
         let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "R1")))
         #expect(detail.record.objectValue?["note"] == .string("更正"))
         #expect(detail.history.count == 2)
-    }
-
-    @Test func aVersionOneStoreIsMigrated() async throws {
-        let dir = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("node.sqlite").path
-        let key = "\(unit)/administrative-punishment/R9"
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try NodeStore.migrator.migrate(queue, upTo: "v1")
-            try await queue.write { [unit] db in
-                try db.execute(sql: """
-                    INSERT INTO record VALUES (?, ?, 'administrative-punishment', 'R9', 'uscc:S9', '某公司', 'active', 1, x'00', '{"v":1}',
-                                               'general', '360100', 5)
-                    """, arguments: [key, unit])
-                try db.execute(sql: """
-                    INSERT INTO record_version VALUES (?, 1, 'create', '360100', 7, NULL, 'c', '', '', 1, 2, 'v', x'00', '{"v":1}')
-                    """, arguments: [key])
-                try db.execute(sql: "INSERT INTO subject_index VALUES ('uscc:S9', ?, 'subject'), ('resident-id:P9', ?, 'legal')",
-                               arguments: [key, key])
-            }
-        }
-        let store = try NodeStore(path: path)
-        #expect(try store.records(subject: "resident-id:P9").map(\.role) == ["legal"])
-        let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "R9")))
-        #expect(detail.record == .object(["v": .number("1")]))
-        // A new version of the migrated record moves its entries.
-        _ = try await store.write([write("R9", .correct, subject: "uscc:S9", persons: [("resident-id:P8", "legal")])], node: "360100",
-                            credential: "c", catalogVersion: "v", acceptedAt: 3)
-        #expect(try store.records(subject: "resident-id:P9").isEmpty)
-        #expect(try store.records(subject: "resident-id:P8").map(\.version) == [2])
     }
 }

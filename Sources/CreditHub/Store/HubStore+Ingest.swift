@@ -194,8 +194,8 @@ extension HubStore {
                               envelopeDigest: digest, receivedAt: UInt64(at))
         let receiptBytes = try receipt.signed(with: key).encoded
         try db.execute(sql: """
-            INSERT INTO changeset(node, first, last, digest, envelope, receipt, received_at, evidence_offset, evidence_length)
-            VALUES (?, ?, ?, ?, X'', ?, ?, ?, ?)
+            INSERT INTO changeset(node, first, last, digest, receipt, received_at, evidence_offset, evidence_length)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [set.node, Int64(set.first), Int64(set.last), digest.data, Data(receiptBytes), at, evidence.offset, evidence.length])
         try db.execute(sql: "UPDATE node SET log_size = ?, log_frontier = ?, pushes = pushes + 1, last_seen = ? WHERE id = ?",
                        arguments: [Int64(extended.size), Data(extended.encoded), at, set.node])
@@ -456,19 +456,10 @@ extension HubStore {
             """, arguments: [node, Int64(from), Int64(through)])
         while let row = try rows.next() {
             let first = UInt64(row[0] as Int64)
-            let location = (row[1] as Int64?).flatMap { offset in (row[2] as Int64?).map { EvidenceLog.Location(offset: offset, length: $0) } }
+            let location = EvidenceLog.Location(offset: row[1], length: row[2])
             let digest = row[3] as Data
             let encoded = try evidence.changes(node: node, first: first) {
-                let envelope: [UInt8]
-                if let location {
-                    envelope = try evidenceLog.read(location, digest: digest, of: "node \(node)'s change set at \(first)")
-                } else {
-                    // Sets accepted before the evidence file (store v2) keep their bytes in the row.
-                    guard let stored = try Data.fetchOne(db, sql: "SELECT envelope FROM changeset WHERE node = ? AND first = ?",
-                                                         arguments: [node, Int64(first)]) else { return [] }
-                    envelope = Array(stored)
-                }
-                return try ChangeSet.storedChanges(envelope).changes
+                try ChangeSet.storedChanges(try evidenceLog.read(location, digest: digest, of: "node \(node)'s change set at \(first)")).changes
             }
             for (i, bytes) in encoded.enumerated() {
                 let sequence = first + UInt64(i)

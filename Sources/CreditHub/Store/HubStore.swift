@@ -85,6 +85,8 @@ public final class HubStore: Sendable {
         try SQLiteDatabase.synchronousSetting(writer)
     }
 
+    /// The store's schema. Until a release ships it is changed in place, not migrated: no
+    /// deployed store has an older one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -103,7 +105,11 @@ public final class HubStore: Sendable {
                     last_seen INTEGER,
                     -- Fan-out position the node has applied.
                     fanout_ack INTEGER NOT NULL DEFAULT 0,
-                    fanout_ack_at INTEGER
+                    fanout_ack_at INTEGER,
+                    -- The last hub-log position the hub served the node: no acknowledgement may claim more.
+                    fanout_served INTEGER NOT NULL DEFAULT 0,
+                    -- Catalog items a node receives new records of; NULL is every item (Article 16).
+                    subscription TEXT
                 );
                 CREATE TABLE node_key (
                     key_id TEXT PRIMARY KEY,
@@ -113,16 +119,28 @@ public final class HubStore: Sendable {
                     added_at INTEGER NOT NULL,
                     revoked_at INTEGER
                 );
+                -- Counts every change to the node registry, by this daemon or an operator command
+                -- beside it: the daemon keeps the registry decoded while the count stands.
+                CREATE TABLE registry_version (value INTEGER NOT NULL);
+                INSERT INTO registry_version VALUES (0);
+                CREATE TRIGGER registry_key_i AFTER INSERT ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_key_u AFTER UPDATE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_key_d AFTER DELETE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_node_i AFTER INSERT ON node BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_node_u AFTER UPDATE OF status ON node BEGIN UPDATE registry_version SET value = value + 1; END;
 
-                -- Evidence: every change set exactly as received, and the receipt the hub signed.
+                -- Evidence: every change set accepted and the receipt the hub signed. The set's
+                -- bytes, the only copy of each change's, are in the evidence file beside the
+                -- database (EvidenceLog), at evidence_offset.
                 CREATE TABLE changeset (
                     node TEXT NOT NULL,
                     first INTEGER NOT NULL,
                     last INTEGER NOT NULL,
                     digest BLOB NOT NULL,
-                    envelope BLOB NOT NULL,
                     receipt BLOB NOT NULL,
                     received_at INTEGER NOT NULL,
+                    evidence_offset INTEGER NOT NULL,
+                    evidence_length INTEGER NOT NULL,
                     PRIMARY KEY (node, first)
                 );
                 CREATE TABLE equivocation (
@@ -133,19 +151,29 @@ public final class HubStore: Sendable {
                     envelope BLOB NOT NULL,
                     received_at INTEGER NOT NULL
                 );
-
-                -- Every change of every node; the routes of a record are its rows here.
-                CREATE TABLE node_change (
+                -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
+                CREATE TABLE refusal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     node TEXT NOT NULL,
                     sequence INTEGER NOT NULL,
                     record_key TEXT NOT NULL,
-                    operation TEXT NOT NULL,
-                    content_hash BLOB NOT NULL,
-                    change BLOB NOT NULL,
-                    hub_position INTEGER,
-                    PRIMARY KEY (node, sequence)
+                    code TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
                 );
-                CREATE INDEX node_change_by_record ON node_change(record_key);
+
+                -- Arrivals that changed nothing (a duplicate, or a version superseded before it
+                -- arrived); effective changes are in hub_log.
+                CREATE TABLE route (
+                    node TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    record_key TEXT NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    effect TEXT NOT NULL,
+                    PRIMARY KEY (node, sequence)
+                ) WITHOUT ROWID;
+                CREATE INDEX route_by_record ON route(record_key);
 
                 -- The hub log: every effective change, in the order merged, fanned out to the nodes.
                 CREATE TABLE hub_log (
@@ -153,15 +181,37 @@ public final class HubStore: Sendable {
                     node TEXT NOT NULL,
                     sequence INTEGER NOT NULL,
                     record_key TEXT NOT NULL,
-                    received_at INTEGER NOT NULL
-                );
-
-                CREATE TABLE record (
-                    record_key TEXT PRIMARY KEY,
-                    provider TEXT NOT NULL,
                     item TEXT NOT NULL,
-                    record_id TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    -- 1 when the entry logs a record's current version again after a refused change, 2 for
+                    -- a new version of a record re-asserted before (Protocol/merge.md §4): either goes to
+                    -- every node, its origin included, whatever its subscription.
+                    reassert INTEGER NOT NULL DEFAULT 0,
+                    -- When the origin node acknowledged the change to its provider (ms; 0 for a
+                    -- re-assertion): where the replication latency and lag are measured from.
+                    accepted_at INTEGER NOT NULL DEFAULT 0
+                );
+                -- The hub log's Merkle tree: the hash of every perfect subtree (Protocol/sync.md §8),
+                -- keyed level << 56 | index, so that inclusion and consistency proofs cost
+                -- O(log² n) reads at any size. Leaves are level 0.
+                CREATE TABLE hub_tree (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+
+                -- The merged records. The merge writes three or four rows per change: this one,
+                -- the hub-log entry, its tree leaf and the subject-index entries.
+                CREATE TABLE record (
+                    -- provider/item/recordId
+                    record_key TEXT PRIMARY KEY,
+                    -- A short stable id for the subject index: the hub-log position of the first version.
+                    id INTEGER NOT NULL,
+                    item TEXT NOT NULL,
                     subject_key TEXT NOT NULL,
+                    -- Article 33 persons as "key<TAB>role" lines, to update the subject index.
+                    persons TEXT NOT NULL,
+                    -- The nodes the current content arrived through, comma-separated, sorted.
+                    routes TEXT NOT NULL,
+                    -- The hub-log positions of every version, oldest first, comma-separated.
+                    history TEXT NOT NULL,
                     status TEXT NOT NULL,
                     version INTEGER NOT NULL,
                     content_hash BLOB NOT NULL,
@@ -169,15 +219,30 @@ public final class HubStore: Sendable {
                     origin_sequence INTEGER NOT NULL,
                     effective_at INTEGER NOT NULL,
                     accepted_at INTEGER NOT NULL,
-                    hub_position INTEGER NOT NULL
-                );
+                    hub_position INTEGER NOT NULL,
+                    -- 1 once the record was re-asserted.
+                    contested INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE UNIQUE INDEX record_by_id ON record(id);
+
+                -- Keyed by the record's integer id: a subject index keyed by the long record key
+                -- costs more to keep than everything else the merge writes.
                 CREATE TABLE subject_index (
                     subject_key TEXT NOT NULL,
-                    record_key TEXT NOT NULL,
+                    record_id INTEGER NOT NULL,
                     role TEXT NOT NULL,
-                    PRIMARY KEY (subject_key, record_key, role)
+                    PRIMARY KEY (subject_key, record_id, role)
                 ) WITHOUT ROWID;
-                CREATE INDEX subject_index_by_record ON subject_index(record_key);
+                -- New entries land here first, in record-id order (appended, not scattered over
+                -- the index), and are folded into subject_index in bulk: keys are random, so
+                -- filing each change straight into the big index rewrote most of its pages at
+                -- every commit. Queries read both tables.
+                CREATE TABLE subject_index_recent (
+                    record_id INTEGER NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (record_id, subject_key, role)
+                ) WITHOUT ROWID;
 
                 CREATE TABLE conflict (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -203,166 +268,27 @@ public final class HubStore: Sendable {
                     completed_at INTEGER
                 );
                 CREATE INDEX correction_open ON correction(completed_at);
+                CREATE INDEX correction_received ON correction(received_at);
 
-                CREATE TRIGGER changeset_evidence_u BEFORE UPDATE ON changeset BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
-                CREATE TRIGGER changeset_evidence_d BEFORE DELETE ON changeset BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
-                CREATE TRIGGER equivocation_evidence_d BEFORE DELETE ON equivocation BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
-                CREATE TRIGGER hub_log_append_only_u BEFORE UPDATE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
-                CREATE TRIGGER hub_log_append_only_d BEFORE DELETE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
-                """)
-        }
-        migrator.registerMigration("v2: change bytes once, lean merge, subscriptions") { db in
-            // v1 kept every change twice: in the change set held as evidence and in a node_change
-            // row, and gave every arrival a row. v2 keeps the bytes only in the evidence, logs
-            // effective changes in hub_log (with the item and operation fan-out filters on), keeps
-            // arrivals that changed nothing in `route`, and holds a record's current routes and
-            // Article 33 persons in its row, so the merge writes three or four rows per change.
-            try db.execute(sql: """
-                CREATE TABLE route (
-                    node TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
+                -- Credit subjects' applications (Protocol/rights.md): each case as the hub decided it
+                -- (RightsCase as JSON), and the hub-log positions whose acknowledgement by every
+                -- active node meets a window: the objection label's, and the granted restoration's.
+                CREATE TABLE rights_case (
+                    id TEXT PRIMARY KEY,
                     record_key TEXT NOT NULL,
-                    content_hash BLOB NOT NULL,
-                    effect TEXT NOT NULL,
-                    PRIMARY KEY (node, sequence)
+                    kind TEXT NOT NULL,
+                    closed INTEGER NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    label_position INTEGER,
+                    label_completed_at INTEGER,
+                    grant_position INTEGER,
+                    grant_completed_at INTEGER
                 ) WITHOUT ROWID;
-                CREATE INDEX route_by_record ON route(record_key);
-                INSERT INTO route
-                    SELECT c.node, c.sequence, c.record_key, c.content_hash,
-                           CASE WHEN EXISTS (SELECT 1 FROM node_change e WHERE e.record_key = c.record_key
-                                             AND e.content_hash = c.content_hash AND e.hub_position IS NOT NULL)
-                                THEN 'duplicate' ELSE 'superseded' END
-                    FROM node_change c WHERE c.hub_position IS NULL;
+                CREATE INDEX rights_case_by_record ON rights_case(record_key);
+                CREATE INDEX rights_case_open ON rights_case(closed, received_at);
 
-                CREATE TABLE hub_log_v2 (
-                    position INTEGER PRIMARY KEY,
-                    node TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    record_key TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    operation TEXT NOT NULL,
-                    received_at INTEGER NOT NULL
-                );
-                INSERT INTO hub_log_v2
-                    SELECT h.position, h.node, h.sequence, h.record_key, r.item, c.operation, h.received_at
-                    FROM hub_log h JOIN node_change c ON c.node = h.node AND c.sequence = h.sequence
-                    JOIN record r ON r.record_key = h.record_key;
-                DROP TRIGGER hub_log_append_only_u;
-                DROP TRIGGER hub_log_append_only_d;
-                DROP TABLE hub_log;
-                ALTER TABLE hub_log_v2 RENAME TO hub_log;
-                CREATE TRIGGER hub_log_append_only_u BEFORE UPDATE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
-                CREATE TRIGGER hub_log_append_only_d BEFORE DELETE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
-
-                CREATE TABLE record_v2 (
-                    -- provider/item/recordId
-                    record_key TEXT PRIMARY KEY,
-                    -- A short stable id for the subject index: the hub-log position of the first version.
-                    id INTEGER NOT NULL,
-                    item TEXT NOT NULL,
-                    subject_key TEXT NOT NULL,
-                    -- Article 33 persons as "key<TAB>role" lines, to update the subject index.
-                    persons TEXT NOT NULL,
-                    -- The nodes the current content arrived through, comma-separated, sorted.
-                    routes TEXT NOT NULL,
-                    -- The hub-log positions of every version, oldest first, comma-separated.
-                    history TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    content_hash BLOB NOT NULL,
-                    origin_node TEXT NOT NULL,
-                    origin_sequence INTEGER NOT NULL,
-                    effective_at INTEGER NOT NULL,
-                    accepted_at INTEGER NOT NULL,
-                    hub_position INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                INSERT INTO record_v2
-                    SELECT r.record_key,
-                           COALESCE((SELECT MIN(h.position) FROM hub_log h WHERE h.record_key = r.record_key), r.hub_position),
-                           r.item, r.subject_key,
-                           COALESCE((SELECT group_concat(i.subject_key || char(9) || i.role, char(10)) FROM subject_index i
-                                     WHERE i.record_key = r.record_key AND i.role != 'subject'), ''),
-                           COALESCE((SELECT group_concat(node) FROM (SELECT DISTINCT c.node FROM node_change c
-                                     WHERE c.record_key = r.record_key AND c.content_hash = r.content_hash ORDER BY c.node)), r.origin_node),
-                           COALESCE((SELECT group_concat(position) FROM (SELECT h.position FROM hub_log h
-                                     WHERE h.record_key = r.record_key ORDER BY h.position)), r.hub_position),
-                           r.status, r.version, r.content_hash, r.origin_node, r.origin_sequence, r.effective_at, r.accepted_at, r.hub_position
-                    FROM record r;
-                DROP TABLE record;
-                ALTER TABLE record_v2 RENAME TO record;
-                CREATE UNIQUE INDEX record_by_id ON record(id);
-
-                -- Keyed by the record's integer id: a subject index keyed by the long record key
-                -- costs more to keep than everything else the merge writes.
-                CREATE TABLE subject_index_v2 (
-                    subject_key TEXT NOT NULL,
-                    record_id INTEGER NOT NULL,
-                    role TEXT NOT NULL,
-                    PRIMARY KEY (subject_key, record_id, role)
-                ) WITHOUT ROWID;
-                INSERT INTO subject_index_v2 SELECT i.subject_key, r.id, i.role FROM subject_index i JOIN record r ON r.record_key = i.record_key;
-                DROP TABLE subject_index;
-                ALTER TABLE subject_index_v2 RENAME TO subject_index;
-                -- New entries land here first, in record-id order (appended, not scattered over
-                -- the index), and are folded into subject_index in bulk: keys are random, so
-                -- filing each change straight into the big index rewrote most of its pages at
-                -- every commit. Queries read both tables.
-                CREATE TABLE subject_index_recent (
-                    record_id INTEGER NOT NULL,
-                    subject_key TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    PRIMARY KEY (record_id, subject_key, role)
-                ) WITHOUT ROWID;
-                DROP TABLE node_change;
-
-                -- Catalog items a node receives new records of; NULL is every item (Article 16).
-                ALTER TABLE node ADD COLUMN subscription TEXT;
-                """)
-        }
-        migrator.registerMigration("v3: evidence in a file of its own") { db in
-            // Sets accepted from now on are appended to the evidence file (see EvidenceLog) and
-            // their rows hold where; the rows of earlier sets keep their envelope.
-            try db.execute(sql: """
-                ALTER TABLE changeset ADD COLUMN evidence_offset INTEGER;
-                ALTER TABLE changeset ADD COLUMN evidence_length INTEGER;
-
-                -- 1 when the entry logs a record's current version again after a refused change, 2 for
-                -- a new version of a record re-asserted before (Protocol/merge.md §4): either goes to
-                -- every node, its origin included, whatever its subscription.
-                ALTER TABLE hub_log ADD COLUMN reassert INTEGER NOT NULL DEFAULT 0;
-                -- When the origin node acknowledged the change to its provider (ms; 0 for a
-                -- re-assertion): where the replication latency and lag are measured from.
-                ALTER TABLE hub_log ADD COLUMN accepted_at INTEGER NOT NULL DEFAULT 0;
-                -- 1 once the record was re-asserted.
-                ALTER TABLE record ADD COLUMN contested INTEGER NOT NULL DEFAULT 0;
-                -- The last hub-log position the hub served the node: no acknowledgement may claim more.
-                ALTER TABLE node ADD COLUMN fanout_served INTEGER NOT NULL DEFAULT 0;
-                -- Counts every change to the node registry, by this daemon or an operator command
-                -- beside it: the daemon keeps the registry decoded while the count stands.
-                CREATE TABLE registry_version (value INTEGER NOT NULL);
-                INSERT INTO registry_version VALUES (0);
-                CREATE TRIGGER registry_key_i AFTER INSERT ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
-                CREATE TRIGGER registry_key_u AFTER UPDATE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
-                CREATE TRIGGER registry_key_d AFTER DELETE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
-                CREATE TRIGGER registry_node_i AFTER INSERT ON node BEGIN UPDATE registry_version SET value = value + 1; END;
-                CREATE TRIGGER registry_node_u AFTER UPDATE OF status ON node BEGIN UPDATE registry_version SET value = value + 1; END;
-                -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
-                CREATE TABLE refusal (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    node TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    record_key TEXT NOT NULL,
-                    code TEXT NOT NULL,
-                    field TEXT NOT NULL,
-                    message TEXT NOT NULL,
-                    received_at INTEGER NOT NULL
-                );
-                -- The hub log's Merkle tree: the hash of every perfect subtree (Protocol/sync.md §8),
-                -- keyed level << 56 | index, so that inclusion and consistency proofs cost
-                -- O(log² n) reads at any size. Leaves are level 0.
-                CREATE TABLE hub_tree (node INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-                CREATE TRIGGER hub_tree_append_only_u BEFORE UPDATE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
-                CREATE TRIGGER hub_tree_append_only_d BEFORE DELETE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
                 -- Hub heads nodes reported pinned that this log does not contain (Protocol/hub-api.md):
                 -- the hub showed some node another history, or was restored from an older backup.
                 CREATE TABLE fork_report (
@@ -383,32 +309,21 @@ public final class HubStore: Sendable {
                     target TEXT NOT NULL,
                     detail TEXT NOT NULL
                 );
-                CREATE TRIGGER admin_action_u BEFORE UPDATE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
-                CREATE TRIGGER admin_action_d BEFORE DELETE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
                 -- Counts operators read on every status and scrape, kept as the merge writes.
                 CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-                INSERT INTO counter VALUES ('records', (SELECT COUNT(*) FROM record));
-                CREATE INDEX correction_received ON correction(received_at);
+                INSERT INTO counter VALUES ('records', 0);
+
+                CREATE TRIGGER changeset_evidence_u BEFORE UPDATE ON changeset BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
+                CREATE TRIGGER changeset_evidence_d BEFORE DELETE ON changeset BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
+                CREATE TRIGGER equivocation_evidence_d BEFORE DELETE ON equivocation BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER refusal_evidence_u BEFORE UPDATE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER refusal_evidence_d BEFORE DELETE ON refusal BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
-                -- Credit subjects' applications (Protocol/rights.md): each case as the hub decided it
-                -- (RightsCase as JSON), and the hub-log positions whose acknowledgement by every
-                -- active node meets a window: the objection label's, and the granted restoration's.
-                CREATE TABLE rights_case (
-                    id TEXT PRIMARY KEY,
-                    record_key TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    closed INTEGER NOT NULL,
-                    opened_at INTEGER NOT NULL,
-                    received_at INTEGER NOT NULL,
-                    body TEXT NOT NULL,
-                    label_position INTEGER,
-                    label_completed_at INTEGER,
-                    grant_position INTEGER,
-                    grant_completed_at INTEGER
-                ) WITHOUT ROWID;
-                CREATE INDEX rights_case_by_record ON rights_case(record_key);
-                CREATE INDEX rights_case_open ON rights_case(closed, received_at);
+                CREATE TRIGGER hub_log_append_only_u BEFORE UPDATE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER hub_log_append_only_d BEFORE DELETE ON hub_log BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER hub_tree_append_only_u BEFORE UPDATE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER hub_tree_append_only_d BEFORE DELETE ON hub_tree BEGIN SELECT RAISE(ABORT, 'the hub log is append-only'); END;
+                CREATE TRIGGER admin_action_u BEFORE UPDATE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
+                CREATE TRIGGER admin_action_d BEFORE DELETE ON admin_action BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
                 """)
         }
         return migrator

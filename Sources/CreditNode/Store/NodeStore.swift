@@ -60,6 +60,8 @@ public final class NodeStore: Sendable {
         try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
     }
 
+    /// The store's schema. Until a release ships it is changed in place, not migrated: no
+    /// deployed store has an older one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -75,7 +77,9 @@ public final class NodeStore: Sendable {
                     accepted_at INTEGER NOT NULL
                 );
 
-                -- Current state of each record (own and fanned-out).
+                -- Current state of each record (own and fanned-out). Its payload is the latest
+                -- version's, in record_version or, for the node's own, in the log; the row lists
+                -- the record's subject-index entries, to remove them without an index by record.
                 CREATE TABLE record (
                     record_key TEXT PRIMARY KEY,
                     provider TEXT NOT NULL,
@@ -83,15 +87,15 @@ public final class NodeStore: Sendable {
                     record_id TEXT NOT NULL,
                     subject_key TEXT NOT NULL,
                     subject_name TEXT NOT NULL,
+                    -- Every subject-index entry of the record, as "key<TAB>role" lines.
+                    subjects TEXT NOT NULL,
                     status TEXT NOT NULL,
                     version INTEGER NOT NULL,
                     content_hash BLOB NOT NULL,
-                    payload TEXT NOT NULL,
                     record_class TEXT,
                     origin_node TEXT NOT NULL,
                     updated_at INTEGER NOT NULL
-                );
-                CREATE INDEX record_by_item ON record(item);
+                ) WITHOUT ROWID;
 
                 -- Every version of every record, with its source and reason (Article 38).
                 CREATE TABLE record_version (
@@ -121,7 +125,15 @@ public final class NodeStore: Sendable {
                     role TEXT NOT NULL,
                     PRIMARY KEY (subject_key, record_key, role)
                 ) WITHOUT ROWID;
-                CREATE INDEX subject_index_by_record ON subject_index(record_key);
+                -- New subject entries land here first and are folded into subject_index in bulk:
+                -- subject keys are random, so filing each straight into the big index rewrote
+                -- most of its pages at every commit. Queries read both tables.
+                CREATE TABLE subject_index_recent (
+                    record_key TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (record_key, subject_key, role)
+                ) WITHOUT ROWID;
 
                 -- The hub's signed receipts, one per acknowledged change set.
                 CREATE TABLE receipt (
@@ -168,54 +180,6 @@ public final class NodeStore: Sendable {
                     record_count INTEGER NOT NULL
                 );
 
-                CREATE TRIGGER log_entry_append_only_u BEFORE UPDATE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
-                CREATE TRIGGER log_entry_append_only_d BEFORE DELETE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
-                CREATE TRIGGER version_append_only_u BEFORE UPDATE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
-                CREATE TRIGGER version_append_only_d BEFORE DELETE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
-                CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                """)
-        }
-        migrator.registerMigration("v2: lean current state, subject index in two levels") { db in
-            // v1 kept each record's payload three times (log, history, current state) and four
-            // B-trees for the current state and its subject entries. The current payload is the
-            // latest version's; the record table is keyed by its record key alone; its subject
-            // entries are listed in the row (to remove them without an index by record); and new
-            // subject entries go to a small table folded into the main index in bulk.
-            try db.execute(sql: """
-                CREATE TABLE record_v2 (
-                    record_key TEXT PRIMARY KEY,
-                    provider TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    record_id TEXT NOT NULL,
-                    subject_key TEXT NOT NULL,
-                    subject_name TEXT NOT NULL,
-                    -- Every subject-index entry of the record, as "key<TAB>role" lines.
-                    subjects TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    content_hash BLOB NOT NULL,
-                    record_class TEXT,
-                    origin_node TEXT NOT NULL,
-                    updated_at INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                INSERT INTO record_v2
-                    SELECT r.record_key, r.provider, r.item, r.record_id, r.subject_key, r.subject_name,
-                           COALESCE((SELECT group_concat(i.subject_key || char(9) || i.role, char(10)) FROM subject_index i
-                                     WHERE i.record_key = r.record_key), ''),
-                           r.status, r.version, r.content_hash, r.record_class, r.origin_node, r.updated_at
-                    FROM record r;
-                DROP TABLE record;
-                ALTER TABLE record_v2 RENAME TO record;
-
-                DROP INDEX subject_index_by_record;
-                CREATE TABLE subject_index_recent (
-                    record_key TEXT NOT NULL,
-                    subject_key TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    PRIMARY KEY (record_key, subject_key, role)
-                ) WITHOUT ROWID;
-
                 -- Hub heads that no consistency proof joins to the one this node pinned before
                 -- (Protocol/hub-api.md, Log proofs): the hub rewrote its history or was restored.
                 CREATE TABLE hub_history_conflict (
@@ -228,6 +192,7 @@ public final class NodeStore: Sendable {
                     proof BLOB NOT NULL,
                     reason TEXT NOT NULL
                 );
+
                 -- Credit subjects' cases (Protocol/rights.md) as the hub decided them, RightsCase as
                 -- JSON; and this node's own rights changes the fan-out has not brought back yet.
                 -- record_version: the record's version here when the case arrived (an upheld objection
@@ -254,6 +219,12 @@ public final class NodeStore: Sendable {
                 );
                 CREATE INDEX rights_refused_by_record ON rights_refused(record_key);
 
+                CREATE TRIGGER log_entry_append_only_u BEFORE UPDATE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+                CREATE TRIGGER log_entry_append_only_d BEFORE DELETE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+                CREATE TRIGGER version_append_only_u BEFORE UPDATE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
+                CREATE TRIGGER version_append_only_d BEFORE DELETE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;
+                CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 CREATE TRIGGER hub_history_conflict_u BEFORE UPDATE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 CREATE TRIGGER hub_history_conflict_d BEFORE DELETE ON hub_history_conflict BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
                 """)
