@@ -97,9 +97,9 @@ extension HubStore {
         try writer.read { db in
             let head = try db.hubFrontier().head
             let subscription = try db.subscription(node: node)
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT position, node, sequence, item, operation, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?
-                """, arguments: [Int64(after), limit])
+                """), arguments: [Int64(after), limit])
             // Columns by index: looking each up by name cost more than reading it.
             let to = rows.count == limit ? UInt64(rows.last![0] as Int64) : max(head.size, after)
             let wanted = rows.filter { row in
@@ -156,8 +156,8 @@ extension HubStore {
     /// Notes that `node` was served its fan-out through `position`: the most its acknowledgement may claim.
     public func noteServed(node: String, through position: UInt64) async throws {
         try await bookkeeping.submit { db in
-            try db.execute(sql: "UPDATE node SET fanout_served = ? WHERE id = ? AND fanout_served < ?",
-                           arguments: [Int64(position), node, Int64(position)])
+            try db.cachedStatement(sql: "UPDATE node SET fanout_served = ? WHERE id = ? AND fanout_served < ?")
+                .execute(arguments: [Int64(position), node, Int64(position)])
         }
     }
 
@@ -174,21 +174,22 @@ extension HubStore {
     public func acknowledgeFanOut(node: String, through position: UInt64, at: Date) async throws -> [Double] {
         let ms = Self.millis(at)
         return try await bookkeeping.submit { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT fanout_served, fanout_ack FROM node WHERE id = ?", arguments: [node]) else {
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT fanout_served, fanout_ack FROM node WHERE id = ?"),
+                                             arguments: [node]) else {
                 throw RegistryError(description: "no node \(node)")
             }
             let served: Int64 = row[0], previous: Int64 = row[1]
             guard position <= UInt64(served) else { throw AcknowledgementError(node: node, through: position, served: UInt64(served)) }
-            let latencies = try Int64.fetchAll(db, sql: """
+            let latencies = try Int64.fetchAll(try db.cachedStatement(sql: """
                 SELECT accepted_at FROM hub_log WHERE position > ? AND position <= ? AND node != ? AND reassert != 1 AND accepted_at > 0
-                """, arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
-            try db.execute(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?",
-                           arguments: [Int64(position), ms, ms, node])
-            try db.execute(sql: """
+                """), arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
+            try db.cachedStatement(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?")
+                .execute(arguments: [Int64(position), ms, ms, node])
+            try db.cachedStatement(sql: """
                 UPDATE correction SET completed_at = ?
                 WHERE completed_at IS NULL AND hub_position <= COALESCE(
                     (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
-                """, arguments: [ms])
+                """).execute(arguments: [ms])
             try Self.completeRightsWindows(db, at: ms)
             return latencies
         }

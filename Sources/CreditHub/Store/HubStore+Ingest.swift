@@ -451,9 +451,9 @@ extension HubStore {
     func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
         guard from <= through else { return [:] }
         var changes: [UInt64: [UInt8]] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
+        let rows = try Row.fetchCursor(try db.cachedStatement(sql: """
             SELECT first, evidence_offset, evidence_length, digest FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first
-            """, arguments: [node, Int64(from), Int64(through)])
+            """), arguments: [node, Int64(from), Int64(through)])
         while let row = try rows.next() {
             let first = UInt64(row[0] as Int64)
             let location = EvidenceLog.Location(offset: row[1], length: row[2])

@@ -141,7 +141,7 @@ extension HubStore {
     /// one was a cost of its own.
     func registry() throws -> (keys: KeyRegistry, statuses: [String: String]) {
         try writer.read { db in
-            let version = try Int64.fetchOne(db, sql: "SELECT value FROM registry_version") ?? 0
+            let version = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT value FROM registry_version")) ?? 0
             if let cached = registryCache.withLock({ $0 }), cached.version == version { return (cached.keys, cached.statuses) }
             var registry = KeyRegistry()
             for row in try Row.fetchAll(db, sql: """

@@ -90,11 +90,11 @@ extension HubStore {
     /// transaction of a fan-out acknowledgement.
     static func completeRightsWindows(_ db: Database, at ms: Int64) throws {
         for column in ["label", "grant"] {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE rights_case SET \(column)_completed_at = ?
                 WHERE \(column)_completed_at IS NULL AND \(column)_position IS NOT NULL
                     AND \(column)_position <= COALESCE((SELECT MIN(fanout_ack) FROM node WHERE status = 'active'), \(column)_position)
-                """, arguments: [ms])
+                """).execute(arguments: [ms])
         }
     }
 

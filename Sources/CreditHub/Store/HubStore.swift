@@ -332,13 +332,17 @@ public final class HubStore: Sendable {
 
 
 extension Database {
+    // The statements of every request (a fan-out batch, an acknowledgement, a signed request's
+    // registry check) are cached: with a province of nodes each woken for a few changes,
+    // compiling them again, GRDB's authorizer watching every column, cost the hub more than
+    // running them.
     func hubMeta(_ key: String) throws -> Data? {
-        try Data.fetchOne(self, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+        try Data.fetchOne(try cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key])
     }
 
     func setHubMeta(_ key: String, _ value: Data) throws {
-        try execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    arguments: [key, value])
+        try cachedStatement(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key, value])
     }
 
     func hubFrontier() throws -> MerkleFrontier {

@@ -40,6 +40,6 @@ public struct NodeSubscription: Sendable, Equatable, CustomStringConvertible {
 
 extension Database {
     func subscription(node: String) throws -> NodeSubscription {
-        NodeSubscription(try String.fetchOne(self, sql: "SELECT subscription FROM node WHERE id = ?", arguments: [node]))
+        NodeSubscription(try String.fetchOne(try cachedStatement(sql: "SELECT subscription FROM node WHERE id = ?"), arguments: [node]))
     }
 }

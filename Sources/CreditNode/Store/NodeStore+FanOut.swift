@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import CreditStorage
 import GRDB
 public import SyncProtocol
@@ -22,7 +22,27 @@ public struct RemoteWrite: Sendable {
     }
 }
 
+/// Where a node's fan-out stands before it asks for a batch, read in one transaction.
+public struct FanOutState: Sendable {
+    /// The last hub log position applied.
+    public var applied: UInt64
+    /// The hub log head pinned from the last batch.
+    public var pinned: TreeHead?
+    /// The node's rights changes the hub has receipted and whose merge no batch has been seen
+    /// to cover yet: read before the next batch is asked for, whose hub head then covers it.
+    public var receipted: [UInt64]
+}
+
 extension NodeStore {
+    /// The fan-out position, pinned head and receipted rights changes together: a node woken
+    /// for a few records reads them before every pull, and each read transaction of its own
+    /// cost it a pooled connection, a `BEGIN` and a `COMMIT`.
+    public func fanOutState() throws -> FanOutState {
+        try writer.read { db in
+            FanOutState(applied: try db.metaInt(.fanOutApplied), pinned: try db.pinnedHubHead(), receipted: try db.receiptedPendingRights())
+        }
+    }
+
     /// The last hub log position applied.
     public func fanOutPosition() throws -> UInt64 {
         try writer.read { try $0.metaInt(.fanOutApplied) }
@@ -41,7 +61,7 @@ extension NodeStore {
     /// - Returns: how many entries changed a record.
     ///
     /// `receipted` are this node's pending rights changes that the hub had receipted before the
-    /// batch was asked for (``receiptedPendingRights()``): the batch's hub head covers their
+    /// batch was asked for (``fanOutState()``): the batch's hub head covers their
     /// merge, so one that has not come back once the fan-out is applied through that head was
     /// refused (``settlePendingRights(_:_:hubSize:applied:at:)``).
     @discardableResult

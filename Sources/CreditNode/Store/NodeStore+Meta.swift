@@ -25,13 +25,16 @@ enum MetaKey: String {
 }
 
 extension Database {
+    // Cached statements: every fan-out batch and every push reads and sets a few of these, and
+    // compiling a statement (with GRDB's authorizer watching each column it reads) cost a node
+    // woken for a handful of records more than running it.
     func meta(_ key: MetaKey) throws -> Data? {
-        try Data.fetchOne(self, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue])
+        try Data.fetchOne(try cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key.rawValue])
     }
 
     func setMeta(_ key: MetaKey, _ value: Data) throws {
-        try execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    arguments: [key.rawValue, value])
+        try cachedStatement(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [key.rawValue, value])
     }
 
     func metaInt(_ key: MetaKey) throws -> UInt64 {

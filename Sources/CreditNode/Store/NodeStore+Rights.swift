@@ -1,5 +1,5 @@
 public import CreditCore
-public import Foundation
+import Foundation
 import GRDB
 public import SyncProtocol
 
@@ -121,31 +121,22 @@ extension NodeStore {
         return true
     }
 
-    /// This node's pending rights changes the hub has receipted and whose merge no fan-out
-    /// batch has been seen to cover yet: to be read before the next batch is asked for.
-    public func receiptedPendingRights() throws -> [UInt64] {
-        try writer.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT sequence FROM rights_pending
-                WHERE await_size IS NULL AND sequence <= (SELECT COALESCE(MAX(last), 0) FROM receipt) ORDER BY sequence
-                """).map(UInt64.init)
-        }
-    }
-
     /// Settles pending rights changes against a batch: each of `receipted` waits for the fan-out
     /// through `hubSize` (the batch's hub head, which covers its merge); one still pending once
     /// the fan-out is applied through its wait was refused by the hub, and is moved to
     /// `rights_refused`, where the desk sees it.
     func settlePendingRights(_ db: Database, _ receipted: [UInt64], hubSize: UInt64, applied: UInt64, at: UInt64) throws {
+        // Cached: they run on every batch, almost always with nothing to do.
         for sequence in receipted {
-            try db.execute(sql: "UPDATE rights_pending SET await_size = ? WHERE sequence = ? AND await_size IS NULL",
-                           arguments: [Int64(hubSize), Int64(sequence)])
+            try db.cachedStatement(sql: "UPDATE rights_pending SET await_size = ? WHERE sequence = ? AND await_size IS NULL")
+                .execute(arguments: [Int64(hubSize), Int64(sequence)])
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO rights_refused(sequence, record_key, case_id, event, detected_at)
             SELECT sequence, record_key, case_id, event, ? FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?
-            """, arguments: [Int64(at), Int64(applied)])
-        try db.execute(sql: "DELETE FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?", arguments: [Int64(applied)])
+            """).execute(arguments: [Int64(at), Int64(applied)])
+        try db.cachedStatement(sql: "DELETE FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?")
+            .execute(arguments: [Int64(applied)])
     }
 
     /// Every case this node holds as the hub decided it, its pending changes, and the sequences
@@ -190,4 +181,15 @@ extension NodeStore {
         }
     }
 
+}
+
+extension Database {
+    /// This node's pending rights changes the hub has receipted and whose merge no fan-out
+    /// batch has been seen to cover yet: to be read before the next batch is asked for.
+    func receiptedPendingRights() throws -> [UInt64] {
+        try Int64.fetchAll(try cachedStatement(sql: """
+            SELECT sequence FROM rights_pending
+            WHERE await_size IS NULL AND sequence <= (SELECT COALESCE(MAX(last), 0) FROM receipt) ORDER BY sequence
+            """)).map(UInt64.init)
+    }
 }

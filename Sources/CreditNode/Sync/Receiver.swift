@@ -62,8 +62,9 @@ public struct Receiver: Service {
     public func follow(batches limit: Int = .max, wait: Int) async throws -> Int {
         var applied = 0, done = 0
         while done < limit {
-            let first = try await fetch(FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size,
-                                                      waitSeconds: wait))
+            let state = try store.fanOutState()
+            let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait),
+                                        receipted: state.receipted)
             if done + 1 < limit, Self.behind(first) {
                 let caughtUp = try await catchUp(from: first, batches: limit - done, wait: wait)
                 done += caughtUp.batches
@@ -101,8 +102,10 @@ public struct Receiver: Service {
                             await taken.signal.wait(after: generation, timeout: .seconds(5))
                         }
                         try Task.checkCancellation()
-                        previous = try await fetch(FanOutRequest(after: previous.batch.to, applied: try store.fanOutPosition(),
-                                                                 pinned: previous.batch.hubLog.size, waitSeconds: wait))
+                        let state = try store.fanOutState()
+                        previous = try await fetch(FanOutRequest(after: previous.batch.to, applied: state.applied,
+                                                                 pinned: previous.batch.hubLog.size, waitSeconds: wait),
+                                                   receipted: state.receipted)
                         received.yield(previous)
                         asked += 1
                     }
@@ -134,9 +137,10 @@ public struct Receiver: Service {
     func catchUpInTurn(from first: Fetched, batches limit: Int, wait: Int) async throws -> (batches: Int, applied: Int) {
         var current = first, batches = 0, applied = 0
         while true {
-            let after = try store.fanOutPosition()
+            let state = try store.fanOutState()
             let next = batches + 1 < limit && Self.behind(current)
-                ? try await fetch(FanOutRequest(after: current.batch.to, applied: after, pinned: current.batch.hubLog.size, waitSeconds: wait))
+                ? try await fetch(FanOutRequest(after: current.batch.to, applied: state.applied, pinned: current.batch.hubLog.size,
+                                                waitSeconds: wait), receipted: state.receipted)
                 : nil
             applied += try await apply(current, acknowledge: false)
             batches += 1
@@ -161,8 +165,9 @@ public struct Receiver: Service {
     ///   next pull (which names the position applied through) acknowledges it.
     @discardableResult
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
-        let request = FanOutRequest(after: try store.fanOutPosition(), pinned: try store.pinnedHubHead()?.size, waitSeconds: wait)
-        return try await apply(try await fetch(request), acknowledge: acknowledge)
+        let state = try store.fanOutState()
+        let request = FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait)
+        return try await apply(try await fetch(request, receipted: state.receipted), acknowledge: acknowledge)
     }
 
     /// A batch as received, opened and checked to be this node's and to continue its request.
@@ -176,9 +181,9 @@ public struct Receiver: Service {
         var writes: [RemoteWrite]
     }
 
-    func fetch(_ request: FanOutRequest) async throws -> Fetched {
-        // Read before the batch is asked for, so that its hub head covers their merge.
-        let receipted = try store.receiptedPendingRights()
+    /// - Parameter receipted: the node's receipted rights changes, read before the batch is asked
+    ///   for (``NodeStore/fanOutState()``), so that its hub head covers their merge.
+    func fetch(_ request: FanOutRequest, receipted: [UInt64]) async throws -> Fetched {
         let answer = try await transport.pull(node: node, request)
         let batch = try FanOutBatch.open(answer.batch, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
