@@ -38,7 +38,7 @@ public final class Federation: @unchecked Sendable {
             try hubStore.addNode(id: node.id, name: node.name, key: key, at: Date())
             let store = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path, role: .operator)
             let unit = SyntheticRecords(division: node.id).regulatorCode
-            tokens[node.id] = try store.addCredential(name: "\(node.name)市场监督管理局", unit: unit, writeItems: nil, readScope: .all, at: Date()).token
+            tokens[node.id] = try store.addCredential(name: "\(node.name)市场监督管理局", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil, readScope: .all, at: Date()).token
         }
     }
 

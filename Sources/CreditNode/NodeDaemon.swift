@@ -25,10 +25,8 @@ public struct NodeDaemon {
                 now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.node")) throws {
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try NodeStore(path: path(config.database))
-        let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
-        // The hub's catalog and calendar files, cached beside the store by ReferenceSync.
-        let cache = URL(fileURLWithPath: path(config.database)).deletingLastPathComponent().appendingPathComponent("reference", isDirectory: true)
-        let reference = try (try? ReferenceData.load(overlays: overlays + [cache])) ?? ReferenceData.load(overlays: overlays)
+        let overlays = config.overlays(configPath: configPath), cache = config.referenceCache(configPath: configPath)
+        let reference = try config.reference(configPath: configPath)
         let hubLink = try HubLink(config: config, configPath: configPath, client: client, now: now)
         let key = hubLink.key, hubKeys = hubLink.hubKeys
         var limits = NodeService.Limits()

@@ -167,7 +167,7 @@ public final class Simulation: @unchecked Sendable {
             try node.open(transport: SimTransport(node: city.code, simulation: self), hubKeys: hubKeys)
             for division in [city.code, Self.sharedDivision] {
                 let unit = SyntheticRecords(division: division).regulatorCode
-                let made = try node.store.addCredential(name: "regulator \(division)", unit: unit, writeItems: nil, readScope: .all, at: clock.now)
+                let made = try node.store.addCredential(name: "regulator \(division)", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil, readScope: .all, at: clock.now)
                 node.tokens[unit] = made.token
             }
             nodes.append(node)

@@ -22,7 +22,7 @@ public struct NodeFixture: Sendable {
         let store = try NodeStore(path: path)
         generator = SyntheticRecords(division: node)
         service = NodeService(node: node, store: store, reference: Fixtures.reference, limits: limits, now: now)
-        (_, token) = try store.addCredential(name: "\(generator.cityName)市场监督管理局", unit: generator.regulatorCode,
+        (_, token) = try store.addCredential(name: "\(generator.cityName)市场监督管理局", unit: try UnifiedSocialCreditCode.parse(generator.regulatorCode),
                                              writeItems: writeItems, readScope: readScope, at: NodeFixture.now)
         identity = try store.authenticate(token: token)!
         key = SyncFixtures.key("node-\(node)")

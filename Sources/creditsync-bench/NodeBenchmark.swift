@@ -69,7 +69,7 @@ func ingestThroughAPI(store path: String, unit: String, bodies: [Data], batch: I
     let store = try NodeStore(path: path)
     let service = NodeService(node: "360100", store: store, reference: try ReferenceData.load(),
                               limits: .init(maxBodyBytes: 64 << 20, maxBatchRecords: max(batch, 5000)))
-    let token = try store.addCredential(name: "bench", unit: unit, writeItems: nil, readScope: .own, at: Date()).token
+    let token = try store.addCredential(name: "bench", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil, readScope: .own, at: Date()).token
     let router = ProviderAPI.router(service: service)
     let port = Int.random(in: 30_000...60_000)
     var logger = Logger(label: "bench")

@@ -26,6 +26,22 @@ import Testing
         #expect(lines[2]["normalized"] as? String == "44011320141005001X")
     }
 
+    /// The unit becomes the provider of every record written with the credential, and the hub
+    /// refuses an invalid one: a node that took writes under it would hold records the hub never
+    /// will. The code is refused here, with the rule it breaks, and nothing is stored.
+    @Test func providerAddRefusesAnInvalidUnitCode() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("node.sqlite").path
+        let refused = try CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400MB1742591X"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("11360400MB1742591X") && refused.stderr.contains("'1'"), "\(refused.stderr)")
+        #expect(try CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
+        let added = try CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400mb17425911"])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try CLI.run(["node", "provider", "list", "--db", db]).stdout.contains("11360400MB17425911"))
+    }
+
     @Test func catalogShowListsEachFieldWithItsCodes() throws {
         let out = try CLI.run(["catalog", "show", "administrative-permit"])
         #expect(out.status == 0)

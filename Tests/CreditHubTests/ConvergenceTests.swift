@@ -34,7 +34,7 @@ import Testing
 
     /// A credential of node 0's unit at `node`, as when a unit writes through two nodes.
     func sameUnit(_ h: HubFixture, _ nodes: [NodeFixture], at node: Int) throws -> ProviderIdentity {
-        let made = try nodes[node].service.store.addCredential(name: "same unit", unit: nodes[0].identity.unit, writeItems: nil,
+        let made = try nodes[node].service.store.addCredential(name: "same unit", unit: try UnifiedSocialCreditCode.parse(nodes[0].identity.unit), writeItems: nil,
                                                                 readScope: .all, at: h.now)
         return try #require(try nodes[node].service.store.authenticate(token: made.token))
     }
@@ -136,18 +136,21 @@ import Testing
         func payload(_ replace: (String) -> String) -> [UInt8] { Array(replace(text).utf8) }
         let subjectCode = valid.record.subject.uscc ?? ""
         let wrongCheck = String(subjectCode.dropLast()) + (subjectCode.last == "X" ? "Y" : "X")
-        let cases: [(String, [UInt8], String, String, String)] = [
+        let wrongProvider = String(provider.dropLast()) + (provider.last == "X" ? "Y" : "X")
+        let cases: [(String, [UInt8], String, String, String, String)] = [
             ("unknown field", payload { $0.replacingOccurrences(of: #""fields":{"#, with: #""fields":{"ZZ_UNKNOWN":"1","#) },
-             item, "invalid-record", "fields.ZZ_UNKNOWN"),
+             item, provider, "invalid-record", "fields.ZZ_UNKNOWN"),
             ("wrong USCC check character", payload { $0.replacingOccurrences(of: subjectCode, with: wrongCheck) },
-             item, "invalid-record", "subject.uscc"),
-            ("decision date in 2099", payload { $0.replacingOccurrences(of: "2026-06-01", with: "2099-06-01") }, item, "invalid-record", ""),
-            ("not JSON", Array("not json".utf8), item, "invalid-record", "payload"),
-            ("item differs from the payload's", valid.canonicalJSON, "administrative-permit", "", ""),
+             item, provider, "invalid-record", "subject.uscc"),
+            ("decision date in 2099", payload { $0.replacingOccurrences(of: "2026-06-01", with: "2099-06-01") }, item, provider,
+             "invalid-record", ""),
+            ("not JSON", Array("not json".utf8), item, provider, "invalid-record", "payload"),
+            ("item differs from the payload's", valid.canonicalJSON, "administrative-permit", provider, "", ""),
+            ("the provider's check character", valid.canonicalJSON, item, wrongProvider, "invalid-record", "provider"),
         ]
         var frontier = MerkleFrontier()
-        for (sequence, (name, bytes, changeItem, code, field)) in cases.enumerated() {
-            var change = try Change(decoding: forged(bytes, item: changeItem, provider: provider))
+        for (sequence, (name, bytes, changeItem, changeProvider, code, field)) in cases.enumerated() {
+            var change = try Change(decoding: forged(bytes, item: changeItem, provider: changeProvider))
             change.sequence = UInt64(sequence + 1)
             let set = try ChangeSet(node: "360400", keyId: nodes[1].key.keyId, encodedChanges: [change.encoded], before: frontier, createdAt: 1)
             _ = try await h.transport.push(node: "360400", envelope: try set.signed(with: nodes[1].key).encoded)
@@ -156,6 +159,10 @@ import Testing
             if !code.isEmpty { #expect(refusal.code == code, "\(name)") }
             if !field.isEmpty { #expect(refusal.field == field, "\(name): \(refusal.message)") }
             #expect(refusal.message.contains("CF-360100-2026-9"), "the refusal names the record: \(refusal.message)")
+            if field == "provider" {
+                #expect(refusal.message.contains("the check character is"), "\(refusal.message)")
+                #expect(!refusal.message.contains("checkCharacter("), "a clerk's words, not a debug value: \(refusal.message)")
+            }
         }
         #expect(try h.store.refusals().count == cases.count)
         #expect(try h.store.hubHead().size == 0, "nothing was merged or spread")

@@ -64,7 +64,7 @@ import Testing
         // The provincial regulator's credential at two nodes submits the same record.
         let record = nodes[0].punishments(5..<6)
         let unit = nodes[0].identity.unit
-        let second = try nodes[1].service.store.addCredential(name: "same unit", unit: unit, writeItems: nil, readScope: .all, at: h.now)
+        let second = try nodes[1].service.store.addCredential(name: "same unit", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil, readScope: .all, at: h.now)
         let identity = try #require(try nodes[1].service.store.authenticate(token: second.token))
         _ = try nodes[0].service.submit(record, by: nodes[0].identity)
         _ = try nodes[1].service.submit(record, by: identity)

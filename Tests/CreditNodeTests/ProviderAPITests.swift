@@ -191,7 +191,7 @@ import Testing
                 #expect((object(r.body)["records"] as? [Any])?.count == 1)
             }
         }
-        let none = try f.service.store.addCredential(name: "n", unit: "121200004013590816", writeItems: nil, readScope: .none, at: NodeFixture.now)
+        let none = try f.service.store.addCredential(name: "n", unit: try UnifiedSocialCreditCode.parse("121200004013590816"), writeItems: nil, readScope: .none, at: NodeFixture.now)
         try await app(f).test(.router) { client in
             try await client.execute(uri: "/v1/subjects/x/records?purpose=p", method: .get, headers: [.authorization: "Bearer \(none.token)"]) {
                 #expect($0.status == .forbidden)

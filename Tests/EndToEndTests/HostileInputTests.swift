@@ -82,10 +82,10 @@ import Testing
             let store = try NodeStore(path: nodeDB, role: .operator)
             let unit = SyntheticRecords(division: "360700").regulatorCode
             writerToken = federation.tokens["360700"]!
-            let revoked = try store.addCredential(name: "revoked", unit: unit, writeItems: nil, readScope: .all, at: Date())
+            let revoked = try store.addCredential(name: "revoked", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil, readScope: .all, at: Date())
             _ = try store.revokeCredential(revoked.id, at: Date())
             revokedToken = revoked.token
-            limitedToken = try store.addCredential(name: "limited", unit: unit, writeItems: ["administrative-permit"], readScope: .none,
+            limitedToken = try store.addCredential(name: "limited", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: ["administrative-permit"], readScope: .none,
                                                    at: Date()).token
             try store.close()
             #expect(try CLI.run(["hub", "node", "revoke", "--config", config.path, "--id", "360400"]).status == 0)

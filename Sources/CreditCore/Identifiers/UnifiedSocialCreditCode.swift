@@ -50,6 +50,13 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
         throw .length(chars.count) // unreachable: 18 characters of the alphabet are 18 ASCII bytes
     }
 
+    /// ``parse(_:context:)`` where only the legacy codes matter: a code's validity does not
+    /// depend on the date or the division list (positions 3–8 need only be digits).
+    public static func parse(_ input: String, acceptedLegacyCodes: Set<String> = []) throws(USCCError) -> UnifiedSocialCreditCode {
+        try parse(input, context: IdentifierContext(divisions: DivisionCodes(names: [:]), today: CivilDate(year: 2000, month: 1, day: 1)!,
+                                                    acceptedLegacyCodes: acceptedLegacyCodes))
+    }
+
     /// ``parse(_:context:)`` for 18 bytes of the alphabet.
     private static func parse(ascii bytes: UnsafeBufferPointer<UInt8>, normalized: String,
                               context: IdentifierContext) throws(USCCError) -> UnifiedSocialCreditCode {

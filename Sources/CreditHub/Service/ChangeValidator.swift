@@ -51,7 +51,7 @@ public struct ChangeValidator: Sendable {
         do {
             _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: reference.identifierContext(today: today))
         } catch {
-            return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error)")
+            return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error.reason)")
         }
         if change.operation.isRights {
             do { _ = try RightsEvent(change, identifiers: reference.identifierContext(today: today)) } catch {

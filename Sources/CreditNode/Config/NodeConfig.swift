@@ -1,3 +1,5 @@
+public import CreditData
+public import Foundation
 /// A node daemon's configuration (`Deploy/node.conf.json` is a commented sample).
 public struct NodeConfig: Codable, Sendable {
     public struct Identity: Codable, Sendable {
@@ -62,5 +64,25 @@ public struct NodeConfig: Codable, Sendable {
         self.data = data
         self.push = push
         self.limits = limits
+    }
+}
+
+extension NodeConfig {
+    /// The overlay data directories, resolved against the configuration file.
+    public func overlays(configPath: String) -> [URL] {
+        (data ?? []).map { URL(fileURLWithPath: ConfigFile.resolve($0, relativeTo: configPath), isDirectory: true) }
+    }
+
+    /// Where ReferenceSync caches the hub's catalog and calendar files: beside the store.
+    public func referenceCache(configPath: String) -> URL {
+        URL(fileURLWithPath: ConfigFile.resolve(database, relativeTo: configPath)).deletingLastPathComponent()
+            .appendingPathComponent("reference", isDirectory: true)
+    }
+
+    /// The reference data the node works with: the bundled data, the overlays, and the hub's
+    /// files cached beside the store when they load (else without them).
+    public func reference(configPath: String) throws -> ReferenceData {
+        let overlays = overlays(configPath: configPath)
+        return try (try? ReferenceData.load(overlays: overlays + [referenceCache(configPath: configPath)])) ?? ReferenceData.load(overlays: overlays)
     }
 }

@@ -1,3 +1,4 @@
+public import CreditCore
 public import Foundation
 import GRDB
 import SyncProtocol
@@ -74,7 +75,12 @@ public struct CredentialInfo: Sendable, Codable {
 extension NodeStore {
     /// Adds a credential and returns its id and the bearer token, which is shown once and stored
     /// only as a hash.
-    public func addCredential(name: String, unit: String, writeItems: Set<String>?, readScope: ReadScope, at: Date)
+    ///
+    /// The unit is a parsed credit code: it becomes the provider of every record written with
+    /// the credential, and the hub refuses a change whose provider is not a valid code
+    /// (`Protocol/merge.md` §2). A node that took writes under an invalid one would hold records
+    /// the hub never will.
+    public func addCredential(name: String, unit: UnifiedSocialCreditCode, writeItems: Set<String>?, readScope: ReadScope, at: Date)
         throws -> (id: String, token: String) {
         var random = SystemRandomNumberGenerator()
         let id = "p" + String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &random))
@@ -85,7 +91,7 @@ extension NodeStore {
         try writer.write { db in
             try db.execute(sql: """
                 INSERT INTO credential(id, name, unit, secret_hash, write_items, read_scope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, name, unit, Self.hash(secretText), writeItems.map { $0.sorted().joined(separator: ",") } ?? "*",
+                """, arguments: [id, name, unit.value, Self.hash(secretText), writeItems.map { $0.sorted().joined(separator: ",") } ?? "*",
                                  readScope.description, Int64(at.timeIntervalSince1970 * 1000)])
         }
         return (id, token)

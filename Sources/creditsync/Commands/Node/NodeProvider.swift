@@ -1,4 +1,5 @@
 import ArgumentParser
+import CreditCore
 import CreditData
 import CreditNode
 import Foundation
@@ -23,6 +24,13 @@ struct NodeProvider: AsyncParsableCommand {
             let settings = try ConfigFile.load(NodeConfig.self, from: config)
             return try NodeStore(path: ConfigFile.resolve(settings.database, relativeTo: config), role: .operator)
         }
+
+        /// The reference data the node validates with (its overlays with --config; the bundled
+        /// data with --db).
+        func reference() throws -> ReferenceData {
+            guard db == nil, let config else { return try ReferenceData.load() }
+            return try ConfigFile.load(NodeConfig.self, from: config).reference(configPath: config)
+        }
     }
 
     struct Add: AsyncParsableCommand {
@@ -46,8 +54,13 @@ struct NodeProvider: AsyncParsableCommand {
         func run() async throws {
             guard let scope = ReadScope(read) else { throw ValidationError("--read must be none, own, all or items:a,b") }
             let items = items == "*" ? nil : Set(items.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-            let (id, token) = try store.open().addCredential(name: name, unit: unit, writeItems: items, readScope: scope, at: Date())
-            print("credential \(id) for \(name) (\(unit))")
+            let legacy = try store.reference().legacyCreditCodes
+            let code: UnifiedSocialCreditCode
+            do { code = try UnifiedSocialCreditCode.parse(unit, acceptedLegacyCodes: legacy) } catch {
+                throw ValidationError("--unit '\(unit)' is not a valid unified social credit code: \(error.reason)")
+            }
+            let (id, token) = try store.open().addCredential(name: name, unit: code, writeItems: items, readScope: scope, at: Date())
+            print("credential \(id) for \(name) (\(code))")
             print("token (shown once; keep it in a file only the uploader can read):")
             print(token)
         }
