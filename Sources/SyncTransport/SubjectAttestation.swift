@@ -57,7 +57,7 @@ public struct SubjectAttestation: Sendable, Equatable, Codable {
     /// The envelope the hub answers with: the attestation as JSON with sorted keys.
     public func signed(with key: SigningKey) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try Envelope.sign(payloadType: Self.payloadType, payload: Array(encoder.encode(self)), with: key).encoded
     }
 

@@ -123,6 +123,33 @@ import Testing
                                                 now: h.now)
         let swapped = try await raw(ackTarget, body: body, header: fresh)
         #expect(swapped.0 == 401 && swapped.1.contains("unauthorized"), "another body under a signature: \(swapped)")
+        // The body is {"through": N} and nothing else: a key given twice is refused, not resolved.
+        for strange in [#"{"through":1,"through":2}"#, #"{"through":1,"extra":2}"#, #"{"through":1.0}"#, #"[1]"#] {
+            let bytes = Array(strange.utf8)
+            let signedFor = try RequestSignature.header(node: "360700", key: ganzhou.key, method: "POST", target: ackTarget, body: bytes, now: h.now)
+            let answer = try await raw(ackTarget, body: bytes, header: signedFor)
+            #expect(answer.0 == 400 && answer.1.contains("bad-request"), "\(strange): \(answer)")
+        }
+        // A subject key percent-encoded, as hub-api.md says it is sent, names the same subject.
+        let detail = try #require(try nanchang.service.store.record(RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment",
+                                                                              recordId: "CF-360100-2026-0")))
+        guard case let .string(uscc)? = detail.record.objectValue?["subject"]?.objectValue?["uscc"] else {
+            Issue.record("the record has no subject code: \(detail.record)")
+            return
+        }
+        let subject = "uscc:\(uscc)"
+        func attested(_ encoded: String) async throws -> SubjectAttestation {
+            let target = "/v1/nodes/360700/subjects/\(encoded)"
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(target)")
+            request.headers.add(name: "Authorization", value: try RequestSignature.header(node: "360700", key: ganzhou.key, method: "GET",
+                                                                                            target: target, body: [], now: h.now))
+            let answer = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let bytes = Array(try await answer.body.collect(upTo: 1 << 20).readableBytesView)
+            return try SubjectAttestation.open(bytes, hub: "360000", keys: h.pinned, subject: subject)
+        }
+        let plain = try await attested(subject)
+        let encoded = try await attested(subject.replacingOccurrences(of: ":", with: "%3A"))
+        #expect(!plain.records.isEmpty && encoded.records == plain.records)
         // The position answer is signed by the hub, for the node that asked.
         let positionTarget = HubPaths.position(node: "360100")
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(positionTarget)")

@@ -131,7 +131,7 @@ final class HubFixture: Sendable {
             let set = try ChangeSet(node: "360100", keyId: nodeKey.keyId, encodedChanges: [change.encoded], before: MerkleFrontier(),
                                     createdAt: createdAt)
             let refused = await refusal { _ = try await h.hub.ingest(node: "360100", envelope: try set.signed(with: nodeKey).encoded) }
-            #expect(refused?.code == "oversized" && refused?.status == .contentTooLarge)
+            #expect(refused?.code == "oversized" && refused?.status == .badRequest)
         }
         let (good, _) = try SyncFixtures.changeSet(key: nodeKey, count: 2)
         _ = try await h.hub.ingest(node: "360100", envelope: good.encoded)

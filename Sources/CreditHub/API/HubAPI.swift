@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 public import Hummingbird
 import HTTPTypes
@@ -76,16 +77,21 @@ public enum HubAPI {
         nodes.post("fanout/ack") { request, context -> Response in
             let node = try context.requireNode()
             let body = try await request.body.collect(upTo: 4096)
-            guard let ack = try? JSONDecoder().decode(Ack.self, from: Data(buffer: body)), ack.through <= UInt64(Int64.max) else {
-                throw HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1")
-            }
-            try await service.acknowledge(node: node, through: ack.through)
+            try await service.acknowledge(node: node, through: try acknowledged(Array(buffer: body)))
             return Response(status: .noContent)
         }
         return router
     }
 
-    struct Ack: Decodable { var through: UInt64 }
+    /// The position of a fan-out acknowledgement, `{"through": N}` and nothing else: read with
+    /// the project's JSON reader, which refuses a key given twice (Protocol/README.md), and
+    /// strict like every body a node sends.
+    static func acknowledged(_ body: [UInt8]) throws -> UInt64 {
+        let refusal = HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1 and no other member")
+        guard case let .object(members)? = try? JSONValue.parse(body), members.count == 1, case let .number(text)? = members["through"],
+              let through = UInt64(text), through <= UInt64(Int64.max) else { throw refusal }
+        return through
+    }
 
     struct ConsistencyAnswer: Encodable { var first: UInt64; var second: UInt64; var proof: [String] }
     struct InclusionAnswer: Encodable { var position: UInt64; var size: UInt64; var leafHash: String; var proof: [String] }
@@ -112,8 +118,12 @@ public enum HubAPI {
         return value
     }
 
+    /// A path parameter, percent-decoded (a subject key's `:` may arrive as `%3A`).
     static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
-        guard let value = context.parameters.get(name) else { throw HubError(.badRequest, "bad-request", "missing \(name)") }
+        guard let raw = context.parameters.get(name) else { throw HubError(.badRequest, "bad-request", "missing \(name)") }
+        guard let value = raw.removingPercentEncoding else {
+            throw HubError(.badRequest, "bad-request", "\(name) '\(raw)' is not validly percent-encoded")
+        }
         return value
     }
 

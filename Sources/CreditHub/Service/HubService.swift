@@ -152,7 +152,8 @@ public final class HubService: Sendable {
         case .untrustedKey: .forbidden
         case .payloadType: .unsupportedMediaType
         case .inconsistent: .unprocessableContent
-        case .oversized: .contentTooLarge
+        // `oversized` (a declared length or count over its bound) is malformed bytes like every
+        // other decoding code; 413 `too-large` is the HTTP body over its limit.
         default: .badRequest
         }
     }
