@@ -38,12 +38,20 @@ LIST = {
 vectors = []
 
 
-def add(name, record, valid, recordClass=None, lenient=False, window=None, errors=(), note=""):
+def canonical(record):
+    """records.md, Canonical JSON: members sorted (code point order is UTF-8 byte order), no
+    white space, raw UTF-8, only quote, backslash and control characters escaped."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def add(name, record, valid, recordClass=None, lenient=False, window=None, errors=(), note="", stored=None):
+    """`stored`: the record as validation stores it, when that differs from the record sent."""
     e = {"valid": valid}
     if valid:
         e["recordClass"] = recordClass
         e["lenient"] = lenient
         e["displayWindow"] = window  # [rule, earliestEnd, latestEnd] or null
+        e["canonical"] = canonical(stored if stored is not None else record)
     else:
         e["errors"] = [list(x) for x in errors]  # [field, code]
     vectors.append({"name": name, "note": note, "record": record, "expect": e})
@@ -70,6 +78,11 @@ add("minor at decision date is lenient (Art. 27)", punishment("p8", subject=MINO
 add("adult is not lenient", punishment("p9", subject=ADULT), True, "untrustworthy-ordinary", False,
     ["NDRC-36", "2026-08-10", "2027-05-10"])
 add("before any national rule", punishment("p10", CF_JDRQ="2022-05-10"), True, "untrustworthy-ordinary", False, None)
+add("values are stored in canonical form",
+    punishment("p12", CF_NR_FK="0.500", CF_WFXW="  虚假宣传 ", subject={**ADULT, "residentId": "11010519491231002x"}),
+    True, "untrustworthy-ordinary", False, ["NDRC-36", "2026-08-10", "2027-05-10"],
+    note="a decimal in text, a string with spaces around it and a lower-case check character",
+    stored=punishment("p12", CF_NR_FK=0.5, subject={**ADULT, "residentId": "11010519491231002X"}))
 add("unknown field is an error", punishment("e1", CF_BLOOD="A"), False, errors=[("fields.CF_BLOOD", "unknown-field")])
 add("every problem is reported",
     punishment("e2", CF_WSH=None, CF_NR_FK="two thousand", CF_JDRQ="2026-13-01", CF_CFLB="打板子", CF_CFJGDM="91110000600037341N"),
@@ -116,5 +129,6 @@ add("serious list notice served on the day of the designation",
     True, "untrustworthy-serious", False, None)
 
 print(json.dumps({"description": "Record validation and classification vectors, checked with today = 2026-11-20 against the bundled catalog. "
-                  "expect.displayWindow is [rule, earliestEnd, latestEnd] or null; expect.errors lists [field, code] pairs that must all be reported.",
+                  "expect.displayWindow is [rule, earliestEnd, latestEnd] or null; expect.canonical is the record's canonical JSON (records.md); "
+                  "expect.errors lists [field, code] pairs that must all be reported.",
                   "today": "2026-11-20", "vectors": vectors}, ensure_ascii=False, indent=1))

@@ -10,6 +10,8 @@ struct RecordVector: Decodable, Sendable, CustomTestStringConvertible {
         var recordClass: RecordClass?
         var lenient: Bool?
         var displayWindow: [String]?
+        /// The record's canonical JSON (records.md), for a valid record.
+        var canonical: String?
         var errors: [[String]]?
     }
 
@@ -40,6 +42,7 @@ struct RecordVectorTests {
             #expect(accepted.classification.lenient == v.expect.lenient)
             let window = accepted.display.window.map { [$0.rule, $0.earliestEnd.description, $0.latestEnd.description] }
             #expect(window == v.expect.displayWindow)
+            #expect(String(decoding: accepted.canonicalJSON, as: UTF8.self) == v.expect.canonical)
         }
         for pair in v.expect.errors ?? [] {
             #expect(result.issues.contains { $0.field == pair[0] && $0.code == pair[1] },

@@ -57,6 +57,20 @@ import Testing
                 #expect(r.status == .badRequest)
                 #expect(code(r.body) == "bad-request")
             }
+            // Every body is strict: a misspelt member is refused naming it, never ignored.
+            let records = String(decoding: try JSONEncoder().encode(f.punishments(0..<1)), as: UTF8.self)
+            let strays: [(String, String)] = [
+                ("/v1/records", #"{"records":\#(records),"effectiveat":"2026-11-20T09:30:00+08:00"}"#),
+                ("/v1/records/administrative-punishment/CF-360100-2026-0/revoke", #"{"reason":"撤销","decisionDocument":"洪复决〔2026〕1号","effectiveat":"2026-11-20T09:30:00+08:00"}"#),
+                ("/v1/objections", #"{"provider":"x","item":"y","recordId":"z","applicant":"a","grounds":"b","purpose":"c"}"#),
+            ]
+            for (uri, body) in strays {
+                try await client.execute(uri: uri, method: .post, headers: json, body: ByteBuffer(string: body)) { r in
+                    #expect(r.status == .badRequest, "\(uri)")
+                    #expect(code(r.body) == "bad-request")
+                    #expect(String(buffer: r.body).contains("effectiveat") || String(buffer: r.body).contains("purpose"), "\(String(buffer: r.body))")
+                }
+            }
         }
         #expect(try f.service.store.logHead().size == 0)
     }

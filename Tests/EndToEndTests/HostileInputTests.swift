@@ -453,11 +453,12 @@ import Testing
         let recordId = try #require(json["recordId"] as? String)
         let subject = try #require((json["subject"] as? [String: Any])?["uscc"] as? String)
         let amend = try JSONSerialization.data(withJSONObject: ["record": json, "reason": "复议变更", "decisionDocument": "洪复决〔2026〕9号"])
+        let revocation = Data(#"{"reason":"撤销","decisionDocument":"洪复决〔2026〕9号"}"#.utf8)
         let providerRoutes: [(String, String, Data?, String?)] = [
             ("POST", "/v1/records", record, "application/json"),
             ("POST", "/v1/records/import", Data("a,b\n".utf8), "text/csv"),
             ("POST", "/v1/records/administrative-punishment/\(recordId)/correct", amend, "application/json"),
-            ("POST", "/v1/records/administrative-punishment/\(recordId)/revoke", amend, "application/json"),
+            ("POST", "/v1/records/administrative-punishment/\(recordId)/revoke", revocation, "application/json"),
             ("GET", "/v1/providers/\(provider)/records/administrative-punishment/\(recordId)?purpose=audit", nil, nil),
             ("GET", "/v1/subjects/\(subject)/records?purpose=audit", nil, nil),
             ("POST", "/v1/objections", Data(#"{"provider":"\#(provider)","item":"administrative-punishment","recordId":"\#(recordId)","applicant":"a","grounds":"b"}"#.utf8), "application/json"),

@@ -38,6 +38,7 @@ public enum ProviderAPI {
             case .array(let records):
                 return try batchResponse(await service.accept(records, by: identity))
             case .object(let object) where object["records"] != nil:
+                try only(object, ["records", "effectiveAt"])
                 guard case let .array(records)? = object["records"] else { throw NodeError.badRequest("\"records\" must be a list of records") }
                 let effective = try date(object["effectiveAt"], field: "effectiveAt")
                 return try batchResponse(await service.accept(records, by: identity, effectiveAt: effective))
@@ -67,7 +68,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/correct") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let object = try await jsonObject(request, service)
+            let object = try await jsonObject(request, service, members: ["record", "reason", "decisionDocument", "effectiveAt"])
             guard let record = object["record"] else { throw NodeError.badRequest("the corrected \"record\" is required") }
             let result = try service.correct(item: item, recordId: recordId, record: record, reason: object["reason"]?.stringValue ?? "",
                                              decisionDocument: object["decisionDocument"]?.stringValue ?? "",
@@ -77,7 +78,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/revoke") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let object = try await jsonObject(request, service)
+            let object = try await jsonObject(request, service, members: ["reason", "decisionDocument", "effectiveAt"])
             let result = try service.revoke(item: item, recordId: recordId, reason: object["reason"]?.stringValue ?? "",
                                             decisionDocument: object["decisionDocument"]?.stringValue ?? "",
                                             effectiveAt: try date(object["effectiveAt"], field: "effectiveAt"), by: identity)
@@ -87,14 +88,14 @@ public enum ProviderAPI {
         // until the hub's fan-out brings the change back decided.
         v1.post("objections") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let o = try await jsonObject(request, service)
+            let o = try await jsonObject(request, service, members: ["provider", "item", "recordId", "applicant", "grounds"])
             let receipt = try service.fileObjection(provider: try text(o, "provider"), item: try text(o, "item"), recordId: try text(o, "recordId"),
                                                     applicant: try text(o, "applicant"), grounds: try text(o, "grounds"), by: identity)
             return try jsonResponse(receipt, status: .accepted)
         }
         v1.post("restorations") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let o = try await jsonObject(request, service)
+            let o = try await jsonObject(request, service, members: ["provider", "item", "recordId", "applicant", "statement"])
             let receipt = try service.applyForRestoration(provider: try text(o, "provider"), item: try text(o, "item"),
                                                           recordId: try text(o, "recordId"), applicant: try text(o, "applicant"),
                                                           statement: try text(o, "statement"), by: identity)
@@ -103,7 +104,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/list-removal") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let o = try await jsonObject(request, service)
+            let o = try await jsonObject(request, service, members: ["reason", "decisionDocument"])
             let receipt = try service.removeFromList(item: item, recordId: recordId, reason: o["reason"]?.stringValue ?? "",
                                                     decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
             return try jsonResponse(receipt, status: .accepted)
@@ -111,7 +112,7 @@ public enum ProviderAPI {
         v1.post("cases/:case/events") { request, context -> Response in
             let identity = try context.requireIdentity()
             let caseId = try parameter(context, "case")
-            let o = try await jsonObject(request, service)
+            let o = try await jsonObject(request, service, members: ["event", "units", "finding", "cause", "reason", "decisionDocument"])
             let listed = o["units"]?.arrayValue ?? []
             let units = listed.compactMap(\.stringValue)
             guard units.count == listed.count, o["units"] == nil || o["units"]?.arrayValue != nil else {
@@ -191,14 +192,24 @@ public enum ProviderAPI {
         }
     }
 
-    static func jsonObject(_ request: Request, _ service: NodeService) async throws -> [String: JSONValue] {
+    /// A JSON object body with no member but `members`: every body is strict, like a record, so
+    /// that a misspelt member (`effectiveat`) is an error naming it rather than a value ignored.
+    static func jsonObject(_ request: Request, _ service: NodeService, members: Set<String>) async throws -> [String: JSONValue] {
         let body = try await jsonBody(request, service)
         let json: JSONValue
         do { json = try JSONValue.parse(body) } catch {
             throw NodeError.badRequest("the body is not valid JSON: \(error)")
         }
         guard case let .object(o) = json else { throw NodeError.badRequest("the body must be a JSON object") }
+        try only(o, members)
         return o
+    }
+
+    /// 400 `bad-request` naming the first member (in byte order) that is not one of `members`.
+    static func only(_ object: [String: JSONValue], _ members: Set<String>) throws {
+        if let unknown = object.keys.filter({ !members.contains($0) }).min() {
+            throw NodeError.badRequest("'\(unknown)' is not a member of this body; its members are \(members.sorted().joined(separator: ", "))")
+        }
     }
 
     static func date(_ value: JSONValue?, field: String) throws -> Date? {
