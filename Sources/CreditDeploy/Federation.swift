@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 public import CreditCore
 import CreditData
 public import CreditHub
@@ -55,7 +55,7 @@ public final class Federation: @unchecked Sendable {
 
     func spawn(_ arguments: [String], log: String) throws -> Process {
         let url = logs.appendingPathComponent(log)
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()
         let process = Process()

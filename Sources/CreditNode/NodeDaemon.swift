@@ -1,10 +1,10 @@
 public import AsyncHTTPClient
-public import CreditData
+import CreditData
 public import Foundation
 public import Hummingbird
 public import Logging
-public import ServiceLifecycle
-public import SyncProtocol
+import ServiceLifecycle
+import SyncProtocol
 public import SyncTransport
 
 /// Assembles a node: store, provider API, pusher and receiver, composed in a ServiceGroup (HTTP

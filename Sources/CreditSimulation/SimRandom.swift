@@ -1,4 +1,4 @@
-public import CreditCore
+import CreditCore
 
 /// The simulator's source of every choice: ``SplitMix64`` from one seed, split into independent
 /// streams by label, so that adding a choice to one part of a run (a new fault kind, say) does

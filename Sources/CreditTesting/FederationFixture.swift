@@ -1,5 +1,5 @@
 public import CreditDeploy
-public import Foundation
+import Foundation
 
 extension Federation {
     /// A federation of a hub and `nodes` city nodes in a fresh temporary folder, prepared and

@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 public import Foundation
 import NIOCore
 
@@ -10,7 +10,7 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Starts `creditsync` with `arguments`, its output going to `log`.
     public init(_ arguments: [String], log: URL) throws {
         self.log = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // the handle below says why if it failed
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.executableURL = CLI.executable

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SyncProtocol
 
 /// How a node talks to the hub. The node's pusher and receiver see only this interface, so

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SyncProtocol
 
 /// The list of catalog layers and holiday files the hub distributes, signed by the hub as an

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SyncProtocol
 
 /// The hub's signed account of every record it holds about one credit subject (Article 38):

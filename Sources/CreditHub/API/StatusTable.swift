@@ -1,5 +1,5 @@
 import CreditCore
-public import Foundation
+import Foundation
 
 /// The plain-text status table `creditsync status` and the demo print.
 public enum StatusTable {

@@ -1,5 +1,5 @@
 import Foundation
-public import Logging
+import Logging
 public import ServiceLifecycle
 
 /// Logs, in the running hub's log, every operator action the admin log gains (node enrolled,

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Hummingbird
 
 /// A refusal with the status and code of `Protocol/hub-api.md`, answered as JSON.

@@ -14,23 +14,25 @@ public final class HubMetrics: Sendable {
 
     public init() {
         ingestSeconds = registry.makeDurationHistogram(
-            name: "creditsync_hub_ingest_duration_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2)],
-            help: "Time to verify-merge-sign one change set.")
+            descriptor: MetricNameDescriptor(metricName: "creditsync_hub_ingest_duration_seconds", unitName: "",
+                                             helpText: "Time to verify-merge-sign one change set."),
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2)])
         replicationSeconds = registry.makeDurationHistogram(
-            name: "creditsync_replication_seconds",
+            descriptor: MetricNameDescriptor(
+                metricName: "creditsync_replication_seconds", unitName: "",
+                helpText: "From a provider's acknowledged write at its node to each other node's acknowledged apply (both hops)."),
             buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
-                      .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(3600)],
-            help: "From a provider's acknowledged write at its node to each other node's acknowledged apply (both hops).")
-        registry.makeGauge(name: "creditsync_build_info", labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "hub")],
-                           help: "1, labelled with the build's version and protocol.").set(Double(1))
+                      .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(3600)])
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "creditsync_build_info", unitName: "",
+                                                            helpText: "1, labelled with the build's version and protocol."),
+                           labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "hub")]).set(Double(1))
     }
 
     func counter(_ name: String, _ labels: [(String, String)] = [], help: String) -> Counter {
         let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
         return counters.withLock { c in
             if let existing = c[key] { return existing }
-            let made = registry.makeCounter(name: name, labels: labels, help: help)
+            let made = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
             c[key] = made
             return made
         }
@@ -40,7 +42,7 @@ public final class HubMetrics: Sendable {
         let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
         return gauges.withLock { g in
             if let existing = g[key] { return existing }
-            let made = registry.makeGauge(name: name, labels: labels, help: help)
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
             g[key] = made
             return made
         }

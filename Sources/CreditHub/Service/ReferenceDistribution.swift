@@ -1,8 +1,8 @@
-public import CreditData
+import CreditData
 public import Foundation
 public import ServiceLifecycle
 import SyncProtocol
-public import SyncTransport
+import SyncTransport
 import Synchronization
 
 /// The hub as the source of the province's catalog layers and holiday files (Articles 11, 16):

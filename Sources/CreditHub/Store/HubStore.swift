@@ -1,5 +1,5 @@
-public import Foundation
-public import GRDB
+import Foundation
+import GRDB
 public import CreditStorage
 import Synchronization
 import SyncProtocol

@@ -1,4 +1,4 @@
-public import CreditCore
+import CreditCore
 import Foundation
 public import Hummingbird
 import SyncProtocol

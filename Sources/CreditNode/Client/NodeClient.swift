@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 public import CreditCore
-public import Foundation
+import Foundation
 import NIOCore
 public import NIOHTTP1
 

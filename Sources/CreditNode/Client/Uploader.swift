@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 import CreditCore
-public import Foundation
+import Foundation
 import NIOCore
 import SyncProtocol
 

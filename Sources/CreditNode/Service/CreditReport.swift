@@ -1,7 +1,7 @@
-public import CreditCore
+import CreditCore
 public import Foundation
 public import SyncProtocol
-public import SyncTransport
+import SyncTransport
 
 /// A credit subject's self-enquiry report (Article 38): every record this node holds about the
 /// subject — as the subject, or as an Article 33 person — with its sources, every version and

@@ -1,5 +1,5 @@
 public import CreditCore
-public import Foundation
+import Foundation
 public import Hummingbird
 
 /// A failure of a provider request, carrying the HTTP status `Protocol/provider-api.yaml` names

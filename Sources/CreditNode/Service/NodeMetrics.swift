@@ -21,21 +21,23 @@ public final class NodeMetrics: Sendable {
     let pushFailures: Counter
 
     public init() {
-        acceptedCounter = registry.makeCounter(name: "creditsync_node_records_accepted_total", help: "Records accepted and logged.")
-        logSize = registry.makeGauge(name: "creditsync_node_log_size", help: "Changes in the node's log.")
-        unpushed = registry.makeGauge(name: "creditsync_node_unpushed_changes", help: "Changes not yet acknowledged by the hub.")
-        oldestUnpushedAge = registry.makeGauge(name: "creditsync_node_oldest_unpushed_age_seconds",
-                                               help: "Age of the oldest change the hub has not acknowledged (0 when none).")
-        lastPush = registry.makeGauge(name: "creditsync_node_last_push_timestamp_seconds", help: "When a push last succeeded.")
-        acknowledged = registry.makeGauge(name: "creditsync_node_hub_acknowledged_sequence", help: "The hub's acknowledged position.")
-        fanOutApplied = registry.makeGauge(name: "creditsync_node_fanout_applied_position", help: "The last hub log position applied.")
-        registry.makeGauge(name: "creditsync_build_info", labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "node")],
-                           help: "1, labelled with the build's version and protocol.").set(Double(1))
-        hubHistoryConflicts = registry.makeGauge(name: "creditsync_node_hub_history_conflicts",
-                                                 help: "Hub heads no consistency proof joined to the one pinned before (kept as evidence).")
-        lastFanOut = registry.makeGauge(name: "creditsync_node_last_fanout_timestamp_seconds", help: "When a fan-out batch was last applied.")
-        pushAttempts = registry.makeCounter(name: "creditsync_node_push_attempts_total", help: "Change-set pushes attempted.")
-        pushFailures = registry.makeCounter(name: "creditsync_node_push_failures_total", help: "Change-set pushes that failed.")
+        // The whole name as the metric's name: Prometheus appends no unit.
+        func metric(_ name: String, _ help: String) -> MetricNameDescriptor { MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
+        acceptedCounter = registry.makeCounter(descriptor: metric("creditsync_node_records_accepted_total", "Records accepted and logged."))
+        logSize = registry.makeGauge(descriptor: metric("creditsync_node_log_size", "Changes in the node's log."))
+        unpushed = registry.makeGauge(descriptor: metric("creditsync_node_unpushed_changes", "Changes not yet acknowledged by the hub."))
+        oldestUnpushedAge = registry.makeGauge(descriptor: metric("creditsync_node_oldest_unpushed_age_seconds",
+                                                                "Age of the oldest change the hub has not acknowledged (0 when none)."))
+        lastPush = registry.makeGauge(descriptor: metric("creditsync_node_last_push_timestamp_seconds", "When a push last succeeded."))
+        acknowledged = registry.makeGauge(descriptor: metric("creditsync_node_hub_acknowledged_sequence", "The hub's acknowledged position."))
+        fanOutApplied = registry.makeGauge(descriptor: metric("creditsync_node_fanout_applied_position", "The last hub log position applied."))
+        registry.makeGauge(descriptor: metric("creditsync_build_info", "1, labelled with the build's version and protocol."),
+                           labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "node")]).set(Double(1))
+        hubHistoryConflicts = registry.makeGauge(descriptor: metric("creditsync_node_hub_history_conflicts",
+                                                                  "Hub heads no consistency proof joined to the one pinned before (kept as evidence)."))
+        lastFanOut = registry.makeGauge(descriptor: metric("creditsync_node_last_fanout_timestamp_seconds", "When a fan-out batch was last applied."))
+        pushAttempts = registry.makeCounter(descriptor: metric("creditsync_node_push_attempts_total", "Change-set pushes attempted."))
+        pushFailures = registry.makeCounter(descriptor: metric("creditsync_node_push_failures_total", "Change-set pushes that failed."))
     }
 
     func accepted(_ n: Int = 1) { acceptedCounter.increment(by: Int64(n)) }
@@ -45,8 +47,9 @@ public final class NodeMetrics: Sendable {
         for reason in Set(reasons) {
             let counter = rejectedCounters.withLock { counters in
                 if let c = counters[reason] { return c }
-                let c = registry.makeCounter(name: "creditsync_node_records_rejected_total", labels: [("reason", reason)],
-                                             help: "Records rejected, by reason.")
+                let c = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "creditsync_node_records_rejected_total", unitName: "",
+                                                                              helpText: "Records rejected, by reason."),
+                                             labels: [("reason", reason)])
                 counters[reason] = c
                 return c
             }

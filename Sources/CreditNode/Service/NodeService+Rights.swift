@@ -1,5 +1,5 @@
-public import CreditCore
-public import Foundation
+import CreditCore
+import Foundation
 public import SyncProtocol
 import Hummingbird
 

@@ -2,7 +2,7 @@ public import CreditCore
 public import CreditData
 public import Foundation
 import Hummingbird
-public import SyncProtocol
+import SyncProtocol
 public import SyncTransport
 import Synchronization
 

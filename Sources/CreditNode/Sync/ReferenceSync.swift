@@ -1,4 +1,4 @@
-public import CreditData
+import CreditData
 public import Foundation
 public import Logging
 public import ServiceLifecycle

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import Foundation
 
 /// An Ed25519 public key with its key id (`Protocol/sync.md` §9).

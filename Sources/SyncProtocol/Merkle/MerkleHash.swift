@@ -1,5 +1,5 @@
 public import Foundation
-public import Crypto
+import Crypto
 
 /// The hashing of RFC 9162 §2.1 with SHA-256: domain-separated leaves and interior nodes, so
 /// that a leaf can never be passed off as a node (second-preimage resistance).
