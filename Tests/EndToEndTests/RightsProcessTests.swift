@@ -114,6 +114,16 @@ import Testing
         try Data(text.replacingOccurrences(of: hash, with: String(repeating: "0", count: 64)).utf8).write(to: json)
         let tampered = try CLI.run(["report", "verify", "--hub-key", f.deployment.hubPublicKey.path, json.path])
         #expect(tampered.status == 1 && tampered.stdout.contains("differing"), "\(tampered.stdout)\(tampered.stderr)")
+        // So does one whose record content or cases were edited with its content hash left as it
+        // was: the content is hashed again, and the cases compared with the signed ones.
+        for (what, from, to) in [("the subject's name in the record", target.subject.name, target.subject.name + "（已更正）"),
+                                 ("the case's state", #""state":"rejected""#, #""state":"upheld""#),
+                                 ("the case's state", #""state" : "rejected""#, #""state" : "upheld""#)] where text.contains(from) {
+            try Data(text.replacingOccurrences(of: from, with: to).utf8).write(to: json)
+            let edited = try CLI.run(["report", "verify", "--hub-key", f.deployment.hubPublicKey.path, json.path])
+            #expect(edited.status == 1 && edited.stdout.contains("differing"), "\(what): \(edited.stdout)\(edited.stderr)")
+        }
+        #expect(text.contains(#""state":"rejected""#) || text.contains(#""state" : "rejected""#), "the report carries the case")
 
         #expect(try Data(contentsOf: pdf).prefix(5) == Data("%PDF-".utf8))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext") {

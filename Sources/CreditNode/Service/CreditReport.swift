@@ -60,6 +60,7 @@ extension NodeService {
         guard identity.readScope == .all else {
             throw NodeError.forbidden("a self-enquiry covers every provider's records: credential \(identity.credential) reads only \(identity.readScope)")
         }
+        let subject = try subjectKey(subject)
         let summaries = try store.records(subject: subject)
         var entries: [CreditReport.Entry] = []
         for summary in summaries {
@@ -110,6 +111,11 @@ extension NodeService {
     }
 
     /// Compares the node's records with the hub's account, marking each entry.
+    ///
+    /// An entry matches when its status is the hub's, its record's canonical JSON (records.md)
+    /// hashes to the content hash the hub signed, and its cases are the hub's (`id:state`). The
+    /// content is hashed here, not taken from the entry's own `contentHash`: a report is checked
+    /// again later, away from the node, and an edited record must not pass with its old hash.
     static func compare(_ entries: inout [CreditReport.Entry], with account: SubjectAttestation) -> CreditReport.Verification {
         func key(_ d: RecordDetail) -> String { "\(d.provider)/\(d.item)/\(d.recordId)" }
         var atHub: [String: SubjectAttestation.Entry] = [:]
@@ -121,7 +127,9 @@ extension NodeService {
                 notAtHub.append(key(d))
                 continue
             }
-            let same = hub.status == d.status && (d.status == "revoked" || hub.contentHash == d.contentHash)
+            let content = d.status == "revoked" || (hub.contentHash == Hash32.sha256(d.record.serializedBytes).hex && hub.contentHash == d.contentHash)
+            let cases = d.rights.cases.map { "\($0.id):\($0.state.rawValue)" }.sorted() == hub.cases.sorted()
+            let same = hub.status == d.status && content && cases
             entries[i].matchesHub = same
             if !same { differing.append(key(d)) }
         }
