@@ -190,6 +190,21 @@ import Testing
                 #expect(r.status == .ok)
                 #expect((object(r.body)["records"] as? [Any])?.count == 1)
             }
+            // The same subject typed in lower case, percent-encoded: one subject, not two.
+            let typed = subject.lowercased().replacingOccurrences(of: ":", with: "%3A")
+            try await client.execute(uri: "/v1/subjects/\(typed)/records?purpose=审批", method: .get, headers: auth(f)) { r in
+                #expect(r.status == .ok)
+                #expect(object(r.body)["subject"] as? String == subject)
+                #expect((object(r.body)["records"] as? [Any])?.count == 1)
+            }
+            for bad in ["uscc:BAD", "foo:bar", "x"] {
+                try await client.execute(uri: "/v1/subjects/\(bad)/records?purpose=审批", method: .get, headers: auth(f)) { r in
+                    #expect(r.status == .badRequest, "\(bad)")
+                }
+                try await client.execute(uri: "/v1/subjects/\(bad)/report", method: .get, headers: auth(f)) { r in
+                    #expect(r.status == .badRequest || r.status == .forbidden, "\(bad)")
+                }
+            }
         }
         let none = try f.service.store.addCredential(name: "n", unit: try UnifiedSocialCreditCode.parse("121200004013590816"), writeItems: nil, readScope: .none, at: NodeFixture.now)
         try await app(f).test(.router) { client in

@@ -216,6 +216,15 @@ public final class HubService: Sendable {
     /// The hub's signed account of every record it holds about `subject` (Article 38), asked by
     /// `node` for a self-enquiry report at its desk.
     public func subjectAttestation(node: String, subject: String) throws -> [UInt8] {
+        // Keys are filed normalized (identifiers.md): an account signed for another spelling
+        // would say "no records" about a subject who has some.
+        let normalized: String
+        do { normalized = try SubjectKey.normalize(subject, context: reference.identifierContext(today: ChinaTime.date(of: now()))) } catch {
+            throw HubError(.badRequest, "bad-request", error.description)
+        }
+        guard normalized == subject else {
+            throw HubError(.badRequest, "bad-request", "'\(subject)' is not a normalized subject key; ask for '\(normalized)'")
+        }
         let head = try store.hubHead()
         let attestation = SubjectAttestation(hub: id, node: node, subject: subject, hubLogSize: head.size, hubLogRoot: head.root.hex,
                                              at: UInt64(HubStore.millis(now())), records: try store.subjectAttestationEntries(subject))

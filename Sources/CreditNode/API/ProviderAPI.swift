@@ -148,8 +148,8 @@ public enum ProviderAPI {
         }
         v1.get("subjects/:subject/records") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let subject = try parameter(context, "subject")
-            let records = try service.list(subject: subject, purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
+            let (subject, records) = try service.list(subject: try parameter(context, "subject"),
+                                                      purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
             return try jsonResponse(["subject": .string(subject), "records": try jsonValue(records)] as [String: JSONValue], status: .ok)
         }
         return router

@@ -351,21 +351,34 @@ public final class NodeService: Sendable {
         return detail
     }
 
-    /// A subject's records that the credential may read; the enquiry is audited.
-    public func list(subject: String, purpose: String, by identity: ProviderIdentity) throws -> [RecordSummary] {
+    /// A subject's records that the credential may read, under the subject key as normalized
+    /// (``subjectKey(_:)``); the enquiry is audited.
+    public func list(subject: String, purpose: String, by identity: ProviderIdentity) throws -> (subject: String, records: [RecordSummary]) {
         try requirePurpose(purpose)
         guard identity.readScope != .none else { throw NodeError.forbidden("credential \(identity.credential) may not read records") }
+        let subject = try subjectKey(subject)
         let records = try store.records(subject: subject).filter {
             identity.readScope.allows(item: $0.item, provider: $0.provider, unit: identity.unit)
         }
         try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "list-subject",
                                    target: subject, purpose: purpose, recordCount: records.count))
-        return records
+        return (subject, records)
     }
 
     private func requirePurpose(_ purpose: String) throws {
         guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw NodeError.badRequest("say why you are asking: the 'purpose' query parameter is required and audited (Article 21)")
+        }
+    }
+}
+
+extension NodeService {
+    /// `text` as the subject key records are filed under (identifiers.md): a lower-case check
+    /// character or a 15-digit identity number names the same subject as its normalized form.
+    /// - Throws: 400 `bad-request` when it is not a subject key at all.
+    public func subjectKey(_ text: String) throws -> String {
+        do { return try SubjectKey.normalize(text, context: reference.identifierContext(today: ChinaTime.date(of: now()))) } catch {
+            throw NodeError.badRequest(error.description)
         }
     }
 }
