@@ -112,6 +112,10 @@ public struct Deployment: Sendable {
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         try fm.createDirectory(at: directory.appendingPathComponent("prometheus"), withIntermediateDirectories: true)
         try Data(prometheusText(deployment).utf8).write(to: directory.appendingPathComponent("prometheus/prometheus.yml"))
+        // The alert rules prometheus.yml loads, as shipped (Deploy/prometheus/ links to this file).
+        let rules = directory.appendingPathComponent("prometheus/creditsync.rules.yml")
+        try? fm.removeItem(at: rules)
+        try fm.copyItem(at: ReferenceData.bundledDirectory.appendingPathComponent("prometheus/creditsync.rules.yml"), to: rules)
         return deployment
     }
 
@@ -119,13 +123,14 @@ public struct Deployment: Sendable {
     /// every node, each labelled with its division code, with the shipped alert rules.
     static func prometheusText(_ deployment: Deployment) -> String {
         var lines = ["# Prometheus scrape configuration for this deployment (creditsync deploy init).",
-                     "# Copy creditsync.rules.yml from the creditsync sources' Deploy/prometheus/ beside it.",
+                     "# The alert rules are in creditsync.rules.yml beside it, as shipped.",
                      "global:", "  scrape_interval: 30s", "  evaluation_interval: 30s", "",
                      "rule_files:", "  - creditsync.rules.yml", "",
                      "scrape_configs:",
                      "  - job_name: creditsync-hub",
-                     "    # The hub's operator listener. With an operator tokenFile, add:",
-                     "    # authorization: {credentials_file: /etc/creditsync/hub/operator.token}",
+                     "    # The hub's operator listener. With an operator tokenFile, add (a copy of the token that",
+                     "    # the prometheus user owns, mode 0600: the hub's own copy is the creditsync user's):",
+                     "    # authorization: {credentials_file: /etc/prometheus/creditsync-operator.token}",
                      "    static_configs:",
                      "      - targets: [\"127.0.0.1:\(deployment.operatorPort)\"]",
                      "        labels: {site: \"\(deployment.hub.id)\"}",

@@ -64,10 +64,10 @@ import Testing
         let (_, store) = try openHubStore(configPath: out.appendingPathComponent("hub/hub.conf.json").path)
         #expect(try store.nodes().map(\.id).sorted() == ["360100", "360400"])
 
-        // The generated scrape configuration, beside the shipped rules.
+        // The generated scrape configuration, with the shipped rules written beside it.
         let prometheus = out.appendingPathComponent("prometheus")
-        try FileManager.default.copyItem(at: deploy.appendingPathComponent("prometheus/creditsync.rules.yml"),
-                                         to: prometheus.appendingPathComponent("creditsync.rules.yml"))
+        #expect(try Data(contentsOf: prometheus.appendingPathComponent("creditsync.rules.yml"))
+                == Data(contentsOf: deploy.appendingPathComponent("prometheus/creditsync.rules.yml")))
         let text = try String(contentsOf: prometheus.appendingPathComponent("prometheus.yml"), encoding: .utf8)
         #expect(text.contains("127.0.0.1:9103") && text.contains("site: \"360400\"") && text.contains("127.0.0.1:9102"))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {

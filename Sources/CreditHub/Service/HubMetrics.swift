@@ -64,8 +64,12 @@ public final class HubMetrics: Sendable {
         counter("creditsync_hub_pushes_total", [("node", node)], help: "Change sets accepted, per node.").increment(by: Int64(0))
         forkReportCounter(node: node).increment(by: Int64(0))
         counter("creditsync_hub_equivocations_total", [("node", node)], help: "Different change sets for an acknowledged range.").increment(by: Int64(0))
-        for code in ["not-home", "invalid-record"] { refusedChangeCounter(node: node, code: code).increment(by: Int64(0)) }
+        for code in Self.mergeRefusalCodes { refusedChangeCounter(node: node, code: code).increment(by: Int64(0)) }
     }
+
+    /// The codes of merge.md §2 and §3, each counted from 0 for every node: the alert rules take
+    /// the `increase` of these counters, which cannot see a counter's first value.
+    static let mergeRefusalCodes = ["catalog-version", "invalid-record", "key-mismatch", "not-canonical", "unknown-record", "not-home", "revoked"]
 
     func refusedChangeCounter(node: String, code: String) -> Counter {
         counter("creditsync_hub_refused_changes_total", [("node", node), ("code", code)],
