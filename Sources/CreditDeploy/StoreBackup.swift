@@ -24,13 +24,23 @@ public enum StoreBackup {
         // than fail ("database is locked") on opening.
         config.busyMode = .timeout(10)
         let from = try DatabaseQueue(path: source, configuration: config)
+        // A backup holds credit records and credential hashes: readable by its owner alone, from
+        // its first byte.
+        guard FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw FederationError("cannot create \(destination)")
+        }
         let to = try DatabaseQueue(path: destination)
         try from.backup(to: to)
+        // One self-contained file (the copy came in WAL mode): checking or restoring it later
+        // writes nothing beside it, so it can be read from read-only media.
+        try to.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
         // A hub keeps accepted change sets in a file beside its database. Copied after the
         // database: the file only grows, so it holds every set the copied rows reference.
         let evidence = EvidenceLog.path(besideDatabase: source)
         if FileManager.default.fileExists(atPath: evidence) {
-            try FileManager.default.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: destination))
+            let copy = EvidenceLog.path(besideDatabase: destination)
+            try FileManager.default.copyItem(atPath: evidence, toPath: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: copy)
         }
         return try summary(to, path: destination)
     }

@@ -42,6 +42,15 @@ import Testing
         #expect(try CLI.run(["node", "provider", "list", "--db", db]).stdout.contains("11360400MB17425911"))
     }
 
+    /// A Nagios-style check tells "cannot read the hub" (2, UNKNOWN) from "a window needs
+    /// attention" (1).
+    @Test func statusExitsTwoWhenTheHubCannotBeRead() throws {
+        // (Its token file is missing: read at once, where a port without a hub is retried until the timeout.)
+        let out = try CLI.run(["status", "--hub", "http://127.0.0.1:\(LoopbackHTTP.freePort())", "--token-file", "/nonexistent/operator.token"])
+        #expect(out.status == 2, "\(out.stderr)")
+        #expect(out.stderr.contains("operator.token"), "\(out.stderr)")
+    }
+
     @Test func catalogShowListsEachFieldWithItsCodes() throws {
         let out = try CLI.run(["catalog", "show", "administrative-permit"])
         #expect(out.status == 0)

@@ -53,6 +53,11 @@ import Testing
         try store(at: db, records: 5)
         let backup = dir.appendingPathComponent("backup.sqlite").path
         #expect(try CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        // The backup is its owner's alone, and one file: nothing is written beside it to read it,
+        // so a restore works from read-only media.
+        let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: backup)
         let f = try NodeFixture(node: "360100", path: db, readScope: .all)
         _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
         try f.service.store.close()
@@ -64,5 +69,6 @@ import Testing
         #expect(try NodeStore(path: db).isRestorePending())
         #expect(!FileManager.default.fileExists(atPath: db + ".before-restore"))
         #expect(!FileManager.default.fileExists(atPath: db + ".restoring"))
+        #expect(!FileManager.default.fileExists(atPath: backup + "-wal") && !FileManager.default.fileExists(atPath: backup + "-shm"))
     }
 }

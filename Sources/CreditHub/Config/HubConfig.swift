@@ -1,4 +1,4 @@
-/// The hub daemon's configuration (`Deploy/hub.conf.json` is a commented sample).
+/// The hub daemon's configuration (`Deploy/config/hub.conf.json` is a commented sample).
 public struct HubConfig: Codable, Sendable {
     public struct Identity: Codable, Sendable {
         /// The hub's id: the province code.

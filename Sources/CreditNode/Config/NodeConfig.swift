@@ -1,6 +1,6 @@
 public import CreditData
 public import Foundation
-/// A node daemon's configuration (`Deploy/node.conf.json` is a commented sample).
+/// A node daemon's configuration (`Deploy/config/node.conf.json` is a commented sample).
 public struct NodeConfig: Codable, Sendable {
     public struct Identity: Codable, Sendable {
         /// The node's id: its six-digit division code (360100 for Nanchang).

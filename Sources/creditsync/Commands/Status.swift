@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import CreditHub
 import Foundation
+import NIOCore
 
 /// `creditsync status --hub URL`: the operator's table of nodes and windows.
 struct Status: AsyncParsableCommand {
@@ -14,6 +15,18 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print the hub's JSON status as it is.") var json = false
 
     func run() async throws {
+        let snapshot: HubService.Snapshot, body: ByteBuffer
+        do { (snapshot, body) = try await read() } catch {
+            // 2, not 1: a check that cannot read the hub knows nothing of the windows (UNKNOWN).
+            printError("Error: \(error)")
+            throw ExitCode(2)
+        }
+        print(json ? String(buffer: body) : StatusTable.render(snapshot), terminator: json ? "\n" : "")
+        if snapshot.windowsNeedAttention { throw ExitCode(1) }
+    }
+
+    /// The hub's status, decoded, and as it was sent.
+    func read() async throws -> (HubService.Snapshot, ByteBuffer) {
         var request = HTTPClientRequest(url: (hub.hasSuffix("/") ? String(hub.dropLast()) : hub) + "/v1/status")
         request.method = .GET
         if let tokenFile {
@@ -28,8 +41,6 @@ struct Status: AsyncParsableCommand {
         guard response.status == .ok else { throw CommandError("the hub answered \(response.status.code)") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let s = try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body))
-        print(json ? String(buffer: body) : StatusTable.render(s), terminator: json ? "\n" : "")
-        if s.windowsNeedAttention { throw ExitCode(1) }
+        return (try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body)), body)
     }
 }

@@ -6,7 +6,7 @@ import Logging
 enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     /// `2026-11-30T01:30:00.123Z notice creditsync.hub: message key=value`, for a terminal.
     case text
-    /// One JSON object per line: `ts`, `level`, `logger`, `msg` and the metadata as strings.
+    /// One JSON object per line, its keys sorted: `level`, `logger`, `msg`, `ts` and the metadata, every value a string.
     case json
     /// `<N>message key=value`, with the syslog priority journald reads from the prefix.
     case journald

@@ -21,7 +21,7 @@ struct HubCommand: AsyncParsableCommand {
 struct HubRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the hub daemon (the default subcommand).")
 
-    @Option(help: "The hub's configuration file (see Deploy/hub.conf.json).")
+    @Option(help: "The hub's configuration file (see Deploy/config/hub.conf.json).")
     var config: String
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

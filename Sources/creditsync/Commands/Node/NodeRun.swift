@@ -10,7 +10,7 @@ struct NodeRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the node daemon (the default subcommand).")
 
-    @Option(help: "The node's configuration file (see Deploy/node.conf.json).")
+    @Option(help: "The node's configuration file (see Deploy/config/node.conf.json).")
     var config: String
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
