@@ -87,6 +87,8 @@ import Testing
             }
             try await client.execute(uri: "/v1/cases/\(caseId)", method: .get, headers: auth(f)) { r in
                 #expect(r.status == .ok && object(r.body)["pending"] as? Bool == true)
+                // The rejection is this node's, not yet the hub's: the case is not shown as decided.
+                #expect((object(r.body)["case"] as? [String: Any])?["state"] as? String == "open", "\(String(buffer: r.body))")
                 let record = object(r.body)["record"] as? [String: Any]
                 #expect((record?["pending"] as? [[String: Any]])?.map { $0["event"] as? String } == ["filed", "rejected"])
             }

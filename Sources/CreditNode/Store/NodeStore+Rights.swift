@@ -169,15 +169,27 @@ extension NodeStore {
                             refused: refused)
     }
 
-    /// A case by id, as the hub decided it, or as this node's pending changes make it when the
-    /// hub has not returned it yet; `nil` when this node has not heard of it.
+    /// A case by id, as the hub decided it, or as this node's pending change opens it when the
+    /// hub has not returned it yet; `nil` when this node has not heard of it. `pending` is set
+    /// while any change of this node to the case is on its way: the case is shown without it
+    /// (`Protocol/rights.md` §4: an event the hub has not returned is not shown as decided).
     public func rightsCase(_ id: String) throws -> (rightsCase: RightsCase, recordKey: String, pending: Bool)? {
         try writer.read { db in
-            let recordKey = try String.fetchOne(db, sql: "SELECT record_key FROM rights_case WHERE id = ?", arguments: [id])
-                ?? String.fetchOne(db, sql: "SELECT record_key FROM rights_pending WHERE case_id = ?", arguments: [id])
-            guard let recordKey, let found = try rightsView(db, recordKey: recordKey).first(where: { $0.id == id }) else { return nil }
-            let decided = try Bool.fetchOne(db, sql: "SELECT 1 FROM rights_case WHERE id = ?", arguments: [id]) ?? false
-            return (found, recordKey, !decided)
+            let pending = try Bool.fetchOne(db, sql: "SELECT 1 FROM rights_pending WHERE case_id = ?", arguments: [id]) ?? false
+            if let recordKey = try String.fetchOne(db, sql: "SELECT record_key FROM rights_case WHERE id = ?", arguments: [id]),
+               let decided = try rightsCases(db, recordKey: recordKey).first(where: { $0.id == id }) {
+                return (decided, recordKey, pending)
+            }
+            // Not at the hub yet: the case as its opening change makes it, and no step after it.
+            let changes = try Data.fetchAll(db, sql: """
+                SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.case_id = ? ORDER BY p.sequence
+                """, arguments: [id])
+            for bytes in changes {
+                guard let change = try? Change(decoding: Array(bytes)), let event = try? RightsEvent(change, identifiers: nil),
+                      event.kind.opensCase else { continue }
+                return (RightsCase(opening: event, of: change, at: change.acceptedAt), change.key.storageKey, true)
+            }
+            return nil
         }
     }
 
