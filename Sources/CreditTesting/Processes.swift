@@ -43,9 +43,10 @@ public enum LoopbackHTTP {
     /// A TCP port that was free a moment ago, below the kernel's ephemeral range.
     public static func freePort() -> Int { freePortRange(1) }
 
-    /// A response's status and body.
+    /// A response's status, headers (by name, the last of each) and body.
     public struct Reply: Sendable {
         public var status: Int
+        public var headers: [String: String] = [:]
         public var body: String
         public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
     }
@@ -60,7 +61,8 @@ public enum LoopbackHTTP {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
         let buffer = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), body: String(buffer: buffer))
+        return Reply(status: Int(response.status.code), headers: Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+                     body: String(buffer: buffer))
     }
 
     /// Waits until `url` answers 200, or throws after `seconds`.

@@ -74,6 +74,13 @@ import Testing
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status").status == 401)
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/metrics",
                                                headers: ["Authorization": "Bearer operator-token-0123456788"]).status == 401)
+        // A browser: the 401 asks for Basic credentials, and the token as the password opens the page.
+        let asked = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/")
+        #expect(asked.status == 401 && asked.headers["WWW-Authenticate"]?.hasPrefix("Basic realm=") == true, "\(asked.headers)")
+        let basic = "Basic " + Data("operator:operator-token-0123456789".utf8).base64EncodedString()
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: ["Authorization": basic]).status == 200)
+        let wrong = "Basic " + Data("operator:operator-token-0123456788".utf8).base64EncodedString()
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: ["Authorization": wrong]).status == 401)
         let status = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status", headers: bearer)
         #expect(status.json["hubLogSize"] as? Int == 31)
         let dashboard = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: bearer)

@@ -7,7 +7,8 @@ import SyncProtocol
 /// `/v1/status` and `/metrics`, on a listener of their own (loopback by default) so that nodes
 /// never reach them, each answered from kept counts and recent rows at a cost independent of
 /// the history's size. With a token configured, every route but `/healthz` and `/readyz` needs
-/// `Authorization: Bearer TOKEN` (Prometheus: `authorization: {credentials_file: …}`).
+/// it: `Authorization: Bearer TOKEN` (Prometheus: `authorization: {credentials_file: …}`), or
+/// as a browser's Basic password.
 public enum OperatorAPI {
     /// The router of the operator listener.
     public static func router(service: HubService, token: String? = nil) -> Router<BasicRequestContext> {
@@ -41,8 +42,12 @@ public enum OperatorAPI {
     }
 }
 
-/// `Authorization: Bearer TOKEN` on the operator routes when a token is configured; 401
-/// `unauthorized` otherwise. Compared in constant time, by digest.
+/// The operator token on the operator routes when one is configured; 401 `unauthorized`
+/// otherwise. Compared in constant time, by digest.
+///
+/// Taken as `Authorization: Bearer TOKEN` (Prometheus, scripts) or as the password of
+/// `Authorization: Basic` (any user name): a browser asks for it when the 401 says
+/// `WWW-Authenticate: Basic`, so an operator opens the dashboard without a header tool.
 public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddleware {
     let digest: [UInt8]?
 
@@ -50,11 +55,22 @@ public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddlewa
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let digest else { return try await next(request, context) }
-        let offered = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
-        let candidate = Array(SHA256.hash(data: Data(offered.utf8)))
+        let candidate = Array(SHA256.hash(data: Data(Self.offered(request.headers[.authorization] ?? "").utf8)))
         guard zip(candidate, digest).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw HubError(.unauthorized, "unauthorized", "the operator endpoints need Authorization: Bearer TOKEN (the hub's operator.tokenFile)")
+            var refused = try HubError(.unauthorized, "unauthorized",
+                                       "the operator endpoints need the hub's operator token (operator.tokenFile): Authorization: Bearer TOKEN, "
+                                       + "or TOKEN as the password a browser asks for").response(from: request, context: context)
+            refused.headers[.wwwAuthenticate] = #"Basic realm="creditsync operator", charset="UTF-8""#
+            return refused
         }
         return try await next(request, context)
+    }
+
+    /// The token an `Authorization` header offers: a bearer token, or a Basic password.
+    static func offered(_ header: String) -> String {
+        if header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
+        guard header.hasPrefix("Basic "), let decoded = Data(base64Encoded: String(header.dropFirst(6))),
+              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return "" }
+        return String(text[text.index(after: colon)...])
     }
 }
