@@ -39,7 +39,15 @@ public enum ConfigFile {
         do {
             value = try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, context) {
-            throw Failure(path: path, reason: "missing setting \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))")
+            let name = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            // A setting missing because it is misspelt: name the spelling given, and its line.
+            var object = tree
+            for step in context.codingPath { object = object.objectValue?[step.stringValue] ?? .null }
+            if let given = object.objectValue?.keys.first(where: { $0.lowercased() == key.stringValue.lowercased() }) {
+                let line = lineOf(key: given, in: json)
+                throw Failure(path: path, reason: "unknown setting '\(given)'\(line.map { " on line \($0)" } ?? ""): it should be spelt '\(key.stringValue)'")
+            }
+            throw Failure(path: path, reason: "missing setting \(name)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw Failure(path: path, reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {

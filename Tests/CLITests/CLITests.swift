@@ -67,21 +67,31 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json"), encoding: .utf8)
-        #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json").path]).status == 0)
-        #expect(try CLI.run(["check-config", Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/node.conf.json").path]).status == 0)
+        let samples = ["hub", "node"].map { Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/\($0).conf.json").path }
+        for sample in samples {
+            #expect(try CLI.run(["check-config", "--settings-only", sample]).status == 0)
+            // The files a sample names are not there: the daemon would not start, and the check says which.
+            let files = try CLI.run(["check-config", sample])
+            #expect(files.status == 1 && files.stderr.contains(".key"), "\(files.stderr)")
+        }
+        // A setting missing because it is misspelt in case is named as given, with its line.
+        let lower = dir.appendingPathComponent("lower.conf.json")
+        try sample.replacingOccurrences(of: #""signingKey":"#, with: #""signingkey":"#).write(to: lower, atomically: true, encoding: .utf8)
+        let spelt = try CLI.run(["check-config", "--settings-only", lower.path])
+        #expect(spelt.status == 1 && spelt.stderr.contains("unknown setting 'signingkey' on line"), "\(spelt.stderr)")
         let misspelled = dir.appendingPathComponent("hub.conf.json")
         // The sample's clientCA misspelled clientCa, as an operator might.
         #expect(sample.contains(#""clientCA":"#))
         try sample.replacingOccurrences(of: #""clientCA":"#, with: #""clientCa":"#)
             .write(to: misspelled, atomically: true, encoding: .utf8)
-        let out = try CLI.run(["check-config", misspelled.path])
+        let out = try CLI.run(["check-config", "--settings-only", misspelled.path])
         #expect(out.status == 1)
         #expect(out.stderr.contains("unknown setting 'tls.clientCa' on line"), "\(out.stderr)")
         // The daemon refuses it the same way.
         #expect(try CLI.run(["hub", "--config", misspelled.path]).stderr.contains("tls.clientCa"))
         let broken = dir.appendingPathComponent("broken.conf.json")
         try "{\n  \"hub\": {\"id\": \"360000\" \"name\": \"x\"}\n}\n".write(to: broken, atomically: true, encoding: .utf8)
-        let syntax = try CLI.run(["check-config", broken.path])
+        let syntax = try CLI.run(["check-config", "--settings-only", broken.path])
         #expect(syntax.status == 1 && syntax.stderr.contains("line 2, column"), "\(syntax.stderr)")
     }
 

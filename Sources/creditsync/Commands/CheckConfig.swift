@@ -1,4 +1,6 @@
 import ArgumentParser
+import SyncProtocol
+import SyncTransport
 import CreditData
 import CreditHub
 import CreditNode
@@ -9,9 +11,15 @@ struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Check a hub's or a node's configuration file without starting anything.",
-        discussion: "A node's file has a \"node\" section, a hub's does not. Exits 0 when valid, 1 with the line of the problem otherwise.")
+        discussion: """
+            A node's file has a "node" section, a hub's does not. The files the settings name (keys, TLS files, the \
+            operator token, data overlays, the store's directory) are read as the daemon reads them. Exits 0 when \
+            valid, 1 with the line of the problem or the file at fault otherwise.
+            """)
 
     @Argument(help: "The configuration file.") var file: String
+
+    @Flag(help: "Check the settings only, not the files they name (a sample or template).") var settingsOnly = false
 
     func run() async throws {
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
@@ -19,13 +27,48 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             if isNode {
                 let config = try ConfigFile.load(NodeConfig.self, from: file)
+                if !settingsOnly { try await checkFiles(config) }
                 print("valid node configuration for \(config.node.id) \(config.node.name)")
             } else {
                 let config = try ConfigFile.load(HubConfig.self, from: file)
+                if !settingsOnly { try checkFiles(config) }
                 print("valid hub configuration for \(config.hub.id)\(config.tls.map { $0.clientCA == nil ? ", TLS" : ", mutual TLS" } ?? "")")
             }
         } catch {
             throw CommandError("\(error)")
+        }
+    }
+
+    func path(_ name: String) -> String { ConfigFile.resolve(name, relativeTo: file) }
+
+    /// What the hub reads when it starts, read the same way: its key (mode 0600), reference
+    /// overlays, operator token, TLS files, and the store's directory.
+    func checkFiles(_ config: HubConfig) throws {
+        _ = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
+        _ = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
+        if let tokenFile = config.operatorListener.tokenFile {
+            let token = try String(contentsOfFile: path(tokenFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token.count >= 16 else { throw CommandError("operator.tokenFile \(path(tokenFile)) holds fewer than 16 characters") }
+        }
+        if let tls = config.tls {
+            _ = try TLSSettings.server(certificate: path(tls.certificate), privateKey: path(tls.privateKey), clientCA: tls.clientCA.map(path))
+        }
+        try checkDirectory(of: config.database)
+    }
+
+    /// What a node reads when it starts, read the same way (``HubLink``, ``NodeConfig/reference(configPath:)``).
+    func checkFiles(_ config: NodeConfig) async throws {
+        let link = try HubLink(config: config, configPath: file)
+        try? await link.ownedClient?.shutdown()
+        _ = try config.reference(configPath: file)
+        try checkDirectory(of: config.database)
+    }
+
+    func checkDirectory(of database: String) throws {
+        let directory = URL(fileURLWithPath: path(database)).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandError("the store's directory \(directory) does not exist")
         }
     }
 }
