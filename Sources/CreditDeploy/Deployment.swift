@@ -36,13 +36,15 @@ public struct Deployment: Sendable {
     public var hubPublicKey: URL { directory.appendingPathComponent("hub/hub.key.pub") }
     public func nodeDirectory(_ id: String) -> URL { directory.appendingPathComponent("nodes/\(id)", isDirectory: true) }
     public func nodeConfig(_ id: String) -> URL { nodeDirectory(id).appendingPathComponent("node.conf.json") }
-    /// The hub's node-facing listener.
-    public var hubURL: String { "http://\(host):\(hub.port)" }
+    /// The hub's node-facing listener, as nodes reach it.
+    public var hubURL: String { "http://\(hubAddress ?? host):\(hub.port)" }
     /// The hub's operator listener (dashboard, status, metrics): on loopback, after every node's port.
     public var operatorPort: Int { hub.port + nodes.count + 1 }
     public var hubOperatorURL: String { "http://127.0.0.1:\(operatorPort)" }
     public func nodeURL(_ site: Site) -> String { "http://\(host):\(site.port)" }
     public let host: String
+    /// Where nodes reach the hub when it is not at `host` (which may listen on every address).
+    public var hubAddress: String?
 
     /// Jiangxi's 11 districted cities and, with `counties`, its 100 county-level divisions, from
     /// the bundled division list (2024).
@@ -64,9 +66,15 @@ public struct Deployment: Sendable {
     ///     operator listener the one after the last node's.
     ///   - nodeKeysOnNodes: make no node private keys here; each node makes its own
     ///     (`creditsync keygen --out node.key`) and only `node.key.pub` comes back for `enroll.sh`.
+    ///   - hubAddress: the hub's name or address as the nodes reach it; required when `host`
+    ///     listens on every address (`0.0.0.0`, `::`), which no node can connect to.
     public static func generate(in directory: URL, sites: [(id: String, name: String)], host: String = "127.0.0.1",
-                                basePort: Int = 8100, pushIdleMilliseconds: Int = 50, nodeKeysOnNodes: Bool = false,
-                                layout: Layout = .local) throws -> Deployment {
+                                hubAddress: String? = nil, basePort: Int = 8100, pushIdleMilliseconds: Int = 50,
+                                nodeKeysOnNodes: Bool = false, layout: Layout = .local) throws -> Deployment {
+        guard hubAddress != nil || !["0.0.0.0", "::", "[::]"].contains(host) else {
+            throw FederationError("--host \(host) listens on every address, which no node can connect to: "
+                                  + "say where the nodes reach the hub with --hub-address (its name or address)")
+        }
         guard basePort >= 1, basePort + sites.count + 1 <= 65_535 else {
             throw FederationError("ports \(basePort)…\(basePort + sites.count + 1) do not fit: the hub, its operator listener and "
                                   + "\(sites.count) nodes need \(sites.count + 2) ports from --port on, at most 65535")
@@ -75,7 +83,8 @@ public struct Deployment: Sendable {
         try fm.createDirectory(at: directory.appendingPathComponent("hub/data"), withIntermediateDirectories: true)
         let hub = Site(id: "360000", name: "江西省公共信用信息平台", port: basePort)
         let nodes = sites.enumerated().map { Site(id: $0.element.id, name: $0.element.name, port: basePort + 1 + $0.offset) }
-        let deployment = Deployment(directory: directory, hub: hub, nodes: nodes, host: host)
+        var deployment = Deployment(directory: directory, hub: hub, nodes: nodes, host: host)
+        deployment.hubAddress = hubAddress
 
         let hubKey = SigningKey()
         try KeyFile.writePrivate(hubKey, to: directory.appendingPathComponent("hub/hub.key"))

@@ -84,8 +84,16 @@ import Testing
         let dir = try Fixtures.temporaryDirectory("deploy-systemd")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("province")
-        let made = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100,360700"])
+        // Listening on every address needs the address the nodes reach the hub at.
+        let nowhere = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100", "--host", "0.0.0.0"])
+        #expect(nowhere.status == 2 && nowhere.stderr.contains("--hub-address"), "\(nowhere.stderr)")
+        try? FileManager.default.removeItem(at: out)
+        let made = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100,360700", "--host", "0.0.0.0",
+                                "--hub-address", "hub.credit.jiangxi.example"])
         #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("systemctl enable --now creditsync-node@"), "\(made.stdout)")
+        #expect(try ConfigFile.load(NodeConfig.self, from: out.appendingPathComponent("nodes/360100/node.conf.json").path).hub.url
+                == "http://hub.credit.jiangxi.example:8100")
         func unit(_ name: String, instance: String) throws -> (rw: [String], ro: [String], state: String) {
             let text = try String(contentsOf: deploy.appendingPathComponent("systemd/\(name)"), encoding: .utf8)
                 .replacingOccurrences(of: "%i", with: instance)

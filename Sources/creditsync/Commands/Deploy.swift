@@ -31,6 +31,9 @@ struct DeployCommand: AsyncParsableCommand {
         @Option(help: "The address the daemons listen on.")
         var host = "127.0.0.1"
 
+        @Option(help: "Where the nodes reach the hub (its DNS name or address), when not at --host: required with --host 0.0.0.0.")
+        var hubAddress: String?
+
         @Option(help: "The hub's port; the nodes take the following ports.")
         var port = 8100
 
@@ -49,14 +52,23 @@ struct DeployCommand: AsyncParsableCommand {
                     wanted.contains(site.id) || (counties && wanted.contains { $0.hasSuffix("00") && site.id.hasPrefix($0.prefix(4)) })
                 }
             }
-            let deployment = try Deployment.generate(in: url, sites: sites, host: host, basePort: port, nodeKeysOnNodes: nodeKeysOnNodes,
-                                                     layout: layout)
+            let deployment: Deployment
+            do {
+                deployment = try Deployment.generate(in: url, sites: sites, host: host, hubAddress: hubAddress, basePort: port,
+                                                     nodeKeysOnNodes: nodeKeysOnNodes, layout: layout)
+            } catch let error as FederationError { throw ValidationError(error.description) }
             print("wrote \(out): hub + \(deployment.nodes.count) nodes; operator listener 127.0.0.1:\(deployment.operatorPort)")
             print("  prometheus: \(url.appendingPathComponent("prometheus/prometheus.yml").path)")
             print("  hub:   \(deployment.hubConfig.path)")
             print("  nodes: \(url.appendingPathComponent("nodes").path)/<division>/node.conf.json")
             print("  enroll every node at the hub: (cd \(out) && ./enroll.sh)")
-            print("  then start: creditsync hub --config hub/hub.conf.json; creditsync node --config nodes/<id>/node.conf.json")
+            switch layout {
+            case .local:
+                print("  then start: creditsync hub --config hub/hub.conf.json; creditsync node --config nodes/<id>/node.conf.json")
+            case .systemd:
+                print("  then copy hub/ to /etc/creditsync/hub and nodes/<id> to /etc/creditsync/nodes/<id> (README: secret files),")
+                print("  and start: systemctl enable --now creditsync-hub; systemctl enable --now creditsync-node@<id>")
+            }
         }
     }
 }
