@@ -27,6 +27,9 @@ import Testing
         }
         #expect(throws: USCCError.length(17)) { try UnifiedSocialCreditCode.parse("9111000600037341L", context: context) }
         #expect(throws: USCCError.empty) { try UnifiedSocialCreditCode.parse("\u{3000} ", context: context) }
+        // Only ASCII letters are upper-cased: the ligature ﬀ is one character, not FF, so 17
+        // characters stay 17 (Unicode upper-casing had made a valid 18-character code of them).
+        #expect(throws: USCCError.length(17)) { try UnifiedSocialCreditCode.parse("913601006ﬀ123452F", context: context) }
     }
 
     @Test func legacyPilotCodeIsAcceptedWithAWarningOnlyWhenListed() throws {

@@ -32,7 +32,7 @@ public struct IdentifierCheck: Sendable, Equatable, Codable {
             let asUSCC = uscc(input, context: context)
             if asUSCC.valid { return asUSCC }
             // Both failed: report the kind that got furthest; digits-only values lean to resident IDs.
-            let trimmed = input.trimmingWhitespace().uppercased()
+            let trimmed = input.trimmingWhitespace().asciiUppercased()
             let lettersBesidesX = trimmed.contains { $0.isLetter && $0 != "X" }
             let rs = stage(of: input, .residentID, context), us = stage(of: input, .uscc, context)
             if rs != us { return rs > us ? asResident : asUSCC }

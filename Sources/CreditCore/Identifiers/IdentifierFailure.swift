@@ -22,6 +22,15 @@ extension StringProtocol {
         while let l = s.unicodeScalars.last, l.isWhiteSpace { s = Substring(s.unicodeScalars.dropLast()) }
         return String(s)
     }
+
+    /// The string with ASCII letters upper-cased and nothing else changed (identifiers.md):
+    /// Unicode upper-casing would turn one character into two (`ﬀ` into `FF`) and let a value of
+    /// the wrong length pass.
+    public func asciiUppercased() -> String {
+        let whole = String(self)
+        guard whole.withUTF8Bytes({ $0.contains { $0 >= 0x61 && $0 <= 0x7A } }) else { return whole }
+        return String(decoding: whole.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
 }
 
 extension Unicode.Scalar {

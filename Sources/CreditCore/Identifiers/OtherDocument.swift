@@ -24,7 +24,7 @@ public enum DocumentType: String, Sendable, Codable, CaseIterable {
     /// Checks a document number's shape: 4–32 letters, digits, `-` or `(`/`)`, after trimming.
     /// - Returns: the normalized number (upper-cased), or a reason it is unusable.
     public static func normalize(number: String) -> Result<String, DocumentNumberError> {
-        let trimmed = number.trimmingWhitespace().uppercased()
+        let trimmed = number.trimmingWhitespace().asciiUppercased()
         guard (4...32).contains(trimmed.count) else { return .failure(.length(trimmed.count)) }
         guard trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-()".contains($0)) }) else {
             return .failure(.characters)

@@ -35,7 +35,7 @@ public struct ResidentIdentityNumber: Hashable, Sendable, CustomStringConvertibl
     /// is converted by inserting `19` before its two-digit year and appending the check character.
     /// - Throws: ``ResidentIDError`` saying exactly which rule the value breaks.
     public static func parse(_ input: String, context: IdentifierContext) throws(ResidentIDError) -> ResidentIdentityNumber {
-        let trimmed = input.trimmingWhitespace().uppercased()
+        let trimmed = input.trimmingWhitespace().asciiUppercased()
         guard !trimmed.isEmpty else { throw .empty }
         let chars = Array(trimmed)
         guard chars.count == 18 || chars.count == 15 else { throw .length(chars.count) }

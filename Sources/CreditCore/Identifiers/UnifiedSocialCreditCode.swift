@@ -33,8 +33,7 @@ public struct UnifiedSocialCreditCode: Hashable, Sendable, CustomStringConvertib
     /// Validates and normalizes `input`: trims white space, upper-cases letters.
     /// - Throws: ``USCCError`` saying exactly which rule the value breaks.
     public static func parse(_ input: String, context: IdentifierContext) throws(USCCError) -> UnifiedSocialCreditCode {
-        var normalized = input.trimmingWhitespace()
-        if normalized.withUTF8Bytes({ $0.contains(where: { $0 >= 0x61 && $0 <= 0x7A || $0 >= 0x80 }) }) { normalized = normalized.uppercased() }
+        let normalized = input.trimmingWhitespace().asciiUppercased()
         guard !normalized.isEmpty else { throw .empty }
         // Every valid code is 18 ASCII characters: checked on its bytes, in place (a node checks
         // three codes in every punishment record). Anything else takes the character path,
