@@ -30,6 +30,30 @@ import Testing
     /// The serious-list entry of `Protocol/vectors/records.json`.
     func listEntry() -> JSONValue { NodeFixture.json(NodeFixture.seriousListEntry()) }
 
+    /// A unit asked to check that has not answered when the case is decided no longer owes an
+    /// answer: its window closes with the case, in time, and never turns breached later.
+    @Test func theOutcomeClosesTheCheckWindowOfAUnitThatHadNotAnswered() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
+        try await sync(h, nodes)
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        try await sync(h, nodes)
+        _ = try nanchang.service.caseEvent("360700-1", event: "checks", units: [yichun.identity.unit, ganzhou.identity.unit], by: nanchang.identity)
+        try await sync(h, nodes)
+        _ = try yichun.service.caseEvent("360700-1", event: "checked", finding: "无误", by: yichun.identity)
+        try await sync(h, nodes)
+        _ = try nanchang.service.caseEvent("360700-1", event: "rejected", reason: "经核查记载无误", by: nanchang.identity)
+        try await sync(h, nodes)
+        h.clock.advance(by: 20 * 86_400)
+        let checks = try h.hub.snapshot(windows: .all).rights.filter { $0.name == .objectionCheck }
+        #expect(checks.count == 2)
+        #expect(checks.allSatisfy { $0.state == .met }, "\(checks.map { "\($0.unit ?? "") \($0.state)" })")
+        #expect(checks.first { $0.unit == ganzhou.identity.unit }?.window.completedAt != nil)
+    }
+
     @Test func anObjectionFiledAtOneCityIsLabelledEverywhereHandledAtTheHomeAndClosedEverywhere() async throws {
         let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])

@@ -52,7 +52,9 @@ extension HubService {
             ]
             if let checksAt = c.checksAt {
                 list += c.checkUnits.map { unit in
-                    status(.objectionCheck, from: checksAt, days: 3, completedAt: c.answered[unit].map(date), unit: unit)
+                    // The case's outcome ends the wait for a unit that had not answered: a closed
+                    // case must not turn breached later for a check nobody needs any more.
+                    status(.objectionCheck, from: checksAt, days: 3, completedAt: (c.answered[unit] ?? c.closedAt).map(date), unit: unit)
                 }
             }
             return list
