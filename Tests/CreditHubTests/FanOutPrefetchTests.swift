@@ -100,6 +100,24 @@ import Testing
         #expect(try h.store.lags(now: h.now).first { $0.id == "360400" }?.fanOutApplied == 45)
     }
 
+    /// While a rights change of the node is on its way, a pull waits at most a second: a refused
+    /// one adds nothing to the hub log, so only a pull after its receipt tells the node.
+    @Test func aNodeWithARightsChangeOnItsWayPollsEverySecond() async throws {
+        let (h, nodes) = try await behind()
+        #expect(try await h.receiver(nodes[1]).follow(batches: 5, wait: 0) == 40)
+        let link = Watching(h.transport)
+        let record = nodes[0].punishments(2..<3)[0]
+        guard case let .string(recordId)? = record.objectValue?["recordId"] else { Issue.record("no record id"); return }
+        _ = try nodes[1].service.fileObjection(provider: nodes[0].identity.unit, item: "administrative-punishment", recordId: recordId,
+                                               applicant: "赣江商贸有限公司", grounds: "记载有误", by: nodes[1].identity)
+        _ = try await h.receiver(nodes[1], transport: link).follow(batches: 1, wait: 20)
+        #expect(link.pulls.withLock { $0 }.map(\.waitSeconds) == [1])
+        // Once it has come back, the pull waits as long as it is told.
+        while try await h.pusher(nodes[1]).pushOnce() > 0 {}
+        _ = try await h.receiver(nodes[1], transport: link).follow(batches: 1, wait: 0)
+        #expect(try nodes[1].service.store.fanOutState().rightsPending == false)
+    }
+
     @Test func aSpoiledProofWithTheBatchIsAHubHistoryConflict() async throws {
         let (h, nodes) = try await behind()
         let link = Watching(h.transport, spoil: .proof)

@@ -31,6 +31,8 @@ public struct FanOutState: Sendable {
     /// The node's rights changes the hub has receipted and whose merge no batch has been seen
     /// to cover yet: read before the next batch is asked for, whose hub head then covers it.
     public var receipted: [UInt64]
+    /// Whether any rights change of this node is still on its way (receipted or not).
+    public var rightsPending: Bool
 }
 
 extension NodeStore {
@@ -39,7 +41,8 @@ extension NodeStore {
     /// cost it a pooled connection, a `BEGIN` and a `COMMIT`.
     public func fanOutState() throws -> FanOutState {
         try writer.read { db in
-            FanOutState(applied: try db.metaInt(.fanOutApplied), pinned: try db.pinnedHubHead(), receipted: try db.receiptedPendingRights())
+            FanOutState(applied: try db.metaInt(.fanOutApplied), pinned: try db.pinnedHubHead(), receipted: try db.receiptedPendingRights(),
+                        rightsPending: try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rights_pending)")) ?? false)
         }
     }
 

@@ -63,7 +63,8 @@ public struct Receiver: Service {
         var applied = 0, done = 0
         while done < limit {
             let state = try store.fanOutState()
-            let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait),
+            let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size,
+                                                      waitSeconds: state.rightsPending ? min(wait, Self.rightsPendingWait) : wait),
                                         receipted: state.receipted)
             if done + 1 < limit, Self.behind(first) {
                 let caughtUp = try await catchUp(from: first, batches: limit - done, wait: wait)
@@ -76,6 +77,13 @@ public struct Receiver: Service {
         }
         return applied
     }
+
+    /// The longest a pull waits while a rights change of this node is on its way. One the hub
+    /// accepts comes back as a hub-log entry, which ends any wait; one it refuses (another desk
+    /// filed first) adds nothing to the log, and is known refused only once a batch whose head
+    /// covers its merge is applied (``NodeStore/applyFanOut(_:through:hubHead:at:receipted:)``):
+    /// a full long poll would leave the desk showing it pending for most of a minute.
+    static let rightsPendingWait = 1
 
     /// Whether the hub has entries after this batch: its log ran past the batch's end.
     static func behind(_ fetched: Fetched) -> Bool {
