@@ -21,23 +21,37 @@ public struct NodeAuthentication: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let node = context.parameters.get("node") ?? "?"
+        let claimed = context.parameters.get("node") ?? "?"
+        let signed: (request: Request, context: Context)
+        do { signed = try await authenticate(request, context: context) } catch let error as HubError {
+            // Held against the node the path names only when the node signed it (stale,
+            // replayed): anyone who reaches the port could otherwise make a healthy node look
+            // broken on the dashboard.
+            if error.signedByNode { service.noteRequest(node: claimed, userAgent: nil, refused: error) }
+            log(error, request, node: claimed, authenticated: false)
+            throw error
+        }
         do {
-            let response = try await authenticated(request, context: context, next: next)
-            service.noteRequest(node: node, userAgent: request.headers[.userAgent], refused: nil)
+            let response = try await next(signed.request, signed.context)
+            service.noteRequest(node: claimed, userAgent: request.headers[.userAgent], refused: nil)
             return response
         } catch let error as HubError {
-            service.noteRequest(node: node, userAgent: nil, refused: error)
-            // Every refusal of a node's request is logged with the node and the reason; a gap is
-            // the ordinary way a node learns where to continue, not worth a warning.
-            service.logger.log(level: error.code == "gap" ? .info : .warning, "refused \(request.method) \(request.uri.path)",
-                               metadata: ["node": "\(node)", "status": "\(error.status.code)",
-                                          "code": "\(error.code)", "reason": "\(error.message)"])
+            service.noteRequest(node: claimed, userAgent: nil, refused: error)
+            log(error, request, node: claimed, authenticated: true)
             throw error
         }
     }
 
-    func authenticated(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    /// Every refusal is logged with the node and the reason; a gap is the ordinary way a node
+    /// learns where to continue, not worth a warning.
+    func log(_ error: HubError, _ request: Request, node: String, authenticated: Bool) {
+        service.logger.log(level: error.code == "gap" ? .info : .warning, "refused \(request.method) \(request.uri.path)",
+                           metadata: ["node": "\(node)", "stage": authenticated ? "handler" : "authentication", "status": "\(error.status.code)",
+                                      "code": "\(error.code)", "reason": "\(error.message)"])
+    }
+
+    /// The request with its body read, and the context naming the node whose signature it carries.
+    func authenticate(_ request: Request, context: Context) async throws -> (Request, Context) {
         guard let node = context.parameters.get("node") else { throw HubError(.badRequest, "bad-request", "missing node") }
         // A request without a well-formed signature is refused before its body is read.
         guard let header = request.headers[.authorization], RequestSignature.parse(header)?.node == node else {
@@ -54,6 +68,6 @@ public struct NodeAuthentication: RouterMiddleware {
                               body: Array(buffer: body))
         var context = context
         context.node = node
-        return try await next(request, context)
+        return (request, context)
     }
 }

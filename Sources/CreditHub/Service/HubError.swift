@@ -8,6 +8,10 @@ public struct HubError: Error, HTTPResponseError, CustomStringConvertible {
     public var message: String
     /// For a gap: the sequence the hub expects next.
     public var expected: UInt64?
+    /// A request refused at authentication although it carries a valid signature of the node
+    /// (stale or replayed): the node's own doing, shown on its health. Other authentication
+    /// refusals could come from anyone and are not held against the node the path names.
+    public var signedByNode = false
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, expected: UInt64? = nil) {
         self.status = status

@@ -283,12 +283,24 @@ public final class HubService: Sendable {
         guard let header, let parsed = RequestSignature.parse(header), parsed.node == node else {
             throw refuse(.unauthorized, "unauthorized", "sign the request: Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
         }
-        let now = now()
-        guard RequestSignature.verify(parsed, method: method, target: target, body: body, keys: try store.keyRegistry(), now: now) else {
-            throw refuse(.unauthorized, "unauthorized", "the request signature of node \(node) does not verify or is stale")
+        let now = now(), keys = try store.keyRegistry()
+        // The signature first, checked at the time it claims: a request that does not verify
+        // could come from anyone; one that verifies but is stale is the node's (its clock).
+        guard RequestSignature.verify(parsed, method: method, target: target, body: body, keys: keys,
+                                      now: Date(timeIntervalSince1970: TimeInterval(parsed.timestamp))) else {
+            throw refuse(.unauthorized, "unauthorized", "the request signature of node \(node) does not verify")
+        }
+        guard RequestSignature.verify(parsed, method: method, target: target, body: body, keys: keys, now: now) else {
+            var stale = refuse(.unauthorized, "unauthorized",
+                               "the request of node \(node) is stale: signed at \(parsed.timestamp) (Unix seconds), the hub's clock says "
+                               + "\(Int64(now.timeIntervalSince1970)), more than \(Int(RequestSignature.maxSkew)) s apart")
+            stale.signedByNode = true
+            throw stale
         }
         if let why = replays.admit(node: node, nonce: parsed.nonce, timestamp: parsed.timestamp, now: now) {
-            throw refuse(.unauthorized, "replayed", why)
+            var replayed = refuse(.unauthorized, "replayed", why)
+            replayed.signedByNode = true
+            throw replayed
         }
     }
 
