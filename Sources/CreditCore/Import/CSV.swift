@@ -11,7 +11,14 @@ public enum CSV {
     /// Parses `text` into rows of fields. Blank lines are skipped.
     /// - Throws: ``ParseError`` for an unterminated quote or a quote inside an unquoted field.
     public static func parse(_ text: String) throws(ParseError) -> [[String]] {
-        var rows: [[String]] = []
+        try records(text).map(\.cells)
+    }
+
+    /// ``parse(_:)`` with the line each row starts on: a quoted cell may span lines, so a row's
+    /// place in the file is not its index, and a clerk looks for it by line.
+    public static func records(_ text: String) throws(ParseError) -> [(line: Int, cells: [String])] {
+        var rows: [(line: Int, cells: [String])] = []
+        var rowLine = 1, quoteLine = 1
         var row: [String] = []
         var field = ""
         var inQuotes = false
@@ -24,7 +31,7 @@ public enum CSV {
         var pending: Unicode.Scalar? = nil
         func endRow() {
             row.append(field)
-            if !(row.count == 1 && row[0].isEmpty) { rows.append(row) }
+            if !(row.count == 1 && row[0].isEmpty) { rows.append((rowLine, row)) }
             row = []
             field = ""
             fieldStarted = false
@@ -53,12 +60,15 @@ public enum CSV {
                 if let next = iterator.next(), next != "\n" { pending = next }
                 endRow()
                 line += 1
+                rowLine = line
             case "\n":
                 endRow()
                 line += 1
+                rowLine = line
             case "\"":
                 guard !fieldStarted else { throw ParseError(line: line, reason: "a quote inside an unquoted field; quote the whole field") }
                 inQuotes = true
+                quoteLine = line
                 fieldStarted = true
             default:
                 guard !afterQuote else { throw ParseError(line: line, reason: "text after a closing quote") }
@@ -66,7 +76,7 @@ public enum CSV {
                 fieldStarted = true
             }
         }
-        if inQuotes { throw ParseError(line: line, reason: "a quoted field is not closed") }
+        if inQuotes { throw ParseError(line: quoteLine, reason: "a quoted field opened here is not closed") }
         if fieldStarted || !row.isEmpty || afterQuote { endRow() }
         return rows
     }

@@ -44,16 +44,15 @@ public enum DoublePublicityCSV {
 
     /// Parses and maps a whole file.
     public static func rows(_ text: String) throws(MappingError) -> (Layout, [Row]) {
-        let table: [[String]]
-        do { table = try CSV.parse(text) } catch { throw .csv(error) }
-        guard let header = table.first?.map({ $0.trimmingWhitespace() }) else { throw .empty }
+        let table: [(line: Int, cells: [String])]
+        do { table = try CSV.records(text) } catch { throw .csv(error) }
+        guard let header = table.first?.cells.map({ $0.trimmingWhitespace() }) else { throw .empty }
         let layout: Layout
         if header.contains(where: { $0.hasPrefix("CF_") }) { layout = .punishment }
         else if header.contains(where: { $0.hasPrefix("XK_") }) { layout = .permit }
         else { throw .unknownLayout(header) }
         var rows: [Row] = []
-        for (offset, cells) in table.dropFirst().enumerated() {
-            let line = offset + 2
+        for (line, cells) in table.dropFirst() {
             guard cells.count == header.count else { throw .width(line: line, found: cells.count, expected: header.count) }
             var values: [String: String] = [:]
             for (name, cell) in zip(header, cells) {
