@@ -14,6 +14,22 @@ import Testing
 /// The node–hub link over TLS (swift-nio-ssl): TLS 1.2 at least, and with mutual TLS a client
 /// without a certificate from the province's CA is refused in the handshake.
 @Suite struct TLSTests {
+    /// A key that is not the certificate's, or a file that is not PEM, is refused when the
+    /// configuration is made (the daemon's start, check-config), naming the file: not at the
+    /// first handshake, where a node had retried for ten seconds a time.
+    @Test func aMismatchedKeyOrAnUnreadableFileIsRefusedNamingIt() throws {
+        let dir = try Fixtures.temporaryDirectory("tls-mismatch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certs = try TestCertificates(in: dir)
+        for (made, file) in [({ try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.clientKey, clientCA: certs.ca) }, certs.clientKey),
+                             ({ try TLSSettings.client(ca: certs.ca, certificate: certs.clientCertificate, privateKey: certs.serverKey) }, certs.serverKey),
+                             ({ try TLSSettings.client(ca: certs.serverKey, certificate: nil, privateKey: nil) }, certs.serverKey)]
+            as [(() throws -> TLSConfiguration, String)] {
+            let error = #expect(throws: TLSSettings.Failure.self) { _ = try made() }
+            #expect(error?.description.contains(file) == true, "\(error.map(String.init(describing:)) ?? "")")
+        }
+    }
+
     @Test func mutualTLSAdmitsCertifiedNodesAndRefusesOthers() async throws {
         let dir = try Fixtures.temporaryDirectory("tls")
         defer { try? FileManager.default.removeItem(at: dir) }
