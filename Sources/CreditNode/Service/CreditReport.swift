@@ -159,7 +159,15 @@ extension CreditReport {
         }
         let account = try SubjectAttestation.open(Array(envelope), hub: signature.hub, keys: hubKeys, subject: subject)
         var entries = records
-        return NodeService.compare(&entries, with: account)
+        var verification = NodeService.compare(&entries, with: account)
+        // Checked later, a difference is the report's own: altered after it was made, or made
+        // by a node that differed from the hub (then its own verification said so).
+        verification.note = verification.status == "verified"
+            ? "every record's status, content and cases match the hub's signed account at hub log size \(account.hubLogSize) "
+              + "(the history, labels and display shown are the node's, which the account does not cover)"
+            : "the report does not match the hub's signed account: altered after it was made, or made while its node differed from the hub "
+              + "(its verification at the time says which)"
+        return verification
     }
 }
 
