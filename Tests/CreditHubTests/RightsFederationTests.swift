@@ -31,7 +31,8 @@ import Testing
     func listEntry() -> JSONValue { NodeFixture.json(NodeFixture.seriousListEntry()) }
 
     /// A unit asked to check that has not answered when the case is decided no longer owes an
-    /// answer: its window closes with the case, in time, and never turns breached later.
+    /// answer: its window closes with the case, in time, and never turns breached later. (The
+    /// units are typed as a clerk might, in lower case and with spaces: normalized at the desk.)
     @Test func theOutcomeClosesTheCheckWindowOfAUnitThatHadNotAnswered() async throws {
         let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
@@ -41,7 +42,7 @@ import Testing
         _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
                                               applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
         try await sync(h, nodes)
-        _ = try nanchang.service.caseEvent("360700-1", event: "checks", units: [yichun.identity.unit, ganzhou.identity.unit], by: nanchang.identity)
+        _ = try nanchang.service.caseEvent("360700-1", event: "checks", units: [yichun.identity.unit.lowercased(), " \(ganzhou.identity.unit) "], by: nanchang.identity)
         try await sync(h, nodes)
         _ = try yichun.service.caseEvent("360700-1", event: "checked", finding: "无误", by: yichun.identity)
         try await sync(h, nodes)

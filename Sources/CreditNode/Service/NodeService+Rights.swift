@@ -65,6 +65,10 @@ extension NodeService {
         }
         let parts = known.recordKey.split(separator: "/", maxSplits: 2).map(String.init)
         let key = RecordKey(provider: parts[0], item: parts[1], recordId: parts[2])
+        // Codes as a clerk types them (a lower-case letter, spaces) are normalized (identifiers.md);
+        // one that is not a code stays as typed, for the check below to refuse naming it.
+        let legacy = reference.legacyCreditCodes
+        let units = units.map { (try? UnifiedSocialCreditCode.parse($0, acceptedLegacyCodes: legacy).value) ?? $0 }
         var event = RightsEvent(kind: kind, caseId: caseId, units: units, finding: finding?.trimmingWhitespace(), cause: cause)
         if kind == .checked { event.unit = identity.unit }
         return try submitRights(event, key: key, reason: reason, decisionDocument: decisionDocument, by: identity)
