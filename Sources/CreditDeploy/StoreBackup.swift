@@ -86,7 +86,15 @@ public enum StoreBackup {
         let parts = { (base: String) in ["", "-wal", "-shm"].map { base + $0 } + [EvidenceLog.path(besideDatabase: base)] }
         for path in parts(staging) { try? files.removeItem(atPath: path) }
         let evidence = EvidenceLog.path(besideDatabase: backup)
-        if files.fileExists(atPath: evidence) { try files.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: staging)) }
+        if files.fileExists(atPath: evidence) {
+            try files.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: staging))
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: EvidenceLog.path(besideDatabase: staging))
+        }
+        // The restored store is its owner's alone, as the daemon's are under the units' UMask
+        // (SQLite gives its log files the database file's mode).
+        guard files.createFile(atPath: staging, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw FederationError("cannot create \(staging)")
+        }
         do {
             var readOnly = Configuration()
             readOnly.readonly = true

@@ -70,5 +70,6 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: db + ".before-restore"))
         #expect(!FileManager.default.fileExists(atPath: db + ".restoring"))
         #expect(!FileManager.default.fileExists(atPath: backup + "-wal") && !FileManager.default.fileExists(atPath: backup + "-shm"))
+        #expect(try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int == 0o600)
     }
 }
