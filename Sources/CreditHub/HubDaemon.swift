@@ -24,17 +24,13 @@ public struct HubDaemon {
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try HubStore(path: path(config.database))
         let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
-        let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
+        let overlays = config.overlays(configPath: configPath)
         let reference = try ReferenceData.load(overlays: overlays)
         service = try HubService(id: config.hub.id, store: store, key: key, reference: reference,
                                  distribution: ReferenceDistribution(overlays: overlays), logger: logger, now: now)
         try service.reloadReference()
         router = HubAPI.router(service: service)
-        let token = try config.operatorListener.tokenFile.map { file in
-            try String(contentsOfFile: path(file), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        if let token, token.count < 16 { throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile holds fewer than 16 characters") }
-        operatorRouter = OperatorAPI.router(service: service, token: token)
+        operatorRouter = OperatorAPI.router(service: service, token: try config.operatorToken(configPath: configPath))
         configuration = config
     }
 
@@ -51,15 +47,12 @@ public struct HubDaemon {
     public func application(logger: Logger) throws -> some ApplicationProtocol {
         let settings = ApplicationConfiguration(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                                 serverName: "creditsync-hub/\(configuration.hub.id)")
-        guard let tls = configuration.tls else {
+        guard let tlsConfiguration = try configuration.serverTLS(configPath: configPath) else {
             return Application(router: router, server: .http1(), configuration: settings, logger: logger)
         }
-        let tlsConfiguration = try TLSSettings.server(certificate: path(tls.certificate), privateKey: path(tls.privateKey),
-                                                      clientCA: tls.clientCA.map(path))
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration), configuration: settings, logger: logger)
     }
 
-    func path(_ p: String) -> String { ConfigFile.resolve(p, relativeTo: configPath) }
 
     /// Runs until SIGTERM or SIGINT.
     public func run(logger: Logger) async throws {
@@ -86,10 +79,8 @@ public func openHubStore(configPath: String) throws -> (HubConfig, HubStore) {
 /// which read the windows on the calendar in force and never write.
 public func openHubService(configPath: String) throws -> HubService {
     let (config, store) = try openHubStore(configPath: configPath)
-    let path = { ConfigFile.resolve($0, relativeTo: configPath) }
-    let overlays = (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) }
-    return try HubService(id: config.hub.id, store: store, key: try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey))),
-                          reference: try ReferenceData.load(overlays: overlays))
+    let key = try KeyFile.readPrivate(URL(fileURLWithPath: ConfigFile.resolve(config.signingKey, relativeTo: configPath)))
+    return try HubService(id: config.hub.id, store: store, key: key, reference: try ReferenceData.load(overlays: config.overlays(configPath: configPath)))
 }
 
 /// Ends the hub's long-polls when a graceful shutdown begins.

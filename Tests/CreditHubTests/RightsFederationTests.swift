@@ -27,6 +27,14 @@ import Testing
         RecordKey(provider: node.identity.unit, item: item, recordId: recordId)
     }
 
+    /// Nanchang, Ganzhou and Yichun on one clock, with `records` of Nanchang's punishments everywhere.
+    func threeCities(records: Int) async throws -> (HubFixture, [NodeFixture]) {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<records), by: nodes[0].identity)
+        try await sync(h, nodes)
+        return (h, nodes)
+    }
+
     /// The serious-list entry of `Protocol/vectors/records.json`.
     func listEntry() -> JSONValue { NodeFixture.json(NodeFixture.seriousListEntry()) }
 
@@ -34,10 +42,8 @@ import Testing
     /// answer: its window closes with the case, in time, and never turns breached later. (The
     /// units are typed as a clerk might, in lower case and with spaces: normalized at the desk.)
     @Test func theOutcomeClosesTheCheckWindowOfAUnitThatHadNotAnswered() async throws {
-        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
+        let (h, nodes) = try await threeCities(records: 2)
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
-        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
-        try await sync(h, nodes)
         let record = key(nanchang, "CF-360100-2026-1")
         _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
                                               applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
@@ -56,10 +62,8 @@ import Testing
     }
 
     @Test func anObjectionFiledAtOneCityIsLabelledEverywhereHandledAtTheHomeAndClosedEverywhere() async throws {
-        let (h, nodes) = try HubFixture.federation(["360100", "360700", "360900"], sharedClock: true)
+        let (h, nodes) = try await threeCities(records: 10)
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
-        _ = try nanchang.service.submit(nanchang.punishments(0..<10), by: nanchang.identity)
-        try await sync(h, nodes)
         let record = key(nanchang, "CF-360100-2026-3")
 
         // A subject files at Ganzhou's desk against a Nanchang record: pending until the hub decides.

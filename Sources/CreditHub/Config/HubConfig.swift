@@ -1,3 +1,8 @@
+import CreditData
+public import Foundation
+public import NIOSSL
+import SyncTransport
+
 /// The hub daemon's configuration (`Deploy/config/hub.conf.json` is a commented sample).
 public struct HubConfig: Codable, Sendable {
     public struct Identity: Codable, Sendable {
@@ -59,5 +64,29 @@ public struct HubConfig: Codable, Sendable {
         self.database = database
         self.signingKey = signingKey
         self.data = data
+    }
+}
+
+extension HubConfig {
+    /// The overlay data directories, resolved against the configuration file.
+    public func overlays(configPath: String) -> [URL] {
+        (data ?? []).map { URL(fileURLWithPath: ConfigFile.resolve($0, relativeTo: configPath), isDirectory: true) }
+    }
+
+    /// The operator token, when `operator.tokenFile` names one.
+    /// - Throws: when the file cannot be read or holds fewer than 16 characters.
+    public func operatorToken(configPath: String) throws -> String? {
+        guard let file = operatorListener.tokenFile else { return nil }
+        let token = try String(contentsOfFile: ConfigFile.resolve(file, relativeTo: configPath), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.count >= 16 else { throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile holds fewer than 16 characters") }
+        return token
+    }
+
+    /// The nodes' listener's TLS, when `tls` is set (``TLSSettings/server(certificate:privateKey:clientCA:)``).
+    public func serverTLS(configPath: String) throws -> TLSConfiguration? {
+        guard let tls else { return nil }
+        let path = { ConfigFile.resolve($0, relativeTo: configPath) }
+        return try TLSSettings.server(certificate: path(tls.certificate), privateKey: path(tls.privateKey), clientCA: tls.clientCA.map(path))
     }
 }

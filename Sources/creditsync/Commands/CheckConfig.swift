@@ -45,14 +45,9 @@ struct CheckConfig: AsyncParsableCommand {
     /// overlays, operator token, TLS files, and the store's directory.
     func checkFiles(_ config: HubConfig) throws {
         _ = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
-        _ = try ReferenceData.load(overlays: (config.data ?? []).map { URL(fileURLWithPath: path($0), isDirectory: true) })
-        if let tokenFile = config.operatorListener.tokenFile {
-            let token = try String(contentsOfFile: path(tokenFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard token.count >= 16 else { throw CommandError("operator.tokenFile \(path(tokenFile)) holds fewer than 16 characters") }
-        }
-        if let tls = config.tls {
-            _ = try TLSSettings.server(certificate: path(tls.certificate), privateKey: path(tls.privateKey), clientCA: tls.clientCA.map(path))
-        }
+        _ = try ReferenceData.load(overlays: config.overlays(configPath: file))
+        _ = try config.operatorToken(configPath: file)
+        _ = try config.serverTLS(configPath: file)
         try checkDirectory(of: config.database)
     }
 
