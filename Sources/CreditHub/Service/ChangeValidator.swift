@@ -14,10 +14,27 @@ public struct ChangeValidator: Sendable {
     /// node accepted the change, but never later than a day after this (a node cannot move
     /// "today" forward by writing a future `acceptedAt`).
     let now: Date
+    /// Every catalog layer the hub holds, as `id@version`, and the whole catalog's version: a
+    /// change naming exactly the hub's catalog (nearly all of them) is checked by one comparison.
+    let layers: Set<String>
+    let catalogVersion: String
+    /// The validator and identifier context of the hub's own day, built once per set rather than
+    /// for every change: a change's day is nearly always the day it arrives.
+    let day: CivilDate
+    let dayValidator: RecordValidator
 
     public init(reference: ReferenceData, now: Date) {
         self.reference = reference
         self.now = now
+        layers = Set(reference.catalog.layers.map { "\($0.id)@\($0.version)" })
+        catalogVersion = reference.catalog.version
+        day = ChinaTime.date(of: now)
+        dayValidator = reference.validator(today: day)
+    }
+
+    /// The validator for a change whose date checks use `today`.
+    func validator(today: CivilDate) -> RecordValidator {
+        today == day ? dayValidator : reference.validator(today: today)
     }
 
     /// What checking a change found: why the hub may not merge it, or the record it carries as
@@ -40,21 +57,22 @@ public struct ChangeValidator: Sendable {
         func refuse(_ code: String, _ field: String, _ message: String) -> ChangeRefusal {
             ChangeRefusal(change, code: code, field: field, message: "record \(change.key.recordId): \(message)")
         }
-        let catalog = reference.catalog
-        let known = Set(catalog.layers.map { "\($0.id)@\($0.version)" })
-        let named = change.catalogVersion.split(separator: "+").map(String.init)
-        if named.isEmpty || !named.allSatisfy(known.contains) {
-            return refuse("catalog-version", "catalogVersion",
-                          "catalog version '\(change.catalogVersion)' names a layer this hub does not hold (it holds \(catalog.version))")
+        if change.catalogVersion != catalogVersion {
+            let named = change.catalogVersion.split(separator: "+").map(String.init)
+            if named.isEmpty || !named.allSatisfy(layers.contains) {
+                return refuse("catalog-version", "catalogVersion",
+                              "catalog version '\(change.catalogVersion)' names a layer this hub does not hold (it holds \(catalogVersion))")
+            }
         }
         let today = today(of: change)
+        let validator = validator(today: today)
         do {
-            _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: reference.identifierContext(today: today))
+            _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: validator.identifiers)
         } catch {
             return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error.reason)")
         }
         if change.operation.isRights {
-            do { _ = try RightsEvent(change, identifiers: reference.identifierContext(today: today)) } catch {
+            do { _ = try RightsEvent(change, identifiers: validator.identifiers) } catch {
                 return ChangeRefusal(change, code: error.code, field: error.field, message: error.message)
             }
             return nil
@@ -67,7 +85,7 @@ public struct ChangeValidator: Sendable {
         do { json = try JSONValue.parse(change.payload) } catch {
             return refuse("invalid-record", "payload", "the payload is not JSON: \(error)")
         }
-        let validation = reference.validator(today: today).validate(json)
+        let validation = validator.validate(json)
         guard let record = validation.accepted else {
             let first = validation.issues.first
             let all = validation.issues.map(\.description).joined(separator: "; ")

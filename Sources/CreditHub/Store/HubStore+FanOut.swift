@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import CreditStorage
 public import SyncProtocol
 public import SyncTransport
 
@@ -97,25 +98,36 @@ extension HubStore {
         try writer.read { db in
             let head = try db.hubFrontier().head
             let subscription = try db.subscription(node: node)
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT position, node, sequence, item, operation, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?
-                """), arguments: [Int64(after), limit])
-            // Columns by index: looking each up by name cost more than reading it.
-            let to = rows.count == limit ? UInt64(rows.last![0] as Int64) : max(head.size, after)
-            let wanted = rows.filter { row in
-                (row[5] as Int64) != 0 || ((row[1] as String) != node && subscription.receives(item: row[3], operation: row[4]))
+            // Stepped through SQLite's API: every node reads every hub-log entry, and GRDB rows
+            // boxed each column of each entry.
+            let select = try FastStatement(db, """
+                SELECT position, node, sequence, reassert, item, operation FROM hub_log WHERE position > ? ORDER BY position LIMIT ?
+                """)
+            select.bind(Int64(after), Int64(limit))
+            var wanted: [(position: UInt64, origin: String, sequence: UInt64)] = []
+            var read = 0, last: UInt64 = 0
+            // Each origin node's range of sequences, to read its evidence once.
+            var ranges: [String: ClosedRange<UInt64>] = [:]
+            while try select.next() {
+                read += 1
+                last = UInt64(select.int(0))
+                let origin = select.text(1)
+                guard select.int(3) != 0 || (origin != node && (subscription.items == nil || subscription.receives(item: select.text(4), operation: select.text(5)))) else {
+                    continue
+                }
+                let sequence = UInt64(select.int(2))
+                wanted.append((last, origin, sequence))
+                ranges[origin] = ranges[origin].map { min($0.lowerBound, sequence)...max($0.upperBound, sequence) } ?? sequence...sequence
             }
-            // Read each origin node's changes from its evidence once.
-            var bytes: [String: [UInt64: [UInt8]]] = [:]
-            for (origin, group) in Dictionary(grouping: wanted, by: { $0[1] as String }) {
-                let sequences = group.map { UInt64($0[2] as Int64) }
-                bytes[origin] = try heldChanges(db, node: origin, from: sequences.min()!, through: sequences.max()!)
+            let to = read == limit ? last : max(head.size, after)
+            var bytes: [String: HeldChanges] = [:]
+            for (origin, range) in ranges {
+                bytes[origin] = try heldChanges(db, node: origin, from: range.lowerBound, through: range.upperBound)
             }
             var entries: [(UInt64, [UInt8])] = []
             entries.reserveCapacity(wanted.count)
             var total = 0
-            for row in wanted {
-                let origin: String = row[1], sequence = UInt64(row[2] as Int64), position = UInt64(row[0] as Int64)
+            for (position, origin, sequence) in wanted {
                 guard let change = bytes[origin]?[sequence] else {
                     throw RegistryError(description: "the evidence of \(origin) lacks change \(sequence) of the hub log")
                 }

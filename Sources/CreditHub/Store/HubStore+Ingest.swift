@@ -448,9 +448,9 @@ extension HubStore {
     /// The bytes of `node`'s changes `from`…`through`, read from the change sets held as
     /// evidence — the only copy the hub keeps. Sets read recently are kept decoded in
     /// ``EvidenceCache``: every node's fan-out reads the same few sets.
-    func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
-        guard from <= through else { return [:] }
-        var changes: [UInt64: [UInt8]] = [:]
+    func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> HeldChanges {
+        guard from <= through else { return HeldChanges(first: from, changes: []) }
+        var changes = HeldChanges(first: from, changes: Array(repeating: nil, count: Int(through - from + 1)))
         let rows = try Row.fetchCursor(try db.cachedStatement(sql: """
             SELECT first, evidence_offset, evidence_length, digest FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first
             """), arguments: [node, Int64(from), Int64(through)])
@@ -463,9 +463,21 @@ extension HubStore {
             }
             for (i, bytes) in encoded.enumerated() {
                 let sequence = first + UInt64(i)
-                if sequence >= from, sequence <= through { changes[sequence] = bytes }
+                if sequence >= from, sequence <= through { changes.changes[Int(sequence - from)] = bytes }
             }
         }
         return changes
+    }
+}
+
+/// A node's changes `first`… as ``HubStore/heldChanges(_:node:from:through:)`` read them:
+/// by position in an array, not hashed by sequence, since a fan-out batch reads thousands.
+struct HeldChanges {
+    let first: UInt64
+    var changes: [[UInt8]?]
+
+    /// The change at `sequence`, `nil` when it was not read.
+    subscript(sequence: UInt64) -> [UInt8]? {
+        sequence >= first && sequence - first < UInt64(changes.count) ? changes[Int(sequence - first)] : nil
     }
 }
