@@ -47,4 +47,19 @@ import Testing
         #expect(detail.record.objectValue?["note"] == .string("更正"))
         #expect(detail.history.count == 2)
     }
+
+    /// The record row keeps only the storage key; provider, item and record id are read back from
+    /// it, a record id with slashes included, and a subject's records come back by item, then key.
+    @Test func keysAreReadBackFromTheStorageKey() throws {
+        let store = try NodeStore(path: nil)
+        func save(_ w: PreparedWrite) throws { _ = try store.write([w], node: "360100", credential: "c", catalogVersion: "v", acceptedAt: 1) }
+        try save(write("洪市监罚/2026/7", subject: "uscc:S1", persons: []))
+        try save(write("A-1", subject: "uscc:S1", persons: []))
+        let listed = try store.records(subject: "uscc:S1")
+        #expect(listed.map(\.recordId) == ["A-1", "洪市监罚/2026/7"])
+        #expect(listed.allSatisfy { $0.provider == unit && $0.item == "administrative-punishment" })
+        let detail = try #require(try store.record(RecordKey(provider: unit, item: "administrative-punishment", recordId: "洪市监罚/2026/7")))
+        #expect(detail.recordId == "洪市监罚/2026/7")
+        #expect(RecordKey(storageKey: "\(unit)/administrative-punishment/a/b") == RecordKey(provider: unit, item: "administrative-punishment", recordId: "a/b"))
+    }
 }

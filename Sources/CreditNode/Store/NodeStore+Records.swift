@@ -78,6 +78,13 @@ public enum WriteOutcome: Sendable, Equatable {
 /// A record's storage key: `provider/item/recordId`.
 extension RecordKey {
     var storageKey: String { "\(provider)/\(item)/\(recordId)" }
+
+    /// The key ``storageKey`` names. A provider (a credit code) and an item (a catalog code) have
+    /// no `/`, so the first two split it; the record id, which may, is the rest.
+    init(storageKey: String) {
+        let parts = storageKey.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        self.init(provider: parts[0], item: parts.count > 1 ? parts[1] : "", recordId: parts.count > 2 ? parts[2] : "")
+    }
 }
 
 extension NodeStore {
@@ -188,9 +195,9 @@ extension NodeStore {
 
         init(_ db: Database) throws {
             upsert = try FastStatement(db, """
-                INSERT INTO record(record_key, provider, item, record_id, subject_key, subject_name, subjects, status, version,
+                INSERT INTO record(record_key, subject_key, subject_name, subjects, status, version,
                                    content_hash, record_class, origin_node, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
                 ON CONFLICT(record_key) DO UPDATE SET subject_key = excluded.subject_key, subject_name = excluded.subject_name,
                     subjects = excluded.subjects, status = 'active', version = excluded.version, content_hash = excluded.content_hash,
                     record_class = excluded.record_class, origin_node = excluded.origin_node, updated_at = excluded.updated_at
@@ -217,7 +224,7 @@ extension NodeStore {
                 ?? String.fetchOne(db, sql: "SELECT subjects FROM record WHERE record_key = ?", arguments: [storageKey]) ?? "")
         }
         let entries = w.subjectEntries
-        statements.upsert.bind(storageKey, w.key.provider, w.key.item, w.key.recordId, w.subjectKey, w.subjectName, w.subjectColumn,
+        statements.upsert.bind(storageKey, w.subjectKey, w.subjectName, w.subjectColumn,
                                Int64(version), hash, w.recordClass, origin, Int64(at))
         try statements.upsert.run()
         let (removed, added) = version > 1 ? previous.changes(to: entries) : ([], entries.entries)
@@ -319,7 +326,7 @@ extension NodeStore {
             let versions = try Row.fetchAll(db, sql: "SELECT * FROM record_version WHERE record_key = ? ORDER BY version", arguments: [key.storageKey])
             let payloads = try versions.map { try Self.payload(of: $0, db) }
             return RecordDetail(
-                provider: row["provider"], item: row["item"], recordId: row["record_id"], subjectKey: row["subject_key"],
+                provider: key.provider, item: key.item, recordId: key.recordId, subjectKey: row["subject_key"],
                 subjectName: row["subject_name"], status: row["status"], version: row["version"], recordClass: row["record_class"],
                 originNode: row["origin_node"], record: Self.json(payloads.last(where: { !$0.isEmpty }) ?? ""),
                 contentHash: Array(row["content_hash"] as Data).hex,
@@ -342,16 +349,21 @@ extension NodeStore {
     public func records(subject subjectKey: String) throws -> [RecordSummary] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.provider, r.item, r.record_id, i.role, r.status, r.version, r.record_class, r.subject_name
+                SELECT r.record_key, i.role, r.status, r.version, r.record_class, r.subject_name
                 FROM (SELECT record_key, role FROM subject_index WHERE subject_key = ?1
                       UNION SELECT record_key, role FROM subject_index_recent WHERE subject_key = ?1) i
                 JOIN record r ON r.record_key = i.record_key
-                ORDER BY r.item, r.record_key, i.role
-                """, arguments: [subjectKey]).map {
-                let rights = try rights(db, recordKey: "\($0[0] as String)/\($0[1] as String)/\($0[2] as String)")
-                return RecordSummary(provider: $0[0], item: $0[1], recordId: $0[2], role: $0[3], status: $0[4], version: $0[5],
-                                     recordClass: $0[6], subjectName: $0[7], labels: rights.labels, display: rights.display)
+                """, arguments: [subjectKey]).map { row -> (String, RecordSummary) in
+                let storageKey: String = row[0]
+                let key = RecordKey(storageKey: storageKey)
+                let rights = try rights(db, recordKey: storageKey)
+                return (storageKey, RecordSummary(provider: key.provider, item: key.item, recordId: key.recordId, role: row[1], status: row[2],
+                                                  version: row[3], recordClass: row[4], subjectName: row[5], labels: rights.labels,
+                                                  display: rights.display))
             }
+            // By item, then record key, then role: the order a subject's records are listed in.
+            .sorted { ($0.1.item, $0.0, $0.1.role) < ($1.1.item, $1.0, $1.1.role) }
+            .map(\.1)
         }
     }
 

@@ -80,11 +80,9 @@ public final class NodeStore: Sendable {
                 -- Current state of each record (own and fanned-out). Its payload is the latest
                 -- version's, in record_version or, for the node's own, in the log; the row lists
                 -- the record's subject-index entries, to remove them without an index by record.
+                -- record_key is "provider/item/recordId": the parts are read from it, not kept twice.
                 CREATE TABLE record (
                     record_key TEXT PRIMARY KEY,
-                    provider TEXT NOT NULL,
-                    item TEXT NOT NULL,
-                    record_id TEXT NOT NULL,
                     subject_key TEXT NOT NULL,
                     subject_name TEXT NOT NULL,
                     -- Every subject-index entry of the record, as "key<TAB>role" lines.
@@ -115,8 +113,6 @@ public final class NodeStore: Sendable {
                     payload TEXT NOT NULL,
                     PRIMARY KEY (record_key, version)
                 );
-                -- Not unique: a version the hub re-asserts (Protocol/merge.md §4) is filed again.
-                CREATE INDEX record_version_by_origin ON record_version(origin_node, origin_sequence);
 
                 -- Article 19 and 33: records by subject, including responsible persons.
                 CREATE TABLE subject_index (
