@@ -99,6 +99,12 @@ public struct Deployment: Sendable {
                       "cd \"$(dirname \"$0\")\"",
                       "CREDITSYNC=\"${CREDITSYNC:-$(command -v creditsync || true)}\"",
                       "[ -x \"$CREDITSYNC\" ] || { echo \"creditsync not found: put it on PATH or set CREDITSYNC=/path/to/creditsync\" >&2; exit 1; }",
+                      ] + (layout == .systemd ? [
+                      "# The systemd layout: the hub's store (/var/lib/creditsync) is the creditsync user's, who runs the hub;",
+                      "# enrolled as root, it would be root's and the hub could not open it. Create the user and the directory first:",
+                      "#   useradd --system --home /var/lib/creditsync creditsync; install -d -o creditsync -g creditsync -m 0700 /var/lib/creditsync",
+                      "if [ \"$(id -u)\" = 0 ]; then echo \"run enroll.sh as the user the hub runs as: sudo -u creditsync ./enroll.sh (the hub's store must be that user's)\" >&2; exit 1; fi",
+                      ] : []) + [
                       "enroll() {",
                       "  if [ ! -f \"nodes/$1/node.key.pub\" ]; then echo \"nodes/$1/node.key.pub is missing: run 'creditsync keygen --out node.key' on node $1 and copy node.key.pub here\" >&2; exit 1; fi",
                       "  \"$CREDITSYNC\" hub node add --config hub/hub.conf.json --id \"$1\" --name \"$2\" --public-key \"nodes/$1/node.key.pub\"",

@@ -1,4 +1,7 @@
 public import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How the node's and the hub's stores open SQLite, in one place so that both keep the same
 /// durability guarantees.
@@ -16,6 +19,7 @@ public enum SQLiteDatabase {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
         guard let path else { return try DatabaseQueue(configuration: config) }
+        try createPrivately(path)
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.writeWithoutTransaction {
             try $0.execute(sql: """
@@ -24,6 +28,19 @@ public enum SQLiteDatabase {
                 """)
         }
         return pool
+    }
+
+    /// Creates the store file at `path`, empty and readable by its owner only, unless it exists.
+    /// SQLite gives its write-ahead log and shared-memory files the mode of the database file, so
+    /// the whole store is private to the daemon's user whatever the umask of whoever created it
+    /// (a store holds every credit record of its city or of the province).
+    static func createPrivately(_ path: String) throws {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd); return }
+        let code = errno
+        guard code != EEXIST else { return }
+        throw StoreFileError(description: "cannot create the store \(path): \(String(cString: strerror(code)))"
+            + (code == ENOENT ? " (create its directory first, owned by the user the daemon runs as)" : ""))
     }
 
     /// The page size of a new store. Change sets are stored whole as evidence (up to a megabyte
@@ -43,4 +60,9 @@ public enum SQLiteDatabase {
     public static func synchronousSetting(_ writer: any DatabaseWriter) throws -> Int {
         try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
+}
+
+/// A store file that could not be created, naming it.
+public struct StoreFileError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -30,7 +30,7 @@ public final class StoreLock: Sendable {
     /// Takes the lock of the store at `database`, or throws ``Held`` naming the process that has it.
     public init(database: String) throws {
         let path = Self.path(for: database)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Held(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var holder = [UInt8](repeating: 0, count: 32)

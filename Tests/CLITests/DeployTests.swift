@@ -61,8 +61,37 @@ import Testing
         #expect(first.stdout.components(separatedBy: "enrolled node").count == 3, "\(first.stdout)")
         let again = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
         #expect(again.status == 0 && again.stdout.components(separatedBy: "nothing changed").count == 3, "\(again.stdout)\(again.stderr)")
-        let (_, store) = try openHubStore(configPath: out.appendingPathComponent("hub/hub.conf.json").path)
+        let hubConfig = out.appendingPathComponent("hub/hub.conf.json")
+        // A node takes credentials for units of its own area only (Protocol/merge.md §1), unless
+        // told the hub operator widened it, which `hub node area` does.
+        let nanchangConfig = out.appendingPathComponent("nodes/360100/node.conf.json").path
+        let ganzhouUnit = SyntheticRecords(division: "360700").regulatorCode
+        let outside = try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit])
+        #expect(outside.status != 0 && outside.stderr.contains("outside node 360100's area"), "\(outside.stderr)")
+        let county = try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "东湖局", "--unit", SyntheticRecords(division: "360102").regulatorCode])
+        #expect(county.status == 0, "\(county.stderr)")
+        let widened = try CLI.run(["hub", "node", "area", "--config", hubConfig.path, "--id", "360100", "--add", "3607"])
+        #expect(widened.status == 0 && widened.stdout.contains("360100 and its counties (3601xx), and 3607…"), "\(widened.stdout)\(widened.stderr)")
+        #expect(try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit, "--outside-area"]).status == 0)
+        let (_, store) = try openHubStore(configPath: hubConfig.path)
         #expect(try store.nodes().map(\.id).sorted() == ["360100", "360400"])
+        // The provincial store enroll.sh created is its owner's alone, whatever the umask.
+        for file in ["hub.sqlite", "hub.sqlite-evidence", "hub.sqlite-wal"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("hub/\(file)").path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file): \(String(mode ?? 0, radix: 8))")
+        }
+        // An operator token group or others can read is refused, naming the file, as a key is.
+        let token = out.appendingPathComponent("hub/operator.token")
+        try Data("0123456789abcdef0123".utf8).write(to: token)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: token.path)
+        let hubText = try String(contentsOf: hubConfig, encoding: .utf8)
+        try Data(hubText.replacingOccurrences(of: #""operator": {"host": "127.0.0.1", "port": 9103}"#,
+                                           with: #""operator": {"host": "127.0.0.1", "port": 9103, "tokenFile": "operator.token"}"#).utf8).write(to: hubConfig)
+        let readable = try CLI.run(["check-config", hubConfig.path])
+        #expect(readable.status == 1 && readable.stderr.contains("operator.token can be read by group or others (mode 644)"), "\(readable.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token.path)
+        let privateToken = try CLI.run(["check-config", hubConfig.path])
+        #expect(privateToken.status == 0, "\(privateToken.stderr)")
 
         // The generated scrape configuration, with the shipped rules written beside it.
         let prometheus = out.appendingPathComponent("prometheus")
@@ -92,6 +121,11 @@ import Testing
                                 "--hub-address", "hub.credit.jiangxi.example"])
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stdout.contains("systemctl enable --now creditsync-node@"), "\(made.stdout)")
+        // Enrolled as root, the hub's store would be root's and the hub, run as creditsync, could not open it.
+        if getuid() == 0 {
+            let asRoot = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: ["CREDITSYNC": CLI.executable.path])
+            #expect(asRoot.status == 1 && asRoot.stderr.contains("sudo -u creditsync ./enroll.sh"), "\(asRoot.stderr)")
+        }
         #expect(try ConfigFile.load(NodeConfig.self, from: out.appendingPathComponent("nodes/360100/node.conf.json").path).hub.url
                 == "http://hub.credit.jiangxi.example:8100")
         func unit(_ name: String, instance: String) throws -> (rw: [String], ro: [String], state: String) {

@@ -1,5 +1,5 @@
 import CreditCore
-import CreditHub
+@testable import CreditHub
 import CreditNode
 import CreditTesting
 import Foundation
@@ -144,7 +144,12 @@ import Testing
         let reports = try h.store.forkReports()
         #expect(reports.count == 2)
         #expect(Set(reports.map(\.pinnedSize)) == [3, 40])
-        #expect(try h.hub.snapshot().forkReports.count == 2)
+        let snapshot = try h.hub.snapshot()
+        #expect(snapshot.forkReports.count == 2)
+        // Operators see them where they look: the status table and the dashboard.
+        #expect(StatusTable.render(snapshot).contains("FORK: node 360100 pinned a hub log of 40 changes this hub does not contain"))
+        #expect(Dashboard.html(snapshot).contains("Fork reports: nodes pinned a hub log this hub does not contain"))
+        #expect(!Dashboard.html(try HubFixture.federation(["360100"]).0.hub.snapshot()).contains("Fork reports"))
         #expect(try h.hub.metricsExposition().contains("creditsync_hub_fork_reports_total{node=\"360100\"} 2"))
         #expect(try h.store.hubHead() == honest)
     }

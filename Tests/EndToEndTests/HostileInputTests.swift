@@ -57,7 +57,9 @@ import Testing
             let deployment = try Deployment.generate(in: dir, sites: sites, basePort: LoopbackHTTP.freePortRange(ids.count + 2),
                                                      pushIdleMilliseconds: 50)
             // The operator listener requires a token.
-            try Data(operatorToken.utf8).write(to: dir.appendingPathComponent("hub/operator.token"))
+            let tokenFile = dir.appendingPathComponent("hub/operator.token")
+            try Data(operatorToken.utf8).write(to: tokenFile)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
             let config = deployment.hubConfig
             let text = try String(contentsOf: config, encoding: .utf8)
                 .replacingOccurrences(of: "\"operator\": {\"host\": \"127.0.0.1\", \"port\": \(deployment.operatorPort)}",

@@ -38,6 +38,17 @@ enum Dashboard {
         let refusals = s.refusals.map { r -> String in
             "<tr><td>\(esc(r.recordKey))</td><td>\(r.node)#\(r.sequence)</td><td>\(esc(r.code))</td><td>\(esc(r.field))</td><td>\(esc(r.message))</td><td>\(r.receivedAt.map(when) ?? "")</td></tr>"
         }.joined(separator: "\n")
+        // A node's pinned head this log does not contain: the hub was restored or rewrote its history.
+        let forks = s.forkReports.map { f -> String in
+            "<tr class=\"bad\"><td>\(f.node)</td><td>\(f.pinnedSize)</td><td>\(f.pinnedRoot.prefix(16))…</td><td>\(f.hubSize)</td><td>\(when(f.reportedAt))</td></tr>"
+        }.joined(separator: "\n")
+        let forkSection = s.forkReports.isEmpty ? "" : """
+        <h2 class="bad">Fork reports: nodes pinned a hub log this hub does not contain</h2>
+        <p>The hub was restored from a backup or its history was rewritten; the nodes re-feed what they pushed. See Protocol/hub-api.md, Log proofs.</p>
+        <table><tr><th>node</th><th>pinned size</th><th>pinned root</th><th>hub size then</th><th>reported</th></tr>
+        \(forks)
+        </table>
+        """
         let counts = s.windowCounts.sorted { $0.key < $1.key }.map { w -> String in "\(w.key): \(w.value)" }.joined(separator: " · ")
         let provisional = s.provisionalYears.isEmpty ? "" :
             "<p class=\"bad\">No official calendar loaded for \(s.provisionalYears.map(String.init).joined(separator: ", ")): deadlines in it are provisional (Monday–Friday assumed).</p>"
@@ -53,6 +64,7 @@ enum Dashboard {
         <h1>creditsync — provincial hub \(s.hub)</h1>
         <p>As of \(when(s.generatedAt)) (Asia/Shanghai) · hub log \(s.hubLogSize) changes · \(s.records) records · equivocations \(s.equivocations)</p>
         \(provisional)
+        \(forkSection)
         <h2>Nodes</h2>
         <table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th><th>version</th><th>last refusal</th></tr>
         \(nodes)

@@ -11,6 +11,9 @@ public enum StatusTable {
         if !s.provisionalYears.isEmpty {
             out += "PROVISIONAL: no official calendar for \(s.provisionalYears.map(String.init).joined(separator: ", "))\n"
         }
+        for f in s.forkReports {
+            out += "FORK: node \(f.node) pinned a hub log of \(f.pinnedSize) changes this hub does not contain (reported \(time.string(from: f.reportedAt)))\n"
+        }
         out += "\n" + pad("node", 8) + pad("name", 14) + pad("status", 9) + pad("pushed", 9) + pad("applied", 9) + pad("lag", 7) + pad("lag s", 8) + "last seen\n"
         for n in s.nodes {
             out += pad(n.id, 8) + pad(n.name, 14) + pad(n.status, 9) + pad(String(n.acknowledged), 9) + pad(String(n.fanOutApplied), 9)

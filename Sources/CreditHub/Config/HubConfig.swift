@@ -77,7 +77,15 @@ extension HubConfig {
     /// - Throws: when the file cannot be read or holds fewer than 16 characters.
     public func operatorToken(configPath: String) throws -> String? {
         guard let file = operatorListener.tokenFile else { return nil }
-        let token = try String(contentsOfFile: ConfigFile.resolve(file, relativeTo: configPath), encoding: .utf8)
+        let path = ConfigFile.resolve(file, relativeTo: configPath)
+        // Refused when group or others may read it, as signing keys are: the token opens the
+        // province's dashboard, status and metrics.
+        var info = stat()
+        if stat(path, &info) == 0, Int(info.st_mode) & 0o077 != 0 {
+            throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(path) can be read by group or others (mode "
+                                     + String(Int(info.st_mode) & 0o777, radix: 8) + "); make it 0600, owned by the user the hub runs as")
+        }
+        let token = try String(contentsOfFile: path, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.count >= 16 else { throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile holds fewer than 16 characters") }
         return token

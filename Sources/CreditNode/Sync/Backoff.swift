@@ -39,6 +39,9 @@ func runRetrying(_ what: String, backoff initial: Backoff, logger: Logger, step:
         } catch is CancellationError {
             return
         } catch {
+            // A step cancelled by SIGTERM fails with whatever its transport makes of the
+            // cancellation ("hub unreachable: CancellationError()"): that is the stop, not a failure.
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             let wait = backoff.next()
             logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
             // A shutdown does not wait out the back-off (a node the hub refuses took up to a minute to stop).

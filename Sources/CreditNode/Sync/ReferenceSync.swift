@@ -41,6 +41,8 @@ public struct ReferenceSync: Service {
             } catch is CancellationError {
                 return
             } catch {
+                // Cut by SIGTERM: the stop, not a failure (see `runRetrying`).
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.warning("reference data not refreshed", metadata: ["error": "\(error)"])
             }
             // The wait ends at once on SIGTERM, so the node shuts down without delay.

@@ -61,11 +61,14 @@ struct DeployCommand: AsyncParsableCommand {
             print("  prometheus: \(url.appendingPathComponent("prometheus/prometheus.yml").path)")
             print("  hub:   \(deployment.hubConfig.path)")
             print("  nodes: \(url.appendingPathComponent("nodes").path)/<division>/node.conf.json")
-            print("  enroll every node at the hub: (cd \(out) && ./enroll.sh)")
             switch layout {
             case .local:
+                print("  enroll every node at the hub: (cd \(out) && ./enroll.sh)")
                 print("  then start: creditsync hub --config hub/hub.conf.json; creditsync node --config nodes/<id>/node.conf.json")
             case .systemd:
+                print("  create the daemons' user and state directory: useradd --system --home /var/lib/creditsync creditsync;")
+                print("    install -d -o creditsync -g creditsync -m 0700 /var/lib/creditsync")
+                print("  enroll every node at the hub, as that user: (cd \(out) && sudo -u creditsync ./enroll.sh)")
                 print("  then copy hub/ to /etc/creditsync/hub and nodes/<id> to /etc/creditsync/nodes/<id> (README: secret files),")
                 print("  and start: systemctl enable --now creditsync-hub; systemctl enable --now creditsync-node@<id>")
             }

@@ -13,7 +13,7 @@ extension HubNode {
             abstract: "Add a node's new key; the old one stays active for the rollover unless --revoke-old.")
         @Option(help: "The hub's configuration file.") var config: String
         @Option(help: "The node's id.") var id: String
-        @Option(help: "The new public key file.") var key: String
+        @Option(name: [.customLong("key"), .customLong("public-key")], help: "The new public key file (node.key.pub).") var key: String
         @Flag(help: "Revoke the node's other keys now.") var revokeOld = false
 
         func run() async throws {
