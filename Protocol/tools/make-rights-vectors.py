@@ -8,7 +8,7 @@ repository root:
 """
 import json
 
-PROVIDER = "121200004013590816"      # 南昌市市场监督管理局: the records' providing unit
+PROVIDER = "113601000010000105"      # a Nanchang (360100) unit: the records' providing unit, in the home node's area (merge.md §1)
 CHECKER = "91110000600037341L"       # a unit asked to check
 COMPANY = {"kind": "legal-person", "name": "南昌赣江商贸有限公司", "uscc": "91110000600037341L"}
 

@@ -164,6 +164,9 @@ public final class Simulation: @unchecked Sendable {
             let node = try SimNode(id: city.code, directory: directory.appendingPathComponent(city.code), key: SigningKey(seed: keys.bytes32()),
                                    reference: reference, clock: clock)
             try hub.store.addNode(id: city.code, name: city.name, key: node.key.publicKey, at: clock.now)
+            // The shared provincial unit writes through every city's node (Protocol/merge.md §1,
+            // a widened area): the races between nodes on one record need it.
+            try hub.store.changeArea(node: city.code, add: [String(Self.sharedDivision.prefix(4))], remove: [], at: clock.now)
             try node.open(transport: SimTransport(node: city.code, simulation: self), hubKeys: hubKeys)
             for division in [city.code, Self.sharedDivision] {
                 let unit = SyntheticRecords(division: division).regulatorCode

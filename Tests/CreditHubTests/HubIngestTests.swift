@@ -24,8 +24,12 @@ final class HubFixture: Sendable {
 
     var now: Date { clock.now }
 
-    func enroll(_ node: String, key: SigningKey) throws {
+    /// Enrolls `node`. The merge, rights and convergence tests write one unit's records through
+    /// several nodes, so by default a node's area is the whole province (`areas: ["36"]`);
+    /// `ProvidingAreaHubTests` enrolls nodes with their own area only (`areas: []`).
+    func enroll(_ node: String, key: SigningKey, areas: [String] = ["36"]) throws {
         try store.addNode(id: node, name: "node \(node)", key: key.publicKey, at: now)
+        if !areas.isEmpty { try store.changeArea(node: node, add: areas, remove: [], at: now) }
     }
 
     var transport: LocalHubTransport { LocalHubTransport(hub: hub) }

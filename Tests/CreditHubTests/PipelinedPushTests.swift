@@ -43,6 +43,31 @@ import Testing
         #expect(try h.store.counts().equivocations == 0)
     }
 
+    /// A node posting sets that wait for a predecessor holds at most its own places: another
+    /// node's pushes go on (one node had filled all 32 and kept every other node out with 429).
+    @Test func oneNodesWaitingSetsDoNotKeepOtherNodesOut() async throws {
+        let h = try HubFixture(pipelinePatience: .seconds(5))
+        try h.enroll("360100", key: nodeKey)
+        let other = SyncFixtures.key("node-360700")
+        try h.enroll("360700", key: other)
+        let envelopes = try sets(count: 2 * (HubService.maxInFlightSetsPerNode + 2), size: 2)
+        // Sets 2, 3, … wait for set 1, which never comes while they wait.
+        let waiting = (1...HubService.maxInFlightSetsPerNode).map { i in Task { try await h.hub.ingest(node: "360100", envelope: envelopes[i]) } }
+        while h.store.sequencer.waiting(node: "360100") < HubService.maxInFlightSetsPerNode { try await Task.sleep(for: .milliseconds(5)) }
+        let refused: HubError? = await {
+            do { _ = try await h.hub.ingest(node: "360100", envelope: envelopes[HubService.maxInFlightSetsPerNode + 1]); return nil } catch let e as HubError { return e } catch { return nil }
+        }()
+        #expect(refused?.code == "busy" && refused?.message.contains("node 360100 has 8 change sets in flight") == true, "\(String(describing: refused))")
+        // Another node is not kept out.
+        let (envelope, _) = try SyncFixtures.changeSet(node: "360700", key: other, count: 2)
+        _ = try await h.hub.ingest(node: "360700", envelope: envelope.encoded)
+        #expect(try h.store.position(node: "360700")?.acknowledged == 2)
+        // The waiting sets hear `gap` and free their places; the node's window sent again in order is merged.
+        for task in waiting { await #expect(throws: HubError.self) { _ = try await task.value } }
+        for envelope in envelopes { _ = try await h.hub.ingest(node: "360100", envelope: envelope) }
+        #expect(try h.store.position(node: "360100")?.acknowledged == UInt64(2 * envelopes.count))
+    }
+
     @Test func aSetWhosePredecessorNeverComesIsAGapAndStoresNothing() async throws {
         let h = try HubFixture(pipelinePatience: .milliseconds(50))
         try h.enroll("360100", key: nodeKey)

@@ -22,10 +22,14 @@ public struct ChangeValidator: Sendable {
     /// for every change: a change's day is nearly always the day it arrives.
     let day: CivilDate
     let dayValidator: RecordValidator
+    /// The providing units the set's node may write records for (`Protocol/merge.md` §1);
+    /// `nil` checks none (tools that validate changes outside a merge).
+    let area: ProvidingArea?
 
-    public init(reference: ReferenceData, now: Date) {
+    public init(reference: ReferenceData, now: Date, area: ProvidingArea? = nil) {
         self.reference = reference
         self.now = now
+        self.area = area
         layers = Set(reference.catalog.layers.map { "\($0.id)@\($0.version)" })
         catalogVersion = reference.catalog.version
         day = ChinaTime.date(of: now)
@@ -66,10 +70,17 @@ public struct ChangeValidator: Sendable {
         }
         let today = today(of: change)
         let validator = validator(today: today)
+        let provider: UnifiedSocialCreditCode
         do {
-            _ = try UnifiedSocialCreditCode.parse(change.key.provider, context: validator.identifiers)
+            provider = try UnifiedSocialCreditCode.parse(change.key.provider, context: validator.identifiers)
         } catch {
             return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error.reason)")
+        }
+        // A credit subject's rights change is filed at whichever node the subject went to; its
+        // authority is checked by rights.md. A record change is the providing unit's, through a node of its area.
+        if !change.operation.isRights, let area, !area.covers(provider) {
+            return refuse("not-in-area", "provider", "the providing unit \(provider.value) is of division \(provider.divisionCode), "
+                          + "outside the area of node \(change.node): \(area) (the hub operator widens it with creditsync hub node area)")
         }
         if change.operation.isRights {
             do { _ = try RightsEvent(change, identifiers: validator.identifiers) } catch {

@@ -40,8 +40,10 @@ public final class HubService: Sendable {
     private let replays: ReplayGuard
     /// Change sets being verified or merged now: bounded, so that many connections each holding a
     /// 16 MiB envelope cannot queue without limit (429 `busy` beyond; nodes retry).
-    private let inFlight = Mutex(0)
+    private let inFlight = Mutex<(total: Int, byNode: [String: Int])>((0, [:]))
     public let maxInFlightSets: Int
+    /// A node's sets in flight at once: its pusher keeps four (sync.md §4), twice that leaves room for retries.
+    public static let maxInFlightSetsPerNode = 8
     /// Long-polls waiting per node: a node needs one; more answer at once instead of waiting.
     private let waitingPerNode = Mutex<[String: Int]>([:])
     public static let maxWaitingPerNode = 4
@@ -85,14 +87,26 @@ public final class HubService: Sendable {
     /// - Returns: the receipt envelope to answer with.
     /// - Throws: ``HubError`` carrying the status of `Protocol/hub-api.md`.
     public func ingest(node: String, envelope: [UInt8]) async throws -> [UInt8] {
-        guard inFlight.withLock({ count -> Bool in
-            guard count < self.maxInFlightSets else { return false }
-            count += 1
-            return true
-        }) else {
-            throw refuse(.tooManyRequests, "busy", "the hub is verifying \(maxInFlightSets) change sets already; retry shortly")
+        // Sets in flight are bounded for the hub and for each node: a set waiting for its
+        // predecessor holds its place, and one node posting dozens of such sets had kept every
+        // other node's pushes out with 429s.
+        let admitted = inFlight.withLock { state -> String? in
+            guard state.total < self.maxInFlightSets else { return "the hub is verifying \(self.maxInFlightSets) change sets already" }
+            guard state.byNode[node, default: 0] < Self.maxInFlightSetsPerNode else {
+                return "node \(node) has \(Self.maxInFlightSetsPerNode) change sets in flight already"
+            }
+            state.total += 1
+            state.byNode[node, default: 0] += 1
+            return nil
         }
-        defer { inFlight.withLock { $0 -= 1 } }
+        if let busy = admitted { throw refuse(.tooManyRequests, "busy", "\(busy); retry shortly") }
+        defer {
+            inFlight.withLock { state in
+                state.total -= 1
+                state.byNode[node, default: 1] -= 1
+                if state.byNode[node] == 0 { state.byNode[node] = nil }
+            }
+        }
         switch try store.nodeStatus(node) {
         case nil: throw refuse(.forbidden, "unknown-node", "node \(node) is not enrolled at this hub")
         case "active"?: break
@@ -102,7 +116,7 @@ public final class HubService: Sendable {
         // `creditsync hub node revoke` stops verifying at once, without a restart.
         let keys = try store.keyRegistry()
         let start = ContinuousClock.now
-        let validator = ChangeValidator(reference: reference, now: now())
+        let validator = ChangeValidator(reference: reference, now: now(), area: try store.providingArea(node))
         let opened = try await preparation.run { () -> Result<PreparedSet, WireError> in
             Result { () throws(WireError) in
                 let set = try ChangeSet.open(envelope, keys: keys).changeSet

@@ -1,4 +1,5 @@
 public import Foundation
+public import CreditCore
 import GRDB
 public import SyncProtocol
 
@@ -139,10 +140,10 @@ extension HubStore {
     /// The registry, decoded again only when `registry_version` moved: every request a node
     /// signs is checked against it, and with a province of nodes, decoding every key for each
     /// one was a cost of its own.
-    func registry() throws -> (keys: KeyRegistry, statuses: [String: String]) {
+    func registry() throws -> (keys: KeyRegistry, statuses: [String: String], areas: [String: [String]]) {
         try writer.read { db in
             let version = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT value FROM registry_version")) ?? 0
-            if let cached = registryCache.withLock({ $0 }), cached.version == version { return (cached.keys, cached.statuses) }
+            if let cached = registryCache.withLock({ $0 }), cached.version == version { return (cached.keys, cached.statuses, cached.areas) }
             var registry = KeyRegistry()
             for row in try Row.fetchAll(db, sql: """
                 SELECT k.node, k.public_key, k.status, n.status AS node_status FROM node_key k JOIN node n ON n.id = k.node
@@ -151,9 +152,40 @@ extension HubStore {
                 try registry.enroll(key, for: row["node"])
                 if row["status"] != "active" || row["node_status"] != "active" { registry.revoke(keyId: key.keyId) }
             }
-            let statuses = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, status FROM node").map { ($0[0] as String, $0[1] as String) })
-            registryCache.withLock { $0 = (version, registry, statuses) }
-            return (registry, statuses)
+            let rows = try Row.fetchAll(db, sql: "SELECT id, status, areas FROM node")
+            let statuses = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) })
+            let areas = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, Self.areaPrefixes($0[2])) })
+            registryCache.withLock { $0 = (version, registry, statuses, areas) }
+            return (registry, statuses, areas)
+        }
+    }
+
+    /// The providing units `node` may write records for (`Protocol/merge.md` §1).
+    public func providingArea(_ node: String) throws -> ProvidingArea {
+        ProvidingArea(node: node, extra: try registry().areas[node] ?? [])
+    }
+
+    static func areaPrefixes(_ column: String) -> [String] { column.split(separator: ",").map(String.init) }
+
+    /// Widens (`add`) or narrows (`remove`) the division-code prefixes `node` may write for
+    /// beyond its own area; in the admin log.
+    /// - Returns: the node's area afterwards.
+    @discardableResult
+    public func changeArea(node: String, add: [String], remove: [String], at: Date) throws -> ProvidingArea {
+        for prefix in add + remove where !ProvidingArea.isValidPrefix(prefix) {
+            throw RegistryError(description: "'\(prefix)' is not a division-code prefix (2 to 6 digits)")
+        }
+        return try writer.write { db in
+            guard let current = try String.fetchOne(db, sql: "SELECT areas FROM node WHERE id = ?", arguments: [node]) else {
+                throw RegistryError(description: "no node \(node)")
+            }
+            var prefixes = Self.areaPrefixes(current).filter { !remove.contains($0) }
+            for prefix in add where !prefixes.contains(prefix) { prefixes.append(prefix) }
+            prefixes.sort()
+            try db.execute(sql: "UPDATE node SET areas = ? WHERE id = ?", arguments: [prefixes.joined(separator: ","), node])
+            let area = ProvidingArea(node: node, extra: prefixes)
+            try Self.recordAdmin(db, "node-area", target: node, detail: area.description, at: at)
+            return area
         }
     }
 

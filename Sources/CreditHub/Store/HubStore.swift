@@ -28,7 +28,7 @@ public final class HubStore: Sendable {
     /// node's next set to start, to append its evidence before the transaction (see there).
     let acknowledged: Mutex<[String: UInt64]>
     /// The node registry as last read, with the `registry_version` it was read at.
-    let registryCache = Mutex<(version: Int64, keys: KeyRegistry, statuses: [String: String])?>(nil)
+    let registryCache = Mutex<(version: Int64, keys: KeyRegistry, statuses: [String: String], areas: [String: [String]])?>(nil)
     /// Each node's pending changes as last counted (``lags(now:)``), so the next count reads only
     /// the hub-log rows since.
     let pendingCounts = Mutex<[String: PendingCount]>([:])
@@ -109,7 +109,10 @@ public final class HubStore: Sendable {
                     -- The last hub-log position the hub served the node: no acknowledgement may claim more.
                     fanout_served INTEGER NOT NULL DEFAULT 0,
                     -- Catalog items a node receives new records of; NULL is every item (Article 16).
-                    subscription TEXT
+                    subscription TEXT,
+                    -- Division-code prefixes the operator added to the node's providing area
+                    -- (Protocol/merge.md §1), comma-separated; empty for the node's own area only.
+                    areas TEXT NOT NULL DEFAULT ''
                 );
                 CREATE TABLE node_key (
                     key_id TEXT PRIMARY KEY,
@@ -127,7 +130,7 @@ public final class HubStore: Sendable {
                 CREATE TRIGGER registry_key_u AFTER UPDATE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
                 CREATE TRIGGER registry_key_d AFTER DELETE ON node_key BEGIN UPDATE registry_version SET value = value + 1; END;
                 CREATE TRIGGER registry_node_i AFTER INSERT ON node BEGIN UPDATE registry_version SET value = value + 1; END;
-                CREATE TRIGGER registry_node_u AFTER UPDATE OF status ON node BEGIN UPDATE registry_version SET value = value + 1; END;
+                CREATE TRIGGER registry_node_u AFTER UPDATE OF status, areas ON node BEGIN UPDATE registry_version SET value = value + 1; END;
 
                 -- Evidence: every change set accepted and the receipt the hub signed. The set's
                 -- bytes, the only copy of each change's, are in the evidence file beside the

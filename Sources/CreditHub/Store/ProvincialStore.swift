@@ -1,4 +1,5 @@
 public import Foundation
+public import CreditCore
 public import SyncProtocol
 public import SyncTransport
 
@@ -10,6 +11,8 @@ public protocol ProvincialStore: Sendable {
     func keyRegistry() throws -> KeyRegistry
     /// `active`, `revoked`, or `nil` for an unknown node.
     func nodeStatus(_ id: String) throws -> String?
+    /// The providing units a node may write records for (`Protocol/merge.md` §1).
+    func providingArea(_ node: String) throws -> ProvidingArea
     /// Checks continuity and tree heads, keeps the evidence, merges, signs the receipt: atomically.
     func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome
     /// The node's acknowledged position and log root.

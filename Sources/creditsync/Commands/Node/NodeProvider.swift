@@ -51,6 +51,9 @@ struct NodeProvider: AsyncParsableCommand {
         @Option(help: "What it may read: none, own, all, or items:a,b.")
         var read: String = "own"
 
+        @Flag(help: "Allow a unit outside the node's own area (the hub operator must have widened it: hub node area --add).")
+        var outsideArea = false
+
         func run() async throws {
             guard let scope = ReadScope(read) else { throw ValidationError("--read must be none, own, all or items:a,b") }
             let items = items == "*" ? nil : Set(items.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
@@ -58,6 +61,17 @@ struct NodeProvider: AsyncParsableCommand {
             let code: UnifiedSocialCreditCode
             do { code = try UnifiedSocialCreditCode.parse(unit, acceptedLegacyCodes: legacy) } catch {
                 throw ValidationError("--unit '\(unit)' is not a valid unified social credit code: \(error.reason)")
+            }
+            // The hub refuses a node's records of units outside its area (Protocol/merge.md §1):
+            // said here, before a provider's writes are accepted and then refused at the hub.
+            if let config = store.config, !outsideArea {
+                let node = try ConfigFile.load(NodeConfig.self, from: config).node.id
+                let area = ProvidingArea(node: node)
+                guard area.covers(code) else {
+                    throw ValidationError("--unit \(code) is of division \(code.divisionCode), outside node \(node)'s area (\(area)): "
+                                          + "the hub would refuse its records. If the hub operator has widened the area "
+                                          + "(creditsync hub node area --id \(node) --add …), pass --outside-area")
+                }
             }
             let (id, token) = try store.open().addCredential(name: name, unit: code, writeItems: items, readScope: scope, at: Date())
             print("credential \(id) for \(name) (\(code))")
