@@ -153,6 +153,14 @@ import Testing
                 #expect(r.status == .ok)
                 #expect(object(r.body)["status"] as? String == "duplicate")
             }
+            // The same content under another reason changes nothing: no new version here that the
+            // hub would take as a duplicate and no other node would ever see.
+            try await client.execute(uri: "/v1/records/administrative-punishment/\(recordId)/correct", method: .post, headers: auth(f),
+                                     body: body(correction.merging(["reason": .string("依复议决定更正"), "decisionDocument": .string("洪复〔2026〕9号")]) { $1 })) { r in
+                #expect(r.status == .conflict)
+                #expect(object(r.body)["code"] as? String == "unchanged", "\(String(buffer: r.body))")
+            }
+            #expect(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-punishment", recordId: recordId))?.version == 2)
             try await client.execute(uri: "/v1/records/administrative-punishment/\(recordId)/revoke", method: .post, headers: auth(f),
                                      body: body(["reason": "原决定被撤销", "decisionDocument": "洪复决〔2026〕9号"])) { #expect($0.status == .created) }
             // After revocation, a correction is refused.

@@ -225,6 +225,10 @@ public final class NodeService: Sendable {
                 batch.results[i].errors = [ValidationIssue(field: "recordId", code: "not-home",
                                                            message: "record \(batch.results[i].recordId ?? "") is kept by node \(home); write it there")]
                 metrics.rejected(reasons: ["not-home"])
+            case .unchanged:
+                batch.results[i].status = .rejected
+                batch.results[i].errors = [ValidationIssue(field: "record", code: "unchanged", message: Self.unchanged(batch.results[i].recordId ?? ""))]
+                metrics.rejected(reasons: ["unchanged"])
             case .revoked, .notFound:
                 batch.results[i].status = .rejected
                 batch.results[i].errors = [ValidationIssue(field: "recordId", code: "revoked",
@@ -302,7 +306,14 @@ public final class NodeService: Sendable {
             throw NodeError(.conflict, "revoked", "record \(recordId) was revoked; a revocation is final", recordId: recordId)
         case let .notHome(home):
             throw NodeError(.conflict, "not-home", "record \(recordId) is kept by node \(home); only that node changes it", recordId: recordId)
+        case .unchanged:
+            throw NodeError(.conflict, "unchanged", Self.unchanged(recordId), recordId: recordId)
         }
+    }
+
+    /// Why a correction that changes nothing is refused.
+    static func unchanged(_ recordId: String) -> String {
+        "record \(recordId) already holds this content: a correction must change the record (a new reason or document alone is no correction)"
     }
 
     private func requireReason(_ reason: String, _ document: String, recordId: String) throws {

@@ -73,6 +73,9 @@ public enum WriteOutcome: Sendable, Equatable {
     case revoked
     /// A change to a record another node keeps (`Protocol/merge.md` §1): only its home changes it.
     case notHome(home: String)
+    /// A correction to the content the record already has: the hub would take it as a duplicate
+    /// (merge.md §3 rule 4), so no other node, and no Article 41 window, would ever see it.
+    case unchanged
 }
 
 /// A record's storage key: `provider/item/recordId`.
@@ -160,6 +163,7 @@ extension NodeStore {
                     continue
                 }
                 if same { outcomes.append(.duplicate(sequence: latestSequence, version: held.version)); continue }
+                if w.operation == .correct, held.status == "active", held.hash == hash { outcomes.append(.unchanged); continue }
             } else if w.operation != .create {
                 outcomes.append(.notFound)
                 continue
