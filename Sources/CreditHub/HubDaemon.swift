@@ -37,7 +37,7 @@ public struct HubDaemon {
     /// The operators' listener (plain HTTP: loopback, or behind the operators' own proxy).
     public func operatorApplication(logger: Logger) -> some ApplicationProtocol {
         let listener = configuration.operatorListener
-        return Application(router: operatorRouter,
+        return Application(router: operatorRouter, server: .http1(configuration: .init(idleTimeout: ServerLimits.idleTimeout)),
                            configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port),
                                                                   serverName: "creditsync-hub-operator/\(configuration.hub.id)"),
                            logger: logger)
@@ -48,9 +48,11 @@ public struct HubDaemon {
         let settings = ApplicationConfiguration(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                                 serverName: "creditsync-hub/\(configuration.hub.id)")
         guard let tlsConfiguration = try configuration.serverTLS(configPath: configPath) else {
-            return Application(router: router, server: .http1(), configuration: settings, logger: logger)
+            return Application(router: router, server: .http1(configuration: .init(idleTimeout: ServerLimits.idleTimeout)),
+                               configuration: settings, logger: logger)
         }
-        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration), configuration: settings, logger: logger)
+        return Application(router: router, server: try .tls(.http1(configuration: .init(idleTimeout: ServerLimits.idleTimeout)), tlsConfiguration: tlsConfiguration),
+                           configuration: settings, logger: logger)
     }
 
 

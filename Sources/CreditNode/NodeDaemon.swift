@@ -58,7 +58,7 @@ public struct NodeDaemon {
 
     /// The HTTP application on the configured address.
     public func application(logger: Logger = Logger(label: "creditsync.node.http")) -> some ApplicationProtocol {
-        Application(router: router, configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+        Application(router: router, server: .http1(configuration: .init(idleTimeout: ServerLimits.idleTimeout)), configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
                                                          serverName: "creditsync-node/\(configuration.node.id)"),
                     logger: logger)
     }

@@ -79,6 +79,43 @@ import Testing
         #expect(verify.stdout.contains("log: \((next + 1) * batchSize) changes"))
     }
 
+    /// A client that opens connections and goes silent — half a request head, or nothing — does
+    /// not keep them: the daemon closes them after ServerLimits.idleTimeout (30 s), so sockets held
+    /// open cannot use up its file descriptors (a hostile-peer review had 20,000 held at the hub).
+    @Test func silentConnectionsAreClosed() async throws {
+        let dir = try Fixtures.temporaryDirectory("idle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubKey = dir.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let daemon = try sandbox.start()
+        defer { _ = daemon.terminate() }
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+        func open(sending text: String) throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(sandbox.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(connected == 0)
+            _ = text.withCString { send(fd, $0, strlen($0), 0) }
+            var timeout = timeval(tv_sec: 60, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        }
+        let sockets = [try open(sending: "GET /healthz HTTP/1.1\r\n"), try open(sending: "")]
+        let started = ContinuousClock.now
+        for fd in sockets {
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, 0)   // 0: the daemon closed it; -1: still open after 60 s
+            close(fd)
+            #expect(n == 0, "a silent connection was kept open")
+        }
+        #expect(ContinuousClock.now - started < .seconds(50))
+        #expect(try await LoopbackHTTP.request(sandbox.url + "/healthz").body == "ok\n")
+    }
+
     @Test func sigtermShutsDownGracefully() async throws {
         let dir = try Fixtures.temporaryDirectory("term")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -137,6 +137,36 @@ import Testing
             let answer = try await raw(ackTarget, body: bytes, header: signedFor)
             #expect(answer.0 == 400 && answer.1.contains("bad-request"), "\(strange): \(answer)")
         }
+        // Queries are read one way only: a parameter twice, a leading zero, an upper-case or
+        // missing position is refused; a node's own changes past what the hub holds are a 400
+        // with its JSON body, not an empty 500.
+        func get(_ target: String, as f: NodeFixture) async throws -> (Int, String) {
+            let header = try RequestSignature.header(node: f.service.node, key: f.key, method: "GET", target: target, body: [], now: h.now)
+            let response = try await LoopbackHTTP.request("http://127.0.0.1:\(port)\(target)", headers: ["Authorization": header])
+            return (response.status, response.body)
+        }
+        let fanOut = HubPaths.fanOut(node: "360700")
+        for query in ["?after=1&after=2", "?after=01", "?wait=0", "?after=1&applied=1&applied=0"] {
+            let answer = try await get(fanOut + query, as: ganzhou)
+            #expect(answer.0 == 400 && answer.1.contains("bad-request"), "\(query): \(answer)")
+        }
+        let recover = HubPaths.recover(node: "360100")
+        #expect(try await get(recover + "?after=31", as: nanchang).0 == 200)
+        let beyond = try await get(recover + "?after=32", as: nanchang)
+        #expect(beyond.0 == 400 && beyond.1.contains("beyond-log") && beyond.1.contains("holds 31 changes"), "\(beyond)")
+        // A pinned head is looked at only for a set the hub took: a refused push reports no fork.
+        var ahead = MerkleFrontier()
+        for i in 0..<32 { ahead.append(leafHash: MerkleHash.leaf([UInt8(i)])) }
+        let gapSet = try SyncFixtures.changeSet(key: nanchang.key, after: ahead, count: 1).0.encoded
+        let bogus = "?pinned=5:" + String(repeating: "ab", count: 32)
+        let pushTarget = HubPaths.changeSets(node: "360100") + bogus
+        var push = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(pushTarget)")
+        push.method = .POST
+        push.headers.add(name: "Authorization", value: try RequestSignature.header(node: "360100", key: nanchang.key, method: "POST", target: pushTarget,
+                                                                                   body: gapSet, now: h.now))
+        push.body = .bytes(ByteBuffer(bytes: gapSet))
+        #expect(try await HTTPClient.shared.execute(push, timeout: .seconds(30)).status.code == 409)
+        #expect(try h.store.forkReports().isEmpty)
         // A subject key percent-encoded, as hub-api.md says it is sent, names the same subject.
         let detail = try #require(try nanchang.service.store.record(RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment",
                                                                               recordId: "CF-360100-2026-0")))

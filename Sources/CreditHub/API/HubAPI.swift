@@ -43,24 +43,28 @@ public enum HubAPI {
         nodes.post("changesets") { request, context -> Response in
             let node = try context.requireNode()
             let body = try await request.body.collect(upTo: Envelope.maxBytes)
-            if let pinned = request.uri.queryParameters.get("pinned") {
-                guard let head = pinnedHead(pinned) else {
-                    throw HubError(.badRequest, "bad-request", "pinned must be SIZE:ROOT (a size and 64 hex digits), not '\(pinned)'")
+            var pinned: TreeHead?
+            if let text = try single(request, "pinned") {
+                guard let head = pinnedHead(text) else {
+                    throw HubError(.badRequest, "bad-request", "pinned must be SIZE:ROOT (a size and 64 lowercase hex digits), not '\(text)'")
                 }
-                try service.checkPinned(node: node, head: head)
+                pinned = head
             }
-            return envelope(try await service.ingest(node: node, envelope: Array(buffer: body)))
+            let receipt = try await service.ingest(node: node, envelope: Array(buffer: body))
+            // Only a set the hub took has its pinned head looked at: a refused request changes
+            // nothing (hub-api.md), fork reports included.
+            if let pinned { try service.checkPinned(node: node, head: pinned) }
+            return envelope(receipt)
         }
         nodes.get("position") { _, context -> Response in
             envelope(try service.signedPosition(node: try context.requireNode()))
         }
         nodes.get("fanout") { request, context -> Response in
             let node = try context.requireNode()
-            let after = try position(request, "after")
-            let query = request.uri.queryParameters
-            let fanOut = FanOutRequest(after: after, applied: query.get("applied") == nil ? after : try integer(request, "applied"),
-                                       pinned: query.get("pinned") == nil ? nil : try integer(request, "pinned"),
-                                       waitSeconds: min(60, max(0, query.get("wait").flatMap(Int.init) ?? 0)))
+            let after = try integer(request, "after")
+            let fanOut = FanOutRequest(after: after, applied: try single(request, "applied") == nil ? after : try integer(request, "applied"),
+                                       pinned: try single(request, "pinned") == nil ? nil : try integer(request, "pinned"),
+                                       waitSeconds: waitSeconds(try single(request, "wait")))
             let answer = try await service.fanOut(node: node, fanOut)
             var response = envelope(answer.batch)
             if let consistency = answer.consistency, let name = HTTPField.Name(FanOutAnswer.Consistency.header) {
@@ -72,7 +76,7 @@ public enum HubAPI {
             envelope(try service.subjectAttestation(node: try context.requireNode(), subject: try parameter(context, "subject")))
         }
         nodes.get("changes") { request, context -> Response in
-            envelope(try service.recover(node: try context.requireNode(), after: try position(request, "after")))
+            envelope(try service.recover(node: try context.requireNode(), after: try integer(request, "after")))
         }
         nodes.post("fanout/ack") { request, context -> Response in
             let node = try context.requireNode()
@@ -96,25 +100,42 @@ public enum HubAPI {
     struct ConsistencyAnswer: Encodable { var first: UInt64; var second: UInt64; var proof: [String] }
     struct InclusionAnswer: Encodable { var position: UInt64; var size: UInt64; var leafHash: String; var proof: [String] }
 
-    /// `SIZE:ROOT` as a node sends its pinned hub head.
+    /// `SIZE:ROOT` as a node sends its pinned hub head: a size and 64 lowercase hex digits.
     static func pinnedHead(_ text: String) -> TreeHead? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let size = UInt64(parts[0]), size <= UInt64(Int64.max), let root = Hash32(hex: String(parts[1])) else { return nil }
+        guard parts.count == 2, let size = decimal(parts[0]), parts[1].utf8.count == 64,
+              parts[1].utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+              let root = Hash32(hex: String(parts[1])) else { return nil }
         return TreeHead(size: size, root: root)
     }
 
-    /// A position in the query (`after`): absent is 0; anything but an integer in 0…2⁶³ − 1 is refused.
-    static func position(_ request: Request, _ name: String) throws -> UInt64 {
-        guard request.uri.queryParameters.get(name) != nil else { return 0 }
-        return try integer(request, name)
+    /// A query parameter given at most once; twice is refused (two readers could take different ones).
+    static func single(_ request: Request, _ name: String) throws -> String? {
+        let values = request.uri.queryParameters.getAll(name)
+        guard values.count <= 1 else { throw HubError(.badRequest, "bad-request", "\(name) is given \(values.count) times") }
+        return values.first
     }
 
-    /// A required integer in 0…2⁶³ − 1 from the query.
+    /// A required integer in 0…2⁶³ − 1 from the query, once, in decimal without a sign or leading zeros.
     static func integer(_ request: Request, _ name: String) throws -> UInt64 {
-        let text = request.uri.queryParameters.get(name) ?? ""
-        guard let value = UInt64(text), value <= UInt64(Int64.max) else {
+        let text = try single(request, name) ?? ""
+        guard let value = decimal(Substring(text)) else {
             throw HubError(.badRequest, "bad-request", "\(name) must be an integer from 0 to 2^63 − 1, not '\(text)'")
         }
+        return value
+    }
+
+    /// `wait=S` as hub-api.md reads it: at most 60 (a larger `S`, however large, is 60), and a
+    /// negative, missing or non-integer one is 0.
+    static func waitSeconds(_ text: String?) -> Int {
+        guard let text, !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }) else { return 0 }
+        return Int(min(60, UInt64(text) ?? 60))
+    }
+
+    /// Decimal digits naming 0…2⁶³ − 1, with no sign and no leading zero (the form the signature covers).
+    static func decimal(_ text: Substring) -> UInt64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }), text == "0" || text.first != "0",
+              let value = UInt64(text), value <= UInt64(Int64.max) else { return nil }
         return value
     }
 

@@ -221,6 +221,9 @@ public final class HubService: Sendable {
     /// numbers and whose head is the node log the hub holds (`Protocol/hub-api.md`).
     public func recover(node: String, after: UInt64) throws -> [UInt8] {
         let (changes, head) = try store.nodeChanges(node: node, after: after, limit: 1000, maxBytes: FanOutBatch.byteBudget)
+        guard after <= head.size else {
+            throw HubError(.badRequest, "beyond-log", "the hub holds \(head.size) changes of node \(node); after must be at most \(head.size)")
+        }
         let entries = try changes.map { try FanOutBatch.Entry(position: $0.0, encoded: $0.1) }
         let batch = try FanOutBatch(hub: id, keyId: key.keyId, node: node, from: after + 1, to: entries.last?.position ?? max(after, head.size),
                                     hubLog: head, createdAt: UInt64(HubStore.millis(now())), entries: entries)
