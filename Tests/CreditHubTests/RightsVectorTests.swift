@@ -72,4 +72,29 @@ import Testing
             #expect(Set(held) == Set(scenario.cases.keys), "\(scenario.name): no other case was opened")
         }
     }
+
+    /// rights.md §5: a node cannot date an objection before its record existed — a `filed`
+    /// dated ten months back had put the other city's unit in breach at once.
+    @Test func anObjectionIsNeverDatedBeforeItsRecord() async throws {
+        let h = try HubFixture()
+        let keys = ["360100": SyncFixtures.key("node-360100"), "360700": SyncFixtures.key("node-360700")]
+        for (node, key) in keys { try h.enroll(node, key: key) }
+        let at = UInt64(NodeFixture.now.timeIntervalSince1970 * 1000)
+        let nanchang = try NodeFixture(node: "360100")
+        let record = try #require(Fixtures.validator.validate(nanchang.punishments(0..<1)[0]).accepted)
+        let key = RecordKey(provider: nanchang.generator.regulatorCode, item: record.item.code, recordId: record.record.recordId)
+        func push(_ change: Change) async throws {
+            let set = try ChangeSet(node: change.node, keyId: keys[change.node]!.keyId, encodedChanges: [change.encoded], before: MerkleFrontier(), createdAt: at)
+            _ = try await h.hub.ingest(node: change.node, envelope: try set.signed(with: keys[change.node]!).encoded)
+        }
+        try await push(Change(node: "360100", sequence: 1, key: key, operation: .create, credential: "c", effectiveAt: at, acceptedAt: at,
+                              catalogVersion: Fixtures.reference.catalog.version, payload: record.canonicalJSON))
+        let tenMonthsEarlier = at - 300 * 86_400_000
+        try await push(Change(node: "360700", sequence: 1, key: key, operation: .objectionLabel, credential: "c", effectiveAt: tenMonthsEarlier,
+                              acceptedAt: tenMonthsEarlier, catalogVersion: Fixtures.reference.catalog.version,
+                              payload: Array(#"{"applicant":"甲","event":"filed","grounds":"金额有误"}"#.utf8)))
+        let opened = try #require(try h.store.rightsCases(receivedFrom: nil, to: nil).first)
+        #expect(opened.rightsCase.openedAt == at, "opened at \(opened.rightsCase.openedAt), the record was made at \(at)")
+        #expect(try h.hub.snapshot().rights.allSatisfy { $0.state != .breached })
+    }
 }

@@ -31,8 +31,15 @@ extension HubStore {
         guard let event = entry.rights else {
             return try refused(ChangeRefusal(change, code: "invalid-rights", field: "payload", message: "the rights document was not read"))
         }
-        // The event's instant: when the node accepted it, but never after the hub received it.
-        let instant = min(Int64(change.acceptedAt), at)
+        // The event's instant: when the node accepted it, but never after the hub received it,
+        // nor before the record was made (its first version's acceptedAt at its home): a node
+        // cannot date an objection before the record existed and put the windows in breach at once.
+        var instant = min(Int64(change.acceptedAt), at)
+        if let made = try Row.fetchOne(db, sql: "SELECT l.accepted_at, l.received_at FROM record r JOIN hub_log l ON l.position = r.id WHERE r.record_key = ?",
+                                       arguments: [key]) {
+            let accepted: Int64 = made[0], received: Int64 = made[1]
+            instant = max(instant, accepted > 0 ? min(accepted, received) : received)
+        }
         let today = ChinaTime.date(of: Self.date(instant))
         var facts: RightsRecordFacts?
         if let row = try Row.fetchOne(db, sql: "SELECT status, origin_node, origin_sequence, hub_position FROM record WHERE record_key = ?",
