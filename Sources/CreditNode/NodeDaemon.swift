@@ -45,8 +45,10 @@ public struct NodeDaemon {
         if let n = config.push?.window { push.window = max(1, n) }
         pusher = Pusher(node: config.node.id, store: store, transport: link, key: key, hub: config.hub.id, hubKeys: hubKeys,
                         configuration: push, metrics: service.metrics, reference: { service.reference }, now: now, logger: logger)
+        // One ceiling for every retry of the hub: the fan-out's had stayed at 60 s whatever the
+        // configuration said, and a node came back a minute after a hub restart.
         receiver = Receiver(node: config.node.id, store: store, transport: link, hub: config.hub.id, hubKeys: hubKeys,
-                            reference: { service.reference }, now: now, logger: logger)
+                            reference: { service.reference }, backoff: push.backoff, now: now, logger: logger)
         referenceSync = ReferenceSync(service: service, transport: link, hub: config.hub.id, hubKeys: hubKeys, overlays: overlays, cache: cache,
                                       interval: .seconds(config.push?.referencePollSeconds ?? 300), logger: logger)
         router = ProviderAPI.router(service: service)
