@@ -69,6 +69,12 @@ public enum StoreBackup {
         defer { lock.release() }
 
         // 1. The backup, checked before anything is touched.
+        // A backup killed before it finished leaves its rollback journal beside it: it is a copy
+        // half made, and SQLite could only open it to roll it back.
+        if files.fileExists(atPath: backup + "-journal") {
+            throw FederationError("\(backup) is an unfinished backup (\(backup)-journal is beside it: the backup was interrupted); "
+                                  + "make a new one. The store was not touched")
+        }
         let checked: Summary
         do {
             var readOnly = Configuration()
@@ -77,7 +83,10 @@ public enum StoreBackup {
         } catch {
             throw FederationError("\(backup) is not a usable backup (\(error)); the store was not touched")
         }
-        guard checked.kind != "unknown", checked.integrity == "ok" else {
+        guard checked.kind != "unknown" else {
+            throw FederationError("\(backup) is not a backup of a creditsync store (it holds neither a node's log nor a hub's); the store was not touched")
+        }
+        guard checked.integrity == "ok" else {
             throw FederationError("\(backup) is not a usable \(checked.kind) backup: \(checked.integrity); the store was not touched")
         }
 

@@ -116,6 +116,27 @@ import Testing
         #expect(try await LoopbackHTTP.request(sandbox.url + "/healthz").body == "ok\n")
     }
 
+    /// A port another process holds fails the start with the address in words.
+    @Test func aTakenPortIsNamed() async throws {
+        let dir = try Fixtures.temporaryDirectory("taken")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubKey = dir.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(sandbox.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        let daemon = try sandbox.start()
+        daemon.process.waitUntilExit()
+        #expect(daemon.process.terminationStatus != 0)
+        #expect(daemon.output.contains("cannot listen on 127.0.0.1:\(sandbox.port): Address already in use"), "\(daemon.output)")
+    }
+
     @Test func sigtermShutsDownGracefully() async throws {
         let dir = try Fixtures.temporaryDirectory("term")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -2,6 +2,7 @@ import CreditNode
 import CreditStorage
 import CreditTesting
 import Foundation
+import GRDB
 import Testing
 
 /// `creditsync restore` from the outside (issue 13): a bad backup, the store itself, or a
@@ -31,11 +32,20 @@ import Testing
         let half = dir.appendingPathComponent("half.sqlite").path
         let whole = try Data(contentsOf: URL(fileURLWithPath: good))
         #expect(FileManager.default.createFile(atPath: half, contents: whole.prefix(whole.count / 2)))
-        for bad in [random, half, db] {
+        // A backup killed part way leaves its rollback journal beside the copy; an empty
+        // database is SQLite but no creditsync store.
+        let interrupted = dir.appendingPathComponent("interrupted.sqlite").path
+        try FileManager.default.copyItem(atPath: good, toPath: interrupted)
+        #expect(FileManager.default.createFile(atPath: interrupted + "-journal", contents: Data(repeating: 1, count: 512)))
+        let empty = dir.appendingPathComponent("empty.sqlite").path
+        _ = try DatabaseQueue(path: empty).write { try $0.execute(sql: "CREATE TABLE t(x)") }
+        for bad in [random, half, db, interrupted, empty] {
             let out = try CLI.run(["restore", "--backup", bad, "--db", db])
             #expect(out.status == 1, "restoring from \(bad) did not fail: \(out.stdout)")
             #expect(out.stderr.contains("nothing was changed") || out.stderr.contains("not touched"), "\(out.stderr)")
             #expect(try records(db) == 12, "restoring from \(bad) changed the store")
+            if bad == interrupted { #expect(out.stderr.contains("unfinished backup"), "\(out.stderr)") }
+            if bad == empty { #expect(out.stderr.contains("not a backup of a creditsync store"), "\(out.stderr)") }
         }
 
         // A daemon holds the store: refused, and the daemon's store is as it was.

@@ -40,7 +40,9 @@ struct HubRun: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.service.metrics.registry))
         let op = settings.operatorListener
         logger.notice("hub \(settings.hub.id) listening for nodes on \(settings.listen.host):\(settings.listen.port); operators (dashboard, status, metrics) on http://\(op.host):\(op.port)/\(op.tokenFile == nil ? "" : " with a bearer token")")
-        try await daemon.run(logger: logger)
+        try await listening(on: "\(settings.listen.host):\(settings.listen.port) (nodes) or \(op.host):\(op.port) (operators)") {
+            try await daemon.run(logger: logger)
+        }
         logger.notice("hub \(settings.hub.id) stopped")
     }
 }

@@ -27,7 +27,7 @@ struct NodeRun: AsyncParsableCommand {
         let daemon = try NodeDaemon(config: settings, configPath: config, logger: logger)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.service.metrics.registry))
         logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port)")
-        try await daemon.run(logger: logger)
+        try await listening(on: "\(settings.listen.host):\(settings.listen.port)") { try await daemon.run(logger: logger) }
         logger.notice("node \(settings.node.id) stopped")
     }
 }
