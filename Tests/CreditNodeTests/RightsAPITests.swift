@@ -35,6 +35,8 @@ import Testing
             // Refused input answers with its code and field, and logs nothing.
             try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f), body: json(objection)) { r in
                 #expect(r.status == .conflict && object(r.body)["code"] as? String == "duplicate-application")
+                // The retry of a filing whose answer was lost names the case it opened.
+                #expect((object(r.body)["message"] as? String)?.hasSuffix("case \(caseId)") == true, "\(String(buffer: r.body))")
             }
             try await client.execute(uri: "/v1/objections", method: .post, headers: auth(f),
                                      body: json(#"{"provider":"\#(unit)","item":"administrative-punishment","recordId":"CF-360100-2026-2","applicant":"某公司"}"#)) { r in

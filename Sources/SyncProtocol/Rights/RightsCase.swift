@@ -161,9 +161,10 @@ public enum RightsRules {
         let withdrawn = cases.contains(where: \.withdrawsDisplay)
         switch event.kind {
         case .filed:
-            if cases.contains(where: { $0.kind == .objection && !$0.state.isClosed && $0.applicant == event.applicant }) {
+            // The open case is named: a client that lost the answer to its filing learns its case from the retry.
+            if let open = cases.first(where: { $0.kind == .objection && !$0.state.isClosed && $0.applicant == event.applicant }) {
                 return RightsRefusal("duplicate-application", "payload.applicant",
-                                     "\(event.applicant ?? "") already has an open objection to record \(key)")
+                                     "\(event.applicant ?? "") already has an open objection to record \(key): case \(open.id)")
             }
             return nil
         case .applied:
@@ -175,8 +176,8 @@ public enum RightsRules {
                 return RightsRefusal("too-early", "recordId", "record \(key) must be displayed until at least \(end) before its credit can be restored")
             }
             if withdrawn { return RightsRefusal("already-restored", "recordId", "record \(key)'s display was already withdrawn") }
-            if cases.contains(where: { $0.kind == .restoration && !$0.state.isClosed }) {
-                return RightsRefusal("duplicate-application", "recordId", "record \(key) already has an open restoration application")
+            if let open = cases.first(where: { $0.kind == .restoration && !$0.state.isClosed }) {
+                return RightsRefusal("duplicate-application", "recordId", "record \(key) already has an open restoration application: case \(open.id)")
             }
             return nil
         case .removed:
