@@ -181,6 +181,9 @@ public final class Simulation: @unchecked Sendable {
         if config.faults.contains(.hostile) {
             let key = try SigningKey(seed: keys.bytes32())
             try hub.store.addNode(id: HostileNode.id, name: "hostile", key: key.publicKey, at: clock.now)
+            // A compromised node whose area the operator widened to Nanchang's units: its attacks
+            // on those records meet the home rule (not-home), on other cities' the area (not-in-area).
+            try hub.store.changeArea(node: HostileNode.id, add: ["3601"], remove: [], at: clock.now)
             hostile = HostileNode(key: key)
         }
     }
