@@ -88,7 +88,7 @@ import Testing
         try Data(hubText.replacingOccurrences(of: #""operator": {"host": "127.0.0.1", "port": 9103}"#,
                                            with: #""operator": {"host": "127.0.0.1", "port": 9103, "tokenFile": "operator.token"}"#).utf8).write(to: hubConfig)
         let readable = try CLI.run(["check-config", hubConfig.path])
-        #expect(readable.status == 1 && readable.stderr.contains("operator.token can be read by group or others (mode 644)"), "\(readable.stderr)")
+        #expect(readable.status == 1 && readable.stderr.contains("operator.token is open to group or others (mode 644)"), "\(readable.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token.path)
         let privateToken = try CLI.run(["check-config", hubConfig.path])
         #expect(privateToken.status == 0, "\(privateToken.stderr)")

@@ -146,10 +146,13 @@ import Testing
             return (response.status, response.body)
         }
         let fanOut = HubPaths.fanOut(node: "360700")
-        for query in ["?after=1&after=2", "?after=01", "?wait=0", "?after=1&applied=1&applied=0"] {
+        for query in ["?after=1&after=2", "?after=01", "?wait=0", "?after=1&applied=1&applied=0", "?after=1&x=1&x=1"] {
             let answer = try await get(fanOut + query, as: ganzhou)
             #expect(answer.0 == 400 && answer.1.contains("bad-request"), "\(query): \(answer)")
         }
+        // Any parameter twice, on any route of either listener.
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/log/head?x=1&x=1").status == 400)
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status?windows=all&windows=closed", headers: bearer).status == 400)
         let recover = HubPaths.recover(node: "360100")
         #expect(try await get(recover + "?after=31", as: nanchang).0 == 200)
         let beyond = try await get(recover + "?after=32", as: nanchang)

@@ -14,6 +14,7 @@ public enum HubAPI {
         let router = Router(context: HubRequestContext.self)
         // Request counts and durations per route, through swift-metrics (the daemon bootstraps it).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SingleQueryParameters<HubRequestContext>())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in OperatorAPI.readiness(service) }
 

@@ -1,4 +1,5 @@
 public import Hummingbird
+import NIOCore
 import SyncProtocol
 import SyncTransport
 
@@ -68,7 +69,7 @@ public struct NodeAuthentication: RouterMiddleware {
         var request = request
         let (limit, why) = Self.bodyLimit(request)
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: limit) } catch {
+        do { body = try await request.collectBody(upTo: limit) } catch is NIOTooManyBytesError {
             throw service.refuse(.contentTooLarge, "too-large", why)
         }
         try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), header: header,

@@ -14,6 +14,7 @@ public enum OperatorAPI {
     public static func router(service: HubService, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SingleQueryParameters<BasicRequestContext>())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in readiness(service) }
         let guarded = router.group().add(middleware: BearerTokenAuthentication(token: token))

@@ -82,7 +82,7 @@ extension HubConfig {
         // province's dashboard, status and metrics.
         var info = stat()
         if stat(path, &info) == 0, Int(info.st_mode) & 0o077 != 0 {
-            throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(path) can be read by group or others (mode "
+            throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(path) is open to group or others (mode "
                                      + String(Int(info.st_mode) & 0o777, radix: 8) + "); make it 0600, owned by the user the hub runs as")
         }
         let token = try String(contentsOfFile: path, encoding: .utf8)
