@@ -153,4 +153,21 @@ import Testing
         #expect(try h.hub.metricsExposition().contains("creditsync_hub_fork_reports_total{node=\"360100\"} 2"))
         #expect(try h.store.hubHead() == honest)
     }
+
+    /// The dashboard says a node is silent a minute after it stopped asking (it long-polls every
+    /// 25 s at most), not only once the 15-minute alert fires.
+    @Test func theDashboardShowsASilentNodeAtOnce() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"])
+        func row(_ node: String) throws -> String {
+            let html = Dashboard.html(try h.hub.snapshot())
+            return String(try #require(html.components(separatedBy: "\n").first { $0.contains("<td>\(node)</td>") }))
+        }
+        #expect(try row("360700").contains("active, never seen"))
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
+        _ = try await h.pusher(nodes[0]).pushOnce()
+        #expect(try row("360100").contains("<td>active</td>"))
+        h.clock.advance(by: 120)
+        let silent = try row("360100")
+        #expect(silent.contains("active, silent 2 min") && silent.hasPrefix("<tr class=\"warn\">"), "\(silent)")
+    }
 }

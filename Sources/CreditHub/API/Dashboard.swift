@@ -18,10 +18,15 @@ enum Dashboard {
             seconds < 1 ? "0 s" : seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
         }
         let nodes = s.nodes.map { n -> String in
-            let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 ? " class=\"warn\"" : ""
+            // A running node long-polls at least every 25 s: a minute without it means down or cut
+            // off, long before the 15-minute alert; the status column says so at once.
+            let silentFor = n.lastSeen.map { s.generatedAt.timeIntervalSince($0) } ?? .infinity
+            let silent = n.status == "active" && silentFor > 60
+            let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 || silent ? " class=\"warn\"" : ""
+            let status = !silent ? n.status : n.lastSeen == nil ? "active, never seen" : "active, silent \(lag(silentFor))"
             let h = s.health[n.id]
             let refusal = h?.lastRefusal.map { "\(esc(String($0.prefix(120)))) (\(when(h?.lastRefusedAt)); \(h?.consecutiveRefusals ?? 0) in a row)" } ?? ""
-            return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(n.status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td><td>\(esc(h?.version ?? ""))</td><td>\(refusal)</td></tr>"
+            return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td><td>\(esc(h?.version ?? ""))</td><td>\(refusal)</td></tr>"
         }.joined(separator: "\n")
         let corrections = s.corrections.map { c -> String in
             "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
