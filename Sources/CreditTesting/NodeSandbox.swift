@@ -14,6 +14,14 @@ public struct NodeSandbox: Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
     public var database: String { directory.appendingPathComponent("node.sqlite").path }
 
+    /// A node whose hub is nowhere (a port nothing listens on, a key nobody holds): for tests of
+    /// the daemon alone, which serves its providers without a hub.
+    public static func withoutHub(in parent: URL, node: String) throws -> NodeSandbox {
+        let hubKey = parent.appendingPathComponent("hub.pub")
+        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
+        return try NodeSandbox(in: parent, node: node, hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+    }
+
     /// Prepares a node of `node` whose hub is at `hubURL` with the public key file `hubKey`.
     public init(in parent: URL, node: String, hubURL: String, hubKey: URL, pushIdleMilliseconds: Int = 100) throws {
         directory = parent.appendingPathComponent("node-\(node)", isDirectory: true)

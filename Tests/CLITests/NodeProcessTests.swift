@@ -19,10 +19,8 @@ import Testing
     @Test func killNineMidBatchLosesNothingAcknowledged() async throws {
         let dir = try Fixtures.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
         // The hub is down for the whole test: the node must keep serving providers.
-        let sandbox = try NodeSandbox(in: dir, node: "360100", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360100")
         var daemon = try sandbox.start()
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
 
@@ -79,25 +77,28 @@ import Testing
         #expect(verify.stdout.contains("log: \((next + 1) * batchSize) changes"))
     }
 
+    /// Calls `body` (connect or bind) with 127.0.0.1:`port` as a socket address.
+    static func loopback(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    }
+
     /// A client that opens connections and goes silent — half a request head, or nothing — does
     /// not keep them: the daemon closes them after ServerLimits.idleTimeout (30 s), so sockets held
     /// open cannot use up its file descriptors (a hostile-peer review had 20,000 held at the hub).
     @Test func silentConnectionsAreClosed() async throws {
         let dir = try Fixtures.temporaryDirectory("idle")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
         func open(sending text: String) throws -> Int32 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(sandbox.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let connected = Self.loopback(port: sandbox.port) { connect(fd, $0, $1) }
             try #require(connected == 0)
             _ = text.withCString { send(fd, $0, strlen($0), 0) }
             var timeout = timeval(tv_sec: 60, tv_usec: 0)
@@ -120,16 +121,10 @@ import Testing
     @Test func aTakenPortIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("taken")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(sandbox.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = Self.loopback(port: sandbox.port) { bind(holder, $0, $1) }
         try #require(bound == 0 && listen(holder, 1) == 0)
         let daemon = try sandbox.start()
         daemon.process.waitUntilExit()
@@ -140,9 +135,7 @@ import Testing
     @Test func sigtermShutsDownGracefully() async throws {
         let dir = try Fixtures.temporaryDirectory("term")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
         let daemon = try sandbox.start()
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
         let reply = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth, body: records("360700", 0..<10))
@@ -158,9 +151,7 @@ import Testing
     @Test func submitUploadsResumesAndWritesAFixableRejectsFile() async throws {
         let dir = try Fixtures.temporaryDirectory("submit")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        let sandbox = try NodeSandbox(in: dir, node: "360400", hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360400")
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")

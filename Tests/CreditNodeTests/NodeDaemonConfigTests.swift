@@ -12,9 +12,7 @@ import Testing
     @Test func maxBackoffBoundsPushesAndPullsAlike() throws {
         let dir = try Fixtures.temporaryDirectory("daemon-config")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubKey = dir.appendingPathComponent("hub.pub")
-        try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        let sandbox = try NodeSandbox(in: dir, node: "360700", hubURL: "http://127.0.0.1:9", hubKey: hubKey)
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
         let config = try ConfigFile.load(NodeConfig.self, from: sandbox.config.path)
         #expect(config.push?.maxBackoffSeconds == 1)
         let daemon = try NodeDaemon(config: config, configPath: sandbox.config.path)

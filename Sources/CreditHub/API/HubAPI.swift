@@ -45,7 +45,7 @@ public enum HubAPI {
             let node = try context.requireNode()
             let body = try await request.body.collect(upTo: Envelope.maxBytes)
             var pinned: TreeHead?
-            if let text = try single(request, "pinned") {
+            if let text = request.uri.queryParameters.get("pinned") {
                 guard let head = pinnedHead(text) else {
                     throw HubError(.badRequest, "bad-request", "pinned must be SIZE:ROOT (a size and 64 lowercase hex digits), not '\(text)'")
                 }
@@ -63,9 +63,9 @@ public enum HubAPI {
         nodes.get("fanout") { request, context -> Response in
             let node = try context.requireNode()
             let after = try integer(request, "after")
-            let fanOut = FanOutRequest(after: after, applied: try single(request, "applied") == nil ? after : try integer(request, "applied"),
-                                       pinned: try single(request, "pinned") == nil ? nil : try integer(request, "pinned"),
-                                       waitSeconds: waitSeconds(try single(request, "wait")))
+            let fanOut = FanOutRequest(after: after, applied: request.uri.queryParameters.get("applied") == nil ? after : try integer(request, "applied"),
+                                       pinned: request.uri.queryParameters.get("pinned") == nil ? nil : try integer(request, "pinned"),
+                                       waitSeconds: waitSeconds(request.uri.queryParameters.get("wait")))
             let answer = try await service.fanOut(node: node, fanOut)
             var response = envelope(answer.batch)
             if let consistency = answer.consistency, let name = HTTPField.Name(FanOutAnswer.Consistency.header) {
@@ -110,16 +110,9 @@ public enum HubAPI {
         return TreeHead(size: size, root: root)
     }
 
-    /// A query parameter given at most once; twice is refused (two readers could take different ones).
-    static func single(_ request: Request, _ name: String) throws -> String? {
-        let values = request.uri.queryParameters.getAll(name)
-        guard values.count <= 1 else { throw HubError(.badRequest, "bad-request", "\(name) is given \(values.count) times") }
-        return values.first
-    }
-
-    /// A required integer in 0…2⁶³ − 1 from the query, once, in decimal without a sign or leading zeros.
+    /// A required integer in 0…2⁶³ − 1 from the query (given once: ``SingleQueryParameters``), in decimal without a sign or leading zeros.
     static func integer(_ request: Request, _ name: String) throws -> UInt64 {
-        let text = try single(request, name) ?? ""
+        let text = request.uri.queryParameters.get(name) ?? ""
         guard let value = decimal(Substring(text)) else {
             throw HubError(.badRequest, "bad-request", "\(name) must be an integer from 0 to 2^63 − 1, not '\(text)'")
         }

@@ -1,6 +1,7 @@
 import CreditData
 public import Foundation
 public import NIOSSL
+import SyncProtocol
 import SyncTransport
 
 /// The hub daemon's configuration (`Deploy/config/hub.conf.json` is a commented sample).
@@ -80,10 +81,9 @@ extension HubConfig {
         let path = ConfigFile.resolve(file, relativeTo: configPath)
         // Refused when group or others may read it, as signing keys are: the token opens the
         // province's dashboard, status and metrics.
-        var info = stat()
-        if stat(path, &info) == 0, Int(info.st_mode) & 0o077 != 0 {
+        if let mode = KeyFile.openToOthers(path) {
             throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(path) is open to group or others (mode "
-                                     + String(Int(info.st_mode) & 0o777, radix: 8) + "); make it 0600, owned by the user the hub runs as")
+                                     + String(mode, radix: 8) + "); make it 0600, owned by the user the hub runs as")
         }
         let token = try String(contentsOfFile: path, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -50,12 +50,19 @@ public enum KeyFile {
         }
     }
 
+    /// The permission bits of the file at `path` when group or others have any (a secret must
+    /// be its owner's alone, as ssh wants of a key); `nil` when they have none or it cannot be read.
+    public static func openToOthers(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let mode = Int(info.st_mode) & 0o777
+        return mode & 0o077 == 0 ? nil : mode
+    }
+
     /// Reads a private key file, refusing one that group or others can read.
     public static func readPrivate(_ url: URL) throws(KeyError) -> SigningKey {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { throw .file(path: url.path, reason: String(cString: strerror(errno))) }
-        let mode = Int(info.st_mode) & 0o777
-        guard mode & 0o077 == 0 else { throw .permissions(path: url.path, mode: mode) }
+        guard access(url.path, F_OK) == 0 else { throw .file(path: url.path, reason: String(cString: strerror(errno))) }
+        if let mode = openToOthers(url.path) { throw .permissions(path: url.path, mode: mode) }
         let fields = try parse(url, header: privateHeader)
         guard let seedText = fields["private-key"], let seed = Data(base64Encoded: seedText) else {
             throw .file(path: url.path, reason: "no valid private-key line")
