@@ -8,7 +8,8 @@
 //   SyncProtocol  the wire protocol: changes, signed change sets, receipts, Merkle log, keys.
 //   SyncTransport the node–hub transport: the interface, and its HTTP implementation.
 //   CreditStorage what both stores share: SQLite opened WAL with synchronous=FULL, the checkpointer,
-//                 group commit, the hot-path statement binder, workers that yield to the writer.
+//                 group commit, the hot-path statement binder, workers that yield to the writer,
+//                 payloads compressed at rest (zstd, through the CZstd system library).
 //   CreditNode    the node daemon: store, provider API, pusher, receiver.
 //   CreditHub     the hub daemon: registry, ingest, merge, fan-out, deadlines, operator views.
 //   CreditDeploy  deployment layouts (deploy init) and the local federation (demo).
@@ -77,10 +78,15 @@ let package = Package(
             dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")],
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(
             name: "CreditStorage",
             dependencies: [
-                "CSimDisk",
+                "CSimDisk", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -175,7 +181,7 @@ let package = Package(
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditDataTests", dependencies: ["CreditCore", "CreditData", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditStorageTests", dependencies: [
-            "CreditStorage", .product(name: "GRDB", package: "GRDB.swift"),
+            "CreditStorage", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTransport", "CreditTesting"], swiftSettings: strict),
         .testTarget(name: "CreditNodeTests", dependencies: [

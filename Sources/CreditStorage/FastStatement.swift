@@ -168,18 +168,6 @@ extension Data: FastBindable {
     }
 }
 
-/// UTF-8 bytes bound as text, without making a `String` of them first: a record's JSON,
-/// validated when it was parsed, is stored as the text it arrived as.
-public struct UTF8Text: FastBindable {
-    public let bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var bindingByteCount: Int { bytes.count }
-    public func bind(to statement: OpaquePointer, at index: Int32, arena: BindingArena) {
-        let at = bytes.withUnsafeBytes { arena.copy($0) }
-        sqlite3_bind_text(statement, index, at.assumingMemoryBound(to: CChar.self), Int32(bytes.count), staticValue)
-    }
-}
-
 extension Array: FastBindable where Element == UInt8 {
     public var bindingByteCount: Int { count }
     public func bind(to statement: OpaquePointer, at index: Int32, arena: BindingArena) {

@@ -107,7 +107,7 @@ extension NodeStore {
                 insertVersion.bind(storageKey, version, w.change.operation.name, w.change.node, Int64(w.change.sequence),
                                    Int64(w.position), w.change.credential, w.change.reason, w.change.decisionDocument,
                                    Int64(w.change.effectiveAt), Int64(w.change.acceptedAt), w.change.catalogVersion,
-                                   p.contentHash, UTF8Text(p.payload))
+                                   p.contentHash, StoredPayload.compress(p.payload))
                 try insertVersion.run()
                 try upsertCurrent(db, p, storageKey: storageKey, version: Int(version), hash: p.contentHash, origin: w.change.node, at: at,
                                   statements: current, previousSubjects: held?.subjects ?? "")

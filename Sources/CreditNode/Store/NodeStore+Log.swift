@@ -1,3 +1,4 @@
+import CreditStorage
 import Foundation
 import GRDB
 public import SyncProtocol
@@ -58,7 +59,7 @@ extension NodeStore {
             let rows = try Row.fetchCursor(db, sql: "SELECT change FROM log_entry WHERE sequence > ? ORDER BY sequence LIMIT ?",
                                            arguments: [Int64(sequence), limit])
             while let row = try rows.next() {
-                let change = Array(row[0] as Data)
+                let change = try StoredPayload.decompress(row[0] as Data)
                 if !out.isEmpty, bytes + change.count > maxBytes { break }
                 bytes += change.count
                 out.append(change)

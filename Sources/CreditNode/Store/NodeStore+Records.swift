@@ -123,7 +123,7 @@ extension NodeStore {
         var sequence = frontier.size
         var outcomes: [WriteOutcome] = []
         outcomes.reserveCapacity(writes.count)
-        let insertLog = try FastStatement(db, "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)")
+        let insertLog = try FastStatement(db, "INSERT INTO log_entry(sequence, change, leaf_hash, accepted_at) VALUES (?, ?, ?, ?)")
         let insertVersion = try FastStatement(db, """
             INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
                 reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
@@ -176,10 +176,10 @@ extension NodeStore {
             let encoded = change.encoded
             let leaf = MerkleHash.leaf(encoded)
             frontier.append(leafHash: leaf)
-            insertLog.bind(Int64(sequence), encoded, leaf.data, storageKey, Int64(acceptedAt))
+            insertLog.bind(Int64(sequence), StoredPayload.compress(encoded), leaf.data, Int64(acceptedAt))
             try insertLog.run()
             insertVersion.bind(storageKey, Int64(version), w.operation.name, node, Int64(sequence), credential, w.reason,
-                               w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, "")
+                               w.decisionDocument, Int64(w.effectiveAt), Int64(acceptedAt), catalogVersion, hash, [UInt8]())
             try insertVersion.run()
             try upsertCurrent(db, w, storageKey: storageKey, version: version, hash: hash, origin: node, at: acceptedAt, statements: current,
                               previousSubjects: held?.subjects ?? "")
@@ -371,15 +371,15 @@ extension NodeStore {
         }
     }
 
-    /// A history row's record: in the row for a version that came from the hub (or from a store
-    /// before payloads were kept once), in the log entry for one this node logged; empty for a
-    /// revocation.
+    /// A history row's record: in the row for a version that came from the hub, in the log entry
+    /// for one this node logged; empty for a revocation. Both are stored compressed (``StoredPayload``).
     static func payload(of version: Row, _ db: Database) throws -> String {
-        let stored: String = version["payload"]
-        guard stored.isEmpty, (version["operation"] as String) != ChangeOperation.revoke.name else { return stored }
-        guard let change = try Data.fetchOne(db, sql: "SELECT change FROM log_entry WHERE sequence = ?",
+        let stored: Data = version["payload"]
+        if !stored.isEmpty { return String(decoding: try StoredPayload.decompress(stored), as: UTF8.self) }
+        guard (version["operation"] as String) != ChangeOperation.revoke.name,
+              let change = try Data.fetchOne(db, sql: "SELECT change FROM log_entry WHERE sequence = ?",
                                              arguments: [version["origin_sequence"] as Int64]) else { return "" }
-        return String(decoding: try Change(decoding: Array(change)).payload, as: UTF8.self)
+        return String(decoding: try Change(decoding: StoredPayload.decompress(change)).payload, as: UTF8.self)
     }
 
     static func json(_ text: String) -> JSONValue {

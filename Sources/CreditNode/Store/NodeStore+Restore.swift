@@ -1,3 +1,4 @@
+import CreditStorage
 import Foundation
 import GRDB
 public import SyncProtocol
@@ -26,8 +27,8 @@ extension NodeStore {
                 let leaf = MerkleHash.leaf(e.bytes)
                 frontier.append(leafHash: leaf)
                 let key = e.change.key.storageKey
-                try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [Int64(e.change.sequence), Data(e.bytes), leaf.data, key, Int64(e.change.acceptedAt)])
+                try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, accepted_at) VALUES (?, ?, ?, ?)",
+                               arguments: [Int64(e.change.sequence), Data(StoredPayload.compress(e.bytes)), leaf.data, Int64(e.change.acceptedAt)])
                 // A rights change is no version of its record; its case comes back with the fan-out,
                 // which brings every rights change to every node, its origin included.
                 if e.change.operation.isRights { continue }
@@ -39,7 +40,7 @@ extension NodeStore {
                     VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [key, version, e.change.operation.name, e.change.node, Int64(e.change.sequence), e.change.credential,
                                      e.change.reason, e.change.decisionDocument, Int64(e.change.effectiveAt), Int64(e.change.acceptedAt),
-                                     e.change.catalogVersion, p.contentHash, String(decoding: p.payload, as: UTF8.self)])
+                                     e.change.catalogVersion, p.contentHash, Data(StoredPayload.compress(p.payload))])
                 try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
             }
             try db.setFrontier(.logFrontier, frontier)

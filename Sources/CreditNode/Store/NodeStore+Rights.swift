@@ -1,4 +1,5 @@
 public import CreditCore
+import CreditStorage
 import Foundation
 import GRDB
 public import SyncProtocol
@@ -61,8 +62,8 @@ extension NodeStore {
             let encoded = change.encoded
             let leaf = MerkleHash.leaf(encoded)
             frontier.append(leafHash: leaf)
-            try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, record_key, accepted_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [Int64(sequence), Data(encoded), leaf.data, storageKey, Int64(acceptedAt)])
+            try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, accepted_at) VALUES (?, ?, ?, ?)",
+                           arguments: [Int64(sequence), Data(StoredPayload.compress(encoded)), leaf.data, Int64(acceptedAt)])
             let caseId = event.caseId ?? RightsEvent.caseId(opening: change)
             try db.execute(sql: "INSERT INTO rights_pending(sequence, record_key, case_id, event, record_version) VALUES (?, ?, ?, ?, ?)",
                            arguments: [Int64(sequence), storageKey, caseId, event.kind.rawValue, held?[2] as Int64?])
@@ -83,7 +84,7 @@ extension NodeStore {
             SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.record_key = ? ORDER BY p.sequence
             """, arguments: [recordKey])
         for bytes in pending {
-            guard let change = try? Change(decoding: Array(bytes)), let event = try? RightsEvent(change, identifiers: nil) else { continue }
+            guard let change = try? Change(decoding: StoredPayload.decompress(bytes)), let event = try? RightsEvent(change, identifiers: nil) else { continue }
             if event.kind.opensCase {
                 cases.append(RightsCase(opening: event, of: change, at: change.acceptedAt))
             } else if let i = cases.firstIndex(where: { $0.id == event.caseId }) {
@@ -185,7 +186,7 @@ extension NodeStore {
                 SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.case_id = ? ORDER BY p.sequence
                 """, arguments: [id])
             for bytes in changes {
-                guard let change = try? Change(decoding: Array(bytes)), let event = try? RightsEvent(change, identifiers: nil),
+                guard let change = try? Change(decoding: StoredPayload.decompress(bytes)), let event = try? RightsEvent(change, identifiers: nil),
                       event.kind.opensCase else { continue }
                 return (RightsCase(opening: event, of: change, at: change.acceptedAt), change.key.storageKey, true)
             }

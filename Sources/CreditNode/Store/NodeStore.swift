@@ -68,12 +68,12 @@ public final class NodeStore: Sendable {
             try db.execute(sql: """
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 
-                -- The node's log: every change it accepted, in sequence, exactly as encoded.
+                -- The node's log: every change it accepted, in sequence, exactly as encoded, and
+                -- compressed (StoredPayload); leaf_hash is over the encoding, not the compression.
                 CREATE TABLE log_entry (
                     sequence INTEGER PRIMARY KEY,
                     change BLOB NOT NULL,
                     leaf_hash BLOB NOT NULL,
-                    record_key TEXT NOT NULL,
                     accepted_at INTEGER NOT NULL
                 );
 
@@ -110,7 +110,9 @@ public final class NodeStore: Sendable {
                     accepted_at INTEGER NOT NULL,
                     catalog_version TEXT NOT NULL,
                     content_hash BLOB NOT NULL,
-                    payload TEXT NOT NULL,
+                    -- The record as the hub sent it, compressed (StoredPayload); empty for a version
+                    -- whose record is in this node's log, and for a revocation.
+                    payload BLOB NOT NULL,
                     PRIMARY KEY (record_key, version)
                 );
 

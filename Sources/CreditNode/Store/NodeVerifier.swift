@@ -1,3 +1,4 @@
+import CreditStorage
 import Foundation
 import GRDB
 public import SyncProtocol
@@ -35,13 +36,17 @@ public struct NodeVerifier {
             var problems: [String] = []
             var tree = MerkleTree()
             var node: String?
-            let rows = try Row.fetchCursor(db, sql: "SELECT sequence, change, leaf_hash, record_key FROM log_entry ORDER BY sequence")
+            let rows = try Row.fetchCursor(db, sql: "SELECT sequence, change, leaf_hash FROM log_entry ORDER BY sequence")
             var expected: UInt64 = 1
             // Rights changes (operations 4–7) are no record version: they have no history row.
             var versions: UInt64 = 0
             while let row = try rows.next() {
                 let sequence = UInt64(row["sequence"] as Int64)
-                let bytes = Array(row["change"] as Data)
+                let bytes: [UInt8]
+                do { bytes = try StoredPayload.decompress(row["change"] as Data) } catch {
+                    problems.append("log entry \(sequence): \(error)")
+                    continue
+                }
                 if sequence != expected { problems.append("log gap: sequence \(sequence) follows \(expected - 1)"); expected = sequence }
                 expected += 1
                 let leaf = MerkleHash.leaf(bytes)
@@ -51,7 +56,6 @@ public struct NodeVerifier {
                     let change = try Change(decoding: bytes)
                     if change.sequence != sequence { problems.append("log entry \(sequence) holds change \(change.sequence)") }
                     if node == nil { node = change.node } else if change.node != node { problems.append("log entry \(sequence) belongs to node \(change.node)") }
-                    if change.key.storageKey != (row["record_key"] as String) { problems.append("log entry \(sequence): record key mismatch") }
                     if !change.operation.isRights { versions += 1 }
                 } catch {
                     problems.append("log entry \(sequence) does not decode: \(error)")
