@@ -1,4 +1,5 @@
 public import NIOSSL
+import SyncProtocol
 
 /// TLS for the node–hub link: TLS 1.2 at least; the hub may require client certificates
 /// (mutual TLS) issued by the province's CA, in addition to the signatures every message carries.
@@ -49,7 +50,13 @@ public enum TLSSettings {
         } catch { throw Failure(description: "TLS certificate file \(path): \(error)") }
     }
 
+    /// Refused when group or others may read it, as the signing keys and the operator token are
+    /// (``KeyFile/openToOthers(_:)``): the key is the daemon's identity on the link.
     static func key(_ path: String) throws -> NIOSSLPrivateKey {
+        if let mode = KeyFile.openToOthers(path) {
+            throw Failure(description: "TLS private key file \(path) is open to group or others (mode \(String(mode, radix: 8))); "
+                          + "make it 0600, owned by the user the daemon runs as")
+        }
         do { return try NIOSSLPrivateKey(file: path, format: .pem) } catch { throw Failure(description: "TLS private key file \(path): \(error)") }
     }
 

@@ -30,6 +30,26 @@ import Testing
         }
     }
 
+    /// A private key that group or others can read is refused, as a signing key is, naming the
+    /// file and its mode; made the owner's alone, the same file is taken.
+    @Test func aPrivateKeyOpenToOthersIsRefused() throws {
+        let dir = try Fixtures.temporaryDirectory("tls-mode")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certs = try TestCertificates(in: dir)
+        for mode in [0o644, 0o640, 0o620] {
+            #expect(chmod(certs.serverKey, mode_t(mode)) == 0)
+            let error = #expect(throws: TLSSettings.Failure.self) {
+                _ = try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.serverKey, clientCA: certs.ca)
+            }
+            #expect(error?.description.contains("\(certs.serverKey) is open to group or others (mode \(String(mode, radix: 8)))") == true)
+            #expect(throws: TLSSettings.Failure.self) {
+                _ = try TLSSettings.client(ca: certs.ca, certificate: certs.serverCertificate, privateKey: certs.serverKey)
+            }
+        }
+        #expect(chmod(certs.serverKey, 0o600) == 0)
+        _ = try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.serverKey, clientCA: certs.ca)
+    }
+
     @Test func mutualTLSAdmitsCertifiedNodesAndRefusesOthers() async throws {
         let dir = try Fixtures.temporaryDirectory("tls")
         defer { try? FileManager.default.removeItem(at: dir) }
