@@ -173,6 +173,8 @@ import Testing
         let rejects = try String(contentsOfFile: rejectsPath, encoding: .utf8)
         #expect(rejects.contains("_errors"))
         #expect(rejects.contains("CF_NR_FK"))
+        // Marked as UTF-8, so that Excel shows its Chinese as written; resubmitted below as it is.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rejectsPath)).starts(with: [0xEF, 0xBB, 0xBF]))
 
         // Running it again is safe: everything accepted is a duplicate.
         let again = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, csv.path])

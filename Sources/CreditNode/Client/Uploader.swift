@@ -119,7 +119,9 @@ public struct Uploader: Sendable {
             progress(end, total, summary.rejected)
         }
         if !state.rejects.isEmpty {
-            let text = ([(header + ["_errors"]).map(CSV.escape).joined(separator: ",")] + state.rejects).joined(separator: "\r\n") + "\r\n"
+            // Led by a byte order mark: without one, Excel in a Chinese locale reads a CSV file as
+            // GBK and shows the clerk garbled names. The importer skips the mark (`CSV.parse`).
+            let text = "\u{FEFF}" + ([(header + ["_errors"]).map(CSV.escape).joined(separator: ",")] + state.rejects).joined(separator: "\r\n") + "\r\n"
             try text.write(toFile: rejectsPath, atomically: true, encoding: .utf8)
             summary.rejectsFile = rejectsPath
         }
