@@ -172,7 +172,11 @@ import Testing
         _ = try await pusher(f, hub).pushOnce()
         #expect(try f.service.store.pushState().logSize == 25)
         #expect(try f.service.store.pushState().acknowledged == 25)
-        #expect(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-20")) != nil)
+        // A recovered record reads back whole, from the log entry recovered with it.
+        let recovered = try #require(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-punishment",
+                                                                          recordId: "CF-360100-2026-20")))
+        #expect(recovered.record.objectValue?["recordId"] == .string("CF-360100-2026-20"))
+        #expect(recovered.history.map { $0.record?.objectValue?["recordId"] } == [.string("CF-360100-2026-20")])
         // New writes continue the log where the hub holds it; no equivocation.
         let next = try f.service.submit(f.punishments(25..<27), by: f.identity)
         #expect(next.map(\.sequence) == [26, 27])

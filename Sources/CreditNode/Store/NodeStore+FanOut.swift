@@ -12,6 +12,10 @@ public struct RemoteWrite: Sendable {
     public var rights: RightsEvent?
     /// The change's bytes' leaf hash: how the node recognizes its own rights changes coming back.
     public var leaf: Hash32?
+    /// The record as its history row keeps it (``StoredPayload``; empty for a revocation or a
+    /// rights change). Compressed here, where the batch is prepared on another core, so that the
+    /// writer, which a node catching up keeps busy, only writes.
+    public var storedPayload: [UInt8]
 
     public init(position: UInt64, change: Change, prepared: PreparedWrite, rights: RightsEvent? = nil, leaf: Hash32? = nil) {
         self.position = position
@@ -19,6 +23,7 @@ public struct RemoteWrite: Sendable {
         self.prepared = prepared
         self.rights = rights
         self.leaf = leaf
+        storedPayload = change.operation.isRights || prepared.payload.isEmpty ? [] : StoredPayload.compress(prepared.payload)
     }
 }
 
@@ -107,7 +112,7 @@ extension NodeStore {
                 insertVersion.bind(storageKey, version, w.change.operation.name, w.change.node, Int64(w.change.sequence),
                                    Int64(w.position), w.change.credential, w.change.reason, w.change.decisionDocument,
                                    Int64(w.change.effectiveAt), Int64(w.change.acceptedAt), w.change.catalogVersion,
-                                   p.contentHash, StoredPayload.compress(p.payload))
+                                   p.contentHash, w.storedPayload)
                 try insertVersion.run()
                 try upsertCurrent(db, p, storageKey: storageKey, version: Int(version), hash: p.contentHash, origin: w.change.node, at: at,
                                   statements: current, previousSubjects: held?.subjects ?? "")

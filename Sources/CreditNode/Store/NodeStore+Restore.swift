@@ -34,13 +34,15 @@ extension NodeStore {
                 if e.change.operation.isRights { continue }
                 let version = ((try Int.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [key])) ?? 0) + 1
                 let p = e.prepared
+                // As ``write(_:node:credential:catalogVersion:acceptedAt:)`` files it: the record
+                // is in the log entry just appended, not again in the history row.
                 try db.execute(sql: """
                     INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
                         reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
                     VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [key, version, e.change.operation.name, e.change.node, Int64(e.change.sequence), e.change.credential,
                                      e.change.reason, e.change.decisionDocument, Int64(e.change.effectiveAt), Int64(e.change.acceptedAt),
-                                     e.change.catalogVersion, p.contentHash, Data(StoredPayload.compress(p.payload))])
+                                     e.change.catalogVersion, p.contentHash, Data()])
                 try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
             }
             try db.setFrontier(.logFrontier, frontier)
