@@ -78,11 +78,9 @@ let package = Package(
             dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")],
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
-        .systemLibrary(
-            name: "CZstd",
-            pkgConfig: "libzstd",
-            providers: [.apt(["libzstd-dev"])]
-        ),
+        // Zstandard from Debian's libzstd-dev (Scripts/bootstrap installs it): its header is in
+        // /usr/include and the module map links it, so no pkg-config is needed.
+        .systemLibrary(name: "CZstd"),
         .target(
             name: "CreditStorage",
             dependencies: [

@@ -2,7 +2,8 @@ public import Foundation
 import CZstd
 import Synchronization
 
-/// A record's bytes as a store keeps them: compressed with Zstandard against a fixed dictionary.
+/// A record's or an encoded change's bytes as a store keeps them: compressed with Zstandard
+/// against a fixed dictionary, and checksummed.
 ///
 /// A record is a few hundred bytes of JSON, and it is most of what a store holds per record.
 /// Alone, so short a text hardly compresses (686 bytes of the benchmark's records became 505
@@ -11,20 +12,21 @@ import Synchronization
 /// records become about 370 bytes, for about 5 µs of CPU to compress and 1.5 µs to read back
 /// (deflate took 19 µs per record, for less).
 ///
-/// Format: one byte naming the dictionary (1), then one zstd frame that carries its content size.
-/// A dictionary never changes once a store may hold what it compressed; a new one gets a new
-/// byte, and every store can still read what any earlier build wrote.
+/// Format: one byte naming the dictionary (1), then one zstd frame that carries its content size
+/// and its checksum (XXH64, 4 bytes). Without the checksum most damage inside a frame still
+/// decodes, to other bytes of the same length: a flipped bit would have been pushed, signed, as
+/// the change. A dictionary never changes once a store may hold what it compressed; a new one
+/// gets a new byte, and every store can still read what any earlier build wrote.
 public enum StoredPayload {
     /// The format byte of a frame compressed with ``dictionary1``.
     static let formatDictionary1: UInt8 = 1
     /// zstd's fast mode: most of the dictionary's gain at a third of level 1's cost.
     static let level: Int32 = -1
+    /// More than any change can hold.
+    static let maxSize: UInt64 = 1 << 20
 
     /// `bytes` compressed, as a store keeps them.
     public static func compress(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { compress(raw: $0) } }
-
-    /// ``compress(_:)-([UInt8])`` for a store column.
-    public static func compress(_ data: Data) -> Data { Data(data.withUnsafeBytes { compress(raw: $0) }) }
 
     /// The bytes `stored` was made from.
     /// - Throws: ``StoredPayloadError`` for bytes no build of creditsync wrote (a damaged store).
@@ -43,8 +45,8 @@ public enum StoredPayload {
         return codec.withCompressor { context in
             [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
                 out[0] = formatDictionary1
-                let written = ZSTD_compress_usingCDict(context, out.baseAddress! + 1, capacity - 1, input.baseAddress, input.count,
-                                                       codec.compressionDictionary)
+                // The context holds the dictionary and the checksum flag (``Codec``).
+                let written = ZSTD_compress2(context, out.baseAddress! + 1, capacity - 1, input.baseAddress, input.count)
                 // Compressing into a buffer of the bound cannot fail but for memory.
                 precondition(ZSTD_isError(written) == 0, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
                 count = 1 + written
@@ -54,11 +56,12 @@ public enum StoredPayload {
 
     static func decompress(raw input: UnsafeRawBufferPointer) throws -> [UInt8] {
         let codec = Codec.shared
-        guard input.count > 1, input[0] == formatDictionary1 else { throw StoredPayloadError.unknownFormat(input.first) }
+        guard let format = input.first, format == formatDictionary1 else { throw StoredPayloadError.unknownFormat(input.first) }
         let frame = UnsafeRawBufferPointer(rebasing: input.dropFirst())
-        // zstd's ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR.
+        // Below zstd's ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR, and below what any
+        // change can hold (its record at most 256 KiB): a damaged size allocates nothing large.
         let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
-        guard size < UInt64.max - 1, size <= 1 << 30 else { throw StoredPayloadError.damaged("no content size") }
+        guard size < UInt64.max - 1, size <= maxSize else { throw StoredPayloadError.damaged("no frame with a plausible content size") }
         var failure: String?
         let bytes = codec.withDecompressor { context in
             [UInt8](unsafeUninitializedCapacity: Int(size)) { out, count in
@@ -96,9 +99,18 @@ public enum StoredPayload {
         }
 
         func withCompressor<T>(_ body: (OpaquePointer) -> T) -> T {
-            let context = compressors.withLock { $0.popLast() } ?? ContextBox(pointer: ZSTD_createCCtx()!)
+            let context = compressors.withLock { $0.popLast() } ?? newCompressor()
             defer { compressors.withLock { $0.append(context) } }
             return body(context.pointer)
+        }
+
+        /// A compression context set up once for every frame it makes: dictionary 1 (whose level it
+        /// carries) and a checksum. ``ZSTD_compress2`` keeps both from one frame to the next.
+        private func newCompressor() -> ContextBox {
+            let context = ZSTD_createCCtx()!
+            precondition(ZSTD_isError(ZSTD_CCtx_refCDict(context, compressionDictionary)) == 0, "zstd: the dictionary is refused")
+            precondition(ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)) == 0, "zstd: no checksum")
+            return ContextBox(pointer: context)
         }
 
         func withDecompressor<T>(_ body: (OpaquePointer) -> T) -> T {

@@ -170,11 +170,12 @@ import Testing
         #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("4 accepted, 0 duplicate, 1 rejected"))
         let rejectsPath = csv.path + ".rejected.csv"
-        let rejects = try String(contentsOfFile: rejectsPath, encoding: .utf8)
+        // Read as bytes: String(contentsOfFile:encoding:) would drop the byte order mark.
+        let rejects = String(decoding: try Data(contentsOf: URL(fileURLWithPath: rejectsPath)), as: UTF8.self)
         #expect(rejects.contains("_errors"))
         #expect(rejects.contains("CF_NR_FK"))
         // Marked as UTF-8, so that Excel shows its Chinese as written; resubmitted below as it is.
-        #expect(try Data(contentsOf: URL(fileURLWithPath: rejectsPath)).starts(with: [0xEF, 0xBB, 0xBF]))
+        #expect(rejects.unicodeScalars.first == "\u{FEFF}")
 
         // Running it again is safe: everything accepted is a duplicate.
         let again = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, csv.path])
@@ -182,6 +183,7 @@ import Testing
 
         // The clerk fixes the amount in the rejects file and submits that file as it is.
         try Data(rejects.replacingOccurrences(of: ",两千,", with: ",0.2,").utf8).write(to: URL(fileURLWithPath: rejectsPath))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rejectsPath)).starts(with: [0xEF, 0xBB, 0xBF]))
         let fixed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, rejectsPath])
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
         #expect(fixed.stdout.contains("1 accepted"))

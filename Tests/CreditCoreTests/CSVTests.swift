@@ -11,6 +11,14 @@ import Testing
         #expect(rows[1].cells == ["1", "two\nlines\nhere"])
     }
 
+    /// A file Excel saved as "CSV UTF-8", and the rejects file `submit` writes, start with a
+    /// byte order mark: it is no part of the first header.
+    @Test func aLeadingByteOrderMarkIsDropped() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("CF_WSH,_errors\r\n浔市监罚〔2026〕3号,x\r\n".utf8)
+        let rows = try CSV.parse(TextDecoding.decode(bytes, charset: nil))
+        #expect(rows == [["CF_WSH", "_errors"], ["浔市监罚〔2026〕3号", "x"]])
+    }
+
     @Test func anUnclosedQuoteIsReportedWhereItOpens() {
         let error = #expect(throws: CSV.ParseError.self) { try CSV.records("a,b\n1,2\n3,\"four\nfive\n") }
         #expect(error?.line == 3)

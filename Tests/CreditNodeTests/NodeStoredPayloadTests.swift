@@ -43,6 +43,9 @@ import Testing
         #expect(logged.reduce(0) { $0 + $1.count } * 4 < encoded * 3)
         #expect(filed.reduce(0) { $0 + $1.count } * 4 < payloads * 3)
 
+        #expect(try NodeVerifier.verify(path: dir.appendingPathComponent("a.sqlite").path, hubKeys: nil).ok)
+        #expect(try NodeVerifier.verify(path: bPath, hubKeys: nil).ok)
+
         // Both nodes show the record as it was written, in the current state and in the history.
         for (i, record) in records.enumerated() {
             let key = RecordKey(provider: a.identity.unit, item: "administrative-punishment",
@@ -54,5 +57,44 @@ import Testing
                 #expect(detail.history.map(\.record) == [sent])
             }
         }
+    }
+
+    /// A damaged stored entry or record is reported once, by name, by the offline check, and the
+    /// rest of the log is still checked: the tree goes on with the entry's stored leaf hash.
+    @Test func damageInAStoredFrameIsReportedOnceByTheVerifier() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let aPath = dir.appendingPathComponent("a.sqlite").path, bPath = dir.appendingPathComponent("b.sqlite").path
+        let a = try NodeFixture(path: aPath)
+        _ = try a.service.submit(a.punishments(0..<20), by: a.identity)
+        let changes = try a.service.store.changes(after: 0, limit: 100, maxBytes: 1 << 30)
+        let b = try NodeFixture(node: "360200", path: bPath)
+        let writes = try changes.enumerated().map { i, bytes in
+            let change = try Change(decoding: bytes)
+            return RemoteWrite(position: UInt64(i + 1), change: change, prepared: Receiver.prepare(change, data: Fixtures.reference))
+        }
+        try b.service.store.applyFanOut(writes, through: 20, hubHead: TreeHead(size: 20, root: MerkleHash.empty), at: 1)
+        try a.service.store.close()
+        try b.service.store.close()
+
+        // One bit flipped in the middle of entry 7's frame, and of one record kept at B: what a
+        // bad sector or a stray write does (the append-only triggers are dropped to do it).
+        func flip(_ path: String, _ table: String, _ column: String, _ row: String) throws {
+            try DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "DROP TRIGGER IF EXISTS log_entry_append_only_u; DROP TRIGGER IF EXISTS version_append_only_u")
+                let stored = try #require(try Data.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE \(row)"))
+                var damaged = stored
+                damaged[damaged.count / 2] ^= 0x10
+                try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(row)", arguments: [damaged])
+            }
+        }
+        try flip(aPath, "log_entry", "change", "sequence = 7")
+        try flip(bPath, "record_version", "payload", "record_key LIKE '%-2026-3'")
+
+        let atA = try NodeVerifier.verify(path: aPath, hubKeys: nil)
+        #expect(atA.problems.count == 1 && atA.problems[0].hasPrefix("log entry 7: stored payload is damaged"), "\(atA.problems)")
+        #expect(atA.logSize == 20)
+        let atB = try NodeVerifier.verify(path: bPath, hubKeys: nil)
+        #expect(atB.problems.count == 1 && atB.problems[0].contains("CF-360100-2026-3 v1: stored payload is damaged"), "\(atB.problems)")
     }
 }
