@@ -117,6 +117,50 @@ import Testing
         #expect(try await LoopbackHTTP.request(sandbox.url + "/healthz").body == "ok\n")
     }
 
+    /// Request bodies wait for one of the node's permits (`limits.concurrentBodies`), and a body
+    /// that trickles in is cut off at `limits.bodySeconds` with 408 `too-slow`, freeing its permit:
+    /// a provider's many connections cannot hold the node's memory, nor a slow one its writes.
+    @Test func bodiesWaitForAPermitAndASlowBodyIsCutOff() async throws {
+        let dir = try Fixtures.temporaryDirectory("permits")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        var config = try String(contentsOf: sandbox.config, encoding: .utf8)
+        config = config.replacingOccurrences(of: #""push": {"#, with: #""limits": {"concurrentBodies": 1, "bodySeconds": 2}, "push": {"#)
+        try Data(config.utf8).write(to: sandbox.config)
+        let daemon = try sandbox.start()
+        defer { _ = daemon.terminate() }
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+
+        // A client that declares 1,000 bytes and sends 10: it holds the only permit.
+        let slow = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(slow) }
+        try #require(Self.loopback(port: sandbox.port) { connect(slow, $0, $1) } == 0)
+        let head = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"item\":1"
+        _ = head.withCString { send(slow, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try await Task.sleep(for: .milliseconds(300))
+
+        // A whole record sent meanwhile waits for that permit, then is written.
+        var g = SyntheticRecords(division: "360700")
+        let record = try JSONEncoder().encode(g.punishment(1, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!))
+        let started = ContinuousClock.now
+        let written = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST",
+                                                     headers: ["Authorization": "Bearer \(sandbox.token)", "Content-Type": "application/json"],
+                                                     body: record)
+        let waited = ContinuousClock.now - started
+        #expect(written.status == 201, "\(written.body)")
+        #expect(waited > .milliseconds(1200), "the record did not wait for the permit: \(String(describing: waited))")
+        #expect(waited < .seconds(15))
+
+        // The slow client got its answer: 408 too-slow.
+        var answer = [UInt8](repeating: 0, count: 2048)
+        let n = recv(slow, &answer, answer.count, 0)
+        let text = n > 0 ? String(decoding: answer[..<n], as: UTF8.self) : ""
+        #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("too-slow"), "\(text)")
+    }
+
     /// A port another process holds fails the start with the address in words.
     @Test func aTakenPortIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("taken")

@@ -22,6 +22,7 @@ public enum ProviderAPI {
         }
 
         let v1 = router.group("v1").add(middleware: ProviderAuthentication(service: service))
+            .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits))
         v1.post("records") { request, context -> Response in
             let identity = try context.requireIdentity()
             let body = try await jsonBody(request, service)
@@ -185,10 +186,25 @@ public enum ProviderAPI {
         return try await collect(request, service)
     }
 
-    /// The body, at most the node's limit; a larger one is 413 `too-large` with the usual JSON error.
+    /// The body, at most the node's limit; a larger one is 413 `too-large` with the usual JSON
+    /// error, and one that has not arrived within ``NodeService/Limits/bodySeconds`` is 408
+    /// `too-slow` (it holds one of the node's ``BodyPermits`` while it comes).
     static func collect(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
-        do { return Array(buffer: try await request.body.collect(upTo: service.limits.maxBodyBytes)) } catch {
-            throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(service.limits.maxBodyBytes) bytes")
+        let limits = service.limits
+        return try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            group.addTask {
+                do { return Array(buffer: try await request.body.collect(upTo: limits.maxBodyBytes)) } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(limits.bodySeconds))
+                throw NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(limits.bodySeconds) s")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
     }
 

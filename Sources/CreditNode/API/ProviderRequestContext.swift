@@ -21,6 +21,20 @@ public struct ProviderRequestContext: RequestContext {
 /// Authenticates every `/v1/…` request of the provider API by its bearer token
 /// (`Authorization: Bearer cs_…`, issued with `creditsync node provider add`) and puts the
 /// provider in the context; 401 `unauthorized` otherwise, before the body is read.
+/// Lets a request with a body in only with one of the node's ``BodyPermits``, held until its
+/// answer is made: authenticated first, so that a stranger's request waits for nothing.
+public struct BodyPermitMiddleware: RouterMiddleware {
+    public typealias Context = ProviderRequestContext
+    let permits: BodyPermits
+
+    public init(permits: BodyPermits) { self.permits = permits }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
+        return try await permits.with { try await next(request, context) }
+    }
+}
+
 public struct ProviderAuthentication: RouterMiddleware {
     public typealias Context = ProviderRequestContext
     let service: NodeService

@@ -40,6 +40,10 @@ public struct NodeConfig: Codable, Sendable {
     public struct Limits: Codable, Sendable {
         public var maxBodyBytes: Int?
         public var maxBatchRecords: Int?
+        /// Request bodies let in at once (default 4; ``NodeService/Limits/concurrentBodies``).
+        public var concurrentBodies: Int?
+        /// Seconds a body may take to arrive once let in (default 60).
+        public var bodySeconds: Double?
     }
 
     public var node: Identity

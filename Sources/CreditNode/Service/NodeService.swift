@@ -25,12 +25,22 @@ public final class NodeService: Sendable {
         public var maxBodyBytes: Int
         /// Most records in one batch or CSV file (413 beyond it).
         public var maxBatchRecords: Int
+        /// Most request bodies read and handled at once (``BodyPermits``); more wait their turn.
+        public var concurrentBodies: Int
+        /// How long a body may take to arrive once let in (408 `too-slow` beyond): a client that
+        /// trickles its body must not hold a permit for long. 60 s is 16 MiB at 280 KB/s.
+        public var bodySeconds: Double
 
-        public init(maxBodyBytes: Int = 16 << 20, maxBatchRecords: Int = 5_000) {
+        public init(maxBodyBytes: Int = 16 << 20, maxBatchRecords: Int = 5_000, concurrentBodies: Int = 4, bodySeconds: Double = 60) {
             self.maxBodyBytes = maxBodyBytes
             self.maxBatchRecords = maxBatchRecords
+            self.concurrentBodies = concurrentBodies
+            self.bodySeconds = bodySeconds
         }
     }
+
+    /// The permits request bodies wait for (``Limits/concurrentBodies``).
+    public let bodyPermits: BodyPermits
 
     public init(node: String, store: NodeStore, reference: ReferenceData, metrics: NodeMetrics = NodeMetrics(),
                 limits: Limits = Limits(), now: @escaping @Sendable () -> Date = Date.init,
@@ -40,6 +50,7 @@ public final class NodeService: Sendable {
         self.store = store
         self.metrics = metrics
         self.limits = limits
+        bodyPermits = BodyPermits(limits.concurrentBodies)
         self.now = now
         self.referenceData = Mutex(reference)
     }
