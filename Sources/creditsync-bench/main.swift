@@ -165,6 +165,11 @@ case "e2e":
         print("usage: creditsync-bench e2e [--records N] [--nodes K] [--batch B] [--uploaders U] [--peer-postgres]")
         print("       [--lag-rate R] [--lag-seconds S] [--catch-up N] [--base-port P] [--poll-ms MS] [--keep]")
         exit(2)
+    } catch {
+        // The daemons were stopped on the way out; --keep leaves their logs (a daemon that did not
+        // answer says why there), and another --base-port avoids ports something else holds.
+        print("creditsync-bench e2e: failed: \(error) (rerun with --keep to read the daemons' logs)")
+        exit(1)
     }
 case "hub":
     let rest = Array(arguments.dropFirst())
