@@ -204,7 +204,7 @@ public struct Deployment: Sendable {
           // retries back off to maxBackoffSeconds.
           "push": {"maxChanges": 1000, "idleMilliseconds": \(idle), "maxBackoffSeconds": 30, "window": 4},
           // Request limits of the provider API.
-          "limits": {"maxBodyBytes": 16777216, "maxBatchRecords": 5000, "concurrentBodies": 4, "bodySeconds": 60},
+          "limits": {"maxBodyBytes": 16777216, "maxBatchRecords": 5000, "concurrentBodies": 4, "bodySeconds": 60, "permitWaitSeconds": 20},
           // Overlay data directories (a city's catalog supplement, Article 11).
           "data": []
         }

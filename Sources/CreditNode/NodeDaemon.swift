@@ -29,17 +29,7 @@ public struct NodeDaemon {
         let reference = try config.reference(configPath: configPath)
         let hubLink = try HubLink(config: config, configPath: configPath, client: client, now: now)
         let key = hubLink.key, hubKeys = hubLink.hubKeys
-        var limits = NodeService.Limits()
-        if let max = config.limits?.maxBodyBytes { limits.maxBodyBytes = max }
-        if let max = config.limits?.maxBatchRecords { limits.maxBatchRecords = max }
-        if let count = config.limits?.concurrentBodies {
-            guard count >= 1 else { throw ConfigFile.Failure(path: configPath, reason: "limits.concurrentBodies must be at least 1, not \(count)") }
-            limits.concurrentBodies = count
-        }
-        if let seconds = config.limits?.bodySeconds {
-            guard seconds > 0 else { throw ConfigFile.Failure(path: configPath, reason: "limits.bodySeconds must be above 0, not \(seconds)") }
-            limits.bodySeconds = seconds
-        }
+        let limits = try config.serviceLimits(configPath: configPath)
         let link = transport ?? hubLink.transport
         let (node, hub) = (config.node.id, config.hub.id)
         let service = NodeService(node: node, store: store, reference: reference, limits: limits, now: now) { subject in

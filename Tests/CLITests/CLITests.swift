@@ -95,6 +95,24 @@ import Testing
         #expect(syntax.status == 1 && syntax.stderr.contains("line 2, column"), "\(syntax.stderr)")
     }
 
+    /// A limit out of its range is refused by check-config, naming the setting, as the node
+    /// refuses it at start (check-config had passed what the daemon then refused).
+    @Test func checkConfigRefusesLimitsOutOfRange() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/node.conf.json"), encoding: .utf8)
+        for (setting, value) in [("concurrentBodies", "4"), ("bodySeconds", "60")] {
+            #expect(sample.contains("\"\(setting)\": \(value)"))
+        }
+        for (setting, given, bad) in [("concurrentBodies", "4", "0"), ("bodySeconds", "60", "-1"), ("maxBatchRecords", "5000", "0")] {
+            let file = dir.appendingPathComponent("\(setting).conf.json")
+            try sample.replacingOccurrences(of: "\"\(setting)\": \(given)", with: "\"\(setting)\": \(bad)")
+                .write(to: file, atomically: true, encoding: .utf8)
+            let out = try CLI.run(["check-config", "--settings-only", file.path])
+            #expect(out.status == 1 && out.stderr.contains("limits.\(setting) must be"), "\(setting): \(out.stderr)")
+        }
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLI.run(["id", "check"]).status == 2)
         #expect(try CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)

@@ -161,6 +161,55 @@ import Testing
         #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("too-slow"), "\(text)")
     }
 
+    /// A request that cannot have a permit within `limits.permitWaitSeconds` is answered 503
+    /// `busy` with Retry-After, before the listener's idle timeout would close it without a word
+    /// (a review had queued uploads reset at 30 s).
+    @Test func aRequestThatWaitsTooLongIsToldToComeBack() async throws {
+        let dir = try Fixtures.temporaryDirectory("busy")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        var config = try String(contentsOf: sandbox.config, encoding: .utf8)
+        config = config.replacingOccurrences(of: #""push": {"#,
+                                             with: #""limits": {"concurrentBodies": 1, "bodySeconds": 4, "permitWaitSeconds": 1}, "push": {"#)
+        try Data(config.utf8).write(to: sandbox.config)
+        let daemon = try sandbox.start()
+        defer { _ = daemon.terminate() }
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+        let slow = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(slow) }
+        try #require(Self.loopback(port: sandbox.port) { connect(slow, $0, $1) } == 0)
+        let head = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"
+        _ = head.withCString { send(slow, $0, strlen($0), 0) }
+        try await Task.sleep(for: .milliseconds(300))
+
+        var g = SyntheticRecords(division: "360700")
+        let record = try JSONEncoder().encode(g.punishment(1, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!))
+        let headers = ["Authorization": "Bearer \(sandbox.token)", "Content-Type": "application/json"]
+        let busy = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
+        #expect(busy.status == 503 && busy.json["code"] as? String == "busy", "\(busy.status) \(busy.body)")
+        #expect(busy.headers["Retry-After"] ?? busy.headers["retry-after"] == "5", "\(busy.headers)")
+        // Once the slow body is cut off (408), the same record is written.
+        try await Task.sleep(for: .seconds(4))
+        let written = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
+        #expect(written.status == 201, "\(written.body)")
+
+        // A body declared over the limit is refused from its head, at once: it takes no permit
+        // while the node waits for 17 MiB that may never come.
+        let large = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(large) }
+        try #require(Self.loopback(port: sandbox.port) { connect(large, $0, $1) } == 0)
+        let declared = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(17 << 20)\r\n\r\n"
+        _ = declared.withCString { send(large, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(large, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer = [UInt8](repeating: 0, count: 2048)
+        let n = recv(large, &answer, answer.count, 0)
+        let text = n > 0 ? String(decoding: answer[..<n], as: UTF8.self) : ""
+        #expect(text.hasPrefix("HTTP/1.1 413") && text.contains("too-large"), "\(text)")
+    }
+
     /// A port another process holds fails the start with the address in words.
     @Test func aTakenPortIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("taken")

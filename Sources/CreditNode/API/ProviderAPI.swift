@@ -22,7 +22,8 @@ public enum ProviderAPI {
         }
 
         let v1 = router.group("v1").add(middleware: ProviderAuthentication(service: service))
-            .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits))
+            .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits, waitSeconds: service.limits.permitWaitSeconds,
+                                                 maxBodyBytes: service.limits.maxBodyBytes))
         v1.post("records") { request, context -> Response in
             let identity = try context.requireIdentity()
             let body = try await jsonBody(request, service)

@@ -22,16 +22,36 @@ public struct ProviderRequestContext: RequestContext {
 /// (`Authorization: Bearer cs_…`, issued with `creditsync node provider add`) and puts the
 /// provider in the context; 401 `unauthorized` otherwise, before the body is read.
 /// Lets a request with a body in only with one of the node's ``BodyPermits``, held until its
-/// answer is made: authenticated first, so that a stranger's request waits for nothing.
+/// answer is made: authenticated first, so that a stranger's request waits for nothing. One
+/// that waited ``NodeService/Limits/permitWaitSeconds`` is answered 503 `busy` with
+/// `Retry-After` (its body, unread, is then read and dropped by the server).
 public struct BodyPermitMiddleware: RouterMiddleware {
     public typealias Context = ProviderRequestContext
     let permits: BodyPermits
+    let waitSeconds: Double
+    let maxBodyBytes: Int
 
-    public init(permits: BodyPermits) { self.permits = permits }
+    public init(permits: BodyPermits, waitSeconds: Double, maxBodyBytes: Int) {
+        self.permits = permits
+        self.waitSeconds = waitSeconds
+        self.maxBodyBytes = maxBodyBytes
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
-        return try await permits.with { try await next(request, context) }
+        // A body declared over the limit is refused before it takes a permit; the server reads
+        // and drops what the client still sends, so that the client sees the 413.
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
+            throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(maxBodyBytes) bytes, this one declares \(declared)")
+        }
+        guard await permits.acquire(within: waitSeconds) else {
+            var busy = try NodeError(.serviceUnavailable, "busy", "the node is reading \(permits.count) request bodies and \(permits.waiting) "
+                                     + "more wait; send this one again in a few seconds").response(from: request, context: context)
+            busy.headers[.retryAfter] = "5"
+            return busy
+        }
+        defer { permits.release() }
+        return try await next(request, context)
     }
 }
 

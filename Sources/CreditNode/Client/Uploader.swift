@@ -144,7 +144,18 @@ public struct Uploader: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await client.execute(request, timeout: .seconds(120))
+        // A node that is busy (every request-body permit taken) or restoring answers 503 with
+        // Retry-After: the batch is sent again after it, up to a dozen times. Writes are
+        // idempotent, so a batch the node took before a lost answer comes back as duplicates.
+        var attempt = 0
+        var response = try await client.execute(request, timeout: .seconds(120))
+        while response.status == .serviceUnavailable, attempt < 12 {
+            attempt += 1
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            let seconds = response.headers.first(name: "Retry-After").flatMap(Int.init) ?? 5
+            try await Task.sleep(for: .seconds(min(max(seconds, 1), 60)))
+            response = try await client.execute(request, timeout: .seconds(120))
+        }
         let buffer = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else {
             throw Failure(description: "the node answered \(response.status.code): \(String(buffer: buffer).prefix(500))")

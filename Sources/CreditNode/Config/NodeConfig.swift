@@ -44,6 +44,8 @@ public struct NodeConfig: Codable, Sendable {
         public var concurrentBodies: Int?
         /// Seconds a body may take to arrive once let in (default 60).
         public var bodySeconds: Double?
+        /// Seconds a request waits for a permit before 503 `busy` (default 20, under 30).
+        public var permitWaitSeconds: Double?
     }
 
     public var node: Identity
@@ -88,5 +90,38 @@ extension NodeConfig {
     public func reference(configPath: String) throws -> ReferenceData {
         let overlays = overlays(configPath: configPath)
         return try (try? ReferenceData.load(overlays: overlays + [referenceCache(configPath: configPath)])) ?? ReferenceData.load(overlays: overlays)
+    }
+}
+
+extension NodeConfig {
+    /// The provider API's limits this file sets over the defaults, as the daemon and
+    /// `check-config` both read them.
+    /// - Throws: ``ConfigFile/Failure`` naming a setting out of its range.
+    public func serviceLimits(configPath: String) throws -> NodeService.Limits {
+        var result = NodeService.Limits()
+        func refuse(_ reason: String) -> ConfigFile.Failure { ConfigFile.Failure(path: configPath, reason: reason) }
+        if let max = limits?.maxBodyBytes {
+            guard max > 0 else { throw refuse("limits.maxBodyBytes must be above 0, not \(max)") }
+            result.maxBodyBytes = max
+        }
+        if let max = limits?.maxBatchRecords {
+            guard max > 0 else { throw refuse("limits.maxBatchRecords must be above 0, not \(max)") }
+            result.maxBatchRecords = max
+        }
+        if let count = limits?.concurrentBodies {
+            guard count >= 1 else { throw refuse("limits.concurrentBodies must be at least 1, not \(count)") }
+            result.concurrentBodies = count
+        }
+        if let seconds = limits?.bodySeconds {
+            guard seconds > 0 else { throw refuse("limits.bodySeconds must be above 0, not \(seconds)") }
+            result.bodySeconds = seconds
+        }
+        if let seconds = limits?.permitWaitSeconds {
+            guard seconds > 0, seconds < 30 else {
+                throw refuse("limits.permitWaitSeconds must be above 0 and under the listener's 30 s idle timeout, not \(seconds)")
+            }
+            result.permitWaitSeconds = seconds
+        }
+        return result
     }
 }

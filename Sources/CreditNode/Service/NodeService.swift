@@ -28,14 +28,20 @@ public final class NodeService: Sendable {
         /// Most request bodies read and handled at once (``BodyPermits``); more wait their turn.
         public var concurrentBodies: Int
         /// How long a body may take to arrive once let in (408 `too-slow` beyond): a client that
-        /// trickles its body must not hold a permit for long. 60 s is 16 MiB at 280 KB/s.
+        /// trickles its body must not hold a permit for long. 60 s is 16 MiB at 280 KB/s. (One
+        /// that stops altogether is closed sooner, silent for 30 s: `ServerLimits.idleTimeout`.)
         public var bodySeconds: Double
+        /// How long a request waits for a permit before it is answered 503 `busy`: under the
+        /// listener's 30 s idle timeout, which would close its connection without an answer.
+        public var permitWaitSeconds: Double
 
-        public init(maxBodyBytes: Int = 16 << 20, maxBatchRecords: Int = 5_000, concurrentBodies: Int = 4, bodySeconds: Double = 60) {
+        public init(maxBodyBytes: Int = 16 << 20, maxBatchRecords: Int = 5_000, concurrentBodies: Int = 4, bodySeconds: Double = 60,
+                    permitWaitSeconds: Double = 20) {
             self.maxBodyBytes = maxBodyBytes
             self.maxBatchRecords = maxBatchRecords
             self.concurrentBodies = concurrentBodies
             self.bodySeconds = bodySeconds
+            self.permitWaitSeconds = permitWaitSeconds
         }
     }
 

@@ -27,6 +27,7 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             if isNode {
                 let config = try ConfigFile.load(NodeConfig.self, from: file)
+                _ = try config.serviceLimits(configPath: file)
                 if !settingsOnly { try await checkFiles(config) }
                 print("valid node configuration for \(config.node.id) \(config.node.name)")
             } else {
