@@ -22,8 +22,7 @@ public enum ProviderAPI {
         }
 
         let v1 = router.group("v1").add(middleware: ProviderAuthentication(service: service))
-            .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits, waitSeconds: service.limits.permitWaitSeconds,
-                                                 maxBodyBytes: service.limits.maxBodyBytes))
+            .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits, limits: service.limits))
         v1.post("records") { request, context -> Response in
             let identity = try context.requireIdentity()
             let body = try await jsonBody(request, service)
@@ -192,14 +191,20 @@ public enum ProviderAPI {
     /// `too-slow` (it holds one of the node's ``BodyPermits`` while it comes).
     static func collect(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
         let limits = service.limits
-        return try await withThrowingTaskGroup(of: [UInt8].self) { group in
-            group.addTask {
-                do { return Array(buffer: try await request.body.collect(upTo: limits.maxBodyBytes)) } catch is CancellationError {
-                    throw CancellationError()
-                } catch {
-                    throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
-                }
+        return try await withinBodyDeadline(limits) {
+            do { return Array(buffer: try await request.body.collect(upTo: limits.maxBodyBytes)) } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
             }
+        }
+    }
+
+    /// `read`, or 408 `too-slow` once ``NodeService/Limits/bodySeconds`` have passed (`read` is
+    /// then cancelled, which ends the body's stream).
+    static func withinBodyDeadline<T: Sendable>(_ limits: NodeService.Limits, _ read: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask(operation: read)
             group.addTask {
                 try await Task.sleep(for: .seconds(limits.bodySeconds))
                 throw NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(limits.bodySeconds) s")

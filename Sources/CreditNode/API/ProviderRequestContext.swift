@@ -28,23 +28,24 @@ public struct ProviderRequestContext: RequestContext {
 public struct BodyPermitMiddleware: RouterMiddleware {
     public typealias Context = ProviderRequestContext
     let permits: BodyPermits
-    let waitSeconds: Double
-    let maxBodyBytes: Int
+    let limits: NodeService.Limits
 
-    public init(permits: BodyPermits, waitSeconds: Double, maxBodyBytes: Int) {
+    public init(permits: BodyPermits, limits: NodeService.Limits) {
         self.permits = permits
-        self.waitSeconds = waitSeconds
-        self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
-        // A body declared over the limit is refused before it takes a permit; the server reads
-        // and drops what the client still sends, so that the client sees the 413.
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
-            throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(maxBodyBytes) bytes, this one declares \(declared)")
+        // A body declared over the limit takes no permit: it is read and dropped (nothing of it
+        // is kept) until it ends or its time is up, and then refused. Answered before the client
+        // had sent it all, a client that asked to close the connection saw it closed instead
+        // of its 413.
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limits.maxBodyBytes {
+            _ = try? await ProviderAPI.withinBodyDeadline(limits) { for try await _ in request.body {} }
+            throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes, this one declares \(declared)")
         }
-        guard await permits.acquire(within: waitSeconds) else {
+        guard await permits.acquire(within: limits.permitWaitSeconds) else {
             var busy = try NodeError(.serviceUnavailable, "busy", "the node is reading \(permits.count) request bodies and \(permits.waiting) "
                                      + "more wait; send this one again in a few seconds").response(from: request, context: context)
             busy.headers[.retryAfter] = "5"
