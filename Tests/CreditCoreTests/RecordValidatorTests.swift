@@ -106,6 +106,23 @@ struct RecordVectorTests {
         #expect(issue.message.contains("1 = 有效"))
     }
 
+    /// A text may hold line feeds and tabs (a reason over several lines), and no other control
+    /// character: a carriage return is refused, naming the field (records.md, Field values).
+    @Test func aTextKeepsLineFeedsAndTabsButNoOtherControlCharacter() throws {
+        var generator = SyntheticRecords(division: "360100")
+        let punishment = generator.punishment(1, decidedOn: Fixtures.today)
+        var lines = punishment
+        lines.fields["CF_SY"] = .string("当事人未亮照经营，\n经查属实。\t（复核）")
+        let accepted = try #require(Fixtures.validator.validate(lines).accepted, "\(Fixtures.validator.validate(lines).issues)")
+        #expect(accepted.record.fields["CF_SY"] == .string("当事人未亮照经营，\n经查属实。\t（复核）"))
+        for control in ["\r", "\u{0}", "\u{1B}"] {
+            var bad = punishment
+            bad.fields["CF_SY"] = .string("当事人未亮照经营，\(control)经查属实。")
+            let issue = try #require(Fixtures.validator.validate(bad).issues.first, "\(control.unicodeScalars.first!.value)")
+            #expect(issue.field == "fields.CF_SY" && issue.code == "control-character")
+        }
+    }
+
     @Test func nonObjectInputIsRefusedClearly() {
         let result = Fixtures.validator.validate(.array([]))
         #expect(result.issues.first?.code == "not-an-object")
