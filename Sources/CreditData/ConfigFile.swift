@@ -51,7 +51,13 @@ public enum ConfigFile {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw Failure(path: path, reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw Failure(path: path, reason: "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+            // Foundation reports a number its type cannot hold (1.5 for a count) with no path
+            // and "not valid JSON"; the underlying error names the number.
+            let setting = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let detail = context.underlyingError.map { " (\($0))" } ?? ""
+            throw Failure(path: path, reason: setting.isEmpty
+                ? "a setting holds a value of the wrong kind, such as a fraction where a whole number belongs\(detail)"
+                : "\(setting): \(context.debugDescription)\(detail)")
         } catch {
             throw Failure(path: path, reason: "\(error)")
         }

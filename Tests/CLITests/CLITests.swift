@@ -111,6 +111,13 @@ import Testing
             let out = try CLI.run(["check-config", "--settings-only", file.path])
             #expect(out.status == 1 && out.stderr.contains("limits.\(setting) must be"), "\(setting): \(out.stderr)")
         }
+        // A fraction where a count belongs: Foundation names neither the setting nor the number,
+        // and had it said "not valid JSON" with an empty path.
+        let fraction = dir.appendingPathComponent("fraction.conf.json")
+        try sample.replacingOccurrences(of: "\"concurrentBodies\": 4", with: "\"concurrentBodies\": 1.5")
+            .write(to: fraction, atomically: true, encoding: .utf8)
+        let out = try CLI.run(["check-config", "--settings-only", fraction.path])
+        #expect(out.status == 1 && out.stderr.contains("a setting holds a value of the wrong kind"), "\(out.stderr)")
     }
 
     @Test func usageErrorsExitTwo() throws {
