@@ -51,12 +51,9 @@ public enum TLSSettings {
     }
 
     /// Refused when group or others may read it, as the signing keys and the operator token are
-    /// (``KeyFile/openToOthers(_:)``): the key is the daemon's identity on the link.
+    /// (``KeyFile/openToOthersRefusal(_:)``): the key is the daemon's identity on the link.
     static func key(_ path: String) throws -> NIOSSLPrivateKey {
-        if let mode = KeyFile.openToOthers(path) {
-            throw Failure(description: "TLS private key file \(path) is open to group or others (mode \(String(mode, radix: 8))); "
-                          + "make it 0600, owned by the user the daemon runs as")
-        }
+        if let refusal = KeyFile.openToOthersRefusal(path) { throw Failure(description: "TLS private key file \(refusal)") }
         do { return try NIOSSLPrivateKey(file: path, format: .pem) } catch { throw Failure(description: "TLS private key file \(path): \(error)") }
     }
 

@@ -86,6 +86,47 @@ import Testing
         return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     }
 
+    /// A raw connection to 127.0.0.1:`port` that has sent `text`; a read on it waits at most
+    /// `timeout` seconds.
+    static func connection(to port: Int, sending text: String, timeout: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(loopback(port: port) { connect(fd, $0, $1) } == 0)
+        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// What the daemon answers on `fd` within its read timeout ("" for nothing).
+    static func answer(_ fd: Int32) -> String {
+        var bytes = [UInt8](repeating: 0, count: 2048)
+        let n = recv(fd, &bytes, bytes.count, 0)
+        return n > 0 ? String(decoding: bytes[..<n], as: UTF8.self) : ""
+    }
+
+    /// The head of a record upload declaring `length` bytes, and the first bytes of its body.
+    static func partialUpload(token: String, declaring length: Int) -> String {
+        "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(length)\r\n\r\n[{"
+    }
+
+    /// A node of 360700 with no hub, started with `limits` (the members of its `limits` setting).
+    static func startedNode(in dir: URL, limits: String) async throws -> (NodeSandbox, DaemonProcess) {
+        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let config = try String(contentsOf: sandbox.config, encoding: .utf8)
+        try Data(config.replacingOccurrences(of: #""push": {"#, with: "\"limits\": {\(limits)}, \"push\": {").utf8).write(to: sandbox.config)
+        let daemon = try sandbox.start()
+        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
+        return (sandbox, daemon)
+    }
+
+    /// One synthetic record of 360700 as a provider posts it, and the headers that post it.
+    static func upload(_ sandbox: NodeSandbox) throws -> (body: Data, headers: [String: String]) {
+        var g = SyntheticRecords(division: "360700")
+        return (try JSONEncoder().encode(g.punishment(1, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!)),
+                ["Authorization": "Bearer \(sandbox.token)", "Content-Type": "application/json"])
+    }
+
     /// A client that opens connections and goes silent — half a request head, or nothing — does
     /// not keep them: the daemon closes them after ServerLimits.idleTimeout (30 s), so sockets held
     /// open cannot use up its file descriptors (a hostile-peer review had 20,000 held at the hub).
@@ -96,16 +137,8 @@ import Testing
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
-        func open(sending text: String) throws -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            let connected = Self.loopback(port: sandbox.port) { connect(fd, $0, $1) }
-            try #require(connected == 0)
-            _ = text.withCString { send(fd, $0, strlen($0), 0) }
-            var timeout = timeval(tv_sec: 60, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            return fd
-        }
-        let sockets = [try open(sending: "GET /healthz HTTP/1.1\r\n"), try open(sending: "")]
+        let sockets = [try Self.connection(to: sandbox.port, sending: "GET /healthz HTTP/1.1\r\n", timeout: 60),
+                       try Self.connection(to: sandbox.port, sending: "", timeout: 60)]
         let started = ContinuousClock.now
         for fd in sockets {
             var byte: UInt8 = 0
@@ -123,41 +156,25 @@ import Testing
     @Test func bodiesWaitForAPermitAndASlowBodyIsCutOff() async throws {
         let dir = try Fixtures.temporaryDirectory("permits")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
-        var config = try String(contentsOf: sandbox.config, encoding: .utf8)
-        config = config.replacingOccurrences(of: #""push": {"#, with: #""limits": {"concurrentBodies": 1, "bodySeconds": 2}, "push": {"#)
-        try Data(config.utf8).write(to: sandbox.config)
-        let daemon = try sandbox.start()
+        let (sandbox, daemon) = try await Self.startedNode(in: dir, limits: #""concurrentBodies": 1, "bodySeconds": 2"#)
         defer { _ = daemon.terminate() }
-        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
 
-        // A client that declares 1,000 bytes and sends 10: it holds the only permit.
-        let slow = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // A client that declares 1,000 bytes and sends 2: it holds the only permit.
+        let slow = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
         defer { close(slow) }
-        try #require(Self.loopback(port: sandbox.port) { connect(slow, $0, $1) } == 0)
-        let head = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"item\":1"
-        _ = head.withCString { send(slow, $0, strlen($0), 0) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         try await Task.sleep(for: .milliseconds(300))
 
         // A whole record sent meanwhile waits for that permit, then is written.
-        var g = SyntheticRecords(division: "360700")
-        let record = try JSONEncoder().encode(g.punishment(1, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!))
+        let (record, headers) = try Self.upload(sandbox)
         let started = ContinuousClock.now
-        let written = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST",
-                                                     headers: ["Authorization": "Bearer \(sandbox.token)", "Content-Type": "application/json"],
-                                                     body: record)
+        let written = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
         let waited = ContinuousClock.now - started
         #expect(written.status == 201, "\(written.body)")
         #expect(waited > .milliseconds(1200), "the record did not wait for the permit: \(String(describing: waited))")
         #expect(waited < .seconds(15))
 
         // The slow client got its answer: 408 too-slow.
-        var answer = [UInt8](repeating: 0, count: 2048)
-        let n = recv(slow, &answer, answer.count, 0)
-        let text = n > 0 ? String(decoding: answer[..<n], as: UTF8.self) : ""
+        let text = Self.answer(slow)
         #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("too-slow"), "\(text)")
     }
 
@@ -167,25 +184,13 @@ import Testing
     @Test func aRequestThatWaitsTooLongIsToldToComeBack() async throws {
         let dir = try Fixtures.temporaryDirectory("busy")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
-        var config = try String(contentsOf: sandbox.config, encoding: .utf8)
-        config = config.replacingOccurrences(of: #""push": {"#,
-                                             with: #""limits": {"concurrentBodies": 1, "bodySeconds": 4, "permitWaitSeconds": 1}, "push": {"#)
-        try Data(config.utf8).write(to: sandbox.config)
-        let daemon = try sandbox.start()
+        let (sandbox, daemon) = try await Self.startedNode(in: dir, limits: #""concurrentBodies": 1, "bodySeconds": 4, "permitWaitSeconds": 1"#)
         defer { _ = daemon.terminate() }
-        try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
-        let slow = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let slow = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
         defer { close(slow) }
-        try #require(Self.loopback(port: sandbox.port) { connect(slow, $0, $1) } == 0)
-        let head = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"
-        _ = head.withCString { send(slow, $0, strlen($0), 0) }
         try await Task.sleep(for: .milliseconds(300))
 
-        var g = SyntheticRecords(division: "360700")
-        let record = try JSONEncoder().encode(g.punishment(1, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!))
-        let headers = ["Authorization": "Bearer \(sandbox.token)", "Content-Type": "application/json"]
+        let (record, headers) = try Self.upload(sandbox)
         let busy = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
         #expect(busy.status == 503 && busy.json["code"] as? String == "busy", "\(busy.status) \(busy.body)")
         #expect(busy.headers["Retry-After"] ?? busy.headers["retry-after"] == "5", "\(busy.headers)")
@@ -197,20 +202,12 @@ import Testing
         // A body declared over the limit takes no permit while the node waits for 17 MiB that
         // may never come: a record sent meanwhile is answered at once. The large one is refused
         // 413 (what it sent read and dropped) when its time is up.
-        let large = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let large = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 17 << 20), timeout: 15)
         defer { close(large) }
-        try #require(Self.loopback(port: sandbox.port) { connect(large, $0, $1) } == 0)
-        let declared = "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(sandbox.token)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(17 << 20)\r\n\r\n[{"
-        _ = declared.withCString { send(large, $0, strlen($0), 0) }
         try await Task.sleep(for: .milliseconds(300))
         let meanwhile = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
         #expect(meanwhile.status == 200, "\(meanwhile.status) \(meanwhile.body)")   // the same record again: a duplicate
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(large, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var answer = [UInt8](repeating: 0, count: 2048)
-        let n = recv(large, &answer, answer.count, 0)
-        let text = n > 0 ? String(decoding: answer[..<n], as: UTF8.self) : ""
+        let text = Self.answer(large)
         #expect(text.hasPrefix("HTTP/1.1 413") && text.contains("too-large"), "\(text)")
     }
 

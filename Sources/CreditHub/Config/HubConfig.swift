@@ -81,9 +81,8 @@ extension HubConfig {
         let path = ConfigFile.resolve(file, relativeTo: configPath)
         // Refused when group or others may read it, as signing keys are: the token opens the
         // province's dashboard, status and metrics.
-        if let mode = KeyFile.openToOthers(path) {
-            throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(path) is open to group or others (mode "
-                                     + String(mode, radix: 8) + "); make it 0600, owned by the user the hub runs as")
+        if let refusal = KeyFile.openToOthersRefusal(path) {
+            throw ConfigFile.Failure(path: configPath, reason: "operator.tokenFile \(refusal)")
         }
         let token = try String(contentsOfFile: path, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,5 +1,7 @@
 public import CreditData
 public import Foundation
+import SyncTransport
+
 /// A node daemon's configuration (`Deploy/config/node.conf.json` is a commented sample).
 public struct NodeConfig: Codable, Sendable {
     public struct Identity: Codable, Sendable {
@@ -117,8 +119,9 @@ extension NodeConfig {
             result.bodySeconds = seconds
         }
         if let seconds = limits?.permitWaitSeconds {
-            guard seconds > 0, seconds < 30 else {
-                throw refuse("limits.permitWaitSeconds must be above 0 and under the listener's 30 s idle timeout, not \(seconds)")
+            let idle = Double(ServerLimits.idleTimeout.nanoseconds) / 1e9
+            guard seconds > 0, seconds < idle else {
+                throw refuse("limits.permitWaitSeconds must be above 0 and under the listener's \(Int(idle)) s idle timeout, not \(seconds)")
             }
             result.permitWaitSeconds = seconds
         }

@@ -59,6 +59,15 @@ public enum KeyFile {
         return mode & 0o077 == 0 ? nil : mode
     }
 
+    /// Why the secret at `path` is refused, when group or others have any access to it:
+    /// "PATH is open to group or others (mode 644); make it 0600, …". The TLS keys and the
+    /// operator token are refused in these words, after the setting that names them.
+    public static func openToOthersRefusal(_ path: String) -> String? {
+        openToOthers(path).map {
+            "\(path) is open to group or others (mode \(String($0, radix: 8))); make it 0600, owned by the user the daemon runs as"
+        }
+    }
+
     /// Reads a private key file, refusing one that group or others can read.
     public static func readPrivate(_ url: URL) throws(KeyError) -> SigningKey {
         guard access(url.path, F_OK) == 0 else { throw .file(path: url.path, reason: String(cString: strerror(errno))) }
