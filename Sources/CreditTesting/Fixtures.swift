@@ -74,39 +74,9 @@ public enum CLI {
         return dir.appendingPathComponent("creditsync")
     }
 
-    /// What a run printed and how it ended.
-    public struct Output: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
-
-        public init(status: Int32, stdout: String, stderr: String) {
-            self.status = status
-            self.stdout = stdout
-            self.stderr = stderr
-        }
-    }
-
-    /// Runs `creditsync` with `arguments` and optional standard input, and waits for it; with
-    /// `executable`, the first argument is another program to run instead (`pdftotext`, `promtool`).
-    public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:], executable other: Bool = false) throws -> Output {
-        let process = Process()
-        process.executableURL = other ? URL(fileURLWithPath: arguments[0]) : executable
-        process.arguments = other ? Array(arguments.dropFirst()) : arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(input) }
-        try inPipe.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs `creditsync` with `arguments` and optional standard input, and waits for it, off
+    /// the cooperative pool (``ChildProcess`` says why).
+    public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:]) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(executable, arguments, input: input, environment: environment)
     }
 }

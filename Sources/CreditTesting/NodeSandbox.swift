@@ -16,14 +16,14 @@ public struct NodeSandbox: Sendable {
 
     /// A node whose hub is nowhere (a port nothing listens on, a key nobody holds): for tests of
     /// the daemon alone, which serves its providers without a hub.
-    public static func withoutHub(in parent: URL, node: String) throws -> NodeSandbox {
+    public static func withoutHub(in parent: URL, node: String) async throws -> NodeSandbox {
         let hubKey = parent.appendingPathComponent("hub.pub")
         try KeyFile.writePublic(SigningKey().publicKey, to: hubKey)
-        return try NodeSandbox(in: parent, node: node, hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
+        return try await NodeSandbox(in: parent, node: node, hubURL: "http://127.0.0.1:\(LoopbackHTTP.freePort())", hubKey: hubKey)
     }
 
     /// Prepares a node of `node` whose hub is at `hubURL` with the public key file `hubKey`.
-    public init(in parent: URL, node: String, hubURL: String, hubKey: URL, pushIdleMilliseconds: Int = 100) throws {
+    public init(in parent: URL, node: String, hubURL: String, hubKey: URL, pushIdleMilliseconds: Int = 100) async throws {
         directory = parent.appendingPathComponent("node-\(node)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.node = node
@@ -48,7 +48,7 @@ public struct NodeSandbox: Sendable {
         """
         try Data(text.utf8).write(to: config)
         unit = SyntheticRecordsUnit.regulator(node)
-        let out = try CLI.run(["node", "provider", "add", "--config", config.path, "--name", "test provider", "--unit", unit])
+        let out = try await CLI.run(["node", "provider", "add", "--config", config.path, "--name", "test provider", "--unit", unit])
         guard out.status == 0, let token = out.stdout.split(separator: "\n").last.map(String.init), token.hasPrefix("cs_") else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "provider add failed: \(out.stdout)\(out.stderr)"])
         }

@@ -10,7 +10,7 @@ public struct TestCertificates: Sendable {
     public var clientCertificate: String { directory.appendingPathComponent("client.crt").path }
     public var clientKey: String { directory.appendingPathComponent("client.key").path }
 
-    public init(in directory: URL) throws {
+    public init(in directory: URL) async throws {
         self.directory = directory
         try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: directory.appendingPathComponent("san.ext"))
         let steps: [[String]] = [
@@ -25,16 +25,9 @@ public struct TestCertificates: Sendable {
             ["x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "2"],
         ]
         for arguments in steps {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")) failed"])
+            let run = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/openssl"), arguments, directory: directory)
+            guard run.status == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")) failed: \(run.stderr)"])
             }
         }
     }

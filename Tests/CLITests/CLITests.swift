@@ -6,15 +6,15 @@ import Testing
 @Suite struct CLITests {
     let today = ["--today", Fixtures.today.description]
 
-    @Test func idCheckSaysValid() throws {
-        let out = try CLI.run(["id", "check", "11010519491231002X"] + today)
+    @Test func idCheckSaysValid() async throws {
+        let out = try await CLI.run(["id", "check", "11010519491231002X"] + today)
         #expect(out.status == 0)
         #expect(out.stdout.contains("valid"))
         #expect(out.stdout.contains("female"))
     }
 
-    @Test func idCheckJSONKeepsInputOrderAndExitsOneOnInvalid() throws {
-        let out = try CLI.run(["id", "check", "--json", "91110000600037341L", "36042619910102009X", "44011320141005001x"] + today)
+    @Test func idCheckJSONKeepsInputOrderAndExitsOneOnInvalid() async throws {
+        let out = try await CLI.run(["id", "check", "--json", "91110000600037341L", "36042619910102009X", "44011320141005001x"] + today)
         #expect(out.status == 1)
         let lines = out.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.count == 3)
@@ -29,75 +29,75 @@ import Testing
     /// The unit becomes the provider of every record written with the credential, and the hub
     /// refuses an invalid one: a node that took writes under it would hold records the hub never
     /// will. The code is refused here, with the rule it breaks, and nothing is stored.
-    @Test func providerAddRefusesAnInvalidUnitCode() throws {
+    @Test func providerAddRefusesAnInvalidUnitCode() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("node.sqlite").path
-        let refused = try CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400MB1742591X"])
+        let refused = try await CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400MB1742591X"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("11360400MB1742591X") && refused.stderr.contains("'1'"), "\(refused.stderr)")
-        #expect(try CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
-        let added = try CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400mb17425911"])
+        #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
+        let added = try await CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400mb17425911"])
         #expect(added.status == 0, "\(added.stderr)")
-        #expect(try CLI.run(["node", "provider", "list", "--db", db]).stdout.contains("11360400MB17425911"))
+        #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.contains("11360400MB17425911"))
     }
 
     /// A Nagios-style check tells "cannot read the hub" (2, UNKNOWN) from "a window needs
     /// attention" (1).
-    @Test func statusExitsTwoWhenTheHubCannotBeRead() throws {
+    @Test func statusExitsTwoWhenTheHubCannotBeRead() async throws {
         // (Its token file is missing: read at once, where a port without a hub is retried until the timeout.)
-        let out = try CLI.run(["status", "--hub", "http://127.0.0.1:\(LoopbackHTTP.freePort())", "--token-file", "/nonexistent/operator.token"])
+        let out = try await CLI.run(["status", "--hub", "http://127.0.0.1:\(LoopbackHTTP.freePort())", "--token-file", "/nonexistent/operator.token"])
         #expect(out.status == 2, "\(out.stderr)")
         #expect(out.stderr.contains("operator.token"), "\(out.stderr)")
     }
 
-    @Test func catalogShowListsEachFieldWithItsCodes() throws {
-        let out = try CLI.run(["catalog", "show", "administrative-permit"])
+    @Test func catalogShowListsEachFieldWithItsCodes() async throws {
+        let out = try await CLI.run(["catalog", "show", "administrative-permit"])
         #expect(out.status == 0)
         #expect(out.stdout.contains("XK_ZT") && out.stdout.contains("1=有效"))
         #expect(out.stdout.contains("XK_XKWS") && out.stdout.contains("required"))
-        let json = try CLI.run(["catalog", "show", "administrative-permit", "--json"])
+        let json = try await CLI.run(["catalog", "show", "administrative-permit", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["code"] as? String == "administrative-permit")
-        #expect(try CLI.run(["catalog", "show", "no-such-item"]).status == 1)
+        #expect(try await CLI.run(["catalog", "show", "no-such-item"]).status == 1)
     }
 
     /// A misspelled setting is an error naming it and its line, never ignored (`clientCa` for
     /// `clientCA` had started a hub with TLS but without client verification).
-    @Test func checkConfigRefusesUnknownSettingsAndSaysWhere() throws {
+    @Test func checkConfigRefusesUnknownSettingsAndSaysWhere() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json"), encoding: .utf8)
         let samples = ["hub", "node"].map { Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/\($0).conf.json").path }
         for sample in samples {
-            #expect(try CLI.run(["check-config", "--settings-only", sample]).status == 0)
+            #expect(try await CLI.run(["check-config", "--settings-only", sample]).status == 0)
             // The files a sample names are not there: the daemon would not start, and the check says which.
-            let files = try CLI.run(["check-config", sample])
+            let files = try await CLI.run(["check-config", sample])
             #expect(files.status == 1 && files.stderr.contains(".key"), "\(files.stderr)")
         }
         // A setting missing because it is misspelt in case is named as given, with its line.
         let lower = dir.appendingPathComponent("lower.conf.json")
         try sample.replacingOccurrences(of: #""signingKey":"#, with: #""signingkey":"#).write(to: lower, atomically: true, encoding: .utf8)
-        let spelt = try CLI.run(["check-config", "--settings-only", lower.path])
+        let spelt = try await CLI.run(["check-config", "--settings-only", lower.path])
         #expect(spelt.status == 1 && spelt.stderr.contains("unknown setting 'signingkey' on line"), "\(spelt.stderr)")
         let misspelled = dir.appendingPathComponent("hub.conf.json")
         // The sample's clientCA misspelled clientCa, as an operator might.
         #expect(sample.contains(#""clientCA":"#))
         try sample.replacingOccurrences(of: #""clientCA":"#, with: #""clientCa":"#)
             .write(to: misspelled, atomically: true, encoding: .utf8)
-        let out = try CLI.run(["check-config", "--settings-only", misspelled.path])
+        let out = try await CLI.run(["check-config", "--settings-only", misspelled.path])
         #expect(out.status == 1)
         #expect(out.stderr.contains("unknown setting 'tls.clientCa' on line"), "\(out.stderr)")
         // The daemon refuses it the same way.
-        #expect(try CLI.run(["hub", "--config", misspelled.path]).stderr.contains("tls.clientCa"))
+        #expect(try await CLI.run(["hub", "--config", misspelled.path]).stderr.contains("tls.clientCa"))
         let broken = dir.appendingPathComponent("broken.conf.json")
         try "{\n  \"hub\": {\"id\": \"360000\" \"name\": \"x\"}\n}\n".write(to: broken, atomically: true, encoding: .utf8)
-        let syntax = try CLI.run(["check-config", "--settings-only", broken.path])
+        let syntax = try await CLI.run(["check-config", "--settings-only", broken.path])
         #expect(syntax.status == 1 && syntax.stderr.contains("line 2, column"), "\(syntax.stderr)")
     }
 
     /// A limit out of its range is refused by check-config, naming the setting, as the node
     /// refuses it at start (check-config had passed what the daemon then refused).
-    @Test func checkConfigRefusesLimitsOutOfRange() throws {
+    @Test func checkConfigRefusesLimitsOutOfRange() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/node.conf.json"), encoding: .utf8)
@@ -108,7 +108,7 @@ import Testing
             let file = dir.appendingPathComponent("\(setting).conf.json")
             try sample.replacingOccurrences(of: "\"\(setting)\": \(given)", with: "\"\(setting)\": \(bad)")
                 .write(to: file, atomically: true, encoding: .utf8)
-            let out = try CLI.run(["check-config", "--settings-only", file.path])
+            let out = try await CLI.run(["check-config", "--settings-only", file.path])
             #expect(out.status == 1 && out.stderr.contains("limits.\(setting) must be"), "\(setting): \(out.stderr)")
         }
         // A fraction where a count belongs: Foundation names neither the setting nor the number,
@@ -116,36 +116,36 @@ import Testing
         let fraction = dir.appendingPathComponent("fraction.conf.json")
         try sample.replacingOccurrences(of: "\"concurrentBodies\": 4", with: "\"concurrentBodies\": 1.5")
             .write(to: fraction, atomically: true, encoding: .utf8)
-        let out = try CLI.run(["check-config", "--settings-only", fraction.path])
+        let out = try await CLI.run(["check-config", "--settings-only", fraction.path])
         #expect(out.status == 1 && out.stderr.contains("a setting holds a value of the wrong kind"), "\(out.stderr)")
     }
 
-    @Test func usageErrorsExitTwo() throws {
-        #expect(try CLI.run(["id", "check"]).status == 2)
-        #expect(try CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)
-        #expect(try CLI.run(["calendar", "deadline", "--from", "yesterday", "--working-days", "3"]).status == 2)
-        #expect(try CLI.run(["no-such-command"]).status == 2)
+    @Test func usageErrorsExitTwo() async throws {
+        #expect(try await CLI.run(["id", "check"]).status == 2)
+        #expect(try await CLI.run(["id", "check", "--kind", "passport", "x"]).status == 2)
+        #expect(try await CLI.run(["calendar", "deadline", "--from", "yesterday", "--working-days", "3"]).status == 2)
+        #expect(try await CLI.run(["no-such-command"]).status == 2)
     }
 
-    @Test func calendarDeadlineAcrossNationalDay() throws {
-        let out = try CLI.run(["calendar", "deadline", "--from", "2026-09-30", "--working-days", "3"])
+    @Test func calendarDeadlineAcrossNationalDay() async throws {
+        let out = try await CLI.run(["calendar", "deadline", "--from", "2026-09-30", "--working-days", "3"])
         #expect(out.status == 0)
         #expect(out.stdout.hasPrefix("2026-10-10"))
-        let json = try CLI.run(["calendar", "deadline", "--from", "2026-12-28", "--working-days", "4", "--json"])
+        let json = try await CLI.run(["calendar", "deadline", "--from", "2026-12-28", "--working-days", "4", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         #expect(object["due"] as? String == "2027-01-01")
         #expect(object["provisional"] as? Bool == true)
     }
 
-    @Test func calendarShowSaysWhetherPublished() throws {
-        let published = try CLI.run(["calendar", "show", "2026"])
+    @Test func calendarShowSaysWhetherPublished() async throws {
+        let published = try await CLI.run(["calendar", "show", "2026"])
         #expect(published.stdout.contains("published; 248 working days"))
         #expect(published.stdout.contains("2026-10-10 Sat\tmake-up working day"))
-        let missing = try CLI.run(["calendar", "show", "2027"])
+        let missing = try await CLI.run(["calendar", "show", "2027"])
         #expect(missing.stdout.contains("NOT PUBLISHED"))
     }
 
-    @Test func catalogValidateRefusesArticle37Fields() throws {
+    @Test func catalogValidateRefusesArticle37Fields() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("city.json")
@@ -155,38 +155,38 @@ import Testing
            "decisionDateField":"d","fields":[{"name":"d","label":"日期","type":"date","required":true},
            {"name":"history","label":"既往病史","type":"text"}]}]}
         """.utf8).write(to: file)
-        let refused = try CLI.run(["catalog", "validate", file.path])
+        let refused = try await CLI.run(["catalog", "validate", file.path])
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("Article 37"))
-        #expect(try CLI.run(["catalog", "validate"]).status == 0)
+        #expect(try await CLI.run(["catalog", "validate"]).status == 0)
     }
 
-    @Test func recordValidateReportsEveryFieldAndReadsStandardInput() throws {
+    @Test func recordValidateReportsEveryFieldAndReadsStandardInput() async throws {
         let record = """
         {"item":"administrative-punishment","recordId":"r1","subject":{"kind":"legal-person","name":"某公司","uscc":"91110000600037341N"},
          "fields":{"CF_WSH":"1号","CF_NR_FK":"abc","shoeSize":42}}
         """
-        let out = try CLI.run(["record", "validate", "-"] + today, input: Data(record.utf8))
+        let out = try await CLI.run(["record", "validate", "-"] + today, input: Data(record.utf8))
         #expect(out.status == 1)
         for field in ["subject.uscc", "fields.CF_NR_FK", "fields.shoeSize", "fields.CF_JDRQ", "fields.CF_CFLB"] {
             #expect(out.stdout.contains(field), "no error for \(field) in \(out.stdout)")
         }
     }
 
-    @Test func recordValidateAcceptsTheVectorsValidRecords() throws {
+    @Test func recordValidateAcceptsTheVectorsValidRecords() async throws {
         let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.protocolFile("vectors/records.json"))) as! [String: Any]
         let valid = (vectors["vectors"] as! [[String: Any]]).filter { ($0["expect"] as! [String: Any])["valid"] as! Bool }.map { $0["record"]! }
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("records.json")
         try JSONSerialization.data(withJSONObject: valid).write(to: file)
-        let out = try CLI.run(["record", "validate", "--json", file.path] + today)
+        let out = try await CLI.run(["record", "validate", "--json", file.path] + today)
         #expect(out.status == 0, "\(out.stdout)")
         #expect(out.stdout.split(separator: "\n").count == valid.count)
     }
 
     /// The record example in Protocol/records.md is complete and valid as written.
-    @Test func theRecordsExampleInTheProtocolIsValid() throws {
+    @Test func theRecordsExampleInTheProtocolIsValid() async throws {
         let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Protocol/records.md"), encoding: .utf8)
         let start = try #require(text.range(of: "```json\n"))
         let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
@@ -194,44 +194,44 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("example.json")
         try Data(text[start.upperBound..<end.lowerBound].utf8).write(to: file)
-        let out = try CLI.run(["record", "validate", file.path])
+        let out = try await CLI.run(["record", "validate", file.path])
         #expect(out.status == 0 && out.stdout.contains("1 of 1 valid"), "\(out.stdout)\(out.stderr)")
     }
 
-    @Test func demoCheckBringsUpTheFederationAndConverges() throws {
+    @Test func demoCheckBringsUpTheFederationAndConverges() async throws {
         let dir = try Fixtures.temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = try CLI.run(["demo", "--check", "--records", "20", "--dir", dir.appendingPathComponent("data").path,
+        let out = try await CLI.run(["demo", "--check", "--records", "20", "--dir", dir.appendingPathComponent("data").path,
                                "--port", String(LoopbackHTTP.freePortRange(13))])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("all 11 nodes hold exactly the hub's 220 records"))
         #expect(out.stdout.contains("fix-copies/met=8"))
         // One line compares any node with the hub.
         let data = dir.appendingPathComponent("data")
-        let hub = try CLI.run(["digest", "--db", data.appendingPathComponent("hub/hub.sqlite").path, "--json"])
+        let hub = try await CLI.run(["digest", "--db", data.appendingPathComponent("hub/hub.sqlite").path, "--json"])
         #expect(hub.status == 0, "\(hub.stderr)")
         let hubDigest = try #require(try JSONSerialization.jsonObject(with: Data(hub.stdout.utf8)) as? [String: Any])
         #expect(hubDigest["records"] as? Int == 220)
         for node in ["360100", "361100"] {
-            let out = try CLI.run(["digest", "--db", data.appendingPathComponent("nodes/\(node)/node.sqlite").path, "--json"])
+            let out = try await CLI.run(["digest", "--db", data.appendingPathComponent("nodes/\(node)/node.sqlite").path, "--json"])
             let digest = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
             #expect(digest["digest"] as? String == hubDigest["digest"] as? String, "node \(node)")
         }
-        #expect(try CLI.run(["digest", "--db", data.appendingPathComponent("nowhere.sqlite").path]).status == 1)
+        #expect(try await CLI.run(["digest", "--db", data.appendingPathComponent("nowhere.sqlite").path]).status == 1)
     }
 
-    @Test func keygenWritesAnOwnerOnlyKeyAndNeverOverwrites() throws {
+    @Test func keygenWritesAnOwnerOnlyKeyAndNeverOverwrites() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("node.key").path
-        let out = try CLI.run(["keygen", "--out", path, "--json"])
+        let out = try await CLI.run(["keygen", "--out", path, "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [String: Any]
         #expect((object["keyId"] as? String)?.count == 32)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(FileManager.default.fileExists(atPath: path + ".pub"))
-        let again = try CLI.run(["keygen", "--out", path])
+        let again = try await CLI.run(["keygen", "--out", path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("already exists"))
     }

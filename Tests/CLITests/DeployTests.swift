@@ -9,25 +9,14 @@ import Testing
 @Suite struct DeployTests {
     let deploy = Fixtures.repositoryRoot.appendingPathComponent("Deploy")
 
-    func run(_ tool: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CLI.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func run(_ tool: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(URL(fileURLWithPath: tool), arguments, environment: environment, directory: directory)
     }
 
-    @Test func portsPastTheRangeAreRefused() throws {
+    @Test func portsPastTheRangeAreRefused() async throws {
         let dir = try Fixtures.temporaryDirectory("deploy")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = try CLI.run(["deploy", "init", "--out", dir.appendingPathComponent("x").path, "--counties", "--port", "65500"])
+        let out = try await CLI.run(["deploy", "init", "--out", dir.appendingPathComponent("x").path, "--counties", "--port", "65500"])
         #expect(out.status != 0)
         #expect(out.stderr.contains("65535"), "\(out.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x/hub").path))
@@ -35,44 +24,44 @@ import Testing
 
     /// A subset of the province, node keys made on the nodes, an enrollment script that finds
     /// the binary, says what is missing, and can run twice; Prometheus targets that promtool takes.
-    @Test func aSubsetWithKeysMadeOnTheNodesEnrollsIdempotently() throws {
+    @Test func aSubsetWithKeysMadeOnTheNodesEnrollsIdempotently() async throws {
         let dir = try Fixtures.temporaryDirectory("deploy-subset")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("province")
-        let made = try CLI.run(["deploy", "init", "--out", out.path, "--cities", "360100,360400", "--node-keys-on-nodes", "--port", "9100"])
+        let made = try await CLI.run(["deploy", "init", "--out", out.path, "--cities", "360100,360400", "--node-keys-on-nodes", "--port", "9100"])
         #expect(made.status == 0, "\(made.stderr)")
         let nodes = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("nodes").path).sorted()
         #expect(nodes == ["360100", "360400"])
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("nodes/360100/node.key").path), "no node private key on the hub's side")
-        #expect(try CLI.run(["deploy", "init", "--out", dir.appendingPathComponent("bad").path, "--cities", "369999"]).status != 0)
+        #expect(try await CLI.run(["deploy", "init", "--out", dir.appendingPathComponent("bad").path, "--cities", "369999"]).status != 0)
 
         let environment = ["CREDITSYNC": CLI.executable.path]
-        let missing = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
+        let missing = try await run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
         #expect(missing.status != 0 && missing.stderr.contains("nodes/360100/node.key.pub is missing"), "\(missing.stderr)")
         // Each node makes its key; only the public half comes back.
         for id in nodes {
-            let keygen = try CLI.run(["keygen", "--out", dir.appendingPathComponent("key-\(id)").path])
+            let keygen = try await CLI.run(["keygen", "--out", dir.appendingPathComponent("key-\(id)").path])
             #expect(keygen.status == 0, "\(keygen.stderr)")
             try FileManager.default.copyItem(at: dir.appendingPathComponent("key-\(id).pub"),
                                              to: out.appendingPathComponent("nodes/\(id)/node.key.pub"))
         }
-        let first = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
+        let first = try await run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.components(separatedBy: "enrolled node").count == 3, "\(first.stdout)")
-        let again = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
+        let again = try await run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: environment)
         #expect(again.status == 0 && again.stdout.components(separatedBy: "nothing changed").count == 3, "\(again.stdout)\(again.stderr)")
         let hubConfig = out.appendingPathComponent("hub/hub.conf.json")
         // A node takes credentials for units of its own area only (Protocol/merge.md §1), unless
         // told the hub operator widened it, which `hub node area` does.
         let nanchangConfig = out.appendingPathComponent("nodes/360100/node.conf.json").path
         let ganzhouUnit = SyntheticRecords(division: "360700").regulatorCode
-        let outside = try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit])
+        let outside = try await CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit])
         #expect(outside.status != 0 && outside.stderr.contains("outside node 360100's area"), "\(outside.stderr)")
-        let county = try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "东湖局", "--unit", SyntheticRecords(division: "360102").regulatorCode])
+        let county = try await CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "东湖局", "--unit", SyntheticRecords(division: "360102").regulatorCode])
         #expect(county.status == 0, "\(county.stderr)")
-        let widened = try CLI.run(["hub", "node", "area", "--config", hubConfig.path, "--id", "360100", "--add", "3607"])
+        let widened = try await CLI.run(["hub", "node", "area", "--config", hubConfig.path, "--id", "360100", "--add", "3607"])
         #expect(widened.status == 0 && widened.stdout.contains("360100 and its counties (3601xx), and 3607…"), "\(widened.stdout)\(widened.stderr)")
-        #expect(try CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit, "--outside-area"]).status == 0)
+        #expect(try await CLI.run(["node", "provider", "add", "--config", nanchangConfig, "--name", "赣州局", "--unit", ganzhouUnit, "--outside-area"]).status == 0)
         let (_, store) = try openHubStore(configPath: hubConfig.path)
         #expect(try store.nodes().map(\.id).sorted() == ["360100", "360400"])
         // The provincial store enroll.sh created is its owner's alone, whatever the umask.
@@ -87,10 +76,10 @@ import Testing
         let hubText = try String(contentsOf: hubConfig, encoding: .utf8)
         try Data(hubText.replacingOccurrences(of: #""operator": {"host": "127.0.0.1", "port": 9103}"#,
                                            with: #""operator": {"host": "127.0.0.1", "port": 9103, "tokenFile": "operator.token"}"#).utf8).write(to: hubConfig)
-        let readable = try CLI.run(["check-config", hubConfig.path])
+        let readable = try await CLI.run(["check-config", hubConfig.path])
         #expect(readable.status == 1 && readable.stderr.contains("operator.token is open to group or others (mode 644)"), "\(readable.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: token.path)
-        let privateToken = try CLI.run(["check-config", hubConfig.path])
+        let privateToken = try await CLI.run(["check-config", hubConfig.path])
         #expect(privateToken.status == 0, "\(privateToken.stderr)")
 
         // The generated scrape configuration, with the shipped rules written beside it.
@@ -100,7 +89,7 @@ import Testing
         let text = try String(contentsOf: prometheus.appendingPathComponent("prometheus.yml"), encoding: .utf8)
         #expect(text.contains("127.0.0.1:9103") && text.contains("site: \"360400\"") && text.contains("127.0.0.1:9102"))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
-            let check = try run("/usr/bin/promtool", ["check", "config", "prometheus.yml"], in: prometheus)
+            let check = try await run("/usr/bin/promtool", ["check", "config", "prometheus.yml"], in: prometheus)
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         }
     }
@@ -109,21 +98,21 @@ import Testing
     /// beside it, a hub's evidence file, a node's reference cache) is under the unit's
     /// ReadWritePaths and StateDirectory; what it reads (configuration, keys, data) is under
     /// /etc/creditsync, which the unit mounts read-only.
-    @Test func theSystemdLayoutWritesOnlyWhereTheUnitsAllow() throws {
+    @Test func theSystemdLayoutWritesOnlyWhereTheUnitsAllow() async throws {
         let dir = try Fixtures.temporaryDirectory("deploy-systemd")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("province")
         // Listening on every address needs the address the nodes reach the hub at.
-        let nowhere = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100", "--host", "0.0.0.0"])
+        let nowhere = try await CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100", "--host", "0.0.0.0"])
         #expect(nowhere.status == 2 && nowhere.stderr.contains("--hub-address"), "\(nowhere.stderr)")
         try? FileManager.default.removeItem(at: out)
-        let made = try CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100,360700", "--host", "0.0.0.0",
+        let made = try await CLI.run(["deploy", "init", "--out", out.path, "--layout", "systemd", "--cities", "360100,360700", "--host", "0.0.0.0",
                                 "--hub-address", "hub.credit.jiangxi.example"])
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stdout.contains("systemctl enable --now creditsync-node@"), "\(made.stdout)")
         // Enrolled as root, the hub's store would be root's and the hub, run as creditsync, could not open it.
         if getuid() == 0 {
-            let asRoot = try run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: ["CREDITSYNC": CLI.executable.path])
+            let asRoot = try await run("/bin/sh", [out.appendingPathComponent("enroll.sh").path], environment: ["CREDITSYNC": CLI.executable.path])
             #expect(asRoot.status == 1 && asRoot.stderr.contains("sudo -u creditsync ./enroll.sh"), "\(asRoot.stderr)")
         }
         #expect(try ConfigFile.load(NodeConfig.self, from: out.appendingPathComponent("nodes/360100/node.conf.json").path).hub.url
@@ -155,20 +144,20 @@ import Testing
         }
     }
 
-    @Test func alertRulesPassPromtoolUnitTests() throws {
+    @Test func alertRulesPassPromtoolUnitTests() async throws {
         // Scripts/bootstrap installs Debian's prometheus package, which ships promtool.
         let promtool = "/usr/bin/promtool"
         try #require(FileManager.default.isExecutableFile(atPath: promtool), "promtool is missing: run Scripts/bootstrap")
         let dir = deploy.appendingPathComponent("prometheus")
-        let check = try run(promtool, ["check", "rules", "creditsync.rules.yml"], in: dir)
+        let check = try await run(promtool, ["check", "rules", "creditsync.rules.yml"], in: dir)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        let test = try run(promtool, ["test", "rules", "creditsync.rules.test.yml"], in: dir)
+        let test = try await run(promtool, ["test", "rules", "creditsync.rules.test.yml"], in: dir)
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
-        let config = try run(promtool, ["check", "config", "prometheus.yml"], in: dir)
+        let config = try await run(promtool, ["check", "config", "prometheus.yml"], in: dir)
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
     }
 
-    @Test func systemdUnitsVerify() throws {
+    @Test func systemdUnitsVerify() async throws {
         let analyze = "/usr/bin/systemd-analyze"
         guard FileManager.default.isExecutableFile(atPath: analyze) else { return } // checked where systemd is installed
         let dir = try Fixtures.temporaryDirectory("units")
@@ -177,7 +166,7 @@ import Testing
             let text = try String(contentsOf: deploy.appendingPathComponent("systemd/\(source)"), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/local/bin/creditsync", with: CLI.executable.path)
             try Data(text.utf8).write(to: dir.appendingPathComponent(target))
-            let result = try run(analyze, ["verify", dir.appendingPathComponent(target).path])
+            let result = try await run(analyze, ["verify", dir.appendingPathComponent(target).path])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(!result.stderr.contains(target), "systemd-analyze complains: \(result.stderr)")
         }
@@ -192,11 +181,11 @@ import Testing
         #expect((grafana?["panels"] as? [Any])?.count ?? 0 >= 8)
     }
 
-    @Test func deployInitWritesTheWholeProvince() throws {
+    @Test func deployInitWritesTheWholeProvince() async throws {
         let dir = try Fixtures.temporaryDirectory("province")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("jiangxi")
-        let result = try CLI.run(["deploy", "init", "--out", out.path, "--counties"])
+        let result = try await CLI.run(["deploy", "init", "--out", out.path, "--counties"])
         #expect(result.status == 0, "\(result.stderr)")
         let nodes = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("nodes").path)
         #expect(nodes.count == 111) // 11 cities and 100 county-level divisions
@@ -210,33 +199,33 @@ import Testing
         // A year's notice registered at the hub lands in its data directory, for every node.
         let notice = dir.appendingPathComponent("holiday-cn-2027.json")
         try Data(#"{"year":2027,"papers":[],"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}"#.utf8).write(to: notice)
-        let added = try CLI.run(["hub", "reference", "add", "--config", out.appendingPathComponent("hub/hub.conf.json").path, notice.path])
+        let added = try await CLI.run(["hub", "reference", "add", "--config", out.appendingPathComponent("hub/hub.conf.json").path, notice.path])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2027.json").path))
         // An operator enrolls Jiujiang and narrows what it receives; an unknown item is refused.
         let hubConfig = out.appendingPathComponent("hub/hub.conf.json").path
-        let add = try CLI.run(["hub", "node", "add", "--config", hubConfig, "--id", "360400", "--name", "九江",
+        let add = try await CLI.run(["hub", "node", "add", "--config", hubConfig, "--id", "360400", "--name", "九江",
                                "--key", out.appendingPathComponent("nodes/360400/node.key.pub").path])
         #expect(add.status == 0, "\(add.stderr)")
-        let subscribe = try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "administrative-permit"])
+        let subscribe = try await CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "administrative-permit"])
         #expect(subscribe.status == 0, "\(subscribe.stderr)")
-        #expect(try CLI.run(["hub", "node", "list", "--config", hubConfig]).stdout.contains("receives: administrative-permit"))
-        let unknown = try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "no-such-item"])
+        #expect(try await CLI.run(["hub", "node", "list", "--config", hubConfig]).stdout.contains("receives: administrative-permit"))
+        let unknown = try await CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--items", "no-such-item"])
         #expect(unknown.status == 1 && unknown.stderr.contains("no-such-item"))
-        #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400"]).status != 0)
-        #expect(try CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--all"]).stdout.contains("receives new records of all"))
+        #expect(try await CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400"]).status != 0)
+        #expect(try await CLI.run(["hub", "node", "subscribe", "--config", hubConfig, "--id", "360400", "--all"]).stdout.contains("receives new records of all"))
         // Beside a running hub (it holds its store's lock here), operator commands still work and
         // the report reads as an operator.
         let running = try HubStore(path: out.appendingPathComponent("hub/hub.sqlite").path)
-        let listed = try CLI.run(["hub", "node", "list", "--config", hubConfig, "--json"])
+        let listed = try await CLI.run(["hub", "node", "list", "--config", hubConfig, "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(json.contains { $0["id"] as? String == "360400" && ($0["subscription"] as? [String]) == nil })
-        let report = try CLI.run(["hub", "report", "--config", hubConfig, "--from", "2026-01-01", "--to", "2026-12-31"])
+        let report = try await CLI.run(["hub", "report", "--config", hubConfig, "--from", "2026-01-01", "--to", "2026-12-31"])
         #expect(report.status == 0 && report.stdout.hasPrefix("origin_node,"), "\(report.stderr)")
         try running.close()
         let enroll = try String(contentsOf: out.appendingPathComponent("enroll.sh"), encoding: .utf8)
         #expect(enroll.split(separator: "\n").filter { $0.hasPrefix("enroll 36") }.count == 111)
-        #expect(try CLI.run(["deploy", "init", "--out", out.path]).status == 1)
+        #expect(try await CLI.run(["deploy", "init", "--out", out.path]).status == 1)
     }
 }

@@ -20,7 +20,7 @@ import Testing
         let dir = try Fixtures.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: dir) }
         // The hub is down for the whole test: the node must keep serving providers.
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360100")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360100")
         var daemon = try sandbox.start()
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
 
@@ -72,7 +72,7 @@ import Testing
         // The log holds each record exactly once and verifies offline.
         let metrics = try await LoopbackHTTP.request(sandbox.url + "/metrics")
         #expect(metrics.body.contains("creditsync_node_log_size \((next + 1) * batchSize)"))
-        let verify = try CLI.run(["node", "verify", "--db", sandbox.database])
+        let verify = try await CLI.run(["node", "verify", "--db", sandbox.database])
         #expect(verify.status == 0, "\(verify.stdout)")
         #expect(verify.stdout.contains("log: \((next + 1) * batchSize) changes"))
     }
@@ -97,11 +97,14 @@ import Testing
         return fd
     }
 
-    /// What the daemon answers on `fd` within its read timeout ("" for nothing).
-    static func answer(_ fd: Int32) -> String {
-        var bytes = [UInt8](repeating: 0, count: 2048)
-        let n = recv(fd, &bytes, bytes.count, 0)
-        return n > 0 ? String(decoding: bytes[..<n], as: UTF8.self) : ""
+    /// What the daemon answers on `fd` within its read timeout ("" for nothing). The read
+    /// blocks, so it runs on a thread of its own, not the suite's pool (``ChildProcess`` says why).
+    static func answer(_ fd: Int32) async throws -> String {
+        try await ChildProcess.onOwnThread {
+            var bytes = [UInt8](repeating: 0, count: 2048)
+            let n = recv(fd, &bytes, bytes.count, 0)
+            return n > 0 ? String(decoding: bytes[..<n], as: UTF8.self) : ""
+        }
     }
 
     /// The head of a record upload declaring `length` bytes, and the first bytes of its body.
@@ -112,7 +115,7 @@ import Testing
 
     /// A node of 360700 with no hub, started with `limits` (the members of its `limits` setting).
     static func startedNode(in dir: URL, limits: String) async throws -> (NodeSandbox, DaemonProcess) {
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let config = try String(contentsOf: sandbox.config, encoding: .utf8)
         try Data(config.replacingOccurrences(of: #""push": {"#, with: "\"limits\": {\(limits)}, \"push\": {").utf8).write(to: sandbox.config)
         let daemon = try sandbox.start()
@@ -133,7 +136,7 @@ import Testing
     @Test func silentConnectionsAreClosed() async throws {
         let dir = try Fixtures.temporaryDirectory("idle")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
@@ -141,8 +144,11 @@ import Testing
                        try Self.connection(to: sandbox.port, sending: "", timeout: 60)]
         let started = ContinuousClock.now
         for fd in sockets {
-            var byte: UInt8 = 0
-            let n = recv(fd, &byte, 1, 0)   // 0: the daemon closed it; -1: still open after 60 s
+            // 0: the daemon closed it; -1: still open after 60 s. A blocking read: on a thread of its own.
+            let n = try await ChildProcess.onOwnThread { () -> Int in
+                var byte: UInt8 = 0
+                return recv(fd, &byte, 1, 0)
+            }
             close(fd)
             #expect(n == 0, "a silent connection was kept open")
         }
@@ -174,7 +180,7 @@ import Testing
         #expect(waited < .seconds(15))
 
         // The slow client got its answer: 408 too-slow.
-        let text = Self.answer(slow)
+        let text = try await Self.answer(slow)
         #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("too-slow"), "\(text)")
     }
 
@@ -207,7 +213,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         let meanwhile = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
         #expect(meanwhile.status == 200, "\(meanwhile.status) \(meanwhile.body)")   // the same record again: a duplicate
-        let text = Self.answer(large)
+        let text = try await Self.answer(large)
         #expect(text.hasPrefix("HTTP/1.1 413") && text.contains("too-large"), "\(text)")
     }
 
@@ -215,13 +221,13 @@ import Testing
     @Test func aTakenPortIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("taken")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }
         let bound = Self.loopback(port: sandbox.port) { bind(holder, $0, $1) }
         try #require(bound == 0 && listen(holder, 1) == 0)
         let daemon = try sandbox.start()
-        daemon.process.waitUntilExit()
+        await ChildProcess.waitUntilExit(daemon.process)
         #expect(daemon.process.terminationStatus != 0)
         #expect(daemon.output.contains("cannot listen on 127.0.0.1:\(sandbox.port): Address already in use"), "\(daemon.output)")
     }
@@ -229,7 +235,7 @@ import Testing
     @Test func sigtermShutsDownGracefully() async throws {
         let dir = try Fixtures.temporaryDirectory("term")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let daemon = try sandbox.start()
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
         let reply = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: sandbox.auth, body: records("360700", 0..<10))
@@ -239,13 +245,13 @@ import Testing
         let stopping = ContinuousClock.now
         #expect(daemon.terminate() == 0, "\(daemon.output)")
         #expect(ContinuousClock.now - stopping < .seconds(3), "the node waited out its back-off before stopping")
-        #expect(try CLI.run(["node", "verify", "--db", sandbox.database]).status == 0)
+        #expect(try await CLI.run(["node", "verify", "--db", sandbox.database]).status == 0)
     }
 
     @Test func submitUploadsResumesAndWritesAFixableRejectsFile() async throws {
         let dir = try Fixtures.temporaryDirectory("submit")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360400")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360400")
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
@@ -260,7 +266,7 @@ import Testing
         let csv = dir.appendingPathComponent("export.csv")
         try Data(([header] + rows).joined(separator: "\n").utf8).write(to: csv)
 
-        let first = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "2", csv.path])
+        let first = try await CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "2", csv.path])
         #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("4 accepted, 0 duplicate, 1 rejected"))
         let rejectsPath = csv.path + ".rejected.csv"
@@ -272,13 +278,13 @@ import Testing
         #expect(rejects.unicodeScalars.first == "\u{FEFF}")
 
         // Running it again is safe: everything accepted is a duplicate.
-        let again = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, csv.path])
+        let again = try await CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, csv.path])
         #expect(again.stdout.contains("0 accepted, 4 duplicate, 1 rejected"))
 
         // The clerk fixes the amount in the rejects file and submits that file as it is.
         try Data(rejects.replacingOccurrences(of: ",两千,", with: ",0.2,").utf8).write(to: URL(fileURLWithPath: rejectsPath))
         #expect(try Data(contentsOf: URL(fileURLWithPath: rejectsPath)).starts(with: [0xEF, 0xBB, 0xBF]))
-        let fixed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, rejectsPath])
+        let fixed = try await CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, rejectsPath])
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
         #expect(fixed.stdout.contains("1 accepted"))
 
@@ -293,13 +299,13 @@ import Testing
         try secondBytes.write(to: second)
         let earlier = #"{"file":"\#(Hash32.sha256(Array(secondBytes)).hex)","rows":2,"rejects":["earlier,row,\"its reason\""]}"#
         try Data(earlier.utf8).write(to: URL(fileURLWithPath: second.path + ".progress"))
-        let resumed = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "3", second.path])
+        let resumed = try await CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, "--batch-size", "3", second.path])
         #expect(resumed.stdout.contains("3 accepted, 0 duplicate, 1 rejected"), "\(resumed.stdout)\(resumed.stderr)")
         #expect(resumed.stdout.contains("2 rows already sent"))
         #expect(try String(contentsOfFile: second.path + ".rejected.csv", encoding: .utf8).contains("its reason"))
         #expect(!FileManager.default.fileExists(atPath: second.path + ".progress"))
         // The two rows the earlier run had (in this test, only supposedly) sent were not sent again.
-        let all = try CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, second.path])
+        let all = try await CLI.run(["submit", "--node", sandbox.url, "--token-file", tokenFile.path, second.path])
         #expect(all.stdout.contains("2 accepted, 3 duplicate"), "\(all.stdout)")
     }
 }

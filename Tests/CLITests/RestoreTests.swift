@@ -19,13 +19,13 @@ import Testing
         try NodeStore(path: path, role: .operator).stateDigest().records
     }
 
-    @Test func aBadBackupTheStoreItselfOrARunningDaemonIsRefusedAndChangesNothing() throws {
+    @Test func aBadBackupTheStoreItselfOrARunningDaemonIsRefusedAndChangesNothing() async throws {
         let dir = try Fixtures.temporaryDirectory("restore")
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("node.sqlite").path
         try store(at: db, records: 12)
         let good = dir.appendingPathComponent("good.sqlite").path
-        #expect(try CLI.run(["backup", "--db", db, "--out", good]).status == 0)
+        #expect(try await CLI.run(["backup", "--db", db, "--out", good]).status == 0)
 
         let random = dir.appendingPathComponent("random.sqlite").path
         #expect(FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })))
@@ -38,9 +38,9 @@ import Testing
         try FileManager.default.copyItem(atPath: good, toPath: interrupted)
         #expect(FileManager.default.createFile(atPath: interrupted + "-journal", contents: Data(repeating: 1, count: 512)))
         let empty = dir.appendingPathComponent("empty.sqlite").path
-        _ = try DatabaseQueue(path: empty).write { try $0.execute(sql: "CREATE TABLE t(x)") }
+        _ = try await DatabaseQueue(path: empty).write { try $0.execute(sql: "CREATE TABLE t(x)") }
         for bad in [random, half, db, interrupted, empty] {
-            let out = try CLI.run(["restore", "--backup", bad, "--db", db])
+            let out = try await CLI.run(["restore", "--backup", bad, "--db", db])
             #expect(out.status == 1, "restoring from \(bad) did not fail: \(out.stdout)")
             #expect(out.stderr.contains("nothing was changed") || out.stderr.contains("not touched"), "\(out.stderr)")
             #expect(try records(db) == 12, "restoring from \(bad) changed the store")
@@ -50,19 +50,19 @@ import Testing
 
         // A daemon holds the store: refused, and the daemon's store is as it was.
         let running = try NodeStore(path: db)
-        let refused = try CLI.run(["restore", "--backup", good, "--db", db])
+        let refused = try await CLI.run(["restore", "--backup", good, "--db", db])
         #expect(refused.status == 1 && refused.stderr.contains("in use"), "\(refused.stderr)")
         #expect(try running.stateDigest().records == 12)
         try running.close()
     }
 
-    @Test func aGoodBackupReplacesTheStoreAndMarksItRestored() throws {
+    @Test func aGoodBackupReplacesTheStoreAndMarksItRestored() async throws {
         let dir = try Fixtures.temporaryDirectory("restore")
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("node.sqlite").path
         try store(at: db, records: 5)
         let backup = dir.appendingPathComponent("backup.sqlite").path
-        #expect(try CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        #expect(try await CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
         // The backup is its owner's alone, and one file: nothing is written beside it to read it,
         // so a restore works from read-only media.
         let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
@@ -73,7 +73,7 @@ import Testing
         try f.service.store.close()
         #expect(try records(db) == 9)
 
-        let out = try CLI.run(["restore", "--backup", backup, "--db", db])
+        let out = try await CLI.run(["restore", "--backup", backup, "--db", db])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(try records(db) == 5)
         #expect(try NodeStore(path: db).isRestorePending())

@@ -14,18 +14,10 @@ import Testing
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs headless Chromium on `url` with `arguments`, returning its standard output.
-    static func browse(_ url: String, _ arguments: [String], profile: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(chromium, "chromium is missing: run Scripts/bootstrap"))
-        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--user-data-dir=\(profile.path)", "--virtual-time-budget=3000"] + arguments + [url]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func browse(_ url: String, _ arguments: [String], profile: URL) async throws -> String {
+        let browser = URL(fileURLWithPath: try #require(chromium, "chromium is missing: run Scripts/bootstrap"))
+        return try await ChildProcess.run(browser, ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                                    "--user-data-dir=\(profile.path)", "--virtual-time-budget=3000"] + arguments + [url]).stdout
     }
 
     @Test func theDashboardRendersItsNodeTableInARealBrowser() async throws {
@@ -46,7 +38,7 @@ import Testing
         try await LoopbackHTTP.waitUntilUp(url + "healthz")
 
         // The DOM after the browser parsed and laid out the page.
-        let dom = try Self.browse(url, ["--dump-dom"], profile: dir.appendingPathComponent("profile-dom"))
+        let dom = try await Self.browse(url, ["--dump-dom"], profile: dir.appendingPathComponent("profile-dom"))
         #expect(dom.contains("<h2>Nodes</h2>"), "\(dom.prefix(500))")
         for node in ["360100", "360700"] { #expect(dom.contains("<td>\(node)</td>"), "a row for \(node)") }
         #expect(dom.contains("<td>node 360700</td>"), "the node's name in its row")
@@ -56,7 +48,7 @@ import Testing
 
         // A screenshot of the page: a PNG of the window's size that is not blank.
         let png = dir.appendingPathComponent("dashboard.png")
-        _ = try Self.browse(url, ["--screenshot=\(png.path)", "--window-size=1280,900", "--hide-scrollbars"],
+        _ = try await Self.browse(url, ["--screenshot=\(png.path)", "--window-size=1280,900", "--hide-scrollbars"],
                             profile: dir.appendingPathComponent("profile-shot"))
         let bytes = try [UInt8](Data(contentsOf: png))
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")

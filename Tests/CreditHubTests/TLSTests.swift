@@ -17,10 +17,10 @@ import Testing
     /// A key that is not the certificate's, or a file that is not PEM, is refused when the
     /// configuration is made (the daemon's start, check-config), naming the file: not at the
     /// first handshake, where a node had retried for ten seconds a time.
-    @Test func aMismatchedKeyOrAnUnreadableFileIsRefusedNamingIt() throws {
+    @Test func aMismatchedKeyOrAnUnreadableFileIsRefusedNamingIt() async throws {
         let dir = try Fixtures.temporaryDirectory("tls-mismatch")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let certs = try TestCertificates(in: dir)
+        let certs = try await TestCertificates(in: dir)
         for (made, file) in [({ try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.clientKey, clientCA: certs.ca) }, certs.clientKey),
                              ({ try TLSSettings.client(ca: certs.ca, certificate: certs.clientCertificate, privateKey: certs.serverKey) }, certs.serverKey),
                              ({ try TLSSettings.client(ca: certs.serverKey, certificate: nil, privateKey: nil) }, certs.serverKey)]
@@ -32,10 +32,10 @@ import Testing
 
     /// A private key that group or others can read is refused, as a signing key is, naming the
     /// file and its mode; made the owner's alone, the same file is taken.
-    @Test func aPrivateKeyOpenToOthersIsRefused() throws {
+    @Test func aPrivateKeyOpenToOthersIsRefused() async throws {
         let dir = try Fixtures.temporaryDirectory("tls-mode")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let certs = try TestCertificates(in: dir)
+        let certs = try await TestCertificates(in: dir)
         for mode in [0o644, 0o640, 0o620] {
             #expect(chmod(certs.serverKey, mode_t(mode)) == 0)
             let error = #expect(throws: TLSSettings.Failure.self) {
@@ -53,7 +53,7 @@ import Testing
     @Test func mutualTLSAdmitsCertifiedNodesAndRefusesOthers() async throws {
         let dir = try Fixtures.temporaryDirectory("tls")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let certs = try TestCertificates(in: dir)
+        let certs = try await TestCertificates(in: dir)
         let server = try TLSSettings.server(certificate: certs.serverCertificate, privateKey: certs.serverKey, clientCA: certs.ca)
         #expect(server.minimumTLSVersion == .tlsv12)
 

@@ -9,10 +9,10 @@ import Testing
 @Suite struct NodeDaemonConfigTests {
     /// `maxBackoffSeconds` bounds the fan-out's retries as well as the pushes': the fan-out's had
     /// stayed at 60 s, and a node came back a minute after a hub restart (a crash review).
-    @Test func maxBackoffBoundsPushesAndPullsAlike() throws {
+    @Test func maxBackoffBoundsPushesAndPullsAlike() async throws {
         let dir = try Fixtures.temporaryDirectory("daemon-config")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try NodeSandbox.withoutHub(in: dir, node: "360700")
+        let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let config = try ConfigFile.load(NodeConfig.self, from: sandbox.config.path)
         #expect(config.push?.maxBackoffSeconds == 1)
         let daemon = try NodeDaemon(config: config, configPath: sandbox.config.path)

@@ -242,7 +242,7 @@ import Testing
                 #expect(String(describing: results[3]["errors"] ?? "").contains("CF_NR_FK"))
             }
             // The same file in GB18030, without a charset: detected, and every row a duplicate.
-            let gb = try gb18030(csv)
+            let gb = try await gb18030(csv)
             headers[.contentType] = "text/csv"
             try await client.execute(uri: "/v1/records/import", method: .post, headers: headers, body: ByteBuffer(bytes: gb)) { r in
                 #expect(r.status == .ok)
@@ -265,7 +265,7 @@ import Testing
         }
         let csv = [header, row(0, fact: "当事人\u{0}发布虚假广告"), row(1, fact: "当事人发布虚假广告"), row(2, fact: "经查属实")]
             .joined(separator: "\r\n") + "\r\n"
-        let bytes = try gb18030(csv.replacingOccurrences(of: "\u{0}", with: "\u{1}")).map { $0 == 0x01 ? 0 : $0 }
+        let bytes = try await gb18030(csv.replacingOccurrences(of: "\u{0}", with: "\u{1}")).map { $0 == 0x01 ? 0 : $0 }
         try await app(f).test(.router) { client in
             var headers = auth(f)
             headers[.contentType] = "text/csv; charset=gb18030"
@@ -302,18 +302,8 @@ import Testing
     }
 
     /// Encodes text as GB18030 with iconv(1), as a provincial system's export would be.
-    func gb18030(_ text: String) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
-        process.arguments = ["-f", "UTF-8", "-t", "GB18030"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+    func gb18030(_ text: String) async throws -> [UInt8] {
+        let data = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/iconv"), ["-f", "UTF-8", "-t", "GB18030"], input: Data(text.utf8)).output
         #expect(String(data: data, encoding: .utf8) == nil, "the GB18030 bytes must not also be valid UTF-8")
         return Array(data)
     }

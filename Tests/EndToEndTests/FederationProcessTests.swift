@@ -59,7 +59,7 @@ import Testing
         #expect(status.records == 2000)
         #expect(status.equivocations == 0)
         #expect(try f.checkConvergence().isEmpty)
-        let verify = try CLI.run(["node", "verify", "--db", f.deployment.nodeDirectory("360100").appendingPathComponent("node.sqlite").path,
+        let verify = try await CLI.run(["node", "verify", "--db", f.deployment.nodeDirectory("360100").appendingPathComponent("node.sqlite").path,
                                   "--hub-key", f.deployment.hubPublicKey.path])
         #expect(verify.status == 0, "\(verify.stdout)")
     }
@@ -85,7 +85,7 @@ import Testing
         let f = try await Federation.started()
         defer { f.tearDown() }
         f.nodeProcesses["360900"]?.terminate()
-        f.nodeProcesses["360900"]?.waitUntilExit()
+        if let p = f.nodeProcesses["360900"] { await ChildProcess.waitUntilExit(p) }
         // Its long-poll was cut by the stop: that is logged as the stop, not as a failure to retry.
         let log = try String(contentsOf: f.logs.appendingPathComponent("node-360900.log"), encoding: .utf8)
         #expect(log.contains("stopped") && !log.contains("CancellationError") && !log.contains("failed; retrying"), "\(log.suffix(2000))")
@@ -147,7 +147,7 @@ import Testing
         _ = try await f.submit(node: "360700", records: records("360700", 0..<100))
         _ = try await f.waitForConvergence(expectedHubLog: 100)
         let backup = f.deployment.directory.appendingPathComponent("node-360700.backup").path
-        let taken = try CLI.run(["backup", "--db", db, "--out", backup])
+        let taken = try await CLI.run(["backup", "--db", db, "--out", backup])
         #expect(taken.status == 0, "\(taken.stderr)")
         #expect(taken.stdout.contains("integrity ok"))
         _ = try await f.submit(node: "360700", records: records("360700", 100..<150))
@@ -155,8 +155,8 @@ import Testing
         _ = try await f.waitForConvergence(expectedHubLog: 200)
 
         f.nodeProcesses["360700"]?.terminate()
-        f.nodeProcesses["360700"]?.waitUntilExit()
-        let restored = try CLI.run(["restore", "--backup", backup, "--db", db])
+        if let p = f.nodeProcesses["360700"] { await ChildProcess.waitUntilExit(p) }
+        let restored = try await CLI.run(["restore", "--backup", backup, "--db", db])
         #expect(restored.status == 0, "\(restored.stderr)")
         try f.startNode("360700")
         try await f.waitUntilHealthy()
@@ -176,26 +176,26 @@ import Testing
         _ = try await f.submit(node: "360100", records: records("360100", 0..<60))
         _ = try await f.waitForConvergence(expectedHubLog: 60)
         let backup = f.deployment.directory.appendingPathComponent("hub.backup").path
-        #expect(try CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        #expect(try await CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
         _ = try await f.submit(node: "360700", records: records("360700", 0..<40))
         _ = try await f.waitForConvergence(expectedHubLog: 100)
         // Checked against the live hub: the pinned head is a prefix of its log, its copy of the node's log the same.
         let nodeConfig = f.deployment.nodeConfig("360100").path
-        let verified = try CLI.run(["node", "verify", "--config", nodeConfig])
+        let verified = try await CLI.run(["node", "verify", "--config", nodeConfig])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("live hub: pinned hub head 100 is a prefix of the live log"), "\(verified.stdout)")
         #expect(verified.stdout.contains("live hub: the hub holds this node's first 60 changes with the same root"), "\(verified.stdout)")
 
         f.hubProcess?.terminate()
-        f.hubProcess?.waitUntilExit()
-        #expect(try CLI.run(["restore", "--backup", backup, "--db", db]).status == 0)
+        if let p = f.hubProcess { await ChildProcess.waitUntilExit(p) }
+        #expect(try await CLI.run(["restore", "--backup", backup, "--db", db]).status == 0)
         try f.startHub()
         try await f.waitUntilHealthy()
         // Nothing is written now: the nodes notice the hub is behind them and re-feed it.
         let status = try await f.waitForConvergence(expectedHubLog: 100)
         #expect(status.records == 100)
         #expect(try f.checkConvergence().isEmpty)
-        let after = try CLI.run(["node", "verify", "--config", nodeConfig])
+        let after = try await CLI.run(["node", "verify", "--config", nodeConfig])
         #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
     }
 }

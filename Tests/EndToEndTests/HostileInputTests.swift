@@ -90,7 +90,7 @@ import Testing
             limitedToken = try store.addCredential(name: "limited", unit: try UnifiedSocialCreditCode.parse(unit), writeItems: ["administrative-permit"], readScope: .none,
                                                    at: Date()).token
             try store.close()
-            #expect(try CLI.run(["hub", "node", "revoke", "--config", config.path, "--id", "360400"]).status == 0)
+            #expect(try await CLI.run(["hub", "node", "revoke", "--config", config.path, "--id", "360400"]).status == 0)
 
             try federation.startHub()
             try federation.startNode("360100")
@@ -105,7 +105,7 @@ import Testing
             }
             _ = try await federation.submit(node: "360700", records: Self.records("360700", 0..<8))
             // The hub goes quiet: 360100 stops; the test speaks for it from now on.
-            if let p = federation.nodeProcesses["360100"] { p.terminate(); p.waitUntilExit() }
+            if let p = federation.nodeProcesses["360100"] { p.terminate(); await ChildProcess.waitUntilExit(p) }
             hubLog = try await federation.status().hubLogSize
             log100 = 12
         }
@@ -403,7 +403,7 @@ import Testing
         #expect(log.contains("code=replayed node=360100"))
         #expect(!log.contains("HubError("), "no struct dumps in the log")
         // An operator's action beside the running hub appears in the hub's log, with who did it.
-        let subscribed = try CLI.run(["hub", "node", "subscribe", "--config", s.federation.deployment.hubConfig.path, "--id", "360700", "--all"])
+        let subscribed = try await CLI.run(["hub", "node", "subscribe", "--config", s.federation.deployment.hubConfig.path, "--id", "360700", "--all"])
         #expect(subscribed.status == 0, "\(subscribed.stderr)")
         var logged = false
         for _ in 0..<60 where !logged {
