@@ -97,4 +97,33 @@ import Testing
         let atB = try NodeVerifier.verify(path: bPath, hubKeys: nil)
         #expect(atB.problems.count == 1 && atB.problems[0].contains("CF-360100-2026-3 v1: stored payload is damaged"), "\(atB.problems)")
     }
+
+    /// A pending rights change whose log entry no longer reads back is an error naming the entry,
+    /// not a step left out: left out, the pending objection below would not stop a second one.
+    @Test func aDamagedPendingRightsChangeIsAnErrorNotAStepLeftOut() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("node.sqlite").path
+        let f = try NodeFixture(path: path, readScope: .all)
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        let filed = try f.service.fileObjection(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1",
+                                                applicant: "某公司", grounds: "金额有误", by: f.identity)
+        let sequence = Int64(filed.sequence)
+        try f.service.store.close()
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS log_entry_append_only_u")
+            var stored = try #require(try Data.fetchOne(db, sql: "SELECT change FROM log_entry WHERE sequence = ?", arguments: [sequence]))
+            stored[stored.count / 2] ^= 0x10
+            try db.execute(sql: "UPDATE log_entry SET change = ? WHERE sequence = ?", arguments: [stored, sequence])
+        }
+
+        let reopened = try NodeFixture(path: path, readScope: .all)
+        let logged = try reopened.service.store.logHead().size
+        let again: (any Error)? = { do { _ = try reopened.service.fileObjection(
+            provider: reopened.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1",
+            applicant: "某公司", grounds: "金额有误", by: reopened.identity); return nil } catch { return error } }()
+        #expect("\(again.map { "\($0)" } ?? "accepted")".contains("log entry \(sequence), a pending rights change"))
+        #expect(try reopened.service.store.logHead().size == logged, "refused input changes nothing")
+        #expect(throws: StoredPayloadError.self) { try reopened.service.rightsCase(filed.caseId, by: reopened.identity) }
+    }
 }

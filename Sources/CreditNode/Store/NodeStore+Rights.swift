@@ -80,11 +80,11 @@ extension NodeStore {
     /// The cases on a record as this node sees them: the hub's, with this node's pending changes applied in order.
     func rightsView(_ db: Database, recordKey: String) throws -> [RightsCase] {
         var cases = try rightsCases(db, recordKey: recordKey)
-        let pending = try Data.fetchAll(db, sql: """
-            SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.record_key = ? ORDER BY p.sequence
+        let pending = try Row.fetchAll(db, sql: """
+            SELECT p.sequence, l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.record_key = ? ORDER BY p.sequence
             """, arguments: [recordKey])
-        for bytes in pending {
-            guard let change = try? Change(decoding: StoredPayload.decompress(bytes)), let event = try? RightsEvent(change, identifiers: nil) else { continue }
+        for row in pending {
+            let (change, event) = try pendingRightsChange(sequence: row[0], stored: row[1])
             if event.kind.opensCase {
                 cases.append(RightsCase(opening: event, of: change, at: change.acceptedAt))
             } else if let i = cases.firstIndex(where: { $0.id == event.caseId }) {
@@ -92,6 +92,21 @@ extension NodeStore {
             }
         }
         return cases
+    }
+
+    /// A pending rights change of this node, read back from its log entry.
+    ///
+    /// An entry that does not read back is an error naming it, as `node verify` names it, never
+    /// a step silently left out: the view it would leave feeds the rules that accept the next
+    /// step, and without a pending objection a second one on the same record would pass them.
+    /// - Throws: ``StoredPayloadError/damaged(_:)`` naming the log entry.
+    func pendingRightsChange(sequence: Int64, stored: Data) throws -> (Change, RightsEvent) {
+        do {
+            let change = try Change(decoding: StoredPayload.decompress(stored))
+            return (change, try RightsEvent(change, identifiers: nil))
+        } catch {
+            throw StoredPayloadError.damaged("log entry \(sequence), a pending rights change of this node: \(error)")
+        }
     }
 
     /// Applies one rights entry of the fan-out: opens or moves on its case, once (an entry seen
@@ -182,12 +197,12 @@ extension NodeStore {
                 return (decided, recordKey, pending)
             }
             // Not at the hub yet: the case as its opening change makes it, and no step after it.
-            let changes = try Data.fetchAll(db, sql: """
-                SELECT l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.case_id = ? ORDER BY p.sequence
+            let changes = try Row.fetchAll(db, sql: """
+                SELECT p.sequence, l.change FROM rights_pending p JOIN log_entry l ON l.sequence = p.sequence WHERE p.case_id = ? ORDER BY p.sequence
                 """, arguments: [id])
-            for bytes in changes {
-                guard let change = try? Change(decoding: StoredPayload.decompress(bytes)), let event = try? RightsEvent(change, identifiers: nil),
-                      event.kind.opensCase else { continue }
+            for row in changes {
+                let (change, event) = try pendingRightsChange(sequence: row[0], stored: row[1])
+                guard event.kind.opensCase else { continue }
                 return (RightsCase(opening: event, of: change, at: change.acceptedAt), change.key.storageKey, true)
             }
             return nil
