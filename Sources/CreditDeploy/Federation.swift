@@ -98,21 +98,21 @@ public final class Federation: @unchecked Sendable {
     public func stop() {
         let all = Array(nodeProcesses.values) + [hubProcess].compactMap { $0 }
         for p in all where p.isRunning { p.terminate() }
-        for p in all { p.waitUntilExit() }
+        for p in all { p.waitWithoutSpinning() }
     }
 
     /// SIGKILL to one node, as a crash.
     public func kill9(node id: String) {
         guard let p = nodeProcesses[id] else { return }
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        p.waitWithoutSpinning()
     }
 
     /// SIGKILL to the hub.
     public func kill9Hub() {
         guard let p = hubProcess else { return }
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        p.waitWithoutSpinning()
     }
 
     /// Restarts the hub.
@@ -202,4 +202,13 @@ public final class Federation: @unchecked Sendable {
 public struct FederationError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension Process {
+    /// Waits for the process to end, polling every 5 ms. Foundation's `waitUntilExit()` on a
+    /// thread other than the one that started the process spins on an empty run loop: a core's
+    /// worth of CPU for as long as a daemon takes to shut down, taken from the daemons themselves.
+    public func waitWithoutSpinning() {
+        while isRunning { usleep(5_000) }
+    }
 }

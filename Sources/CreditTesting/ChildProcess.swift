@@ -25,7 +25,8 @@ public enum ChildProcess {
     /// closed), `environment` added to this process's, in `directory` when given.
     ///
     /// Standard output and error are read at the same time, so a program that fills one pipe
-    /// while the other is being read cannot deadlock.
+    /// while the other is being read cannot deadlock. `input` is written whole before either is
+    /// read: keep it small (what the tests pass is a few kilobytes at most).
     public static func run(_ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
                            directory: URL? = nil) async throws -> Output {
         try await onOwnThread {
@@ -49,9 +50,10 @@ public enum ChildProcess {
     }
 
     /// Waits for `process` to end (after a signal the test sent it) without holding a thread of
-    /// the pool.
+    /// the pool. It polls: Foundation's `waitUntilExit()` on a thread other than the one that
+    /// started the process spins on an empty run loop, a core's worth of CPU for the whole wait.
     public static func waitUntilExit(_ process: Process) async {
-        _ = try? await onOwnThread { process.waitUntilExit() }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// Runs blocking `work` on a new thread and suspends the caller until it is done.

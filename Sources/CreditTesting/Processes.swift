@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CreditDeploy
 public import Foundation
 import NIOCore
 
@@ -23,13 +24,13 @@ public final class DaemonProcess: @unchecked Sendable {
     /// SIGKILL: no chance to flush or shut down.
     public func kill9() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitWithoutSpinning()
     }
 
     /// SIGTERM, then wait for a graceful exit.
     public func terminate() -> Int32 {
         process.terminate()
-        process.waitUntilExit()
+        process.waitWithoutSpinning()
         return process.terminationStatus
     }
 

@@ -259,7 +259,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     // Catch-up: node C stopped while A takes `catchUp` records, then timed until it has them all.
     if options.catchUp > 0 {
         federation.nodeProcesses[c]?.terminate()
-        federation.nodeProcesses[c]?.waitUntilExit()
+        federation.nodeProcesses[c]?.waitWithoutSpinning()
         let first = options.records + options.lagSeconds * max(1, options.lagRate / 10) * 10
         let size = try await status().hubLogSize + UInt64(options.catchUp)
         try await upload(bodies(first..<first + options.catchUp))

@@ -51,10 +51,10 @@ import Testing
         // allows (60 s), it must be back before that. Alone this takes a second; the margin is
         // wide because the suite saturates two cores for its first minute (a push and a poll
         // once took 34 s in CI), and what is checked is the wake-up, not the machine's speed.
+        let started = ContinuousClock.now  // before the poll: a missed wake-up is then 60 s or more
         let waiting = Task { try await receiver.pullOnce(wait: 60) }
         try await Task.sleep(for: .milliseconds(300))
         _ = try nanchang.service.submit(nanchang.punishments(30..<31), by: nanchang.identity)
-        let started = ContinuousClock.now
         #expect(try await pusher.pushOnce() == 1)
         #expect(try await waiting.value == 1)
         #expect(ContinuousClock.now - started < .seconds(55))

@@ -31,7 +31,7 @@ import Testing
 
         // Every stored byte string is a frame of dictionary 1, smaller than what it holds.
         let encoded = changes.reduce(0) { $0 + $1.count }
-        let payloads = try writes.reduce(0) { $0 + $1.change.payload.count }
+        let payloads = writes.reduce(0) { $0 + $1.change.payload.count }
         let logged = try DatabaseQueue(path: dir.appendingPathComponent("a.sqlite").path).read { db in
             try Data.fetchAll(db, sql: "SELECT change FROM log_entry")
         }

@@ -104,6 +104,8 @@ extension NodeStore {
         do {
             let change = try Change(decoding: StoredPayload.decompress(stored))
             return (change, try RightsEvent(change, identifiers: nil))
+        } catch StoredPayloadError.damaged(let reason) {
+            throw StoredPayloadError.damaged("log entry \(sequence), a pending rights change of this node: \(reason)")
         } catch {
             throw StoredPayloadError.damaged("log entry \(sequence), a pending rights change of this node: \(error)")
         }
