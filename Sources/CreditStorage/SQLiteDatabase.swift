@@ -55,8 +55,8 @@ public enum SQLiteDatabase {
     /// (a record is at most 256 KiB, and compressed).
     public static let nodePageSize = 4_096
 
-    /// The writer checkpoints by itself only past this many log pages (156 MiB of the hub's
-    /// 16 KiB pages, 39 MiB of a node's 4 KiB): normally a ``WALCheckpointer`` has done it long before.
+    /// The writer checkpoints by itself only past this many log pages (156 MiB of 16 KiB pages):
+    /// normally a ``WALCheckpointer`` has done it long before.
     public static let autocheckpointPages = 10_000
 
     /// The write-ahead log is cut back to this size (32 MiB) when it starts over after a
