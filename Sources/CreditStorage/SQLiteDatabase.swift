@@ -12,8 +12,8 @@ public enum SQLiteDatabase {
     /// GRDB sets `synchronous = NORMAL` when it enables WAL, after the configuration hooks run, so
     /// FULL is set afterwards: an acknowledged write then survives power loss. A 64 MiB page cache
     /// keeps a whole batch's pages in memory until its commit. Stores that write continuously run
-    /// a ``WALCheckpointer`` beside the writer. `pageSize` applies to a new store only.
-    public static func open(path: String?, pageSize: Int) throws -> any DatabaseWriter {
+    /// a ``WALCheckpointer`` beside the writer.
+    public static func open(path: String?) throws -> any DatabaseWriter {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -43,17 +43,10 @@ public enum SQLiteDatabase {
             + (code == ENOENT ? " (create its directory first, owned by the user the daemon runs as)" : ""))
     }
 
-    /// The page size of a new hub store. The hub keeps change sets whole as evidence (up to a
-    /// megabyte each); with 16 KiB pages they take a quarter of the pages, log frames and
-    /// checksums that 4 KiB pages would. An existing store keeps the page size it was created with.
-    public static let hubPageSize = 16_384
-
-    /// The page size of a new node store. A node's transactions are small and many: a fan-out
-    /// batch of a few records at every wake-up, an audit row per enquiry. Each page a commit
-    /// touches is written whole to the write-ahead log, so with 16 KiB pages a node of the
-    /// province wrote about 250 KB of log for a batch of 20 records; nothing it keeps is large
-    /// (a record is at most 256 KiB, and compressed).
-    public static let nodePageSize = 4_096
+    /// The page size of a new store. Change sets are stored whole as evidence (up to a megabyte
+    /// each); with 16 KiB pages they take a quarter of the pages, log frames and checksums that
+    /// 4 KiB pages would. An existing store keeps the page size it was created with.
+    public static let pageSize = 16_384
 
     /// The writer checkpoints by itself only past this many log pages (156 MiB of 16 KiB pages):
     /// normally a ``WALCheckpointer`` has done it long before.

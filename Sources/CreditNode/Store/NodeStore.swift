@@ -34,7 +34,7 @@ public final class NodeStore: Sendable {
     ///     leaves checkpoints to the writer's own automatic ones.
     public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 20_000, backgroundCheckpoints: Bool = true) throws {
         lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
-        writer = try SQLiteDatabase.open(path: path, pageSize: SQLiteDatabase.nodePageSize)
+        writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil
         self.subjectFoldThreshold = subjectFoldThreshold
