@@ -195,7 +195,7 @@ let package = Package(
             "CreditDeploy", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting",
         ], swiftSettings: strict),
         .testTarget(name: "CreditSimulationTests", dependencies: ["CreditSimulation"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting",
+        .testTarget(name: "CLITests", dependencies: ["creditsync", "CreditDeploy", "CreditHub", "CreditNode", "CreditStorage", "CreditTesting",
                                                 .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

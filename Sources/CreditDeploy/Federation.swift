@@ -203,12 +203,3 @@ public struct FederationError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
-
-extension Process {
-    /// Waits for the process to end, polling every 5 ms. Foundation's `waitUntilExit()` on a
-    /// thread other than the one that started the process spins on an empty run loop: a core's
-    /// worth of CPU for as long as a daemon takes to shut down, taken from the daemons themselves.
-    public func waitWithoutSpinning() {
-        while isRunning { usleep(5_000) }
-    }
-}

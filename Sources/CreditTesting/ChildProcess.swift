@@ -49,13 +49,6 @@ public enum ChildProcess {
         }
     }
 
-    /// Waits for `process` to end (after a signal the test sent it) without holding a thread of
-    /// the pool. It polls: Foundation's `waitUntilExit()` on a thread other than the one that
-    /// started the process spins on an empty run loop, a core's worth of CPU for the whole wait.
-    public static func waitUntilExit(_ process: Process) async {
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-    }
-
     /// Runs blocking `work` on a new thread and suspends the caller until it is done.
     public static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

@@ -1,5 +1,6 @@
 import CreditCore
 import CreditData
+import CreditDeploy
 import CreditTesting
 import Foundation
 import SyncProtocol
@@ -227,7 +228,7 @@ import Testing
         let bound = Self.loopback(port: sandbox.port) { bind(holder, $0, $1) }
         try #require(bound == 0 && listen(holder, 1) == 0)
         let daemon = try sandbox.start()
-        await ChildProcess.waitUntilExit(daemon.process)
+        await daemon.process.exited()
         #expect(daemon.process.terminationStatus != 0)
         #expect(daemon.output.contains("cannot listen on 127.0.0.1:\(sandbox.port): Address already in use"), "\(daemon.output)")
     }

@@ -85,7 +85,7 @@ import Testing
         let f = try await Federation.started()
         defer { f.tearDown() }
         f.nodeProcesses["360900"]?.terminate()
-        if let p = f.nodeProcesses["360900"] { await ChildProcess.waitUntilExit(p) }
+        await f.nodeProcesses["360900"]?.exited()
         // Its long-poll was cut by the stop: that is logged as the stop, not as a failure to retry.
         let log = try String(contentsOf: f.logs.appendingPathComponent("node-360900.log"), encoding: .utf8)
         #expect(log.contains("stopped") && !log.contains("CancellationError") && !log.contains("failed; retrying"), "\(log.suffix(2000))")
@@ -155,7 +155,7 @@ import Testing
         _ = try await f.waitForConvergence(expectedHubLog: 200)
 
         f.nodeProcesses["360700"]?.terminate()
-        if let p = f.nodeProcesses["360700"] { await ChildProcess.waitUntilExit(p) }
+        await f.nodeProcesses["360700"]?.exited()
         let restored = try await CLI.run(["restore", "--backup", backup, "--db", db])
         #expect(restored.status == 0, "\(restored.stderr)")
         try f.startNode("360700")
@@ -187,7 +187,7 @@ import Testing
         #expect(verified.stdout.contains("live hub: the hub holds this node's first 60 changes with the same root"), "\(verified.stdout)")
 
         f.hubProcess?.terminate()
-        if let p = f.hubProcess { await ChildProcess.waitUntilExit(p) }
+        await f.hubProcess?.exited()
         #expect(try await CLI.run(["restore", "--backup", backup, "--db", db]).status == 0)
         try f.startHub()
         try await f.waitUntilHealthy()

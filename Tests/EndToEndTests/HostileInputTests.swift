@@ -105,7 +105,7 @@ import Testing
             }
             _ = try await federation.submit(node: "360700", records: Self.records("360700", 0..<8))
             // The hub goes quiet: 360100 stops; the test speaks for it from now on.
-            if let p = federation.nodeProcesses["360100"] { p.terminate(); await ChildProcess.waitUntilExit(p) }
+            if let p = federation.nodeProcesses["360100"] { p.terminate(); await p.exited() }
             hubLog = try await federation.status().hubLogSize
             log100 = 12
         }
