@@ -19,6 +19,8 @@ public final class YieldingWorkers: Sendable {
         struct State {
             var jobs: [@Sendable () -> Void] = []
             var stopped = false
+            /// Jobs queued or running, on the threads or on a caller's.
+            var pending = 0
         }
 
         let state = Mutex(State())
@@ -62,9 +64,29 @@ public final class YieldingWorkers: Sendable {
 
     /// Runs `body` on one of the threads and returns its result; the calling task is suspended
     /// meanwhile, not blocking a thread.
+    ///
+    /// A job that finds no other queued or running runs at once on the caller's thread, at the
+    /// process's priority: alone, it is a wait someone is timing (a province's lone change set),
+    /// not a backlog that could slow the writer. Below the writer, such a set had waited behind
+    /// the fan-out of 110 nodes sharing the machine, for up to half a second.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.state.withLock { $0.jobs.append { continuation.resume(with: Result { try body() }) } }
+        let alone = queue.state.withLock { state in
+            state.pending += 1
+            return state.pending == 1
+        }
+        if alone {
+            defer { queue.state.withLock { $0.pending -= 1 } }
+            return try body()
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let queue = queue
+            queue.state.withLock {
+                $0.jobs.append {
+                    let result = Result { try body() }
+                    queue.state.withLock { $0.pending -= 1 }
+                    continuation.resume(with: result)
+                }
+            }
             queue.available.signal()
         }
     }

@@ -1,9 +1,10 @@
 import CreditStorage
 import Foundation
+import Synchronization
 import Testing
 
 /// The threads that prepare work for a store's writer run it, hand back results and errors, and
-/// run below the writer in priority.
+/// run a backlog below the writer in priority.
 @Suite struct YieldingWorkersTests {
     struct Refused: Error, Equatable { let n: Int }
 
@@ -26,12 +27,26 @@ import Testing
         #expect(try await workers.run { 41 + 1 } == 42)
     }
 
-    @Test func theThreadsRunBelowTheCallersPriority() async throws {
+    @Test func aBacklogRunsBelowTheCallersPriorityAndALoneJobAtIt() async throws {
         #if os(Linux)
         let outside = try #require(YieldingWorkers.currentNiceness())
         let workers = YieldingWorkers(threads: 1, niceness: 5)
-        let inside = try await workers.run { YieldingWorkers.currentNiceness() }
-        #expect(inside == min(19, outside + 5))
+        // Alone: on the caller's thread, at its priority.
+        #expect(try await workers.run { YieldingWorkers.currentNiceness() } == outside)
+        // Behind a job still running: on the workers' thread, below. The first job holds the
+        // caller's thread (a pool thread) only until the second is queued, tens of milliseconds.
+        let release = DispatchSemaphore(value: 0), started = Mutex(false)
+        async let first: Int32? = workers.run {
+            started.withLock { $0 = true }
+            _ = release.wait(timeout: .now() + 5)
+            return YieldingWorkers.currentNiceness()
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        async let second: Int32? = workers.run { YieldingWorkers.currentNiceness() }
+        try await Task.sleep(for: .milliseconds(20))
+        release.signal()
+        #expect(try await first == outside)
+        #expect(try await second == min(19, outside + 5))
         #endif
     }
 }
