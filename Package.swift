@@ -187,7 +187,7 @@ let package = Package(
             .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "CreditHubTests", dependencies: [
-            "CreditHub", "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "CreditDeploy", "CreditHub", "CreditNode", "CreditTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
