@@ -9,7 +9,7 @@ extension Array where Element: Sendable {
     /// checks identifiers and fields. Small arrays are mapped in place: below `minimumChunk`
     /// elements a chunk costs more to hand over than to do.
     public func concurrentMap<T: Sendable>(minimumChunk: Int = 64, _ transform: @Sendable (Element) -> T) -> [T] {
-        let chunks = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / Swift.max(1, minimumChunk))
+        let chunks = Swift.min(ConcurrentMapCores.count, count / Swift.max(1, minimumChunk))
         guard chunks > 1 else { return map(transform) }
         let size = (count + chunks - 1) / chunks
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -31,4 +31,10 @@ extension Array where Element: Sendable {
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// The cores, counted once: Foundation reads `/sys/devices/system/cpu/online` on every call, twice
+/// a provider's request.
+enum ConcurrentMapCores {
+    static let count = ProcessInfo.processInfo.activeProcessorCount
 }

@@ -65,7 +65,7 @@ public struct Receiver: Service {
             let state = try store.fanOutState()
             let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size,
                                                       waitSeconds: state.rightsPending ? min(wait, Self.rightsPendingWait) : wait),
-                                        receipted: state.receipted)
+                                        receipted: state.receipted, pinned: state.pinned)
             if done + 1 < limit, Self.behind(first) {
                 let caughtUp = try await catchUp(from: first, batches: limit - done, wait: wait)
                 done += caughtUp.batches
@@ -175,7 +175,7 @@ public struct Receiver: Service {
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
         let state = try store.fanOutState()
         let request = FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait)
-        return try await apply(try await fetch(request, receipted: state.receipted), acknowledge: acknowledge)
+        return try await apply(try await fetch(request, receipted: state.receipted, pinned: state.pinned), acknowledge: acknowledge)
     }
 
     /// A batch as received, opened and checked to be this node's and to continue its request.
@@ -187,11 +187,16 @@ public struct Receiver: Service {
         var receipted: [UInt64]
         /// The entries after the request's position, prepared for the store.
         var writes: [RemoteWrite]
+        /// The hub head the node pinned, read with the position the request continues from
+        /// (`.some(nil)`: none pinned yet); `nil` when not read then (a batch asked ahead), and
+        /// read again before the batch is applied. Only this receiver moves the pinned head, so a
+        /// node at the head reads it once per pull, not twice.
+        var pinned: TreeHead??
     }
 
     /// - Parameter receipted: the node's receipted rights changes, read before the batch is asked
     ///   for (``NodeStore/fanOutState()``), so that its hub head covers their merge.
-    func fetch(_ request: FanOutRequest, receipted: [UInt64]) async throws -> Fetched {
+    func fetch(_ request: FanOutRequest, receipted: [UInt64], pinned: TreeHead?? = nil) async throws -> Fetched {
         let answer = try await transport.pull(node: node, request)
         let batch = try FanOutBatch.open(answer.batch, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
@@ -199,7 +204,7 @@ public struct Receiver: Service {
             throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(request.after)")
         }
         return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted,
-                       writes: writes(batch, after: request.after))
+                       writes: writes(batch, after: request.after), pinned: pinned)
     }
 
     /// What the store needs to file the batch's entries after `after`. Prepared where the batch
@@ -224,7 +229,7 @@ public struct Receiver: Service {
     func apply(_ fetched: Fetched, acknowledge: Bool) async throws -> Int {
         let batch = fetched.batch, after = fetched.request.after, receipted = fetched.receipted
         // Every new head must extend the one pinned (Protocol/hub-api.md, Log proofs).
-        if let pinned = try store.pinnedHubHead(), batch.hubLog != pinned {
+        if let pinned = try fetched.pinned ?? store.pinnedHubHead(), batch.hubLog != pinned {
             var proof: [Hash32] = []
             var conflict: String?
             if batch.hubLog.size < pinned.size {
