@@ -43,6 +43,19 @@ public actor InMemoryHub: HubTransport {
     /// The next `count` pushes are processed but their receipts are lost on the way back.
     public func loseReceipts(_ count: Int) { loseNextReceipts += count }
 
+    /// From now on, pushes are stored but their receipts wait for ``releaseReceipts()``: a hub
+    /// slow to answer.
+    public func holdReceipts() { holding = true }
+
+    /// Sends every receipt held and holds no more.
+    public func releaseReceipts() {
+        holding = false
+        for waiting in held { waiting.resume() }
+        held = []
+    }
+    private var holding = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+
     /// The change-set envelopes taken from `node`, as they came.
     public func acceptedEnvelopes(node: String) -> [[UInt8]] { accepted[node]?.map(\.envelope) ?? [] }
 
@@ -91,6 +104,7 @@ public actor InMemoryHub: HubTransport {
         frontiers[node] = next
         accepted[node, default: []].append((set.first, set.last, envelope, receiptBytes))
         log.append(contentsOf: set.encodedChanges)
+        if holding { await withCheckedContinuation { held.append($0) } }
         if loseNextReceipts > 0 {
             loseNextReceipts -= 1
             throw .unreachable("connection reset after the hub stored the set")

@@ -43,6 +43,31 @@ import Testing
         #expect(state.acknowledgedFrontier.head == (try f.service.store.logHead()))
     }
 
+    @Test func writesMadeWhileASetIsInFlightLeaveBeforeItsReceipt() async throws {
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<5), by: f.identity)
+        await hub.holdReceipts()
+        let p = Pusher(node: f.service.node, store: f.service.store, transport: hub, key: f.key, hub: hub.id, hubKeys: hub.publicKeys,
+                       configuration: .init(idleInterval: .milliseconds(5), window: 2), now: { NodeFixture.now })
+        async let pushed = p.pushOnce()
+        func pushes(reach count: Int) async throws -> Bool {
+            for _ in 0..<1000 where await hub.pushCount < count { try await Task.sleep(for: .milliseconds(5)) }
+            return await hub.pushCount >= count
+        }
+        #expect(try await pushes(reach: 1))
+        // Written while the first set waits for its receipt: sent in a set of its own, at once.
+        _ = try f.service.submit(f.punishments(5..<8), by: f.identity)
+        #expect(try await pushes(reach: 2))
+        #expect(await hub.acknowledged(node: "360100") == 8)
+        #expect(try f.service.store.pushState().acknowledged == 0)
+        await hub.releaseReceipts()
+        #expect(try await pushed == 8)
+        let state = try f.service.store.pushState()
+        #expect(state.acknowledged == 8)
+        #expect(state.outbox.isEmpty)
+    }
+
     @Test func aLostReceiptIsRetriedWithTheSameBytes() async throws {
         let hub = InMemoryHub()
         let f = try await node("360100", hub)

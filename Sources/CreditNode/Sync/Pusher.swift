@@ -112,19 +112,72 @@ public struct Pusher: Service {
     /// instead of idling while each receipt crosses the network. Every set is in the outbox
     /// before it is sent; a set whose answer is lost is resent byte for byte in the next round,
     /// with the sets after it, and the hub answers each with the receipt it stored.
+    ///
+    /// The window slides: writes that arrive while sets are in flight go out in a set of their
+    /// own (after the pusher's linger, ``Configuration/idleInterval``) as soon as the window has
+    /// room, without waiting for the receipts before them. A province's writes had otherwise
+    /// waited for the hub's last receipt, a tenth of a second or more on a busy machine, before
+    /// they left the node.
     @discardableResult
     public func pushOnce() async throws -> Int {
-        let window = try await openRound()
-        guard !window.sets.isEmpty else { return 0 }
-        let answers = await withTaskGroup(of: (Int, Result<[UInt8], TransportError>).self) { group in
-            for (i, sent) in window.sets.enumerated() {
-                group.addTask { (i, await send(sent.envelope, pinned: window.pinned)) }
-            }
-            var answers = [Result<[UInt8], TransportError>?](repeating: nil, count: window.sets.count)
-            for await (i, answer) in group { answers[i] = answer }
-            return answers.map { $0! }
+        // Read before the round reads the log: a write after this point is either in the round
+        // or wakes the watch below.
+        var seen = store.logAppended.generation
+        let round = try await openRound()
+        guard var last = round.sets.last else { return 0 }
+        enum Event: Sendable {
+            case answer(Int, Result<[UInt8], TransportError>)
+            case grew
         }
-        return try await closeRound(window, answers: answers)
+        return try await withThrowingTaskGroup(of: Event.self) { group in
+            var sets = round.sets, answers: [Int: Result<[UInt8], TransportError>] = [:]
+            var frontier = round.acknowledgedFrontier, signedFrontier = try sets.reduce(frontier) { try $1.set.extend($0) }
+            var closed = 0, acknowledged = 0, watching = false
+            func send(_ i: Int) {
+                let envelope = sets[i].envelope
+                group.addTask { .answer(i, await self.send(envelope, pinned: round.pinned)) }
+            }
+            /// Waits for the log to grow, then lingers so that the writes of that moment share a set.
+            func watch() {
+                let generation = seen, linger = configuration.idleInterval
+                watching = true
+                group.addTask {
+                    await store.logAppended.wait(after: generation, timeout: Self.quietCheck)
+                    try await Task.sleep(for: linger)
+                    return .grew
+                }
+            }
+            for i in sets.indices { send(i) }
+            while closed < sets.count {
+                if !watching, sets.count - closed < configuration.window { watch() }
+                guard let event = try await group.next() else { break }
+                switch event {
+                case let .answer(i, answer):
+                    answers[i] = answer
+                    while closed < sets.count, let answer = answers.removeValue(forKey: closed) {
+                        guard let count = try await close(sets[closed], answer: answer, frontier: &frontier) else {
+                            return acknowledged
+                        }
+                        acknowledged += count
+                        closed += 1
+                    }
+                case .grew:
+                    watching = false
+                    seen = store.logAppended.generation
+                    let room = configuration.window - (sets.count - closed)
+                    let more = try signNewSets(after: last.set.last, frontier: signedFrontier, count: room)
+                    for sent in more {
+                        metrics?.pushAttempts.increment()
+                        signedFrontier = try sent.set.extend(signedFrontier)
+                        last = sent
+                        sets.append(sent)
+                        send(sets.count - 1)
+                    }
+                }
+            }
+            group.cancelAll()
+            return acknowledged
+        }
     }
 
     /// One push of a round, its failure kept as a value.
@@ -171,32 +224,40 @@ public struct Pusher: Service {
         var frontier = round.acknowledgedFrontier
         var acknowledged = 0
         for (sent, answer) in zip(round.sets, answers) {
-            let receiptBytes: [UInt8]
-            switch answer {
-            case let .success(bytes): receiptBytes = bytes
-            case let .failure(.gap(expected)):
-                // Lost or overtaken on the way: continue where the hub holds this node's log.
-                try await reconcile(expected: expected)
-                return acknowledged
-            case let .failure(error):
-                metrics?.pushFailures.increment()
-                throw Failure.transport(error)
-            }
-            let receipt: Receipt
-            do { receipt = try Receipt.open(receiptBytes, hub: hub, keys: hubKeys) } catch {
-                throw Failure.badReceipt("\(error)")
-            }
-            let set = sent.set
-            guard receipt.node == node, receipt.first == set.first, receipt.last == set.last, receipt.tree == set.after,
-                  receipt.envelopeDigest == Hash32.sha256(sent.envelope) else {
-                throw Failure.badReceipt("it does not acknowledge the set \(set.first)…\(set.last) that was sent")
-            }
-            frontier = try set.extend(frontier)
-            try store.recordReceipt(receipt, envelope: receiptBytes, frontier: frontier, at: NodeService.millis(now()))
-            logger.debug("pushed", metadata: ["first": "\(set.first)", "last": "\(set.last)"])
-            acknowledged += set.changes.count
+            guard let count = try await close(sent, answer: answer, frontier: &frontier) else { return acknowledged }
+            acknowledged += count
         }
         return acknowledged
+    }
+
+    /// Takes the hub's answer to one set, the next in log order after `frontier`: records its
+    /// receipt and moves `frontier` past it. Returns the changes it acknowledged, or nil after a
+    /// gap (the node then continues where the hub holds its log, and the sets after it wait).
+    func close(_ sent: Round.Sent, answer: Result<[UInt8], TransportError>, frontier: inout MerkleFrontier) async throws -> Int? {
+        let receiptBytes: [UInt8]
+        switch answer {
+        case let .success(bytes): receiptBytes = bytes
+        case let .failure(.gap(expected)):
+            // Lost or overtaken on the way: continue where the hub holds this node's log.
+            try await reconcile(expected: expected)
+            return nil
+        case let .failure(error):
+            metrics?.pushFailures.increment()
+            throw Failure.transport(error)
+        }
+        let receipt: Receipt
+        do { receipt = try Receipt.open(receiptBytes, hub: hub, keys: hubKeys) } catch {
+            throw Failure.badReceipt("\(error)")
+        }
+        let set = sent.set
+        guard receipt.node == node, receipt.first == set.first, receipt.last == set.last, receipt.tree == set.after,
+              receipt.envelopeDigest == Hash32.sha256(sent.envelope) else {
+            throw Failure.badReceipt("it does not acknowledge the set \(set.first)…\(set.last) that was sent")
+        }
+        frontier = try set.extend(frontier)
+        try store.recordReceipt(receipt, envelope: receiptBytes, frontier: frontier, at: NodeService.millis(now()))
+        logger.debug("pushed", metadata: ["first": "\(set.first)", "last": "\(set.last)"])
+        return set.changes.count
     }
 
     /// The sets of this round: those the outbox holds, then new ones signed after them and saved
@@ -212,7 +273,14 @@ public struct Pusher: Service {
             window.append(Round.Sent(set: set, envelope: envelope))
         }
         guard window.count == state.outbox.count else { return window }
-        while window.count < configuration.window {
+        return window + (try signNewSets(after: after, frontier: frontier, count: configuration.window - window.count))
+    }
+
+    /// Up to `count` new sets of the log's changes after `after` (whose frontier is `frontier`),
+    /// each signed and saved in the outbox before it is returned.
+    func signNewSets(after: UInt64, frontier: MerkleFrontier, count: Int) throws -> [Round.Sent] {
+        var sets: [Round.Sent] = [], after = after, frontier = frontier
+        while sets.count < count {
             let changes = try store.changes(after: after, limit: configuration.maxChanges, maxBytes: configuration.maxBytes)
             guard !changes.isEmpty else { break }
             let set = try ChangeSet(node: node, keyId: key.keyId, encodedChanges: changes, before: frontier, createdAt: NodeService.millis(now()))
@@ -220,9 +288,9 @@ public struct Pusher: Service {
             try store.saveOutbox(set, signature: envelope.signatures[0].bytes, at: NodeService.millis(now()))
             frontier = try set.extend(frontier)
             after = set.last
-            window.append(Round.Sent(set: set, envelope: envelope.encoded))
+            sets.append(Round.Sent(set: set, envelope: envelope.encoded))
         }
-        return window
+        return sets
     }
 
     /// An outbox set as it was signed, rebuilt from the log's changes after `frontier`.
