@@ -62,7 +62,7 @@ public struct NodeAuthentication: RouterMiddleware {
     func authenticate(_ request: Request, context: Context) async throws -> (Request, Context) {
         guard let node = context.parameters.get("node") else { throw HubError(.badRequest, "bad-request", "missing node") }
         // A request without a well-formed signature is refused before its body is read.
-        guard let header = request.headers[.authorization], RequestSignature.parse(header)?.node == node else {
+        guard let header = request.headers[.authorization], let parsed = RequestSignature.parse(header), parsed.node == node else {
             throw service.refuse(.unauthorized, "unauthorized",
                                  "sign the request as node \(node): Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
         }
@@ -72,7 +72,7 @@ public struct NodeAuthentication: RouterMiddleware {
         do { body = try await request.collectBody(upTo: limit) } catch is NIOTooManyBytesError {
             throw service.refuse(.contentTooLarge, "too-large", why)
         }
-        try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), header: header,
+        try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), signature: parsed,
                               body: Array(buffer: body))
         var context = context
         context.node = node

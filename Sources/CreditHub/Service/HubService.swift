@@ -294,10 +294,11 @@ public final class HubService: Sendable {
     func notifyWaiters() { merges.signal() }
 
     /// Verifies a node's signed request (reads and acknowledgements) with its `body`, and takes
-    /// it once: a replayed signature is refused.
-    public func authorize(node: String, method: String, target: String, header: String?, body: [UInt8] = []) throws {
-        guard let header, let parsed = RequestSignature.parse(header), parsed.node == node else {
-            throw refuse(.unauthorized, "unauthorized", "sign the request: Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
+    /// it once: a replayed signature is refused. The header comes parsed: the authentication
+    /// middleware parses it to refuse an unsigned request before reading its body.
+    public func authorize(node: String, method: String, target: String, signature parsed: RequestSignature.Parsed, body: [UInt8] = []) throws {
+        guard parsed.node == node else {
+            throw refuse(.unauthorized, "unauthorized", "the request is signed by node \(parsed.node), not \(node)")
         }
         let now = now(), keys = try store.keyRegistry()
         // The signature first, checked at the time it claims: a request that does not verify
