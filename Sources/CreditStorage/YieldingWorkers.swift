@@ -42,9 +42,13 @@ public final class YieldingWorkers: Sendable {
     private let queue = Queue()
     private let threads: Int
 
+    /// Whether a job that finds no other queued or running runs on its caller (see ``run(_:)``).
+    let lonesInline: Bool
+
     /// Starts `threads` threads (one per core when `nil`), each `niceness` above the process's
-    /// nice value (at most 19).
-    public init(threads: Int? = nil, niceness: Int32 = 10, name: String = "creditsync-worker") {
+    /// nice value (at most 19). With `lonesInline` false every job runs on the threads.
+    public init(threads: Int? = nil, niceness: Int32 = 10, name: String = "creditsync-worker", lonesInline: Bool = true) {
+        self.lonesInline = lonesInline
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         for i in 0..<self.threads {
             let queue = queue
@@ -62,18 +66,19 @@ public final class YieldingWorkers: Sendable {
         for _ in 0..<threads { queue.available.signal() }
     }
 
-    /// Runs `body` on one of the threads and returns its result; the calling task is suspended
-    /// meanwhile, not blocking a thread.
+    /// Runs `body` and returns its result: on one of the threads when other jobs are queued or
+    /// running, the calling task suspended meanwhile, not blocking a thread.
     ///
     /// A job that finds no other queued or running runs at once on the caller's thread, at the
-    /// process's priority: alone, it is a wait someone is timing (a province's lone change set),
-    /// not a backlog that could slow the writer. Below the writer, such a set had waited behind
-    /// the fan-out of 110 nodes sharing the machine, for up to half a second.
+    /// process's priority, and holds that thread while it runs (a change set of up to 16 MiB,
+    /// verified and decoded): alone, it is a wait someone is timing (a province's lone change
+    /// set), not a backlog that could slow the writer. Below the writer, such a set had waited
+    /// behind the fan-out of 110 nodes sharing the machine, for up to half a second.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let alone = queue.state.withLock { state in
             state.pending += 1
             return state.pending == 1
-        }
+        } && lonesInline
         if alone {
             defer { queue.state.withLock { $0.pending -= 1 } }
             return try body()

@@ -27,11 +27,13 @@ public final class HubService: Sendable {
     /// Long-polls waiting for the next merge.
     private let merges = ChangeSignal()
     /// The shortest interval between a node's answers at the head of the log (``LongPollPacing``):
-    /// it grows by 2 ms per node long-polling (220 ms for the 111 nodes of a whole province), to
-    /// at most 250 ms.
+    /// it grows by 2 ms per node long-polling, rounded up to 10 ms (230 ms for the 111 nodes of a
+    /// whole province), to at most 250 ms.
     public let fanOutInterval: Duration
     private let pacing: LongPollPacing
     private let draining = Mutex(false)
+    /// Wakes the requests held for their slot when the hub starts draining.
+    private let drained = ChangeSignal()
     /// Where change sets are verified and prepared: below the store's writer in priority, so
     /// that a backlog of sets to prepare never slows the writer (see ``YieldingWorkers``).
     private let preparation = YieldingWorkers(name: "creditsync-prepare")
@@ -192,20 +194,28 @@ public final class HubService: Sendable {
         let wait = Duration.seconds(request.waitSeconds)
         let generation = merges.generation
         var result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
+        // A request held for a merge or a slot counts against the node's held requests: a fifth
+        // is answered at once.
+        func admitted() -> Bool {
+            waitingPerNode.withLock { waiting -> Bool in
+                guard waiting[node, default: 0] < Self.maxWaitingPerNode else { return false }
+                waiting[node, default: 0] += 1
+                return true
+            }
+        }
         if wait > .zero, !draining.withLock({ $0 }) {
-            if result.entries.isEmpty, result.to <= after,
-               waitingPerNode.withLock({ waiting -> Bool in
-                   guard waiting[node, default: 0] < Self.maxWaitingPerNode else { return false }
-                   waiting[node, default: 0] += 1
-                   return true
-               }) {
+            if result.entries.isEmpty, result.to <= after, admitted() {
                 await merges.wait(after: generation, timeout: wait)
+                // Answered at the node's slot when a merge ended the wait; at once when it timed out.
+                if merges.generation != generation { await waitForSlot(node: node, returning: false) }
                 waitingPerNode.withLock { $0[node, default: 1] -= 1 }
-                await waitForSlot(node: node)
                 result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
-            } else if result.to > after, result.to >= result.head.size, await waitForSlot(node: node) {
-                // Entries at the head that a node answered since its last slot came back for at once:
-                // what merges until its next slot goes out with them.
+            } else if result.to > after, result.to >= result.head.size, pacing.delay(node: node, now: .now, returning: true) > .zero,
+                      admitted() {
+                // Entries at the head for a node answered since its last slot, back at once: what
+                // merges until its next slot goes out with them.
+                await waitForSlot(node: node, returning: true)
+                waitingPerNode.withLock { $0[node, default: 1] -= 1 }
                 result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
             }
         }
@@ -273,15 +283,14 @@ public final class HubService: Sendable {
     /// A merge changed the hub log: the long-polls read it, each at its node's slot.
     func wakeLongPolls() { notifyWaiters() }
 
-    /// Sleeps until `node`'s next slot when it was answered since its last (``LongPollPacing``);
-    /// returns whether it slept. A draining hub answers at once.
-    @discardableResult
-    private func waitForSlot(node: String) async -> Bool {
-        guard !draining.withLock({ $0 }) else { return false }
-        let delay = pacing.delay(node: node, now: .now)
-        guard delay > .zero else { return false }
-        try? await Task.sleep(for: delay)
-        return true
+    /// Sleeps until `node`'s next slot (``LongPollPacing/delay(node:now:returning:)``); a hub that
+    /// starts draining answers at once.
+    private func waitForSlot(node: String, returning: Bool) async {
+        let generation = drained.generation
+        guard !draining.withLock({ $0 }) else { return }
+        let delay = pacing.delay(node: node, now: .now, returning: returning)
+        guard delay > .zero else { return }
+        await drained.wait(after: generation, timeout: delay)
     }
 
     /// Ends every long-poll now and lets no new one wait: called when the hub shuts down, so that
@@ -289,6 +298,7 @@ public final class HubService: Sendable {
     public func drainLongPolls() {
         draining.withLock { $0 = true }
         notifyWaiters()
+        drained.signal()
     }
 
     func notifyWaiters() { merges.signal() }

@@ -12,8 +12,8 @@ import Synchronization
 ///
 /// A node is answered at its slot, or soon after when it comes back a little late
 /// (``slotWidthDivisor``); otherwise it waits for its next slot. Requests of a node catching up,
-/// whose batch ends before the hub head, and requests that do not wait (`wait=0`) are never held
-/// here.
+/// whose batch ends before the hub head, requests that do not wait (`wait=0`), and long polls
+/// that time out with no merge are never held here.
 final class LongPollPacing: Sendable {
     /// The shortest interval: what one node long-polling alone sees.
     let minimum: Duration
@@ -22,8 +22,9 @@ final class LongPollPacing: Sendable {
     static let perNodeMilliseconds = 2
     /// The longest interval (the protocol's bound on holding an answer after a merge).
     static let maximum: Duration = .milliseconds(250)
-    /// Nodes answered within this long count as long-polling.
-    static let activeWindow: Duration = .seconds(60)
+    /// Nodes answered within this long count as long-polling: longer than the longest long poll
+    /// (60 s), so that nodes of a quiet province, each waiting out its poll, still count.
+    static let activeWindow: Duration = .seconds(75)
     /// Intervals are whole multiples of this (ms), so that a node more or fewer does not move
     /// every node's slots.
     static let stepMilliseconds = 10
@@ -46,10 +47,12 @@ final class LongPollPacing: Sendable {
         return min(max(minimum, .milliseconds(rounded)), Self.maximum)
     }
 
-    /// How long `node` waits at `now` before it is answered: zero within the first tenth of an
-    /// interval after its slot when it was not answered since, else until its next slot. A node
-    /// never answered is answered at once.
-    func delay(node: String, now: ContinuousClock.Instant) -> Duration {
+    /// How long `node` waits at `now` before it is answered. A node never answered is answered
+    /// at once, and so is one within the first tenth of an interval after its slot that was not
+    /// answered since. Otherwise it waits for its next slot, except that a node `returning` with
+    /// entries already waiting at the head is held only when it was answered since its last slot
+    /// (one back after a long apply, a back-off or a restart is answered at once).
+    func delay(node: String, now: ContinuousClock.Instant, returning: Bool = false) -> Duration {
         guard let last = answered.withLock({ $0[node] }) else { return .zero }
         let period = Self.nanoseconds(interval(now: now))
         guard period > 0 else { return .zero }
@@ -57,7 +60,8 @@ final class LongPollPacing: Sendable {
         let sinceEpoch = Self.nanoseconds(now - epoch) - phase
         let intoPeriod = ((sinceEpoch % period) + period) % period
         let lastSlot = now - .nanoseconds(intoPeriod)
-        return last < lastSlot && intoPeriod <= period / Self.slotWidthDivisor ? .zero : .nanoseconds(period - intoPeriod)
+        if last < lastSlot, returning || intoPeriod <= period / Self.slotWidthDivisor { return .zero }
+        return .nanoseconds(period - intoPeriod)
     }
 
     /// A slot lasts a tenth of the interval: a node back a little late for its slot (it was still

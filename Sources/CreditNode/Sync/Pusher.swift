@@ -130,6 +130,8 @@ public struct Pusher: Service {
             case grew
         }
         return try await withThrowingTaskGroup(of: Event.self) { group in
+            // However the round ends (a gap included), the watch below must not hold it.
+            defer { group.cancelAll() }
             var sets = round.sets, answers: [Int: Result<[UInt8], TransportError>] = [:]
             var frontier = round.acknowledgedFrontier, signedFrontier = try sets.reduce(frontier) { try $1.set.extend($0) }
             var closed = 0, acknowledged = 0, watching = false
@@ -149,7 +151,10 @@ public struct Pusher: Service {
             }
             for i in sets.indices { send(i) }
             while closed < sets.count {
-                if !watching, sets.count - closed < configuration.window { watch() }
+                // New sets follow the round's last only when the round took the whole outbox: an
+                // outbox longer than the window (`push.window` lowered across a restart) is sent
+                // as it is, in later rounds, before anything new is signed.
+                if !watching, round.tookWholeOutbox, sets.count - closed < configuration.window { watch() }
                 guard let event = try await group.next() else { break }
                 switch event {
                 case let .answer(i, answer):
@@ -175,7 +180,6 @@ public struct Pusher: Service {
                     }
                 }
             }
-            group.cancelAll()
             return acknowledged
         }
     }
@@ -196,6 +200,8 @@ public struct Pusher: Service {
         /// The hub head this node pinned, reported with every push.
         public let pinned: TreeHead?
         let acknowledgedFrontier: MerkleFrontier
+        /// Whether the round holds every set of the outbox, so that new sets may follow its last.
+        let tookWholeOutbox: Bool
     }
 
     /// Opens a round: takes back a restored store's pushed changes first, then the window's sets.
@@ -214,7 +220,8 @@ public struct Pusher: Service {
         let state = try store.pushState()
         let sets = try fillWindow(state)
         for _ in sets { metrics?.pushAttempts.increment() }
-        return Round(sets: sets, pinned: sets.isEmpty ? nil : try store.pinnedHubHead(), acknowledgedFrontier: state.acknowledgedFrontier)
+        return Round(sets: sets, pinned: sets.isEmpty ? nil : try store.pinnedHubHead(), acknowledgedFrontier: state.acknowledgedFrontier,
+                     tookWholeOutbox: sets.count >= state.outbox.count)
     }
 
     /// Takes the hub's answers to a round's sets (in the round's order), recording receipts in
