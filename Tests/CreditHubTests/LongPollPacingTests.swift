@@ -41,20 +41,6 @@ import Testing
         #expect(pacing.delay(node: "360700", now: slot + .milliseconds(40)) == .milliseconds(60))
     }
 
-    @Test func aNodeReturningWithEntriesWaitingIsHeldOnlyWhenAnsweredSinceItsLastSlot() {
-        let pacing = LongPollPacing(minimum: .milliseconds(100), epoch: epoch)
-        let start = epoch + .seconds(5)
-        pacing.answered(node: "360700", at: start)
-        let slot = start + pacing.delay(node: "360700", now: start)
-        // Answered at its slot and back 30 ms later: held to the next slot.
-        pacing.answered(node: "360700", at: slot)
-        #expect(pacing.delay(node: "360700", now: slot + .milliseconds(30), returning: true) == .milliseconds(70))
-        // Back only after its next slot had passed (a long apply, a back-off): at once.
-        #expect(pacing.delay(node: "360700", now: slot + .milliseconds(140), returning: true) == .zero)
-        // A node waiting for a merge at that moment waits for its slot instead.
-        #expect(pacing.delay(node: "360700", now: slot + .milliseconds(140)) == .milliseconds(60))
-    }
-
     @Test func theIntervalGrowsWithTheNodesLongPollingUpToTheBound() {
         let pacing = LongPollPacing(minimum: .milliseconds(50), epoch: epoch)
         let now = epoch + .seconds(1)

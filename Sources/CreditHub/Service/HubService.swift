@@ -207,14 +207,14 @@ public final class HubService: Sendable {
             if result.entries.isEmpty, result.to <= after, admitted() {
                 await merges.wait(after: generation, timeout: wait)
                 // Answered at the node's slot when a merge ended the wait; at once when it timed out.
-                if merges.generation != generation { await waitForSlot(node: node, returning: false) }
+                if merges.generation != generation { await waitForSlot(node: node) }
                 waitingPerNode.withLock { $0[node, default: 1] -= 1 }
                 result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
-            } else if result.to > after, result.to >= result.head.size, pacing.delay(node: node, now: .now, returning: true) > .zero,
+            } else if result.to > after, result.to >= result.head.size, pacing.delay(node: node, now: .now) > .zero,
                       admitted() {
-                // Entries at the head for a node answered since its last slot, back at once: what
-                // merges until its next slot goes out with them.
-                await waitForSlot(node: node, returning: true)
+                // Entries at the head for a node back before its next slot: what merges until then
+                // goes out with them.
+                await waitForSlot(node: node)
                 waitingPerNode.withLock { $0[node, default: 1] -= 1 }
                 result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
             }
@@ -283,12 +283,12 @@ public final class HubService: Sendable {
     /// A merge changed the hub log: the long-polls read it, each at its node's slot.
     func wakeLongPolls() { notifyWaiters() }
 
-    /// Sleeps until `node`'s next slot (``LongPollPacing/delay(node:now:returning:)``); a hub that
-    /// starts draining answers at once.
-    private func waitForSlot(node: String, returning: Bool) async {
+    /// Sleeps until `node`'s next slot (``LongPollPacing/delay(node:now:)``); a hub that starts
+    /// draining answers at once.
+    private func waitForSlot(node: String) async {
         let generation = drained.generation
         guard !draining.withLock({ $0 }) else { return }
-        let delay = pacing.delay(node: node, now: .now, returning: returning)
+        let delay = pacing.delay(node: node, now: .now)
         guard delay > .zero else { return }
         await drained.wait(after: generation, timeout: delay)
     }
