@@ -24,7 +24,8 @@ public final class HubService: Sendable {
     /// The fan-out position each node last acknowledged here, so that a request after it
     /// acknowledges once (a hub restored from a backup starts empty and acknowledges again).
     private let acknowledgedFanOut = Mutex<[String: UInt64]>([:])
-    /// Long-polls waiting for the next merge.
+    /// Long-polls waiting for the next merge: signalled by every merge that changed the hub log
+    /// (each long poll then reads it at its node's slot) and by a draining hub.
     private let merges = ChangeSignal()
     /// The shortest interval between a node's answers at the head of the log (``LongPollPacing``):
     /// it grows by 2 ms per node long-polling, rounded up to 10 ms (230 ms for the 111 nodes of a
@@ -142,7 +143,7 @@ public final class HubService: Sendable {
                                                                "code": "\(refusal.code)", "field": "\(refusal.field)", "reason": "\(refusal.message)"])
             }
             if refused.count > 10 { logger.warning("refused \(refused.count - 10) more changes of the same set", metadata: ["node": "\(node)"]) }
-            if merged > 0 || !refused.isEmpty { wakeLongPolls() }
+            if merged > 0 || !refused.isEmpty { merges.signal() }
             return receipt
         case let .gap(expected):
             throw refuse(.conflict, "gap", "node \(node) must continue at sequence \(expected), not \(set.first)", expected: expected)
@@ -204,17 +205,18 @@ public final class HubService: Sendable {
             }
         }
         if wait > .zero, !draining.withLock({ $0 }) {
-            if result.entries.isEmpty, result.to <= after, admitted() {
-                await merges.wait(after: generation, timeout: wait)
-                // Answered at the node's slot when a merge ended the wait; at once when it timed out.
-                if merges.generation != generation { await waitForSlot(node: node) }
-                waitingPerNode.withLock { $0[node, default: 1] -= 1 }
-                result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
-            } else if result.to > after, result.to >= result.head.size, pacing.delay(node: node, now: .now) > .zero,
-                      admitted() {
-                // Entries at the head for a node back before its next slot: what merges until then
-                // goes out with them.
-                await waitForSlot(node: node)
+            // Nothing new: held for a merge, then answered at the node's slot (at once when the
+            // wait timed out). Entries at the head for a node back before its next slot: held to
+            // it, so that what merges until then goes out with them.
+            let nothingNew = result.entries.isEmpty && result.to <= after
+            let early = !nothingNew && result.to >= result.head.size && pacing.delay(node: node, now: .now) > .zero
+            if nothingNew || early, admitted() {
+                if nothingNew {
+                    await merges.wait(after: generation, timeout: wait)
+                    if merges.generation != generation { await waitForSlot(node: node) }
+                } else {
+                    await waitForSlot(node: node)
+                }
                 waitingPerNode.withLock { $0[node, default: 1] -= 1 }
                 result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
             }
@@ -280,9 +282,6 @@ public final class HubService: Sendable {
         acknowledgedFanOut.withLock { $0[node] = max($0[node] ?? 0, through) }
     }
 
-    /// A merge changed the hub log: the long-polls read it, each at its node's slot.
-    func wakeLongPolls() { notifyWaiters() }
-
     /// Sleeps until `node`'s next slot (``LongPollPacing/delay(node:now:)``); a hub that starts
     /// draining answers at once.
     private func waitForSlot(node: String) async {
@@ -297,11 +296,9 @@ public final class HubService: Sendable {
     /// in-flight fan-out requests answer at once instead of holding the shutdown for their wait.
     public func drainLongPolls() {
         draining.withLock { $0 = true }
-        notifyWaiters()
+        merges.signal()
         drained.signal()
     }
-
-    func notifyWaiters() { merges.signal() }
 
     /// Verifies a node's signed request (reads and acknowledgements) with its `body`, and takes
     /// it once: a replayed signature is refused. The header comes parsed: the authentication

@@ -124,7 +124,7 @@ public struct Pusher: Service {
         // or wakes the watch below.
         var seen = store.logAppended.generation
         let round = try await openRound()
-        guard var last = round.sets.last else { return 0 }
+        guard !round.sets.isEmpty else { return 0 }
         enum Event: Sendable {
             case answer(Int, Result<[UInt8], TransportError>)
             case grew
@@ -170,11 +170,10 @@ public struct Pusher: Service {
                     watching = false
                     seen = store.logAppended.generation
                     let room = configuration.window - (sets.count - closed)
-                    let more = try signNewSets(after: last.set.last, frontier: signedFrontier, count: room)
+                    let more = try signNewSets(after: sets[sets.count - 1].set.last, frontier: signedFrontier, count: room)
                     for sent in more {
                         metrics?.pushAttempts.increment()
                         signedFrontier = try sent.set.extend(signedFrontier)
-                        last = sent
                         sets.append(sent)
                         send(sets.count - 1)
                     }
