@@ -27,7 +27,14 @@ import Testing
             let change = try Change(decoding: bytes)
             return RemoteWrite(position: UInt64(i + 1), change: change, prepared: Receiver.prepare(change, data: Fixtures.reference))
         }
-        try b.service.store.applyFanOut(writes, through: 50, hubHead: TreeHead(size: 50, root: MerkleHash.empty), at: 1)
+        let head = TreeHead(size: 50, root: MerkleHash.empty)
+        let applied = try b.service.store.applyFanOut(writes, through: 50, hubHead: head, at: 1)
+        // The state the apply hands back (a receiver at the head asks again with it) is what a read finds.
+        #expect(applied.changed == 50)
+        let read = try b.service.store.fanOutState()
+        #expect(applied.state.applied == 50 && read.applied == 50)
+        #expect(applied.state.pinned == head && read.pinned == head)
+        #expect(applied.state.receipted == read.receipted && applied.state.rightsPending == read.rightsPending)
 
         // Every stored byte string is a frame of dictionary 1, smaller than what it holds.
         let encoded = changes.reduce(0) { $0 + $1.count }

@@ -58,6 +58,11 @@ public final class HubService: Sendable {
     let health = Mutex<[String: NodeHealth]>([:])
     /// The pinned hub head each node last reported that this log contains: checked once.
     let pinnedVerified = Mutex<[String: TreeHead]>([:])
+    /// Consistency proofs sent with recent batches, by the sizes they join. Nodes at the head
+    /// pinned the same few recent sizes, and the log only grows, so a proof computed for one
+    /// node serves the others answered before the next merges (a read of its own each, before).
+    private let recentProofs = Mutex<[SIMD2<UInt64>: [Hash32]]>([:])
+    static let recentProofsKept = 256
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
@@ -230,11 +235,22 @@ public final class HubService: Sendable {
                                             entries: result.entries.map { (position: $0.0, encoded: $0.1) }).encoded
         var consistency: FanOutAnswer.Consistency?
         if let pinned = request.pinned, pinned > 0, pinned < result.head.size {
-            consistency = .init(first: pinned, second: result.head.size,
-                                proof: try store.consistencyProof(first: pinned, second: result.head.size))
+            consistency = .init(first: pinned, second: result.head.size, proof: try recentConsistencyProof(first: pinned, second: result.head.size))
         }
         try await store.noteServed(node: node, through: to)
         return FanOutAnswer(batch: signed, consistency: consistency)
+    }
+
+    /// ``ProvincialStore/consistencyProof(first:second:)``, kept for the nodes answered next.
+    func recentConsistencyProof(first: UInt64, second: UInt64) throws -> [Hash32] {
+        let key = SIMD2(first, second)
+        if let kept = recentProofs.withLock({ $0[key] }) { return kept }
+        let proof = try store.consistencyProof(first: first, second: second)
+        recentProofs.withLock { kept in
+            if kept.count >= Self.recentProofsKept { kept.removeAll(keepingCapacity: true) }
+            kept[key] = proof
+        }
+        return proof
     }
 
     /// A node's own changes after `after`, as a hub-signed batch whose positions are sequence

@@ -45,10 +45,7 @@ extension NodeStore {
     /// for a few records reads them before every pull, and each read transaction of its own
     /// cost it a pooled connection, a `BEGIN` and a `COMMIT`.
     public func fanOutState() throws -> FanOutState {
-        try writer.read { db in
-            FanOutState(applied: try db.metaInt(.fanOutApplied), pinned: try db.pinnedHubHead(), receipted: try db.receiptedPendingRights(),
-                        rightsPending: try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rights_pending)")) ?? false)
-        }
+        try writer.read { try $0.fanOutState() }
     }
 
     /// The last hub log position applied.
@@ -66,7 +63,9 @@ extension NodeStore {
     /// status), so the node ends on the hub's decision whatever it held before — its own losing
     /// version included, when the hub re-asserts the winner (`Protocol/merge.md` §4). An identical
     /// copy logs nothing, and applying a batch twice changes nothing.
-    /// - Returns: how many entries changed a record.
+    /// - Returns: how many entries changed a record, and the fan-out state the transaction left
+    ///   (``fanOutState()`` read in it): a node at the head asks for its next batch with it, rather
+    ///   than reading it again in a transaction of its own.
     ///
     /// `receipted` are this node's pending rights changes that the hub had receipted before the
     /// batch was asked for (``fanOutState()``): the batch's hub head covers their
@@ -74,12 +73,12 @@ extension NodeStore {
     /// refused (``settlePendingRights(_:_:hubSize:applied:at:)``).
     @discardableResult
     public func applyFanOut(_ writes: [RemoteWrite], through position: UInt64, hubHead: TreeHead, at: UInt64,
-                            receipted: [UInt64] = []) throws -> Int {
+                            receipted: [UInt64] = []) throws -> (changed: Int, state: FanOutState) {
         try writer.write { db in
             let applied = try db.metaInt(.fanOutApplied)
             guard position > applied || writes.contains(where: { $0.position > applied }) else {
                 try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: applied, at: at)
-                return 0
+                return (0, try db.fanOutState())
             }
             var count = 0
             // Prepared once per batch: parsing each statement again for every record cost the
@@ -123,12 +122,18 @@ extension NodeStore {
             try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: max(applied, position), at: at)
             try db.setMeta(.hubHead, hubHead.root.data + Data(String(hubHead.size).utf8))
             try db.setMetaInt(.lastFanOutAt, at)
-            return count
+            return (count, try db.fanOutState())
         }
     }
 }
 
 extension Database {
+    /// The node's fan-out state as this transaction sees it.
+    func fanOutState() throws -> FanOutState {
+        FanOutState(applied: try metaInt(.fanOutApplied), pinned: try pinnedHubHead(), receipted: try receiptedPendingRights(),
+                    rightsPending: try Bool.fetchOne(try cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rights_pending)")) ?? false)
+    }
+
     /// The hub head pinned from the last batch applied, stored as `root ‖ decimal size`.
     func pinnedHubHead() throws -> TreeHead? {
         guard let data = try meta(.hubHead), data.count > 32 else { return nil }

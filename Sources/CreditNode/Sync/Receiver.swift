@@ -61,8 +61,12 @@ public struct Receiver: Service {
     @discardableResult
     public func follow(batches limit: Int = .max, wait: Int) async throws -> Int {
         var applied = 0, done = 0
+        // The state the last apply left, read in its transaction: a node at the head, woken for
+        // a few records, then reads nothing before it asks again.
+        var known: FanOutState?
         while done < limit {
-            let state = try store.fanOutState()
+            let state = try known ?? store.fanOutState()
+            known = nil
             let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size,
                                                       waitSeconds: state.rightsPending ? min(wait, Self.rightsPendingWait) : wait),
                                         receipted: state.receipted, pinned: state.pinned)
@@ -71,7 +75,9 @@ public struct Receiver: Service {
                 done += caughtUp.batches
                 applied += caughtUp.applied
             } else {
-                applied += try await apply(first, acknowledge: false)
+                let result = try await apply(first, acknowledge: false)
+                applied += result.changed
+                known = result.state
                 done += 1
             }
         }
@@ -127,13 +133,13 @@ public struct Receiver: Service {
                 group.cancelAll()
                 taken.signal.signal()
             }
-            var batches = 1, applied = try await apply(first, acknowledge: false)
+            var batches = 1, applied = try await apply(first, acknowledge: false).changed
             taken.take()
             for try await next in ahead {
                 taken.take()
                 // A batch that reset the position (a hub history conflict) makes those asked ahead moot.
                 guard next.request.after == (try store.fanOutPosition()) else { break }
-                applied += try await apply(next, acknowledge: false)
+                applied += try await apply(next, acknowledge: false).changed
                 batches += 1
             }
             return (batches, applied)
@@ -150,7 +156,7 @@ public struct Receiver: Service {
                 ? try await fetch(FanOutRequest(after: current.batch.to, applied: state.applied, pinned: current.batch.hubLog.size,
                                                 waitSeconds: wait), receipted: state.receipted)
                 : nil
-            applied += try await apply(current, acknowledge: false)
+            applied += try await apply(current, acknowledge: false).changed
             batches += 1
             guard let next, next.request.after == (try store.fanOutPosition()) else { return (batches, applied) }
             current = next
@@ -175,7 +181,7 @@ public struct Receiver: Service {
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
         let state = try store.fanOutState()
         let request = FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait)
-        return try await apply(try await fetch(request, receipted: state.receipted, pinned: state.pinned), acknowledge: acknowledge)
+        return try await apply(try await fetch(request, receipted: state.receipted, pinned: state.pinned), acknowledge: acknowledge).changed
     }
 
     /// A batch as received, opened and checked to be this node's and to continue its request.
@@ -226,7 +232,9 @@ public struct Receiver: Service {
     }
 
     /// Applies a fetched batch whose request continued from the node's position.
-    func apply(_ fetched: Fetched, acknowledge: Bool) async throws -> Int {
+    /// - Returns: how many changes were new to this node, and the fan-out state the apply left
+    ///   (`nil` when the batch was not applied: a history conflict or a shorter hub log).
+    func apply(_ fetched: Fetched, acknowledge: Bool) async throws -> (changed: Int, state: FanOutState?) {
         let batch = fetched.batch, after = fetched.request.after, receipted = fetched.receipted
         // Every new head must extend the one pinned (Protocol/hub-api.md, Log proofs).
         if let pinned = try fetched.pinned ?? store.pinnedHubHead(), batch.hubLog != pinned {
@@ -253,7 +261,7 @@ public struct Receiver: Service {
                              metadata: ["pinned": "\(pinned)", "now": "\(batch.hubLog)"])
                 try store.recordHubHistoryConflict(pinned: pinned, seen: batch.hubLog, proof: proof, reason: conflict,
                                                    at: Int64(NodeService.millis(now())))
-                return 0
+                return (0, nil)
             }
         }
         if batch.hubLog.size < after {
@@ -261,14 +269,14 @@ public struct Receiver: Service {
             logger.error("the hub's log is shorter than this node's fan-out position; re-reading its fan-out",
                          metadata: ["position": "\(after)", "now": "\(batch.hubLog)"])
             try store.resetFanOut()
-            return 0
+            return (0, nil)
         }
         guard batch.to > after else {
             // Nothing new; acknowledging anyway keeps the hub's view of this node right even when
             // the hub has lost it (restored from a backup).
-            try store.applyFanOut([], through: after, hubHead: batch.hubLog, at: NodeService.millis(now()), receipted: receipted)
+            let state = try store.applyFanOut([], through: after, hubHead: batch.hubLog, at: NodeService.millis(now()), receipted: receipted).state
             try await transport.acknowledge(node: node, through: after)
-            return 0
+            return (0, state)
         }
         let applied = try store.applyFanOut(fetched.writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
                                             receipted: receipted)
