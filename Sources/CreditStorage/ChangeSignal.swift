@@ -10,9 +10,12 @@ import Synchronization
 public final class ChangeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
-        var waiting: [UUID: CheckedContinuation<Void, Never>] = [:]
+        /// The next wait's id: a count, not a `UUID`, whose every draw opened `/dev/urandom`
+        /// (a province's hub waits hundreds of times a second).
+        var nextWaiter: UInt64 = 0
+        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Waits whose timeout ran out before they were registered.
-        var expired: Set<UUID> = []
+        var expired: Set<UInt64> = []
     }
 
     private let state = Mutex(State())
@@ -37,7 +40,10 @@ public final class ChangeSignal: Sendable {
     /// Suspends until a signal after `generation`, or `timeout`; returns at once when there
     /// was one already.
     public func wait(after generation: UInt64, timeout: Duration) async {
-        let id = UUID()
+        let id = state.withLock { state in
+            defer { state.nextWaiter &+= 1 }
+            return state.nextWaiter
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in

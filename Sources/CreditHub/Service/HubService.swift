@@ -63,6 +63,12 @@ public final class HubService: Sendable {
     /// node serves the others answered before the next merges (a read of its own each, before).
     private let recentProofs = Mutex<[SIMD2<UInt64>: [Hash32]]>([:])
     static let recentProofsKept = 256
+    /// The hub log's size as of the last merge that signalled ``merges`` (set before the signal,
+    /// so a long poll that read the signal's generation first sees it), and where each node's
+    /// last answer ended when that answer reached the log's head. A node asking again from
+    /// there is held for its slot without a read of the store first: only what it gets then is
+    /// read (``fanOut(node:_:)``).
+    private let headHint = Mutex<(size: UInt64, reached: [String: UInt64])>((0, [:]))
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
@@ -81,6 +87,7 @@ public final class HubService: Sendable {
         self.now = now
         self.referenceData = Mutex(reference)
         replays = ReplayGuard(startedAt: now())
+        headHint.withLock { $0.size = (try? store.hubHead().size) ?? 0 }
     }
 
     public var reference: ReferenceData { referenceData.withLock { $0 } }
@@ -148,7 +155,14 @@ public final class HubService: Sendable {
                                                                "code": "\(refusal.code)", "field": "\(refusal.field)", "reason": "\(refusal.message)"])
             }
             if refused.count > 10 { logger.warning("refused \(refused.count - 10) more changes of the same set", metadata: ["node": "\(node)"]) }
-            if merged > 0 || !refused.isEmpty { merges.signal() }
+            if merged > 0 || !refused.isEmpty {
+                // Unread, the hint would hold nodes past what merged: they are read instead.
+                let size = try? store.hubHead().size
+                headHint.withLock { hint in
+                    if let size { hint.size = max(hint.size, size) } else { hint.reached.removeAll() }
+                }
+                merges.signal()
+            }
             return receipt
         case let .gap(expected):
             throw refuse(.conflict, "gap", "node \(node) must continue at sequence \(expected), not \(set.first)", expected: expected)
@@ -199,7 +213,11 @@ public final class HubService: Sendable {
         }
         let wait = Duration.seconds(request.waitSeconds)
         let generation = merges.generation
-        var result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
+        let hint = headHint.withLock { hint in hint.reached[node] == after ? hint.size : nil }
+        // A node back from where its last answer reached the head is at the head or within a
+        // batch of it: held without a read (the hint is at least as new as `generation`).
+        // Others are read first, so that a node catching up is answered at once.
+        var result = hint == nil ? try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget) : nil
         // A request held for a merge or a slot counts against the node's held requests: a fifth
         // is answered at once.
         func admitted() -> Bool {
@@ -213,8 +231,15 @@ public final class HubService: Sendable {
             // Nothing new: held for a merge, then answered at the node's slot (at once when the
             // wait timed out). Entries at the head for a node back before its next slot: held to
             // it, so that what merges until then goes out with them.
-            let nothingNew = result.entries.isEmpty && result.to <= after
-            let early = !nothingNew && result.to >= result.head.size && pacing.delay(node: node, now: .now) > .zero
+            let nothingNew: Bool, atHead: Bool
+            if let result {
+                nothingNew = result.entries.isEmpty && result.to <= after
+                atHead = result.to >= result.head.size
+            } else {
+                nothingNew = after >= hint!
+                atHead = nothingNew || hint! - after < UInt64(fanOutLimit)
+            }
+            let early = !nothingNew && atHead && pacing.delay(node: node, now: .now) > .zero
             if nothingNew || early, admitted() {
                 if nothingNew {
                     await merges.wait(after: generation, timeout: wait)
@@ -223,19 +248,24 @@ public final class HubService: Sendable {
                     await waitForSlot(node: node)
                 }
                 waitingPerNode.withLock { $0[node, default: 1] -= 1 }
-                result = try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
+                result = nil
             }
+        }
+        let read = try result ?? store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
+        headHint.withLock { hint in
+            hint.size = max(hint.size, read.head.size)
+            hint.reached[node] = read.to >= read.head.size ? read.to : nil
         }
         pacing.answered(node: node, at: .now)
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
         // at the log's end, whose head tells it to read the fan-out again from the start.
-        let start = min(after, result.head.size), to = min(max(result.to, start), result.head.size)
-        let signed = try FanOutBatch.signed(by: key, hub: id, node: node, from: start + 1, to: to, hubLog: result.head,
+        let start = min(after, read.head.size), to = min(max(read.to, start), read.head.size)
+        let signed = try FanOutBatch.signed(by: key, hub: id, node: node, from: start + 1, to: to, hubLog: read.head,
                                             createdAt: UInt64(HubStore.millis(now())),
-                                            entries: result.entries.map { (position: $0.0, encoded: $0.1) }).encoded
+                                            entries: read.entries.map { (position: $0.0, encoded: $0.1) }).encoded
         var consistency: FanOutAnswer.Consistency?
-        if let pinned = request.pinned, pinned > 0, pinned < result.head.size {
-            consistency = .init(first: pinned, second: result.head.size, proof: try recentConsistencyProof(first: pinned, second: result.head.size))
+        if let pinned = request.pinned, pinned > 0, pinned < read.head.size {
+            consistency = .init(first: pinned, second: read.head.size, proof: try recentConsistencyProof(first: pinned, second: read.head.size))
         }
         try await store.noteServed(node: node, through: to)
         return FanOutAnswer(batch: signed, consistency: consistency)

@@ -1,4 +1,5 @@
 public import Foundation
+import CreditStorage
 import GRDB
 
 /// One enquiry (Article 21): who asked, about what, when, why, and how many records they got.
@@ -36,7 +37,7 @@ extension NodeStore {
 
     /// The newest `limit` audit entries, newest first.
     public func auditEntries(limit: Int = 100) throws -> [AuditEntry] {
-        try writer.read { db in
+        try writer.readSnapshot { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 AuditEntry(at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000), credential: $0["credential"],
                            unit: $0["unit"], action: $0["action"], target: $0["target"], purpose: $0["purpose"],

@@ -45,17 +45,17 @@ extension NodeStore {
     /// for a few records reads them before every pull, and each read transaction of its own
     /// cost it a pooled connection, a `BEGIN` and a `COMMIT`.
     public func fanOutState() throws -> FanOutState {
-        try writer.read { try $0.fanOutState() }
+        try writer.readSnapshot { try $0.fanOutState() }
     }
 
     /// The last hub log position applied.
     public func fanOutPosition() throws -> UInt64 {
-        try writer.read { try $0.metaInt(.fanOutApplied) }
+        try writer.readSnapshot { try $0.metaInt(.fanOutApplied) }
     }
 
     /// The hub log head pinned from the last batch.
     public func pinnedHubHead() throws -> TreeHead? {
-        try writer.read { try $0.pinnedHubHead() }
+        try writer.readSnapshot { try $0.pinnedHubHead() }
     }
 
     /// Applies a batch in one transaction with the new position: each entry becomes the record's

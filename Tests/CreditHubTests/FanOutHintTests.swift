@@ -1,0 +1,70 @@
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// A node whose last answer reached the head is held for its slot without a read of the store
+/// first (`HubService.fanOut`): what merged meanwhile must still reach it at its slot, and a node
+/// a burst left more than a batch behind must still be answered at once.
+@Suite struct FanOutHintTests {
+    /// `body`'s answer, or `nil` when it takes longer than `seconds` (a node held for its 30 s
+    /// long poll instead of its slot).
+    func within<T: Sendable>(_ seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    func batch(_ answer: FanOutAnswer, _ h: HubFixture) throws -> FanOutBatch {
+        try FanOutBatch.open(answer.batch, hub: "360000", keys: h.pinned)
+    }
+
+    @Test func whatMergedSinceANodeReachedTheHeadReachesItAtItsSlot() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360400"], fanOutLimit: 10)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<5), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        let first = try batch(try await h.hub.fanOut(node: "360400", FanOutRequest(after: 0, waitSeconds: 30)), h)
+        #expect(first.to == 5 && first.hubLog.size == 5)
+
+        // Three more merge before the node asks again from the head it reached.
+        _ = try nodes[0].service.submit(nodes[0].punishments(5..<8), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        let next = try await within(10) { try await h.hub.fanOut(node: "360400", FanOutRequest(after: 5, waitSeconds: 30)) }
+        let second = try batch(try #require(next, "held past its slot: the hint missed the merge"), h)
+        #expect(second.entries.map(\.position) == [6, 7, 8] && second.to == 8)
+
+        // Nothing new: held until the next merge, then answered with it.
+        let held = Task { try await h.hub.fanOut(node: "360400", FanOutRequest(after: 8, waitSeconds: 30)) }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try nodes[0].service.submit(nodes[0].punishments(8..<9), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        let woken = try await within(10) { try await held.value }
+        #expect(try batch(try #require(woken, "a merge did not wake the long poll"), h).entries.map(\.position) == [9])
+    }
+
+    @Test func aNodeABurstLeftMoreThanABatchBehindIsAnsweredAtOnce() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360400"], fanOutLimit: 10)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<5), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        #expect(try batch(try await h.hub.fanOut(node: "360400", FanOutRequest(after: 0, waitSeconds: 30)), h).to == 5)
+        _ = try nodes[0].service.submit(nodes[0].punishments(5..<45), by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+
+        // Forty behind with batches of ten: a batch that ends before the head, with no hold.
+        let answer = try await within(10) { try await h.hub.fanOut(node: "360400", FanOutRequest(after: 5, waitSeconds: 30)) }
+        let next = try batch(try #require(answer), h)
+        #expect(next.to == 15 && next.hubLog.size == 45)
+        // The node's next request is read first again (its last answer did not reach the head).
+        let after = try batch(try #require(try await within(10) { try await h.hub.fanOut(node: "360400", FanOutRequest(after: 15, waitSeconds: 30)) }), h)
+        #expect(after.from == 16 && after.to == 25)
+    }
+}
