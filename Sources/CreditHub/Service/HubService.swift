@@ -214,9 +214,9 @@ public final class HubService: Sendable {
         let wait = Duration.seconds(request.waitSeconds)
         let generation = merges.generation
         let hint = headHint.withLock { hint in hint.reached[node] == after ? hint.size : nil }
-        // A node back from where its last answer reached the head is at the head or within a
-        // batch of it: held without a read (the hint is at least as new as `generation`).
-        // Others are read first, so that a node catching up is answered at once.
+        // A node back from where its last answer reached the head, with nothing new or a few
+        // entries since, is held for its slot without a read (the hint is at least as new as
+        // `generation`). Others are read first, so that a node catching up is answered at once.
         var result = hint == nil ? try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget) : nil
         // A request held for a merge or a slot counts against the node's held requests: a fifth
         // is answered at once.
@@ -236,8 +236,10 @@ public final class HubService: Sendable {
                 nothingNew = result.entries.isEmpty && result.to <= after
                 atHead = result.to >= result.head.size
             } else {
+                // Held only when its batch cannot end before the head: fewer entries since than
+                // a batch's count, and few enough that even the largest changes fit its bytes.
                 nothingNew = after >= hint!
-                atHead = nothingNew || hint! - after < UInt64(fanOutLimit)
+                atHead = nothingNew || hint! - after <= UInt64(min(fanOutLimit - 1, FanOutBatch.byteBudget / Change.Limits.encoded))
             }
             let early = !nothingNew && atHead && pacing.delay(node: node, now: .now) > .zero
             if nothingNew || early, admitted() {
