@@ -1,4 +1,4 @@
-import CreditHub
+@testable import CreditHub
 import CreditNode
 import CreditTesting
 import Foundation
@@ -7,9 +7,31 @@ import SyncTransport
 import Testing
 
 /// A node whose last answer reached the head is held for its slot without a read of the store
-/// first (`HubService.fanOut`): what merged meanwhile must still reach it at its slot, and a node
-/// a burst left more than a batch behind must still be answered at once.
+/// first (``HeadHint``): what merged meanwhile must still reach it at its slot, and a node a burst
+/// left more than a batch behind must still be answered at once.
 @Suite struct FanOutHintTests {
+    @Test func theHintHoldsOnlyANodeBackAtTheHeadItReachedWithAFewEntriesSince() {
+        // Batches of 1,000 entries and 8 MiB, changes of up to 1 MiB: eight entries surely fit.
+        let hint = HeadHint(size: 100, batchLimit: 1000, maxBytes: 8 << 20, largestChange: 1 << 20)
+        #expect(hint.few == 8)
+        #expect(hint.size(node: "360400", after: 100) == nil, "never answered: read first")
+        hint.answered(node: "360400", to: 100, head: 100)
+        #expect(hint.size(node: "360400", after: 100) == 100, "nothing new since")
+        #expect(hint.size(node: "360400", after: 90) == nil, "asks from elsewhere than it reached")
+        hint.merged(size: 108)
+        #expect(hint.size(node: "360400", after: 100) == 108, "eight since")
+        hint.merged(size: 109)
+        #expect(hint.size(node: "360400", after: 100) == nil, "nine since: its batch might end before the head by bytes")
+        // An answer that did not reach the head holds nothing; a merge whose size was not read forgets every node.
+        hint.answered(node: "360400", to: 105, head: 109)
+        #expect(hint.size(node: "360400", after: 105) == nil)
+        hint.answered(node: "360500", to: 109, head: 109)
+        hint.merged(size: nil)
+        #expect(hint.size(node: "360500", after: 109) == nil)
+        // A batch of one entry: only a node with nothing new is held.
+        #expect(HeadHint(size: 0, batchLimit: 1, maxBytes: 8 << 20, largestChange: 1 << 20).few == 0)
+    }
+
     /// `body`'s answer, or `nil` when it takes longer than `seconds` (a node held for its 30 s
     /// long poll instead of its slot).
     func within<T: Sendable>(_ seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {

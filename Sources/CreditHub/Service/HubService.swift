@@ -63,12 +63,8 @@ public final class HubService: Sendable {
     /// node serves the others answered before the next merges (a read of its own each, before).
     private let recentProofs = Mutex<[SIMD2<UInt64>: [Hash32]]>([:])
     static let recentProofsKept = 256
-    /// The hub log's size as of the last merge that signalled ``merges`` (set before the signal,
-    /// so a long poll that read the signal's generation first sees it), and where each node's
-    /// last answer ended when that answer reached the log's head. A node asking again from
-    /// there is held for its slot without a read of the store first: only what it gets then is
-    /// read (``fanOut(node:_:)``).
-    private let headHint = Mutex<(size: UInt64, reached: [String: UInt64])>((0, [:]))
+    /// The log's head as known without a read (``HeadHint``).
+    private let headHint: HeadHint
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
@@ -87,7 +83,8 @@ public final class HubService: Sendable {
         self.now = now
         self.referenceData = Mutex(reference)
         replays = ReplayGuard(startedAt: now())
-        headHint.withLock { $0.size = (try? store.hubHead().size) ?? 0 }
+        headHint = HeadHint(size: (try? store.hubHead().size) ?? 0, batchLimit: self.fanOutLimit, maxBytes: FanOutBatch.byteBudget,
+                            largestChange: Change.Limits.encoded)
     }
 
     public var reference: ReferenceData { referenceData.withLock { $0 } }
@@ -156,11 +153,7 @@ public final class HubService: Sendable {
             }
             if refused.count > 10 { logger.warning("refused \(refused.count - 10) more changes of the same set", metadata: ["node": "\(node)"]) }
             if merged > 0 || !refused.isEmpty {
-                // Unread, the hint would hold nodes past what merged: they are read instead.
-                let size = try? store.hubHead().size
-                headHint.withLock { hint in
-                    if let size { hint.size = max(hint.size, size) } else { hint.reached.removeAll() }
-                }
+                headHint.merged(size: try? store.hubHead().size)
                 merges.signal()
             }
             return receipt
@@ -213,10 +206,10 @@ public final class HubService: Sendable {
         }
         let wait = Duration.seconds(request.waitSeconds)
         let generation = merges.generation
-        let hint = headHint.withLock { hint in hint.reached[node] == after ? hint.size : nil }
-        // A node back from where its last answer reached the head, with nothing new or a few
-        // entries since, is held for its slot without a read (the hint is at least as new as
-        // `generation`). Others are read first, so that a node catching up is answered at once.
+        // A node back at the head it reached, with nothing new or a few entries since, is held
+        // without a read first (``HeadHint``); others are read first, so that a node catching up
+        // is answered at once.
+        let hint = headHint.size(node: node, after: after)
         var result = hint == nil ? try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget) : nil
         // A request held for a merge or a slot counts against the node's held requests: a fifth
         // is answered at once.
@@ -236,10 +229,8 @@ public final class HubService: Sendable {
                 nothingNew = result.entries.isEmpty && result.to <= after
                 atHead = result.to >= result.head.size
             } else {
-                // Held only when its batch cannot end before the head: fewer entries since than
-                // a batch's count, and few enough that even the largest changes fit its bytes.
                 nothingNew = after >= hint!
-                atHead = nothingNew || hint! - after <= UInt64(min(fanOutLimit - 1, FanOutBatch.byteBudget / Change.Limits.encoded))
+                atHead = true
             }
             let early = !nothingNew && atHead && pacing.delay(node: node, now: .now) > .zero
             if nothingNew || early, admitted() {
@@ -254,10 +245,7 @@ public final class HubService: Sendable {
             }
         }
         let read = try result ?? store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
-        headHint.withLock { hint in
-            hint.size = max(hint.size, read.head.size)
-            hint.reached[node] = read.to >= read.head.size ? read.to : nil
-        }
+        headHint.answered(node: node, to: read.to, head: read.head.size)
         pacing.answered(node: node, at: .now)
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
         // at the log's end, whose head tells it to read the fan-out again from the start.
