@@ -81,7 +81,8 @@ import Testing
         _ = try nodes[0].service.submit(nodes[0].punishments(5..<45), by: nodes[0].identity)
         while try await h.pusher(nodes[0]).pushOnce() > 0 {}
 
-        // Forty behind with batches of ten: a batch that ends before the head, with no hold.
+        // Forty behind with batches of ten: read first (the hint holds only a few since, which its
+        // own test checks), and answered with a batch that ends before the head, not held for the poll.
         let answer = try await within(10) { try await h.hub.fanOut(node: "360400", FanOutRequest(after: 5, waitSeconds: 30)) }
         let next = try batch(try #require(answer), h)
         #expect(next.to == 15 && next.hubLog.size == 45)

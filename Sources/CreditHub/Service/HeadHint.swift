@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// The size is set before the merge's signal is sent, so a long poll that read the signal's
 /// generation first sees the size of every merge signalled before: a hint is never older than the
-/// generation a request waits after.
+/// generation a request waits after. (Between a merge's commit and its signal — the subject
+/// index's fold, every 50,000 entries, runs there — a node may be held on the size before it,
+/// until the signal wakes it; an ingest that fails after its commit forgets every node and signals.)
 final class HeadHint: Sendable {
     private let state: Mutex<(size: UInt64, reached: [String: UInt64])>
     /// The most entries since a node's last answer for which its batch surely reaches the head.

@@ -142,7 +142,14 @@ public final class HubService: Sendable {
         }
         let set = prepared.set
         guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
-        let outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now())
+        let outcome: IngestOutcome
+        do { outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now()) } catch {
+            // The merge may have committed before a later step failed (the subject index's fold):
+            // long polls then read the store rather than wait on a hint that missed it.
+            headHint.merged(size: nil)
+            merges.signal()
+            throw error
+        }
         switch outcome {
         case let .receipt(receipt, merged, refused):
             metrics.ingested(node: node, changes: set.changes.count, merged: merged, elapsed: ContinuousClock.now - start)
@@ -210,7 +217,10 @@ public final class HubService: Sendable {
         // without a read first (``HeadHint``); others are read first, so that a node catching up
         // is answered at once.
         let hint = headHint.size(node: node, after: after)
-        var result = hint == nil ? try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget) : nil
+        func read() throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
+            try store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
+        }
+        var result = hint == nil ? try read() : nil
         // A request held for a merge or a slot counts against the node's held requests: a fifth
         // is answered at once.
         func admitted() -> Bool {
@@ -244,18 +254,18 @@ public final class HubService: Sendable {
                 result = nil
             }
         }
-        let read = try result ?? store.fanOut(node: node, after: after, limit: fanOutLimit, maxBytes: FanOutBatch.byteBudget)
-        headHint.answered(node: node, to: read.to, head: read.head.size)
+        let answer = try result ?? read()
+        headHint.answered(node: node, to: answer.to, head: answer.head.size)
         pacing.answered(node: node, at: .now)
         // A node ahead of this log (the hub was restored from an older backup) gets an empty batch
         // at the log's end, whose head tells it to read the fan-out again from the start.
-        let start = min(after, read.head.size), to = min(max(read.to, start), read.head.size)
-        let signed = try FanOutBatch.signed(by: key, hub: id, node: node, from: start + 1, to: to, hubLog: read.head,
+        let start = min(after, answer.head.size), to = min(max(answer.to, start), answer.head.size)
+        let signed = try FanOutBatch.signed(by: key, hub: id, node: node, from: start + 1, to: to, hubLog: answer.head,
                                             createdAt: UInt64(HubStore.millis(now())),
-                                            entries: read.entries.map { (position: $0.0, encoded: $0.1) }).encoded
+                                            entries: answer.entries.map { (position: $0.0, encoded: $0.1) }).encoded
         var consistency: FanOutAnswer.Consistency?
-        if let pinned = request.pinned, pinned > 0, pinned < read.head.size {
-            consistency = .init(first: pinned, second: read.head.size, proof: try recentConsistencyProof(first: pinned, second: read.head.size))
+        if let pinned = request.pinned, pinned > 0, pinned < answer.head.size {
+            consistency = .init(first: pinned, second: answer.head.size, proof: try recentConsistencyProof(first: pinned, second: answer.head.size))
         }
         try await store.noteServed(node: node, through: to)
         return FanOutAnswer(batch: signed, consistency: consistency)

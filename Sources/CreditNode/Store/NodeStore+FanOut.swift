@@ -41,9 +41,9 @@ public struct FanOutState: Sendable {
 }
 
 extension NodeStore {
-    /// The fan-out position, pinned head and receipted rights changes together: a node woken
-    /// for a few records reads them before every pull, and each read transaction of its own
-    /// cost it a pooled connection, a `BEGIN` and a `COMMIT`.
+    /// The fan-out position, pinned head and receipted rights changes together, in one read: a
+    /// receiver reads them before its first pull and after catching up; at the head it asks again
+    /// with the state its last apply read in the apply's own transaction (``applyFanOut(_:through:hubHead:at:receipted:)``).
     public func fanOutState() throws -> FanOutState {
         try writer.readSnapshot { try $0.fanOutState() }
     }
