@@ -62,6 +62,23 @@ import Testing
         #expect(try store.record(key)?.version == 3)
     }
 
+    /// Every acknowledgement closes the windows it completes: what it reads must not grow with
+    /// the history of corrections and rights cases (a full scan of them, hundreds of times a
+    /// second in a province).
+    @Test func anAcknowledgementReadsOnlyTheWindowsStillOpen() throws {
+        let store = try HubStore(path: nil)
+        let plans = try store.writer.write { db in
+            try ([HubStore.correctionCompletion] + HubStore.windowCompletions).map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [0]).map { $0["detail"] as String }.joined(separator: "; ")
+            }
+        }
+        #expect(plans.count == 3)
+        for plan in plans {
+            #expect(!plan.contains("SCAN correction") && !plan.contains("SCAN rights_case"), "\(plan)")
+            #expect(plan.contains("USING INDEX correction_open") || plan.contains("_waiting"), "\(plan)")
+        }
+    }
+
     @Test func recentSubjectEntriesAreFoldedOnceThereAreEnough() async throws {
         let store = try HubStore(path: nil, subjectFoldThreshold: 5)
         try store.addNode(id: "360100", name: "南昌", key: nanchang.publicKey, at: NodeFixture.now)

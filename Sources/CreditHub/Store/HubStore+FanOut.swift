@@ -197,15 +197,19 @@ extension HubStore {
                 """), arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
             try db.cachedStatement(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?")
                 .execute(arguments: [Int64(position), ms, ms, node])
-            try db.cachedStatement(sql: """
-                UPDATE correction SET completed_at = ?
-                WHERE completed_at IS NULL AND hub_position <= COALESCE(
-                    (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
-                """).execute(arguments: [ms])
+            try db.cachedStatement(sql: Self.correctionCompletion).execute(arguments: [ms])
             try Self.completeRightsWindows(db, at: ms)
             return latencies
         }
     }
+
+    /// Closes the Article 41 window of every correction each active node but its origin has
+    /// acknowledged. Run with every acknowledgement, through the index of open corrections.
+    static let correctionCompletion = """
+        UPDATE correction SET completed_at = ?
+        WHERE completed_at IS NULL AND hub_position <= COALESCE(
+            (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
+        """
 
     /// Every node's lag at `now`.
     ///

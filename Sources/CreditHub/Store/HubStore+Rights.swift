@@ -97,13 +97,18 @@ extension HubStore {
     /// `restoration`) once the slowest active node has applied their entry. Runs in the
     /// transaction of a fan-out acknowledgement.
     static func completeRightsWindows(_ db: Database, at ms: Int64) throws {
-        for column in ["label", "grant"] {
-            try db.cachedStatement(sql: """
-                UPDATE rights_case SET \(column)_completed_at = ?
-                WHERE \(column)_completed_at IS NULL AND \(column)_position IS NOT NULL
-                    AND \(column)_position <= COALESCE((SELECT MIN(fanout_ack) FROM node WHERE status = 'active'), \(column)_position)
-                """).execute(arguments: [ms])
-        }
+        for sql in windowCompletions { try db.cachedStatement(sql: sql).execute(arguments: [ms]) }
+    }
+
+    /// Closes the objection-label and granted-restoration windows every active node has
+    /// acknowledged. Run with every acknowledgement: each reads the windows still waiting
+    /// through their partial indexes, not every case the hub ever had.
+    static let windowCompletions = ["label", "grant"].map { column in
+        """
+        UPDATE rights_case SET \(column)_completed_at = ?
+        WHERE \(column)_completed_at IS NULL AND \(column)_position IS NOT NULL
+            AND \(column)_position <= COALESCE((SELECT MIN(fanout_ack) FROM node WHERE status = 'active'), \(column)_position)
+        """
     }
 
     /// Cases still open or waiting for a node, and those received since `since`: what operators'

@@ -291,6 +291,12 @@ public final class HubStore: Sendable {
                 ) WITHOUT ROWID;
                 CREATE INDEX rights_case_by_record ON rights_case(record_key);
                 CREATE INDEX rights_case_open ON rights_case(closed, received_at);
+                -- The windows every node's acknowledgement may close: each acknowledgement looks for
+                -- them, so it reads the few still waiting rather than every case the hub ever had.
+                CREATE INDEX rights_case_label_waiting ON rights_case(label_position)
+                    WHERE label_completed_at IS NULL AND label_position IS NOT NULL;
+                CREATE INDEX rights_case_grant_waiting ON rights_case(grant_position)
+                    WHERE grant_completed_at IS NULL AND grant_position IS NOT NULL;
 
                 -- Hub heads nodes reported pinned that this log does not contain (Protocol/hub-api.md):
                 -- the hub showed some node another history, or was restored from an older backup.
