@@ -445,15 +445,25 @@ extension HubStore {
 }
 
 extension HubStore {
+    /// The sets of node `?1` that hold its changes `?2`…`?3`: the one holding `?2` (the last to
+    /// start at or before it; a node's sets are contiguous) and those starting after it up to
+    /// `?3`. Found by the key (node, first) at both ends: asked as `last >= ?2`, SQLite walked
+    /// every set of the node from its first, and every fan-out read of a node with a long
+    /// history paid for all of it (243 ms for two million sets).
+    static let setsHolding = """
+        SELECT first, evidence_offset, evidence_length, digest FROM changeset
+        WHERE node = ?1 AND first <= ?3
+            AND first >= COALESCE((SELECT first FROM changeset WHERE node = ?1 AND first <= ?2 ORDER BY first DESC LIMIT 1), 0)
+        ORDER BY first
+        """
+
     /// The bytes of `node`'s changes `from`…`through`, read from the change sets held as
     /// evidence — the only copy the hub keeps. Sets read recently are kept decoded in
     /// ``EvidenceCache``: every node's fan-out reads the same few sets.
     func heldChanges(_ db: Database, node: String, from: UInt64, through: UInt64) throws -> HeldChanges {
         guard from <= through else { return HeldChanges(first: from, changes: []) }
         var changes = HeldChanges(first: from, changes: Array(repeating: nil, count: Int(through - from + 1)))
-        let rows = try Row.fetchCursor(try db.cachedStatement(sql: """
-            SELECT first, evidence_offset, evidence_length, digest FROM changeset WHERE node = ? AND last >= ? AND first <= ? ORDER BY first
-            """), arguments: [node, Int64(from), Int64(through)])
+        let rows = try Row.fetchCursor(try db.cachedStatement(sql: Self.setsHolding), arguments: [node, Int64(from), Int64(through)])
         while let row = try rows.next() {
             let first = UInt64(row[0] as Int64)
             let location = EvidenceLog.Location(offset: row[1], length: row[2])
