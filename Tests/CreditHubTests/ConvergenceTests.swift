@@ -196,6 +196,18 @@ import Testing
         #expect(try h.hub.correctionStatuses().first?.row.completedAt != nil)
     }
 
+    /// Acknowledgements close only the windows at the positions they newly cover; a window held
+    /// open by a node that is then revoked closes at the revocation, not at some later
+    /// acknowledgement that covers nothing new.
+    @Test func aWindowOnlyARevokedNodeHeldOpenClosesWhenItIsRevoked() async throws {
+        let (h, nodes) = try await revokedAtTheHub()
+        try h.enroll("360700", key: SyncFixtures.key("node-360700"))
+        _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
+        #expect(try h.hub.correctionStatuses().first?.row.completedAt == nil, "360700 has applied nothing")
+        try h.store.revoke(node: "360700", at: h.now)
+        #expect(try h.hub.correctionStatuses().first?.row.completedAt != nil)
+    }
+
     /// A pull after P acknowledges P (hub-api.md, fan-out): a daemon's receiver sends no
     /// acknowledgement of its own, and the windows close all the same. A pull after more than
     /// was served acknowledges nothing.

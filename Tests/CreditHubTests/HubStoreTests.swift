@@ -69,13 +69,15 @@ import Testing
         let store = try HubStore(path: nil)
         let plans = try store.writer.write { db in
             try ([HubStore.correctionCompletion] + HubStore.windowCompletions).map { sql in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [0]).map { $0["detail"] as String }.joined(separator: "; ")
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [0, 10, 20]).map { $0["detail"] as String }.joined(separator: "; ")
             }
         }
         #expect(plans.count == 3)
         for plan in plans {
             #expect(!plan.contains("SCAN correction") && !plan.contains("SCAN rights_case"), "\(plan)")
-            #expect(plan.contains("USING INDEX correction_open") || plan.contains("_waiting"), "\(plan)")
+            // Bounded to the positions the acknowledgement newly covers, at both ends.
+            #expect(plan.contains("USING INDEX correction_open (completed_at=? AND rowid>? AND rowid<?)")
+                    || plan.contains("_waiting (label_position>? AND label_position<?)") || plan.contains("_waiting (grant_position>? AND grant_position<?)"), "\(plan)")
         }
     }
 

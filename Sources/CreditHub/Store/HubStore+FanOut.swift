@@ -197,17 +197,26 @@ extension HubStore {
                 """), arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
             try db.cachedStatement(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?")
                 .execute(arguments: [Int64(position), ms, ms, node])
-            try db.cachedStatement(sql: Self.correctionCompletion).execute(arguments: [ms])
-            try Self.completeRightsWindows(db, at: ms)
+            if position > UInt64(previous) { try Self.closeWindows(db, at: ms, positions: previous + 1...Int64(position)) }
             return latencies
         }
     }
 
-    /// Closes the Article 41 window of every correction each active node but its origin has
-    /// acknowledged. Run with every acknowledgement, through the index of open corrections.
+    /// Closes the windows of Articles 41, 39 and 40 at hub-log positions `positions` that every
+    /// node they wait for has now acknowledged: those an acknowledgement newly covers, or every
+    /// position when a node stops counting (revoked).
+    static func closeWindows(_ db: Database, at ms: Int64, positions: ClosedRange<Int64>) throws {
+        try db.cachedStatement(sql: correctionCompletion).execute(arguments: [ms, positions.lowerBound, positions.upperBound])
+        try completeRightsWindows(db, at: ms, positions: positions)
+    }
+
+    /// Closes the Article 41 window of every correction at positions `?2`…`?3` that each active
+    /// node but its origin has acknowledged, through the index of open corrections: an
+    /// acknowledgement reads the open corrections it newly covers, not every one open (a node
+    /// offline keeps every correction since open).
     static let correctionCompletion = """
-        UPDATE correction SET completed_at = ?
-        WHERE completed_at IS NULL AND hub_position <= COALESCE(
+        UPDATE correction SET completed_at = ?1
+        WHERE completed_at IS NULL AND hub_position >= ?2 AND hub_position <= ?3 AND hub_position <= COALESCE(
             (SELECT MIN(fanout_ack) FROM node WHERE status = 'active' AND id != correction.origin_node), hub_position)
         """
 
@@ -267,8 +276,9 @@ extension HubStore {
     public func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow] {
         try writer.readSnapshot { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM correction WHERE completed_at IS NULL
-                UNION SELECT * FROM correction WHERE received_at >= ? ORDER BY hub_position
+                SELECT * FROM (SELECT * FROM correction WHERE completed_at IS NULL
+                               UNION SELECT * FROM correction WHERE received_at >= ?)
+                ORDER BY hub_position
                 """, arguments: [Self.millis(since)]).map(Self.correctionRow)
         }
     }

@@ -77,6 +77,8 @@ extension HubStore {
                 try db.execute(sql: "UPDATE node SET status = 'revoked' WHERE id = ?", arguments: [node])
             }
             guard db.changesCount > 0 else { throw RegistryError(description: "no such node or key") }
+            // A revoked node no longer holds windows open: those only it was behind close now.
+            if keyId == nil { try Self.closeWindows(db, at: Self.millis(at), positions: 0...Int64.max) }
             try Self.recordAdmin(db, "node-revoke", target: node, detail: keyId.map { "key \($0)" } ?? "the node", at: at)
         }
     }

@@ -96,17 +96,21 @@ extension HubStore {
     /// Closes the windows that wait for every active node (`objection-label`, a granted
     /// `restoration`) once the slowest active node has applied their entry. Runs in the
     /// transaction of a fan-out acknowledgement.
-    static func completeRightsWindows(_ db: Database, at ms: Int64) throws {
-        for sql in windowCompletions { try db.cachedStatement(sql: sql).execute(arguments: [ms]) }
+    static func completeRightsWindows(_ db: Database, at ms: Int64, positions: ClosedRange<Int64>) throws {
+        for sql in windowCompletions {
+            try db.cachedStatement(sql: sql).execute(arguments: [ms, positions.lowerBound, positions.upperBound])
+        }
     }
 
-    /// Closes the objection-label and granted-restoration windows every active node has
-    /// acknowledged. Run with every acknowledgement: each reads the windows still waiting
-    /// through their partial indexes, not every case the hub ever had.
+    /// Closes the objection-label and granted-restoration windows at hub-log positions `?2`…`?3`
+    /// that every active node has acknowledged. Run with every acknowledgement, over the
+    /// positions it newly covers (no other window can have closed by it): each reads those
+    /// windows still waiting through their partial indexes, not every case the hub ever had.
     static let windowCompletions = ["label", "grant"].map { column in
         """
-        UPDATE rights_case SET \(column)_completed_at = ?
+        UPDATE rights_case SET \(column)_completed_at = ?1
         WHERE \(column)_completed_at IS NULL AND \(column)_position IS NOT NULL
+            AND \(column)_position >= ?2 AND \(column)_position <= ?3
             AND \(column)_position <= COALESCE((SELECT MIN(fanout_ack) FROM node WHERE status = 'active'), \(column)_position)
         """
     }
@@ -119,7 +123,7 @@ extension HubStore {
                 SELECT * FROM rights_case WHERE closed = 0
                     OR (label_position IS NOT NULL AND label_completed_at IS NULL)
                     OR (grant_position IS NOT NULL AND grant_completed_at IS NULL)
-                UNION SELECT * FROM rights_case WHERE received_at >= ? ORDER BY received_at, id
+                UNION SELECT * FROM rights_case WHERE closed IN (0, 1) AND received_at >= ? ORDER BY received_at, id
                 """, arguments: [Self.millis(since)]).map(Self.rightsCaseRow)
         }
     }

@@ -154,6 +154,9 @@ public final class HubStore: Sendable {
                     envelope BLOB NOT NULL,
                     received_at INTEGER NOT NULL
                 );
+                -- Each equivocating set looks up its node's evidence kept so far: a hostile node's
+                -- repeats must not make every lookup read all of it.
+                CREATE INDEX equivocation_by_node ON equivocation(node);
                 -- Changes the merge refused (Protocol/merge.md §3); their bytes stay in their set's evidence.
                 CREATE TABLE refusal (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
