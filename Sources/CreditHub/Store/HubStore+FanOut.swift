@@ -68,7 +68,7 @@ public struct ConflictRow: Sendable, Codable, Equatable {
 extension HubStore {
     /// The position `HubPosition` of `node`.
     public func position(node: String) throws -> HubPosition? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [node]) else { return nil }
             let frontier = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data))
             return HubPosition(acknowledged: frontier.size, treeRoot: frontier.root.hex)
@@ -77,7 +77,7 @@ extension HubStore {
 
     /// The hub log's tree head.
     public func hubHead() throws -> TreeHead {
-        try writer.readSnapshot { try $0.hubFrontier().head }
+        try writer.read { try $0.hubFrontier().head }
     }
 
     /// Entries after `after` for `node`, at most `limit`; `to` is the last position considered.
@@ -95,7 +95,7 @@ extension HubStore {
     /// least one entry whatever its size); `to` then ends before the first entry left out.
     public func fanOut(node: String, after: UInt64, limit: Int,
                        maxBytes: Int = FanOutBatch.byteBudget) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let head = try db.hubFrontier().head
             let subscription = try db.subscription(node: node)
             // Stepped through SQLite's API: every node reads every hub-log entry, and GRDB rows
@@ -145,7 +145,7 @@ extension HubStore {
     /// one), and the node log head.
     public func nodeChanges(node: String, after: UInt64, limit: Int,
                             maxBytes: Int = FanOutBatch.byteBudget) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else {
                 throw RegistryError(description: "no node \(node)")
             }
@@ -229,7 +229,7 @@ extension HubStore {
     /// so what lies between two positions never changes); the age is read from the first
     /// ``lagAgeWindow`` changes waiting, the oldest in the order the hub merged them.
     public func lags(now: Date) throws -> [NodeLag] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let head = Int64(try db.hubFrontier().head.size)
             return try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
                 let id: String = row["id"]
@@ -274,7 +274,7 @@ extension HubStore {
     /// Corrections still open, and those received since `since`, oldest first: what operators'
     /// views show, whatever the size of the history (the compliance report reads any period).
     public func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM (SELECT * FROM correction WHERE completed_at IS NULL
                                UNION SELECT * FROM correction WHERE received_at >= ?)
@@ -292,7 +292,7 @@ extension HubStore {
 
     /// Corrections received in [from, to) (all when nil), oldest first.
     public func corrections(receivedFrom from: Date? = nil, to: Date? = nil, openOnly: Bool = false) throws -> [CorrectionRow] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             var sql = "SELECT * FROM correction WHERE received_at >= ? AND received_at < ?"
             if openOnly { sql += " AND completed_at IS NULL" }
             return try Row.fetchAll(db, sql: sql + " ORDER BY hub_position",
@@ -302,7 +302,7 @@ extension HubStore {
 
     /// Conflicts, unresolved first.
     public func conflicts(limit: Int = 200) throws -> [ConflictRow] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM conflict ORDER BY resolved_at IS NOT NULL, id DESC LIMIT ?", arguments: [limit]).map {
                 ConflictRow(id: $0["id"], recordKey: $0["record_key"], winner: "\($0["winner_node"] as String)#\($0["winner_sequence"] as Int64)",
                             loser: "\($0["loser_node"] as String)#\($0["loser_sequence"] as Int64)", detectedAt: Self.date($0["detected_at"]),
@@ -325,7 +325,7 @@ extension HubStore {
 
     /// Counts for metrics: equivocations, conflicts, hub log size, records (kept, not counted).
     public func counts() throws -> (equivocations: Int, conflicts: Int, openConflicts: Int, hubLog: Int, records: Int) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM equivocation") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict WHERE resolved_at IS NULL") ?? 0,
@@ -336,12 +336,12 @@ extension HubStore {
 
     /// The bytes of equivocation evidence kept for `node`.
     public func equivocationBytes(node: String) throws -> Int {
-        try writer.readSnapshot { try Int.fetchOne($0, sql: "SELECT COALESCE(SUM(length(envelope)), 0) FROM equivocation WHERE node = ?", arguments: [node]) ?? 0 }
+        try writer.read { try Int.fetchOne($0, sql: "SELECT COALESCE(SUM(length(envelope)), 0) FROM equivocation WHERE node = ?", arguments: [node]) ?? 0 }
     }
 
     /// The records the hub holds under `subjectKey` (Articles 19 and 33).
     public func records(subject subjectKey: String) throws -> [(recordKey: String, role: String, status: String)] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.record_key, i.role, r.status
                 FROM (SELECT record_id, role FROM subject_index WHERE subject_key = ?1
@@ -353,7 +353,7 @@ extension HubStore {
 
     /// The current state of a record: status, version, origin, and the nodes it arrived through.
     public func record(_ key: String) throws -> (status: String, version: Int, origin: String, routes: [String])? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT status, version, origin_node, routes FROM record WHERE record_key = ?",
                                              arguments: [key]) else { return nil }
             return (row["status"], row["version"], row["origin_node"], (row["routes"] as String).split(separator: ",").map(String.init))
@@ -363,7 +363,7 @@ extension HubStore {
     /// Every version of a record the hub merged, oldest first: where in the hub log, from which
     /// node's change, and what it did.
     public func history(_ key: String) throws -> [(position: UInt64, node: String, sequence: UInt64, operation: String, receivedAt: Date)] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard let history = try String.fetchOne(db, sql: "SELECT history FROM record WHERE record_key = ?", arguments: [key]) else { return [] }
             return try history.split(separator: ",").compactMap { Int64($0) }.compactMap { position in
                 try Row.fetchOne(db, sql: "SELECT node, sequence, operation, received_at FROM hub_log WHERE position = ?", arguments: [position]).map {

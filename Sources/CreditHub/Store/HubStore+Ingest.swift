@@ -105,7 +105,7 @@ extension HubStore {
 
     /// The node's log frontier as last committed, `nil` for an unknown node.
     func committedFrontier(node: String) throws -> MerkleFrontier? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Data.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]).map { try MerkleFrontier(encoded: Array($0)) }
         }
     }

@@ -13,7 +13,7 @@ extension HubStore {
     /// The consistency proof from the hub log's first `first` entries to its first `second`.
     /// - Throws: ``ProofRangeError`` unless `first ≤ second ≤` the log's size.
     public func consistencyProof(first: UInt64, second: UInt64) throws -> [Hash32] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let size = try db.hubFrontier().size
             guard first <= second, second <= size else { throw ProofRangeError(first: first, second: second, size: size) }
             return try MerkleProofs.consistency(oldSize: first, newSize: second, perfect: try Self.perfect(db))
@@ -23,7 +23,7 @@ extension HubStore {
     /// Entry `position`'s leaf hash and its inclusion proof in the hub log's first `size` entries.
     /// - Throws: ``ProofRangeError`` unless `1 ≤ position ≤ size ≤` the log's size.
     public func inclusionProof(position: UInt64, size: UInt64) throws -> (leaf: Hash32, proof: [Hash32]) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let logSize = try db.hubFrontier().size
             guard position >= 1, position <= size, size <= logSize else { throw ProofRangeError(first: position, second: size, size: logSize) }
             let perfect = try Self.perfect(db)
@@ -33,7 +33,7 @@ extension HubStore {
 
     /// The root of the hub log's first `size` entries, or `nil` past its end.
     public func hubRoot(size: UInt64) throws -> Hash32? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard size <= (try db.hubFrontier().size) else { return nil }
             return try MerkleProofs.subtree(0, size, perfect: try Self.perfect(db))
         }
@@ -53,7 +53,7 @@ extension HubStore {
 
     /// Every fork report, newest first.
     public func forkReports() throws -> [ForkReport] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM fork_report ORDER BY reported_at DESC LIMIT 100").map {
                 ForkReport(node: $0["node"], pinnedSize: UInt64($0["pinned_size"] as Int64),
                            pinnedRoot: Hash32.from($0["pinned_root"] as Data).hex, hubSize: UInt64($0["hub_size"] as Int64),

@@ -111,12 +111,12 @@ extension HubStore {
 
     /// The id of the admin log's newest row (0 when empty).
     public func lastAdminActionID() throws -> Int64 {
-        try writer.readSnapshot { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM admin_action") ?? 0 }
+        try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM admin_action") ?? 0 }
     }
 
     /// The admin log after row `after`, oldest first.
     public func adminActions(after: Int64, limit: Int = 100) throws -> [AdminAction] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM admin_action WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map {
                 AdminAction(id: $0["id"], at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000), actor: $0["actor"],
                             action: $0["action"], target: $0["target"], detail: $0["detail"])
@@ -126,7 +126,7 @@ extension HubStore {
 
     /// Every enrolled node.
     public func nodes() throws -> [NodeEntry] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, status, subscription FROM node ORDER BY id").map { row in
                 let keys = try Row.fetchAll(db, sql: "SELECT key_id, status FROM node_key WHERE node = ? ORDER BY added_at", arguments: [row["id"] as String])
                 return NodeEntry(id: row["id"], name: row["name"], status: row["status"],
@@ -144,7 +144,7 @@ extension HubStore {
     /// signs is checked against it, and with a province of nodes, decoding every key for each
     /// one was a cost of its own.
     func registry() throws -> (keys: KeyRegistry, statuses: [String: String], areas: [String: [String]]) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let version = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT value FROM registry_version")) ?? 0
             if let cached = registryCache.withLock({ $0 }), cached.version == version { return (cached.keys, cached.statuses, cached.areas) }
             var registry = KeyRegistry()

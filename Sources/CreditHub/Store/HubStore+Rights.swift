@@ -118,7 +118,7 @@ extension HubStore {
     /// Cases still open or waiting for a node, and those received since `since`: what operators'
     /// views show, at a cost that does not grow with the history.
     public func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM rights_case WHERE closed = 0
                     OR (label_position IS NOT NULL AND label_completed_at IS NULL)
@@ -130,7 +130,7 @@ extension HubStore {
 
     /// Cases received in [from, to) (all when nil), oldest first: the compliance report's.
     public func rightsCases(receivedFrom from: Date?, to: Date?) throws -> [RightsCaseRow] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM rights_case WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id",
                              arguments: [from.map(Self.millis) ?? 0, to.map(Self.millis) ?? Int64.max]).map(Self.rightsCaseRow)
         }
@@ -139,7 +139,7 @@ extension HubStore {
     /// Every record filed under `subjectKey` (as the subject or an Article 33 person), with its
     /// status, current content hash and cases: what ``SubjectAttestation`` signs.
     public func subjectAttestationEntries(_ subjectKey: String) throws -> [SubjectAttestation.Entry] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.record_key, i.role, r.status, r.version, r.content_hash
                 FROM (SELECT record_id, role FROM subject_index WHERE subject_key = ?1
@@ -157,6 +157,6 @@ extension HubStore {
 
     /// One case, or `nil`.
     public func rightsCase(_ id: String) throws -> RightsCaseRow? {
-        try writer.readSnapshot { db in try Row.fetchOne(db, sql: "SELECT * FROM rights_case WHERE id = ?", arguments: [id]).map(Self.rightsCaseRow) }
+        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM rights_case WHERE id = ?", arguments: [id]).map(Self.rightsCaseRow) }
     }
 }

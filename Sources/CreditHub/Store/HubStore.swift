@@ -54,14 +54,14 @@ public final class HubStore: Sendable {
         lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
-        let referencedEnd = try writer.readSnapshot { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
+        let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
         evidenceLog = try EvidenceLog(path: path.map(EvidenceLog.path(besideDatabase:)), referencedEnd: referencedEnd,
                                       cutUnreferenced: role == .daemon)
-        acknowledged = Mutex(Dictionary(uniqueKeysWithValues: try writer.readSnapshot { db in
+        acknowledged = Mutex(Dictionary(uniqueKeysWithValues: try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, log_size FROM node").map { ($0[0] as String, UInt64($0[1] as Int64)) }
         }))
         self.subjectFoldThreshold = subjectFoldThreshold
-        recentSubjectEntries = Mutex((try writer.readSnapshot { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
+        recentSubjectEntries = Mutex((try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0, false))
         checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil
         // Four sets per commit. While preparation shared the cores evenly with the writer, a
         // larger group handed out its receipts in one burst and the writer then idled while the
@@ -366,7 +366,7 @@ extension Database {
 extension HubStore {
     /// The state digest of the hub's records (`Protocol/merge.md` §5).
     public func stateDigest() throws -> (digest: String, records: Int) {
-        try writer.readSnapshot { try StateDigest.compute($0) }
+        try writer.read { try StateDigest.compute($0) }
     }
 
     /// The hub log's entries after `after`, at most `limit`: where each change came from,
@@ -374,7 +374,7 @@ extension HubStore {
     /// (`Protocol/merge.md` §4).
     public func hubLog(after: UInt64 = 0, limit: Int = 1000)
         throws -> [(position: UInt64, node: String, sequence: UInt64, reassert: Bool, toOrigin: Bool)] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT position, node, sequence, reassert FROM hub_log WHERE position > ? ORDER BY position LIMIT ?",
                              arguments: [Int64(after), limit]).map {
                 (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64), ($0[3] as Int64) == HubLogKind.reassertion.rawValue,
@@ -385,7 +385,7 @@ extension HubStore {
 
     /// The most recent refused changes, newest first.
     public func refusals(limit: Int = 200) throws -> [ChangeRefusal] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM refusal ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 ChangeRefusal(node: $0["node"], sequence: UInt64($0["sequence"] as Int64), recordKey: $0["record_key"], code: $0["code"],
                                  field: $0["field"], message: $0["message"], receivedAt: Self.date($0["received_at"]))

@@ -37,7 +37,7 @@ extension NodeStore {
 
     /// The newest `limit` audit entries, newest first.
     public func auditEntries(limit: Int = 100) throws -> [AuditEntry] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 AuditEntry(at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000), credential: $0["credential"],
                            unit: $0["unit"], action: $0["action"], target: $0["target"], purpose: $0["purpose"],

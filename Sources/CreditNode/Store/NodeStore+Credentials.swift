@@ -100,7 +100,7 @@ extension NodeStore {
 
     /// Every credential, revoked ones included.
     public func credentials() throws -> [CredentialInfo] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM credential ORDER BY created_at, id").map {
                 CredentialInfo(id: $0["id"], name: $0["name"], unit: $0["unit"], writeItems: $0["write_items"],
                                readScope: $0["read_scope"],
@@ -126,7 +126,7 @@ extension NodeStore {
         let parts = token.split(separator: "_", maxSplits: 2)
         guard parts.count == 3, parts[0] == "cs" else { return nil }
         let id = String(parts[1])
-        guard let row = try writer.readSnapshot({ try Row.fetchOne($0, sql: "SELECT * FROM credential WHERE id = ? AND revoked_at IS NULL", arguments: [id]) })
+        guard let row = try writer.read({ try Row.fetchOne($0, sql: "SELECT * FROM credential WHERE id = ? AND revoked_at IS NULL", arguments: [id]) })
         else { return nil }
         guard Self.constantTimeEqual(row["secret_hash"] as Data, Self.hash(String(parts[2]))) else { return nil }
         let items: String = row["write_items"]

@@ -45,17 +45,17 @@ extension NodeStore {
     /// receiver reads them before its first pull and after catching up; at the head it asks again
     /// with the state its last apply read in the apply's own transaction (``applyFanOut(_:through:hubHead:at:receipted:)``).
     public func fanOutState() throws -> FanOutState {
-        try writer.readSnapshot { try $0.fanOutState() }
+        try writer.read { try $0.fanOutState() }
     }
 
     /// The last hub log position applied.
     public func fanOutPosition() throws -> UInt64 {
-        try writer.readSnapshot { try $0.metaInt(.fanOutApplied) }
+        try writer.read { try $0.metaInt(.fanOutApplied) }
     }
 
     /// The hub log head pinned from the last batch.
     public func pinnedHubHead() throws -> TreeHead? {
-        try writer.readSnapshot { try $0.pinnedHubHead() }
+        try writer.read { try $0.pinnedHubHead() }
     }
 
     /// Applies a batch in one transaction with the new position: each entry becomes the record's

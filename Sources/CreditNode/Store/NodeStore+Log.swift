@@ -35,12 +35,12 @@ public struct OutboxSet: Sendable, Equatable {
 extension NodeStore {
     /// The log's current tree head.
     public func logHead() throws -> TreeHead {
-        try writer.readSnapshot { try $0.frontier(.logFrontier).head }
+        try writer.read { try $0.frontier(.logFrontier).head }
     }
 
     /// The push state, read in one snapshot.
     public func pushState() throws -> PushState {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let outbox = try Row.fetchAll(db, sql: "SELECT first, last, key_id, set_created_at, signature FROM outbox ORDER BY first")
             return PushState(acknowledged: try db.metaInt(.acknowledged), acknowledgedFrontier: try db.frontier(.acknowledgedFrontier),
                              logSize: try db.frontier(.logFrontier).size,
@@ -53,7 +53,7 @@ extension NodeStore {
 
     /// Up to `limit` encoded changes after `sequence`, stopping before `maxBytes`.
     public func changes(after sequence: UInt64, limit: Int, maxBytes: Int) throws -> [[UInt8]] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             var out: [[UInt8]] = []
             var bytes = 0
             let rows = try Row.fetchCursor(db, sql: "SELECT change FROM log_entry WHERE sequence > ? ORDER BY sequence LIMIT ?",
@@ -123,7 +123,7 @@ extension NodeStore {
 
     /// When the oldest change not yet acknowledged by the hub was accepted, if any.
     public func oldestUnpushedAcceptedAt() throws -> UInt64? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let ack = try db.metaInt(.acknowledged)
             return try Int64.fetchOne(db, sql: "SELECT accepted_at FROM log_entry WHERE sequence = ?", arguments: [Int64(ack + 1)]).map(UInt64.init)
         }
@@ -131,7 +131,7 @@ extension NodeStore {
 
     /// Millisecond timestamps of the last successful push and fan-out, 0 when never.
     public func lastActivity() throws -> (push: UInt64, fanOut: UInt64) {
-        try writer.readSnapshot { (try $0.metaInt(.lastPushAt), try $0.metaInt(.lastFanOutAt)) }
+        try writer.read { (try $0.metaInt(.lastPushAt), try $0.metaInt(.lastFanOutAt)) }
     }
 }
 

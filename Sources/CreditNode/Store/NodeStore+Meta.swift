@@ -59,6 +59,6 @@ extension Database {
 extension NodeStore {
     /// The state digest of the node's records (`Protocol/merge.md` §5).
     public func stateDigest() throws -> (digest: String, records: Int) {
-        try writer.readSnapshot { try StateDigest.compute($0) }
+        try writer.read { try StateDigest.compute($0) }
     }
 }

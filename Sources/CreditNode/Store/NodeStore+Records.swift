@@ -323,7 +323,7 @@ public struct RecordSummary: Sendable, Codable {
 extension NodeStore {
     /// A record with its history, or `nil`.
     public func record(_ key: RecordKey) throws -> RecordDetail? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM record WHERE record_key = ?", arguments: [key.storageKey]) else {
                 return nil
             }
@@ -351,7 +351,7 @@ extension NodeStore {
 
     /// Every record filed under `subjectKey`, as the subject or as a responsible person.
     public func records(subject subjectKey: String) throws -> [RecordSummary] {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.record_key, i.role, r.status, r.version, r.record_class, r.subject_name
                 FROM (SELECT record_key, role FROM subject_index WHERE subject_key = ?1

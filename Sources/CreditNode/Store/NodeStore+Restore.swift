@@ -6,7 +6,7 @@ public import SyncProtocol
 extension NodeStore {
     /// Whether the store was restored from a backup and has not yet caught up with the hub.
     public func isRestorePending() throws -> Bool {
-        try writer.readSnapshot { try $0.metaInt(.restorePending) == 1 }
+        try writer.read { try $0.metaInt(.restorePending) == 1 }
     }
 
     /// Marks the store as restored (by `creditsync restore`) or caught up.
@@ -76,7 +76,7 @@ extension NodeStore {
 
     /// The number of hub history conflicts this node has recorded.
     public func hubHistoryConflicts() throws -> Int {
-        try writer.readSnapshot { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM hub_history_conflict") ?? 0 }
+        try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM hub_history_conflict") ?? 0 }
     }
 
     /// Copies the store with SQLite's online backup API (consistent while the daemon runs).

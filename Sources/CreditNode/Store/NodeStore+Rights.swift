@@ -160,7 +160,7 @@ extension NodeStore {
     /// Every case this node holds as the hub decided it, its pending changes, and the sequences
     /// of its rights changes the hub refused: what the simulator compares with the hub.
     public func rightsState() throws -> (cases: [RightsCase], pending: Int, refused: [UInt64]) {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             (try String.fetchAll(db, sql: "SELECT body FROM rights_case ORDER BY id").map(RightsCase.init(stored:)),
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rights_pending") ?? 0,
              try Int64.fetchAll(db, sql: "SELECT sequence FROM rights_refused ORDER BY sequence").map(UInt64.init))
@@ -169,7 +169,7 @@ extension NodeStore {
 
     /// The labels, display and cases of a record (`Protocol/rights.md` §4).
     public func rights(recordKey: String) throws -> RecordRights {
-        try writer.readSnapshot { db in try rights(db, recordKey: recordKey) }
+        try writer.read { db in try rights(db, recordKey: recordKey) }
     }
 
     func rights(_ db: Database, recordKey: String) throws -> RecordRights {
@@ -192,7 +192,7 @@ extension NodeStore {
     /// while any change of this node to the case is on its way: the case is shown without it
     /// (`Protocol/rights.md` §4: an event the hub has not returned is not shown as decided).
     public func rightsCase(_ id: String) throws -> (rightsCase: RightsCase, recordKey: String, pending: Bool)? {
-        try writer.readSnapshot { db in
+        try writer.read { db in
             let pending = try Bool.fetchOne(db, sql: "SELECT 1 FROM rights_pending WHERE case_id = ?", arguments: [id]) ?? false
             if let recordKey = try String.fetchOne(db, sql: "SELECT record_key FROM rights_case WHERE id = ?", arguments: [id]),
                let decided = try rightsCases(db, recordKey: recordKey).first(where: { $0.id == id }) {

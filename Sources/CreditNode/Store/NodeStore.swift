@@ -38,7 +38,7 @@ public final class NodeStore: Sendable {
         try Self.migrator.migrate(writer)
         checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil
         self.subjectFoldThreshold = subjectFoldThreshold
-        recentSubjectEntries = Mutex(try writer.readSnapshot { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
+        recentSubjectEntries = Mutex(try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
     }
 
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
@@ -57,7 +57,7 @@ public final class NodeStore: Sendable {
 
     /// The journal mode (`wal` for a file store).
     public func journalMode() throws -> String {
-        try writer.readSnapshot { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
+        try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// The store's schema. Until a release ships it is changed in place, not migrated: no
