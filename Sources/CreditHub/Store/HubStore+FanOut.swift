@@ -206,8 +206,9 @@ extension HubStore {
     /// node they wait for has now acknowledged: those an acknowledgement newly covers, or every
     /// position when a node stops counting (revoked).
     static func closeWindows(_ db: Database, at ms: Int64, positions: ClosedRange<Int64>) throws {
-        try db.cachedStatement(sql: correctionCompletion).execute(arguments: [ms, positions.lowerBound, positions.upperBound])
-        try completeRightsWindows(db, at: ms, positions: positions)
+        for sql in [correctionCompletion] + windowCompletions {
+            try db.cachedStatement(sql: sql).execute(arguments: [ms, positions.lowerBound, positions.upperBound])
+        }
     }
 
     /// Closes the Article 41 window of every correction at positions `?2`…`?3` that each active

@@ -1,5 +1,4 @@
 public import Foundation
-import CreditStorage
 import GRDB
 public import SyncProtocol
 

@@ -1,6 +1,5 @@
 public import Foundation
 public import CreditCore
-import CreditStorage
 import GRDB
 public import SyncProtocol
 

@@ -1,6 +1,5 @@
 import CreditCore
 public import Foundation
-import CreditStorage
 import GRDB
 public import SyncProtocol
 public import SyncTransport
@@ -96,12 +95,6 @@ extension HubStore {
     /// Closes the windows that wait for every active node (`objection-label`, a granted
     /// `restoration`) once the slowest active node has applied their entry. Runs in the
     /// transaction of a fan-out acknowledgement.
-    static func completeRightsWindows(_ db: Database, at ms: Int64, positions: ClosedRange<Int64>) throws {
-        for sql in windowCompletions {
-            try db.cachedStatement(sql: sql).execute(arguments: [ms, positions.lowerBound, positions.upperBound])
-        }
-    }
-
     /// Closes the objection-label and granted-restoration windows at hub-log positions `?2`…`?3`
     /// that every active node has acknowledged. Run with every acknowledgement, over the
     /// positions it newly covers (no other window can have closed by it): each reads those

@@ -1,5 +1,4 @@
 public import Foundation
-import CreditStorage
 import GRDB
 
 /// One enquiry (Article 21): who asked, about what, when, why, and how many records they got.

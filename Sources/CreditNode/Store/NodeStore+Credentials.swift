@@ -1,6 +1,5 @@
 public import CreditCore
 public import Foundation
-import CreditStorage
 import GRDB
 import SyncProtocol
 
