@@ -20,6 +20,9 @@ struct E2EOptions {
     /// The fixed-rate phase: records per second written at node A, for `lagSeconds`.
     var lagRate = 1_000
     var lagSeconds = 20
+    /// How many nodes the fixed-rate phase writes at, in turn, a tenth of a second each: A and
+    /// others spread over the province, never the last node, which is read.
+    var writers = 1
     /// Records written while node C is stopped, then timed as it catches up.
     var catchUp = 50_000
     var basePort = 18_100
@@ -53,6 +56,7 @@ struct E2EOptions {
             case "--peer-postgres": peerPostgres = true
             case "--lag-rate": lagRate = try int()
             case "--lag-seconds": lagSeconds = try int()
+            case "--writers": writers = max(1, try int())
             case "--catch-up": catchUp = try int()
             case "--base-port": basePort = try int()
             case "--keep": keep = true
@@ -198,62 +202,80 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     }
     let endToEnd = n / everywhere.timeIntervalSince(start)
 
-    // Visibility at a fixed rate: a write at A until the record is readable at the last node.
+    // Visibility at a fixed rate: a write at a writer node until the record is readable at the
+    // last node. The ticks go to the writers in turn: with `--writers 10` the province's 100
+    // records a second are written at ten nodes, as providers across it would write them.
     if options.lagSeconds > 0, options.lagRate > 0 {
         let perTick = max(1, options.lagRate / 10)
-        let lagBodies = (0..<(options.lagSeconds * 10)).map { tick -> (ByteBuffer, String) in
+        // Spread over the province (A first), not the first few counties of one city.
+        let candidates = sites.map(\.id).filter { $0 != c }
+        let writers = (0..<min(options.writers, candidates.count)).map { candidates[$0 * candidates.count / min(options.writers, candidates.count)] }
+        var writerGenerators = Dictionary(uniqueKeysWithValues: writers.map { ($0, SyntheticRecords(division: $0)) })
+        writerGenerators[a] = generator
+        struct Tick { var writer: Int; var body: ByteBuffer; var unit: String; var last: String }
+        let ticks = (0..<(options.lagSeconds * 10)).map { tick -> Tick in
+            let w = tick % writers.count
             let first = options.records + tick * perTick
-            let records = (first..<first + perTick).map { generator.punishment($0, decidedOn: decided) }
-            return (ByteBuffer(data: try! encoder.encode(records)), records.last!.recordId)
+            let records = (first..<first + perTick).map { writerGenerators[writers[w]]!.punishment($0, decidedOn: decided) }
+            return Tick(writer: w, body: ByteBuffer(data: try! encoder.encode(records)),
+                        unit: SyntheticRecords(division: writers[w]).regulatorCode, last: records.last!.recordId)
         }
-        let unit = SyntheticRecords(division: a).regulatorCode
+        let loaders = writers.map { Loader(client: client, url: nodeURL($0) + "/v1/records", token: federation.tokens[$0]!) }
         let readToken = federation.tokens[c]!
         let readURL = nodeURL(c)
         // When each tick's batch was sent; the probe reads a tick's last record only once it is.
-        let sentAt = Shared<[Date?]>(Array(repeating: nil, count: lagBodies.count))
+        let sentAt = Shared<[Date?]>(Array(repeating: nil, count: ticks.count))
         let posted = ChangeSignal()
         let clock = ContinuousClock(), begin = clock.now
         var latencies: [Double] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for (tick, (body, _)) in lagBodies.enumerated() {
+            for (tick, t) in ticks.enumerated() {
+                group.addTask {
                     // One batch every 100 ms, on schedule whatever the answers' times.
                     try await Task.sleep(until: begin + .milliseconds(100 * tick), clock: clock)
                     let sent = Date()
                     sentAt.value.withLock { $0[tick] = sent }
                     posted.signal()
-                    try await loader.post(body)
+                    try await loaders[t.writer].post(t.body)
                 }
             }
-            // One probe, one request at a time, always for the oldest record not yet seen: a
-            // record reached C after every record before it (the hub's order is A's), so the
-            // next one is asked for at once. A probe per batch in flight, each polling, had the
-            // node under measurement answering (and auditing, Article 21) thousands of reads a
-            // second, and timed that load as much as the fan-out.
-            for (tick, (_, last)) in lagBodies.enumerated() {
-                var sent: Date?
-                while true {
-                    let generation = posted.generation
-                    sent = sentAt.value.withLock { $0[tick] }
-                    if sent != nil { break }
-                    await posted.wait(after: generation, timeout: .seconds(1))
-                }
-                var request = HTTPClientRequest(url: readURL + "/v1/providers/\(unit)/records/administrative-punishment/\(last)?purpose=bench")
-                request.headers.add(name: "Authorization", value: "Bearer \(readToken)")
-                while true {
+            // One probe, one request at a time. Each writer's records reach C in the order that
+            // writer wrote them (the hub keeps each node's order), so the probe asks, writer by
+            // writer in turn, for the oldest record of each not yet seen, and waits 5 ms only
+            // after a round that found none: a record is timed at most one round (a request per
+            // writer) after it became readable. A probe per batch in flight, each polling, had
+            // the node under measurement answering (and auditing, Article 21) thousands of reads
+            // a second, and timed that load as much as the fan-out.
+            var pending = (0..<writers.count).map { w in ticks.indices.filter { ticks[$0].writer == w }[...] }
+            while pending.contains(where: { !$0.isEmpty }) {
+                let generation = posted.generation
+                var asked = false, found = false
+                for w in pending.indices {
+                    guard let tick = pending[w].first, let sent = sentAt.value.withLock({ $0[tick] }) else { continue }
+                    asked = true
+                    var request = HTTPClientRequest(url: readURL + "/v1/providers/\(ticks[tick].unit)/records/administrative-punishment/\(ticks[tick].last)?purpose=bench")
+                    request.headers.add(name: "Authorization", value: "Bearer \(readToken)")
                     let response = try await client.execute(request, timeout: .seconds(30))
                     _ = try await response.body.collect(upTo: 1 << 20)
-                    if response.status == .ok { break }
+                    if response.status == .ok {
+                        latencies.append(Date().timeIntervalSince(sent))
+                        pending[w].removeFirst()
+                        found = true
+                    }
+                }
+                if !asked {
+                    await posted.wait(after: generation, timeout: .seconds(1))
+                } else if !found {
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                latencies.append(Date().timeIntervalSince(sent!))
             }
             try await group.waitForAll()
         }
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let at = writers.count == 1 ? a : "\(writers.count) nodes (\(writers.first!)…\(writers.last!))"
         print(String(format: "  %d records/s for %d s at %@, visible at %@: p50 %.3f s, p99 %.3f s, max %.3f s (%d samples)",
-                     options.lagRate, options.lagSeconds, a as NSString, c as NSString, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
+                     options.lagRate, options.lagSeconds, at as NSString, c as NSString, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
     }
 
     // Catch-up: node C stopped while A takes `catchUp` records, then timed until it has them all.

@@ -163,7 +163,7 @@ case "e2e":
     do { try await e2eBenchmark(E2EOptions(Array(arguments.dropFirst()))) } catch let usage as BenchUsage {
         print("creditsync-bench e2e: \(usage)")
         print("usage: creditsync-bench e2e [--records N] [--nodes K] [--batch B] [--uploaders U] [--peer-postgres]")
-        print("       [--lag-rate R] [--lag-seconds S] [--catch-up N] [--base-port P] [--poll-ms MS] [--keep]")
+        print("       [--lag-rate R] [--lag-seconds S] [--writers W] [--catch-up N] [--base-port P] [--poll-ms MS] [--keep]")
         exit(2)
     } catch {
         // The daemons were stopped on the way out; --keep leaves their logs (a daemon that did not
