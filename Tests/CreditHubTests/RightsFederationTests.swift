@@ -93,7 +93,9 @@ import Testing
         #expect(windows.first { $0.name == .objectionHandling }?.state == .onTime)
 
         // Only the providing unit handles it, at the record's home.
-        #expect(refusal { try ganzhou.service.caseEvent("360700-1", event: "paused", cause: "testing", by: ganzhou.identity) }?.status == .forbidden)
+        let notHome = refusal { try ganzhou.service.caseEvent("360700-1", event: "paused", cause: "testing", by: ganzhou.identity) }
+        #expect(notHome?.status == .forbidden)
+        #expect(notHome?.message.contains("may pause the case on its record") == true, "\(String(describing: notHome))")
         #expect(refusal { try nanchang.service.caseEvent("360700-1", event: "paused", cause: "lunch", by: nanchang.identity) }?.code == "invalid-rights")
         // An expert review from Friday to Monday stops the clock for Monday (Article 39 ¶3).
         _ = try nanchang.service.caseEvent("360700-1", event: "paused", cause: "expert-review", by: nanchang.identity)

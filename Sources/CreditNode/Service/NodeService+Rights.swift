@@ -91,7 +91,7 @@ extension NodeService {
                               by identity: ProviderIdentity) throws -> RightsReceipt {
         try requireCaughtUp()
         if event.kind.homeOnly, identity.unit != key.provider || !identity.mayWrite(key.item) {
-            throw NodeError.forbidden("only the providing unit \(key.provider) may \(event.kind.rawValue) on its record \(key.recordId)")
+            throw NodeError.forbidden("only the providing unit \(key.provider) may \(event.kind.act) on its record \(key.recordId)")
         }
         let at = now()
         let data = reference

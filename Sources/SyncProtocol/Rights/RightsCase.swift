@@ -153,10 +153,10 @@ public enum RightsRules {
         guard let record else { return RightsRefusal("unknown-record", "recordId", "no record \(key) is held") }
         // An objection upheld by revoking the record closes after the revocation.
         if record.revoked, !(event.kind == .upheld || event.kind == .rejected) {
-            return RightsRefusal("revoked", "recordId", "record \(key) was revoked; there is nothing left to \(event.kind.rawValue) on")
+            return RightsRefusal("revoked", "recordId", "record \(key) was revoked: it is too late to \(event.kind.act)")
         }
         if event.kind.homeOnly, change.node != record.home {
-            return RightsRefusal("not-home", "node", "record \(key) is kept by node \(record.home); only its providing unit there may \(event.kind.rawValue)")
+            return RightsRefusal("not-home", "node", "record \(key) is kept by node \(record.home); only its providing unit there may \(event.kind.act)")
         }
         let withdrawn = cases.contains(where: \.withdrawsDisplay)
         switch event.kind {

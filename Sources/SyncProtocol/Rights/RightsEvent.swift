@@ -25,6 +25,24 @@ public struct RightsEvent: Sendable, Equatable {
         case applied, granted, refused
         case removed
 
+        /// The act in words, for the messages that refuse it: the raw values are past tenses
+        /// ("only its providing unit may paused" read as a typo to a clerk).
+        public var act: String {
+            switch self {
+            case .filed: "file an objection"
+            case .checks: "send the case for checking"
+            case .checked: "answer a check"
+            case .paused: "pause the case"
+            case .resumed: "resume the case"
+            case .upheld: "uphold the objection"
+            case .rejected: "reject the objection"
+            case .applied: "apply for restoration"
+            case .granted: "grant restoration"
+            case .refused: "refuse restoration"
+            case .removed: "remove the record from the list"
+            }
+        }
+
         /// The operation that carries the event.
         public var operation: ChangeOperation {
             switch self {
