@@ -1,3 +1,4 @@
+import CreditCore
 import CreditHub
 import Foundation
 public import SyncTransport
@@ -20,7 +21,7 @@ public struct SimTransport: HubTransport {
 
     public func position(node: String) async throws(TransportError) -> HubPosition {
         let bytes = try await simulation.deliver(.position, from: node)
-        guard let position = try? JSONDecoder().decode(HubPosition.self, from: Data(bytes)) else {
+        guard let position = try? JSONValue.decode(HubPosition.self, from: Array(bytes)) else {
             throw .server(status: 500, message: "undecodable position")
         }
         return position

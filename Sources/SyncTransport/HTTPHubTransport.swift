@@ -56,7 +56,7 @@ public struct HTTPHubTransport: HubTransport {
         var request = HTTPClientRequest(url: baseURL + target)
         request.method = .GET
         let body = try await send(request, target: target)
-        guard let answer = try? JSONDecoder().decode(ConsistencyProofAnswer.self, from: Data(body)),
+        guard let answer = try? JSONValue.decode(ConsistencyProofAnswer.self, from: body),
               answer.first == first, answer.second == second, answer.proof.count <= 64 else {
             throw .refused(status: 200, code: "bad-proof", message: "the hub's consistency answer for \(first)…\(second) is malformed")
         }

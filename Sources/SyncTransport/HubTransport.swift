@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 public import SyncProtocol
 
@@ -107,7 +108,7 @@ public struct SignedPosition: Sendable, Equatable, Codable {
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, node: String) throws -> SignedPosition {
         let envelope = try Envelope(decoding: bytes)
         _ = try envelope.verify(payloadType: Envelope.PayloadType.position, keys: keys, signer: hub)
-        let position = try JSONDecoder().decode(SignedPosition.self, from: Data(envelope.payload))
+        let position = try JSONValue.decode(SignedPosition.self, from: envelope.payload)
         guard position.node == node else { throw WireError.inconsistent("a position of node \(position.node) was answered to \(node)") }
         return position
     }

@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 public import SyncProtocol
 
@@ -51,7 +52,7 @@ public struct ReferenceManifest: Codable, Sendable, Equatable {
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry) throws -> ReferenceManifest {
         let envelope = try Envelope(decoding: bytes)
         try envelope.verify(payloadType: payloadType, keys: keys, signer: hub)
-        let manifest = try JSONDecoder().decode(ReferenceManifest.self, from: Data(envelope.payload))
+        let manifest = try JSONValue.decode(ReferenceManifest.self, from: envelope.payload)
         guard manifest.files.allSatisfy({ isSafe($0.path) }) else { throw WireError.inconsistent("a manifest names an unsafe path") }
         return manifest
     }

@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 public import SyncProtocol
 
@@ -65,7 +66,7 @@ public struct SubjectAttestation: Sendable, Equatable, Codable {
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, subject: String) throws -> SubjectAttestation {
         let envelope = try Envelope(decoding: bytes)
         _ = try envelope.verify(payloadType: payloadType, keys: keys, signer: hub)
-        let attestation = try JSONDecoder().decode(SubjectAttestation.self, from: Data(envelope.payload))
+        let attestation = try JSONValue.decode(SubjectAttestation.self, from: envelope.payload)
         guard attestation.subject == subject, attestation.hub == hub else {
             throw WireError.inconsistent("an attestation about \(attestation.subject) by \(attestation.hub) was answered for \(subject)")
         }

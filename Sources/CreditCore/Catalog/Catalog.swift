@@ -50,7 +50,9 @@ public struct Catalog: Sendable {
     /// - Throws: ``CatalogError/malformed(source:reason:)``.
     public static func decodeLayer(_ data: Data, source: String) throws(CatalogError) -> CatalogLayer {
         do {
-            return try JSONDecoder().decode(CatalogLayer.self, from: data)
+            return try JSONValue.decode(CatalogLayer.self, from: Array(data))
+        } catch let error as JSONValue.ParseError {
+            throw .malformed(source: source, reason: "not valid JSON: \(error)")
         } catch let DecodingError.dataCorrupted(context) {
             throw .malformed(source: source, reason: Self.describe(context))
         } catch let DecodingError.keyNotFound(key, context) {

@@ -30,7 +30,7 @@ public struct DisplayRules: Sendable, Codable {
 
     /// Decodes the rules file.
     public static func decode(_ data: Data) throws -> DisplayRules {
-        try JSONDecoder().decode(DisplayRules.self, from: data)
+        try JSONValue.decode(DisplayRules.self, from: Array(data))
     }
 
     /// The rule in force on `date`.

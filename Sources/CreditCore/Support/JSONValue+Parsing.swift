@@ -375,3 +375,18 @@ extension JSONValue {
         return best
     }
 }
+
+extension JSONValue {
+    /// `T` decoded from `bytes` by Foundation's decoder, once this parser has read them.
+    ///
+    /// A receiver of the protocol MUST refuse an object that has a key twice
+    /// (`Protocol/README.md`, Conventions); Foundation's decoder silently keeps one of the two,
+    /// so every document a node or the hub takes from a peer — and every reference file a hub
+    /// distributes — is read here first.
+    /// - Throws: ``ParseError`` for bytes that are not JSON or hold a key twice, else the
+    ///   decoder's `DecodingError`.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        _ = try parse(bytes)
+        return try JSONDecoder().decode(type, from: Data(bytes))
+    }
+}

@@ -45,7 +45,7 @@ public struct HolidayFile: Codable, Sendable, Equatable {
     /// - Throws: ``CalendarError/malformedFile(_:reason:)``.
     public static func decode(_ data: Data, source: String) throws(CalendarError) -> HolidayFile {
         do {
-            return try JSONDecoder().decode(HolidayFile.self, from: data)
+            return try JSONValue.decode(HolidayFile.self, from: Array(data))
         } catch {
             throw .malformedFile(source, reason: String(describing: error))
         }
