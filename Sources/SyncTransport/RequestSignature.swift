@@ -54,9 +54,14 @@ public enum RequestSignature {
             else { return nil }
         }
         guard let node = fields["node"], let key = fields["key"], let ts = fields["ts"].flatMap(Int64.init),
-              let nonce = fields["nonce"], (16...64).contains(nonce.count), nonce.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
+              let nonce = fields["nonce"], (16...64).contains(nonce.utf8.count), nonce.utf8.allSatisfy(Self.isLowercaseHexDigit),
               let sig = fields["sig"].flatMap({ Data(base64Encoded: $0) }) else { return nil }
         return Parsed(node: node, keyId: key, timestamp: ts, nonce: nonce, signature: Array(sig))
+    }
+
+    /// `0`–`9` and `a`–`f` in ASCII: `Character.isHexDigit` also takes the full-width forms.
+    static func isLowercaseHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     /// Verifies a parsed header for a request to `target` with `body` against the registry and

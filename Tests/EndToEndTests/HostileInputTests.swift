@@ -49,6 +49,8 @@ import Testing
         var limitedToken = ""
         var hubLog: UInt64 = 0
         var log100: UInt64 = 0
+        /// Taken just before the hub process is started: the hub's own start is later.
+        var hubStarted = Date()
 
         init() async throws {
             let dir = try Fixtures.temporaryDirectory("hostile")
@@ -92,6 +94,7 @@ import Testing
             try store.close()
             #expect(try await CLI.run(["hub", "node", "revoke", "--config", config.path, "--id", "360400"]).status == 0)
 
+            hubStarted = Date()
             try federation.startHub()
             try federation.startNode("360100")
             try federation.startNode("360700")
@@ -145,6 +148,13 @@ import Testing
             let header = try RequestSignature.header(node: node, key: key ?? key100, method: method, target: target, body: signedBody ?? body, now: at)
             return try await LoopbackHTTP.request(hubURL + target, method: method, headers: headers.merging(["Authorization": header]) { a, _ in a },
                                                   body: body.isEmpty ? nil : Data(body))
+        }
+
+        /// A signed read of this node's position with `nonce` as given, well formed or not.
+        func signedRead(nonce: String) async throws -> LoopbackHTTP.Reply {
+            let target = HubPaths.position(node: "360100")
+            let header = try RequestSignature.header(node: "360100", key: key100, method: "GET", target: target, body: [], now: Date(), nonce: nonce)
+            return try await LoopbackHTTP.request(hubURL + target, headers: ["Authorization": header])
         }
 
         func provider(_ method: String, _ path: String, token: String?, body: Data? = nil,
@@ -204,6 +214,28 @@ import Testing
             },
             Attack(name: "a signature from the future (20 minutes ahead)", status: 401, code: "unauthorized") {
                 try await s.signed("GET", HubPaths.position(node: "360100"), at: Date().addingTimeInterval(1200))
+            },
+            Attack(name: "a nonce of 15 hex digits", status: 401, code: "unauthorized") {
+                try await s.signedRead(nonce: "0123456789abcde")
+            },
+            Attack(name: "a nonce of 65 hex digits", status: 401, code: "unauthorized") {
+                try await s.signedRead(nonce: String(repeating: "a", count: 65))
+            },
+            Attack(name: "a nonce in upper-case hex", status: 401, code: "unauthorized") {
+                try await s.signedRead(nonce: "0123456789ABCDEF0123456789ABCDEF")
+            },
+            Attack(name: "a nonce of full-width digits", status: 401, code: "unauthorized") {
+                try await s.signedRead(nonce: String(repeating: "０１２３", count: 4))
+            },
+            // Within the allowed skew, but before the hub process started: its memory of nonces
+            // starts then, so such a request could be one it took before a restart.
+            Attack(name: "a request signed before the hub started", status: 401, code: "replayed") {
+                try await s.signed("GET", HubPaths.position(node: "360100"), at: s.hubStarted.addingTimeInterval(-2))
+            },
+            Attack(name: "a change set whose envelope signature does not verify", status: 401, code: "bad-signature") {
+                var envelope = try Envelope(decoding: try SyncFixtures.changeSet(key: s.key100, after: Self.strangerFrontier(s.log100), count: 1).0.encoded)
+                envelope.signatures[0].bytes[5] ^= 0x01
+                return try await s.signed("POST", changesets, body: envelope.encoded, headers: envelopeType)
             },
             Attack(name: "a revoked node's signed read", status: 401, code: "unauthorized") {
                 try await s.signed("GET", HubPaths.fanOut(node: "360400") + "?after=0", node: "360400", key: s.revokedKey)
