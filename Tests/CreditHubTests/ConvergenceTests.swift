@@ -122,9 +122,10 @@ import Testing
 
     /// A change with the given payload, from node 360400 sequence 1.
     func forged(_ payload: [UInt8], recordId: String = "CF-360100-2026-9", item: String = "administrative-punishment",
-                provider: String = "11360100000001001X", catalog: String = Fixtures.reference.catalog.version) -> [UInt8] {
+                provider: String = "11360100000001001X", catalog: String = Fixtures.reference.catalog.version,
+                acceptedAt: Date = NodeFixture.now) -> [UInt8] {
         Change(node: "360400", sequence: 1, key: RecordKey(provider: provider, item: item, recordId: recordId), operation: .create,
-               credential: "c", effectiveAt: 1, acceptedAt: UInt64(NodeFixture.now.timeIntervalSince1970 * 1000), catalogVersion: catalog,
+               credential: "c", effectiveAt: 1, acceptedAt: UInt64(acceptedAt.timeIntervalSince1970 * 1000), catalogVersion: catalog,
                payload: payload).encoded
     }
 
@@ -137,20 +138,29 @@ import Testing
         let subjectCode = valid.record.subject.uscc ?? ""
         let wrongCheck = String(subjectCode.dropLast()) + (subjectCode.last == "X" ? "Y" : "X")
         let wrongProvider = String(provider.dropLast()) + (provider.last == "X" ? "Y" : "X")
-        let cases: [(String, [UInt8], String, String, String, String)] = [
-            ("unknown field", payload { $0.replacingOccurrences(of: #""fields":{"#, with: #""fields":{"ZZ_UNKNOWN":"1","#) },
-             item, provider, "invalid-record", "fields.ZZ_UNKNOWN"),
-            ("wrong USCC check character", payload { $0.replacingOccurrences(of: subjectCode, with: wrongCheck) },
-             item, provider, "invalid-record", "subject.uscc"),
-            ("decision date in 2099", payload { $0.replacingOccurrences(of: "2026-06-01", with: "2099-06-01") }, item, provider,
-             "invalid-record", ""),
-            ("not JSON", Array("not json".utf8), item, provider, "invalid-record", "payload"),
-            ("item differs from the payload's", valid.canonicalJSON, "administrative-permit", provider, "", ""),
-            ("the provider's check character", valid.canonicalJSON, item, wrongProvider, "invalid-record", "provider"),
+        // A node writing a future time cannot widen "today" past a day after the hub received
+        // the set (merge.md §2): a decision two days ahead, accepted "three days ahead", is refused.
+        let inTwoDays = ChinaTime.date(of: NodeFixture.now.addingTimeInterval(2 * 86_400)).description
+        let cases: [(String, [UInt8], String, String)] = [
+            ("unknown field", forged(payload { $0.replacingOccurrences(of: #""fields":{"#, with: #""fields":{"ZZ_UNKNOWN":"1","#) }, provider: provider),
+             "invalid-record", "fields.ZZ_UNKNOWN"),
+            ("wrong USCC check character", forged(payload { $0.replacingOccurrences(of: subjectCode, with: wrongCheck) }, provider: provider),
+             "invalid-record", "subject.uscc"),
+            ("decision date in 2099", forged(payload { $0.replacingOccurrences(of: "2026-06-01", with: "2099-06-01") }, provider: provider), "invalid-record", ""),
+            ("a future acceptedAt widening today", forged(payload { $0.replacingOccurrences(of: "2026-06-01", with: inTwoDays) },
+                                                          provider: provider, acceptedAt: NodeFixture.now.addingTimeInterval(3 * 86_400)), "invalid-record", ""),
+            ("not JSON", forged(Array("not json".utf8), provider: provider), "invalid-record", "payload"),
+            ("item differs from the payload's", forged(valid.canonicalJSON, item: "administrative-permit", provider: provider), "key-mismatch", "item"),
+            ("record id differs from the payload's", forged(valid.canonicalJSON, recordId: "CF-360100-2026-8", provider: provider), "key-mismatch", "recordId"),
+            ("the provider's check character", forged(valid.canonicalJSON, provider: wrongProvider), "invalid-record", "provider"),
+            ("a catalog layer the hub does not hold", forged(valid.canonicalJSON, provider: provider, catalog: "national@0.0-forged"), "catalog-version",
+             "catalogVersion"),
+            ("valid, but not the canonical JSON", forged(payload { $0.replacingOccurrences(of: #""fields":{"#, with: #""fields": {"#) }, provider: provider),
+             "not-canonical", "payload"),
         ]
         var frontier = MerkleFrontier()
-        for (sequence, (name, bytes, changeItem, changeProvider, code, field)) in cases.enumerated() {
-            var change = try Change(decoding: forged(bytes, item: changeItem, provider: changeProvider))
+        for (sequence, (name, bytes, code, field)) in cases.enumerated() {
+            var change = try Change(decoding: bytes)
             change.sequence = UInt64(sequence + 1)
             let set = try ChangeSet(node: "360400", keyId: nodes[1].key.keyId, encodedChanges: [change.encoded], before: frontier, createdAt: 1)
             _ = try await h.transport.push(node: "360400", envelope: try set.signed(with: nodes[1].key).encoded)
