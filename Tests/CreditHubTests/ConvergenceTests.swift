@@ -73,6 +73,22 @@ import Testing
         // The loser's provider is now told to write at the home.
         let again = try loser.service.submit([versions[order[1]]], by: identities[order[1]])
         #expect(again[0].status == .rejected && again[0].errors?.first?.code == "not-home")
+        // So are the single-record routes (records.md: 409 not-home), and they change nothing.
+        let before = try loser.service.store.stateDigest()
+        func refusal(_ body: () throws -> NodeService.SubmitResult) -> NodeError? {
+            do { _ = try body(); return nil } catch let e as NodeError { return e } catch { return nil }
+        }
+        let correction = refusal {
+            try loser.service.correct(item: item, recordId: "CF-360100-2026-7", record: record(nodes, 7, variant: "罚款5000元"),
+                                      reason: "复议变更", decisionDocument: "洪复决〔2026〕7号", effectiveAt: nil, by: identities[order[1]])
+        }
+        #expect(correction?.status == .conflict && correction?.code == "not-home", "\(String(describing: correction))")
+        let revocation = refusal {
+            try loser.service.revoke(item: item, recordId: "CF-360100-2026-7", reason: "撤销", decisionDocument: "洪复决〔2026〕8号",
+                                     effectiveAt: nil, by: identities[order[1]])
+        }
+        #expect(revocation?.status == .conflict && revocation?.code == "not-home", "\(String(describing: revocation))")
+        #expect(try loser.service.store.stateDigest() == before)
     }
 
     @Test func aLaterWriteAtAnotherNodeSecondsAfterwardsIsRefusedAndUndone() async throws {
