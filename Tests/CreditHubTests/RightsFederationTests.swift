@@ -61,6 +61,34 @@ import Testing
         #expect(checks.first { $0.unit == ganzhou.identity.unit }?.window.completedAt != nil)
     }
 
+    /// rights.md §3: a revoked record takes no rights event but an objection's outcome; the
+    /// objection it had is upheld by the revocation itself and closes everywhere.
+    @Test func aRevokedRecordTakesOnlyItsObjectionsOutcome() async throws {
+        let (h, nodes) = try await threeCities(records: 3)
+        let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "处罚决定已被撤销", by: ganzhou.identity)
+        try await sync(h, nodes)
+        _ = try nanchang.service.revoke(item: record.item, recordId: record.recordId, reason: "原处罚决定被依法撤销",
+                                        decisionDocument: "洪市监撤〔2026〕1号", effectiveAt: nil, by: nanchang.identity)
+        try await sync(h, nodes)
+        let filing = refusal { try yichun.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                                applicant: "另一申请人", grounds: "y", by: yichun.identity) }
+        #expect(filing?.code == "revoked", "\(String(describing: filing))")
+        let pause = refusal { try nanchang.service.caseEvent("360700-1", event: "paused", cause: "testing", by: nanchang.identity) }
+        #expect(pause?.code == "revoked", "\(String(describing: pause))")
+        #expect(pause?.message.contains("too late to pause the case") == true, "\(String(describing: pause))")
+        _ = try nanchang.service.caseEvent("360700-1", event: "upheld", reason: "异议成立，原决定已撤销", by: nanchang.identity)
+        try await sync(h, nodes)
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(record)).rights
+            #expect(rights.cases.map(\.id) == ["360700-1"] && rights.cases.first?.state == .upheld, "node \(n.service.node)")
+            #expect(rights.pending.isEmpty, "node \(n.service.node)")
+        }
+        #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionHandling }?.state == .met)
+    }
+
     @Test func anObjectionFiledAtOneCityIsLabelledEverywhereHandledAtTheHomeAndClosedEverywhere() async throws {
         let (h, nodes) = try await threeCities(records: 10)
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])
