@@ -111,6 +111,31 @@ import Testing
         }
     }
 
+    /// sync.md §3–§6: an envelope over 16 MiB is `oversized` before anything else is read, and
+    /// so is a set or batch that declares more than 10,000 changes (before any is allocated).
+    @Test func oversizedEnvelopesAndCountsAreRefusedBeforeTheyAreRead() throws {
+        #expect(throws: WireError.oversized(field: "envelope", limit: Envelope.maxBytes)) {
+            try Envelope(decoding: [UInt8](repeating: 0, count: Envelope.maxBytes + 1))
+        }
+        func header(_ write: (inout ByteWriter) -> Void) -> [UInt8] {
+            var w = ByteWriter()
+            write(&w)
+            w.uvarint(UInt64(ChangeSet.maxChanges) + 1)
+            return w.bytes
+        }
+        let root = MerkleHash.leaf([1])
+        let set = header { w in
+            w.u8(1); w.string("360100"); w.string("k"); w.uvarint(1); w.uvarint(10_001)
+            w.uvarint(0); w.hash(root); w.uvarint(10_001); w.hash(root); w.uvarint(1)
+        }
+        #expect(throws: WireError.oversized(field: "changeset.count", limit: ChangeSet.maxChanges)) { try ChangeSet(decodingBody: set) }
+        let batch = header { w in
+            w.u8(1); w.string("360000"); w.string("k"); w.string("360100"); w.uvarint(1); w.uvarint(10_001)
+            w.uvarint(10_001); w.hash(root); w.uvarint(1)
+        }
+        #expect(throws: WireError.oversized(field: "fanout.count", limit: ChangeSet.maxChanges)) { try FanOutBatch(decodingBody: batch) }
+    }
+
     /// Property: changing any single byte of a signed envelope makes it fail to open.
     @Test func everySingleByteChangeFailsVerification() throws {
         let keys = SyncFixtures.registry([("360100", node)])
