@@ -170,6 +170,46 @@ import Testing
         #expect(try f.service.store.fanOutPosition() == 0)
     }
 
+    /// A hub answer that is genuinely signed but is not the answer to what was asked is refused
+    /// (sync.md, Receipt; hub-api.md, Fan-out): a receipt for an earlier set, replayed for the
+    /// next, acknowledges nothing; a batch made for another node applies nothing.
+    @Test func aSignedAnswerToAnotherQuestionIsRefused() async throws {
+        final class Replaying: ForwardingTransport, @unchecked Sendable {
+            var firstReceipt: [UInt8]?
+            var batchesOf: String?
+            override func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+                let receipt = try await inner.push(node: node, envelope: envelope, pinned: pinned)
+                if let firstReceipt { return firstReceipt }
+                firstReceipt = receipt
+                return receipt
+            }
+            override func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
+                try await inner.pull(node: batchesOf ?? node, request)
+            }
+        }
+        let hub = InMemoryHub()
+        let nanchang = try await node("360100", hub)
+        let ganzhou = try await node("360700", hub)
+        let link = Replaying(hub)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<4), by: nanchang.identity)
+        let p = Pusher(node: "360100", store: nanchang.service.store, transport: link, key: nanchang.key, hub: hub.id, hubKeys: hub.publicKeys,
+                       configuration: .init(maxChanges: 2, window: 1), now: { NodeFixture.now })
+        #expect(try await p.pushOnce() == 2)
+        await #expect(throws: Pusher.Failure.self) { try await p.pushOnce() }
+        let state = try nanchang.service.store.pushState()
+        #expect(state.acknowledged == 2 && state.outbox.map(\.first) == [3], "the set stays in the outbox, to be sent again")
+
+        link.batchesOf = "360100"
+        let r = Receiver(node: "360700", store: ganzhou.service.store, transport: link, hub: hub.id, hubKeys: hub.publicKeys,
+                         reference: { Fixtures.reference }, now: { NodeFixture.now })
+        await #expect(throws: WireError.self) { try await r.pullOnce(wait: 0) }
+        #expect(try ganzhou.service.store.fanOutPosition() == 0)
+        #expect(try ganzhou.service.store.stateDigest().records == 0)
+        // The honest answers then go through.
+        link.batchesOf = nil
+        #expect(try await r.pullOnce(wait: 0) == 4)
+    }
+
     @Test func aNodeRestoredFromAnOlderBackupTakesBackItsChangesBeforeWriting() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
