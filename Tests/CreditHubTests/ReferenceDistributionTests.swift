@@ -55,6 +55,47 @@ import Testing
         #expect(try node.service.submit([record], by: node.identity)[0].status == .accepted)
     }
 
+    /// hub-api.md, Reference data: the node MUST check each file's size and SHA-256 against the
+    /// signed manifest, and refuses a manifest naming a path outside the reference folders. A file
+    /// altered on the way is not written, and the node keeps the reference data it had.
+    @Test func aFileThatIsNotTheManifestsAndAnUnsafePathAreRefused() async throws {
+        final class Tampering: ForwardingTransport, @unchecked Sendable {
+            var tamper = true
+            override func referenceFile(_ path: String) async throws(TransportError) -> [UInt8] {
+                var bytes = try await inner.referenceFile(path)
+                if tamper, let i = bytes.firstIndex(of: UInt8(ascii: "1")) { bytes[i] = UInt8(ascii: "2") }
+                return bytes
+            }
+        }
+        let dir = try Fixtures.temporaryDirectory("reference")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubData = dir.appendingPathComponent("hub-data/calendar", isDirectory: true)
+        try FileManager.default.createDirectory(at: hubData, withIntermediateDirectories: true)
+        let notice = HolidayFile(year: 2027, days: [.init(name: "元旦", date: CivilDate(year: 2027, month: 1, day: 1)!, isOffDay: true)])
+        try JSONEncoder().encode(notice).write(to: hubData.appendingPathComponent("holiday-cn-2027.json"))
+        let hubKey = SyncFixtures.key("hub")
+        let hub = try HubService(store: HubStore(path: nil), key: hubKey, reference: Fixtures.reference,
+                                 distribution: ReferenceDistribution(overlays: [hubData.deletingLastPathComponent()]))
+        try hub.reloadReference()
+        let node = try NodeFixture()
+        var pinned = KeyRegistry()
+        try pinned.enroll(hubKey.publicKey, for: "360000")
+        let cache = dir.appendingPathComponent("node-cache", isDirectory: true)
+        let link = Tampering(LocalHubTransport(hub: hub))
+        let sync = ReferenceSync(service: node.service, transport: link, hub: "360000", hubKeys: pinned, overlays: [], cache: cache)
+        await #expect(throws: WireError.self) { try await sync.syncOnce() }
+        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("calendar/holiday-cn-2027.json").path))
+        #expect(!node.service.reference.calendar.isPublished(year: 2027))
+        link.tamper = false
+        #expect(try await sync.syncOnce())
+        #expect(node.service.reference.calendar.isPublished(year: 2027))
+
+        for path in ["../node.key", "calendar/../../node.key", "/etc/passwd", "calendar/.hidden.json", "keys/hub.json", "calendar/a/b.json"] {
+            let manifest = ReferenceManifest(files: [.init(path: path, sha256: String(repeating: "0", count: 64), size: 1)])
+            #expect(throws: WireError.self, "\(path)") { try ReferenceManifest.open(try manifest.signed(with: hubKey), hub: "360000", keys: pinned) }
+        }
+    }
+
     @Test func aManifestNotSignedByThePinnedHubKeyIsRefused() async throws {
         let dir = try Fixtures.temporaryDirectory("reference")
         defer { try? FileManager.default.removeItem(at: dir) }
