@@ -5,11 +5,13 @@ import SyncProtocol
 import SyncTransport
 import Testing
 
+/// The signed documents a node takes from the hub, refused when they are not what was asked.
+///
 /// `Protocol/README.md`, Conventions: "A receiver MUST refuse an object that has the same key
 /// twice." Foundation's decoder keeps one of the two, so every signed document a node takes from
 /// the hub is read by the project's parser first. Each test signs the same document with and
-/// without a key repeated, so it fails if the refusal goes and also if the document is wrong.
-struct DuplicateKeyTests {
+/// without the fault, so it fails if the refusal goes and also if the document is wrong.
+struct SignedDocumentTests {
     let hubKey = SyncFixtures.key("hub")
 
     var pinned: KeyRegistry {
@@ -60,6 +62,25 @@ struct DuplicateKeyTests {
             Issue.record("a catalog layer with a key twice was read")
         } catch {
             #expect("\(error)".contains("city.json") && "\(error)".contains("appears twice"), "\(error)")
+        }
+    }
+
+    /// hub-api.md, Subject attestation: the node MUST verify the signature and check that the
+    /// attestation is about the subject it asked, by the hub it pins.
+    @Test func anAttestationAboutAnotherSubjectOrByAnotherHubIsRefused() throws {
+        func attestation(subject: String, hub: String = "360000") throws -> [UInt8] {
+            try SubjectAttestation(hub: hub, node: "360700", subject: subject, hubLogSize: 0, hubLogRoot: String(repeating: "0", count: 64),
+                                   at: 1, records: []).signed(with: hubKey)
+        }
+        let asked = "uscc:91360100MA35F2K0X1"
+        #expect(try SubjectAttestation.open(try attestation(subject: asked), hub: "360000", keys: pinned, subject: asked).subject == asked)
+        #expect(throws: WireError.self) {
+            try SubjectAttestation.open(try attestation(subject: "uscc:913601007055208829"), hub: "360000", keys: pinned, subject: asked)
+        }
+        #expect(throws: WireError.self) { try SubjectAttestation.open(try attestation(subject: asked, hub: "360100"), hub: "360000", keys: pinned, subject: asked) }
+        #expect(throws: (any Error).self) {
+            try SubjectAttestation.open(try Envelope.sign(payloadType: SubjectAttestation.payloadType, payload: Array("{}".utf8), with: SigningKey()).encoded,
+                                        hub: "360000", keys: pinned, subject: asked)
         }
     }
 }
