@@ -210,6 +210,35 @@ import Testing
         #expect(try await r.pullOnce(wait: 0) == 4)
     }
 
+    /// hub-api.md, Position: a node whose push meets a `gap` checks the hub's root against its
+    /// own log at that size. A hub holding another log for the node is not followed: the pusher
+    /// stops with `diverged`, and neither the node's log nor its position and outbox move.
+    @Test func aGapWhoseRootIsNotThisNodesLogIsDivergence() async throws {
+        final class OtherLog: ForwardingTransport, @unchecked Sendable {
+            override func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+                throw .gap(expected: 2)
+            }
+            override func position(node: String) async throws(TransportError) -> HubPosition {
+                HubPosition(acknowledged: 1, treeRoot: MerkleHash.leaf(Array("another change".utf8)).hex)
+            }
+        }
+        let hub = InMemoryHub()
+        let f = try await node("360100", hub)
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        let p = Pusher(node: "360100", store: f.service.store, transport: OtherLog(hub), key: f.key, hub: hub.id, hubKeys: hub.publicKeys,
+                       configuration: .init(maxChanges: 2, window: 1), now: { NodeFixture.now })
+        do {
+            _ = try await p.pushOnce()
+            Issue.record("the pusher followed a hub that holds another log")
+        } catch let Pusher.Failure.diverged(reason) {
+            #expect(reason.contains("the hub's root"), "\(reason)")
+        }
+        // Nothing moved on its word: the signed set stays in the outbox, to be resent as it was.
+        let state = try f.service.store.pushState()
+        #expect(state.logSize == 3 && state.acknowledged == 0)
+        #expect(state.outbox.map(\.first) == [1], "\(state.outbox)")
+    }
+
     @Test func aNodeRestoredFromAnOlderBackupTakesBackItsChangesBeforeWriting() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -96,21 +96,32 @@ extension NodeStore {
         }
     }
 
+    /// The frontier of this node's log through `size` (at most the log's size).
+    public func logFrontier(through size: UInt64) throws -> MerkleFrontier {
+        try writer.read { db in
+            var frontier = MerkleFrontier()
+            let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence",
+                                              arguments: [Int64(size)])
+            while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
+            return frontier
+        }
+    }
+
     /// Moves the acknowledged position to what the hub says it holds (after a restore on either
-    /// side, or a pipelined set the hub refused as a gap), recomputing the frontier there.
+    /// side, or a pipelined set the hub refused as a gap): `frontier`, this log's frontier at that
+    /// size (``logFrontier(through:)``), which the caller has checked against the hub's root.
     ///
     /// The outbox sets that continue from there stay as they were signed, to be resent byte for
     /// byte: a set overtaken in a window and answered `gap` may have a copy still on its way to
     /// the hub, and signing its range again would make that copy and the new set two different
     /// sets for one range (equivocation). Sets that do not continue from there are dropped.
-    public func resetPush(to acknowledged: UInt64) throws {
+    public func resetPush(to frontier: MerkleFrontier) throws {
         try writer.write { db in
-            let size = min(acknowledged, try db.frontier(.logFrontier).size)
+            let size = frontier.size
+            guard size <= (try db.frontier(.logFrontier).size) else {
+                throw WireError.inconsistent("the hub's position \(size) is past this node's log")
+            }
             if size != (try db.metaInt(.acknowledged)) {
-                var frontier = MerkleFrontier()
-                let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence",
-                                                  arguments: [Int64(size)])
-                while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
                 try db.setMetaInt(.acknowledged, size)
                 try db.setFrontier(.acknowledgedFrontier, frontier)
             }

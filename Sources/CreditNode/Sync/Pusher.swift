@@ -360,11 +360,13 @@ public struct Pusher: Service {
                 logSize = try store.pushState().logSize
             }
         }
-        try store.resetPush(to: position.acknowledged)
-        let frontier = try store.pushState().acknowledgedFrontier
-        guard frontier.root.hex == position.treeRoot else {
+        // Checked before anything moves: a hub holding another log for this node must not make
+        // it drop the sets its outbox keeps as they were signed.
+        let frontier = try store.logFrontier(through: position.acknowledged)
+        guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else {
             throw Failure.diverged("at size \(position.acknowledged) the hub's root is \(position.treeRoot), this node's \(frontier.root.hex)")
         }
+        try store.resetPush(to: frontier)
     }
 }
 
