@@ -1,6 +1,6 @@
 import CreditCore
 import CreditHub
-import CreditNode
+@testable import CreditNode
 import CreditTesting
 import Foundation
 import Hummingbird
@@ -87,6 +87,33 @@ import Testing
             #expect(rights.pending.isEmpty, "node \(n.service.node)")
         }
         #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionHandling }?.state == .met)
+    }
+
+    /// rights.md §4: a node applies every rights entry whether or not it holds the record; one
+    /// that does not keeps the case, and the record that reaches it later carries its label.
+    @Test func aNodeWithoutTheRecordKeepsItsCaseUntilTheRecordArrives() async throws {
+        let (_, nodes) = try await threeCities(records: 2)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        // The filing and the record's creation, as Ganzhou's and Nanchang's logs hold them.
+        let filing = try Change(decoding: try #require(try ganzhou.service.store.changes(after: 0, limit: 100, maxBytes: .max).last))
+        let creation = try #require(try nanchang.service.store.changes(after: 0, limit: 100, maxBytes: .max).map { try Change(decoding: $0) }
+            .first { $0.key.recordId == record.recordId })
+        let late = try NodeFixture(node: "361100", readScope: .all)
+        func write(_ change: Change, at position: UInt64) throws -> RemoteWrite {
+            RemoteWrite(position: position, change: change, prepared: Receiver.prepare(change, data: Fixtures.reference),
+                        rights: change.operation.isRights ? try RightsEvent(change, identifiers: nil) : nil,
+                        leaf: change.operation.isRights ? change.leafHash : nil)
+        }
+        let head = TreeHead(size: 2, root: MerkleHash.leaf([0]))
+        _ = try late.service.store.applyFanOut([try write(filing, at: 1)], through: 1, hubHead: head, at: 0)
+        let kept = try #require(try late.service.store.rightsCase("360700-1"), "the case is kept without the record")
+        #expect(kept.rightsCase.kind == .objection)
+        #expect(try late.service.store.record(record) == nil)
+        _ = try late.service.store.applyFanOut([try write(creation, at: 2)], through: 2, hubHead: head, at: 0)
+        #expect(try late.service.store.record(record)?.rights.labels == ["objection"])
     }
 
     @Test func anObjectionFiledAtOneCityIsLabelledEverywhereHandledAtTheHomeAndClosedEverywhere() async throws {
