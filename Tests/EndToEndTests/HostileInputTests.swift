@@ -312,6 +312,15 @@ import Testing
             Attack(name: "an inclusion proof of position 0", status: 400, code: "beyond-log") {
                 try await LoopbackHTTP.request(s.hubURL + HubPaths.inclusion + "?position=0&size=1")
             },
+            Attack(name: "an inclusion proof of a position past its size", status: 400, code: "beyond-log") {
+                try await LoopbackHTTP.request(s.hubURL + HubPaths.inclusion + "?position=3&size=2")
+            },
+            Attack(name: "an inclusion proof in a tree larger than the log", status: 400, code: "beyond-log") {
+                try await LoopbackHTTP.request(s.hubURL + HubPaths.inclusion + "?position=1&size=\(s.hubLog + 1)")
+            },
+            Attack(name: "a signed read with a body", status: 413, code: "too-large") {
+                try await s.signed("GET", HubPaths.position(node: "360100"), body: Array("{}".utf8))
+            },
             Attack(name: "a reference path outside the reference folders", status: 404, code: "not-found") {
                 try await LoopbackHTTP.request(s.hubURL + "/v1/reference/..%2F..%2Fhub/hub.key")
             },
