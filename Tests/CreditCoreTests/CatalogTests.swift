@@ -100,6 +100,32 @@ import Testing
         }
     }
 
+    /// The loader's other refusals (records.md, Catalog files), each naming what is at fault.
+    @Test func theLoaderRefusesWhatRecordsMdRefuses() {
+        var future = supplement([])
+        future.format = "creditsync-catalog/2"
+        #expect(throws: CatalogError.unsupportedFormat(layer: "360100", format: "creditsync-catalog/2")) { try Catalog(layers: [national, future]) }
+        #expect(throws: CatalogError.duplicateLayer("360100")) { try Catalog(layers: [national, supplement([]), supplement([])]) }
+        #expect(throws: CatalogError.nationalLayerCount(2)) { try Catalog(layers: [national, national]) }
+        let twice = item(fields: [FieldSpec(name: "n", label: "n", type: .string), FieldSpec(name: "n", label: "n2", type: .string)])
+        #expect(throws: CatalogError.invalidField(layer: "360100", item: "city-item", field: "n", reason: "it is defined twice")) {
+            try Catalog(layers: [national, supplement([twice])])
+        }
+        // Responsible persons (Article 33) belong to items about legal persons only.
+        let persons = item(fields: [FieldSpec(name: "people", label: "责任人", type: .persons)])
+        #expect(throws: CatalogError.invalidField(layer: "360100", item: "city-item", field: "people",
+                                                  reason: "responsible persons apply only to items about legal persons")) {
+            try Catalog(layers: [national, supplement([persons])])
+        }
+        // A punishment item carries what its classification reads.
+        let punishment = CatalogItem(code: "city-punishment", name: "测试", title: "Test", category: .basic, basis: "Article 11",
+                                     subjectKinds: [.legalPerson], disclosure: .shared, decisionDateField: "date", punishment: true,
+                                     fields: [FieldSpec(name: "date", label: "日期", type: .date, required: true)])
+        #expect(throws: CatalogError.invalidItem(layer: "360100", item: "city-punishment", reason: "a punishment item needs a 'procedure' field of type enum")) {
+            try Catalog(layers: [national, supplement([punishment])])
+        }
+    }
+
     @Test func malformedFileNamesTheProblem() {
         #expect(throws: CatalogError.self) { try Catalog.decodeLayer(Data("{\"format\":1}".utf8), source: "bad.json") }
         do {
