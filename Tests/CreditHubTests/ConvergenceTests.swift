@@ -171,6 +171,8 @@ import Testing
             ("the provider's check character", forged(valid.canonicalJSON, provider: wrongProvider), "invalid-record", "provider"),
             ("a catalog layer the hub does not hold", forged(valid.canonicalJSON, provider: provider, catalog: "national@0.0-forged"), "catalog-version",
              "catalogVersion"),
+            ("an item of a layer the change's catalog does not name", forged(valid.canonicalJSON, provider: provider, catalog: "jiangxi@2026.1"),
+             "catalog-version", "catalogVersion"),
             ("valid, but not the canonical JSON", forged(payload { $0.replacingOccurrences(of: #""fields":{"#, with: #""fields": {"#) }, provider: provider),
              "not-canonical", "payload"),
         ]
@@ -181,6 +183,7 @@ import Testing
             let set = try ChangeSet(node: "360400", keyId: nodes[1].key.keyId, encodedChanges: [change.encoded], before: frontier, createdAt: 1)
             _ = try await h.transport.push(node: "360400", envelope: try set.signed(with: nodes[1].key).encoded)
             frontier = try set.extend(frontier)
+            #expect(try h.store.refusals().count == sequence + 1, "\(name) was not refused")
             let refusal = try #require(try h.store.refusals(limit: 1).first, "\(name) was not refused")
             if !code.isEmpty { #expect(refusal.code == code, "\(name)") }
             if !field.isEmpty { #expect(refusal.field == field, "\(name): \(refusal.message)") }
@@ -195,6 +198,14 @@ import Testing
         #expect(try h.store.stateDigest().records == 0)
         for n in nodes { _ = try await h.receiver(n).pullOnce(wait: 0) }
         #expect(try nodes[0].service.store.stateDigest().records == 0)
+        // The same record under a catalog version naming only the layer that defines its item merges.
+        let definingLayer = try #require(Fixtures.reference.catalog.definingLayer(ofItem: item))
+        var change = try Change(decoding: forged(valid.canonicalJSON, provider: provider, catalog: definingLayer))
+        change.sequence = UInt64(cases.count + 1)
+        let set = try ChangeSet(node: "360400", keyId: nodes[1].key.keyId, encodedChanges: [change.encoded], before: frontier, createdAt: 1)
+        _ = try await h.transport.push(node: "360400", envelope: try set.signed(with: nodes[1].key).encoded)
+        let last = try h.store.refusals(limit: 1)
+        #expect(try h.store.hubHead().size == 1, "a change naming only \(definingLayer): \(last)")
     }
 
     /// Nanchang's record created and revoked, both at the hub; Ganzhou (360400) served nothing yet.

@@ -9,6 +9,9 @@ public struct Catalog: Sendable {
     /// The layers: national, provincial, then city supplements.
     public let layers: [CatalogLayer]
     private let itemsByCode: [String: CatalogItem]
+    /// The layer defining each item, as `id@version` (a supplement may not redefine an item, so
+    /// each has one).
+    private let layerByItem: [String: String]
     /// The members of an accepted record that filing and classifying it reads, under any item
     /// of this catalog (``Classification/filingProjection(decisionDateFields:)``).
     public let filingProjection: JSONProjection
@@ -23,6 +26,7 @@ public struct Catalog: Sendable {
         var seenLayers: Set<String> = []
         var items: [String: CatalogItem] = [:]
         var origin: [String: String] = [:]
+        var defining: [String: String] = [:]
         for layer in layers {
             guard layer.format == CatalogLayer.currentFormat else {
                 throw .unsupportedFormat(layer: layer.id, format: layer.format)
@@ -37,12 +41,14 @@ public struct Catalog: Sendable {
                 }
                 items[item.code] = item
                 origin[item.code] = layer.id
+                defining[item.code] = "\(layer.id)@\(layer.version)"
             }
         }
         // National, then provincial, then city layers: the order of authority in Article 11.
         let rank: [CatalogLayerKind: Int] = [.national: 0, .provincial: 1, .city: 2]
         self.layers = layers.enumerated().sorted { (rank[$0.element.layer]!, $0.offset) < (rank[$1.element.layer]!, $1.offset) }.map(\.element)
         self.itemsByCode = items
+        self.layerByItem = defining
         self.filingProjection = Classification.filingProjection(decisionDateFields: Set(items.values.map(\.decisionDateField)))
     }
 
@@ -74,6 +80,9 @@ public struct Catalog: Sendable {
 
     /// The item with `code`.
     public func item(_ code: String) -> CatalogItem? { itemsByCode[code] }
+
+    /// The layer that defines item `code`, as `id@version` (how a catalog version names it).
+    public func definingLayer(ofItem code: String) -> String? { layerByItem[code] }
 
     /// Every item, national first, in file order.
     public var items: [CatalogItem] { layers.flatMap(\.items) }

@@ -61,12 +61,15 @@ public struct ChangeValidator: Sendable {
         func refuse(_ code: String, _ field: String, _ message: String) -> ChangeRefusal {
             ChangeRefusal(change, code: code, field: field, message: "record \(change.key.recordId): \(message)")
         }
+        // The layers the change names, when they are not the hub's whole catalog.
+        var named: Set<String>?
         if change.catalogVersion != catalogVersion {
-            let named = change.catalogVersion.split(separator: "+").map(String.init)
-            if named.isEmpty || !named.allSatisfy(layers.contains) {
+            let layers = change.catalogVersion.split(separator: "+").map(String.init)
+            if layers.isEmpty || !layers.allSatisfy(self.layers.contains) {
                 return refuse("catalog-version", "catalogVersion",
                               "catalog version '\(change.catalogVersion)' names a layer this hub does not hold (it holds \(catalogVersion))")
             }
+            named = Set(layers)
         }
         let today = today(of: change)
         let validator = validator(today: today)
@@ -101,6 +104,12 @@ public struct ChangeValidator: Sendable {
             let first = validation.issues.first
             let all = validation.issues.map(\.description).joined(separator: "; ")
             return refuse("invalid-record", first?.field ?? "payload", all.isEmpty ? "invalid" : all)
+        }
+        // Checked against the catalog the change names (merge.md §2): an item is defined by one
+        // layer, so the hub's definition of it is that layer's, and the layer must be named.
+        if let named, let layer = reference.catalog.definingLayer(ofItem: record.item.code), !named.contains(layer) {
+            return refuse("catalog-version", "catalogVersion",
+                          "item \(record.item.code) is defined by catalog layer \(layer), which catalog version '\(change.catalogVersion)' does not name")
         }
         if record.item.code != change.key.item {
             return refuse("key-mismatch", "item", "the change is filed under item \(change.key.item) but its record is of \(record.item.code)")
