@@ -197,7 +197,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     for (name, _) in pids {
         let used = after[name]! - before[name]!
         let store = storeBytes(name == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(name))
-        print(String(format: "  %-8@ %13.1f %18.0f %16.0f %13.0f", name as NSString, used.cpuSeconds / n * 1e6, Double(used.writeBytes) / n,
+        print(String(format: "  %@ %13.1f %18.0f %16.0f %13.0f", padded(name, 8), used.cpuSeconds / n * 1e6, Double(used.writeBytes) / n,
                      Double(store) / n, Double(used.peakRSSKiB) / 1024))
     }
     let endToEnd = n / everywhere.timeIntervalSince(start)
@@ -296,6 +296,16 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         print(String(format: "  catch-up of node %@ %d changes behind: %.1f s (%.0f changes/s, restart included); CPU µs per change: hub %.0f, node %.0f",
                      c as NSString, options.catchUp, took, Double(options.catchUp) / took,
                      hubCPU * 1e6 / Double(options.catchUp), nodeCPU * 1e6 / Double(options.catchUp)))
+        // Memory against the store's size: each daemon's peak resident set over its whole life
+        // (VmHWM), beside what its store then holds, so a run with a large catch-up shows the
+        // bound where the stores are largest, not a sample taken once.
+        let held = UInt64(first + options.catchUp)
+        print("  after the catch-up    store GB   store B/change   peak RSS MB")
+        for (name, pid) in [("hub", federation.hubProcess!.processIdentifier)] + sites.map({ ($0.id, federation.nodeProcesses[$0.id]!.processIdentifier) }) {
+            let store = storeBytes(name == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(name))
+            print(String(format: "  %@ %9.2f %16.0f %13.0f", padded(name, 20), Double(store) / 1e9, Double(store) / Double(held),
+                         Double(ProcessUsage.of(pid).peakRSSKiB) / 1024))
+        }
     }
 
     if options.peerPostgres {
@@ -332,6 +342,11 @@ struct Loader: Sendable {
 }
 
 /// The bytes of every file under `directory`.
+/// `text` padded with spaces to `width`: Foundation on Linux ignores the width of `%@`.
+func padded(_ text: String, _ width: Int) -> NSString {
+    text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) as NSString
+}
+
 func storeBytes(_ directory: URL) -> UInt64 {
     guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
     var total: UInt64 = 0
