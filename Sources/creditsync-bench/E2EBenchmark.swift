@@ -171,8 +171,14 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
             try await Task.sleep(for: .milliseconds(options.pollMilliseconds))
         }
     }
-    var pids: [(String, Int32)] = [("hub", federation.hubProcess!.processIdentifier)]
-    for s in sites { pids.append((s.id, federation.nodeProcesses[s.id]!.processIdentifier)) }
+    // Each daemon's process as it runs now (a node restarted for the catch-up has a new one).
+    func daemons() -> [(String, Int32)] {
+        [("hub", federation.hubProcess!.processIdentifier)] + sites.map { ($0.id, federation.nodeProcesses[$0.id]!.processIdentifier) }
+    }
+    func store(of daemon: String) -> UInt64 {
+        storeBytes(daemon == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(daemon))
+    }
+    let pids = daemons()
     let before = Dictionary(uniqueKeysWithValues: pids.map { ($0.0, ProcessUsage.of($0.1)) })
     let selfBefore = ProcessUsage.of(getpid())
 
@@ -196,7 +202,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     print("  daemon   CPU µs/record   written B/record   store B/record   peak RSS MB")
     for (name, _) in pids {
         let used = after[name]! - before[name]!
-        let store = storeBytes(name == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(name))
+        let store = store(of: name)
         print(String(format: "  %@ %13.1f %18.0f %16.0f %13.0f", padded(name, 8), used.cpuSeconds / n * 1e6, Double(used.writeBytes) / n,
                      Double(store) / n, Double(used.peakRSSKiB) / 1024))
     }
@@ -301,8 +307,8 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         // bound where the stores are largest, not a sample taken once.
         let held = UInt64(first + options.catchUp)
         print("  after the catch-up    store GB   store B/change   peak RSS MB")
-        for (name, pid) in [("hub", federation.hubProcess!.processIdentifier)] + sites.map({ ($0.id, federation.nodeProcesses[$0.id]!.processIdentifier) }) {
-            let store = storeBytes(name == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(name))
+        for (name, pid) in daemons() {
+            let store = store(of: name)
             print(String(format: "  %@ %9.2f %16.0f %13.0f", padded(name, 20), Double(store) / 1e9, Double(store) / Double(held),
                          Double(ProcessUsage.of(pid).peakRSSKiB) / 1024))
         }
@@ -341,12 +347,12 @@ struct Loader: Sendable {
     }
 }
 
-/// The bytes of every file under `directory`.
 /// `text` padded with spaces to `width`: Foundation on Linux ignores the width of `%@`.
 func padded(_ text: String, _ width: Int) -> NSString {
     text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) as NSString
 }
 
+/// The bytes of every file under `directory`.
 func storeBytes(_ directory: URL) -> UInt64 {
     guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
     var total: UInt64 = 0
