@@ -14,7 +14,7 @@ import Synchronization
 /// Once a second, not more often: a page that several commits change in the meantime (a B-tree
 /// leaf that every batch touches) is then copied into the database once, not once per commit.
 /// At 100 ms, a city node wrote 4.3 KB per record it received; at 1 s, 3.9 KB
-/// (`creditsync-bench e2e`, README).
+/// (`creditsync-bench e2e`, Benchmarks.md).
 public final class WALCheckpointer: Sendable {
     private final class Flag: Sendable {
         let stopped = Mutex(false)

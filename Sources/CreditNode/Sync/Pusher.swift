@@ -25,7 +25,7 @@ public struct Pusher: Service {
         public var idleInterval: Duration
         public var backoff: Backoff
         /// Change sets in flight at once. Four keep both of the hub's cores busy verifying while
-        /// its writer merges: 1, 2, 4 and 8 were measured with `creditsync-bench e2e` (README).
+        /// its writer merges: 1, 2, 4 and 8 were measured with `creditsync-bench e2e` when pipelining landed.
         public var window: Int
 
         public init(maxChanges: Int = 1000, maxBytes: Int = 4 << 20, idleInterval: Duration = .milliseconds(50),
