@@ -232,6 +232,10 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         // When each tick's batch was sent; the probe reads a tick's last record only once it is.
         let sentAt = Shared<[Date?]>(Array(repeating: nil, count: ticks.count))
         let posted = ChangeSignal()
+        // What the daemons use while the rate runs, beside its latencies: CPU is the steadier
+        // figure of the two on a saturated machine, and it tells the hub's share, the writers'
+        // and the receiving nodes' apart.
+        let phaseBefore = Dictionary(uniqueKeysWithValues: daemons().map { ($0.0, ProcessUsage.of($0.1)) })
         let clock = ContinuousClock(), begin = clock.now
         var latencies: [Double] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -277,11 +281,15 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
             }
             try await group.waitForAll()
         }
+        let phase = clock.now - begin
+        let phaseAfter = Dictionary(uniqueKeysWithValues: daemons().map { ($0.0, ProcessUsage.of($0.1)) })
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let at = writers.count == 1 ? a : "\(writers.count) nodes (\(writers.first!)…\(writers.last!))"
         print(String(format: "  %d records/s for %d s at %@, visible at %@: p50 %.3f s, p99 %.3f s, max %.3f s (%d samples)",
                      options.lagRate, options.lagSeconds, at as NSString, c as NSString, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
+        printPhaseUsage(before: phaseBefore, after: phaseAfter, seconds: Double(phase.components.seconds) + Double(phase.components.attoseconds) / 1e18,
+                        writers: Set(writers), recordsPerSecond: Double(perTick * 10))
     }
 
     // Catch-up: node C stopped while A takes `catchUp` records, then timed until it has them all.
@@ -321,6 +329,28 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         print(String(format: "  PostgreSQL 15 logical replication, same rows: %.0f rows/s end to end (%.1f s); creditsync/PostgreSQL = %.2f",
                      peer, n / peer, endToEnd / peer))
     }
+}
+
+/// Prints the CPU the hub, the writing nodes and the receiving nodes used over a fixed-rate phase
+/// of `seconds`, per second of it, and what the receiving nodes spent per record they applied
+/// (each applies every record written elsewhere).
+func printPhaseUsage(before: [String: ProcessUsage], after: [String: ProcessUsage], seconds: Double,
+                     writers: Set<String>, recordsPerSecond: Double) {
+    func used(_ names: [String]) -> ProcessUsage {
+        names.reduce(ProcessUsage(cpuSeconds: 0, writeBytes: 0, peakRSSKiB: 0)) { sum, name in
+            let d = after[name]! - before[name]!
+            return ProcessUsage(cpuSeconds: sum.cpuSeconds + d.cpuSeconds, writeBytes: sum.writeBytes + d.writeBytes, peakRSSKiB: 0)
+        }
+    }
+    let receivers = after.keys.filter { $0 != "hub" && !writers.contains($0) }
+    let hub = used(["hub"]), writing = used(Array(writers)), receiving = used(receivers)
+    let all = used(Array(after.keys))
+    print(String(format: "  CPU over those %.0f s, ms per second: hub %.0f, %d writing node(s) %.0f, %d receiving nodes %.0f "
+                 + "(%.1f each, %.0f µs per record applied); %.0f in all; written %.1f MB/s in all",
+                 seconds, hub.cpuSeconds / seconds * 1e3, writers.count, writing.cpuSeconds / seconds * 1e3,
+                 receivers.count, receiving.cpuSeconds / seconds * 1e3, receiving.cpuSeconds / seconds * 1e3 / Double(max(1, receivers.count)),
+                 receiving.cpuSeconds / seconds / Double(max(1, receivers.count)) / recordsPerSecond * 1e6,
+                 all.cpuSeconds / seconds * 1e3, Double(all.writeBytes) / seconds / 1e6))
 }
 
 /// A value the uploaders share (a `Mutex` cannot be captured by the tasks themselves).
