@@ -96,6 +96,11 @@ struct ProcessUsage {
         return ProcessUsage(cpuSeconds: cpu / ticks, writeBytes: write, peakRSSKiB: rss)
     }
 
+    /// Each named process's usage now.
+    static func of(_ processes: [(String, Int32)]) -> [String: ProcessUsage] {
+        Dictionary(uniqueKeysWithValues: processes.map { ($0.0, of($0.1)) })
+    }
+
     static func - (a: ProcessUsage, b: ProcessUsage) -> ProcessUsage {
         ProcessUsage(cpuSeconds: a.cpuSeconds - b.cpuSeconds, writeBytes: a.writeBytes &- b.writeBytes, peakRSSKiB: a.peakRSSKiB)
     }
@@ -179,7 +184,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         storeBytes(daemon == "hub" ? deployment.directory.appendingPathComponent("hub") : deployment.nodeDirectory(daemon))
     }
     let pids = daemons()
-    let before = Dictionary(uniqueKeysWithValues: pids.map { ($0.0, ProcessUsage.of($0.1)) })
+    let before = ProcessUsage.of(pids)
     let selfBefore = ProcessUsage.of(getpid())
 
     // The bulk load: every hop timed from the first request.
@@ -191,7 +196,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
     let target = size0 + UInt64(options.records)
     let atHub = try await wait { $0.hubLogSize >= target }
     let everywhere = try await wait { s in s.nodes.filter { others.contains($0.id) }.allSatisfy { $0.lagChanges == 0 && $0.fanOutApplied >= target } }
-    let after = Dictionary(uniqueKeysWithValues: pids.map { ($0.0, ProcessUsage.of($0.1)) })
+    let after = ProcessUsage.of(pids)
     let n = Double(options.records)
     func rate(_ end: Date) -> String { String(format: "%8.1f s  %9.0f records/s", end.timeIntervalSince(start), n / end.timeIntervalSince(start)) }
     print("  hop                                   time       rate")
@@ -235,7 +240,7 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
         // What the daemons use while the rate runs, beside its latencies: CPU is the steadier
         // figure of the two on a saturated machine, and it tells the hub's share, the writers'
         // and the receiving nodes' apart.
-        let phaseBefore = Dictionary(uniqueKeysWithValues: daemons().map { ($0.0, ProcessUsage.of($0.1)) })
+        let phaseBefore = ProcessUsage.of(daemons())
         let clock = ContinuousClock(), begin = clock.now
         var latencies: [Double] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -282,13 +287,13 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
             try await group.waitForAll()
         }
         let phase = clock.now - begin
-        let phaseAfter = Dictionary(uniqueKeysWithValues: daemons().map { ($0.0, ProcessUsage.of($0.1)) })
+        let phaseAfter = ProcessUsage.of(daemons())
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let at = writers.count == 1 ? a : "\(writers.count) nodes (\(writers.first!)…\(writers.last!))"
         print(String(format: "  %d records/s for %d s at %@, visible at %@: p50 %.3f s, p99 %.3f s, max %.3f s (%d samples)",
                      options.lagRate, options.lagSeconds, at as NSString, c as NSString, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
-        printPhaseUsage(before: phaseBefore, after: phaseAfter, seconds: Double(phase.components.seconds) + Double(phase.components.attoseconds) / 1e18,
+        printPhaseUsage(before: phaseBefore, after: phaseAfter, seconds: seconds(phase),
                         writers: Set(writers), recordsPerSecond: Double(perTick * 10))
     }
 
@@ -336,21 +341,16 @@ func e2eBenchmark(_ options: E2EOptions) async throws {
 /// (each applies every record written elsewhere).
 func printPhaseUsage(before: [String: ProcessUsage], after: [String: ProcessUsage], seconds: Double,
                      writers: Set<String>, recordsPerSecond: Double) {
-    func used(_ names: [String]) -> ProcessUsage {
-        names.reduce(ProcessUsage(cpuSeconds: 0, writeBytes: 0, peakRSSKiB: 0)) { sum, name in
-            let d = after[name]! - before[name]!
-            return ProcessUsage(cpuSeconds: sum.cpuSeconds + d.cpuSeconds, writeBytes: sum.writeBytes + d.writeBytes, peakRSSKiB: 0)
-        }
-    }
-    let receivers = after.keys.filter { $0 != "hub" && !writers.contains($0) }
-    let hub = used(["hub"]), writing = used(Array(writers)), receiving = used(receivers)
-    let all = used(Array(after.keys))
+    let used = Dictionary(uniqueKeysWithValues: after.map { ($0.key, $0.value - before[$0.key]!) })
+    /// CPU ms per second of the phase, summed over `names`.
+    func cpu(_ names: some Sequence<String>) -> Double { names.reduce(0) { $0 + used[$1]!.cpuSeconds } / seconds * 1e3 }
+    let receivers = used.keys.filter { $0 != "hub" && !writers.contains($0) }
+    let perReceiver = cpu(receivers) / Double(max(1, receivers.count))
+    let written = used.values.reduce(0) { $0 + Double($1.writeBytes) }
     print(String(format: "  CPU over those %.0f s, ms per second: hub %.0f, %d writing node(s) %.0f, %d receiving nodes %.0f "
                  + "(%.1f each, %.0f µs per record applied); %.0f in all; written %.1f MB/s in all",
-                 seconds, hub.cpuSeconds / seconds * 1e3, writers.count, writing.cpuSeconds / seconds * 1e3,
-                 receivers.count, receiving.cpuSeconds / seconds * 1e3, receiving.cpuSeconds / seconds * 1e3 / Double(max(1, receivers.count)),
-                 receiving.cpuSeconds / seconds / Double(max(1, receivers.count)) / recordsPerSecond * 1e6,
-                 all.cpuSeconds / seconds * 1e3, Double(all.writeBytes) / seconds / 1e6))
+                 seconds, cpu(["hub"]), writers.count, cpu(writers), receivers.count, cpu(receivers), perReceiver,
+                 perReceiver / recordsPerSecond * 1e3, cpu(used.keys), written / seconds / 1e6))
 }
 
 /// A value the uploaders share (a `Mutex` cannot be captured by the tasks themselves).
