@@ -100,6 +100,47 @@ import Testing
         }
     }
 
+    /// records.md: a `notAfter` names *another* date field; the decision date is a required date;
+    /// a punishment item carries each field its classification reads; a layer has a version.
+    @Test func theLoaderRefusesEachRuleOfItsFields() {
+        let notAfter = "notAfter names another date field of the item, and only a date has one"
+        for (field, other) in [("n", "n"), ("n", "label")] {
+            let fields = [FieldSpec(name: "label", label: "标签", type: .string), FieldSpec(name: field, label: "n", type: .date, notAfter: other)]
+            #expect(throws: CatalogError.invalidField(layer: "360100", item: "city-item", field: field, reason: "\(notAfter) ('\(other)')"),
+                    "notAfter '\(other)'") {
+                try Catalog(layers: [national, supplement([item(fields: fields)])])
+            }
+        }
+        let decisionDate = "its decisionDateField 'decided' must be a required date field"
+        for spec in [FieldSpec(name: "decided", label: "决定日期", type: .date), FieldSpec(name: "decided", label: "决定日期", type: .string, required: true)] {
+            let bad = CatalogItem(code: "x", name: "x", title: "x", category: .basic, basis: "", subjectKinds: [.legalPerson],
+                                  disclosure: .public, decisionDateField: "decided", fields: [spec])
+            #expect(throws: CatalogError.invalidItem(layer: "360100", item: "x", reason: decisionDate)) {
+                try Catalog(layers: [national, supplement([bad])])
+            }
+        }
+        let punishmentFields = [FieldSpec(name: "date", label: "日期", type: .date, required: true),
+                                FieldSpec(name: "procedure", label: "程序", type: .enum, values: ["simplified", "general"]),
+                                FieldSpec(name: "severity", label: "情节", type: .enum, values: ["minor", "general", "serious"]),
+                                FieldSpec(name: "harmEliminated", label: "危害后果已消除", type: .boolean)]
+        for (missing, type) in [("severity", "enum"), ("harmEliminated", "boolean")] {
+            let punishment = CatalogItem(code: "city-punishment", name: "测试", title: "Test", category: .basic, basis: "Article 11",
+                                         subjectKinds: [.legalPerson], disclosure: .shared, decisionDateField: "date", punishment: true,
+                                         fields: punishmentFields.filter { $0.name != missing })
+            #expect(throws: CatalogError.invalidItem(layer: "360100", item: "city-punishment",
+                                                     reason: "a punishment item needs a '\(missing)' field of type \(type)")) {
+                try Catalog(layers: [national, supplement([punishment])])
+            }
+        }
+        let complete = CatalogItem(code: "city-punishment", name: "测试", title: "Test", category: .basic, basis: "Article 11",
+                                   subjectKinds: [.legalPerson], disclosure: .shared, decisionDateField: "date", punishment: true,
+                                   fields: punishmentFields)
+        #expect(throws: Never.self) { try Catalog(layers: [national, supplement([complete])]) }
+        var unversioned = supplement([])
+        unversioned.version = ""
+        #expect(throws: CatalogError.self) { try Catalog(layers: [national, unversioned]) }
+    }
+
     /// The loader's other refusals (records.md, Catalog files), each naming what is at fault.
     @Test func theLoaderRefusesWhatRecordsMdRefuses() {
         var future = supplement([])

@@ -135,7 +135,7 @@ public struct Catalog: Sendable {
             if field.type == .enum, (field.values ?? []).isEmpty {
                 throw .invalidField(layer: layer, item: item.code, field: field.name, reason: "an enum field needs its values")
             }
-            if let other = field.notAfter, field.type != .date || item.field(other)?.type != .date {
+            if let other = field.notAfter, field.type != .date || other == field.name || item.field(other)?.type != .date {
                 throw .invalidField(layer: layer, item: item.code, field: field.name,
                                     reason: "notAfter names another date field of the item, and only a date has one ('\(other)')")
             }

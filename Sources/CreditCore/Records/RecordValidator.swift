@@ -28,6 +28,17 @@ public final class RecordValidator: Sendable {
     static func isSubjectKey(_ key: String) -> Bool {
         switch key { case "kind", "name", "uscc", "residentId", "document": true; default: false }
     }
+    /// Whether UTF-8 text holds a control character (Unicode's Cc: C0, DEL and C1), line feed
+    /// and tab excepted when `lineBreaks`. C1 (U+0080–U+009F) is `C2 80`…`C2 9F` in UTF-8.
+    static func containsControl(_ bytes: UnsafeBufferPointer<UInt8>, lineBreaks: Bool) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20, !(lineBreaks && (byte == 0x0A || byte == 0x09)) { return true }
+            if byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
+    }
     static func isPersonKey(_ key: String) -> Bool {
         switch key { case "role", "name", "residentId", "document": true; default: false }
     }
@@ -74,7 +85,7 @@ public final class RecordValidator: Sendable {
                     fail(key, "unknown-field", "'\(key)' is not part of a record; a record has item, recordId, subject and fields")
                 }
             }
-            let recordId = text(top["recordId"], field: "recordId", label: "record id", required: true, maxLength: 128)
+            let recordId = text(top["recordId"], field: "recordId", label: "record id", required: true, maxLength: 128, lineBreaks: false)
             let itemCode = top["item"]?.stringValue
             var item: CatalogItem?
             switch top["item"] {
@@ -136,7 +147,10 @@ public final class RecordValidator: Sendable {
 
         // MARK: - Parts
 
-        mutating func text(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool, maxLength: Int) -> String? {
+        /// A trimmed text of 1…`maxLength` characters with no control character; `lineBreaks`
+        /// lets line feed and tab through (a field's text may have lines; an id or a name may not).
+        mutating func text(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool, maxLength: Int,
+                           lineBreaks: Bool = true) -> String? {
             switch value {
             case nil, .null?:
                 if required { fail(field(), "required", "the \(label()) is required") }
@@ -152,7 +166,7 @@ public final class RecordValidator: Sendable {
                     fail(field(), "too-long", "the \(label()) has \(trimmed.count) characters; at most \(maxLength) are allowed")
                     return nil
                 }
-                if trimmed.withUTF8Bytes({ $0.contains(where: { $0 < 32 && $0 != 10 && $0 != 9 }) }) {
+                if trimmed.withUTF8Bytes({ RecordValidator.containsControl($0, lineBreaks: lineBreaks) }) {
                     fail(field(), "control-character", "the \(label()) contains a control character")
                     return nil
                 }
