@@ -169,6 +169,7 @@ import Testing
             ("item differs from the payload's", forged(valid.canonicalJSON, item: "administrative-permit", provider: provider), "key-mismatch", "item"),
             ("record id differs from the payload's", forged(valid.canonicalJSON, recordId: "CF-360100-2026-8", provider: provider), "key-mismatch", "recordId"),
             ("the provider's check character", forged(valid.canonicalJSON, provider: wrongProvider), "invalid-record", "provider"),
+            ("the provider spelled other than as its code", forged(valid.canonicalJSON, provider: " \(provider.lowercased()) "), "invalid-record", "provider"),
             ("a catalog layer the hub does not hold", forged(valid.canonicalJSON, provider: provider, catalog: "national@0.0-forged"), "catalog-version",
              "catalogVersion"),
             ("an item of a layer the change's catalog does not name", forged(valid.canonicalJSON, provider: provider, catalog: "jiangxi@2026.1"),
@@ -188,7 +189,7 @@ import Testing
             if !code.isEmpty { #expect(refusal.code == code, "\(name)") }
             if !field.isEmpty { #expect(refusal.field == field, "\(name): \(refusal.message)") }
             #expect(refusal.message.contains("CF-360100-2026-9"), "the refusal names the record: \(refusal.message)")
-            if field == "provider" {
+            if name == "the provider's check character" {
                 #expect(refusal.message.contains("the check character is"), "\(refusal.message)")
                 #expect(!refusal.message.contains("checkCharacter("), "a clerk's words, not a debug value: \(refusal.message)")
             }

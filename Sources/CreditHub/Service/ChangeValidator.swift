@@ -79,6 +79,12 @@ public struct ChangeValidator: Sendable {
         } catch {
             return refuse("invalid-record", "provider", "the providing unit '\(change.key.provider)' is not a valid credit code: \(error.reason)")
         }
+        // A record key names the code itself: a lower-case or padded spelling would file a second
+        // record under another key, beside the one its home holds, and dodge deduplication.
+        guard provider.value == change.key.provider else {
+            return refuse("invalid-record", "provider",
+                          "the providing unit is written '\(change.key.provider)' rather than as its code \(provider.value)")
+        }
         // A credit subject's rights change is filed at whichever node the subject went to; its
         // authority is checked by rights.md. A record change is the providing unit's, through a node of its area.
         if !change.operation.isRights, let area, !area.covers(provider) {
