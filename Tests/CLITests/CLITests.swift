@@ -37,9 +37,27 @@ import Testing
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("11360400MB1742591X") && refused.stderr.contains("'1'"), "\(refused.stderr)")
         #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
-        let added = try await CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", "11360400mb17425911"])
+        let added = try await CLI.run(["node", "provider", "add", "--db", db, "--node", "360400", "--name", "某局", "--unit", "11360400mb17425911"])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.contains("11360400MB17425911"))
+    }
+
+    /// Protocol/merge.md §1: a node MUST NOT take a credential for a unit outside its own area
+    /// unless its operator says the hub widened it. With `--db` the store does not name its node,
+    /// so the command asks for it rather than skip the check.
+    @Test func providerAddWithAStoreChecksTheNodesArea() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("node.sqlite").path
+        let jiujiang = "11360400MB17425911"
+        let unnamed = try await CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", jiujiang])
+        #expect(unnamed.status != 0 && unnamed.stderr.contains("--node"), "\(unnamed.stderr)")
+        let outside = try await CLI.run(["node", "provider", "add", "--db", db, "--node", "360100", "--name", "某局", "--unit", jiujiang])
+        #expect(outside.status != 0 && outside.stderr.contains("outside node 360100's area"), "\(outside.stderr)")
+        #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
+        let widened = try await CLI.run(["node", "provider", "add", "--db", db, "--outside-area", "--name", "某局", "--unit", jiujiang])
+        #expect(widened.status == 0, "\(widened.stderr)")
+        #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.contains(jiujiang))
     }
 
     /// A Nagios-style check tells "cannot read the hub" (2, UNKNOWN) from "a window needs

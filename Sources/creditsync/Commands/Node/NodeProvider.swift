@@ -51,8 +51,20 @@ struct NodeProvider: AsyncParsableCommand {
         @Option(help: "What it may read: none, own, all, or items:a,b.")
         var read: String = "own"
 
+        @Option(help: "The node's id, with --db: the area the unit must lie in (--config names it).")
+        var node: String?
+
         @Flag(help: "Allow a unit outside the node's own area (the hub operator must have widened it: hub node area --add).")
         var outsideArea = false
+
+        /// The node whose area the unit must lie in: the configuration's, else `--node`.
+        func nodeId() throws -> String {
+            if store.db == nil, let config = store.config { return try ConfigFile.load(NodeConfig.self, from: config).node.id }
+            guard let node else {
+                throw ValidationError("with --db, give --node ID (the node's id: a unit outside its area is refused), or --outside-area")
+            }
+            return node
+        }
 
         func run() async throws {
             guard let scope = ReadScope(read) else { throw ValidationError("--read must be none, own, all or items:a,b") }
@@ -64,8 +76,8 @@ struct NodeProvider: AsyncParsableCommand {
             }
             // The hub refuses a node's records of units outside its area (Protocol/merge.md §1):
             // said here, before a provider's writes are accepted and then refused at the hub.
-            if let config = store.config, !outsideArea {
-                let node = try ConfigFile.load(NodeConfig.self, from: config).node.id
+            if !outsideArea {
+                let node = try nodeId()
                 let area = ProvidingArea(node: node)
                 guard area.covers(code) else {
                     throw ValidationError("--unit \(code) is of division \(code.divisionCode), outside node \(node)'s area (\(area)): "
