@@ -78,6 +78,10 @@ public actor InMemoryHub: HubTransport {
     /// proof joins a head pinned before to any head after (a hub showing two histories).
     public func rewriteHistory() { log.reverse() }
 
+    /// Forgets the hub log after its first `size` entries (a hub restored from an older backup,
+    /// as its nodes see it).
+    public func truncateLog(to size: Int) { log = Array(log.prefix(size)) }
+
     public func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
         try injected()
         pushCount += 1
@@ -121,7 +125,8 @@ public actor InMemoryHub: HubTransport {
     /// The batch alone: this hub sends no consistency proof with it, so the receiver asks for one.
     public func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
         try injected()
-        let after = request.after
+        // As the real hub: a request beyond the log is answered from its end.
+        let after = min(request.after, UInt64(log.count))
         var tree = MerkleTree()
         for c in log { tree.append(leafData: c) }
         // As the real hub (Protocol/merge.md §4): a node's own changes are left out of its fan-out.

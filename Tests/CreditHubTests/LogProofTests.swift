@@ -126,6 +126,44 @@ import Testing
         #expect(try receiverNode.service.store.stateDigest().records == 11)
     }
 
+    /// hub-api.md: a head of the pinned size MUST be the pinned head, and a shorter one is a
+    /// conflict too (no proof is asked for either): the node keeps both heads and starts over.
+    @Test func aHeadOfThePinnedSizeWithAnotherRootOrAShorterOneIsAConflict() async throws {
+        let hub = InMemoryHub()
+        let sender = try NodeFixture(node: "360100")
+        let receiverNode = try NodeFixture(node: "360700", readScope: .all)
+        try await hub.enroll(sender.key.publicKey, node: "360100")
+        let pusher = Pusher(node: "360100", store: sender.service.store, transport: hub, key: sender.key, hub: "360000", hubKeys: hub.publicKeys)
+        let receiver = Receiver(node: "360700", store: receiverNode.service.store, transport: hub, hub: "360000", hubKeys: hub.publicKeys,
+                                reference: { Fixtures.reference })
+        let store = receiverNode.service.store
+        _ = try sender.service.submit(sender.punishments(0..<6), by: sender.identity)
+        _ = try await pusher.pushOnce()
+        #expect(try await receiver.pullOnce(wait: 0) == 6)
+        let pinned = try #require(try store.pinnedHubHead())
+
+        // The same six entries in another order: the same size, another root.
+        await hub.rewriteHistory()
+        #expect(try await receiver.pullOnce(wait: 0) == 0)
+        #expect(try store.hubHistoryConflicts() == 1)
+        #expect(try store.fanOutPosition() == 0)
+        #expect(try store.pinnedHubHead() == nil)
+        // Read again from the start: every record was held, so nothing changes, and the new head is pinned.
+        #expect(try await receiver.pullOnce(wait: 0) == 0)
+        let rewritten = try #require(try store.pinnedHubHead())
+        #expect(rewritten.size == pinned.size && rewritten.root != pinned.root)
+
+        // Four entries where six were pinned.
+        await hub.truncateLog(to: 4)
+        #expect(try await receiver.pullOnce(wait: 0) == 0)
+        #expect(try store.hubHistoryConflicts() == 2)
+        #expect(try store.fanOutPosition() == 0)
+        _ = try await receiver.pullOnce(wait: 0)
+        #expect(try store.fanOutPosition() == 4)
+        #expect(try store.pinnedHubHead()?.size == 4)
+        #expect(try store.stateDigest().records == 6, "nothing the node held was lost")
+    }
+
     /// A push whose pinned head the log does not contain is taken, and reported once.
     @Test func theHubReportsAPinnedHeadItsLogDoesNotContain() async throws {
         let (h, nodes) = try HubFixture.federation(["360100"])
