@@ -43,6 +43,33 @@ import Testing
         #expect(throws: KeyError.self) { try KeyFile.readPublic(url) }
         try Data((KeyFile.publicText(key) + "comment: hi\n").utf8).write(to: url.appendingPathExtension("2"))
         #expect(throws: KeyError.self) { try KeyFile.readPublic(url.appendingPathExtension("2")) }
+        // A public key file that carries the private key as well is refused, not read quietly.
+        let secret = SigningKey()
+        let leaked = dir.appendingPathComponent("leaked.pub")
+        let secretFile = dir.appendingPathComponent("leaked.key")
+        try KeyFile.writePrivate(secret, to: secretFile)
+        let privateLine = try #require(try String(contentsOf: secretFile, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("private-key:") })
+        try Data((KeyFile.publicText(secret.publicKey) + privateLine + "\n").utf8).write(to: leaked)
+        #expect(throws: KeyError.file(path: leaked.path, reason: "a public key file holds a private-key line; keep the private key out of it")) {
+            try KeyFile.readPublic(leaked)
+        }
+    }
+
+    /// Protocol/README.md, Versioning: a reader MUST refuse a version it does not know. A key
+    /// file of a later version is refused, naming the version it reads, not read as this one.
+    @Test func aKeyFileOfAnotherVersionIsRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = SigningKey()
+        let pub = dir.appendingPathComponent("node.pub")
+        try Data(KeyFile.publicText(key.publicKey).replacingOccurrences(of: "creditsync-public-key-v1", with: "creditsync-public-key-v2").utf8).write(to: pub)
+        #expect(throws: KeyError.file(path: pub.path, reason: "first line is not creditsync-public-key-v1")) { try KeyFile.readPublic(pub) }
+        let secret = dir.appendingPathComponent("node.key")
+        try KeyFile.writePrivate(key, to: secret)
+        let text = try String(contentsOf: secret, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "creditsync-private-key-v1", with: "creditsync-private-key-v2").utf8).write(to: secret)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret.path)
+        #expect(throws: KeyError.file(path: secret.path, reason: "first line is not creditsync-private-key-v1")) { try KeyFile.readPrivate(secret) }
     }
 
     @Test func keyIdIsDerivedFromThePublicKey() throws {

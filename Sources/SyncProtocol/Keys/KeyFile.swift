@@ -87,6 +87,11 @@ public enum KeyFile {
         let text = try read(url)
         if text.hasPrefix(privateHeader) { return try readPrivate(url).publicKey }
         let fields = try parse(url, header: publicHeader)
+        // A public key file is handed to the hub and to other operators: one that carries a
+        // private key too is a secret on its way out, not a file to read quietly.
+        guard fields["private-key"] == nil else {
+            throw .file(path: url.path, reason: "a public key file holds a private-key line; keep the private key out of it")
+        }
         guard let rawText = fields["public-key"], let raw = Data(base64Encoded: rawText) else {
             throw .file(path: url.path, reason: "no valid public-key line")
         }
