@@ -48,12 +48,15 @@ extension Simulation {
             try await hostilePush(&node, [node.change(recordKey, kind == 0 ? .revoke : .correct, payload: payload, catalog: catalog,
                                                       at: clock.now)], expect: "accepted (refused inside)")
         case 2:
-            // A record that fails the catalog: an unknown field.
+            // A record that fails the catalog (an unknown field), or a valid one filed under its
+            // provider spelled otherwise (padded): a second key for one unit's record, which the
+            // hub would otherwise take, the unit being in this node's widened area.
             let plan = Plan(unit: SyntheticRecords(division: "360100").regulatorCode, division: "360100", index: 900_000 + step,
                             recordId: "CF-360100-2026-\(900_000 + step)")
             var text = String(decoding: canonical(recordJSON(division: plan.division, index: plan.index, variant: 0)), as: UTF8.self)
-            text = text.replacingOccurrences(of: #""fields":{"#, with: #""fields":{"ZZ_FORGED":"1","#)
-            let recordKey = RecordKey(provider: plan.unit, item: Self.item, recordId: plan.recordId)
+            let respelled = step % 2 == 1
+            if !respelled { text = text.replacingOccurrences(of: #""fields":{"#, with: #""fields":{"ZZ_FORGED":"1","#) }
+            let recordKey = RecordKey(provider: respelled ? " \(plan.unit)" : plan.unit, item: Self.item, recordId: plan.recordId)
             try await hostilePush(&node, [node.change(recordKey, .create, payload: Array(text.utf8), catalog: catalog, at: clock.now)],
                                   expect: "accepted (refused inside)")
         case 3:
