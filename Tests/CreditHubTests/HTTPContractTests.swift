@@ -84,6 +84,9 @@ import Testing
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: ["Authorization": basic]).status == 200)
         let wrong = "Basic " + Data("operator:operator-token-0123456788".utf8).base64EncodedString()
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: ["Authorization": wrong]).status == 401)
+        // The scheme name in any case (RFC 9110 §11.1).
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status",
+                                               headers: ["Authorization": "bearer operator-token-0123456789"]).status == 200)
         let status = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status", headers: bearer)
         #expect(status.json["hubLogSize"] as? Int == 31)
         let dashboard = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: bearer)

@@ -1,3 +1,4 @@
+import CreditCore
 import Crypto
 import Foundation
 public import Hummingbird
@@ -69,8 +70,8 @@ public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddlewa
 
     /// The token an `Authorization` header offers: a bearer token, or a Basic password.
     static func offered(_ header: String) -> String {
-        if header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
-        guard header.hasPrefix("Basic "), let decoded = Data(base64Encoded: String(header.dropFirst(6))),
+        if let token = AuthorizationHeader.credentials(header, scheme: "Bearer") { return String(token) }
+        guard let basic = AuthorizationHeader.credentials(header, scheme: "Basic"), let decoded = Data(base64Encoded: String(basic)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return "" }
         return String(text[text.index(after: colon)...])
     }

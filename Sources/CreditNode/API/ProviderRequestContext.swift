@@ -1,3 +1,4 @@
+import CreditCore
 public import Hummingbird
 
 /// The request context of the provider API: what ``ProviderAuthentication`` proved.
@@ -28,8 +29,8 @@ public struct ProviderAuthentication: RouterMiddleware {
     public init(service: NodeService) { self.service = service }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let identity = try service.authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        guard let header = request.headers[.authorization], let token = AuthorizationHeader.credentials(header, scheme: "Bearer"),
+              let identity = try service.authenticate(token: String(token).trimmingCharacters(in: .whitespaces))
         else { throw NodeError.unauthorized() }
         var context = context
         context.identity = identity

@@ -2,8 +2,9 @@ public import CreditCore
 import Foundation
 public import Hummingbird
 
-/// A failure of a provider request, carrying the HTTP status `Protocol/provider-api.yaml` names
-/// for it and a JSON body `{code, message, recordId?, errors?}`.
+/// A failure of a provider request, carrying the HTTP status `Protocol/provider-api.openapi.json`
+/// names for it and a JSON body `{code, message, recordId?, errors?}`; a 401 also says, in
+/// `WWW-Authenticate`, which scheme the API takes (RFC 9110 §11.6.1).
 public struct NodeError: Error, HTTPResponseError, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var code: String
@@ -41,7 +42,8 @@ public struct NodeError: Error, HTTPResponseError, CustomStringConvertible {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(Body(code: code, message: message, recordId: recordId, errors: errors))
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="creditsync provider API""# }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
