@@ -34,7 +34,7 @@ extension Simulation {
         let event = workload.pick(caseId.contains("R") ? ["granted", "refused"]
                                   : ["checks", "checked", "paused", "resumed", "upheld", "rejected", "rejected"])
         // The providing unit acts where the hub says the record's home is; a checking unit at its city's node.
-        var actor = node, identity: ProviderIdentity?, units: [String] = []
+        var actor = node, identity: ProviderIdentity?, units: [String]?
         if event == "checked" {
             actor = workload.pick(nodes)
             identity = try actor.identity(SyntheticRecords(division: actor.id).regulatorCode)

@@ -4,6 +4,7 @@ import CreditTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SyncProtocol
 import Testing
 
 /// Issue 13, item 8 and 11: the provider API's edges answer with the documented status and a
@@ -73,6 +74,32 @@ import Testing
             }
         }
         #expect(try f.service.store.logHead().size == 0)
+    }
+
+    /// RFC 9110: the scheme name is case-insensitive; RFC 3339 allows fractional seconds (what
+    /// JavaScript's `toISOString()` writes). A client written from the standards is understood.
+    @Test func bearerInAnyCaseAndFractionalSecondsAreUnderstood() async throws {
+        let f = try NodeFixture()
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        try await app(f).test(.router) { client in
+            for (index, scheme) in ["bearer", "BEARER", "Bearer  "].enumerated() {
+                try await client.execute(uri: "/v1/records/administrative-punishment/CF-360100-2026-\(index)/revoke", method: .post,
+                                         headers: [.authorization: "\(scheme) \(f.token)", .contentType: "application/json"],
+                                         body: ByteBuffer(string: #"{"reason":"撤销","decisionDocument":"洪复决〔2026〕1号","effectiveAt":"2026-11-20T01:30:00.123Z"}"#)) { r in
+                    #expect(r.status == .created, "'\(scheme)': \(String(buffer: r.body))")
+                }
+            }
+            for header in ["Bearer\(f.token)", "Basic \(f.token)", "Token \(f.token)"] {
+                try await client.execute(uri: "/v1/records", method: .post, headers: [.authorization: header, .contentType: "application/json"],
+                                         body: ByteBuffer(string: "[]")) { r in
+                    #expect(r.status == .unauthorized, "'\(header)'")
+                }
+            }
+        }
+        for index in 0..<3 {
+            let key = RecordKey(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-\(index)")
+            #expect(try f.service.store.record(key)?.status == "revoked")
+        }
     }
 
     /// A correction or revocation effective in the future is taken, with a warning naming the field.

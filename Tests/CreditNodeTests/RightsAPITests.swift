@@ -56,6 +56,7 @@ import Testing
             }
             try await client.execute(uri: "/v1/objections", method: .post, headers: [.contentType: "application/json"], body: json(objection)) { r in
                 #expect(r.status == .unauthorized)
+                #expect(r.headers[.wwwAuthenticate]?.hasPrefix("Bearer ") == true, "a 401 names the scheme it takes")
             }
             try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"paused","cause":"nap"}"#)) { r in
                 #expect(r.status == .unprocessableContent && firstField(r.body) == "cause")
@@ -68,6 +69,11 @@ import Testing
             }
             try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f), body: json(#"{"event":"checks","units":["91360000000000000X"]}"#)) { r in
                 #expect(r.status == .unprocessableContent && firstField(r.body) == "units[0]")
+            }
+            // Units belong to 'checks' only: on another step they are refused, not dropped.
+            try await client.execute(uri: "/v1/cases/\(caseId)/events", method: .post, headers: auth(f),
+                                     body: json(#"{"event":"rejected","reason":"记载无误","units":["91360000000000000X"]}"#)) { r in
+                #expect(r.status == .unprocessableContent && firstField(r.body) == "units", "\(String(buffer: r.body))")
             }
             try await client.execute(uri: "/v1/cases/360100-999/events", method: .post, headers: auth(f), body: json(#"{"event":"resumed"}"#)) { r in
                 #expect(r.status == .notFound && object(r.body)["code"] as? String == "unknown-case")

@@ -120,7 +120,7 @@ public enum ProviderAPI {
                 throw NodeError(.unprocessableContent, "invalid-rights", "'units' must be a list of credit codes",
                                 errors: [ValidationIssue(field: "units", code: "invalid-rights", message: "'units' must be a list of credit codes")])
             }
-            let receipt = try service.caseEvent(caseId, event: try text(o, "event"), units: units, finding: o["finding"]?.stringValue,
+            let receipt = try service.caseEvent(caseId, event: try text(o, "event"), units: o["units"] == nil ? nil : units, finding: o["finding"]?.stringValue,
                                                 cause: o["cause"]?.stringValue, reason: o["reason"]?.stringValue ?? "",
                                                 decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
             return try jsonResponse(receipt, status: .accepted)
@@ -234,9 +234,13 @@ public enum ProviderAPI {
         }
     }
 
+    /// An RFC 3339 timestamp, with or without fractional seconds (`2026-11-20T01:30:00.123Z` is
+    /// what JavaScript's `toISOString()` writes); kept to the millisecond, as changes keep it.
     static func date(_ value: JSONValue?, field: String) throws -> Date? {
         guard let value, value != .null else { return nil }
-        guard case let .string(text) = value, let date = ISO8601DateFormatter().date(from: text) else {
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard case let .string(text) = value, let date = ISO8601DateFormatter().date(from: text) ?? fractional.date(from: text) else {
             throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00")
         }
         return date

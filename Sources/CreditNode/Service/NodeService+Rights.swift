@@ -54,11 +54,16 @@ extension NodeService {
     /// A later step of a case: `checks`, `checked`, `paused`, `resumed`, `upheld`, `rejected`,
     /// `granted` or `refused` (`Protocol/rights.md` §2). A `checked` answers for the credential's
     /// unit; every other step is for the record's providing unit, at the record's home.
-    public func caseEvent(_ caseId: String, event name: String, units: [String] = [], finding: String? = nil, cause: String? = nil,
+    public func caseEvent(_ caseId: String, event name: String, units: [String]? = nil, finding: String? = nil, cause: String? = nil,
                           reason: String = "", decisionDocument: String = "", by identity: ProviderIdentity) throws -> RightsReceipt {
         guard let kind = RightsEvent.Kind(rawValue: name), !kind.opensCase else {
             throw NodeError(.unprocessableContent, "invalid-rights", "'event' must be one of checks, checked, paused, resumed, upheld, rejected, granted, refused",
                             errors: [ValidationIssue(field: "event", code: "invalid-rights", message: "unknown step '\(name)'")])
+        }
+        // Only `checks` carries units; dropping them from another step would hide a client's mistake.
+        if kind != .checks, units != nil {
+            let message = "a '\(name)' step lists no units; only 'checks' names the units asked to check"
+            throw NodeError(.unprocessableContent, "invalid-rights", message, errors: [ValidationIssue(field: "units", code: "invalid-rights", message: message)])
         }
         guard let known = try store.rightsCase(caseId) else {
             throw NodeError(.notFound, "unknown-case", "this node has not heard of case \(caseId) (a case opened elsewhere arrives with the hub's fan-out)")
@@ -68,7 +73,7 @@ extension NodeService {
         // Codes as a clerk types them (a lower-case letter, spaces) are normalized (identifiers.md);
         // one that is not a code stays as typed, for the check below to refuse naming it.
         let legacy = reference.legacyCreditCodes
-        let units = units.map { (try? UnifiedSocialCreditCode.parse($0, acceptedLegacyCodes: legacy).value) ?? $0 }
+        let units = (units ?? []).map { (try? UnifiedSocialCreditCode.parse($0, acceptedLegacyCodes: legacy).value) ?? $0 }
         var event = RightsEvent(kind: kind, caseId: caseId, units: units, finding: finding?.trimmingWhitespace(), cause: cause)
         if kind == .checked { event.unit = identity.unit }
         return try submitRights(event, key: key, reason: reason, decisionDocument: decisionDocument, by: identity)
