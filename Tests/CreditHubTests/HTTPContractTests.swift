@@ -73,7 +73,8 @@ import Testing
         }()
         #expect(refusal == .refused(status: 403, code: "untrusted-key", message: refusalMessage(refusal)))
         // The operator routes are on their own listener, behind the bearer token.
-        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/status").status == 404)
+        let unknown = try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/status")
+        #expect(unknown.status == 404 && unknown.json["code"] as? String == "not-found", "every error is JSON: \(unknown.body)")
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status").status == 401)
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/metrics",
                                                headers: ["Authorization": "Bearer operator-token-0123456788"]).status == 401)

@@ -12,6 +12,7 @@ public enum HubAPI {
     /// The router of the hub's main listener.
     public static func router(service: HubService) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
+        router.add(middleware: JSONErrors(logger: service.logger))
         // Request counts and durations per route, through swift-metrics (the daemon bootstraps it).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SingleQueryParameters<HubRequestContext>())

@@ -40,14 +40,8 @@ public struct NodeAuthentication: RouterMiddleware {
             service.noteRequest(node: claimed, userAgent: nil, refused: error)
             log(error, request, node: claimed, authenticated: true)
             throw error
-        } catch let error as any HTTPResponseError {
-            throw error
-        } catch {
-            // Anything else is the hub's failure: logged with its cause, and answered as every
-            // error is (hub-api.md: JSON with code and message), not as an empty 500.
-            service.logger.error("failed \(request.method) \(request.uri.path)", metadata: ["node": "\(claimed)", "error": "\(error)"])
-            throw HubError(.internalServerError, "internal", "the hub failed to answer; it logged why")
         }
+        // Anything else is the hub's failure, logged and answered 500 `internal` by ``JSONErrors``.
     }
 
     /// Every refusal is logged with the node and the reason; a gap is the ordinary way a node
