@@ -47,9 +47,9 @@ public enum RequestSignature {
 
     /// Parses a header value; `nil` when malformed (a nonce must be 16–64 lowercase hex digits).
     public static func parse(_ value: String) -> Parsed? {
-        guard value.hasPrefix(HubPaths.authorizationScheme + " ") else { return nil }
+        guard let credentials = AuthorizationHeader.credentials(value, scheme: HubPaths.authorizationScheme) else { return nil }
         var fields: [String: String] = [:]
-        for part in value.dropFirst(HubPaths.authorizationScheme.count + 1).split(separator: ",") {
+        for part in credentials.split(separator: ",") {
             guard let eq = part.firstIndex(of: "="), fields.updateValue(String(part[part.index(after: eq)...]), forKey: String(part[..<eq])) == nil
             else { return nil }
         }

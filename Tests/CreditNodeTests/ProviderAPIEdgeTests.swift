@@ -82,14 +82,15 @@ import Testing
         let f = try NodeFixture()
         _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
         try await app(f).test(.router) { client in
-            for (index, scheme) in ["bearer", "BEARER", "Bearer  "].enumerated() {
+            let cases = [("bearer", "2026-11-20T01:30:00.123Z"), ("BEARER", "2026-11-20T09:30:00.5+08:00"), ("Bearer  ", "2026-11-20T01:30:00.123456Z")]
+            for (index, (scheme, effective)) in cases.enumerated() {
                 try await client.execute(uri: "/v1/records/administrative-punishment/CF-360100-2026-\(index)/revoke", method: .post,
                                          headers: [.authorization: "\(scheme) \(f.token)", .contentType: "application/json"],
-                                         body: ByteBuffer(string: #"{"reason":"撤销","decisionDocument":"洪复决〔2026〕1号","effectiveAt":"2026-11-20T01:30:00.123Z"}"#)) { r in
+                                         body: ByteBuffer(string: #"{"reason":"撤销","decisionDocument":"洪复决〔2026〕1号","effectiveAt":"\#(effective)"}"#)) { r in
                     #expect(r.status == .created, "'\(scheme)': \(String(buffer: r.body))")
                 }
             }
-            for header in ["Bearer\(f.token)", "Basic \(f.token)", "Token \(f.token)"] {
+            for header in ["Bearer\(f.token)", "Basic \(f.token)", "Token \(f.token)", "Bearer ", "Bearer \t\(f.token)"] {
                 try await client.execute(uri: "/v1/records", method: .post, headers: [.authorization: header, .contentType: "application/json"],
                                          body: ByteBuffer(string: "[]")) { r in
                     #expect(r.status == .unauthorized, "'\(header)'")

@@ -1,8 +1,8 @@
-import CreditCore
 import Crypto
 import Foundation
 public import Hummingbird
 import SyncProtocol
+import SyncTransport
 
 /// The hub's operator endpoints (`Protocol/hub-api.md`, Operator endpoints): the dashboard,
 /// `/v1/status` and `/metrics`, on a listener of their own (loopback by default) so that nodes

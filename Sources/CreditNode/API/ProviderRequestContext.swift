@@ -1,5 +1,5 @@
-import CreditCore
 public import Hummingbird
+import SyncTransport
 
 /// The request context of the provider API: what ``ProviderAuthentication`` proved.
 public struct ProviderRequestContext: RequestContext {
@@ -30,7 +30,7 @@ public struct ProviderAuthentication: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], let token = AuthorizationHeader.credentials(header, scheme: "Bearer"),
-              let identity = try service.authenticate(token: String(token).trimmingCharacters(in: .whitespaces))
+              let identity = try service.authenticate(token: String(token))
         else { throw NodeError.unauthorized() }
         var context = context
         context.identity = identity
