@@ -2,9 +2,9 @@ import Hummingbird
 import Logging
 
 /// Answers every failure on the hub's main listener as `Protocol/hub-api.md` says every error is
-/// answered: JSON `{code, message}`. Hummingbird's own errors (no such route, a body too large)
-/// get the code of their status; any other error is the hub's failure, logged with its cause
-/// and answered 500 `internal` rather than as an empty page a client cannot read.
+/// answered: JSON `{code, message}`. Hummingbird's own errors (no such path or method, a body
+/// over its limit) get the code their status stands for; any other error is the hub's failure,
+/// logged with its cause and answered 500 `internal` rather than as a page a client cannot read.
 struct JSONErrors<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -15,16 +15,18 @@ struct JSONErrors<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw HubError(error.status, Self.code(error.status), error.body ?? "\(error.status.code) \(error.status.reasonPhrase): \(request.uri.path)")
+        } catch let error as any HTTPResponseError where error.status.code < 500 {
+            throw HubError(error.status, Self.code(error.status), "\(error)")
         } catch {
             logger.error("failed \(request.method) \(request.uri.path)", metadata: ["error": "\(error)"])
             throw HubError(.internalServerError, "internal", "the hub failed to answer; it logged why")
         }
     }
 
+    /// The code of an error Hummingbird raised, by its status: hub-api.md's for the same status.
     static func code(_ status: HTTPResponse.Status) -> String {
         switch status {
         case .notFound: "not-found"
-        case .methodNotAllowed: "method-not-allowed"
         case .contentTooLarge: "too-large"
         default: status.code >= 500 ? "internal" : "bad-request"
         }
