@@ -128,7 +128,42 @@ add("serious list notice served on the day of the designation",
     {"item": "serious-untrustworthy-list", "recordId": "l7", "subject": COMPANY, "fields": {**LIST, **LR, "noticeDate": "2026-06-01"}},
     True, "untrustworthy-serious", False, None)
 
+# records.md: the record id, the subject's kind and name; identifiers.md: a document number's shape.
+add("record id missing", {k: v for k, v in punishment("x").items() if k != "recordId"}, False,
+    errors=[("recordId", "required")], note="records.md: recordId is REQUIRED")
+add("record id of 129 characters", punishment("r" * 129), False, errors=[("recordId", "too-long")],
+    note="records.md: 1–128 characters after trimming")
+add("record id with a line feed", punishment("CF\n1"), False, errors=[("recordId", "control-character")],
+    note="records.md: a record id has no control characters, line feed and tab included")
+add("record id with a tab", punishment("A\tB"), False, errors=[("recordId", "control-character")])
+add("record id with DEL", punishment("p\u007f1"), False, errors=[("recordId", "control-character")], note="U+007F is a control character")
+add("text field with a C1 control character", punishment("p1", CF_SY="当事人发布\u0085虚假广告"), False,
+    errors=[("fields.CF_SY", "control-character")],
+    note="U+0085 (next line) inside a text is a control character (at either end it is trimmed as white space); "
+         "line feed and tab are the only ones a text may hold")
+add("text field with U+0080 and U+009F", punishment("p1", CF_SY="当事人\u0080发布\u009f虚假广告"), False,
+    errors=[("fields.CF_SY", "control-character")], note="the first and the last C1 control character")
+add("text field with a no-break space", punishment("p1", CF_SY="当事人发布\u00a0虚假广告"), True, "untrustworthy-ordinary", False,
+    ["NDRC-36", "2026-08-10", "2027-05-10"], note="U+00A0 follows the C1 range and is no control character")
+add("subject name missing", punishment("p1", subject={k: v for k, v in COMPANY.items() if k != "name"}), False,
+    errors=[("subject.name", "required")], note="records.md: subject.name is REQUIRED")
+add("subject name of 201 characters", punishment("p1", subject={**COMPANY, "name": "赣" * 201}), False,
+    errors=[("subject.name", "too-long")], note="records.md: at most 200 characters")
+add("subject kind the item does not cover",
+    {"item": "good-faith-taxpayer-a", "recordId": "t1", "subject": {"kind": "natural-person", "name": "张三", "residentId": "11010519491231002X"},
+     "fields": {"evaluationYear": 2025, "taxAuthority": "国家税务总局南昌市税务局", "publicationDate": "2026-04-20"}},
+    False, errors=[("subject.kind", "not-allowed")],
+    note="records.md: subject.kind MUST be one of the item's subjectKinds (an A-grade taxpayer is a legal person or an individual business)")
+for name, number, note in [("document number of 3 characters", "E12", "identifiers.md: a document number is 4–32 characters"),
+                           ("document number of 33 characters", "E" + "1" * 32, ""),
+                           ("document number with a space inside", "E123 45678", "only Latin letters, digits, '-', '(' and ')'"),
+                           ("document number in full-width letters", "Ｅ12345678", "full-width Ｅ is not a Latin letter")]:
+    add(name, punishment("p11", subject={"kind": "natural-person", "name": "John Smith", "document": {"type": "passport", "number": number}}),
+        False, errors=[("subject.document.number", "format")], note=note)
+
+# DEL and C1 controls are written escaped, so that the file shows them.
 print(json.dumps({"description": "Record validation and classification vectors, checked with today = 2026-11-20 against the bundled catalog. "
                   "expect.displayWindow is [rule, earliestEnd, latestEnd] or null; expect.canonical is the record's canonical JSON (records.md); "
                   "expect.errors lists [field, code] pairs that must all be reported.",
-                  "today": "2026-11-20", "vectors": vectors}, ensure_ascii=False, indent=1))
+                  "today": "2026-11-20", "vectors": vectors}, ensure_ascii=False, indent=1)
+      .translate({c: "\\u%04x" % c for c in range(0x7F, 0xA0)}))

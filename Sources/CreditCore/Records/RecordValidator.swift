@@ -148,7 +148,8 @@ public final class RecordValidator: Sendable {
         // MARK: - Parts
 
         /// A trimmed text of 1…`maxLength` characters with no control character; `lineBreaks`
-        /// lets line feed and tab through (a field's text may have lines; an id or a name may not).
+        /// lets line feed and tab through (a field's text may have lines; a record id, which is
+        /// part of the record's key, may not).
         mutating func text(_ value: JSONValue?, field: @autoclosure () -> String, label: @autoclosure () -> String, required: Bool, maxLength: Int,
                            lineBreaks: Bool = true) -> String? {
             switch value {

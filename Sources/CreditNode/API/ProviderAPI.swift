@@ -3,7 +3,7 @@ import Foundation
 public import Hummingbird
 import SyncProtocol
 
-/// The provider API (`Protocol/provider-api.yaml`): records in, records out, health and metrics.
+/// The provider API (`Protocol/provider-api.openapi.json`): records in, records out, health and metrics.
 public enum ProviderAPI {
     /// The provider API's router: `/healthz`, `/readyz` and `/metrics` open, every `/v1/…`
     /// route behind ``ProviderAuthentication``.

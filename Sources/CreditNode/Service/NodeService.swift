@@ -19,7 +19,7 @@ public final class NodeService: Sendable {
     /// signature); `nil` when this node has no hub link (tests of the node alone).
     let attestation: (@Sendable (String) async throws -> (envelope: [UInt8], attestation: SubjectAttestation))?
 
-    /// Request limits, documented in `Protocol/provider-api.yaml`.
+    /// Request limits, documented in `Protocol/provider-api.openapi.json`.
     public struct Limits: Sendable {
         /// Largest request body (413 beyond it).
         public var maxBodyBytes: Int

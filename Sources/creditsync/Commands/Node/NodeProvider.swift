@@ -57,9 +57,14 @@ struct NodeProvider: AsyncParsableCommand {
         @Flag(help: "Allow a unit outside the node's own area (the hub operator must have widened it: hub node area --add).")
         var outsideArea = false
 
-        /// The node whose area the unit must lie in: the configuration's, else `--node`.
+        /// The node whose area the unit must lie in: the configuration's, or `--node` with `--db`.
         func nodeId() throws -> String {
-            if store.db == nil, let config = store.config { return try ConfigFile.load(NodeConfig.self, from: config).node.id }
+            if store.db == nil, let config = store.config {
+                let id = try ConfigFile.load(NodeConfig.self, from: config).node.id
+                if let node, node != id { throw ValidationError("--node \(node) is not the node of \(config) (\(id)); --node is for --db") }
+                return id
+            }
+            guard store.db != nil else { throw ValidationError("give --config FILE or --db PATH") }
             guard let node else {
                 throw ValidationError("with --db, give --node ID (the node's id: a unit outside its area is refused), or --outside-area")
             }
