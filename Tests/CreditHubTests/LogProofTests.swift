@@ -82,9 +82,8 @@ import Testing
         }
     }
 
-    /// A hub that shows a node another history: the node keeps both heads as evidence, reports
-    /// the conflict in its metrics, and reads the fan-out again; nothing is lost.
-    @Test func aNodeCatchesAHubThatRewritesItsHistory() async throws {
+    /// An in-memory hub, node 360100 pushing to it and node 360700 pulling its fan-out.
+    func senderAndReceiver() async throws -> (InMemoryHub, NodeFixture, NodeFixture, Pusher, Receiver) {
         let hub = InMemoryHub()
         let sender = try NodeFixture(node: "360100")
         let receiverNode = try NodeFixture(node: "360700", readScope: .all)
@@ -92,6 +91,13 @@ import Testing
         let pusher = Pusher(node: "360100", store: sender.service.store, transport: hub, key: sender.key, hub: "360000", hubKeys: hub.publicKeys)
         let receiver = Receiver(node: "360700", store: receiverNode.service.store, transport: hub, hub: "360000", hubKeys: hub.publicKeys,
                                 reference: { Fixtures.reference })
+        return (hub, sender, receiverNode, pusher, receiver)
+    }
+
+    /// A hub that shows a node another history: the node keeps both heads as evidence, reports
+    /// the conflict in its metrics, and reads the fan-out again; nothing is lost.
+    @Test func aNodeCatchesAHubThatRewritesItsHistory() async throws {
+        let (hub, sender, receiverNode, pusher, receiver) = try await senderAndReceiver()
         _ = try sender.service.submit(sender.punishments(0..<6), by: sender.identity)
         _ = try await pusher.pushOnce()
         #expect(try await receiver.pullOnce(wait: 0) == 6)
@@ -129,13 +135,7 @@ import Testing
     /// hub-api.md: a head of the pinned size MUST be the pinned head, and a shorter one is a
     /// conflict too (no proof is asked for either): the node keeps both heads and starts over.
     @Test func aHeadOfThePinnedSizeWithAnotherRootOrAShorterOneIsAConflict() async throws {
-        let hub = InMemoryHub()
-        let sender = try NodeFixture(node: "360100")
-        let receiverNode = try NodeFixture(node: "360700", readScope: .all)
-        try await hub.enroll(sender.key.publicKey, node: "360100")
-        let pusher = Pusher(node: "360100", store: sender.service.store, transport: hub, key: sender.key, hub: "360000", hubKeys: hub.publicKeys)
-        let receiver = Receiver(node: "360700", store: receiverNode.service.store, transport: hub, hub: "360000", hubKeys: hub.publicKeys,
-                                reference: { Fixtures.reference })
+        let (hub, sender, receiverNode, pusher, receiver) = try await senderAndReceiver()
         let store = receiverNode.service.store
         _ = try sender.service.submit(sender.punishments(0..<6), by: sender.identity)
         _ = try await pusher.pushOnce()
