@@ -8,10 +8,10 @@ public enum AuthorizationHeader {
     /// §11.4): `bearer cs_…` is as good as `Bearer cs_…`, as clients written from the standard expect.
     public static func credentials(_ header: String, scheme: String) -> Substring? {
         let name = header.prefix { $0 != " " }
-        guard name.utf8.count == scheme.utf8.count,
-              zip(name.utf8, scheme.utf8).allSatisfy({ lowercase($0) == lowercase($1) }),
-              header.dropFirst(name.count).first == " " else { return nil }
-        let credentials = header.dropFirst(name.count).drop { $0 == " " }
+        let rest = header[name.endIndex...]
+        guard name.utf8.count == scheme.utf8.count, zip(name.utf8, scheme.utf8).allSatisfy({ lowercase($0) == lowercase($1) }),
+              rest.first == " " else { return nil }
+        let credentials = rest.drop { $0 == " " }
         return credentials.isEmpty ? nil : credentials
     }
 

@@ -114,13 +114,17 @@ public enum ProviderAPI {
             let identity = try context.requireIdentity()
             let caseId = try parameter(context, "case")
             let o = try await jsonObject(request, service, members: ["event", "units", "finding", "cause", "reason", "decisionDocument"])
-            let listed = o["units"]?.arrayValue ?? []
-            let units = listed.compactMap(\.stringValue)
-            guard units.count == listed.count, o["units"] == nil || o["units"]?.arrayValue != nil else {
-                throw NodeError(.unprocessableContent, "invalid-rights", "'units' must be a list of credit codes",
-                                errors: [ValidationIssue(field: "units", code: "invalid-rights", message: "'units' must be a list of credit codes")])
+            // Absent for every step but `checks`; when present, a list of texts.
+            var units: [String]?
+            if let value = o["units"] {
+                let listed = value.arrayValue ?? []
+                units = listed.compactMap(\.stringValue)
+                guard value.arrayValue != nil, units?.count == listed.count else {
+                    throw NodeError(.unprocessableContent, "invalid-rights", "'units' must be a list of credit codes",
+                                    errors: [ValidationIssue(field: "units", code: "invalid-rights", message: "'units' must be a list of credit codes")])
+                }
             }
-            let receipt = try service.caseEvent(caseId, event: try text(o, "event"), units: o["units"] == nil ? nil : units, finding: o["finding"]?.stringValue,
+            let receipt = try service.caseEvent(caseId, event: try text(o, "event"), units: units, finding: o["finding"]?.stringValue,
                                                 cause: o["cause"]?.stringValue, reason: o["reason"]?.stringValue ?? "",
                                                 decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
             return try jsonResponse(receipt, status: .accepted)
@@ -238,9 +242,11 @@ public enum ProviderAPI {
     /// what JavaScript's `toISOString()` writes); kept to the millisecond, as changes keep it.
     static func date(_ value: JSONValue?, field: String) throws -> Date? {
         guard let value, value != .null else { return nil }
+        guard case let .string(text) = value else { throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00") }
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
         let fractional = ISO8601DateFormatter()
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard case let .string(text) = value, let date = ISO8601DateFormatter().date(from: text) ?? fractional.date(from: text) else {
+        guard let date = fractional.date(from: text) else {
             throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00")
         }
         return date
