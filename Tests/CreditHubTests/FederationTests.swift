@@ -180,7 +180,7 @@ import Testing
         var text = h.hub.metrics.exposition()
         #expect(text.contains(#"creditsync_hub_node_lag_changes{node="360700"} 3"#))
         // Every merge refusal code the alert rules watch starts at 0: increase() cannot see a first value.
-        for code in ["catalog-version", "invalid-record", "key-mismatch", "not-canonical", "unknown-record", "not-home", "not-in-area", "revoked"] {
+        for code in ["catalog-version", "invalid-record", "invalid-rights", "key-mismatch", "not-canonical", "unknown-record", "not-home", "not-in-area", "revoked"] {
             #expect(text.contains(#"creditsync_hub_refused_changes_total{node="360700",code="\#(code)"} 0"#), "\(code)")
         }
         #expect(text.contains(#"creditsync_hub_equivocations_total{node="360700"} 0"#))

@@ -49,6 +49,8 @@ extension HubService {
         public var health: [String: NodeHealth]
         /// Hub heads nodes pinned that this log does not contain, newest first.
         public var forkReports: [ForkReport]
+        /// The years without an official calendar that a window opened now can reach
+        /// (``provisionalYears(at:calendar:)``): deadlines in them assume Monday–Friday.
         public var provisionalYears: [Int]
 
         /// Whether a window (Article 41's or a rights window) is at risk, breached or missed:
@@ -102,14 +104,27 @@ extension HubService {
             case .all: true
             }
         }
-        let thisYear = ChinaTime.date(of: now).year
         let lags = try store.lags(now: now)
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
                         nodes: lags, corrections: Array(interesting.suffix(200)), rights: Array(interestingRights.suffix(200)),
                         windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
-                        provisionalYears: [thisYear, thisYear + 1].filter { !reference.calendar.isPublished(year: $0) })
+                        provisionalYears: Self.provisionalYears(at: now, calendar: reference.calendar))
+    }
+
+    /// The longest window a correction or a case opens: restoration's 10 working days (Article 40).
+    static let longestWindowWorkingDays = 10
+
+    /// The years without an official calendar that a window opened at `now` can reach: this
+    /// year when its calendar is missing, and next year once the longest window opened today can
+    /// end in it (from about mid-December). Next year's calendar is published late in the year
+    /// before, so counting it from January on would keep the alert on for ten months, and
+    /// operators would learn to ignore it before the weeks it matters.
+    static func provisionalYears(at now: Date, calendar: WorkingDayCalendar) -> [Int] {
+        let thisYear = ChinaTime.date(of: now).year
+        let reached = (try? calendar.deadline(after: now, workingDays: longestWindowWorkingDays))?.provisionalYears ?? []
+        return Array(Set(reached + (calendar.isPublished(year: thisYear) ? [] : [thisYear]))).sorted()
     }
 
     /// The metrics exposition, refreshed from the store: what a scrape reads.
@@ -157,7 +172,7 @@ extension HubService {
         metrics.gauge("creditsync_hub_equivocations", help: "Equivocation evidence kept.").set(Double(counts.equivocations))
         metrics.gauge("creditsync_hub_log_size", help: "Effective changes in the hub log.").set(Double(counts.hubLog))
         metrics.gauge("creditsync_hub_records", help: "Records in the provincial store.").set(Double(counts.records))
-        metrics.gauge("creditsync_hub_calendar_provisional_years", help: "Years (this and next) without a published calendar.")
+        metrics.gauge("creditsync_hub_calendar_provisional_years", help: "Years without an official calendar that a window opened now can reach.")
             .set(Double(snap.provisionalYears.count))
     }
 }

@@ -69,7 +69,7 @@ public final class HubMetrics: Sendable {
 
     /// The codes of merge.md §2 and §3, each counted from 0 for every node: the alert rules take
     /// the `increase` of these counters, which cannot see a counter's first value.
-    static let mergeRefusalCodes = ["catalog-version", "invalid-record", "key-mismatch", "not-canonical", "unknown-record", "not-home", "not-in-area", "revoked"]
+    static let mergeRefusalCodes = ["catalog-version", "invalid-record", "invalid-rights", "key-mismatch", "not-canonical", "unknown-record", "not-home", "not-in-area", "revoked"]
 
     func refusedChangeCounter(node: String, code: String) -> Counter {
         counter("creditsync_hub_refused_changes_total", [("node", node), ("code", code)],
