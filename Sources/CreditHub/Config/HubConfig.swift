@@ -40,6 +40,15 @@ public struct HubConfig: Codable, Sendable {
             self.port = port
             self.tokenFile = tokenFile
         }
+
+        enum CodingKeys: String, CodingKey { case host, port, tokenFile }
+
+        /// `host` may be left out: the listener is then on loopback, as the README promises.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(host: try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1", port: try c.decode(Int.self, forKey: .port),
+                      tokenFile: try c.decodeIfPresent(String.self, forKey: .tokenFile))
+        }
     }
 
     public var hub: Identity
