@@ -90,6 +90,11 @@ public enum StoreBackup {
             throw FederationError("\(backup) is not a usable \(checked.kind) backup: \(checked.integrity); the store was not touched")
         }
 
+        // Whose the restored files are: the old store's owner, or its directory's. Run as root,
+        // the files made below would be root's, 0600, and the daemon (`User=creditsync` in the
+        // shipped units) could not open its own store; they are given back before the swap ends.
+        let owner = Self.owner(of: files.fileExists(atPath: database) ? database : (database as NSString).deletingLastPathComponent)
+
         // 2. The new store, built beside the old one.
         let staging = database + ".restoring", aside = database + ".before-restore"
         let parts = { (base: String) in ["", "-wal", "-shm"].map { base + $0 } + [EvidenceLog.path(besideDatabase: base)] }
@@ -144,7 +149,21 @@ public enum StoreBackup {
             throw FederationError("the restored store did not open (\(error)); the old store was put back")
         }
         for path in parts(aside) { try? files.removeItem(atPath: path) }
+        if geteuid() == 0, let owner {
+            for path in parts(database) + [StoreLock.path(for: database)] where files.fileExists(atPath: path) {
+                guard chown(path, owner.uid, owner.gid) == 0 else {
+                    throw FederationError("restored, but cannot give \(path) to its owner (uid \(owner.uid)): \(String(cString: strerror(errno)))")
+                }
+            }
+        }
         return restored
+    }
+
+    /// The owner and group of a file, as `stat` reads them.
+    static func owner(of path: String) -> (uid: uid_t, gid: gid_t)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (info.st_uid, info.st_gid)
     }
 
     static func summary(_ db: some DatabaseReader, path: String) throws -> Summary {

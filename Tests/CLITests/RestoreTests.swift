@@ -82,4 +82,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: backup + "-wal") && !FileManager.default.fileExists(atPath: backup + "-shm"))
         #expect(try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int == 0o600)
     }
+
+    /// Run as root (as an operator with `sudo` would), a restore gives the new files to the
+    /// store's owner: the daemon, `User=creditsync` under the shipped units, could not open
+    /// root's 0600 files, and would not start.
+    @Test(.enabled(if: geteuid() == 0, "needs root to own files as another user"))
+    func aRestoreRunAsRootLeavesTheStoreItsOwners() async throws {
+        let dir = try Fixtures.temporaryDirectory("restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("node.sqlite").path
+        try store(at: db, records: 3)
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+        #expect(try await CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        // The store as the daemon's user (here `nobody`) left it.
+        let daemon: (uid: uid_t, gid: gid_t) = (65_534, 65_534)
+        for path in [dir.path, db, StoreLock.path(for: db)] where FileManager.default.fileExists(atPath: path) {
+            #expect(chown(path, daemon.uid, daemon.gid) == 0)
+        }
+
+        let out = try await CLI.run(["restore", "--backup", backup, "--db", db])
+        #expect(out.status == 0, "\(out.stderr)")
+        for path in [db, StoreLock.path(for: db)] {
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            #expect(info.st_uid == daemon.uid && info.st_gid == daemon.gid, "\(path) is uid \(info.st_uid), not the store's owner")
+        }
+    }
 }
