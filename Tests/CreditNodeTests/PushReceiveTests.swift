@@ -161,6 +161,31 @@ import Testing
         #expect(try nanchang.service.store.fanOutPosition() == 4)
     }
 
+    /// A rights change the hub merged but this node cannot read (a node of another build, say)
+    /// is not skipped: skipping it would lose a case's step while the position moved past it and
+    /// was acknowledged. The batch is refused whole, naming the entry, and nothing moves.
+    @Test func aRightsChangeTheNodeCannotReadStopsTheBatch() async throws {
+        let hub = InMemoryHub()
+        let nanchang = try await node("360100", hub)
+        let ganzhou = try await node("360700", hub)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
+        _ = try await pusher(nanchang, hub).pushOnce()
+        // Nanchang's next change: an objection label whose document is not a rights document.
+        let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-0")
+        let before = try nanchang.service.store.logFrontier(through: 2)
+        let label = Change(node: "360100", sequence: before.size + 1, key: key, operation: .objectionLabel, credential: "c",
+                           reason: "", decisionDocument: "", effectiveAt: 1_790_000_000_000, acceptedAt: 1_790_000_000_000,
+                           catalogVersion: "national@2026.1", payload: Array(#"{"not":"a rights document"}"#.utf8))
+        let set = try ChangeSet(node: "360100", keyId: nanchang.key.keyId, encodedChanges: [label.encoded], before: before, createdAt: 1)
+        _ = try await hub.push(node: "360100", envelope: try set.signed(with: nanchang.key).encoded, pinned: nil)
+
+        let r = receiver(ganzhou, hub)
+        await #expect(throws: WireError.self) { try await r.pullOnce(wait: 0) }
+        #expect(try ganzhou.service.store.fanOutPosition() == 0, "nothing of the batch is applied, nor acknowledged")
+        #expect(try ganzhou.service.store.stateDigest().records == 0)
+        #expect(await hub.fanOutAcknowledged["360700"] ?? 0 == 0)
+    }
+
     @Test func aBatchNotSignedByThePinnedHubKeyIsRefused() async throws {
         let impostor = InMemoryHub(key: SigningKey())
         let f = try await node("360100", impostor)

@@ -210,23 +210,31 @@ public struct Receiver: Service {
             throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(request.after)")
         }
         return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted,
-                       writes: writes(batch, after: request.after), pinned: pinned)
+                       writes: try writes(batch, after: request.after), pinned: pinned)
     }
 
     /// What the store needs to file the batch's entries after `after`. Prepared where the batch
     /// is received: a batch asked for ahead is prepared on another core while the one before it
     /// is written, and the writer, which catching up keeps busy, only writes.
-    func writes(_ batch: FanOutBatch, after: UInt64) -> [RemoteWrite] {
+    /// - Throws: ``WireError/inconsistent(_:)`` for a rights change this node cannot read. The hub
+    ///   merged it, so skipping it would lose a case's step while the position moved past it
+    ///   and was acknowledged: the batch is not applied, and the receiver retries (and its lag
+    ///   shows) until a node that reads it runs.
+    func writes(_ batch: FanOutBatch, after: UInt64) throws -> [RemoteWrite] {
         let data = reference()
         // The node's own changes come back only when the hub re-asserts one of them over a
         // version it refused (Protocol/merge.md §4): they are applied like any other entry.
         var writes: [RemoteWrite] = []
         writes.reserveCapacity(batch.entries.count)
         for entry in batch.entries where entry.position > after {
-            let rights = entry.change.operation.isRights
+            var event: RightsEvent?
+            if entry.change.operation.isRights {
+                do { event = try RightsEvent(entry.change, identifiers: nil) } catch {
+                    throw WireError.inconsistent("hub log entry \(entry.position) (\(entry.change.node)#\(entry.change.sequence)) is a rights change this node cannot read: \(error)")
+                }
+            }
             writes.append(RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
-                                      rights: rights ? try? RightsEvent(entry.change, identifiers: nil) : nil,
-                                      leaf: rights ? entry.change.leafHash : nil))
+                                      rights: event, leaf: event == nil ? nil : entry.change.leafHash))
         }
         return writes
     }
