@@ -1,8 +1,9 @@
 import CreditCore
-import CreditHub
+@testable import CreditHub
 import CreditNode
 import CreditTesting
 import Foundation
+import GRDB
 import SyncProtocol
 import SyncTransport
 import Synchronization
@@ -94,6 +95,22 @@ final class HubFixture: Sendable {
         #expect(try h.store.position(node: "360100")?.acknowledged == 5)
     }
 
+    /// A set the hub took, sent again after the key that signed it was revoked (its receipt was
+    /// lost, then the node's key rotated): its stored receipt, not `untrusted-key`, which the
+    /// node would meet for ever. A set the hub never took, signed by that key, is still refused.
+    @Test func aSetAcceptedBeforeItsKeyWasRevokedStillAnswersItsReceipt() async throws {
+        let h = try fixture()
+        let (envelope, _) = try SyncFixtures.changeSet(key: nodeKey, count: 5)
+        let receipt = try await h.hub.ingest(node: "360100", envelope: envelope.encoded)
+        let newKey = SigningKey()
+        try h.store.rotateKey(node: "360100", key: newKey.publicKey, revokeOthers: false, at: h.now)
+        try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
+        #expect(try await h.hub.ingest(node: "360100", envelope: envelope.encoded) == receipt)
+        #expect(try h.store.position(node: "360100")?.acknowledged == 5)
+        let (other, _) = try SyncFixtures.changeSet(key: nodeKey, count: 6)
+        #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: other.encoded) }?.code == "untrusted-key")
+    }
+
     @Test func refusesEverythingItMust() async throws {
         let h = try fixture()
         let (good, set) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
@@ -122,6 +139,23 @@ final class HubFixture: Sendable {
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bytes) }?.code == "untrusted-key")
         try h.store.revoke(node: "360100", at: h.now)
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: bytes) }?.code == "revoked-node")
+    }
+
+    /// An operator's command run twice (a retried `hub node revoke`) changes nothing the second
+    /// time: the revocation keeps its first time, the admin log one entry; an unknown key is an
+    /// error that names it.
+    @Test func revokingAgainChangesNothing() throws {
+        let h = try fixture()
+        let actions = try h.store.adminActions(after: 0).count
+        #expect(try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now))
+        let revokedAt = try h.store.writer.read { try Int64.fetchOne($0, sql: "SELECT revoked_at FROM node_key WHERE key_id = ?", arguments: [nodeKey.keyId]) }
+        #expect(try !h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now.addingTimeInterval(3600)))
+        #expect(try h.store.writer.read { try Int64.fetchOne($0, sql: "SELECT revoked_at FROM node_key WHERE key_id = ?", arguments: [nodeKey.keyId]) } == revokedAt)
+        #expect(try h.store.revoke(node: "360100", at: h.now))
+        #expect(try !h.store.revoke(node: "360100", at: h.now.addingTimeInterval(60)))
+        #expect(try h.store.adminActions(after: 0).count == actions + 2)
+        #expect(throws: RegistryError.self) { try h.store.revoke(node: "360100", keyId: "no-such-key", at: h.now) }
+        #expect(throws: RegistryError.self) { try h.store.revoke(node: "361100", at: h.now) }
     }
 
     /// An integer past 2^63 - 1 in a properly signed set is refused at decode time (it had

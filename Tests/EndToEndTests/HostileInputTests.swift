@@ -443,8 +443,9 @@ import Testing
         #expect(log.contains("refused POST /v1/nodes/360100/changesets code=inconsistent node=360100"), "\(log.suffix(2000))")
         #expect(log.contains("code=replayed node=360100"))
         #expect(!log.contains("HubError("), "no struct dumps in the log")
-        // An operator's action beside the running hub appears in the hub's log, with who did it.
-        let subscribed = try await CLI.run(["hub", "node", "subscribe", "--config", s.federation.deployment.hubConfig.path, "--id", "360700", "--all"])
+        // An operator's action beside the running hub appears in the hub's log, with who did it
+        // (one that changes something: the same subscription again is no action).
+        let subscribed = try await CLI.run(["hub", "node", "subscribe", "--config", s.federation.deployment.hubConfig.path, "--id", "360700", "--items", "administrative-permit"])
         #expect(subscribed.status == 0, "\(subscribed.stderr)")
         var logged = false
         for _ in 0..<60 where !logged {

@@ -138,7 +138,14 @@ public final class HubService: Sendable {
         let prepared: PreparedSet
         switch opened {
         case let .success(p): prepared = p
-        case let .failure(error): throw refuse(Self.status(of: error), error.code, error.description)
+        case let .failure(error):
+            // A set this hub accepted, sent again after its key was revoked (its receipt was
+            // lost, then the node's key rotated): the same bytes answer the stored receipt, as
+            // any resent set does (hub-api.md), rather than a refusal the node would meet for ever.
+            if case .untrustedKey = error, let receipt = try store.storedReceipt(node: node, envelopeDigest: Hash32.sha256(envelope)) {
+                return receipt
+            }
+            throw refuse(Self.status(of: error), error.code, error.description)
         }
         let set = prepared.set
         guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }

@@ -138,6 +138,15 @@ extension HubStore {
         recentSubjectEntries.withLock { $0.count = max(0, $0.count - moved) }
     }
 
+    /// The receipt of a set this hub accepted from `node` whose envelope has `digest`, if any.
+    /// Read only when a set fails its signature check (``HubService/ingest(node:envelope:)``):
+    /// the node's sets are scanned, not indexed by digest.
+    public func storedReceipt(node: String, envelopeDigest digest: Hash32) throws -> [UInt8]? {
+        try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT receipt FROM changeset WHERE node = ? AND digest = ?", arguments: [node, digest.data]).map(Array.init)
+        }
+    }
+
     /// One set's ingest inside the writer's transaction; `nil` when the set is to be accepted but
     /// its bytes are not in the evidence log yet.
     func ingest(_ db: Database, _ prepared: PreparedSet, evidence: EvidenceLog.Location?, hub: String, key: SigningKey,

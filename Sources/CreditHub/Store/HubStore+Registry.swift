@@ -66,27 +66,39 @@ extension HubStore {
                        arguments: [key.keyId, node, Data(key.raw), millis(at)])
     }
 
-    /// Revokes a node (all its pushes are refused) or one of its keys.
-    public func revoke(node: String, keyId: String? = nil, at: Date) throws {
+    /// Revokes a node (all its pushes are refused) or one of its keys. Running it again changes
+    /// nothing: the revocation keeps its first time, and the admin log its one entry.
+    /// - Returns: whether it revoked anything (`false`: already revoked).
+    @discardableResult
+    public func revoke(node: String, keyId: String? = nil, at: Date) throws -> Bool {
         try writer.write { db in
+            let status = keyId == nil
+                ? try String.fetchOne(db, sql: "SELECT status FROM node WHERE id = ?", arguments: [node])
+                : try String.fetchOne(db, sql: "SELECT status FROM node_key WHERE key_id = ? AND node = ?", arguments: [keyId, node])
+            guard let status else { throw RegistryError(description: keyId.map { "node \(node) has no key \($0)" } ?? "no node \(node)") }
+            guard status != "revoked" else { return false }
             if let keyId {
                 try db.execute(sql: "UPDATE node_key SET status = 'revoked', revoked_at = ? WHERE key_id = ? AND node = ?",
                                arguments: [Self.millis(at), keyId, node])
             } else {
                 try db.execute(sql: "UPDATE node SET status = 'revoked' WHERE id = ?", arguments: [node])
+                // A revoked node no longer holds windows open: those only it was behind close now.
+                try Self.closeWindows(db, at: Self.millis(at), positions: 0...Int64.max)
             }
-            guard db.changesCount > 0 else { throw RegistryError(description: "no such node or key") }
-            // A revoked node no longer holds windows open: those only it was behind close now.
-            if keyId == nil { try Self.closeWindows(db, at: Self.millis(at), positions: 0...Int64.max) }
             try Self.recordAdmin(db, "node-revoke", target: node, detail: keyId.map { "key \($0)" } ?? "the node", at: at)
+            return true
         }
     }
 
     /// Sets the catalog items whose new records `node` receives from now on (``NodeSubscription``).
     public func subscribe(node: String, to subscription: NodeSubscription) throws {
         try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT subscription FROM node WHERE id = ?", arguments: [node]) else {
+                throw RegistryError(description: "no node \(node)")
+            }
+            // The same subscription again changes nothing, and adds nothing to the admin log.
+            guard (row[0] as String?) != subscription.stored else { return }
             try db.execute(sql: "UPDATE node SET subscription = ? WHERE id = ?", arguments: [subscription.stored, node])
-            guard db.changesCount > 0 else { throw RegistryError(description: "no node \(node)") }
             try Self.recordAdmin(db, "node-subscribe", target: node, detail: subscription.stored ?? "all items", at: Date())
         }
     }

@@ -78,6 +78,20 @@ extension NodeStore {
         }
     }
 
+    /// Drops the outbox's sets from the first one signed by a key other than `keyId` on, so that
+    /// the next round signs their changes again with the node's current key. Only for sets the
+    /// hub refused as signed by a key it no longer trusts: it holds none of them (a set it holds
+    /// answers its receipt, whatever key signed it), and it takes the same changes signed again
+    /// as the same range (`gap` if regrouped, never `equivocation`: `Protocol/hub-api.md`).
+    /// - Returns: how many sets were dropped.
+    @discardableResult
+    public func dropOutbox(signedByOtherThan keyId: String) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE first >= (SELECT MIN(first) FROM outbox WHERE key_id != ?)", arguments: [keyId])
+            return db.changesCount
+        }
+    }
+
     /// Records the hub's receipt: stores it, moves the acknowledged position and clears the outbox,
     /// in one transaction.
     public func recordReceipt(_ receipt: Receipt, envelope: [UInt8], frontier: MerkleFrontier, at: UInt64) throws {

@@ -247,6 +247,14 @@ public struct Pusher: Service {
             // Lost or overtaken on the way: continue where the hub holds this node's log.
             try await reconcile(expected: expected)
             return nil
+        case let .failure(.refused(_, "untrusted-key", message)) where sent.set.keyId != key.keyId:
+            // Signed before this node's key was rotated, and that key is revoked at the hub now,
+            // which does not hold the set (it would have answered its receipt). Resending those
+            // bytes would be refused for ever: the next round signs the same changes again.
+            let dropped = try store.dropOutbox(signedByOtherThan: key.keyId)
+            logger.warning("the hub no longer trusts the key that signed unsent change sets; signing them again with the current key",
+                           metadata: ["keyId": "\(sent.set.keyId)", "sets": "\(dropped)", "hub": "\(message)"])
+            return nil
         case let .failure(error):
             metrics?.pushFailures.increment()
             throw Failure.transport(error)

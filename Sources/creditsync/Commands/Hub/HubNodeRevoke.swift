@@ -15,8 +15,10 @@ extension HubNode {
 
         func run() async throws {
             let (_, store) = try openHubStore(configPath: config)
-            do { try store.revoke(node: id, keyId: keyId, at: Date()) } catch { throw CommandError("\(error)") }
-            print(keyId.map { "revoked key \($0) of node \(id)" } ?? "revoked node \(id)")
+            let revoked: Bool
+            do { revoked = try store.revoke(node: id, keyId: keyId, at: Date()) } catch { throw CommandError("\(error)") }
+            let what = keyId.map { "key \($0) of node \(id)" } ?? "node \(id)"
+            print(revoked ? "revoked \(what)" : "\(what) was already revoked; nothing changed")
         }
     }
 }
