@@ -76,6 +76,29 @@ import Testing
         #expect(try h.store.counts().conflicts == 0)
     }
 
+    /// An open correction names the nodes whose copies are not fixed yet, in the status and on
+    /// the dashboard the at-risk alert sends operators to: whom to chase before the deadline.
+    @Test func anOpenCorrectionNamesTheNodesStillToFixTheirCopies() async throws {
+        let (h, nodes) = try federation(["360100", "360700", "360900"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<2), by: nodes[0].identity)
+        try await sync(h, nodes)
+        _ = try nodes[0].service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-1", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕4号", effectiveAt: nil, by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
+        let open = try #require(try h.hub.snapshot().corrections.first)
+        #expect(open.waitingFor == ["360900"], "the origin and the node that applied it are not waited for")
+        try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(String(buffer: response.body).contains("<th>copies not yet fixed at</th>"))
+                #expect(String(buffer: response.body).contains("<td>360900</td></tr>"))
+            }
+        }
+        _ = try await h.receiver(nodes[2]).pullOnce(wait: 0)
+        _ = try await h.receiver(nodes[2]).pullOnce(wait: 0)
+        #expect(try h.hub.snapshot().corrections.isEmpty, "every copy fixed: nothing left to chase")
+    }
+
     @Test func aSubscriptionNarrowsNewRecordsButEveryCorrectionReachesEveryNode() async throws {
         let (h, nodes) = try federation(["360100", "360700", "360900"])
         let (nanchang, ganzhou, yichun) = (nodes[0], nodes[1], nodes[2])

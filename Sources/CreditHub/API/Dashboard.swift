@@ -14,6 +14,11 @@ enum Dashboard {
         func esc(_ t: String) -> String {
             t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
+        func provisional(_ d: Deadline) -> String { d.isProvisional ? " (provisional)" : "" }
+        // A correction a whole province has not applied yet names the first few nodes.
+        func nodeList(_ ids: [String]) -> String {
+            ids.count <= 12 ? ids.joined(separator: " ") : ids.prefix(12).joined(separator: " ") + " and \(ids.count - 12) more"
+        }
         func lag(_ seconds: Double) -> String {
             seconds < 1 ? "0 s" : seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
         }
@@ -30,12 +35,13 @@ enum Dashboard {
         }.joined(separator: "\n")
         let corrections = s.corrections.map { c -> String in
             "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
-                + "<td>\(c.reachHub.deadline.due)</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
-                + "<td>\(c.fixCopies.deadline.due)\(c.fixCopies.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td></tr>"
+                + "<td>\(c.reachHub.deadline.due)\(provisional(c.reachHub.deadline))</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
+                + "<td>\(c.fixCopies.deadline.due)\(provisional(c.fixCopies.deadline))</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td>"
+                + "<td>\(nodeList(c.waitingFor))</td></tr>"
         }.joined(separator: "\n")
         let rights = s.rights.map { w -> String in
             "<tr><td>\(esc(w.caseId))</td><td>\(esc(w.recordKey))</td><td>\(w.caseState.rawValue)</td><td>\(w.name.rawValue)\(w.unit.map { " " + esc($0) } ?? "")</td>"
-                + "<td>\(w.window.deadline.due)\(w.window.deadline.isProvisional ? " (provisional)" : "")</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td></tr>"
+                + "<td>\(w.window.deadline.due)\(provisional(w.window.deadline))</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td></tr>"
         }.joined(separator: "\n")
         let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map { c -> String in
             "<tr><td>\(esc(c.recordKey))</td><td>\(c.winner)</td><td>\(c.loser)</td><td>\(when(c.detectedAt))</td></tr>"
@@ -76,7 +82,7 @@ enum Dashboard {
         </table>
         <h2>Corrections (Article 41)</h2>
         <p>\(counts.isEmpty ? "none yet" : counts)</p>
-        <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th></tr>
+        <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th><th>copies not yet fixed at</th></tr>
         \(corrections)
         </table>
         <h2>Objections and restorations (Articles 39, 40)</h2>

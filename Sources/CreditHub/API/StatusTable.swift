@@ -27,7 +27,8 @@ public enum StatusTable {
         out += "\nArticle 41 windows: \(correctionCounts.isEmpty ? "no corrections yet" : correctionCounts.joined(separator: " "))\n"
         let flagged = s.corrections.filter { [.atRisk, .breached, .missed].contains($0.reachHubState) || [.atRisk, .breached, .missed].contains($0.fixCopiesState) }
         for c in flagged {
-            out += "  \(c.row.recordKey) \(c.row.operation): reach hub by \(c.reachHub.deadline.due) \(c.reachHubState.rawValue); all copies by \(c.fixCopies.deadline.due) \(c.fixCopiesState.rawValue)\n"
+            let waiting = c.waitingFor.isEmpty ? "" : "; not yet at \(c.waitingFor.joined(separator: " "))"
+            out += "  \(c.row.recordKey) \(c.row.operation): reach hub by \(c.reachHub.deadline.due) \(c.reachHubState.rawValue); all copies by \(c.fixCopies.deadline.due) \(c.fixCopiesState.rawValue)\(waiting)\n"
         }
         out += "Rights windows (Articles 39, 40): \(rightsCounts.isEmpty ? "no cases yet" : rightsCounts.joined(separator: " "))\n"
         for w in s.rights where [.atRisk, .breached, .missed, .paused].contains(w.state) {

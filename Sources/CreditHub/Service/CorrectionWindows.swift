@@ -10,6 +10,10 @@ public struct CorrectionStatus: Sendable, Codable, Equatable {
     /// From the hub's receipt until every node holding the record applied it: 4 working days.
     public var fixCopies: LegalWindow
     public var fixCopiesState: LegalWindow.State
+    /// While the window is open, the active nodes (its origin aside) that have not applied the
+    /// hub log through it: whom an operator chases before the deadline. Filled in the status
+    /// snapshot (``HubService/snapshot(windows:)``), empty elsewhere.
+    public var waitingFor: [String] = []
 }
 
 extension HubService {
@@ -88,12 +92,17 @@ extension HubService {
             windowCounts["reach-hub/\(c.reachHubState.rawValue)", default: 0] += 1
             windowCounts["fix-copies/\(c.fixCopiesState.rawValue)", default: 0] += 1
         }
-        let interesting = all.filter { c in
+        let lags = try store.lags(now: now)
+        var interesting = all.filter { c in
             switch filter {
             case .attention: c.row.completedAt == nil || [.breached, .missed, .atRisk].contains(c.reachHubState) || c.fixCopiesState == .missed
             case .closed: c.row.completedAt != nil
             case .all: true
             }
+        }
+        for i in interesting.indices where interesting[i].row.completedAt == nil {
+            let c = interesting[i].row
+            interesting[i].waitingFor = lags.filter { $0.status == "active" && $0.id != c.originNode && $0.fanOutApplied < c.hubPosition }.map(\.id)
         }
         let rightsWindows = try recentRightsWindows(at: now)
         for w in rightsWindows { windowCounts["\(w.name.rawValue)/\(w.state.rawValue)", default: 0] += 1 }
@@ -104,7 +113,6 @@ extension HubService {
             case .all: true
             }
         }
-        let lags = try store.lags(now: now)
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
                         nodes: lags, corrections: Array(interesting.suffix(200)), rights: Array(interestingRights.suffix(200)),
                         windowCounts: windowCounts,
