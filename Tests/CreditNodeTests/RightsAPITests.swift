@@ -125,4 +125,25 @@ import Testing
             }
         }
     }
+
+    /// A case names its applicant and grounds, and case ids are guessable: a credential whose
+    /// read scope does not cover the case's record is refused (a unit asked to check it reads it:
+    /// `RightsFederationTests`, where the hub decides the check).
+    @Test func aCaseIsNotReadByACredentialThatMayNotReadItsRecord() async throws {
+        let f = try NodeFixture(readScope: .all)
+        _ = try f.service.submit(f.punishments(0..<2), by: f.identity)
+        let opened = try f.service.fileObjection(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1",
+                                                 applicant: "某公司", grounds: "金额有误", by: f.identity)
+        let stranger = try f.service.store.addCredential(name: "另一单位", unit: try UnifiedSocialCreditCode.parse("11360900009000015F"),
+                                                         writeItems: nil, readScope: .own, at: NodeFixture.now).token
+        let app = Application(router: ProviderAPI.router(service: f.service))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/cases/\(opened.caseId)", method: .get, headers: [.authorization: "Bearer \(stranger)"]) { r in
+                #expect(r.status == .forbidden && object(r.body)["code"] as? String == "forbidden", "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/cases/\(opened.caseId)", method: .get, headers: auth(f)) { r in
+                #expect(r.status == .ok)
+            }
+        }
+    }
 }

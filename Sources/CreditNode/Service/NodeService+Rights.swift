@@ -79,10 +79,17 @@ extension NodeService {
         return try submitRights(event, key: key, reason: reason, decisionDocument: decisionDocument, by: identity)
     }
 
-    /// A case with its record's labels; reading it is audited like a record read.
+    /// A case with its record's labels; reading it is audited like a record read. A case names
+    /// its applicant and grounds, so only a credential that may read its record (its read scope)
+    /// or whose unit is asked to check it reads it; case ids are guessable.
     public func rightsCase(_ id: String, by identity: ProviderIdentity) throws -> CaseDetail {
         guard identity.readScope != .none else { throw NodeError.forbidden("credential \(identity.credential) may not read records or their cases") }
         guard let found = try store.rightsCase(id) else { throw NodeError(.notFound, "unknown-case", "this node has not heard of case \(id)") }
+        let parts = found.recordKey.split(separator: "/", maxSplits: 2).map(String.init)
+        guard parts.count == 3 && identity.readScope.allows(item: parts[1], provider: parts[0], unit: identity.unit)
+                || found.rightsCase.checkUnits.contains(identity.unit) else {
+            throw NodeError.forbidden("credential \(identity.credential) may not read record \(found.recordKey), nor is its unit asked to check case \(id)")
+        }
         try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "read-case",
                                    target: id, purpose: "case", recordCount: 1))
         return CaseDetail(rightsCase: found.rightsCase, pending: found.pending, record: try store.rights(recordKey: found.recordKey))
