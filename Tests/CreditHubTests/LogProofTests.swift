@@ -3,6 +3,7 @@ import CreditCore
 import CreditNode
 import CreditTesting
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import SyncProtocol
@@ -92,6 +93,39 @@ import Testing
         let receiver = Receiver(node: "360700", store: receiverNode.service.store, transport: hub, hub: "360000", hubKeys: hub.publicKeys,
                                 reference: { Fixtures.reference })
         return (hub, sender, receiverNode, pusher, receiver)
+    }
+
+    /// The consistency header travels outside the batch's signature: one altered on the way
+    /// (the right sizes, wrong hashes) is not taken for the hub's history rewritten. The node
+    /// asks for the proof itself, which verifies, and applies the batch.
+    @Test func aConsistencyHeaderAlteredOnTheWayIsNotAHistoryConflict() async throws {
+        final class Tampering: ForwardingTransport, @unchecked Sendable {
+            let keys: KeyRegistry
+            init(_ hub: InMemoryHub) {
+                keys = hub.publicKeys
+                super.init(hub)
+            }
+
+            override func pull(node: String, _ request: FanOutRequest) async throws(TransportError) -> FanOutAnswer {
+                var answer = try await inner.pull(node: node, request)
+                if let pinned = request.pinned, pinned > 0, let batch = try? FanOutBatch.open(answer.batch, hub: "360000", keys: keys),
+                   batch.hubLog.size > pinned {
+                    answer.consistency = .init(first: pinned, second: batch.hubLog.size, proof: [Hash32.sha256(Array("forged".utf8))])
+                }
+                return answer
+            }
+        }
+        let (hub, sender, receiverNode, pusher, _) = try await senderAndReceiver()
+        let receiver = Receiver(node: "360700", store: receiverNode.service.store, transport: Tampering(hub), hub: "360000",
+                                hubKeys: hub.publicKeys, reference: { Fixtures.reference })
+        _ = try sender.service.submit(sender.punishments(0..<6), by: sender.identity)
+        _ = try await pusher.pushOnce()
+        #expect(try await receiver.pullOnce(wait: 0) == 6)
+        _ = try sender.service.submit(sender.punishments(6..<9), by: sender.identity)
+        _ = try await pusher.pushOnce()
+        #expect(try await receiver.pullOnce(wait: 0) == 3)
+        #expect(try receiverNode.service.store.hubHistoryConflicts() == 0)
+        #expect(try receiverNode.service.store.fanOutPosition() == 9)
     }
 
     /// A hub that shows a node another history: the node keeps both heads as evidence, reports
@@ -190,6 +224,23 @@ import Testing
         #expect(!Dashboard.html(try HubFixture.federation(["360100"]).0.hub.snapshot()).contains("Fork reports"))
         #expect(try h.hub.metricsExposition().contains("creditsync_hub_fork_reports_total{node=\"360100\"} 2"))
         #expect(try h.store.hubHead() == honest)
+    }
+
+    /// The heads a node reports are its own word: one that pins a new made-up head with every
+    /// push keeps only its first reports, and another node's genuine report stays in view.
+    @Test func aNodeFloodingForkReportsNeitherFillsTheStoreNorHidesAnothersReport() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<4), by: nodes[0].identity)
+        _ = try await h.pusher(nodes[0]).pushOnce()
+        try h.hub.checkPinned(node: "360700", head: TreeHead(size: 3, root: MerkleHash.leaf([7])))
+        h.clock.advance(by: 1)
+        for i in 0..<200 {
+            try h.hub.checkPinned(node: "360100", head: TreeHead(size: 3, root: MerkleHash.leaf(Array("forged \(i)".utf8))))
+        }
+        let kept = try await h.store.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM fork_report WHERE node = '360100'") }
+        #expect(kept == HubStore.forkReportsKeptPerNode)
+        #expect(try h.store.forkReports().contains { $0.node == "360700" })
+        #expect(try h.hub.metricsExposition().contains("creditsync_hub_fork_reports_total{node=\"360100\"} \(HubStore.forkReportsKeptPerNode)"))
     }
 
     /// The dashboard says a node is silent a minute after it stopped asking (it long-polls every

@@ -38,22 +38,37 @@ extension HubStore {
         }
     }
 
-    /// Records that `node` reported pinning `pinned`, a head this log does not contain.
-    /// - Returns: whether the report is new.
+    /// The fork reports kept per node. The heads a node reports are its own word: a hostile node
+    /// could pin a new made-up head with every push, and without a bound fill the table and push
+    /// other nodes' genuine reports off the status. The first ones are the evidence that counts.
+    static let forkReportsKeptPerNode = 16
+
+    /// Records that `node` reported pinning `pinned`, a head this log does not contain (the first
+    /// ``forkReportsKeptPerNode`` different heads of each node).
+    /// - Returns: whether the report is new and kept (what is counted, logged and alerted on).
     @discardableResult
     public func reportFork(node: String, pinned: TreeHead, at: Date) throws -> Bool {
         try writer.write { db in
+            let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM fork_report WHERE node = ? AND pinned_size = ? AND pinned_root = ?",
+                                          arguments: [node, Int64(pinned.size), pinned.root.data]) ?? false
+            if known { return false }
             try db.execute(sql: """
-                INSERT OR IGNORE INTO fork_report(node, pinned_size, pinned_root, hub_size, reported_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [node, Int64(pinned.size), pinned.root.data, Int64(try db.hubFrontier().size), Self.millis(at)])
+                INSERT INTO fork_report(node, pinned_size, pinned_root, hub_size, reported_at)
+                SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM fork_report WHERE node = ?1) < ?6
+                """, arguments: [node, Int64(pinned.size), pinned.root.data, Int64(try db.hubFrontier().size), Self.millis(at),
+                                 Self.forkReportsKeptPerNode])
             return db.changesCount > 0
         }
     }
 
-    /// Every fork report, newest first.
+    /// The fork reports, newest first: each node's three newest, so that no node's reports hide
+    /// another's.
     public func forkReports() throws -> [ForkReport] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM fork_report ORDER BY reported_at DESC LIMIT 100").map {
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY node ORDER BY reported_at DESC) AS n FROM fork_report)
+                WHERE n <= 3 ORDER BY reported_at DESC
+                """).map {
                 ForkReport(node: $0["node"], pinnedSize: UInt64($0["pinned_size"] as Int64),
                            pinnedRoot: Hash32.from($0["pinned_root"] as Data).hex, hubSize: UInt64($0["hub_size"] as Int64),
                            reportedAt: Date(timeIntervalSince1970: Double($0["reported_at"] as Int64) / 1000))

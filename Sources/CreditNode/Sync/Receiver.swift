@@ -251,13 +251,19 @@ public struct Receiver: Service {
             if batch.hubLog.size < pinned.size {
                 conflict = "the hub's log holds \(batch.hubLog.size) entries, fewer than the \(pinned.size) it signed before"
             } else {
-                // The proof that came with the batch, when it joins these two sizes; else asked for.
+                // The proof that came with the batch, when it joins these two sizes; else, or when
+                // it does not verify, asked for. The header travels outside the batch's signature:
+                // one altered on the way must not pass for the hub's history rewritten.
+                var verified = false
                 if let sent = fetched.consistency, sent.first == pinned.size, sent.second == batch.hubLog.size {
                     proof = sent.proof
-                } else {
-                    proof = try await transport.consistencyProof(first: pinned.size, second: batch.hubLog.size)
+                    verified = MerkleProof.verifyConsistency(old: pinned, new: batch.hubLog, proof: proof)
                 }
-                if !MerkleProof.verifyConsistency(old: pinned, new: batch.hubLog, proof: proof) {
+                if !verified {
+                    proof = try await transport.consistencyProof(first: pinned.size, second: batch.hubLog.size)
+                    verified = MerkleProof.verifyConsistency(old: pinned, new: batch.hubLog, proof: proof)
+                }
+                if !verified {
                     conflict = "no consistency proof joins the pinned hub head \(pinned) to the new head \(batch.hubLog)"
                 }
             }
