@@ -9,7 +9,7 @@ repository root:
 import json
 
 PROVIDER = "113601000010000105"      # a Nanchang (360100) unit: the records' providing unit, in the home node's area (merge.md §1)
-CHECKER = "91110000600037341L"       # a unit asked to check
+CHECKER = "113607000090000155"       # a Ganzhou (360700) unit asked to check: it answers through node 360700, whose area holds it
 COMPANY = {"kind": "legal-person", "name": "南昌赣江商贸有限公司", "uscc": "91110000600037341L"}
 
 
@@ -113,7 +113,8 @@ change("360100", "objection-label", "P1", {"event": "paused", "case": objection,
 change("360100", "objection-label", "P1", {"event": "resumed", "case": objection}, "effective")
 change("360100", "objection-label", "P1", {"event": "checks", "case": objection, "units": [CHECKER]}, "effective")
 change("360100", "objection-label", "P1", {"event": "checks", "case": objection, "units": [CHECKER]}, "refused:case-state")
-change("360700", "objection-label", "P1", {"event": "checked", "case": objection, "unit": "91350100M000100Y43", "finding": "无"}, "refused:not-checker")
+# A unit of another province answered through a Jiangxi node: outside every node's area (rights.md §2).
+change("360700", "objection-label", "P1", {"event": "checked", "case": objection, "unit": "91350100M000100Y43", "finding": "无"}, "refused:not-in-area")
 change("360700", "objection-label", "P1", {"event": "checked", "case": objection, "unit": CHECKER, "finding": "核查属实"}, "effective")
 change("360700", "objection-label", "P1", {"event": "checked", "case": objection, "unit": CHECKER, "finding": "再次"}, "refused:not-checker")
 change("360100", "objection-outcome", "P1", {"event": "rejected", "case": objection}, "effective", reason="记载无误")

@@ -61,4 +61,36 @@ import Testing
         #expect(try h.store.refusals().count == 3)
         #expect(throws: (any Error).self) { try h.store.changeArea(node: "360700", add: ["3x"], remove: [], at: h.now) }
     }
+
+    /// rights.md §2: a unit answers a check through a node of its area. Nanchang's node, with a
+    /// credential for Ganzhou's regulator made past the CLI's check, cannot close that unit's
+    /// window with a finding of its own; Ganzhou's node answers for it.
+    @Test func theHubRefusesACheckAnsweredOutsideTheNodesArea() async throws {
+        let h = try HubFixture()
+        let nanchang = try NodeFixture(node: "360100", readScope: .all)
+        let ganzhou = try NodeFixture(node: "360700", readScope: .all)
+        try h.enroll("360100", key: nanchang.key, areas: [])
+        try h.enroll("360700", key: ganzhou.key, areas: [])
+        func sync() async throws {
+            for n in [nanchang, ganzhou] { while try await h.pusher(n).pushOnce() > 0 {} }
+            for n in [nanchang, ganzhou] { while try await h.receiver(n).pullOnce(wait: 0) > 0 {} }
+        }
+        _ = try nanchang.service.submit(nanchang.punishments(0..<1), by: nanchang.identity)
+        let opened = try nanchang.service.fileObjection(provider: nanchang.identity.unit, item: "administrative-punishment",
+                                                        recordId: "CF-360100-2026-0", applicant: "某公司", grounds: "金额有误", by: nanchang.identity)
+        _ = try nanchang.service.caseEvent(opened.caseId, event: "checks", units: [ganzhou.identity.unit], by: nanchang.identity)
+        try await sync()
+        let unit = try UnifiedSocialCreditCode.parse(ganzhou.identity.unit)
+        let (_, token) = try nanchang.service.store.addCredential(name: "赣州市市场监督管理局", unit: unit, writeItems: nil, readScope: .all, at: NodeFixture.now)
+        let impostor = try #require(try nanchang.service.store.authenticate(token: token))
+        _ = try nanchang.service.caseEvent(opened.caseId, event: "checked", finding: "经核查无误", by: impostor)
+        let head = try h.store.hubHead()
+        try await sync()
+        let refusal = try #require(try h.store.refusals().last)
+        #expect(refusal.code == "not-in-area" && refusal.field == "payload.unit", "\(refusal)")
+        #expect(try h.store.hubHead() == head, "nothing merged")
+        _ = try ganzhou.service.caseEvent(opened.caseId, event: "checked", finding: "经核查无误", by: ganzhou.identity)
+        try await sync()
+        #expect(try h.store.hubHead().size == head.size + 1, "the unit's own node answers for it")
+    }
 }

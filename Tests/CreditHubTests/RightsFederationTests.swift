@@ -166,6 +166,15 @@ import Testing
         let handling = try #require(windows.first { $0.name == .objectionHandling })
         #expect(handling.window.deadline.due == CivilDate(year: 2026, month: 12, day: 2)!, "7 working days after 20 November, plus Monday's pause")
         #expect(windows.first { $0.name == .objectionCheck }?.unit == yichun.identity.unit)
+        // The unit asked to check reads the case with a credential that reads only its own
+        // records; a unit with no part in it does not (the case names applicant and grounds).
+        func ownReader(_ unit: String) throws -> ProviderIdentity {
+            let made = try yichun.service.store.addCredential(name: unit, unit: try UnifiedSocialCreditCode.parse(unit), writeItems: nil,
+                                                               readScope: .own, at: h.now)
+            return try #require(try yichun.service.store.authenticate(token: made.token))
+        }
+        #expect(try yichun.service.rightsCase("360700-1", by: ownReader(yichun.identity.unit)).rightsCase.id == "360700-1")
+        #expect(refusal { _ = try yichun.service.rightsCase("360700-1", by: ownReader("113608000090000235")) }?.status == .forbidden)
         #expect(refusal { try ganzhou.service.caseEvent("360700-1", event: "checked", finding: "无", by: ganzhou.identity) }?.code == "not-checker")
         _ = try yichun.service.caseEvent("360700-1", event: "checked", finding: "我局核查：金额应为2000元", by: yichun.identity)
         try await sync(h, nodes)

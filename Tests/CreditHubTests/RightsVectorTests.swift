@@ -31,7 +31,8 @@ import Testing
             var keys: [String: SigningKey] = [:], frontiers: [String: MerkleFrontier] = [:]
             for node in Set([scenario.home] + scenario.changes.map(\.node)) {
                 keys[node] = SyncFixtures.key("node-\(node)")
-                try h.enroll(node, key: keys[node]!)
+                // Each node's own area (merge.md §1), as an implementation reading the vectors has it.
+                try h.enroll(node, key: keys[node]!, areas: [])
             }
             let at = UInt64(NodeFixture.now.timeIntervalSince1970 * 1000)
             func push(_ change: Change) async throws {

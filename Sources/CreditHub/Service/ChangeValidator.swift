@@ -92,8 +92,16 @@ public struct ChangeValidator: Sendable {
                           + "outside the area of node \(change.node): \(area) (the hub operator widens it with creditsync hub node area)")
         }
         if change.operation.isRights {
-            do { _ = try RightsEvent(change, identifiers: validator.identifiers) } catch {
+            let event: RightsEvent
+            do { event = try RightsEvent(change, identifiers: validator.identifiers) } catch {
                 return ChangeRefusal(change, code: error.code, field: error.field, message: error.message)
+            }
+            // A unit answers a check through a node of its area, as it writes its records there:
+            // another node must not close that unit's window with a finding of its own.
+            if event.kind == .checked, let area, let unit = event.unit,
+               let checker = try? UnifiedSocialCreditCode.parse(unit, context: validator.identifiers), !area.covers(checker) {
+                return refuse("not-in-area", "payload.unit", "the checking unit \(unit) is of division \(checker.divisionCode), "
+                              + "outside the area of node \(change.node): \(area)")
             }
             return nil
         }
