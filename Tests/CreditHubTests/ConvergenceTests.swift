@@ -271,5 +271,11 @@ import Testing
         let key = RecordKey(provider: nodes[0].identity.unit, item: item, recordId: "CF-360100-2026-4")
         for n in nodes { #expect(try n.service.store.record(key)?.version == 1, "node \(n.service.node)") }
         try expectConverged(h, nodes)
+        // The second node learns whose record it is: its provider's new version is refused there
+        // (not-home), not taken and then undone by the hub.
+        #expect(try nodes[1].service.store.record(key)?.originNode == "360100")
+        let refused = try nodes[1].service.submit([record(nodes, 4, variant: "罚款7777元")], by: other)
+        #expect(refused[0].status == .rejected && refused[0].errors?.first?.code == "not-home", "\(refused)")
+        try expectConverged(h, nodes)
     }
 }

@@ -83,7 +83,7 @@ extension NodeStore {
             var count = 0
             // Prepared once per batch: parsing each statement again for every record cost the
             // applying nodes more than the writes themselves.
-            let lookup = try FastStatement(db, "SELECT version, status, content_hash, subjects FROM record WHERE record_key = ?")
+            let lookup = try FastStatement(db, "SELECT version, status, content_hash, subjects, origin_node FROM record WHERE record_key = ?")
             let insertVersion = try FastStatement(db, """
                 INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
                     reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
@@ -98,12 +98,22 @@ extension NodeStore {
                 let storageKey = w.change.key.storageKey
                 let p = w.prepared
                 lookup.bind(storageKey)
-                let held: (version: Int64, status: String, hash: Data, subjects: String)? = try lookup.next()
-                    ? (lookup.int(0), lookup.text(1), lookup.blob(2), lookup.text(3)) : nil
+                let held: (version: Int64, status: String, hash: Data, subjects: String, home: String)? = try lookup.next()
+                    ? (lookup.int(0), lookup.text(1), lookup.blob(2), lookup.text(3), lookup.text(4)) : nil
                 if held != nil { lookup.finish() }
                 if let held {
                     let same = w.change.operation == .revoke ? held.status == "revoked" : held.status == "active" && held.hash == p.contentHash
-                    if same { continue }
+                    if same {
+                        // The copy this node holds, from the record's home: the hub logs a create,
+                        // correction or revocation only from there. A node that wrote the same
+                        // record first (the hub deduplicated its copy) learns whose it is, so it
+                        // refuses its providers' changes to it rather than take writes the hub
+                        // will undo (merge.md §1).
+                        if held.home != w.change.node {
+                            try db.execute(sql: "UPDATE record SET origin_node = ? WHERE record_key = ?", arguments: [w.change.node, storageKey])
+                        }
+                        continue
+                    }
                 } else if w.change.operation != .create {
                     continue // a change to a record this node never held
                 }
