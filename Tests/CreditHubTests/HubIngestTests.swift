@@ -111,6 +111,21 @@ final class HubFixture: Sendable {
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: other.encoded) }?.code == "untrusted-key")
     }
 
+    /// A set whose signature was checked before its node or key was revoked, and whose merge
+    /// comes after (it waited for its turn): the revocation holds, and nothing is merged.
+    @Test func aRevocationWhileASetWaitsForItsMergeHolds() async throws {
+        let h = try fixture()
+        let (envelope, set) = try SyncFixtures.changeSet(key: nodeKey, count: 3)
+        let prepared = PreparedSet(set, envelope: envelope.encoded, validator: nil)
+        try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
+        #expect(try await h.store.ingest(prepared, hub: "360000", key: h.hubKey, receivedAt: h.now)
+                == .untrusted(code: "untrusted-key", message: "key \(nodeKey.keyId) is not an active key of 360100"))
+        try h.store.revoke(node: "360100", at: h.now)
+        #expect(try await h.store.ingest(prepared, hub: "360000", key: h.hubKey, receivedAt: h.now)
+                == .untrusted(code: "revoked-node", message: "node 360100 is revoked"))
+        #expect(try h.store.position(node: "360100")?.acknowledged == 0)
+    }
+
     @Test func refusesEverythingItMust() async throws {
         let h = try fixture()
         let (good, set) = try SyncFixtures.changeSet(key: nodeKey, count: 3)

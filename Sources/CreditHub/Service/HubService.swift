@@ -181,6 +181,8 @@ public final class HubService: Sendable {
                          "a different change set for \(set.first)…\(set.last), which this hub already acknowledged; kept as evidence")
         case let .inconsistent(reason):
             throw refuse(.unprocessableContent, "inconsistent", reason)
+        case let .untrusted(code, message):
+            throw refuse(.forbidden, code, message)
         }
     }
 

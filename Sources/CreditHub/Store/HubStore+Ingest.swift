@@ -16,6 +16,10 @@ public enum IngestOutcome: Sendable, Equatable {
     case equivocation
     /// The tree heads do not follow from the node's log.
     case inconsistent(String)
+    /// The node, or the key that signed the set, was revoked after the set's signature was
+    /// checked and before its merge: refused as if it had been revoked before (`revoked-node`
+    /// or `untrusted-key`).
+    case untrusted(code: String, message: String)
 }
 
 /// What a hub-log entry is, in its `reassert` column (`Protocol/merge.md` §4).
@@ -152,7 +156,7 @@ extension HubStore {
     func ingest(_ db: Database, _ prepared: PreparedSet, evidence: EvidenceLog.Location?, hub: String, key: SigningKey,
                 at: Int64) throws -> IngestOutcome? {
         let set = prepared.set, envelope = prepared.envelope, digest = prepared.digest
-        guard let node = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [set.node]) else {
+        guard let node = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier, status FROM node WHERE id = ?", arguments: [set.node]) else {
             throw RegistryError(description: "no node \(set.node)")
         }
         let size = UInt64(node["log_size"] as Int64)
@@ -178,6 +182,12 @@ extension HubStore {
             return .equivocation
         }
         guard set.first == size + 1 else { return .gap(expected: size + 1) }
+        // The registry as this transaction sees it: a revocation that landed while the set waited
+        // for its turn (its signature was checked before) holds, as hub-api.md says.
+        guard (node["status"] as String) == "active" else { return .untrusted(code: "revoked-node", message: "node \(set.node) is revoked") }
+        guard try String.fetchOne(db, sql: "SELECT status FROM node_key WHERE key_id = ? AND node = ?", arguments: [set.keyId, set.node]) == "active" else {
+            return .untrusted(code: "untrusted-key", message: "key \(set.keyId) is not an active key of \(set.node)")
+        }
         guard let evidence else { return nil }
         let frontier = try MerkleFrontier(encoded: Array(node["log_frontier"] as Data))
         let extended: MerkleFrontier
