@@ -41,7 +41,9 @@ public enum StoreBackup {
             let copy = EvidenceLog.path(besideDatabase: destination)
             try FileManager.default.copyItem(atPath: evidence, toPath: copy)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: copy)
+            try Self.sync(copy)
         }
+        try Self.sync((destination as NSString).deletingLastPathComponent)
         return try summary(to, path: destination)
     }
 
@@ -103,6 +105,9 @@ public enum StoreBackup {
         if files.fileExists(atPath: evidence) {
             try files.copyItem(atPath: evidence, toPath: EvidenceLog.path(besideDatabase: staging))
             try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: EvidenceLog.path(besideDatabase: staging))
+            // On disk before the swap: the old files go once the new ones are in place, and a
+            // power loss then must not leave a hub whose evidence is cut short.
+            try Self.sync(EvidenceLog.path(besideDatabase: staging))
         }
         // The restored store is its owner's alone, as the daemon's are under the units' UMask
         // (SQLite gives its log files the database file's mode).
@@ -135,6 +140,9 @@ public enum StoreBackup {
         for path in parts(aside) { try? files.removeItem(atPath: path) }
         for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
         for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
+        // The renames on disk before anything of the old store is removed.
+        let directory = (database as NSString).deletingLastPathComponent
+        try Self.sync(directory.isEmpty ? "." : directory)
 
         // 4. The new store must open and check; only then do the old files go.
         let restored: Summary
@@ -157,6 +165,14 @@ public enum StoreBackup {
             }
         }
         return restored
+    }
+
+    /// Flushes a file, or a directory's entries (renames, new files), to the disk.
+    static func sync(_ path: String) throws {
+        let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FederationError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FederationError("cannot sync \(path) to disk: \(String(cString: strerror(errno)))") }
     }
 
     /// The owner and group of a file, as `stat` reads them.
