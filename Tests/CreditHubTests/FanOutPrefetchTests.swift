@@ -10,16 +10,20 @@ import Testing
 /// A node behind asks for the next fan-out batch while it applies one, and takes the consistency
 /// proof with the batch (`Protocol/hub-api.md`, fan-out).
 @Suite struct FanOutPrefetchTests {
-    /// Watches a receiver's requests, and can spoil the proofs the hub sends with its batches.
+    /// Watches a receiver's requests, and can spoil the proofs the hub sends with its batches
+    /// (`.proof`: those it answers when asked too, as a hub that rewrote its history would).
     final class Watching: ForwardingTransport, @unchecked Sendable {
         enum Spoil { case none, proof, sizes }
         let spoil: Spoil
+        /// How long a proof asked for takes: time for a request ahead to go out meanwhile.
+        let proofDelay: Duration
         let pulls = Mutex<[FanOutRequest]>([])
         let proofRequests = Mutex(0)
         let acknowledgements = Mutex(0)
 
-        init(_ inner: any HubTransport, spoil: Spoil = .none) {
+        init(_ inner: any HubTransport, spoil: Spoil = .none, proofDelay: Duration = .zero) {
             self.spoil = spoil
+            self.proofDelay = proofDelay
             super.init(inner)
         }
 
@@ -36,7 +40,10 @@ import Testing
 
         override func consistencyProof(first: UInt64, second: UInt64) async throws(TransportError) -> [Hash32] {
             proofRequests.withLock { $0 += 1 }
-            return try await inner.consistencyProof(first: first, second: second)
+            if proofDelay > .zero { try? await Task.sleep(for: proofDelay) }
+            var proof = try await inner.consistencyProof(first: first, second: second)
+            if spoil == .proof, !proof.isEmpty { proof[0] = Hash32.sha256(Array("not this".utf8)) }
+            return proof
         }
 
         override func acknowledge(node: String, through: UInt64) async throws(TransportError) {
@@ -94,6 +101,8 @@ import Testing
             #expect(request.applied <= request.after && request.applied >= previous.applied)
             #expect([5, 15, 25, 35, 45].contains(request.applied))
         }
+        // The first request ahead waits for the first batch's head check and apply.
+        #expect(pulls.count > 1 && pulls[1].applied == 15)
         #expect(link.proofRequests.withLock { $0 } == 0)
         #expect(try nodes[1].service.store.fanOutPosition() == 45)
         #expect(try nodes[1].service.store.hubHistoryConflicts() == 0)
@@ -124,6 +133,19 @@ import Testing
         #expect(try await h.receiver(nodes[1], transport: link).follow(batches: 1, wait: 0) == 0)
         #expect(try nodes[1].service.store.hubHistoryConflicts() == 1)
         #expect(try nodes[1].service.store.fanOutPosition() == 0, "the fan-out is read again from the start")
+    }
+
+    /// Catching up on a history that turns out rewritten (or a hub restored from an older
+    /// backup): no request ahead acknowledges the node's old position on it, so no window of
+    /// that history closes for changes the node never applied.
+    @Test func aRequestAheadNeverAcknowledgesAPositionOnAHistoryThatFailedItsCheck() async throws {
+        let (h, nodes) = try await behind()
+        let link = Watching(h.transport, spoil: .proof, proofDelay: .milliseconds(200))
+        _ = try await h.receiver(nodes[1], transport: link, lookahead: 2).follow(batches: 10, wait: 0)
+        #expect(try nodes[1].service.store.hubHistoryConflicts() >= 1)
+        // The requests asked ahead before the node reads the fan-out again from 0 acknowledge nothing.
+        let ahead = link.pulls.withLock { $0 }.dropFirst().prefix { $0.after != 0 }
+        #expect(!ahead.isEmpty && ahead.allSatisfy { $0.applied == 0 }, "\(ahead)")
     }
 
     @Test func aProofForOtherSizesIsAskedForInstead() async throws {

@@ -109,10 +109,15 @@ public struct Receiver: Service {
             group.addTask { [lookahead] in
                 var previous = first, asked = 1
                 do {
+                    // The first request ahead also waits for the first batch to be applied: that
+                    // apply checks the batch's head against the pinned one, and a request sent
+                    // before would acknowledge the node's old position on a history that need not
+                    // contain it (a hub restored from an older backup), closing windows there.
+                    func mustWait() -> Bool { taken.count == 0 || asked - taken.count > lookahead }
                     while asked < limit, Self.behind(previous) {
-                        while asked - taken.count > lookahead, !Task.isCancelled {
+                        while mustWait(), !Task.isCancelled {
                             let generation = taken.signal.generation
-                            if asked - taken.count <= lookahead { break }
+                            if !mustWait() { break }
                             await taken.signal.wait(after: generation, timeout: .seconds(5))
                         }
                         try Task.checkCancellation()
