@@ -70,6 +70,9 @@ extension NodeStore {
                 """, arguments: [at, Int64(pinned.size), pinned.root.data, Int64(seen.size), seen.root.data,
                                  Data(proof.flatMap(\.bytes)), reason])
             try db.setMetaInt(.fanOutApplied, 0)
+            // As in resetFanOut: the hub heads pending rights changes waited for belong to the
+            // history left behind, and must not settle them as refused on the new one.
+            try db.execute(sql: "UPDATE rights_pending SET await_size = NULL")
             try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
         }
     }

@@ -118,9 +118,14 @@ extension NodeStore {
         guard let event = w.rights else { return false }
         let change = w.change
         if let leaf = w.leaf {
-            try db.execute(sql: """
-                DELETE FROM rights_pending WHERE sequence = ?1 AND EXISTS (SELECT 1 FROM log_entry WHERE sequence = ?1 AND leaf_hash = ?2)
-                """, arguments: [Int64(change.sequence), leaf.data])
+            // This node's own change, back from the hub: no longer pending, and not refused
+            // (it may have been taken for refused against a head of a history since left
+            // behind, a hub restored from an older backup).
+            for table in ["rights_pending", "rights_refused"] {
+                try db.execute(sql: """
+                    DELETE FROM \(table) WHERE sequence = ?1 AND EXISTS (SELECT 1 FROM log_entry WHERE sequence = ?1 AND leaf_hash = ?2)
+                    """, arguments: [Int64(change.sequence), leaf.data])
+            }
         }
         let storageKey = change.key.storageKey
         if event.kind.opensCase {
