@@ -111,6 +111,23 @@ final class HubFixture: Sendable {
         #expect(await refusal { _ = try await h.hub.ingest(node: "360100", envelope: other.encoded) }?.code == "untrusted-key")
     }
 
+    /// What is checked before a request's body is read: the header names, for the node of the
+    /// path, a key active for it. A stranger who knows no key id is refused before the hub reads
+    /// (and holds) up to 16 MiB for them.
+    @Test func aRequestNamingNoActiveKeyOfItsNodeIsRefusedBeforeItsBody() throws {
+        let h = try fixture()
+        func header(node: String = "360100", key: String) -> RequestSignature.Parsed {
+            RequestSignature.parse("\(HubPaths.authorizationScheme) node=\(node),key=\(key),ts=0,nonce=\(String(repeating: "a", count: 16)),sig=AA==")!
+        }
+        #expect(throws: Never.self) { _ = try h.hub.preauthorize(node: "360100", signature: header(key: nodeKey.keyId)) }
+        for (node, parsed) in [("360100", header(key: otherKey.keyId)), ("360100", header(key: "0123456789abcdef0123456789abcdef")),
+                               ("360200", header(key: nodeKey.keyId))] {
+            #expect(throws: HubError.self) { _ = try h.hub.preauthorize(node: node, signature: parsed) }
+        }
+        try h.store.revoke(node: "360100", keyId: nodeKey.keyId, at: h.now)
+        #expect(throws: HubError.self) { _ = try h.hub.preauthorize(node: "360100", signature: header(key: nodeKey.keyId)) }
+    }
+
     /// A set whose signature was checked before its node or key was revoked, and whose merge
     /// comes after (it waited for its turn): the revocation holds, and nothing is merged.
     @Test func aRevocationWhileASetWaitsForItsMergeHolds() async throws {

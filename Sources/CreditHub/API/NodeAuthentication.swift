@@ -60,16 +60,49 @@ public struct NodeAuthentication: RouterMiddleware {
             throw service.refuse(.unauthorized, "unauthorized",
                                  "sign the request as node \(node): Authorization: CreditSync-Ed25519 node=…,key=…,ts=…,nonce=…,sig=…")
         }
-        var request = request
+        // Nor is the body of one that names no active key of the node, and a body is read
+        // within a deadline.
+        let keys = try service.preauthorize(node: node, signature: parsed)
         let (limit, why) = Self.bodyLimit(request)
-        let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: limit) } catch is NIOTooManyBytesError {
-            throw service.refuse(.contentTooLarge, "too-large", why)
-        }
+        let (request, body) = try await Self.collect(request, upTo: limit, why: why, service: service)
         try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), signature: parsed,
-                              body: Array(buffer: body))
+                              body: Array(buffer: body), keys: keys)
         var context = context
         context.node = node
         return (request, context)
+    }
+
+    /// The request's body, up to `limit` bytes and within ``HubService/bodySeconds``: 413
+    /// `too-large` beyond the one, 408 `too-slow` beyond the other.
+    static func collect(_ request: Request, upTo limit: Int, why: String, service: HubService) async throws -> (Request, ByteBuffer) {
+        // A read (most requests: every long poll) has no body to wait for.
+        if limit == 0 {
+            var request = request
+            do {
+                let body = try await request.collectBody(upTo: 0)
+                return (request, body)
+            } catch is NIOTooManyBytesError {
+                throw service.refuse(.contentTooLarge, "too-large", why)
+            }
+        }
+        return try await withThrowingTaskGroup(of: (Request, ByteBuffer).self) { group in
+            group.addTask {
+                // The body first: `collectBody` leaves the collected body in the request it
+                // changes, which the handler reads again.
+                var request = request
+                do {
+                    let body = try await request.collectBody(upTo: limit)
+                    return (request, body)
+                } catch is NIOTooManyBytesError {
+                    throw service.refuse(.contentTooLarge, "too-large", why)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(HubService.bodySeconds))
+                throw service.refuse(.requestTimeout, "too-slow", "the request body did not arrive within \(HubService.bodySeconds) s")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 }
