@@ -84,4 +84,30 @@ import Testing
             #expect(held == nil)
         }
     }
+
+    /// merge.md §4: a refusal re-asserts the record's version so that the refused node ends on
+    /// it, once per change set: a set of fifty refused changes to one record adds one entry for
+    /// every node to read, not fifty.
+    @Test func aSetOfManyRefusalsOfOneRecordReassertsItOnce() async throws {
+        let store = try HubStore(path: nil)
+        let hubKey = SyncFixtures.key("hub")
+        let keys = ["360100": SyncFixtures.key("node-360100"), "360200": SyncFixtures.key("node-360200")]
+        for (node, key) in keys { try store.addNode(id: node, name: node, key: key.publicKey, at: NodeFixture.now) }
+        let key = RecordKey(provider: "11360100000001001X", item: "administrative-punishment", recordId: "R")
+        func push(_ node: String, _ labels: [String]) async throws {
+            let changes = labels.enumerated().map { i, label in
+                Change(node: node, sequence: UInt64(i + 1), key: key, operation: .create, credential: "c", reason: "", decisionDocument: "",
+                       effectiveAt: 1_790_000_000_000, acceptedAt: 1_790_000_000_000, catalogVersion: "national@2026.1",
+                       payload: Self.payload(label)).encoded
+            }
+            let set = try ChangeSet(node: node, keyId: keys[node]!.keyId, encodedChanges: changes, before: MerkleFrontier(), createdAt: 1)
+            let outcome = try await store.ingest(PreparedSet(set, envelope: try set.signed(with: keys[node]!).encoded, validator: nil), hub: "360000",
+                                                 key: hubKey, receivedAt: NodeFixture.now)
+            guard case .receipt = outcome else { Issue.record("not accepted: \(outcome)"); return }
+        }
+        try await push("360100", ["a"])
+        try await push("360200", (0..<50).map { "b\($0)" })
+        #expect(try store.hubLog().map { "\($0.node)#\($0.sequence)\($0.reassert ? "+" : "")" } == ["360100#1", "360100#1+"])
+        #expect(try store.refusals(limit: 100).count == 50)
+    }
 }

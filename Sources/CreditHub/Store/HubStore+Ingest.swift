@@ -197,8 +197,9 @@ extension HubStore {
         var merged = 0, created = 0
         var refused: [ChangeRefusal] = []
         let statements = try MergeStatements(db)
+        var reasserted: Set<String> = []
         for i in prepared.entries.indices {
-            switch try merge(db, prepared.entries[i], in: prepared, statements, hubFrontier: &hubFrontier, at: at) {
+            switch try merge(db, prepared.entries[i], in: prepared, statements, hubFrontier: &hubFrontier, reasserted: &reasserted, at: at) {
             case .created: merged += 1; created += 1
             case .effective: merged += 1
             case .duplicate: break
@@ -259,8 +260,11 @@ extension HubStore {
     /// depends on it: a new record (the common case) is inserted first and costs one B-tree
     /// descent; only when the key is already held is the record read and the rules above applied.
     /// The statements are bound through ``FastStatement``.
+    /// - Parameter reasserted: the records this set's refusals re-asserted already: once per set
+    ///   is enough (the node applies the fan-out after its own writes), and a set of thousands of
+    ///   refused changes to one record must not add thousands of entries for every node to read.
     func merge(_ db: Database, _ entry: PreparedSet.Entry, in set: PreparedSet, _ statements: MergeStatements,
-               hubFrontier: inout MerkleFrontier, at: Int64) throws -> MergeEffect {
+               hubFrontier: inout MerkleFrontier, reasserted: inout Set<String>, at: Int64) throws -> MergeEffect {
         let change = entry.change, key = entry.recordKey, hash = entry.contentHash
         if change.operation.isRights { return try mergeRights(db, entry, in: set, statements, hubFrontier: &hubFrontier, at: at) }
         let position = Int64(hubFrontier.size) + 1
@@ -326,7 +330,9 @@ extension HubStore {
         }
         if let refusal {
             try refuse(db, refusal, statements, at: at)
-            try reassert(db, current, key: key, item: change.key.item, in: set, statements, hubFrontier: &hubFrontier, at: at)
+            if reasserted.insert(key).inserted {
+                try reassert(db, current, key: key, item: change.key.item, in: set, statements, hubFrontier: &hubFrontier, at: at)
+            }
             return .refused(refusal)
         }
 
@@ -340,6 +346,8 @@ extension HubStore {
         // Once a record was re-asserted, some node may have applied an older version over its own
         // newer one: every later version goes to every node, its home included (merge.md §4).
         try log(entry, position: position, statements, hubFrontier: &hubFrontier, at: at, kind: current.contested ? .toEveryNode : .effective)
+        // A later refusal in this set re-asserts this version, not the one before.
+        reasserted.remove(key)
         if subject != nil {
             let (removed, added) = Self.indexEntries(subject: current.subjectKey, persons: current.persons)
                 .changes(to: Self.indexEntries(subject: subjectKey, persons: newPersons))
