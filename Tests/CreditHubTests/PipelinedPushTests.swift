@@ -114,6 +114,23 @@ import Testing
         try await breakWindow(at: 1, how: .refusedAsGap)
     }
 
+    /// Eight copies of the next set sent at once (a node retrying in a hurry, or a hostile one
+    /// filling the hub's disk): one is appended to the evidence file and merged, the others
+    /// wait their turn and get its receipt.
+    @Test func copiesOfOneSetSentAtOnceAreKeptOnce() async throws {
+        let h = try HubFixture(pipelinePatience: .seconds(30))
+        try h.enroll("360100", key: nodeKey)
+        let envelope = try sets(count: 10, size: 10)[0]
+        let before = h.store.evidenceLog.end
+        let receipts = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<8 { group.addTask { try await h.hub.ingest(node: "360100", envelope: envelope) } }
+            return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+        }
+        #expect(Set(receipts).count == 1, "every copy gets the one receipt")
+        #expect(h.store.evidenceLog.end - before == Int64(envelope.count), "the set's bytes are kept once")
+        #expect(try h.store.position(node: "360100")?.acknowledged == 10)
+    }
+
     func breakWindow(at broken: Int, how: FlakyTransport.Break) async throws {
         // Long enough for the sets before a waiting one to be verified on a loaded machine; the
         // sets after a lost first one wait it out and hear `gap`.

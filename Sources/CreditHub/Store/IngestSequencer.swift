@@ -25,6 +25,10 @@ final class IngestSequencer: Sendable {
         var waiting: [String: Int] = [:]
         /// How many times each node's turn was reset: a waiting set stops waiting then.
         var resets: [String: Int] = [:]
+        /// The first sequence of the set each node has been given its turn and not yet handed
+        /// over: a copy of that set sent meanwhile waits as a set further ahead does, so that
+        /// eight copies sent at once are not all appended to the evidence file.
+        var claimed: [String: UInt64] = [:]
     }
 
     private let state = Mutex(State())
@@ -41,20 +45,26 @@ final class IngestSequencer: Sendable {
     /// passed. Returns whether the set is now the one the node's log continues with.
     func turn(node: String, first: UInt64, committed: UInt64) async -> Bool {
         func expected() -> UInt64 { state.withLock { $0.next[node, default: committed + 1] } }
+        // Ahead of the node's log as handed over, or a copy of the set whose turn it is now.
+        func early() -> Bool { state.withLock { first > $0.next[node, default: committed + 1] || $0.claimed[node] == first } }
         let deadline = ContinuousClock.now + patience
         var generation = moved.generation
-        if first > expected(), patience > .zero {
+        if early(), patience > .zero {
             let resets = state.withLock { state -> Int in
                 state.waiting[node, default: 0] += 1
                 return state.resets[node, default: 0]
             }
-            while first > expected(), state.withLock({ $0.resets[node, default: 0] }) == resets, case let left = deadline - .now, left > .zero {
+            while early(), state.withLock({ $0.resets[node, default: 0] }) == resets, case let left = deadline - .now, left > .zero {
                 await moved.wait(after: generation, timeout: left)
                 generation = moved.generation
             }
             state.withLock { $0.waiting[node, default: 1] -= 1 }
         }
-        return first == expected()
+        return state.withLock { state in
+            guard first == state.next[node, default: committed + 1], state.claimed[node] != first else { return false }
+            state.claimed[node] = first
+            return true
+        }
     }
 
     /// How many of `node`'s sets are waiting for their turn now.
@@ -62,7 +72,10 @@ final class IngestSequencer: Sendable {
 
     /// The set ending at `last` was handed to the writer: the node's next set may follow it.
     func handedOver(node: String, through last: UInt64) {
-        state.withLock { $0.next[node] = max($0.next[node] ?? 0, last + 1) }
+        state.withLock { state in
+            state.next[node] = max(state.next[node] ?? 0, last + 1)
+            state.claimed.removeValue(forKey: node)
+        }
         moved.signal()
     }
 
@@ -70,6 +83,7 @@ final class IngestSequencer: Sendable {
     func reset(node: String) {
         state.withLock { state in
             state.next.removeValue(forKey: node)
+            state.claimed.removeValue(forKey: node)
             state.resets[node, default: 0] += 1
         }
         moved.signal()
