@@ -132,12 +132,18 @@ import Testing
         #expect(await hub.acknowledged(node: "360100") == 12)
     }
 
-    @Test func theReceiverAppliesOtherNodesChangesAndCorrectionsIdempotently() async throws {
-        let hub = InMemoryHub()
+    /// Nanchang's node with `count` records pushed to `hub`, and Ganzhou's, which has pulled nothing yet.
+    func nanchangPushed(_ count: Int, to hub: InMemoryHub) async throws -> (nanchang: NodeFixture, ganzhou: NodeFixture) {
         let nanchang = try await node("360100", hub)
         let ganzhou = try await node("360700", hub)
-        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<count), by: nanchang.identity)
         _ = try await pusher(nanchang, hub).pushOnce()
+        return (nanchang, ganzhou)
+    }
+
+    @Test func theReceiverAppliesOtherNodesChangesAndCorrectionsIdempotently() async throws {
+        let hub = InMemoryHub()
+        let (nanchang, ganzhou) = try await nanchangPushed(3, to: hub)
         let r = receiver(ganzhou, hub)
         #expect(try await r.pullOnce(wait: 0) == 3)
         let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1")
@@ -166,10 +172,7 @@ import Testing
     /// was acknowledged. The batch is refused whole, naming the entry, and nothing moves.
     @Test func aRightsChangeTheNodeCannotReadStopsTheBatch() async throws {
         let hub = InMemoryHub()
-        let nanchang = try await node("360100", hub)
-        let ganzhou = try await node("360700", hub)
-        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
-        _ = try await pusher(nanchang, hub).pushOnce()
+        let (nanchang, ganzhou) = try await nanchangPushed(2, to: hub)
         // Nanchang's next change: an objection label whose document is not a rights document.
         let key = RecordKey(provider: nanchang.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-0")
         let before = try nanchang.service.store.logFrontier(through: 2)
