@@ -22,4 +22,17 @@ import Testing
         #expect(guard_.admit(node: "360100", nonce: nonce(5), timestamp: ts + 1_201, now: later) == nil)
         #expect(guard_.admit(node: "360700", nonce: nonce(3), timestamp: ts + 1_201, now: later) == nil)
     }
+
+    /// A node that sends the same nonces again each time they expire takes no more than its
+    /// share, however long it goes on: what it took before is forgotten, not counted twice.
+    @Test func noncesTakenAgainAfterTheyExpireAreCountedOnce() {
+        let guard_ = ReplayGuard(startedAt: start, capacity: 8, capacityPerNode: 5)
+        for round in 0..<10 {
+            let now = start.addingTimeInterval(Double(round) * 1_201)
+            let ts = Int64(now.timeIntervalSince1970) + 1
+            for i in 0..<4 { #expect(guard_.admit(node: "360100", nonce: String(format: "%016x", i), timestamp: ts, now: now) == nil) }
+            #expect(guard_.admit(node: "360700", nonce: String(format: "%016x", 100 + round), timestamp: ts, now: now) == nil,
+                    "round \(round): another node is locked out")
+        }
+    }
 }

@@ -6,12 +6,32 @@ import SyncTransport
 /// is taken once. A nonce is remembered for twice the clock skew the hub allows; a request
 /// signed before this hub process started is refused, since the nonces seen before are gone.
 public final class ReplayGuard: Sendable {
+    /// One node's nonces: which are remembered, and in the order taken, so that the expired
+    /// are forgotten from the front, each once, rather than by a scan of them all.
+    private struct Memory {
+        var taken: Set<String> = []
+        var order: [(nonce: String, at: Date)] = []
+        var head = 0
+
+        /// Forgets the nonces taken at or before `horizon`; returns how many.
+        mutating func expire(through horizon: Date) -> Int {
+            var gone = 0
+            while head < order.count, order[head].at <= horizon {
+                taken.remove(order[head].nonce)
+                head += 1
+                gone += 1
+            }
+            if head > 1024, head * 2 > order.count {
+                order.removeFirst(head)
+                head = 0
+            }
+            return gone
+        }
+    }
+
     private struct State {
-        /// Each node's nonces, with when they were taken.
-        var seen: [String: [String: Date]] = [:]
-        /// The oldest nonce of each node's map when it was last cleared of the expired: until
-        /// then nothing of it can expire, and a node at its share is refused without a scan.
-        var oldest: [String: Date] = [:]
+        var memory: [String: Memory] = [:]
+        /// Nonces remembered, all nodes together.
         var total = 0
     }
 
@@ -40,35 +60,22 @@ public final class ReplayGuard: Sendable {
         }
         let horizon = now.addingTimeInterval(-2 * RequestSignature.maxSkew)
         return state.withLock { state in
-            if let seen = state.seen[node]?[nonce], seen > horizon { return "the request was already taken (a replay)" }
-            // Each node's map is changed in place: a copy per request would cost its size.
-            if state.seen[node, default: [:]].count >= capacityPerNode || state.total >= capacity {
-                // The expired go first: this node's, then, if the hub is full, everyone's.
-                if state.oldest[node].map({ $0 <= horizon }) ?? true {
-                    state.total -= Self.forgetExpired(&state.seen[node, default: [:]], before: horizon)
-                    state.oldest[node] = state.seen[node]?.values.min()
-                }
-                if state.seen[node, default: [:]].count >= capacityPerNode {
-                    return "node \(node) made over \(capacityPerNode) requests in the last \(Int(2 * RequestSignature.maxSkew)) s; try again"
-                }
-                if state.total >= capacity {
-                    for other in Array(state.seen.keys) where other != node {
-                        state.total -= Self.forgetExpired(&state.seen[other, default: [:]], before: horizon)
-                        state.oldest[other] = state.seen[other]?.values.min()
-                    }
+            state.total -= state.memory[node, default: Memory()].expire(through: horizon)
+            if state.memory[node]!.taken.contains(nonce) { return "the request was already taken (a replay)" }
+            if state.memory[node]!.taken.count >= capacityPerNode {
+                return "node \(node) made over \(capacityPerNode) requests in the last \(Int(2 * RequestSignature.maxSkew)) s; try again"
+            }
+            if state.total >= capacity {
+                for other in Array(state.memory.keys) where other != node {
+                    state.total -= state.memory[other]!.expire(through: horizon)
                 }
                 if state.total >= capacity { return "too many requests in the last \(Int(2 * RequestSignature.maxSkew)) s; try again" }
             }
-            state.seen[node, default: [:]][nonce] = now
+            // Changed in place: a copy of the node's memory per request would cost its size.
+            state.memory[node]!.taken.insert(nonce)
+            state.memory[node]!.order.append((nonce, now))
             state.total += 1
             return nil
         }
-    }
-
-    /// Forgets the nonces taken before `horizon`; returns how many.
-    private static func forgetExpired(_ nonces: inout [String: Date], before horizon: Date) -> Int {
-        let held = nonces.count
-        nonces = nonces.filter { $0.value > horizon }
-        return held - nonces.count
     }
 }
