@@ -131,6 +131,24 @@ import Testing
         #expect(try h.store.position(node: "360100")?.acknowledged == 10)
     }
 
+    /// Copies of a set further ahead, waiting for the set before it, wake together when it is
+    /// handed over: one takes the turn, the others wait on for it and get its receipt.
+    @Test func copiesWaitingForTheSetBeforeAreKeptOnce() async throws {
+        let h = try HubFixture(pipelinePatience: .seconds(30))
+        try h.enroll("360100", key: nodeKey)
+        let envelopes = try sets(count: 20, size: 10)
+        let before = h.store.evidenceLog.end
+        let receipts = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<6 { group.addTask { try await h.hub.ingest(node: "360100", envelope: envelopes[1]) } }
+            while h.store.sequencer.waiting(node: "360100") < 6 { try await Task.sleep(for: .milliseconds(5)) }
+            group.addTask { try await h.hub.ingest(node: "360100", envelope: envelopes[0]) }
+            return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+        }
+        #expect(Set(receipts).count == 2)
+        #expect(h.store.evidenceLog.end - before == Int64(envelopes[0].count + envelopes[1].count), "each set's bytes are kept once")
+        #expect(try h.store.position(node: "360100")?.acknowledged == 20)
+    }
+
     func breakWindow(at broken: Int, how: FlakyTransport.Break) async throws {
         // Long enough for the sets before a waiting one to be verified on a loaded machine; the
         // sets after a lost first one wait it out and hear `gap`.

@@ -44,26 +44,37 @@ final class IngestSequencer: Sendable {
     /// Waits until the sets before `first` have been handed to the writer, or ``patience`` has
     /// passed. Returns whether the set is now the one the node's log continues with.
     func turn(node: String, first: UInt64, committed: UInt64) async -> Bool {
-        func expected() -> UInt64 { state.withLock { $0.next[node, default: committed + 1] } }
-        // Ahead of the node's log as handed over, or a copy of the set whose turn it is now.
-        func early() -> Bool { state.withLock { first > $0.next[node, default: committed + 1] || $0.claimed[node] == first } }
+        enum Verdict { case continues, behind, early }
         let deadline = ContinuousClock.now + patience
-        var generation = moved.generation
-        if early(), patience > .zero {
-            let resets = state.withLock { state -> Int in
+        var resets: Int?
+        defer { if resets != nil { state.withLock { $0.waiting[node, default: 1] -= 1 } } }
+        while true {
+            let generation = moved.generation
+            // The turn is taken in the same step as it is judged: of several copies of one set
+            // woken together, one takes it and the others wait on (for its handing over, after
+            // which they are behind and get its receipt).
+            let verdict = state.withLock { state -> Verdict in
+                let next = state.next[node, default: committed + 1]
+                if first < next { return .behind }
+                if first == next, state.claimed[node] != first {
+                    state.claimed[node] = first
+                    return .continues
+                }
+                return .early
+            }
+            switch verdict {
+            case .continues: return true
+            case .behind: return false
+            case .early: break
+            }
+            guard patience > .zero else { return false }
+            let seen = resets ?? state.withLock { state -> Int in
                 state.waiting[node, default: 0] += 1
                 return state.resets[node, default: 0]
             }
-            while early(), state.withLock({ $0.resets[node, default: 0] }) == resets, case let left = deadline - .now, left > .zero {
-                await moved.wait(after: generation, timeout: left)
-                generation = moved.generation
-            }
-            state.withLock { $0.waiting[node, default: 1] -= 1 }
-        }
-        return state.withLock { state in
-            guard first == state.next[node, default: committed + 1], state.claimed[node] != first else { return false }
-            state.claimed[node] = first
-            return true
+            resets = seen
+            guard state.withLock({ $0.resets[node, default: 0] }) == seen, case let left = deadline - .now, left > .zero else { return false }
+            await moved.wait(after: generation, timeout: left)
         }
     }
 
