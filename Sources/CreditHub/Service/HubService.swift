@@ -142,7 +142,10 @@ public final class HubService: Sendable {
             // A set this hub accepted, sent again after its key was revoked (its receipt was
             // lost, then the node's key rotated): the same bytes answer the stored receipt, as
             // any resent set does (hub-api.md), rather than a refusal the node would meet for ever.
-            if case .untrustedKey = error, let receipt = try store.storedReceipt(node: node, envelopeDigest: Hash32.sha256(envelope)) {
+            // The set's range is read from its bytes, unverified: the digest then says whether
+            // they are the bytes the hub took.
+            if case .untrustedKey = error, let first = try? ChangeSet(decodingBody: Envelope(decoding: envelope).payload).first,
+               let receipt = try store.storedReceipt(node: node, first: first, envelopeDigest: Hash32.sha256(envelope)) {
                 return receipt
             }
             throw refuse(Self.status(of: error), error.code, error.description)

@@ -142,12 +142,12 @@ extension HubStore {
         recentSubjectEntries.withLock { $0.count = max(0, $0.count - moved) }
     }
 
-    /// The receipt of a set this hub accepted from `node` whose envelope has `digest`, if any.
-    /// Read only when a set fails its signature check (``HubService/ingest(node:envelope:)``):
-    /// the node's sets are scanned, not indexed by digest.
-    public func storedReceipt(node: String, envelopeDigest digest: Hash32) throws -> [UInt8]? {
+    /// The receipt of the set this hub accepted from `node` starting at `first`, if its envelope
+    /// has `digest`: one row, by the table's key.
+    public func storedReceipt(node: String, first: UInt64, envelopeDigest digest: Hash32) throws -> [UInt8]? {
         try writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT receipt FROM changeset WHERE node = ? AND digest = ?", arguments: [node, digest.data]).map(Array.init)
+            try Data.fetchOne(db, sql: "SELECT receipt FROM changeset WHERE node = ? AND first = ? AND digest = ?",
+                              arguments: [node, Int64(first), digest.data]).map(Array.init)
         }
     }
 

@@ -15,8 +15,8 @@ public protocol ProvincialStore: Sendable {
     func providingArea(_ node: String) throws -> ProvidingArea
     /// Checks continuity and tree heads, keeps the evidence, merges, signs the receipt: atomically.
     func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome
-    /// The receipt of a set this hub accepted from `node` whose envelope has `digest`, if any.
-    func storedReceipt(node: String, envelopeDigest digest: Hash32) throws -> [UInt8]?
+    /// The receipt of the set this hub accepted from `node` starting at `first`, if its envelope has `digest`.
+    func storedReceipt(node: String, first: UInt64, envelopeDigest digest: Hash32) throws -> [UInt8]?
     /// The node's acknowledged position and log root.
     func position(node: String) throws -> HubPosition?
     /// The hub log's tree head.
