@@ -100,6 +100,9 @@ extension HubService {
             case .all: true
             }
         }
+        // At most 200 are listed: only their nodes are worked out (one node offline keeps every
+        // correction since open).
+        interesting = Array(interesting.suffix(200))
         for i in interesting.indices where interesting[i].row.completedAt == nil {
             let c = interesting[i].row
             interesting[i].waitingFor = lags.filter { $0.status == "active" && $0.id != c.originNode && $0.fanOutApplied < c.hubPosition }.map(\.id)
@@ -114,7 +117,7 @@ extension HubService {
             }
         }
         return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
-                        nodes: lags, corrections: Array(interesting.suffix(200)), rights: Array(interestingRights.suffix(200)),
+                        nodes: lags, corrections: interesting, rights: Array(interestingRights.suffix(200)),
                         windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
