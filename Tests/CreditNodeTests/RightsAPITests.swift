@@ -132,8 +132,12 @@ import Testing
     @Test func aCaseIsNotReadByACredentialThatMayNotReadItsRecord() async throws {
         let f = try NodeFixture(readScope: .all)
         _ = try f.service.submit(f.punishments(0..<2), by: f.identity)
+        // A desk of another unit, reading only its own records, takes the subject's application.
+        let desk = try f.service.store.addCredential(name: "服务窗口", unit: try UnifiedSocialCreditCode.parse("113608000090000235"),
+                                                     writeItems: nil, readScope: .own, at: NodeFixture.now).token
         let opened = try f.service.fileObjection(provider: f.identity.unit, item: "administrative-punishment", recordId: "CF-360100-2026-1",
-                                                 applicant: "某公司", grounds: "金额有误", by: f.identity)
+                                                 applicant: "某公司", grounds: "金额有误",
+                                                 by: try #require(try f.service.store.authenticate(token: desk)))
         let stranger = try f.service.store.addCredential(name: "另一单位", unit: try UnifiedSocialCreditCode.parse("11360900009000015F"),
                                                          writeItems: nil, readScope: .own, at: NodeFixture.now).token
         let app = Application(router: ProviderAPI.router(service: f.service))
@@ -143,6 +147,10 @@ import Testing
             }
             try await client.execute(uri: "/v1/cases/\(opened.caseId)", method: .get, headers: auth(f)) { r in
                 #expect(r.status == .ok)
+            }
+            // The desk that filed it reads it.
+            try await client.execute(uri: "/v1/cases/\(opened.caseId)", method: .get, headers: [.authorization: "Bearer \(desk)"]) { r in
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
             }
         }
     }

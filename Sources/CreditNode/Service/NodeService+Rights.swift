@@ -86,13 +86,25 @@ extension NodeService {
         guard identity.readScope != .none else { throw NodeError.forbidden("credential \(identity.credential) may not read records or their cases") }
         guard let found = try store.rightsCase(id) else { throw NodeError(.notFound, "unknown-case", "this node has not heard of case \(id)") }
         let parts = found.recordKey.split(separator: "/", maxSplits: 2).map(String.init)
-        guard parts.count == 3 && identity.readScope.allows(item: parts[1], provider: parts[0], unit: identity.unit)
-                || found.rightsCase.checkUnits.contains(identity.unit) else {
-            throw NodeError.forbidden("credential \(identity.credential) may not read record \(found.recordKey), nor is its unit asked to check case \(id)")
+        let mayRead = parts.count == 3 && identity.readScope.allows(item: parts[1], provider: parts[0], unit: identity.unit)
+            || found.rightsCase.checkUnits.contains(identity.unit)
+        guard try mayRead || filedHere(found.rightsCase, byUnitOf: identity) else {
+            throw NodeError.forbidden("credential \(identity.credential) may not read record \(found.recordKey), nor did its unit file "
+                                      + "case \(id) here, nor is it asked to check it")
         }
         try store.audit(AuditEntry(at: now(), credential: identity.credential, unit: identity.unit, action: "read-case",
                                    target: id, purpose: "case", recordCount: 1))
         return CaseDetail(rightsCase: found.rightsCase, pending: found.pending, record: try store.rights(recordKey: found.recordKey))
+    }
+
+    /// Whether a credential of `identity`'s unit filed `rightsCase` at this node: the desk that
+    /// took a subject's application reads the case it opened, whatever its read scope.
+    private func filedHere(_ rightsCase: RightsCase, byUnitOf identity: ProviderIdentity) throws -> Bool {
+        guard let opening = rightsCase.steps.first, opening.node == node,
+              let bytes = try store.changes(after: opening.sequence - 1, limit: 1, maxBytes: .max).first,
+              let change = try? Change(decoding: bytes), change.sequence == opening.sequence else { return false }
+        if change.credential == identity.credential { return true }
+        return try store.credentials().contains { $0.id == change.credential && $0.unit == identity.unit }
     }
 
     /// Checks and logs one rights change. The document is read back with the protocol's own
