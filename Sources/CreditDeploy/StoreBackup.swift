@@ -92,10 +92,20 @@ public enum StoreBackup {
             throw FederationError("\(backup) is not a usable \(checked.kind) backup: \(checked.integrity); the store was not touched")
         }
 
-        // Whose the restored files are: the old store's owner, or its directory's. Run as root,
-        // the files made below would be root's, 0600, and the daemon (`User=creditsync` in the
-        // shipped units) could not open its own store; they are given back before the swap ends.
-        let owner = Self.owner(of: files.fileExists(atPath: database) ? database : (database as NSString).deletingLastPathComponent)
+        // Whose the restored files are: the old store's owner, or, when that is root (a store an
+        // earlier restore as root left so) or there is none, its directory's. Run as root, the
+        // files made below would be root's, 0600, and the daemon (`User=creditsync` in the
+        // shipped units) could not open its own store: they are given back before the swap.
+        let directory = (database as NSString).deletingLastPathComponent
+        let owner = Self.owner(of: database).flatMap { $0.uid == 0 ? nil : $0 } ?? Self.owner(of: directory.isEmpty ? "." : directory)
+        func giveBack(_ paths: [String]) throws {
+            guard geteuid() == 0, let owner else { return }
+            for path in paths where files.fileExists(atPath: path) {
+                guard chown(path, owner.uid, owner.gid) == 0 else {
+                    throw FederationError("cannot give \(path) to the store's owner (uid \(owner.uid)): \(String(cString: strerror(errno)))")
+                }
+            }
+        }
 
         // 2. The new store, built beside the old one.
         let staging = database + ".restoring", aside = database + ".before-restore"
@@ -137,11 +147,14 @@ public enum StoreBackup {
         }
 
         // 3. The swap: the old files aside, the new ones in place, by renaming.
+        do { try giveBack(parts(staging)) } catch {
+            for path in parts(staging) { try? files.removeItem(atPath: path) }
+            throw FederationError("\(error); the store was not touched")
+        }
         for path in parts(aside) { try? files.removeItem(atPath: path) }
         for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
         for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
         // The renames on disk before anything of the old store is removed.
-        let directory = (database as NSString).deletingLastPathComponent
         try Self.sync(directory.isEmpty ? "." : directory)
 
         // 4. The new store must open and check; only then do the old files go.
@@ -156,14 +169,9 @@ public enum StoreBackup {
             for (from, to) in zip(parts(aside), parts(database)) where files.fileExists(atPath: from) { try? files.moveItem(atPath: from, toPath: to) }
             throw FederationError("the restored store did not open (\(error)); the old store was put back")
         }
+        // What opening it made beside it (and the lock, when this run made it), given back too.
+        try giveBack(parts(database) + [StoreLock.path(for: database)])
         for path in parts(aside) { try? files.removeItem(atPath: path) }
-        if geteuid() == 0, let owner {
-            for path in parts(database) + [StoreLock.path(for: database)] where files.fileExists(atPath: path) {
-                guard chown(path, owner.uid, owner.gid) == 0 else {
-                    throw FederationError("restored, but cannot give \(path) to its owner (uid \(owner.uid)): \(String(cString: strerror(errno)))")
-                }
-            }
-        }
         return restored
     }
 
