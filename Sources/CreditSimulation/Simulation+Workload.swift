@@ -65,8 +65,11 @@ extension Simulation {
             ? newPlan(division: Self.sharedDivision)
             : plans[workload.pick(planKeys.filter { plans[$0]!.division == Self.sharedDivision })]!
         record("race \(plan.recordId) at \(nodes[first].id) and \(nodes[second].id)")
-        try submit(at: nodes[first], plan: plan, variant: workload.int(1..<1000), operation: "create")
-        try submit(at: nodes[second], plan: plan, variant: workload.int(1..<1000), operation: "create")
+        // One race in four writes the same content at both (one unit's export loaded twice): the
+        // hub keeps one record, and the second node must learn whose it is from the fan-out.
+        let variant = workload.int(1..<1000)
+        try submit(at: nodes[first], plan: plan, variant: variant, operation: "create")
+        try submit(at: nodes[second], plan: plan, variant: workload.chance(0.25) ? variant : workload.int(1..<1000), operation: "create")
     }
 
     /// Sends one write to `node`'s provider service and keeps what it acknowledged. A write that
