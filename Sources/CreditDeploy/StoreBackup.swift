@@ -43,7 +43,8 @@ public enum StoreBackup {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: copy)
             try Self.sync(copy)
         }
-        try Self.sync((destination as NSString).deletingLastPathComponent)
+        let parent = (destination as NSString).deletingLastPathComponent
+        try Self.sync(parent.isEmpty ? "." : parent)
         return try summary(to, path: destination)
     }
 
@@ -96,8 +97,8 @@ public enum StoreBackup {
         // earlier restore as root left so) or there is none, its directory's. Run as root, the
         // files made below would be root's, 0600, and the daemon (`User=creditsync` in the
         // shipped units) could not open its own store: they are given back before the swap.
-        let directory = (database as NSString).deletingLastPathComponent
-        let owner = Self.owner(of: database).flatMap { $0.uid == 0 ? nil : $0 } ?? Self.owner(of: directory.isEmpty ? "." : directory)
+        let parent = (database as NSString).deletingLastPathComponent, directory = parent.isEmpty ? "." : parent
+        let owner = Self.owner(of: database).flatMap { $0.uid == 0 ? nil : $0 } ?? Self.owner(of: directory)
         func giveBack(_ paths: [String]) throws {
             guard geteuid() == 0, let owner else { return }
             for path in paths where files.fileExists(atPath: path) {
@@ -155,7 +156,7 @@ public enum StoreBackup {
         for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
         for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
         // The renames on disk before anything of the old store is removed.
-        try Self.sync(directory.isEmpty ? "." : directory)
+        try Self.sync(directory)
 
         // 4. The new store must open and check; only then do the old files go.
         let restored: Summary
@@ -177,7 +178,7 @@ public enum StoreBackup {
 
     /// Flushes a file, or a directory's entries (renames, new files), to the disk.
     static func sync(_ path: String) throws {
-        let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FederationError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw FederationError("cannot sync \(path) to disk: \(String(cString: strerror(errno)))") }

@@ -75,34 +75,21 @@ public struct NodeAuthentication: RouterMiddleware {
     /// The request's body, up to `limit` bytes and within ``HubService/bodySeconds``: 413
     /// `too-large` beyond the one, 408 `too-slow` beyond the other.
     static func collect(_ request: Request, upTo limit: Int, why: String, service: HubService) async throws -> (Request, ByteBuffer) {
-        // A read (most requests: every long poll) has no body to wait for.
-        if limit == 0 {
+        @Sendable func read() async throws -> (Request, ByteBuffer) {
+            // The body first: `collectBody` leaves the collected body in the request it changes,
+            // which the handler reads again.
             var request = request
             do {
-                let body = try await request.collectBody(upTo: 0)
+                let body = try await request.collectBody(upTo: limit)
                 return (request, body)
             } catch is NIOTooManyBytesError {
                 throw service.refuse(.contentTooLarge, "too-large", why)
             }
         }
-        return try await withThrowingTaskGroup(of: (Request, ByteBuffer).self) { group in
-            group.addTask {
-                // The body first: `collectBody` leaves the collected body in the request it
-                // changes, which the handler reads again.
-                var request = request
-                do {
-                    let body = try await request.collectBody(upTo: limit)
-                    return (request, body)
-                } catch is NIOTooManyBytesError {
-                    throw service.refuse(.contentTooLarge, "too-large", why)
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(HubService.bodySeconds))
-                throw service.refuse(.requestTimeout, "too-slow", "the request body did not arrive within \(HubService.bodySeconds) s")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        // A read (most requests: every long poll) has no body to wait for.
+        if limit == 0 { return try await read() }
+        return try await ServerLimits.within(seconds: Double(HubService.bodySeconds), timedOut: {
+            service.refuse(.requestTimeout, "too-slow", "the request body did not arrive within \(HubService.bodySeconds) s")
+        }, read)
     }
 }

@@ -49,11 +49,8 @@ extension HubStore {
     @discardableResult
     public func reportFork(node: String, pinned: TreeHead, at: Date) throws -> Bool {
         try writer.write { db in
-            let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM fork_report WHERE node = ? AND pinned_size = ? AND pinned_root = ?",
-                                          arguments: [node, Int64(pinned.size), pinned.root.data]) ?? false
-            if known { return false }
             try db.execute(sql: """
-                INSERT INTO fork_report(node, pinned_size, pinned_root, hub_size, reported_at)
+                INSERT OR IGNORE INTO fork_report(node, pinned_size, pinned_root, hub_size, reported_at)
                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM fork_report WHERE node = ?1) < ?6
                 """, arguments: [node, Int64(pinned.size), pinned.root.data, Int64(try db.hubFrontier().size), Self.millis(at),
                                  Self.forkReportsKeptPerNode])

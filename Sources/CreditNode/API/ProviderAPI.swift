@@ -2,6 +2,7 @@ import CreditCore
 import Foundation
 public import Hummingbird
 import SyncProtocol
+import SyncTransport
 
 /// The provider API (`Protocol/provider-api.openapi.json`): records in, records out, health and metrics.
 public enum ProviderAPI {
@@ -207,15 +208,9 @@ public enum ProviderAPI {
     /// `read`, or 408 `too-slow` once ``NodeService/Limits/bodySeconds`` have passed (`read` is
     /// then cancelled, which ends the body's stream).
     static func withinBodyDeadline<T: Sendable>(_ limits: NodeService.Limits, _ read: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask(operation: read)
-            group.addTask {
-                try await Task.sleep(for: .seconds(limits.bodySeconds))
-                throw NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(limits.bodySeconds) s")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        try await ServerLimits.within(seconds: limits.bodySeconds, timedOut: {
+            NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(limits.bodySeconds) s")
+        }, read)
     }
 
     /// A JSON object body with no member but `members`: every body is strict, like a record, so

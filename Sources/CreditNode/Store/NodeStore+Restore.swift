@@ -52,12 +52,7 @@ extension NodeStore {
     /// Starts fan-out again from the beginning (after the hub's log was found shorter than one it
     /// signed before). Re-applying is harmless: changes are matched by origin node and sequence.
     public func resetFanOut() throws {
-        try writer.write { db in
-            try db.setMetaInt(.fanOutApplied, 0)
-            // The hub heads pending rights changes waited for belong to the history left behind.
-            try db.execute(sql: "UPDATE rights_pending SET await_size = NULL")
-            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
-        }
+        try writer.write { try $0.restartFanOut() }
     }
 
     /// Keeps the evidence of a hub head that does not extend the pinned one, and starts fan-out
@@ -69,11 +64,7 @@ extension NodeStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [at, Int64(pinned.size), pinned.root.data, Int64(seen.size), seen.root.data,
                                  Data(proof.flatMap(\.bytes)), reason])
-            try db.setMetaInt(.fanOutApplied, 0)
-            // As in resetFanOut: the hub heads pending rights changes waited for belong to the
-            // history left behind, and must not settle them as refused on the new one.
-            try db.execute(sql: "UPDATE rights_pending SET await_size = NULL")
-            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
+            try db.restartFanOut()
         }
     }
 
@@ -86,5 +77,16 @@ extension NodeStore {
     public func backup(to path: String) throws {
         let destination = try DatabaseQueue(path: path)
         try writer.backup(to: destination)
+    }
+}
+
+extension Database {
+    /// Fan-out from the beginning, with no hub head pinned: after a hub history conflict or a hub
+    /// log found shorter. The heads pending rights changes waited for belong to the history left
+    /// behind, and must not settle them as refused on the new one.
+    func restartFanOut() throws {
+        try setMetaInt(.fanOutApplied, 0)
+        try execute(sql: "UPDATE rights_pending SET await_size = NULL")
+        try execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
     }
 }
