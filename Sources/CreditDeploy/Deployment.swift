@@ -177,7 +177,9 @@ public struct Deployment: Sendable {
           "signingKey": "\(key)",
           // Overlay data directories: next year's holiday file, catalog supplements. Register files with
           // `creditsync hub reference add`; the hub distributes them to every node.
-          "data": ["\(data)"]
+          "data": ["\(data)"],
+          // Seconds a node's request body may take to arrive once its signature header names an active key (408 beyond).
+          "limits": {"bodySeconds": 120}
         }
 
         """

@@ -27,7 +27,8 @@ public struct HubDaemon {
         let overlays = config.overlays(configPath: configPath)
         let reference = try ReferenceData.load(overlays: overlays)
         service = try HubService(id: config.hub.id, store: store, key: key, reference: reference,
-                                 distribution: ReferenceDistribution(overlays: overlays), logger: logger, now: now)
+                                 distribution: ReferenceDistribution(overlays: overlays), bodySeconds: try config.bodySeconds(configPath: configPath),
+                                 logger: logger, now: now)
         try service.reloadReference()
         router = HubAPI.router(service: service)
         operatorRouter = OperatorAPI.router(service: service, token: try config.operatorToken(configPath: configPath))

@@ -129,6 +129,13 @@ import Testing
             let out = try await CLI.run(["check-config", "--settings-only", file.path])
             #expect(out.status == 1 && out.stderr.contains("limits.\(setting) must be"), "\(setting): \(out.stderr)")
         }
+        // The hub's one limit, the same way.
+        let hubSample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json"), encoding: .utf8)
+        #expect(hubSample.contains("\"bodySeconds\": 120"))
+        let hubFile = dir.appendingPathComponent("hub.conf.json")
+        try hubSample.replacingOccurrences(of: "\"bodySeconds\": 120", with: "\"bodySeconds\": 0").write(to: hubFile, atomically: true, encoding: .utf8)
+        let hubOut = try await CLI.run(["check-config", "--settings-only", hubFile.path])
+        #expect(hubOut.status == 1 && hubOut.stderr.contains("limits.bodySeconds must be above 0"), "\(hubOut.stderr)")
         // A fraction where a count belongs: Foundation names neither the setting nor the number,
         // and had it said "not valid JSON" with an empty path.
         let fraction = dir.appendingPathComponent("fraction.conf.json")

@@ -78,36 +78,6 @@ import Testing
         #expect(verify.stdout.contains("log: \((next + 1) * batchSize) changes"))
     }
 
-    /// Calls `body` (connect or bind) with 127.0.0.1:`port` as a socket address.
-    static func loopback(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    }
-
-    /// A raw connection to 127.0.0.1:`port` that has sent `text`; a read on it waits at most
-    /// `timeout` seconds.
-    static func connection(to port: Int, sending text: String, timeout: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(loopback(port: port) { connect(fd, $0, $1) } == 0)
-        _ = text.withCString { send(fd, $0, strlen($0), 0) }
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
-
-    /// What the daemon answers on `fd` within its read timeout ("" for nothing). The read
-    /// blocks, so it runs on a thread of its own, not the suite's pool (``ChildProcess`` says why).
-    static func answer(_ fd: Int32) async throws -> String {
-        try await ChildProcess.onOwnThread {
-            var bytes = [UInt8](repeating: 0, count: 2048)
-            let n = recv(fd, &bytes, bytes.count, 0)
-            return n > 0 ? String(decoding: bytes[..<n], as: UTF8.self) : ""
-        }
-    }
-
     /// The head of a record upload declaring `length` bytes, and the first bytes of its body.
     static func partialUpload(token: String, declaring length: Int) -> String {
         "POST /v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
@@ -141,8 +111,8 @@ import Testing
         let daemon = try sandbox.start()
         defer { _ = daemon.terminate() }
         try await LoopbackHTTP.waitUntilUp(sandbox.url + "/healthz")
-        let sockets = [try Self.connection(to: sandbox.port, sending: "GET /healthz HTTP/1.1\r\n", timeout: 60),
-                       try Self.connection(to: sandbox.port, sending: "", timeout: 60)]
+        let sockets = [try RawConnection.open(to: sandbox.port, sending: "GET /healthz HTTP/1.1\r\n", timeout: 60),
+                       try RawConnection.open(to: sandbox.port, sending: "", timeout: 60)]
         let started = ContinuousClock.now
         for fd in sockets {
             // 0: the daemon closed it; -1: still open after 60 s. A blocking read: on a thread of its own.
@@ -167,7 +137,7 @@ import Testing
         defer { _ = daemon.terminate() }
 
         // A client that declares 1,000 bytes and sends 2: it holds the only permit.
-        let slow = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
+        let slow = try RawConnection.open(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
         defer { close(slow) }
         try await Task.sleep(for: .milliseconds(300))
 
@@ -181,7 +151,7 @@ import Testing
         #expect(waited < .seconds(15))
 
         // The slow client got its answer: 408 too-slow.
-        let text = try await Self.answer(slow)
+        let text = try await RawConnection.answer(slow)
         #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("too-slow"), "\(text)")
     }
 
@@ -193,7 +163,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let (sandbox, daemon) = try await Self.startedNode(in: dir, limits: #""concurrentBodies": 1, "bodySeconds": 4, "permitWaitSeconds": 1"#)
         defer { _ = daemon.terminate() }
-        let slow = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
+        let slow = try RawConnection.open(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 1000), timeout: 20)
         defer { close(slow) }
         try await Task.sleep(for: .milliseconds(300))
 
@@ -209,12 +179,12 @@ import Testing
         // A body declared over the limit takes no permit while the node waits for 17 MiB that
         // may never come: a record sent meanwhile is answered at once. The large one is refused
         // 413 (what it sent read and dropped) when its time is up.
-        let large = try Self.connection(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 17 << 20), timeout: 15)
+        let large = try RawConnection.open(to: sandbox.port, sending: Self.partialUpload(token: sandbox.token, declaring: 17 << 20), timeout: 15)
         defer { close(large) }
         try await Task.sleep(for: .milliseconds(300))
         let meanwhile = try await LoopbackHTTP.request(sandbox.url + "/v1/records", method: "POST", headers: headers, body: record)
         #expect(meanwhile.status == 200, "\(meanwhile.status) \(meanwhile.body)")   // the same record again: a duplicate
-        let text = try await Self.answer(large)
+        let text = try await RawConnection.answer(large)
         #expect(text.hasPrefix("HTTP/1.1 413") && text.contains("too-large"), "\(text)")
     }
 
@@ -225,7 +195,7 @@ import Testing
         let sandbox = try await NodeSandbox.withoutHub(in: dir, node: "360700")
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }
-        let bound = Self.loopback(port: sandbox.port) { bind(holder, $0, $1) }
+        let bound = RawConnection.loopback(port: sandbox.port) { bind(holder, $0, $1) }
         try #require(bound == 0 && listen(holder, 1) == 0)
         let daemon = try sandbox.start()
         await daemon.process.exited()

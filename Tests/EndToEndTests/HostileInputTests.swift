@@ -63,9 +63,11 @@ import Testing
             try Data(operatorToken.utf8).write(to: tokenFile)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
             let config = deployment.hubConfig
+            // A short body deadline, so that a trickled body is cut off within the test.
             let text = try String(contentsOf: config, encoding: .utf8)
                 .replacingOccurrences(of: "\"operator\": {\"host\": \"127.0.0.1\", \"port\": \(deployment.operatorPort)}",
                                       with: "\"operator\": {\"host\": \"127.0.0.1\", \"port\": \(deployment.operatorPort), \"tokenFile\": \"operator.token\"}")
+                .replacingOccurrences(of: "\"bodySeconds\": 120", with: "\"bodySeconds\": \(Self.hubBodySeconds)")
             try Data(text.utf8).write(to: config)
             // The node under attack has no hub: nothing but the attacks writes to it.
             let nodeConfig = deployment.nodeConfig("360700")
@@ -117,6 +119,9 @@ import Testing
             var g = SyntheticRecords(division: node)
             return range.map { g.punishment($0, decidedOn: CivilDate(year: 2026, month: 6, day: 1)!) }
         }
+
+        /// The hub's `limits.bodySeconds` here.
+        static let hubBodySeconds = 2
 
         var hubURL: String { federation.deployment.hubURL }
         var operatorURL: String { federation.deployment.hubOperatorURL }
@@ -250,6 +255,20 @@ import Testing
             Attack(name: "another node's change set posted on this node's path", status: 403, code: "wrong-node") {
                 let other = try SyncFixtures.changeSet(node: "360700", key: s.key700, count: 1).0.encoded
                 return try await s.signed("POST", changesets, body: other, headers: envelopeType)
+            },
+            // A signed head that names an active key, then a body that never comes: cut off at
+            // the hub's body deadline, not held for as long as the sender likes.
+            Attack(name: "a change set whose body trickles past the hub's deadline", status: 408, code: "too-slow") {
+                let header = try RequestSignature.header(node: "360100", key: s.key100, method: "POST", target: changesets, body: foreign, now: Date())
+                let head = "POST \(changesets) HTTP/1.1\r\nHost: x\r\nAuthorization: \(header)\r\nContent-Type: \(HubPaths.envelopeType)\r\n"
+                    + "Content-Length: \(foreign.count)\r\n\r\n"
+                let started = ContinuousClock.now
+                let fd = try RawConnection.open(to: s.federation.deployment.hub.port, sending: head, timeout: 30)
+                defer { close(fd) }
+                let reply = RawConnection.reply(try await RawConnection.answer(fd))
+                let waited = ContinuousClock.now - started
+                #expect(waited >= .seconds(Setting.hubBodySeconds) && waited < .seconds(20), "answered after \(waited)")
+                return reply
             },
             Attack(name: "random bytes as an envelope", status: 400, code: nil) {
                 try await s.signed("POST", changesets, body: (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) }, headers: envelopeType)

@@ -51,6 +51,15 @@ public struct HubConfig: Codable, Sendable {
         }
     }
 
+    /// Limits on the nodes' listener.
+    public struct Limits: Codable, Sendable {
+        /// Seconds a node's request body may take to arrive (default ``HubService/defaultBodySeconds``,
+        /// 120; 408 `too-slow` beyond).
+        public var bodySeconds: Double?
+
+        public init(bodySeconds: Double? = nil) { self.bodySeconds = bodySeconds }
+    }
+
     public var hub: Identity
     /// The nodes' listener: change sets, fan-out, reference data, log proofs.
     public var listen: Listen
@@ -61,13 +70,16 @@ public struct HubConfig: Codable, Sendable {
     /// Overlay data directories (calendar years, catalog supplements).
     public var data: [String]?
     public var tls: TLS?
+    public var limits: Limits?
 
     enum CodingKeys: String, CodingKey {
-        case hub, listen, operatorListener = "operator", database, signingKey, data, tls
+        case hub, listen, operatorListener = "operator", database, signingKey, data, tls, limits
     }
 
-    public init(hub: Identity, listen: Listen, operator: Operator, database: String, signingKey: String, data: [String]? = nil, tls: TLS? = nil) {
+    public init(hub: Identity, listen: Listen, operator: Operator, database: String, signingKey: String, data: [String]? = nil, tls: TLS? = nil,
+                limits: Limits? = nil) {
         self.tls = tls
+        self.limits = limits
         operatorListener = `operator`
         self.hub = hub
         self.listen = listen
@@ -81,6 +93,15 @@ extension HubConfig {
     /// The overlay data directories, resolved against the configuration file.
     public func overlays(configPath: String) -> [URL] {
         (data ?? []).map { URL(fileURLWithPath: ConfigFile.resolve($0, relativeTo: configPath), isDirectory: true) }
+    }
+
+    /// How long a node's request body may take to arrive, in seconds: `limits.bodySeconds`, or
+    /// ``HubService/defaultBodySeconds``. The daemon and `check-config` both read it here.
+    /// - Throws: ``ConfigFile/Failure`` when the setting is not above 0.
+    public func bodySeconds(configPath: String) throws -> Double {
+        guard let seconds = limits?.bodySeconds else { return HubService.defaultBodySeconds }
+        guard seconds > 0 else { throw ConfigFile.Failure(path: configPath, reason: "limits.bodySeconds must be above 0, not \(seconds)") }
+        return seconds
     }
 
     /// The operator token, when `operator.tokenFile` names one.

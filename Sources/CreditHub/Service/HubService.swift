@@ -65,16 +65,22 @@ public final class HubService: Sendable {
     static let recentProofsKept = 256
     /// The log's head as known without a read (``HeadHint``).
     private let headHint: HeadHint
+    /// How long a node's request body may take to arrive once its header named an active key
+    /// (408 `too-slow` beyond; the configuration's `limits.bodySeconds`). A body trickled in a
+    /// byte at a time would otherwise hold its connection and its buffer for as long as the
+    /// sender likes: the idle timeout sees a request going on.
+    public let bodySeconds: Double
 
     public init(id: String = "360000", store: any ProvincialStore, key: SigningKey, reference: ReferenceData,
                 metrics: HubMetrics = HubMetrics(), distribution: ReferenceDistribution? = nil, maxInFlightSets: Int = 32,
-                fanOutInterval: Duration = .milliseconds(50), fanOutLimit: Int = 4000,
+                fanOutInterval: Duration = .milliseconds(50), fanOutLimit: Int = 4000, bodySeconds: Double = HubService.defaultBodySeconds,
                 logger: Logger = Logger(label: "creditsync.hub"), now: @escaping @Sendable () -> Date = Date.init) throws {
         self.logger = logger
         self.fanOutInterval = fanOutInterval
         pacing = LongPollPacing(minimum: fanOutInterval)
         self.fanOutLimit = min(4000, max(1, fanOutLimit))
         self.maxInFlightSets = maxInFlightSets
+        self.bodySeconds = bodySeconds
         self.distribution = distribution
         self.id = id
         self.store = store
@@ -402,10 +408,8 @@ public final class HubService: Sendable {
         return keys
     }
 
-    /// How long a node's request body may take to arrive: a change set of 16 MiB at 2 Mbit/s
-    /// and then some. A body trickled in a byte at a time would otherwise hold its connection
-    /// and its buffer for as long as the sender likes (the idle timeout sees a request going on).
-    public static let bodySeconds = 120
+    /// The default of ``bodySeconds``: a change set of 16 MiB at 2 Mbit/s and then some.
+    public static let defaultBodySeconds: Double = 120
 
     /// The hub's signed answer to a node's position request.
     public func signedPosition(node: String) throws -> [UInt8] {

@@ -32,6 +32,7 @@ struct CheckConfig: AsyncParsableCommand {
                 print("valid node configuration for \(config.node.id) \(config.node.name)")
             } else {
                 let config = try ConfigFile.load(HubConfig.self, from: file)
+                _ = try config.bodySeconds(configPath: file)
                 if !settingsOnly { try checkFiles(config) }
                 print("valid hub configuration for \(config.hub.id)\(config.tls.map { $0.clientCA == nil ? ", TLS" : ", mutual TLS" } ?? "")")
             }
