@@ -17,9 +17,11 @@ final class HubFixture: Sendable {
     let hubKey = SyncFixtures.key("hub")
     let clock: VirtualClock
 
-    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(10), fanOutLimit: Int = 1000) throws {
+    /// A hub on the store at `path` (in memory when `nil`): a file, for a test that backs it up
+    /// and restores it.
+    init(now: Date = NodeFixture.now, pipelinePatience: Duration = .seconds(10), fanOutLimit: Int = 1000, path: String? = nil) throws {
         clock = VirtualClock(now)
-        store = try HubStore(path: nil, pipelinePatience: pipelinePatience)
+        store = try HubStore(path: path, pipelinePatience: pipelinePatience)
         hub = try HubService(store: store, key: hubKey, reference: Fixtures.reference, fanOutLimit: fanOutLimit, now: clock.function)
     }
 
@@ -48,8 +50,8 @@ final class HubFixture: Sendable {
     /// A hub with a node fixture for each of `ids`, enrolled, reading everything; with
     /// `sharedClock` the nodes read the hub's virtual clock, else their fixed one.
     static func federation(_ ids: [String], clock: Date = NodeFixture.now, sharedClock: Bool = false,
-                           fanOutLimit: Int = 1000) throws -> (HubFixture, [NodeFixture]) {
-        let h = try HubFixture(now: clock, fanOutLimit: fanOutLimit)
+                           fanOutLimit: Int = 1000, path: String? = nil) throws -> (HubFixture, [NodeFixture]) {
+        let h = try HubFixture(now: clock, fanOutLimit: fanOutLimit, path: path)
         let nodes = try ids.map { id -> NodeFixture in
             let f = sharedClock ? try NodeFixture(node: id, readScope: .all, now: h.clock.function) : try NodeFixture(node: id, readScope: .all)
             try h.enroll(id, key: f.key)

@@ -1,4 +1,5 @@
 import CreditCore
+import CreditDeploy
 import CreditHub
 @testable import CreditNode
 import CreditTesting
@@ -91,6 +92,64 @@ import Testing
 
     /// rights.md §4: a node applies every rights entry whether or not it holds the record; one
     /// that does not keeps the case, and the record that reaches it later carries its label.
+    /// A hub restored from an older backup has lost an objection it receipted, before the node
+    /// that filed it saw it come back. The node reads the restored hub's fan-out past where the
+    /// objection had been merged, and does not take it for refused: its receipt was of the
+    /// history left behind. Once the pusher has re-fed the restored hub, the objection comes
+    /// back and its case is the hub's, at both nodes, and never was listed refused.
+    @Test func anObjectionAHubRestoredFromABackupLostIsSentAgainNotTakenForRefused() async throws {
+        let dir = try Fixtures.temporaryDirectory("hub-restore-rights")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, fanOutLimit: 2, path: hubPath)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        try await sync(h, nodes)
+        _ = try nanchang.service.submit(nanchang.punishments(3..<5), by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+
+        // Ganzhou's objection is merged (hub position 6); Ganzhou reads one batch (4-5) of a
+        // head that covers it.
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        #expect(try await h.receiver(ganzhou).follow(batches: 1, wait: 0) == 2)
+        #expect(try ganzhou.service.store.rightsState().pending == 1)
+
+        // The hub is restored from the backup (5 changes) and takes three more of Nanchang's.
+        let restored = try HubFixture(now: h.now, fanOutLimit: 2, path: backupPath)
+        _ = try nanchang.service.submit(nanchang.punishments(5..<8), by: nanchang.identity)
+        while try await restored.pusher(nanchang).pushOnce() > 0 {}
+        #expect(try restored.store.hubHead().size == 8)
+
+        // Ganzhou reads the restored hub's fan-out to its end (a hub history conflict, then from 0):
+        // the objection is still pending, not refused.
+        for _ in 0..<20 where try ganzhou.service.store.hubHistoryConflicts() == 0 || ganzhou.service.store.fanOutPosition() < 8 {
+            _ = try await restored.receiver(ganzhou).pullOnce(wait: 0)
+        }
+        #expect(try ganzhou.service.store.hubHistoryConflicts() == 1)
+        #expect(try ganzhou.service.store.fanOutPosition() == 8)
+        var state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 1 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
+
+        // The pusher checks the restored hub's position, re-feeds it, and the objection comes back.
+        while try await restored.pusher(ganzhou).pushOnce() > 0 {}
+        #expect(try restored.store.position(node: "360700")?.acknowledged == 1)
+        // Read to the head (a batch of a node's own changes applies none, so count positions).
+        let head = try restored.store.hubHead().size
+        #expect(head == 9)
+        for n in nodes {
+            for _ in 0..<20 where try n.service.store.fanOutPosition() < head { _ = try await restored.receiver(n).pullOnce(wait: 0) }
+        }
+        state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
+        #expect(try restored.store.rightsCase("360700-1")?.rightsCase.kind == .objection)
+        #expect(try nanchang.service.store.record(record)?.rights.labels == ["objection"])
+        #expect(try ganzhou.service.store.record(record)?.rights.labels == ["objection"])
+    }
+
     @Test func aNodeWithoutTheRecordKeepsItsCaseUntilTheRecordArrives() async throws {
         let (_, nodes) = try await threeCities(records: 2)
         let (nanchang, ganzhou) = (nodes[0], nodes[1])

@@ -222,9 +222,13 @@ extension Database {
     /// This node's pending rights changes the hub has receipted and whose merge no fan-out
     /// batch has been seen to cover yet: to be read before the next batch is asked for.
     func receiptedPendingRights() throws -> [UInt64] {
-        try Int64.fetchAll(try cachedStatement(sql: """
-            SELECT sequence FROM rights_pending
-            WHERE await_size IS NULL AND sequence <= (SELECT COALESCE(MAX(last), 0) FROM receipt) ORDER BY sequence
-            """)).map(UInt64.init)
+        // Receipted: within what the hub acknowledged, as the pusher last knew it. After the
+        // fan-out restarted on another history, none until the pusher has checked the hub's
+        // position: a hub restored from an older backup may not hold what it receipted, and
+        // the change must not be taken for refused before it is sent again.
+        guard try metaInt(.hubPositionUnchecked) == 0 else { return [] }
+        return try Int64.fetchAll(try cachedStatement(sql: """
+            SELECT sequence FROM rights_pending WHERE await_size IS NULL AND sequence <= ? ORDER BY sequence
+            """), arguments: [Int64(try metaInt(.acknowledged))]).map(UInt64.init)
     }
 }

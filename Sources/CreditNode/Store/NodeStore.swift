@@ -18,8 +18,9 @@ public final class NodeStore: Sendable {
     private let checkpointer: WALCheckpointer?
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
-    /// Signalled after every commit that appended to the log: the pusher waits on it instead of
-    /// reading the store over and over while there is nothing to push.
+    /// Signalled after every commit that appended to the log, and after the fan-out restarted
+    /// (the hub's position is to be checked): the pusher waits on it instead of reading the
+    /// store over and over while there is nothing to push.
     public let logAppended = ChangeSignal()
     let recentSubjectEntries: Mutex<Int>
 
