@@ -36,6 +36,7 @@ extension Simulation {
             if !verified.ok { violate("node \(node.id): node verify found \(verified.problems.prefix(3))") }
         }
         try checkAcknowledgedWrites()
+        try checkOutcomes()
         try checkHubLog()
         try checkWindows()
         try checkRights()
@@ -54,6 +55,20 @@ extension Simulation {
                 violate("lost: write \(write.node)#\(write.sequence) of \(write.key) is not in the node's log")
             } else if positions[write.node, default: 0] < write.sequence {
                 violate("lost: write \(write.node)#\(write.sequence) of \(write.key) never reached the hub")
+            }
+        }
+    }
+
+    /// Every change the hub acknowledged had one outcome (merge.md §3): logged, a route, or a
+    /// refusal row an operator sees. A change acknowledged to its provider and then dropped at the
+    /// merge without a trace, or merged twice, breaks it.
+    func checkOutcomes() throws {
+        for node in nodes {
+            let through = try hub.store.position(node: node.id)?.acknowledged ?? 0
+            let odd = try hub.store.changesWithoutOneOutcome(node: node.id, through: through)
+            if !odd.isEmpty {
+                violate("lost: node \(node.id): \(odd.count) changes of the \(through) the hub acknowledged without exactly one outcome, "
+                        + odd.prefix(4).map { "#\($0.sequence): \($0.outcomes)" }.joined(separator: ", "))
             }
         }
     }

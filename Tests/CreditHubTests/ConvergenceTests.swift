@@ -29,6 +29,10 @@ import Testing
         let hub = try h.store.stateDigest()
         for n in nodes {
             #expect(try n.service.store.stateDigest() == hub, "node \(n.service.node) diverged from the hub", sourceLocation: sourceLocation)
+            // Every change the hub acknowledged had one outcome: logged, a route, or refused.
+            let acknowledged = try h.store.position(node: n.service.node)?.acknowledged ?? 0
+            let odd = try h.store.changesWithoutOneOutcome(node: n.service.node, through: acknowledged)
+            #expect(odd.isEmpty, "node \(n.service.node): \(odd)", sourceLocation: sourceLocation)
         }
     }
 
@@ -104,6 +108,10 @@ import Testing
         let key = RecordKey(provider: nodes[0].identity.unit, item: item, recordId: "CF-360100-2026-3")
         let history = try #require(try nodes[1].service.store.record(key)).history
         #expect(history.last?.originNode == "360100", "the hub's version is applied over the refused one")
+        // The refused write had its outcome (a refusal row); a sequence the hub never took has none.
+        let acknowledged = try #require(try h.store.position(node: "360400")?.acknowledged)
+        #expect(try h.store.refusals().contains { $0.node == "360400" && $0.sequence == acknowledged })
+        #expect(try h.store.changesWithoutOneOutcome(node: "360400", through: acknowledged + 1).map(\.sequence) == [acknowledged + 1])
     }
 
     @Test func anotherNodeCannotCorrectOrRevokeARecord() async throws {
