@@ -90,14 +90,13 @@ import Testing
         #expect(try h.hub.snapshot(windows: .all).rights.first { $0.name == .objectionHandling }?.state == .met)
     }
 
-    /// rights.md §4: a node applies every rights entry whether or not it holds the record; one
-    /// that does not keeps the case, and the record that reaches it later carries its label.
     /// A hub restored from an older backup has lost an objection it receipted, before the node
-    /// that filed it saw it come back. The node reads the restored hub's fan-out past where the
-    /// objection had been merged, and does not take it for refused: its receipt was of the
-    /// history left behind. Once the pusher has re-fed the restored hub, the objection comes
-    /// back and its case is the hub's, at both nodes, and never was listed refused.
-    @Test func anObjectionAHubRestoredFromABackupLostIsSentAgainNotTakenForRefused() async throws {
+    /// that filed it saw it come back; the node had pinned a head the restored hub no longer
+    /// holds (a hub history conflict). The node reads the restored hub's fan-out past where the
+    /// objection had been merged, and does not take it for refused: the hub's position says it
+    /// does not hold it. Once the pusher has re-fed the restored hub, the objection comes back
+    /// and its case is the hub's, at both nodes, and never was listed refused.
+    @Test func anObjectionAHubRestoredAfterAConflictLostIsSentAgainNotTakenForRefused() async throws {
         let dir = try Fixtures.temporaryDirectory("hub-restore-rights")
         defer { try? FileManager.default.removeItem(at: dir) }
         let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
@@ -134,12 +133,14 @@ import Testing
         var state = try ganzhou.service.store.rightsState()
         #expect(state.pending == 1 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
 
-        // The pusher checks the restored hub's position, re-feeds it, and the objection comes back.
-        while try await restored.pusher(ganzhou).pushOnce() > 0 {}
-        #expect(try restored.store.position(node: "360700")?.acknowledged == 1)
+        // Ganzhou's next write meets a gap: its pusher re-feeds the restored hub (an idle pusher
+        // finds it on its own within four quiet checks), and the objection comes back.
+        _ = try ganzhou.service.submit(ganzhou.punishments(0..<1), by: ganzhou.identity)
+        for _ in 0..<4 { _ = try await restored.pusher(ganzhou).pushOnce() }
+        #expect(try restored.store.position(node: "360700")?.acknowledged == 2)
         // Read to the head (a batch of a node's own changes applies none, so count positions).
         let head = try restored.store.hubHead().size
-        #expect(head == 9)
+        #expect(head == 10)
         for n in nodes {
             for _ in 0..<20 where try n.service.store.fanOutPosition() < head { _ = try await restored.receiver(n).pullOnce(wait: 0) }
         }
@@ -150,6 +151,61 @@ import Testing
         #expect(try ganzhou.service.store.record(record)?.rights.labels == ["objection"])
     }
 
+    /// The same loss when the node had not pinned past the backup, so that its fan-out sees
+    /// nothing amiss (no conflict, no shorter log): the node still takes nothing for refused
+    /// while the restored hub does not hold its objection. Another city's desk then files the
+    /// same application at the restored hub first; re-fed, the objection is refused there, and
+    /// the node learns it from the fan-out it reads after the hub's position says it holds it.
+    @Test func aLostObjectionIsRefusedOnlyOnTheWordOfTheHubThatHoldsIt() async throws {
+        let dir = try Fixtures.temporaryDirectory("hub-restore-unseen")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, path: hubPath)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        #expect(try h.store.hubHead().size == 4)
+
+        // Restored to 3 entries, the head Ganzhou pinned; two more of Nanchang's records merge.
+        let restored = try HubFixture(now: h.now, path: backupPath)
+        _ = try nanchang.service.submit(nanchang.punishments(3..<5), by: nanchang.identity)
+        while try await restored.pusher(nanchang).pushOnce() > 0 {}
+        for _ in 0..<5 where try ganzhou.service.store.fanOutPosition() < 5 { _ = try await restored.receiver(ganzhou).pullOnce(wait: 0) }
+        #expect(try ganzhou.service.store.fanOutPosition() == 5)
+        #expect(try ganzhou.service.store.hubHistoryConflicts() == 0)
+        var state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 1 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
+
+        // Nanchang's desk files the same application at the restored hub; Ganzhou's next write
+        // meets a gap, and its pusher re-feeds the objection, which the hub now refuses.
+        _ = try nanchang.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                               applicant: "赣江商贸有限公司", grounds: "记载有误", by: nanchang.identity)
+        while try await restored.pusher(nanchang).pushOnce() > 0 {}
+        _ = try ganzhou.service.submit(ganzhou.punishments(0..<1), by: ganzhou.identity)
+        for _ in 0..<4 { _ = try await restored.pusher(ganzhou).pushOnce() }
+        #expect(try restored.store.position(node: "360700")?.acknowledged == 2)
+        #expect(try restored.store.refusals().map(\.code) == ["duplicate-application"])
+        let head = try restored.store.hubHead().size
+        for n in nodes {
+            for _ in 0..<10 where try n.service.store.fanOutPosition() < head { _ = try await restored.receiver(n).pullOnce(wait: 0) }
+        }
+        state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused == [1], "pending \(state.pending), refused \(state.refused)")
+        for n in nodes {
+            let rights = try #require(try n.service.store.record(record)).rights
+            #expect(rights.cases.count == 1 && rights.cases.allSatisfy { $0.id.hasPrefix("360100-") } && rights.labels == ["objection"],
+                    "node \(n.service.node): \(rights.cases.map(\.id))")
+        }
+    }
+
+    /// rights.md §4: a node applies every rights entry whether or not it holds the record; one
+    /// that does not keeps the case, and the record that reaches it later carries its label.
     @Test func aNodeWithoutTheRecordKeepsItsCaseUntilTheRecordArrives() async throws {
         let (_, nodes) = try await threeCities(records: 2)
         let (nanchang, ganzhou) = (nodes[0], nodes[1])

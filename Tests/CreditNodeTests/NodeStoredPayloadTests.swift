@@ -34,7 +34,7 @@ import Testing
         let read = try b.service.store.fanOutState()
         #expect(applied.state.applied == 50 && read.applied == 50)
         #expect(applied.state.pinned == head && read.pinned == head)
-        #expect(applied.state.receipted == read.receipted && applied.state.rightsPending == read.rightsPending)
+        #expect(applied.state.rightsAwaitingTheHub == read.rightsAwaitingTheHub && applied.state.rightsPending == read.rightsPending)
 
         // Every stored byte string is a frame of dictionary 1, smaller than what it holds.
         let encoded = changes.reduce(0) { $0 + $1.count }

@@ -33,17 +33,17 @@ public struct FanOutState: Sendable {
     public var applied: UInt64
     /// The hub log head pinned from the last batch.
     public var pinned: TreeHead?
-    /// The node's rights changes the hub has receipted and whose merge no batch has been seen
-    /// to cover yet: read before the next batch is asked for, whose hub head then covers it.
-    public var receipted: [UInt64]
+    /// Whether a pending rights change of this node is within what the hub acknowledged: the
+    /// next batch is then asked for after the hub's position, which can settle it.
+    public var rightsAwaitingTheHub: Bool
     /// Whether any rights change of this node is still on its way (receipted or not).
     public var rightsPending: Bool
 }
 
 extension NodeStore {
-    /// The fan-out position, pinned head and receipted rights changes together, in one read: a
+    /// The fan-out position, pinned head and pending rights changes together, in one read: a
     /// receiver reads them before its first pull and after catching up; at the head it asks again
-    /// with the state its last apply read in the apply's own transaction (``applyFanOut(_:through:hubHead:at:receipted:)``).
+    /// with the state its last apply read in the apply's own transaction (``applyFanOut(_:through:hubHead:at:hubHolds:)``).
     public func fanOutState() throws -> FanOutState {
         try writer.read { try $0.fanOutState() }
     }
@@ -67,17 +67,16 @@ extension NodeStore {
     ///   (``fanOutState()`` read in it): a node at the head asks for its next batch with it, rather
     ///   than reading it again in a transaction of its own.
     ///
-    /// `receipted` are this node's pending rights changes that the hub had receipted before the
-    /// batch was asked for (``fanOutState()``): the batch's hub head covers their
-    /// merge, so one that has not come back once the fan-out is applied through that head was
-    /// refused (``settlePendingRights(_:_:hubSize:applied:at:)``).
+    /// `hubHolds` is the hub's position for this node's log, when it was read before the batch
+    /// was asked for: a pending rights change it covers that has not come back once the fan-out
+    /// is applied through the batch's hub head was refused (``settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
     @discardableResult
     public func applyFanOut(_ writes: [RemoteWrite], through position: UInt64, hubHead: TreeHead, at: UInt64,
-                            receipted: [UInt64] = []) throws -> (changed: Int, state: FanOutState) {
+                            hubHolds: UInt64? = nil) throws -> (changed: Int, state: FanOutState) {
         try writer.write { db in
             let applied = try db.metaInt(.fanOutApplied)
             guard position > applied || writes.contains(where: { $0.position > applied }) else {
-                try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: applied, at: at)
+                try settlePendingRights(db, hubHolds: hubHolds, hubSize: hubHead.size, applied: applied, at: at)
                 return (0, try db.fanOutState())
             }
             var count = 0
@@ -129,7 +128,7 @@ extension NodeStore {
             }
             try foldSubjectIndexIfDue(db)
             try db.setMetaInt(.fanOutApplied, max(applied, position))
-            try settlePendingRights(db, receipted, hubSize: hubHead.size, applied: max(applied, position), at: at)
+            try settlePendingRights(db, hubHolds: hubHolds, hubSize: hubHead.size, applied: max(applied, position), at: at)
             try db.setMeta(.hubHead, hubHead.root.data + Data(String(hubHead.size).utf8))
             try db.setMetaInt(.lastFanOutAt, at)
             return (count, try db.fanOutState())
@@ -140,7 +139,7 @@ extension NodeStore {
 extension Database {
     /// The node's fan-out state as this transaction sees it.
     func fanOutState() throws -> FanOutState {
-        FanOutState(applied: try metaInt(.fanOutApplied), pinned: try pinnedHubHead(), receipted: try receiptedPendingRights(),
+        FanOutState(applied: try metaInt(.fanOutApplied), pinned: try pinnedHubHead(), rightsAwaitingTheHub: try rightsAwaitingTheHub(),
                     rightsPending: try Bool.fetchOne(try cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rights_pending)")) ?? false)
     }
 

@@ -22,11 +22,6 @@ enum MetaKey: String {
     /// Set by `creditsync restore`: the store came from a backup and must catch up with what the
     /// hub already holds of this node's log before it accepts new writes.
     case restorePending = "restore.pending"
-    /// Counts the fan-out's restarts (a hub history conflict, or a hub log found shorter than the
-    /// fan-out position) since the pusher last checked what the hub holds of this node's log;
-    /// 0 when it has. The hub may have been restored from an older backup and lost sets it
-    /// receipted, so until the check no receipt counts for a pending rights change.
-    case hubPositionUnchecked = "push.hubPositionUnchecked"
 }
 
 extension Database {

@@ -53,21 +53,6 @@ extension NodeStore {
     /// signed before). Re-applying is harmless: changes are matched by origin node and sequence.
     public func resetFanOut() throws {
         try writer.write { try $0.restartFanOut() }
-        logAppended.signal()
-    }
-
-    /// How many fan-out restarts wait for the pusher to check the hub's position
-    /// (``MetaKey/hubPositionUnchecked``): 0 when none.
-    public func hubPositionUnchecked() throws -> UInt64 {
-        try writer.read { try $0.metaInt(.hubPositionUnchecked) }
-    }
-
-    /// The pusher has checked the hub's position (and moved back to it if the hub held less):
-    /// clears the mark, unless another restart came after it read `seen`.
-    public func hubPositionChecked(seen: UInt64) throws {
-        try writer.write { db in
-            if try db.metaInt(.hubPositionUnchecked) == seen { try db.setMetaInt(.hubPositionUnchecked, 0) }
-        }
     }
 
     /// Keeps the evidence of a hub head that does not extend the pinned one, and starts fan-out
@@ -81,7 +66,6 @@ extension NodeStore {
                                  Data(proof.flatMap(\.bytes)), reason])
             try db.restartFanOut()
         }
-        logAppended.signal()
     }
 
     /// The number of hub history conflicts this node has recorded.
@@ -98,14 +82,9 @@ extension NodeStore {
 
 extension Database {
     /// Fan-out from the beginning, with no hub head pinned: after a hub history conflict or a hub
-    /// log found shorter. The heads pending rights changes waited for belong to the history left
-    /// behind, and must not settle them as refused on the new one; nor may the receipts of that
-    /// history (the restored hub may not hold what it receipted) until the pusher has checked
-    /// the hub's position (``MetaKey/hubPositionUnchecked``; the caller wakes the pusher).
+    /// log found shorter.
     func restartFanOut() throws {
         try setMetaInt(.fanOutApplied, 0)
-        try setMetaInt(.hubPositionUnchecked, try metaInt(.hubPositionUnchecked) + 1)
-        try execute(sql: "UPDATE rights_pending SET await_size = NULL")
         try execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
     }
 }

@@ -144,22 +144,20 @@ extension NodeStore {
         return true
     }
 
-    /// Settles pending rights changes against a batch: each of `receipted` waits for the fan-out
-    /// through `hubSize` (the batch's hub head, which covers its merge); one still pending once
-    /// the fan-out is applied through its wait was refused by the hub, and is moved to
-    /// `rights_refused`, where the desk sees it.
-    func settlePendingRights(_ db: Database, _ receipted: [UInt64], hubSize: UInt64, applied: UInt64, at: UInt64) throws {
-        // Cached: they run on every batch, almost always with nothing to do.
-        for sequence in receipted {
-            try db.cachedStatement(sql: "UPDATE rights_pending SET await_size = ? WHERE sequence = ? AND await_size IS NULL")
-                .execute(arguments: [Int64(hubSize), Int64(sequence)])
-        }
+    /// Settles pending rights changes once a batch is applied. A change the hub holds — at or
+    /// below `hubHolds`, its position for this node's log, read before the batch was asked for —
+    /// was merged or refused before the batch's hub head (`hubSize`) was taken. If the fan-out
+    /// is applied through that head and the change is still pending, it did not come back: the
+    /// hub refused it (another desk was first), and it moves to `rights_refused`, where the
+    /// desk sees it. Without the hub's word nothing is settled: a hub restored from an older
+    /// backup may have lost a change it receipted, which the pusher then sends again.
+    func settlePendingRights(_ db: Database, hubHolds: UInt64?, hubSize: UInt64, applied: UInt64, at: UInt64) throws {
+        guard let hubHolds, applied >= hubSize else { return }
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO rights_refused(sequence, record_key, case_id, event, detected_at)
-            SELECT sequence, record_key, case_id, event, ? FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?
-            """).execute(arguments: [Int64(at), Int64(applied)])
-        try db.cachedStatement(sql: "DELETE FROM rights_pending WHERE await_size IS NOT NULL AND await_size <= ?")
-            .execute(arguments: [Int64(applied)])
+            SELECT sequence, record_key, case_id, event, ? FROM rights_pending WHERE sequence <= ?
+            """).execute(arguments: [Int64(at), Int64(hubHolds)])
+        try db.cachedStatement(sql: "DELETE FROM rights_pending WHERE sequence <= ?").execute(arguments: [Int64(hubHolds)])
     }
 
     /// Every case this node holds as the hub decided it, its pending changes, and the sequences
@@ -219,16 +217,11 @@ extension NodeStore {
 }
 
 extension Database {
-    /// This node's pending rights changes the hub has receipted and whose merge no fan-out
-    /// batch has been seen to cover yet: to be read before the next batch is asked for.
-    func receiptedPendingRights() throws -> [UInt64] {
-        // Receipted: within what the hub acknowledged, as the pusher last knew it. After the
-        // fan-out restarted on another history, none until the pusher has checked the hub's
-        // position: a hub restored from an older backup may not hold what it receipted, and
-        // the change must not be taken for refused before it is sent again.
-        guard try metaInt(.hubPositionUnchecked) == 0 else { return [] }
-        return try Int64.fetchAll(try cachedStatement(sql: """
-            SELECT sequence FROM rights_pending WHERE await_size IS NULL AND sequence <= ? ORDER BY sequence
-            """), arguments: [Int64(try metaInt(.acknowledged))]).map(UInt64.init)
+    /// Whether a pending rights change of this node is within what the hub acknowledged, as the
+    /// pusher last knew it: the receiver then asks the hub's position before its next batch, so
+    /// that the batch can settle it (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
+    func rightsAwaitingTheHub() throws -> Bool {
+        try Bool.fetchOne(try cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rights_pending WHERE sequence <= ?)"),
+                          arguments: [Int64(try metaInt(.acknowledged))]) ?? false
     }
 }

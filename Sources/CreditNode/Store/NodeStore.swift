@@ -18,9 +18,8 @@ public final class NodeStore: Sendable {
     private let checkpointer: WALCheckpointer?
     /// Entries in `subject_index_recent` after which they are folded into `subject_index`.
     let subjectFoldThreshold: Int
-    /// Signalled after every commit that appended to the log, and after the fan-out restarted
-    /// (the hub's position is to be checked): the pusher waits on it instead of reading the
-    /// store over and over while there is nothing to push.
+    /// Signalled after every commit that appended to the log: the pusher waits on it instead of
+    /// reading the store over and over while there is nothing to push.
     public let logAppended = ChangeSignal()
     let recentSubjectEntries: Mutex<Int>
 
@@ -198,15 +197,15 @@ public final class NodeStore: Sendable {
                 -- needs a newer one: the correction, Protocol/rights.md §3).
                 CREATE TABLE rights_case (id TEXT PRIMARY KEY, record_key TEXT NOT NULL, body TEXT NOT NULL, record_version INTEGER) WITHOUT ROWID;
                 CREATE INDEX rights_case_by_record ON rights_case(record_key);
-                -- await_size: the hub log's size in the first fan-out batch pulled after the change's
-                -- receipt; once applied through it without the change coming back, the hub refused it.
+                -- A pending change the hub holds (by its position for this node's log, read before a batch
+                -- was asked for) that has not come back once that batch is applied through its hub
+                -- head was refused by the hub: it moves to rights_refused (NodeStore+Rights.swift).
                 CREATE TABLE rights_pending (
                     sequence INTEGER PRIMARY KEY,
                     record_key TEXT NOT NULL,
                     case_id TEXT NOT NULL,
                     event TEXT NOT NULL,
-                    record_version INTEGER,
-                    await_size INTEGER
+                    record_version INTEGER
                 );
                 CREATE INDEX rights_pending_by_record ON rights_pending(record_key);
                 CREATE TABLE rights_refused (

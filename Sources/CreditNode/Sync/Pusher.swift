@@ -203,8 +203,7 @@ public struct Pusher: Service {
         let tookWholeOutbox: Bool
     }
 
-    /// Opens a round: takes back a restored store's pushed changes first, checks the hub's
-    /// position after a fan-out restart, then takes the window's sets.
+    /// Opens a round: takes back a restored store's pushed changes first, then the window's sets.
     /// ``pushOnce()`` sends them at once; the simulator sends them one at a time, in an order
     /// of its choosing, to replay a seed exactly.
     public func openRound() async throws -> Round {
@@ -216,13 +215,6 @@ public struct Pusher: Service {
             try await reconcile(with: position)
             try store.setRestorePending(false)
             logger.notice("caught up with the hub after a restore", metadata: ["acknowledged": "\(position.acknowledged)"])
-        }
-        let unchecked = try store.hubPositionUnchecked()
-        if unchecked > 0 {
-            // The fan-out restarted on another history: the hub may have been restored and lost
-            // sets it receipted. Re-feed it before anything counts as receipted again.
-            try await checkHubPosition()
-            try store.hubPositionChecked(seen: unchecked)
         }
         let state = try store.pushState()
         let sets = try fillWindow(state)

@@ -69,7 +69,7 @@ public struct Receiver: Service {
             known = nil
             let first = try await fetch(FanOutRequest(after: state.applied, pinned: state.pinned?.size,
                                                       waitSeconds: state.rightsPending ? min(wait, Self.rightsPendingWait) : wait),
-                                        receipted: state.receipted, pinned: state.pinned)
+                                        confirm: state.rightsAwaitingTheHub, pinned: state.pinned)
             if done + 1 < limit, Self.behind(first) {
                 let caughtUp = try await catchUp(from: first, batches: limit - done, wait: wait)
                 done += caughtUp.batches
@@ -86,8 +86,9 @@ public struct Receiver: Service {
 
     /// The longest a pull waits while a rights change of this node is on its way. One the hub
     /// accepts comes back as a hub-log entry, which ends any wait; one it refuses (another desk
-    /// filed first) adds nothing to the log, and is known refused only once a batch whose head
-    /// covers its merge is applied (``NodeStore/applyFanOut(_:through:hubHead:at:receipted:)``):
+    /// filed first) adds nothing to the log, and is known refused only once a batch asked for
+    /// after the hub's position showed it held the change is applied through its hub head
+    /// (``NodeStore/applyFanOut(_:through:hubHead:at:hubHolds:)``):
     /// a full long poll would leave the desk showing it pending for most of a minute.
     static let rightsPendingWait = 1
 
@@ -124,7 +125,7 @@ public struct Receiver: Service {
                         let state = try store.fanOutState()
                         previous = try await fetch(FanOutRequest(after: previous.batch.to, applied: state.applied,
                                                                  pinned: previous.batch.hubLog.size, waitSeconds: wait),
-                                                   receipted: state.receipted)
+                                                   confirm: state.rightsAwaitingTheHub)
                         received.yield(previous)
                         asked += 1
                     }
@@ -159,7 +160,7 @@ public struct Receiver: Service {
             let state = try store.fanOutState()
             let next = batches + 1 < limit && Self.behind(current)
                 ? try await fetch(FanOutRequest(after: current.batch.to, applied: state.applied, pinned: current.batch.hubLog.size,
-                                                waitSeconds: wait), receipted: state.receipted)
+                                                waitSeconds: wait), confirm: state.rightsAwaitingTheHub)
                 : nil
             applied += try await apply(current, acknowledge: false).changed
             batches += 1
@@ -186,7 +187,7 @@ public struct Receiver: Service {
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
         let state = try store.fanOutState()
         let request = FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait)
-        return try await apply(try await fetch(request, receipted: state.receipted, pinned: state.pinned), acknowledge: acknowledge).changed
+        return try await apply(try await fetch(request, confirm: state.rightsAwaitingTheHub, pinned: state.pinned), acknowledge: acknowledge).changed
     }
 
     /// A batch as received, opened and checked to be this node's and to continue its request.
@@ -194,8 +195,9 @@ public struct Receiver: Service {
         var request: FanOutRequest
         var batch: FanOutBatch
         var consistency: FanOutAnswer.Consistency?
-        /// The node's rights events the hub had receipted before the batch was asked for.
-        var receipted: [UInt64]
+        /// The hub's position for this node's log, read before the batch was asked for while a
+        /// rights change of this node was on its way (``hubHolding()``); `nil` when not read.
+        var hubHolds: UInt64?
         /// The entries after the request's position, prepared for the store.
         var writes: [RemoteWrite]
         /// The hub head the node pinned, read with the position the request continues from
@@ -205,17 +207,30 @@ public struct Receiver: Service {
         var pinned: TreeHead??
     }
 
-    /// - Parameter receipted: the node's receipted rights changes, read before the batch is asked
-    ///   for (``NodeStore/fanOutState()``), so that its hub head covers their merge.
-    func fetch(_ request: FanOutRequest, receipted: [UInt64], pinned: TreeHead?? = nil) async throws -> Fetched {
+    /// - Parameter confirm: a rights change of this node is on its way within what the hub
+    ///   acknowledged (``FanOutState/rightsAwaitingTheHub``): the hub's position is read first, so
+    ///   that the batch's hub head covers what the hub held then, and the batch can settle it.
+    func fetch(_ request: FanOutRequest, confirm: Bool, pinned: TreeHead?? = nil) async throws -> Fetched {
+        let hubHolds = confirm ? try await hubHolding() : nil
         let answer = try await transport.pull(node: node, request)
         let batch = try FanOutBatch.open(answer.batch, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
         guard batch.from <= request.after + 1 else {
             throw WireError.inconsistent("the batch starts at \(batch.from), after a gap from \(request.after)")
         }
-        return Fetched(request: request, batch: batch, consistency: answer.consistency, receipted: receipted,
+        return Fetched(request: request, batch: batch, consistency: answer.consistency, hubHolds: hubHolds,
                        writes: try writes(batch, after: request.after), pinned: pinned)
+    }
+
+    /// How much of this node's log the hub holds, by its signed position, when it holds the log
+    /// as this node has it (`nil` otherwise: a hub holding another log settles nothing, and the
+    /// pusher reports the divergence). Only the hub's word settles a rights change as refused:
+    /// a hub restored from an older backup may have lost one it receipted.
+    func hubHolding() async throws -> UInt64? {
+        let position = try await transport.position(node: node)
+        let frontier = try store.logFrontier(through: position.acknowledged)
+        guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else { return nil }
+        return position.acknowledged
     }
 
     /// What the store needs to file the batch's entries after `after`. Prepared where the batch
@@ -248,7 +263,7 @@ public struct Receiver: Service {
     /// - Returns: how many changes were new to this node, and the fan-out state the apply left
     ///   (`nil` when the batch was not applied: a history conflict or a shorter hub log).
     func apply(_ fetched: Fetched, acknowledge: Bool) async throws -> (changed: Int, state: FanOutState?) {
-        let batch = fetched.batch, after = fetched.request.after, receipted = fetched.receipted
+        let batch = fetched.batch, after = fetched.request.after, hubHolds = fetched.hubHolds
         // Every new head must extend the one pinned (Protocol/hub-api.md, Log proofs).
         if let pinned = try fetched.pinned ?? store.pinnedHubHead(), batch.hubLog != pinned {
             var proof: [Hash32] = []
@@ -293,12 +308,12 @@ public struct Receiver: Service {
         guard batch.to > after else {
             // Nothing new; acknowledging anyway keeps the hub's view of this node right even when
             // the hub has lost it (restored from a backup).
-            let state = try store.applyFanOut([], through: after, hubHead: batch.hubLog, at: NodeService.millis(now()), receipted: receipted).state
+            let state = try store.applyFanOut([], through: after, hubHead: batch.hubLog, at: NodeService.millis(now()), hubHolds: hubHolds).state
             try await transport.acknowledge(node: node, through: after)
             return (0, state)
         }
         let applied = try store.applyFanOut(fetched.writes, through: batch.to, hubHead: batch.hubLog, at: NodeService.millis(now()),
-                                            receipted: receipted)
+                                            hubHolds: hubHolds)
         if acknowledge { try await transport.acknowledge(node: node, through: batch.to) }
         return applied
     }
