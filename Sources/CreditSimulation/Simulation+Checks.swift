@@ -66,9 +66,9 @@ extension Simulation {
         for node in nodes {
             let through = try hub.store.position(node: node.id)?.acknowledged ?? 0
             let odd = try hub.store.changesWithoutOneOutcome(node: node.id, through: through)
-            if !odd.isEmpty {
-                violate("lost: node \(node.id): \(odd.count) changes of the \(through) the hub acknowledged without exactly one outcome, "
-                        + odd.prefix(4).map { "#\($0.sequence): \($0.outcomes)" }.joined(separator: ", "))
+            for (sequence, outcomes) in odd.prefix(8) {
+                violate(outcomes == 0 ? "lost: change \(node.id)#\(sequence) the hub acknowledged has no outcome (not logged, no route, no refusal)"
+                        : "merged twice: change \(node.id)#\(sequence) has \(outcomes) outcomes")
             }
         }
     }

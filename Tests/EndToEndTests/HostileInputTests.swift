@@ -121,7 +121,7 @@ import Testing
         }
 
         /// The hub's `limits.bodySeconds` here.
-        static let hubBodySeconds = 2
+        static let hubBodySeconds = 4
 
         var hubURL: String { federation.deployment.hubURL }
         var operatorURL: String { federation.deployment.hubOperatorURL }
@@ -256,8 +256,9 @@ import Testing
                 let other = try SyncFixtures.changeSet(node: "360700", key: s.key700, count: 1).0.encoded
                 return try await s.signed("POST", changesets, body: other, headers: envelopeType)
             },
-            // A signed head that names an active key, then a body that never comes: cut off at
-            // the hub's body deadline, not held for as long as the sender likes.
+            // A signed head that names an active key, then a body trickled a byte at a time (the
+            // connection never idle): cut off at the hub's body deadline, not held for as long as
+            // the sender likes.
             Attack(name: "a change set whose body trickles past the hub's deadline", status: 408, code: "too-slow") {
                 let header = try RequestSignature.header(node: "360100", key: s.key100, method: "POST", target: changesets, body: foreign, now: Date())
                 let head = "POST \(changesets) HTTP/1.1\r\nHost: x\r\nAuthorization: \(header)\r\nContent-Type: \(HubPaths.envelopeType)\r\n"
@@ -265,6 +266,13 @@ import Testing
                 let started = ContinuousClock.now
                 let fd = try RawConnection.open(to: s.federation.deployment.hub.port, sending: head, timeout: 30)
                 defer { close(fd) }
+                let trickle = Task {
+                    for byte in foreign.prefix(40) {
+                        try await Task.sleep(for: .milliseconds(250))
+                        _ = withUnsafePointer(to: byte) { send(fd, $0, 1, Int32(MSG_NOSIGNAL)) }
+                    }
+                }
+                defer { trickle.cancel() }
                 let reply = RawConnection.reply(try await RawConnection.answer(fd))
                 let waited = ContinuousClock.now - started
                 #expect(waited >= .seconds(Setting.hubBodySeconds) && waited < .seconds(20), "answered after \(waited)")

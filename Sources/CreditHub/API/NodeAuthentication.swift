@@ -89,7 +89,7 @@ public struct NodeAuthentication: RouterMiddleware {
         // A read (most requests: every long poll) has no body to wait for.
         if limit == 0 { return try await read() }
         return try await ServerLimits.within(seconds: service.bodySeconds, timedOut: {
-            service.refuse(.requestTimeout, "too-slow", "the request body did not arrive within \(service.bodySeconds) s")
+            service.refuse(.requestTimeout, "too-slow", "the request body did not arrive within \(String(format: "%g", service.bodySeconds)) s")
         }, read)
     }
 }

@@ -209,7 +209,7 @@ public enum ProviderAPI {
     /// then cancelled, which ends the body's stream).
     static func withinBodyDeadline<T: Sendable>(_ limits: NodeService.Limits, _ read: @escaping @Sendable () async throws -> T) async throws -> T {
         try await ServerLimits.within(seconds: limits.bodySeconds, timedOut: {
-            NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(limits.bodySeconds) s")
+            NodeError(.requestTimeout, "too-slow", "the request body did not arrive within \(String(format: "%g", limits.bodySeconds)) s")
         }, read)
     }
 
