@@ -83,6 +83,18 @@ extension Simulation {
             + "pauses:\(c.pauses.map { $0.to == nil ? "open" : "closed" }) steps:\(c.steps.map { "\($0.event.rawValue)@\($0.node)#\($0.sequence)" })"
     }
 
+    /// At any moment, not only at the end: a rights change a node lists as refused was refused
+    /// by the hub. One wrongly listed would leave the list again once the change came back,
+    /// which the end-state check cannot see; a desk would have been shown it.
+    func checkRefusedRights(_ node: SimNode) throws {
+        let listed = try node.store.rightsState().refused
+        guard !listed.isEmpty else { return }
+        let refusedAtHub = Set(try hub.store.refusals(limit: 1_000_000).filter { $0.node == node.id }.map(\.sequence))
+        for sequence in listed where !refusedAtHub.contains(sequence) {
+            violate("rights: node \(node.id) lists its change #\(sequence) as refused, which the hub did not refuse")
+        }
+    }
+
     /// At the end: every node holds every case as the hub decided it, has nothing pending, and
     /// knows exactly which of its rights changes the hub refused; every rights window is
     /// reported as the calendar, counted here, says.

@@ -131,6 +131,7 @@ extension Simulation {
             let applied = network.chance(0.5) ? try await node.receiver.pullOnce(wait: 0)
                 : try await node.receiver.follow(batches: network.int(1..<4), wait: 0)
             record("pull \(node.id) -> \(applied)")
+            try checkRefusedRights(node)
         } catch {
             record("pull \(node.id) failed")
             if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SyncProtocol
+import SyncTransport
 import Testing
 
 /// Credit subjects' rights across the federation (`Protocol/rights.md`): nodes and the real hub
@@ -202,6 +203,29 @@ import Testing
             #expect(rights.cases.count == 1 && rights.cases.allSatisfy { $0.id.hasPrefix("360100-") } && rights.labels == ["objection"],
                     "node \(n.service.node): \(rights.cases.map(\.id))")
         }
+    }
+
+    /// A hub whose position cannot be read (an error on the way, an unsigned answer) settles
+    /// no pending rights change, and stops nothing else: the fan-out is read all the same, and
+    /// the objection that comes back in it is no longer pending.
+    @Test func anUnreadableHubPositionHoldsUpNoFanOut() async throws {
+        final class NoPosition: ForwardingTransport, @unchecked Sendable {
+            override func position(node: String) async throws(TransportError) -> HubPosition { throw .unreachable("position lost") }
+        }
+        let (h, nodes) = try await threeCities(records: 2)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        _ = try nanchang.service.submit(nanchang.punishments(2..<4), by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        #expect(try ganzhou.service.store.fanOutState().rightsAwaitingTheHub)
+        let changed = try await h.receiver(ganzhou, transport: NoPosition(h.transport)).pullOnce(wait: 0)
+        #expect(changed == 3)
+        #expect(try ganzhou.service.store.fanOutPosition() == h.store.hubHead().size)
+        let state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
     }
 
     /// rights.md §4: a node applies every rights entry whether or not it holds the record; one

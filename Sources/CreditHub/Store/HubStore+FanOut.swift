@@ -89,7 +89,8 @@ extension HubStore {
     /// wider before), and a node that never held the record ignores them. Re-assertions, and
     /// every later version of a re-asserted record (`Protocol/merge.md` §4), go to every node,
     /// its origin included: some node may hold a version the hub refused, or have applied a
-    /// re-assertion over its own newer version.
+    /// re-assertion over its own newer version. So does every rights change merged (logged
+    /// for every node): its origin settles its pending change by it (`Protocol/rights.md` §4).
     ///
     /// At most `limit` entries are considered and at most `maxBytes` of changes are served (at
     /// least one entry whatever its size); `to` then ends before the first entry left out.

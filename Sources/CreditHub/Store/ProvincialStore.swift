@@ -17,12 +17,13 @@ public protocol ProvincialStore: Sendable {
     func ingest(_ prepared: PreparedSet, hub: String, key: SigningKey, receivedAt: Date) async throws -> IngestOutcome
     /// The receipt of the set this hub accepted from `node` starting at `first`, if its envelope has `digest`.
     func storedReceipt(node: String, first: UInt64, envelopeDigest digest: Hash32) throws -> [UInt8]?
-    /// The node's acknowledged position and log root.
+    /// The node's acknowledged position and log root: only changes already merged (logged or refused),
+    /// so that a fan-out read after it covers them (`Protocol/hub-api.md`, position).
     func position(node: String) throws -> HubPosition?
     /// The hub log's tree head.
     func hubHead() throws -> TreeHead
-    /// Hub-log entries after a position for a node (its own effective changes left out, re-assertions in),
-    /// within a count and a byte budget.
+    /// Hub-log entries after a position for a node (its own effective record changes left out,
+    /// re-assertions and every rights change in), within a count and a byte budget.
     func fanOut(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
     /// A node's own changes after a sequence, within a count and a byte budget, and its log head.
     func nodeChanges(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)

@@ -110,9 +110,38 @@ extension NodeStore {
         }
     }
 
-    /// The frontier of this node's log through `size` (at most the log's size).
+    /// The last sequence the hub acknowledged, as this node knows it.
+    public func acknowledgedPosition() throws -> UInt64 {
+        try writer.read { try $0.metaInt(.acknowledged) }
+    }
+
+    /// The receiver saw the hub hold less of this node's log than it acknowledged (a hub
+    /// restored from an older backup): wakes the pusher to check the hub's position and re-feed
+    /// it now, rather than at its next quiet check.
+    public func hubPositionInDoubt() {
+        positionDoubt.withLock { $0 = true }
+        logAppended.signal()
+    }
+
+    /// Whether the hub's position is in doubt (``hubPositionInDoubt()``), clearing the mark.
+    public func takeHubPositionDoubt() -> Bool {
+        positionDoubt.withLock { doubt in
+            defer { doubt = false }
+            return doubt
+        }
+    }
+
+    /// The frontier of this node's log through `size` (at most the log's size): the stored one
+    /// at the acknowledged position or the log's end, else read from every leaf through `size`.
     public func logFrontier(through size: UInt64) throws -> MerkleFrontier {
         try writer.read { db in
+            // The usual asks (the hub holds what it acknowledged, or the whole log) without a
+            // read of the log: a receiver checks the hub's position this way before each batch
+            // while a rights change is on its way.
+            for key in [MetaKey.acknowledgedFrontier, .logFrontier] {
+                let stored = try db.frontier(key)
+                if stored.size == size { return stored }
+            }
             var frontier = MerkleFrontier()
             let leaves = try Data.fetchCursor(db, sql: "SELECT leaf_hash FROM log_entry WHERE sequence <= ? ORDER BY sequence",
                                               arguments: [Int64(size)])

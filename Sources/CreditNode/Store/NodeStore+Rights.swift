@@ -118,9 +118,9 @@ extension NodeStore {
         guard let event = w.rights else { return false }
         let change = w.change
         if let leaf = w.leaf {
-            // This node's own change, back from the hub: no longer pending, and not refused
-            // (it may have been taken for refused against a head of a history since left
-            // behind, a hub restored from an older backup).
+            // This node's own change, back from the hub: no longer pending, and not refused (a
+            // hub that refused it and was then restored from an older backup may take it when
+            // the node sends it again).
             for table in ["rights_pending", "rights_refused"] {
                 try db.execute(sql: """
                     DELETE FROM \(table) WHERE sequence = ?1 AND EXISTS (SELECT 1 FROM log_entry WHERE sequence = ?1 AND leaf_hash = ?2)

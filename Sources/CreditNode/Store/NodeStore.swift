@@ -21,6 +21,9 @@ public final class NodeStore: Sendable {
     /// Signalled after every commit that appended to the log: the pusher waits on it instead of
     /// reading the store over and over while there is nothing to push.
     public let logAppended = ChangeSignal()
+    /// Set when the receiver saw the hub hold less of this node's log than it acknowledged
+    /// (``hubPositionInDoubt()``); taken by the pusher.
+    let positionDoubt = Mutex(false)
     let recentSubjectEntries: Mutex<Int>
 
     /// Opens (creating if needed) the store at `path`; `nil` gives an in-memory store for tests,

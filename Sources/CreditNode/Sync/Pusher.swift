@@ -91,8 +91,9 @@ public struct Pusher: Service {
             let generation = store.logAppended.generation
             guard try await pushOnce() == 0 else { return }
             // Now and then, with nothing to push, check that the hub still holds what it
-            // acknowledged: a hub restored from an older backup is re-fed from here.
-            if idleRounds.next() % 4 == 0 { try await checkHubPosition() }
+            // acknowledged: a hub restored from an older backup is re-fed from here. At once
+            // when the receiver saw the hub hold less.
+            if store.takeHubPositionDoubt() || idleRounds.next() % 4 == 0 { try await checkHubPosition() }
             // Nothing to push: sleep until the log grows (an idle node reads nothing), then
             // linger for the idle interval, so the writes of that moment go out in one set.
             await store.logAppended.wait(after: generation, timeout: Self.quietCheck)

@@ -211,7 +211,7 @@ public struct Receiver: Service {
     ///   acknowledged (``FanOutState/rightsAwaitingTheHub``): the hub's position is read first, so
     ///   that the batch's hub head covers what the hub held then, and the batch can settle it.
     func fetch(_ request: FanOutRequest, confirm: Bool, pinned: TreeHead?? = nil) async throws -> Fetched {
-        let hubHolds = confirm ? try await hubHolding() : nil
+        let hubHolds = confirm ? await hubHolding() : nil
         let answer = try await transport.pull(node: node, request)
         let batch = try FanOutBatch.open(answer.batch, hub: hub, keys: hubKeys)
         guard batch.node == node else { throw WireError.inconsistent("a batch for node \(batch.node) was sent to \(node)") }
@@ -226,11 +226,21 @@ public struct Receiver: Service {
     /// as this node has it (`nil` otherwise: a hub holding another log settles nothing, and the
     /// pusher reports the divergence). Only the hub's word settles a rights change as refused:
     /// a hub restored from an older backup may have lost one it receipted.
-    func hubHolding() async throws -> UInt64? {
-        let position = try await transport.position(node: node)
-        let frontier = try store.logFrontier(through: position.acknowledged)
-        guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else { return nil }
-        return position.acknowledged
+    /// A failed read settles nothing and stops nothing: the batch is asked for all the same.
+    /// A hub holding less than this node last knew (restored from an older backup) has the
+    /// pusher check its position at once rather than at its next quiet check.
+    func hubHolding() async -> UInt64? {
+        do {
+            let position = try await transport.position(node: node)
+            let frontier = try store.logFrontier(through: position.acknowledged)
+            guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else { return nil }
+            if position.acknowledged < (try store.acknowledgedPosition()) { store.hubPositionInDoubt() }
+            return position.acknowledged
+        } catch {
+            logger.warning("could not read the hub's position; no pending rights change is settled with this batch",
+                           metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// What the store needs to file the batch's entries after `after`. Prepared where the batch
@@ -242,8 +252,9 @@ public struct Receiver: Service {
     ///   shows) until a node that reads it runs.
     func writes(_ batch: FanOutBatch, after: UInt64) throws -> [RemoteWrite] {
         let data = reference()
-        // The node's own changes come back only when the hub re-asserts one of them over a
-        // version it refused (Protocol/merge.md §4): they are applied like any other entry.
+        // The node's own changes come back when the hub re-asserts one of them over a version it
+        // refused (Protocol/merge.md §4), and every rights change it merged (rights.md §4, what
+        // settles a pending one): they are applied like any other entry.
         var writes: [RemoteWrite] = []
         writes.reserveCapacity(batch.entries.count)
         for entry in batch.entries where entry.position > after {
