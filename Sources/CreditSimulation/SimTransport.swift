@@ -55,6 +55,10 @@ public struct SimTransport: HubTransport {
         try await simulation.deliver(.subject(subject), from: node)
     }
 
+    public func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        try await simulation.deliver(.refusals(after: after), from: node)
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] {
         throw .unreachable("reference data is not distributed in a simulation")
     }
@@ -73,6 +77,7 @@ enum SimRequest: Sendable {
     case acknowledge(through: UInt64)
     case recover(after: UInt64)
     case subject(String)
+    case refusals(after: UInt64)
 
     var name: String {
         switch self {
@@ -83,6 +88,7 @@ enum SimRequest: Sendable {
         case .acknowledge: "ack"
         case .recover: "recover"
         case .subject: "subject"
+        case .refusals: "refusals"
         }
     }
 
@@ -102,6 +108,7 @@ enum SimRequest: Sendable {
             return []
         case let .recover(after): return try await local.recover(node: node, after: after)
         case let .subject(subject): return try await local.subjectAttestation(node: node, subject: subject)
+        case let .refusals(after): return try await local.refusals(node: node, after: after)
         }
     }
 }

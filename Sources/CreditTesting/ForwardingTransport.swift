@@ -28,6 +28,7 @@ open class ForwardingTransport: HubTransport, @unchecked Sendable {
 
     open func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8] { try await inner.recover(node: node, after: after) }
 
+    open func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] { try await inner.refusals(node: node, after: after) }
     open func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
         try await inner.subjectAttestation(node: node, subject: subject)
     }

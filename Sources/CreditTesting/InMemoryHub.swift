@@ -165,6 +165,15 @@ public actor InMemoryHub: HubTransport {
         throw .refused(status: 404, code: "not-found", message: "the in-memory hub keeps no subject index")
     }
 
+    /// This hub merges nothing, so it refuses nothing: every list is empty, through its position.
+    /// Not subject to injected failures, which the tests aim at pushes and pulls.
+    public func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        let f = frontiers[node] ?? MerkleFrontier()
+        let list = RefusalList(node: node, after: after, through: f.size, acknowledged: f.size, treeRoot: f.root.hex,
+                               at: 1_790_000_000_000, refusals: [])
+        return try! list.signed(with: key)
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] {
         throw .refused(status: 404, code: "not-found", message: "the in-memory hub distributes no reference data")
     }

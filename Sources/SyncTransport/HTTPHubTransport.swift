@@ -110,6 +110,13 @@ public struct HTTPHubTransport: HubTransport {
         return try await send(request, target: target, sign: true)
     }
 
+    public func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        let target = HubPaths.refusals(node: node) + "?after=\(after)"
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = .GET
+        return try await send(request, target: target, sign: true)
+    }
+
     public func referenceManifest() async throws(TransportError) -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + HubPaths.reference)
         request.method = .GET

@@ -20,6 +20,9 @@ public enum HubPaths {
     /// `GET ?after=N`: the node's own changes as the hub holds them (recovery after a restore).
     public static func recover(node: String) -> String { "/v1/nodes/\(node)/changes" }
 
+    /// `GET ?after=N`: the node's changes after sequence N that the hub refused (`creditsync/refusals/v1`).
+    public static func refusals(node: String) -> String { "/v1/nodes/\(node)/refusals" }
+
     /// `GET`: the hub log's signed tree head (`creditsync/treehead/v1`).
     public static let logHead = "/v1/log/head"
     /// `GET ?first=M&second=N`: a consistency proof between two sizes of the hub log (JSON).

@@ -34,6 +34,10 @@ public protocol HubTransport: Sendable {
     /// gets back what it had already pushed.
     func recover(node: String, after: UInt64) async throws(TransportError) -> [UInt8]
 
+    /// The hub's signed list of this node's changes after sequence `after` that it refused to
+    /// merge (``RefusalList``); the caller opens and checks it.
+    func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8]
+
     /// The hub's signed account of every record it holds about `subject`
     /// (``SubjectAttestation``), for a self-enquiry report at the node's desk.
     func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8]

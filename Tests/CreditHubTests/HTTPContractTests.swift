@@ -205,6 +205,12 @@ import Testing
         let signed = Array(try await answer.body.collect(upTo: 1 << 20).readableBytesView)
         #expect(try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360100").acknowledged == 31)
         #expect(throws: (any Error).self) { try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360700") }
+        // So is the refusal list (hub-api.md), through the position; no other node reads it.
+        let refusals = try RefusalList.open(try await transport(nanchang).refusals(node: "360100", after: 0), hub: "360000", keys: h.pinned,
+                                            node: "360100", after: 0)
+        #expect(refusals.refusals.isEmpty && refusals.through == 31 && refusals.acknowledged == 31)
+        await #expect(throws: TransportError.self) { try await impostor.refusals(node: "360100", after: 0) }
+        await #expect(throws: TransportError.self) { try await transport(ganzhou).refusals(node: "360100", after: 0) }
     }
 
     func refusalMessage(_ error: TransportError?) -> String {

@@ -77,6 +77,9 @@ public enum HubAPI {
         nodes.get("subjects/:subject") { _, context -> Response in
             envelope(try service.subjectAttestation(node: try context.requireNode(), subject: try parameter(context, "subject")))
         }
+        nodes.get("refusals") { request, context -> Response in
+            envelope(try service.refusals(node: try context.requireNode(), after: try integer(request, "after")))
+        }
         nodes.get("changes") { request, context -> Response in
             envelope(try service.recover(node: try context.requireNode(), after: try integer(request, "after")))
         }

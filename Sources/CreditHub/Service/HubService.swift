@@ -314,6 +314,16 @@ public final class HubService: Sendable {
         return try batch.signed(with: key).encoded
     }
 
+    /// The hub's signed list of `node`'s changes after sequence `after` that it refused to merge
+    /// (``RefusalList``, `Protocol/hub-api.md`): how the node tells its providers.
+    public func refusals(node: String, after: UInt64) throws -> [UInt8] {
+        guard let (position, through, refusals) = try store.refusalList(node: node, after: after, limit: RefusalList.limit) else {
+            throw HubError(.notFound, "unknown-node", "no node \(node)")
+        }
+        return try RefusalList(node: node, after: after, through: through, acknowledged: position.acknowledged, treeRoot: position.treeRoot,
+                               at: UInt64(HubStore.millis(now())), refusals: refusals).signed(with: key)
+    }
+
     /// The hub's signed account of every record it holds about `subject` (Article 38), asked by
     /// `node` for a self-enquiry report at its desk.
     public func subjectAttestation(node: String, subject: String) throws -> [UInt8] {

@@ -39,6 +39,10 @@ public struct LocalHubTransport: HubTransport {
         try map { try hub.recover(node: node, after: after) }
     }
 
+    public func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
+        try map { try hub.refusals(node: node, after: after) }
+    }
+
     public func subjectAttestation(node: String, subject: String) async throws(TransportError) -> [UInt8] {
         try map { try hub.subjectAttestation(node: node, subject: subject) }
     }

@@ -3,6 +3,7 @@ import GRDB
 public import CreditStorage
 import Synchronization
 import SyncProtocol
+public import SyncTransport
 
 /// The provincial store in SQLite (the default backend of ``ProvincialStore``): the node
 /// registry, every change set as received (evidence, and the only copy of each change's bytes),
@@ -168,6 +169,8 @@ public final class HubStore: Sendable {
                     message TEXT NOT NULL,
                     received_at INTEGER NOT NULL
                 );
+                -- A node's refusals in its log's order: what GET /v1/nodes/{node}/refusals reads.
+                CREATE INDEX refusal_by_node ON refusal(node, sequence);
 
                 -- Arrivals that changed nothing (a duplicate, or a version superseded before it
                 -- arrived); effective changes are in hub_log.
@@ -380,6 +383,27 @@ extension HubStore {
                 (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64), ($0[3] as Int64) == HubLogKind.reassertion.rawValue,
                  ($0[3] as Int64) != HubLogKind.effective.rawValue)
             }
+        }
+    }
+
+    /// `node`'s refused changes after sequence `after`, in sequence order, at most `limit`, read
+    /// in one transaction with the node's position, which covers only merged changes (a set's
+    /// refusals commit with the position that covers them): `through` is the position, or the
+    /// last sequence listed when `limit` of them are. `nil` for a node the hub does not know.
+    public func refusalList(node: String, after: UInt64, limit: Int) throws -> (position: HubPosition, through: UInt64, refusals: [RefusalList.Refusal])? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else { return nil }
+            let frontier = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data))
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT sequence, record_key, code, field, message, received_at FROM refusal
+                WHERE node = ? AND sequence > ? AND sequence <= ? ORDER BY sequence LIMIT ?
+                """, arguments: [node, Int64(clamping: after), Int64(clamping: frontier.size), limit])
+            let refusals = rows.map {
+                RefusalList.Refusal(sequence: UInt64($0["sequence"] as Int64), recordKey: $0["record_key"], code: $0["code"],
+                                    field: $0["field"], message: $0["message"], receivedAt: UInt64(max(0, $0["received_at"] as Int64)))
+            }
+            let through = refusals.count == limit ? refusals[refusals.count - 1].sequence : frontier.size
+            return (HubPosition(acknowledged: frontier.size, treeRoot: frontier.root.hex), through, refusals)
         }
     }
 

@@ -51,6 +51,8 @@ public protocol ProvincialStore: Sendable {
     func conflicts(limit: Int) throws -> [ConflictRow]
     /// The most recent refused changes, newest first.
     func refusals(limit: Int) throws -> [ChangeRefusal]
+    /// A node's refused changes after a sequence, with the position they are read at.
+    func refusalList(node: String, after: UInt64, limit: Int) throws -> (position: HubPosition, through: UInt64, refusals: [RefusalList.Refusal])?
     /// The consistency proof between two sizes of the hub log.
     func consistencyProof(first: UInt64, second: UInt64) throws -> [Hash32]
     /// An entry's leaf hash and inclusion proof in the hub log at a size.

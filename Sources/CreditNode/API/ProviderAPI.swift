@@ -130,6 +130,15 @@ public enum ProviderAPI {
                                                 decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
             return try jsonResponse(receipt, status: .accepted)
         }
+        // The unit's record writes the hub refused after this node acknowledged them.
+        v1.get("refusals") { request, context -> Response in
+            let identity = try context.requireIdentity()
+            let text = request.uri.queryParameters.get("after") ?? "0"
+            guard let after = UInt64(text), text.utf8.allSatisfy({ (48...57).contains($0) }), after <= UInt64(Int64.max) else {
+                throw NodeError.badRequest("after must be a sequence number from 0 to 2^63 − 1, not '\(text)'")
+            }
+            return try jsonResponse(try service.refusedWrites(after: after, by: identity), status: .ok)
+        }
         v1.get("cases/:case") { _, context -> Response in
             let identity = try context.requireIdentity()
             return try jsonResponse(try service.rightsCase(try parameter(context, "case"), by: identity), status: .ok)

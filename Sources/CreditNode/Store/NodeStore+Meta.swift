@@ -22,6 +22,9 @@ enum MetaKey: String {
     /// Set by `creditsync restore`: the store came from a backup and must catch up with what the
     /// hub already holds of this node's log before it accepts new writes.
     case restorePending = "restore.pending"
+    /// The last sequence of this node's log through which the hub's refusals are known
+    /// (``NodeStore/learnRefusals(_:)``).
+    case refusalsThrough = "refusals.through"
 }
 
 extension Database {

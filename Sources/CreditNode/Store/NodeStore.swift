@@ -220,6 +220,20 @@ public final class NodeStore: Sendable {
                 );
                 CREATE INDEX rights_refused_by_record ON rights_refused(record_key);
 
+                -- This node's record writes the hub refused to merge (Protocol/merge.md §3), filed from
+                -- its signed refusal lists (hub-api.md, GET /v1/nodes/{node}/refusals): what a
+                -- provider reads at GET /v1/refusals. record_key is "provider/item/recordId".
+                CREATE TABLE record_refused (
+                    sequence INTEGER PRIMARY KEY,
+                    record_key TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    refused_at INTEGER NOT NULL
+                );
+                CREATE INDEX record_refused_by_record ON record_refused(record_key);
+
                 CREATE TRIGGER log_entry_append_only_u BEFORE UPDATE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
                 CREATE TRIGGER log_entry_append_only_d BEFORE DELETE ON log_entry BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
                 CREATE TRIGGER version_append_only_u BEFORE UPDATE ON record_version BEGIN SELECT RAISE(ABORT, 'record history is append-only'); END;

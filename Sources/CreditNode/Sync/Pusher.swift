@@ -65,6 +65,7 @@ public struct Pusher: Service {
     let now: @Sendable () -> Date
     let logger: Logger
     let reference: @Sendable () -> ReferenceData
+    let refusalReads = RefusalReads()
 
     public init(node: String, store: NodeStore, transport: any HubTransport, key: SigningKey, hub: String, hubKeys: KeyRegistry,
                 configuration: Configuration = Configuration(), metrics: NodeMetrics? = nil,
@@ -89,7 +90,15 @@ public struct Pusher: Service {
             // A push in flight is abandoned on SIGTERM: its set stays in the outbox and is resent
             // byte for byte after the restart.
             let generation = store.logAppended.generation
-            guard try await pushOnce() == 0 else { return }
+            let pushed = try await pushOnce()
+            // Now and then, while some acknowledged change lacks the hub's word on it, ask which
+            // the hub refused, so that the providers can read them (GET /v1/refusals).
+            if try store.refusalsLearnedThrough() != store.acknowledgedPosition(), refusalReads.due(now(), every: Self.refusalInterval) {
+                do { try await learnRefusals() } catch {
+                    logger.warning("could not learn the hub's refusals; asking again later", metadata: ["error": "\(error)"])
+                }
+            }
+            guard pushed == 0 else { return }
             // Now and then, with nothing to push, check that the hub still holds what it
             // acknowledged: a hub restored from an older backup is re-fed from here. At once
             // when the receiver saw the hub hold less.
@@ -103,6 +112,31 @@ public struct Pusher: Service {
 
     /// How long an idle pusher sleeps between checks of the hub's position.
     static let quietCheck: Duration = .seconds(5)
+
+    /// The least time between two reads of the hub's refusals: a writing node would otherwise
+    /// add a request at the hub to every change set it pushes.
+    static let refusalInterval: TimeInterval = 2
+
+    /// Asks the hub which of this node's acknowledged changes it refused to merge
+    /// (`GET /v1/nodes/{node}/refusals`, `Protocol/hub-api.md`), until its word covers what it
+    /// acknowledged or stops moving (it merges a set after it receipts it), and files them for
+    /// the providers (``NodeStore/learnRefusals(_:)``). Returns how many record writes it newly
+    /// lists as refused.
+    @discardableResult
+    public func learnRefusals() async throws -> Int {
+        var listed = 0
+        for _ in 0..<1000 {
+            let after = try store.refusalsLearnedThrough()
+            guard after != (try store.acknowledgedPosition()) else { break }
+            let bytes: [UInt8]
+            do { bytes = try await transport.refusals(node: node, after: after) } catch { throw Failure.transport(error) }
+            let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
+            listed += try store.learnRefusals(list)
+            // A full list leaves more after it; anything else is all the hub can say for now.
+            guard list.through > after, list.refusals.count == RefusalList.limit else { break }
+        }
+        return listed
+    }
 
     /// One round of pushing: resend what the outbox holds and sign the next sets, up to
     /// ``Configuration/window`` sets in flight at once, then take the hub's receipts in log order.
@@ -380,6 +414,21 @@ public struct Pusher: Service {
 }
 
 /// Counts idle rounds across iterations of the pusher's loop.
+/// When the pusher last asked the hub for its refusals.
+final class RefusalReads: Sendable {
+    private let last = Mutex<Date?>(nil)
+
+    /// Whether `interval` has passed since the last time this answered yes (a clock that went
+    /// back makes it due at once); a yes starts the interval again.
+    func due(_ now: Date, every interval: TimeInterval) -> Bool {
+        last.withLock { last in
+            if let previous = last, now >= previous, now.timeIntervalSince(previous) < interval { return false }
+            last = now
+            return true
+        }
+    }
+}
+
 final class IdleCounter: Sendable {
     private let count = Mutex(0)
 

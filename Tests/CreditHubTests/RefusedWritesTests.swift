@@ -1,0 +1,79 @@
+import CreditCore
+import CreditHub
+import CreditNode
+import CreditTesting
+import Foundation
+import SyncProtocol
+import SyncTransport
+import Testing
+
+/// A provider whose acknowledged write the hub refused learns it from its node
+/// (`GET /v1/refusals`), on the hub's signed word only (`GET /v1/nodes/{node}/refusals`).
+extension ConvergenceTests {
+    @Test func aWriteThatLostARaceIsListedAsRefusedAtItsNodeOnly() async throws {
+        let (h, nodes) = try federation(["360100", "360400"])
+        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
+        let versions = [record(nodes, 7), record(nodes, 7, variant: "罚款9999元")]
+        _ = try nodes[0].service.submit([versions[0], record(nodes, 8)], by: identities[0])
+        let lost = try nodes[1].service.submit([record(nodes, 9), versions[1]], by: identities[1])
+        try await sync(h, nodes)
+        #expect(try h.store.refusals().map(\.code) == ["not-home"])
+
+        // Nothing is listed before the hub has been asked: only its word settles a refusal.
+        #expect(try nodes[1].service.refusedWrites(after: 0, by: identities[1]).refusals.isEmpty)
+        #expect(try await h.pusher(nodes[0]).learnRefusals() == 0)
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 1)
+        let page = try nodes[1].service.refusedWrites(after: 0, by: identities[1])
+        #expect(page.learnedThrough == 2 && page.acknowledged == 2)
+        let refused = try #require(page.refusals.first)
+        #expect(page.refusals.count == 1)
+        #expect(refused.sequence == lost[1].sequence && refused.operation == "create" && refused.code == "not-home")
+        #expect(refused.provider == nodes[0].identity.unit && refused.recordId == "CF-360100-2026-7")
+        #expect(refused.message.contains("CF-360100-2026-7"), "\(refused.message)")
+        // The winner's node lists nothing; asking again adds nothing; paging after it is empty.
+        #expect(try nodes[0].service.refusedWrites(after: 0, by: identities[0]).refusals.isEmpty)
+        #expect(try nodes[0].service.refusedWrites(after: 0, by: identities[0]).learnedThrough == 2)
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 0)
+        #expect(try nodes[1].service.refusedWrites(after: refused.sequence, by: identities[1]).refusals.isEmpty)
+        // Another unit's credential at the same node does not see the unit's refusals.
+        #expect(try nodes[1].service.refusedWrites(after: 0, by: nodes[1].identity).refusals.isEmpty)
+    }
+
+    @Test func aRefusalListIsFiledOnlyWhenItIsTheHubsWordOnThisNodesOwnLog() async throws {
+        let (h, nodes) = try federation(["360100"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<5), by: nodes[0].identity)
+        try await sync(h, nodes)
+        let store = nodes[0].service.store
+        let key = try Change(decoding: try #require(try store.changes(after: 2, limit: 1, maxBytes: .max).first)).key
+        func list(through: UInt64, after: UInt64 = 0, acknowledged: UInt64 = 5, root: String? = nil, _ refusals: [RefusalList.Refusal]) -> RefusalList {
+            RefusalList(node: "360100", after: after, through: through, acknowledged: acknowledged, treeRoot: root ?? (try! store.logFrontier(through: acknowledged).root.hex),
+                        at: 0, refusals: refusals)
+        }
+        let third = RefusalList.Refusal(sequence: 3, recordKey: key.description, code: "catalog-version", field: "catalogVersion", message: "m", receivedAt: 0)
+
+        // A refusal naming another record than this node's change of that sequence: nothing is filed.
+        var forged = third
+        forged.recordKey = "\(key.provider)/\(key.item)/another"
+        #expect(throws: WireError.self) { try store.learnRefusals(list(through: 5, [forged])) }
+        #expect(try store.refusalsLearnedThrough() == 0 && store.refusedWrites().isEmpty)
+        // The hub's word on another log (its root at its position is not this log's): nothing.
+        #expect(try store.learnRefusals(list(through: 5, root: String(repeating: "0", count: 64), [third])) == 0)
+        #expect(try store.refusalsLearnedThrough() == 0)
+        // Signed by a key the node does not pin, or out of order: the list does not open.
+        let bytes = try list(through: 5, [third]).signed(with: SigningKey())
+        #expect(throws: (any Error).self) { try RefusalList.open(bytes, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
+        let disordered = try list(through: 5, [third, third]).signed(with: h.hubKey)
+        #expect(throws: WireError.self) { try RefusalList.open(disordered, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
+        let beyond = try list(through: 2, [third]).signed(with: h.hubKey)
+        #expect(throws: WireError.self) { try RefusalList.open(beyond, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
+
+        #expect(try store.learnRefusals(list(through: 5, [third])) == 1)
+        #expect(try store.refusedWrites().map(\.sequence) == [3] && store.refusalsLearnedThrough() == 5)
+        // A stale answer (asked after 0 again) changes nothing.
+        #expect(try store.learnRefusals(list(through: 5, [third])) == 0)
+        // A hub restored from an older backup holds 2 of this log: what it said past 2 is taken
+        // back (the change is pushed again and merged anew), and the node asks again from 2.
+        #expect(try store.learnRefusals(list(through: 2, after: 5, acknowledged: 2, [])) == 0)
+        #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 2)
+    }
+}
