@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SyncProtocol
+import SyncTransport
 import Testing
 
 /// The provider API in process, through Hummingbird's test client.
@@ -52,6 +53,41 @@ import Testing
             }
         }
         #expect(try f.service.store.logHead().size == 1)
+    }
+
+    @Test func refusedWritesAreListedToTheirUnitAsTheHubSaidThem() async throws {
+        let f = try NodeFixture()
+        _ = try f.service.submit(f.punishments(0..<3), by: f.identity)
+        let store = f.service.store
+        let second = try Change(decoding: try #require(try store.changes(after: 1, limit: 1, maxBytes: .max).first))
+        // The hub's word, as the pusher files it once it has opened the signed list.
+        let list = RefusalList(node: f.service.node, after: 0, through: 3, acknowledged: 3, treeRoot: try store.logFrontier(through: 3).root.hex,
+                               at: 0, refusals: [.init(sequence: 2, recordKey: second.key.description, code: "catalog-version",
+                                                       field: "catalogVersion", message: "record \(second.key.recordId): a layer the hub does not hold",
+                                                       receivedAt: 1_795_000_000_000)])
+        #expect(try store.learnRefusals(list) == 1)
+        try await app(f).test(.router) { client in
+            try await client.execute(uri: "/v1/refusals", method: .get, headers: auth(f)) { r in
+                #expect(r.status == .ok)
+                let page = object(r.body)
+                #expect(page["learnedThrough"] as? Int == 3 && page["acknowledged"] as? Int == 0)
+                let refusals = page["refusals"] as? [[String: Any]] ?? []
+                #expect(refusals.count == 1)
+                #expect(refusals.first?["sequence"] as? Int == 2 && refusals.first?["operation"] as? String == "create")
+                #expect(refusals.first?["recordId"] as? String == second.key.recordId && refusals.first?["code"] as? String == "catalog-version")
+                #expect(refusals.first?["field"] as? String == "catalogVersion")
+                #expect(refusals.first?["refusedAt"] as? String == "2026-11-18T11:06:40Z")
+            }
+            try await client.execute(uri: "/v1/refusals?after=2", method: .get, headers: auth(f)) { r in
+                #expect(r.status == .ok && (object(r.body)["refusals"] as? [Any])?.isEmpty == true)
+            }
+            for bad in ["x", "-1", "01x", "9223372036854775808"] {
+                try await client.execute(uri: "/v1/refusals?after=\(bad)", method: .get, headers: auth(f)) { r in
+                    #expect(r.status == .badRequest && object(r.body)["code"] as? String == "bad-request", "after=\(bad)")
+                }
+            }
+            try await client.execute(uri: "/v1/refusals", method: .get) { #expect($0.status == .unauthorized) }
+        }
     }
 
     @Test func invalidRecordNamesRecordAndField() async throws {
