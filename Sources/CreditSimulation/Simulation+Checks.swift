@@ -37,6 +37,7 @@ extension Simulation {
         }
         try checkAcknowledgedWrites()
         try checkOutcomes()
+        for node in nodes { try checkRefusedWrites(node, complete: true) }
         try checkHubLog()
         try checkWindows()
         try checkRights()
@@ -70,6 +71,27 @@ extension Simulation {
                 violate(outcomes == 0 ? "lost: change \(node.id)#\(sequence) the hub acknowledged has no outcome (not logged, no route, no refusal)"
                         : "merged twice: change \(node.id)#\(sequence) has \(outcomes) outcomes")
             }
+        }
+    }
+
+    /// A record write a node lists to its provider as refused was refused by the hub, with that
+    /// code (at any moment: a hub restored from an older backup may have lost the refusal, and the
+    /// node must then have taken it back). At the end (`complete`), the node lists every record
+    /// change of its own that the hub refused: none is left silent.
+    func checkRefusedWrites(_ node: SimNode, complete: Bool = false) throws {
+        let listed = try node.store.refusedWrites()
+        let refused = Dictionary(try hub.store.refusals(limit: 1_000_000).filter { $0.node == node.id }.map { ($0.sequence, $0.code) },
+                                 uniquingKeysWith: { first, _ in first })
+        for write in listed where refused[write.sequence] != write.code {
+            violate("refusals: node \(node.id) lists its write #\(write.sequence) as refused \(write.code); the hub "
+                    + (refused[write.sequence].map { "refused it \($0)" } ?? "did not refuse it"))
+        }
+        guard complete else { return }
+        let own = Set(listed.map(\.sequence))
+        for (sequence, code) in refused.sorted(by: { $0.key < $1.key }) where !own.contains(sequence) {
+            let bytes = try node.store.changes(after: sequence - 1, limit: 1, maxBytes: .max).first
+            guard let change = bytes.flatMap({ try? Change(decoding: $0) }), !change.operation.isRights else { continue }
+            violate("refusals: the hub refused node \(node.id)'s write #\(sequence) (\(code)), which the node does not list to its provider")
         }
     }
 

@@ -108,6 +108,7 @@ extension Simulation {
                 for _ in 0..<200 { guard (try? await pushRound(node)) ?? 0 > 0 else { break } }
                 for _ in 0..<200 { guard (try? await node.receiver.pullOnce(wait: 0)) ?? 0 > 0 else { break } }
                 _ = try? await node.receiver.pullOnce(wait: 0)
+                _ = try? await node.pusher.learnRefusals()
             }
             try await hostilePull()
             if try settled() {
@@ -123,7 +124,8 @@ extension Simulation {
         let head = try hub.store.hubHead().size
         for node in nodes {
             let state = try node.store.pushState()
-            guard state.outbox.isEmpty, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head else { return false }
+            guard state.outbox.isEmpty, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head,
+                  try node.store.refusalsLearnedThrough() == state.acknowledged else { return false }
         }
         return true
     }

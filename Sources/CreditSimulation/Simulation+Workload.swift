@@ -120,7 +120,18 @@ extension Simulation {
         } catch {
             record("push \(node.id) failed")
             if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }
+            return
         }
+        // The pusher's own reading of the hub's refusals, now and then.
+        guard network.chance(0.3) else { return }
+        do {
+            let learned = try await node.pusher.learnRefusals()
+            record("refusals \(node.id) -> \(learned)")
+        } catch {
+            record("refusals \(node.id) failed")
+            if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true); return }
+        }
+        try checkRefusedWrites(node)
     }
 
     /// One pull of `node`'s fan-out (its receiver's own step): one batch acknowledged on its own,
