@@ -13,7 +13,7 @@ struct CreditSync: AsyncParsableCommand {
         Exit codes: 0 all valid, 1 something invalid (or a command failed), 2 usage error.
         """,
         version: BuildInfo.version,
-        subcommands: [Demo.self, DeployCommand.self, HubCommand.self, NodeCommand.self, Status.self, Backup.self, Restore.self, Digest.self, Simulate.self, CheckConfig.self, IDCommand.self, CalendarCommand.self, CatalogCommand.self, RecordCommand.self, Submit.self, RightsCommand.self, ReportCommand.self, Keygen.self]
+        subcommands: [Demo.self, DeployCommand.self, HubCommand.self, NodeCommand.self, Status.self, Backup.self, Restore.self, Digest.self, Simulate.self, CheckConfig.self, IDCommand.self, CalendarCommand.self, CatalogCommand.self, RecordCommand.self, Submit.self, Refused.self, RightsCommand.self, ReportCommand.self, Keygen.self]
     )
 
     /// Parses and runs, mapping usage errors to exit code 2 as the CLI promises (the argument

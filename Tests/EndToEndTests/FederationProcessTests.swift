@@ -131,6 +131,47 @@ import Testing
         #expect(after.hubLogSize == before.hubLogSize && after.records == before.records)
         #expect(try f.checkConvergence().isEmpty)
     }
+
+    /// A write the node accepted and the hub refused reaches its provider through the real CLI:
+    /// a unit of Nanchang given a credential at Ganzhou's node (`--outside-area`) although the
+    /// hub operator never widened that node's area, so the hub refuses it `not-in-area`.
+    @Test func aWriteTheHubRefusedIsListedToItsProvider() async throws {
+        let f = try await Federation.started(nodes: ["360100", "360700"])
+        defer { f.tearDown() }
+        let unit = SyntheticRecords(division: "360100").regulatorCode
+        let added = try await CLI.run(["node", "provider", "add", "--config", f.deployment.nodeConfig("360700").path, "--outside-area",
+                                       "--name", "南昌某局", "--unit", unit])
+        #expect(added.status == 0, "\(added.stderr)")
+        let token = try #require(added.stdout.split(whereSeparator: \.isNewline).last.map(String.init))
+        let tokenFile = f.deployment.directory.appendingPathComponent("nanchang-at-ganzhou.token")
+        try Data((token + "\n").utf8).write(to: tokenFile)
+        let ganzhou = f.deployment.nodeURL(f.deployment.nodes.first { $0.id == "360700" }!)
+        let written = try await LoopbackHTTP.request(ganzhou + "/v1/records", method: "POST",
+                                                     headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                                                     body: try JSONEncoder().encode(records("360100", 0..<1)[0]))
+        #expect(written.status == 201 && written.json["sequence"] as? Int == 1, "\(written.body)")
+        _ = try await f.submit(node: "360700", records: records("360700", 0..<3))
+
+        // The node learns the hub's word within seconds; the provider reads it with the CLI.
+        var page: [String: Any] = [:]
+        for _ in 0..<300 {
+            let listed = try await CLI.run(["refused", "--node", ganzhou, "--token-file", tokenFile.path])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            page = (try? JSONSerialization.jsonObject(with: listed.output) as? [String: Any]) ?? [:]
+            if page["learnedThrough"] as? Int == 4 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(page["learnedThrough"] as? Int == 4, "\(page)")
+        let refusals = page["refusals"] as? [[String: Any]] ?? []
+        #expect(refusals.count == 1, "\(page)")
+        #expect(refusals.first?["sequence"] as? Int == 1 && refusals.first?["code"] as? String == "not-in-area")
+        #expect(refusals.first?["field"] as? String == "provider" && refusals.first?["recordId"] as? String == "CF-360100-2026-0")
+        // Ganzhou's own unit wrote nothing the hub refused.
+        let own = f.deployment.directory.appendingPathComponent("ganzhou.token")
+        try Data((try #require(f.tokens["360700"]) + "\n").utf8).write(to: own)
+        let ownPage = try await CLI.run(["refused", "--node", ganzhou, "--token-file", own.path])
+        #expect(ownPage.status == 0 && ownPage.stdout.contains("\"refusals\":[]"), "\(ownPage.stdout)")
+    }
 }
 
 /// Backups taken while the daemons run, restored into place.
