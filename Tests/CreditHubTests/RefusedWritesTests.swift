@@ -1,4 +1,5 @@
 import CreditCore
+import CreditDeploy
 import CreditHub
 import CreditNode
 import CreditTesting
@@ -75,5 +76,44 @@ extension ConvergenceTests {
         // back (the change is pushed again and merged anew), and the node asks again from 2.
         #expect(try store.learnRefusals(list(through: 2, after: 5, acknowledged: 2, [])) == 0)
         #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 2)
+    }
+}
+
+extension ConvergenceTests {
+    /// A race decided one way, then, on a hub restored from a backup taken before it, the other:
+    /// the node re-feeding the hub drops what the hub said past its position, so the loser's
+    /// list follows the restored hub's word (a node that kept it would list a merged write as
+    /// refused and never ask about the one now refused).
+    @Test func aHubRestoredFromAnOlderBackupDecidingARaceTheOtherWayIsFollowed() async throws {
+        let dir = try Fixtures.temporaryDirectory("hub-restore-refusals")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360400"], sharedClock: true, path: hubPath)
+        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
+        _ = try nodes[0].service.submit([record(nodes, 1)], by: identities[0])
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+
+        // Nanchang's version reaches the hub first: Ji'an's is refused, and each node learns it.
+        let versions = [record(nodes, 7), record(nodes, 7, variant: "罚款9999元")]
+        _ = try nodes[0].service.submit([versions[0]], by: identities[0])
+        _ = try nodes[1].service.submit([versions[1]], by: identities[1])
+        for n in nodes { while try await h.pusher(n).pushOnce() > 0 {} }
+        #expect(try await h.pusher(nodes[0]).learnRefusals() == 0)
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 1)
+
+        // The hub is restored from the backup, which holds neither. Each node's next write meets
+        // a gap and re-feeds it, Ji'an first this time: its version wins, Nanchang's is refused.
+        // (A set past the hub's position waits a moment for the ones before it, then is a gap.)
+        let restored = try HubFixture(now: h.now, pipelinePatience: .milliseconds(100), path: backupPath)
+        _ = try nodes[1].service.submit([record(nodes, 9)], by: identities[1])
+        _ = try nodes[0].service.submit([record(nodes, 8)], by: identities[0])
+        for n in [nodes[1], nodes[0]] { for _ in 0..<4 { _ = try await restored.pusher(n).pushOnce() } }
+        #expect(try restored.store.position(node: "360400")?.acknowledged == 2 && restored.store.position(node: "360100")?.acknowledged == 3)
+        #expect(try restored.store.refusals().map { "\($0.node)#\($0.sequence) \($0.code)" } == ["360100#2 not-home"])
+        for n in nodes { _ = try await restored.pusher(n).learnRefusals() }
+        #expect(try nodes[1].service.store.refusedWrites().isEmpty, "Ji'an's write is the province's version now")
+        #expect(try nodes[0].service.store.refusedWrites().map { "\($0.sequence) \($0.code)" } == ["2 not-home"])
+        #expect(try nodes[0].service.store.refusalsLearnedThrough() == 3 && nodes[1].service.store.refusalsLearnedThrough() == 2)
     }
 }

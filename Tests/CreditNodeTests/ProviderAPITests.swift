@@ -87,6 +87,7 @@ import Testing
                 }
             }
             try await client.execute(uri: "/v1/refusals", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/metrics", method: .get) { #expect(String(buffer: $0.body).contains("creditsync_node_refused_writes 1")) }
         }
     }
 

@@ -16,6 +16,7 @@ public final class NodeMetrics: Sendable {
     let acknowledged: Gauge
     let fanOutApplied: Gauge
     let hubHistoryConflicts: Gauge
+    let refusedWrites: Gauge
     let lastFanOut: Gauge
     let pushAttempts: Counter
     let pushFailures: Counter
@@ -35,6 +36,8 @@ public final class NodeMetrics: Sendable {
                            labels: [("version", BuildInfo.version), ("protocol", BuildInfo.protocolVersion), ("role", "node")]).set(Double(1))
         hubHistoryConflicts = registry.makeGauge(descriptor: metric("creditsync_node_hub_history_conflicts",
                                                                   "Hub heads no consistency proof joined to the one pinned before (kept as evidence)."))
+        refusedWrites = registry.makeGauge(descriptor: metric("creditsync_node_refused_writes",
+                                                            "Record writes this node acknowledged that the hub refused to merge (GET /v1/refusals)."))
         lastFanOut = registry.makeGauge(descriptor: metric("creditsync_node_last_fanout_timestamp_seconds", "When a fan-out batch was last applied."))
         pushAttempts = registry.makeCounter(descriptor: metric("creditsync_node_push_attempts_total", "Change-set pushes attempted."))
         pushFailures = registry.makeCounter(descriptor: metric("creditsync_node_push_failures_total", "Change-set pushes that failed."))
@@ -70,6 +73,7 @@ public final class NodeMetrics: Sendable {
         lastFanOut.set(Double(activity.fanOut) / 1000)
         fanOutApplied.set(Double(try store.fanOutPosition()))
         hubHistoryConflicts.set(Double(try store.hubHistoryConflicts()))
+        refusedWrites.set(Double(try store.refusedWriteCount()))
     }
 
     /// The Prometheus text exposition.

@@ -154,6 +154,8 @@ extension NodeStore {
     /// side, or a pipelined set the hub refused as a gap): `frontier`, this log's frontier at that
     /// size (``logFrontier(through:)``), which the caller has checked against the hub's root.
     ///
+    /// The hub's refusals of the changes after `size` are taken back (``learnRefusals(_:)``).
+    ///
     /// The outbox sets that continue from there stay as they were signed, to be resent byte for
     /// byte: a set overtaken in a window and answered `gap` may have a copy still on its way to
     /// the hub, and signing its range again would make that copy and the new set two different
@@ -167,6 +169,12 @@ extension NodeStore {
             if size != (try db.metaInt(.acknowledged)) {
                 try db.setMetaInt(.acknowledged, size)
                 try db.setFrontier(.acknowledgedFrontier, frontier)
+            }
+            // What the hub said of the changes it no longer holds is void: they are pushed again
+            // and merged anew, and a race may end the other way this time.
+            if try db.metaInt(.refusalsThrough) > size {
+                try db.execute(sql: "DELETE FROM record_refused WHERE sequence > ?", arguments: [Int64(size)])
+                try db.setMetaInt(.refusalsThrough, size)
             }
             try db.execute(sql: "DELETE FROM outbox WHERE first <= ?", arguments: [Int64(size)])
             if let first = try Int64.fetchOne(db, sql: "SELECT MIN(first) FROM outbox"), first != Int64(size) + 1 {

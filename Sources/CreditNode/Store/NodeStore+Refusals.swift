@@ -7,7 +7,8 @@ public import SyncTransport
 /// A record write this node acknowledged to its provider that the hub then refused to merge
 /// (`Protocol/merge.md` §3): another node was the record's home, the record had been revoked,
 /// or the hub's catalog would not take it. The write changed nothing in the province; for a record
-/// the hub holds, the fan-out has brought this node back to the hub's version.
+/// the hub holds, the fan-out brings this node back to the hub's version (merge.md §4), if it has
+/// not already.
 public struct RefusedWrite: Sendable, Codable, Equatable {
     /// The write's sequence in this node's log: what the provider API answered when it took it.
     public var sequence: UInt64
@@ -86,6 +87,11 @@ extension NodeStore {
                 SELECT * FROM record_refused WHERE record_key >= ? AND record_key < ? AND sequence > ? ORDER BY sequence LIMIT ?
                 """, arguments: [provider + "/", provider + "0", Int64(clamping: after), limit]).map(Self.refusedWrite)
         }
+    }
+
+    /// How many record writes of this node the hub refused, as far as it has told.
+    public func refusedWriteCount() throws -> Int {
+        try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record_refused") ?? 0 }
     }
 
     /// Every refused record write this node knows of, oldest first (what the simulator compares

@@ -119,7 +119,7 @@ public struct Pusher: Service {
 
     /// Asks the hub which of this node's acknowledged changes it refused to merge
     /// (`GET /v1/nodes/{node}/refusals`, `Protocol/hub-api.md`), until its word covers what it
-    /// acknowledged or stops moving (it merges a set after it receipts it), and files them for
+    /// acknowledged or stops moving, and files them for
     /// the providers (``NodeStore/learnRefusals(_:)``). Returns how many record writes it newly
     /// lists as refused.
     @discardableResult
@@ -132,8 +132,9 @@ public struct Pusher: Service {
             do { bytes = try await transport.refusals(node: node, after: after) } catch { throw Failure.transport(error) }
             let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
             listed += try store.learnRefusals(list)
-            // A full list leaves more after it; anything else is all the hub can say for now.
-            guard list.through > after, list.refusals.count == RefusalList.limit else { break }
+            // A full list leaves more after it; anything else is all the hub can say for now,
+            // and so is a list not filed (the hub's word on another log).
+            guard list.refusals.count == RefusalList.limit, try store.refusalsLearnedThrough() > after else { break }
         }
         return listed
     }
@@ -413,7 +414,6 @@ public struct Pusher: Service {
     }
 }
 
-/// Counts idle rounds across iterations of the pusher's loop.
 /// When the pusher last asked the hub for its refusals.
 final class RefusalReads: Sendable {
     private let last = Mutex<Date?>(nil)
@@ -429,6 +429,7 @@ final class RefusalReads: Sendable {
     }
 }
 
+/// Counts idle rounds across iterations of the pusher's loop.
 final class IdleCounter: Sendable {
     private let count = Mutex(0)
 
