@@ -816,6 +816,65 @@ for name, log, key_name, size, leaves, ts in [
     treeheads.append({"name": name, "keyName": key_name, "fields": json_fields(TREEHEAD, f), "body": hx(body),
                       "envelope": hx(env)})
 
+# ---------------------------------------------------------------- refusal lists (hub-api.md)
+
+T_REFUSALS = "creditsync/refusals/v1"
+
+
+def refusal_payload(d):
+    # JSON with sorted keys, no insignificant space, UTF-8 as written (hub-api.md, sync.md §3).
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def open_refusals(env, node, after):
+    """What a node MUST check before filing a list (hub-api.md); returns the list or the reason."""
+    payload_type, payload, sigs = decode_envelope(env)
+    if payload_type != T_REFUSALS:
+        raise Failure("payload-type", payload_type)
+    check_signatures(payload_type, payload, sigs, ["hub"])
+    d = json.loads(payload.decode())
+    if d["node"] != node or d["after"] != after:
+        return "answers another node or another after"
+    if d["through"] > d["acknowledged"] or len(d["refusals"]) > 1000:
+        return "through past acknowledged"
+    previous = after
+    for r in d["refusals"]:
+        if not (previous < r["sequence"] <= d["through"]):
+            return "refusal out of order or outside after..through"
+        previous = r["sequence"]
+    return d
+
+
+KEY2 = "%s/%s/%s" % (PROVIDER, "administrative-punishment", "CF-360100-2026-17")
+REFUSAL_2 = {"sequence": 2, "recordKey": KEY2, "code": "not-home", "field": "",
+             "message": "record CF-360100-2026-17: node 360200 keeps this record; write to it there (洪市监更〔2026〕2号)",
+             "receivedAt": ms("2026-06-02T14:05:03+08:00")}
+REFUSAL_3 = {"sequence": 3, "recordKey": KEY2, "code": "revoked", "field": "",
+             "message": "record CF-360100-2026-17: the record is revoked", "receivedAt": ms("2026-06-21T08:00:02+08:00")}
+BASE_LIST = {"node": "360100", "after": 0, "through": 3, "acknowledged": 3, "treeRoot": hx(mth(NODE_LOG[:3])),
+             "at": ms("2026-06-21T08:00:05+08:00"), "refusals": [REFUSAL_2, REFUSAL_3]}
+refusal_lists, invalid_refusal_lists = [], []
+for name, fields in [
+        ("360100's changes 1-3: two refused", BASE_LIST),
+        ("360100 after 2: one refused since, through its position 6", dict(BASE_LIST, after=2, through=6, acknowledged=6,
+                                                                          treeRoot=hx(mth(NODE_LOG[:6])), refusals=[REFUSAL_3])),
+        ("asked after 9, past the hub's position 6 (a hub restored from an older backup)",
+         dict(BASE_LIST, after=9, through=6, acknowledged=6, treeRoot=hx(mth(NODE_LOG[:6])), refusals=[]))]:
+    body = refusal_payload(fields)
+    env = signed("hub", T_REFUSALS, body)
+    assert open_refusals(env, fields["node"], fields["after"]) == fields
+    refusal_lists.append({"name": name, "node": fields["node"], "after": fields["after"], "fields": fields, "body": hx(body),
+                          "envelope": hx(env)})
+for name, fields, node, after in [
+        ("refusals out of order", dict(BASE_LIST, refusals=[REFUSAL_3, REFUSAL_2]), "360100", 0),
+        ("a refusal past through", dict(BASE_LIST, through=2), "360100", 0),
+        ("a refusal at or before after", BASE_LIST, "360100", 2),
+        ("through past acknowledged", dict(BASE_LIST, through=4), "360100", 0),
+        ("a list for another node", BASE_LIST, "360200", 0)]:
+    env = signed("hub", T_REFUSALS, refusal_payload(fields))
+    assert isinstance(open_refusals(env, node, after), str), name
+    invalid_refusal_lists.append({"name": name, "node": node, "after": after, "envelope": hx(env)})
+
 # ---------------------------------------------------------------- invalid envelopes
 
 invalid = []
@@ -986,6 +1045,9 @@ print(json.dumps({
                    "encoded changes of node 360100, sequences 1-6) pushed in three signed sets; the third is "
                    "signed with the rotated key node-360100-next. The hub log (fanout, the hub tree head) holds, at "
                    "positions 1-6, the changes named " + "; ".join(HUB_LOG_NAMES) + ". treeHeads carry keyName, the signer. "
+                   "refusalLists: the hub's signed answers to GET /v1/nodes/{node}/refusals?after=N (Protocol/hub-api.md), "
+                   "payload JSON with sorted keys and no insignificant space, node and after as asked; "
+                   "invalidRefusalLists: properly signed by the hub, each MUST NOT be filed by node `node` that asked after `after`. "
                    "invalidEnvelopes: a verifier expecting expectedPayloadType and trusting exactly the keys "
                    "signerKeyNames (all active) for the signer MUST refuse the envelope with error; each vector "
                    "has a single fault, so the code does not depend on whether signatures are checked before or "
@@ -999,5 +1061,7 @@ print(json.dumps({
     "receipts": receipts,
     "fanout": fanout,
     "treeHeads": treeheads,
+    "refusalLists": refusal_lists,
+    "invalidRefusalLists": invalid_refusal_lists,
     "invalidEnvelopes": invalid,
 }, ensure_ascii=False, indent=1))

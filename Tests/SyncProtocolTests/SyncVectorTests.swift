@@ -35,9 +35,12 @@ struct SyncVectors: Decodable {
     }
     struct Signed: Decodable { var name: String; var body: String; var envelope: String }
     struct Invalid: Decodable { var name: String; var envelope: String; var expectedPayloadType: String; var signerKeyNames: [String]; var error: String }
+    struct RefusalListVector: Decodable { var name: String; var node: String; var after: UInt64; var body: String; var envelope: String }
+    struct InvalidRefusalList: Decodable { var name: String; var node: String; var after: UInt64; var envelope: String }
 
     var keys: [Key]; var pae: [PAE]; var signingInputs: [SigningInput]; var changes: [ChangeVector]; var merkle: Merkle
     var changeSets: [ChangeSetVector]; var receipts: [Signed]; var fanout: [Signed]; var treeHeads: [Signed]
+    var refusalLists: [RefusalListVector]; var invalidRefusalLists: [InvalidRefusalList]
     var invalidEnvelopes: [Invalid]
 
     static let file: SyncVectors = try! Fixtures.vectors("sync.json")
@@ -168,6 +171,26 @@ struct SyncVectorTests {
             let body = try Envelope(decoding: hex(t.envelope)).payload
             let log = try SignedTreeHead(decodingBody: body).log
             #expect(try SignedTreeHead.open(hex(t.envelope), signer: log, keys: all).body.hex == t.body, "\(t.name)")
+        }
+    }
+
+    /// The hub's refusal lists (hub-api.md) open as the Python generator wrote them, and the
+    /// hub's own encoding of each is the vector's envelope byte for byte (sorted keys, UTF-8 as
+    /// written, no escaped slash; Ed25519 is deterministic). The invalid ones are signed but
+    /// break a rule a node checks before filing, and do not open.
+    @Test func refusalListsOpenAndAreSignedAsTheHubSignsThem() throws {
+        let hubKeys = v.registry(["hub"])
+        let hubKey = try SigningKey(seed: hex(try #require(v.keys.first { $0.name == "hub" }).seed))
+        #expect(v.refusalLists.count == 3 && v.invalidRefusalLists.count == 5)
+        for r in v.refusalLists {
+            let list = try RefusalList.open(hex(r.envelope), hub: "360000", keys: hubKeys, node: r.node, after: r.after)
+            #expect(try Envelope(decoding: hex(r.envelope)).payload.hex == r.body, "\(r.name)")
+            #expect(try list.signed(with: hubKey).hex == r.envelope, "\(r.name)")
+        }
+        for bad in v.invalidRefusalLists {
+            #expect(throws: WireError.self, "\(bad.name)") {
+                try RefusalList.open(hex(bad.envelope), hub: "360000", keys: hubKeys, node: bad.node, after: bad.after)
+            }
         }
     }
 
