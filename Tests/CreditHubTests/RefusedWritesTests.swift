@@ -16,18 +16,24 @@ extension ConvergenceTests {
         let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
         let versions = [record(nodes, 7), record(nodes, 7, variant: "罚款9999元")]
         _ = try nodes[0].service.submit([versions[0], record(nodes, 8)], by: identities[0])
-        let lost = try nodes[1].service.submit([record(nodes, 9), versions[1]], by: identities[1])
+        let lost = try nodes[1].service.submit([record(nodes, 9), versions[1], record(nodes, 8, variant: "罚款1元")], by: identities[1])
         try await sync(h, nodes)
-        #expect(try h.store.refusals().map(\.code) == ["not-home"])
+        #expect(try h.store.refusals().map(\.code) == ["not-home", "not-home"])
+        // The hub's list stops at its last refusal when it holds the most it may, else at the position.
+        let first = try #require(try h.store.refusalList(node: "360400", after: 0, limit: 1))
+        #expect(first.through == 2 && first.refusals.map(\.sequence) == [2] && first.position.acknowledged == 3)
+        #expect(try h.store.refusalList(node: "360400", after: 0, limit: 3)?.through == 3)
+        #expect(try h.store.refusalList(node: "360400", after: 2, limit: 1)?.refusals.map(\.sequence) == [3])
+        #expect(try h.store.refusalList(node: "369999", after: 0, limit: 1) == nil)
 
         // Nothing is listed before the hub has been asked: only its word settles a refusal.
         #expect(try nodes[1].service.refusedWrites(after: 0, by: identities[1]).refusals.isEmpty)
         #expect(try await h.pusher(nodes[0]).learnRefusals() == 0)
-        #expect(try await h.pusher(nodes[1]).learnRefusals() == 1)
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 2)
         let page = try nodes[1].service.refusedWrites(after: 0, by: identities[1])
-        #expect(page.learnedThrough == 2 && page.acknowledged == 2)
+        #expect(page.learnedThrough == 3 && page.acknowledged == 3)
         let refused = try #require(page.refusals.first)
-        #expect(page.refusals.count == 1)
+        #expect(page.refusals.map(\.sequence) == [2, 3])
         #expect(refused.sequence == lost[1].sequence && refused.operation == "create" && refused.code == "not-home")
         #expect(refused.provider == nodes[0].identity.unit && refused.recordId == "CF-360100-2026-7")
         #expect(refused.message.contains("CF-360100-2026-7"), "\(refused.message)")
@@ -35,7 +41,7 @@ extension ConvergenceTests {
         #expect(try nodes[0].service.refusedWrites(after: 0, by: identities[0]).refusals.isEmpty)
         #expect(try nodes[0].service.refusedWrites(after: 0, by: identities[0]).learnedThrough == 2)
         #expect(try await h.pusher(nodes[1]).learnRefusals() == 0)
-        #expect(try nodes[1].service.refusedWrites(after: refused.sequence, by: identities[1]).refusals.isEmpty)
+        #expect(try nodes[1].service.refusedWrites(after: refused.sequence, by: identities[1]).refusals.map(\.sequence) == [3])
         // Another unit's credential at the same node does not see the unit's refusals.
         #expect(try nodes[1].service.refusedWrites(after: 0, by: nodes[1].identity).refusals.isEmpty)
     }

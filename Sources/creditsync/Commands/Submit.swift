@@ -9,7 +9,8 @@ struct Submit: AsyncParsableCommand {
         discussion: """
         Interrupted? Run the same command again: batches already answered are skipped (FILE.progress) \
         and resubmitted records are recognized as duplicates. Rejected rows are written with their \
-        reasons to FILE.rejected.csv; fix them there and submit that file.
+        reasons to FILE.rejected.csv; fix them there and submit that file. An accepted record can \
+        still be refused by the hub later (another node keeps it, say): `creditsync refused` lists those.
         """)
 
     @Option(help: "The node's URL, e.g. http://127.0.0.1:8101.")
