@@ -85,7 +85,7 @@ public struct HubPosition: Sendable, Equatable, Codable {
 /// The hub's signed answer to a position request: which node, what the hub holds of its log,
 /// when. Signed because it steers the node's push recovery: a forged position could make a node
 /// re-feed or skip what it should not.
-public struct SignedPosition: Sendable, Equatable, Codable {
+public struct SignedPosition: SignedJSONAnswer, Equatable {
     public var node: String
     public var acknowledged: UInt64
     public var treeRoot: String
@@ -101,18 +101,12 @@ public struct SignedPosition: Sendable, Equatable, Codable {
 
     public var position: HubPosition { HubPosition(acknowledged: acknowledged, treeRoot: treeRoot) }
 
-    /// The envelope the hub answers with.
-    public func signed(with key: SigningKey) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try Envelope.sign(payloadType: Envelope.PayloadType.position, payload: Array(encoder.encode(self)), with: key).encoded
-    }
+    /// The envelope's payload type.
+    public static let payloadType = Envelope.PayloadType.position
 
     /// Opens an answer signed by an active key of `hub`, for `node`.
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, node: String) throws -> SignedPosition {
-        let envelope = try Envelope(decoding: bytes)
-        _ = try envelope.verify(payloadType: Envelope.PayloadType.position, keys: keys, signer: hub)
-        let position = try JSONValue.decode(SignedPosition.self, from: envelope.payload)
+        let position = try verified(bytes, hub: hub, keys: keys)
         guard position.node == node else { throw WireError.inconsistent("a position of node \(position.node) was answered to \(node)") }
         return position
     }

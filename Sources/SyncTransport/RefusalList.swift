@@ -1,4 +1,3 @@
-import CreditCore
 import Foundation
 public import SyncProtocol
 
@@ -11,7 +10,7 @@ public import SyncProtocol
 /// `through` is never past the hub's position for the node (`acknowledged`, whose changes are all
 /// merged or refused when the hub answers), and it stops at the last listed sequence when the
 /// answer holds ``limit`` refusals.
-public struct RefusalList: Sendable, Equatable, Codable {
+public struct RefusalList: SignedJSONAnswer, Equatable {
     /// One refused change: the node's own sequence, and the refusal as the hub keeps it.
     public struct Refusal: Sendable, Equatable, Codable {
         public var sequence: UInt64
@@ -61,19 +60,10 @@ public struct RefusalList: Sendable, Equatable, Codable {
     /// The envelope's payload type.
     public static let payloadType = "creditsync/refusals/v1"
 
-    /// The envelope the hub answers with: the list as JSON with sorted keys.
-    public func signed(with key: SigningKey) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try Envelope.sign(payloadType: Self.payloadType, payload: Array(encoder.encode(self)), with: key).encoded
-    }
-
     /// Opens a list signed by an active key of `hub` for `node` that answers `after`, and checks
     /// that it keeps its own rules: refusals in order, each within the range it covers.
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, node: String, after: UInt64) throws -> RefusalList {
-        let envelope = try Envelope(decoding: bytes)
-        _ = try envelope.verify(payloadType: payloadType, keys: keys, signer: hub)
-        let list = try JSONValue.decode(RefusalList.self, from: envelope.payload)
+        let list = try verified(bytes, hub: hub, keys: keys)
         guard list.node == node, list.after == after else {
             throw WireError.inconsistent("a refusal list of node \(list.node) after \(list.after) was answered to \(node) after \(after)")
         }

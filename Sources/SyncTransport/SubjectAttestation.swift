@@ -9,7 +9,7 @@ public import SyncProtocol
 /// It lists each record filed under the subject's key (as the subject, or as an Article 33
 /// person), with its status and, while active, the SHA-256 of its current content: a report
 /// whose records have these hashes shows what the province holds, as of the hub log's size.
-public struct SubjectAttestation: Sendable, Equatable, Codable {
+public struct SubjectAttestation: SignedJSONAnswer, Equatable {
     public struct Entry: Sendable, Equatable, Codable {
         /// `provider/item/recordId`.
         public var record: String
@@ -55,18 +55,9 @@ public struct SubjectAttestation: Sendable, Equatable, Codable {
     /// The envelope's payload type.
     public static let payloadType = "creditsync/subject-attestation/v1"
 
-    /// The envelope the hub answers with: the attestation as JSON with sorted keys.
-    public func signed(with key: SigningKey) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try Envelope.sign(payloadType: Self.payloadType, payload: Array(encoder.encode(self)), with: key).encoded
-    }
-
     /// Opens an attestation signed by an active key of `hub` about `subject`.
     public static func open(_ bytes: [UInt8], hub: String, keys: KeyRegistry, subject: String) throws -> SubjectAttestation {
-        let envelope = try Envelope(decoding: bytes)
-        _ = try envelope.verify(payloadType: payloadType, keys: keys, signer: hub)
-        let attestation = try JSONValue.decode(SubjectAttestation.self, from: envelope.payload)
+        let attestation = try verified(bytes, hub: hub, keys: keys)
         guard attestation.subject == subject, attestation.hub == hub else {
             throw WireError.inconsistent("an attestation about \(attestation.subject) by \(attestation.hub) was answered for \(subject)")
         }

@@ -1,7 +1,7 @@
 import CreditStorage
 public import Foundation
 import GRDB
-public import SyncProtocol
+import SyncProtocol
 public import SyncTransport
 
 /// A record write this node acknowledged to its provider that the hub then refused to merge
