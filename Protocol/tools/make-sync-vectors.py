@@ -868,7 +868,7 @@ for name, fields in [
 for name, fields, node, after in [
         ("refusals out of order", dict(BASE_LIST, refusals=[REFUSAL_3, REFUSAL_2]), "360100", 0),
         ("a refusal past through", dict(BASE_LIST, through=2), "360100", 0),
-        ("a refusal at or before after", BASE_LIST, "360100", 2),
+        ("a refusal at or before after", dict(BASE_LIST, after=2), "360100", 2),
         ("through past acknowledged", dict(BASE_LIST, through=4), "360100", 0),
         ("a list for another node", BASE_LIST, "360200", 0)]:
     env = signed("hub", T_REFUSALS, refusal_payload(fields))
