@@ -54,6 +54,9 @@ public struct RefusalList: SignedJSONAnswer, Equatable {
         self.refusals = refusals
     }
 
+    /// The hub's position for the node the list was read at.
+    public var position: HubPosition { HubPosition(acknowledged: acknowledged, treeRoot: treeRoot) }
+
     /// The most refusals one answer lists.
     public static let limit = 1000
 

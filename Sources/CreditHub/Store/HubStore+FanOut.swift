@@ -68,11 +68,7 @@ public struct ConflictRow: Sendable, Codable, Equatable {
 extension HubStore {
     /// The position `HubPosition` of `node`.
     public func position(node: String) throws -> HubPosition? {
-        try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT log_size, log_frontier FROM node WHERE id = ?", arguments: [node]) else { return nil }
-            let frontier = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data))
-            return HubPosition(acknowledged: frontier.size, treeRoot: frontier.root.hex)
-        }
+        try writer.read { try $0.nodeLogFrontier(node).map { HubPosition(acknowledged: $0.size, treeRoot: $0.root.hex) } }
     }
 
     /// The hub log's tree head.
@@ -147,10 +143,7 @@ extension HubStore {
     public func nodeChanges(node: String, after: UInt64, limit: Int,
                             maxBytes: Int = FanOutBatch.byteBudget) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead) {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else {
-                throw RegistryError(description: "no node \(node)")
-            }
-            let head = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data)).head
+            guard let head = try db.nodeLogFrontier(node)?.head else { throw RegistryError(description: "no node \(node)") }
             guard head.size > after, limit > 0 else { return ([], head) }
             let through = min(head.size, after + UInt64(limit))
             let held = try heldChanges(db, node: node, from: after + 1, through: through)

@@ -109,9 +109,7 @@ extension HubStore {
 
     /// The node's log frontier as last committed, `nil` for an unknown node.
     func committedFrontier(node: String) throws -> MerkleFrontier? {
-        try writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]).map { try MerkleFrontier(encoded: Array($0)) }
-        }
+        try writer.read { try $0.nodeLogFrontier(node) }
     }
 
     /// Moves the recent subject-index entries into the main index once there are enough of them:

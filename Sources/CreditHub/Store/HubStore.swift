@@ -364,6 +364,11 @@ extension Database {
         guard let data = try hubMeta("hub.frontier") else { return MerkleFrontier() }
         return try MerkleFrontier(encoded: Array(data))
     }
+
+    /// The frontier of `node`'s log as the hub holds it (its position), `nil` for an unknown node.
+    func nodeLogFrontier(_ node: String) throws -> MerkleFrontier? {
+        try Data.fetchOne(self, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]).map { try MerkleFrontier(encoded: Array($0)) }
+    }
 }
 
 extension HubStore {
@@ -392,8 +397,7 @@ extension HubStore {
     /// last sequence listed when `limit` of them are. `nil` for a node the hub does not know.
     public func refusalList(node: String, after: UInt64, limit: Int) throws -> (position: HubPosition, through: UInt64, refusals: [RefusalList.Refusal])? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT log_frontier FROM node WHERE id = ?", arguments: [node]) else { return nil }
-            let frontier = try MerkleFrontier(encoded: Array(row["log_frontier"] as Data))
+            guard let frontier = try db.nodeLogFrontier(node) else { return nil }
             let rows = try Row.fetchAll(db, sql: """
                 SELECT sequence, record_key, code, field, message, received_at FROM refusal
                 WHERE node = ? AND sequence > ? AND sequence <= ? ORDER BY sequence LIMIT ?

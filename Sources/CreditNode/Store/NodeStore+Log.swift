@@ -2,6 +2,7 @@ import CreditStorage
 import Foundation
 import GRDB
 public import SyncProtocol
+public import SyncTransport
 
 /// Where the node's pushes to the hub stand.
 public struct PushState: Sendable, Equatable {
@@ -148,6 +149,13 @@ extension NodeStore {
             while let leaf = try leaves.next() { frontier.append(leafHash: Hash32.from(leaf)) }
             return frontier
         }
+    }
+
+    /// This log's frontier at the hub's `position` when the hub holds this log as it is here
+    /// (the same root at that size); `nil` when it holds another log, or more than this one.
+    public func logFrontier(matching position: HubPosition) throws -> MerkleFrontier? {
+        let frontier = try logFrontier(through: position.acknowledged)
+        return frontier.size == position.acknowledged && frontier.root.hex == position.treeRoot ? frontier : nil
     }
 
     /// Moves the acknowledged position to what the hub says it holds (after a restore on either

@@ -46,8 +46,7 @@ extension NodeStore {
     ///   the one this node's change of that sequence wrote.
     @discardableResult
     public func learnRefusals(_ list: RefusalList) throws -> Int {
-        let frontier = try logFrontier(through: list.acknowledged)
-        guard frontier.size == list.acknowledged, frontier.root.hex == list.treeRoot else { return 0 }
+        guard try logFrontier(matching: list.position) != nil else { return 0 }
         return try writer.write { db in
             // Another answer was filed first (two lists asked for at once): this one is stale.
             guard try db.metaInt(.refusalsThrough) == list.after else { return 0 }

@@ -92,8 +92,9 @@ public struct Pusher: Service {
             let generation = store.logAppended.generation
             let pushed = try await pushOnce()
             // Now and then, while some acknowledged change lacks the hub's word on it, ask which
-            // the hub refused, so that the providers can read them (GET /v1/refusals).
-            if try store.refusalsLearnedThrough() != store.acknowledgedPosition(), refusalReads.due(now(), every: Self.refusalInterval) {
+            // the hub refused, so that the providers can read them (GET /v1/refusals). The clock
+            // is looked at first: the store is read at most once per interval, not every round.
+            if refusalReads.due(now(), every: Self.refusalInterval), try store.refusalsLearnedThrough() != store.acknowledgedPosition() {
                 do { try await learnRefusals() } catch {
                     logger.warning("could not learn the hub's refusals; asking again later", metadata: ["error": "\(error)"])
                 }
@@ -406,9 +407,9 @@ public struct Pusher: Service {
         }
         // Checked before anything moves: a hub holding another log for this node must not make
         // it drop the sets its outbox keeps as they were signed.
-        let frontier = try store.logFrontier(through: position.acknowledged)
-        guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else {
-            throw Failure.diverged("at size \(position.acknowledged) the hub's root is \(position.treeRoot), this node's \(frontier.root.hex)")
+        guard let frontier = try store.logFrontier(matching: position) else {
+            let own = try store.logFrontier(through: position.acknowledged).root.hex
+            throw Failure.diverged("at size \(position.acknowledged) the hub's root is \(position.treeRoot), this node's \(own)")
         }
         try store.resetPush(to: frontier)
     }

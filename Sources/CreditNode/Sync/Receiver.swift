@@ -232,8 +232,7 @@ public struct Receiver: Service {
     func hubHolding() async -> UInt64? {
         do {
             let position = try await transport.position(node: node)
-            let frontier = try store.logFrontier(through: position.acknowledged)
-            guard frontier.size == position.acknowledged, frontier.root.hex == position.treeRoot else { return nil }
+            guard try store.logFrontier(matching: position) != nil else { return nil }
             if position.acknowledged < (try store.acknowledgedPosition()) { store.hubPositionInDoubt() }
             return position.acknowledged
         } catch {
