@@ -152,6 +152,54 @@ import Testing
         #expect(try ganzhou.service.store.record(record)?.rights.labels == ["objection"])
     }
 
+    /// A hub restored from an older backup decides an objection the other way: re-fed after
+    /// the record's revocation this time, the objection is refused (`revoked`). Every node had
+    /// the case from the old hub's log; each drops it when it reads the restored hub's log from
+    /// the start (a hub history conflict), and the city that filed it, whose objection the old
+    /// hub had returned, holds it pending again once it re-feeds the hub, then refused.
+    @Test func anObjectionARestoredHubRefusesThisTimeLeavesEveryNode() async throws {
+        let dir = try Fixtures.temporaryDirectory("hub-restore-rights-refused")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, path: hubPath)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+
+        // The objection, then the record's revocation: every node holds the open case.
+        let record = key(nanchang, "CF-360100-2026-1")
+        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                      applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        try await sync(h, nodes)
+        _ = try nanchang.service.revoke(item: record.item, recordId: record.recordId, reason: "原处罚决定被依法撤销",
+                                        decisionDocument: "洪市监撤〔2026〕2号", effectiveAt: nil, by: nanchang.identity)
+        try await sync(h, nodes)
+        for n in nodes { #expect(try n.service.store.rightsState().cases.map(\.id) == [filed.caseId], "node \(n.service.node)") }
+
+        // Restored, the hub is fed Nanchang's revocation first, then Ganzhou's objection, found
+        // by each pusher's check of the hub's position.
+        let restored = try HubFixture(now: h.now, path: backupPath)
+        for n in nodes {
+            try await restored.pusher(n).checkHubPosition()
+            while try await restored.pusher(n).pushOnce() > 0 {}
+        }
+        #expect(try restored.store.refusals().map { "\($0.node)#\($0.sequence) \($0.code)" } == ["360700#1 revoked"])
+        #expect(try ganzhou.service.store.rightsState().pending == 1, "re-fed, the objection waits for the restored hub's word")
+        let head = try restored.store.hubHead().size
+        for n in nodes {
+            // Its pinned head is past the restored hub's log: it reads it again from the start.
+            for _ in 0..<20 where try n.service.store.hubHistoryConflicts() == 0 || n.service.store.fanOutPosition() < head {
+                _ = try await restored.receiver(n).pullOnce(wait: 0)
+            }
+            #expect(try n.service.store.fanOutPosition() == head, "node \(n.service.node)")
+            #expect(try n.service.store.rightsState().cases.isEmpty, "node \(n.service.node) keeps a case the restored hub refused")
+            #expect(try n.service.store.record(record)?.rights.labels == [], "node \(n.service.node)")
+        }
+        let state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused == [1], "pending \(state.pending), refused \(state.refused)")
+    }
+
     /// The same loss when the node had not pinned past the backup, so that its fan-out sees
     /// nothing amiss (no conflict, no shorter log): the node still takes nothing for refused
     /// while the restored hub does not hold its objection. Another city's desk then files the

@@ -174,10 +174,14 @@ extension NodeStore {
             guard size <= (try db.frontier(.logFrontier).size) else {
                 throw WireError.inconsistent("the hub's position \(size) is past this node's log")
             }
-            if size != (try db.metaInt(.acknowledged)) {
+            let acknowledged = try db.metaInt(.acknowledged)
+            if size != acknowledged {
                 try db.setMetaInt(.acknowledged, size)
                 try db.setFrontier(.acknowledgedFrontier, frontier)
             }
+            // Likewise for this node's rights changes: pending again, to be settled by the fan-out
+            // once the hub has them again, however it decides them this time.
+            if size < acknowledged { try db.pendRightsChanges(after: size, through: acknowledged) }
             // What the hub said of the changes it no longer holds is void: they are pushed again
             // and merged anew, and a race may end the other way this time.
             if try db.metaInt(.refusalsThrough) > size {

@@ -85,6 +85,11 @@ extension Database {
     /// log found shorter.
     func restartFanOut() throws {
         try setMetaInt(.fanOutApplied, 0)
+        // The cases are the hub's decisions as its log carries them: rebuilt from the new log as
+        // the replay passes them, as the records are. A hub restored from an older backup may
+        // have refused a change this time that it took before; a case kept from the old log
+        // would stay, with no entry ever to remove it.
+        try execute(sql: "DELETE FROM rights_case")
         try execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [MetaKey.hubHead.rawValue])
     }
 }

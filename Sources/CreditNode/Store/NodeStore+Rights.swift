@@ -217,6 +217,38 @@ extension NodeStore {
 }
 
 extension Database {
+    /// Makes this node's rights changes of sequences `after + 1 … through` pending again (and
+    /// not refused): the hub that settled them was restored from an older backup and holds this
+    /// node's log only through `after` (``NodeStore/resetPush(to:)``). They are pushed again and
+    /// decided anew; one the hub takes comes back with the fan-out, one it refuses moves to
+    /// `rights_refused` as any pending change does (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
+    /// Only the changes the hub lost are read: once per restore, not per push.
+    func pendRightsChanges(after: UInt64, through: UInt64) throws {
+        try execute(sql: "DELETE FROM rights_refused WHERE sequence > ?", arguments: [Int64(after)])
+        let entries = try Row.fetchCursor(self, sql: """
+            SELECT sequence, change FROM log_entry WHERE sequence > ? AND sequence <= ? AND sequence NOT IN (SELECT sequence FROM rights_pending)
+            """, arguments: [Int64(after), Int64(through)])
+        var pending: [(sequence: Int64, change: Change, event: RightsEvent)] = []
+        while let row = try entries.next() {
+            let sequence: Int64 = row[0]
+            let change: Change
+            do { change = try Change(decoding: StoredPayload.decompress(row[1] as Data)) } catch {
+                throw StoredPayloadError.damaged("log entry \(sequence): \(error)")
+            }
+            guard change.operation.isRights else { continue }
+            pending.append((sequence, change, try RightsEvent(change, identifiers: nil)))
+        }
+        for p in pending {
+            let storageKey = p.change.key.storageKey
+            // The record's version the change was written against, as its case kept it, else the current one.
+            let caseId = p.event.caseId ?? RightsEvent.caseId(opening: p.change)
+            try execute(sql: """
+                INSERT INTO rights_pending(sequence, record_key, case_id, event, record_version)
+                VALUES (?1, ?2, ?3, ?4, COALESCE((SELECT record_version FROM rights_case WHERE id = ?3), (SELECT version FROM record WHERE record_key = ?2)))
+                """, arguments: [p.sequence, storageKey, caseId, p.event.kind.rawValue])
+        }
+    }
+
     /// Whether a pending rights change of this node is within what the hub acknowledged, as the
     /// pusher last knew it: the receiver then asks the hub's position before its next batch, so
     /// that the batch can settle it (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
