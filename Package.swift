@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "CreditSimulation",
             dependencies: [
-                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub",
+                "CreditCore", "CreditData", "SyncProtocol", "SyncTransport", "CreditStorage", "CreditNode", "CreditHub", "CreditDeploy",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -32,7 +32,9 @@ struct HostileNode {
 extension Simulation {
     /// One hostile message; afterwards the hub's records must be as they were.
     func hostileAct() async throws {
-        guard var node = hostile, hub.store != nil else { return }
+        guard hostile != nil, hub.store != nil else { return }
+        try await hostileRefeed()
+        guard var node = hostile else { return }
         count(.hostile)
         hostileMessages += 1
         let before = try hub.store.stateDigest()
@@ -152,6 +154,25 @@ extension Simulation {
             } else {
                 violate("hostile \(request.name) was refused with \(error), not \(code)")
             }
+        }
+    }
+
+    /// Feeds a hub restored from a backup the hostile node's log past what it holds, as an honest
+    /// node does (the hub refuses the attacks in it again): its next attack is then judged on what
+    /// it is, not refused as a gap in its log.
+    func hostileRefeed() async throws {
+        guard let node = hostile, hub.store != nil else { return }
+        let held = Int(try hub.store.position(node: HostileNode.id)?.acknowledged ?? 0)
+        guard held < node.log.count else { return }
+        var before = MerkleFrontier()
+        for bytes in node.log.prefix(held) { before.append(leafHash: MerkleHash.leaf(bytes)) }
+        let set = try ChangeSet(node: HostileNode.id, keyId: node.key.keyId, encodedChanges: Array(node.log[held...]), before: before,
+                                createdAt: UInt64(clock.now.timeIntervalSince1970 * 1000))
+        do {
+            _ = try await perform(.push(try set.signed(with: node.key).encoded, pinned: nil), from: HostileNode.id)
+            record("hostile node fed the restored hub its changes \(held + 1)...\(node.log.count)")
+        } catch {
+            record("hostile node's feed of the restored hub failed: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import CreditData
+import CreditDeploy
 import CreditHub
 import CreditNode
 import CreditStorage
@@ -28,7 +29,8 @@ struct SimulationAborted: Error, CustomStringConvertible {
 /// The hub as the simulator runs it: its real store on a simulated disk and its real service.
 final class SimHub: @unchecked Sendable {
     let directory: URL
-    let disk: Int32
+    /// The simulated disk the store sits on; a restore gives the hub a new one.
+    private(set) var disk: Int32
     let key: SigningKey
     let reference: ReferenceData
     let clock: SimClock
@@ -76,6 +78,34 @@ final class SimHub: @unchecked Sendable {
             }
         }
         throw SimulationAborted(description: "the hub did not open after its crash: \(failure.map { "\($0)" } ?? "?")")
+    }
+
+    /// The operator's backup, as `creditsync backup` takes it while the hub runs, into `file`
+    /// (off the simulated disks: the backup is on other media).
+    func backup(to file: String) throws {
+        try? FileManager.default.removeItem(atPath: file)
+        try? FileManager.default.removeItem(atPath: EvidenceLog.path(besideDatabase: file))
+        _ = try StoreBackup.backup(from: path, to: file)
+    }
+
+    /// A restore: the hub stops (a crash, keeping `keep` unsynced writes), the operator runs
+    /// `creditsync restore` with `backup`, and the hub starts on the restored store. The restore's
+    /// renames and syncs go to the file system directly (the disk is set aside during it), and
+    /// the restored store is a new simulated disk, lying when `lying`. Returns the writes undone.
+    func restore(from backup: String, keep: Int, lying: Bool) throws -> Int {
+        SimulatedDisk.kill(disk)
+        try? store.close()
+        store = nil
+        service = nil
+        let undone = try SimulatedDisk.powerLoss(disk, keep: keep)
+        SimulatedDisk.remove(disk)
+        do { _ = try StoreBackup.restore(backup: backup, to: path) } catch {
+            throw SimulationAborted(description: "the hub's backup did not restore: \(error)")
+        }
+        disk = try SimulatedDisk.add(directory)
+        if lying { SimulatedDisk.setLying(disk, true) }
+        try reopen()
+        return undone
     }
 }
 

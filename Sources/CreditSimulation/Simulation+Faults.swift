@@ -44,6 +44,8 @@ extension Simulation {
             record("fill \(node.id)'s disk (\(budget) bytes left)")
         case 83..<91 where faults.contains(.hostile):
             try await hostileAct()
+        case 91 where faults.contains(.hubRestore) && hubBackup != nil:
+            try restoreHub()
         default:
             clock.advance(by: Double(chaos.int(300..<7200)))
         }
@@ -83,6 +85,39 @@ extension Simulation {
         record("crash hub\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
     }
 
+    /// The operator's nightly backup of the hub, taken each working morning while it runs (a hub
+    /// whose disk has died takes none that day).
+    func backUpHub() throws {
+        guard config.faults.contains(.hubRestore), hub.store != nil, !SimulatedDisk.isDead(hub.disk) else { return }
+        let file = directory.appendingPathComponent("hub-backup.sqlite").path
+        do {
+            try hub.backup(to: file)
+            hubBackup = file
+            record("back up hub at log size \(try hub.store.hubHead().size)")
+        } catch {
+            violate("the hub's backup failed: \(error)")
+        }
+    }
+
+    /// The hub restored from the last backup: it forgets everything it merged since. Every node
+    /// must notice (its log is ahead of the hub's copy, the hub's log no longer extends the head
+    /// it pinned) and feed the hub again, so that nothing acknowledged is lost and every node
+    /// ends on the restored hub's decisions.
+    func restoreHub() throws {
+        guard let backup = hubBackup else { return }
+        count(.hubRestore)
+        let pending = SimulatedDisk.pending(hub.disk)
+        let keep = chaos.int(0..<pending + 1)
+        let before = try hub.store?.hubHead().size
+        writesUndone += try hub.restore(from: backup, keep: keep, lying: config.lyingDisks)
+        // The hostile node reads the restored hub's fan-out from the start, as a node does after
+        // a hub history conflict; it feeds its log again before its next attack.
+        hostile?.applied = 0
+        let after = try hub.store.hubHead().size
+        hubEntriesForgotten += Int((before ?? after) - min(before ?? after, after))
+        record("restore hub from its backup: log \(before.map(String.init) ?? "?") -> \(after)")
+    }
+
     /// Ends every fault: links back, disks with room and no pending crash, held requests
     /// delivered (late, in random order), clocks back in line.
     func heal() async throws {
@@ -106,6 +141,10 @@ extension Simulation {
         for round in 0..<60 {
             for node in nodes {
                 for _ in 0..<200 { guard (try? await pushRound(node)) ?? 0 > 0 else { break } }
+                // The pusher's idle check of the hub's position (a restored hub is fed again).
+                if (try? await node.pusher.checkHubPosition()) != nil {
+                    for _ in 0..<200 { guard (try? await pushRound(node)) ?? 0 > 0 else { break } }
+                }
                 for _ in 0..<200 { guard (try? await node.receiver.pullOnce(wait: 0)) ?? 0 > 0 else { break } }
                 _ = try? await node.receiver.pullOnce(wait: 0)
                 _ = try? await node.pusher.learnRefusals()
@@ -125,6 +164,7 @@ extension Simulation {
         for node in nodes {
             let state = try node.store.pushState()
             guard state.outbox.isEmpty, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head,
+                  try hub.store.position(node: node.id)?.acknowledged ?? 0 == state.logSize,
                   try node.store.refusalsLearnedThrough() == state.acknowledged else { return false }
         }
         return true

@@ -85,12 +85,15 @@ extension Simulation {
 
     /// At any moment, not only at the end: a rights change a node lists as refused was refused
     /// by the hub. One wrongly listed would leave the list again once the change came back,
-    /// which the end-state check cannot see; a desk would have been shown it.
+    /// which the end-state check cannot see; a desk would have been shown it. As far as the hub
+    /// holds the node's log (``checkRefusedWrites(_:complete:)``: a restored hub's loss is
+    /// noticed by the node's next check of its position).
     func checkRefusedRights(_ node: SimNode) throws {
         let listed = try node.store.rightsState().refused
         guard !listed.isEmpty else { return }
         let refusedAtHub = Set(try hub.store.refusals(limit: 1_000_000).filter { $0.node == node.id }.map(\.sequence))
-        for sequence in listed where !refusedAtHub.contains(sequence) {
+        let holds = try hub.store.position(node: node.id)?.acknowledged ?? 0
+        for sequence in listed where sequence <= holds && !refusedAtHub.contains(sequence) {
             violate("rights: node \(node.id) lists its change #\(sequence) as refused, which the hub did not refuse")
         }
     }

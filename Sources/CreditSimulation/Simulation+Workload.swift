@@ -117,6 +117,13 @@ extension Simulation {
         do {
             let pushed = try await pushRound(node)
             record("push \(node.id) -> \(pushed)")
+            // As the pusher's run loop does: with nothing to push, it checks now and then (at once
+            // when its receiver saw the hub hold less) that the hub still holds what it
+            // acknowledged, and feeds a hub restored from an older backup again.
+            if pushed == 0, node.store.takeHubPositionDoubt() || network.chance(0.25) {
+                try await node.pusher.checkHubPosition()
+                record("check hub position \(node.id)")
+            }
         } catch {
             record("push \(node.id) failed")
             if SimulatedDisk.isDead(node.disk) { try crash(node, mid: true) }

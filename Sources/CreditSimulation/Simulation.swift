@@ -21,6 +21,9 @@ public struct SimulationReport: Sendable, Codable {
     public var crashesMidOperation: Int
     /// Unsynced writes the power losses undid.
     public var writesUndone: Int
+    /// Hub log entries the hub's restores from backup took back (merged after the backup), which
+    /// the nodes had to feed it again.
+    public var hubEntriesForgotten: Int
     /// Hostile messages sent, and how many the hub took in a way that changed a store (must be 0).
     public var hostileMessages: Int
     public var conflicts: Int
@@ -80,6 +83,8 @@ public final class Simulation: @unchecked Sendable {
     var hubDownSteps = 0
     var fullDisks: [Int32: Int] = [:]
     var healed = false
+    /// The operator's last nightly backup of the hub, once one was taken (`hub-restore`).
+    var hubBackup: String?
 
     // What happened.
     var step = 0
@@ -91,6 +96,7 @@ public final class Simulation: @unchecked Sendable {
     var hostileMessages = 0
     var crashesMidOperation = 0
     var writesUndone = 0
+    var hubEntriesForgotten = 0
     /// Every record a provider wrote: its unit, index in that unit's synthetic series, item.
     var plans: [String: Plan] = [:]
     var planKeys: [String] = []
@@ -224,7 +230,7 @@ public final class Simulation: @unchecked Sendable {
             violate("aborted: \(aborted)")
             return SimulationReport(seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites,
                                     faults: faults, crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
-                                    hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
+                                    hubEntriesForgotten: hubEntriesForgotten, hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
                                     corrections: 0, correctionsMet: 0, rightsCases: 0, rightsWindowsClosed: 0, rightsWindowsMet: 0, lost: 0, divergences: 0, violations: violations, trace: trace.hex)
         }
         return try report()
@@ -252,6 +258,7 @@ public final class Simulation: @unchecked Sendable {
         clock.set(ChinaTime.startOfDay(day).addingTimeInterval(9 * 3600))
         record("day \(day)")
         try checkOpenWindows(today: day)
+        try backUpHub()
     }
 
     /// The last day of a window of `days` working days after `instant`, counted here, apart
@@ -306,7 +313,7 @@ public final class Simulation: @unchecked Sendable {
         let windows = cases.flatMap { hub.service.rightsWindows($0, at: clock.now) }.filter { $0.window.completedAt != nil }
         return SimulationReport(
             seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites, faults: faults,
-            crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
+            crashesMidOperation: crashesMidOperation, writesUndone: writesUndone, hubEntriesForgotten: hubEntriesForgotten,
             hostileMessages: hostileMessages, conflicts: counts.conflicts, refusedChanges: try hub.store.refusals(limit: 1_000_000).count,
             hubLogSize: try hub.store.hubHead().size, records: counts.records, corrections: statuses.count,
             correctionsMet: statuses.filter { $0.reachHubState == .met && $0.fixCopiesState == .met }.count,

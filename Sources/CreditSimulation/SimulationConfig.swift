@@ -22,6 +22,10 @@ public enum FaultKind: String, CaseIterable, Sendable, Codable {
     /// An enrolled node sends changes outside its authority, invalid records, equivocating sets,
     /// inflated and replayed acknowledgements, and integers past the protocol's bound.
     case hostile
+    /// The hub is restored from the operator's last nightly backup (`creditsync backup`, then
+    /// `creditsync restore`): it forgets what it merged since, and the nodes must notice and
+    /// feed it again.
+    case hubRestore = "hub-restore"
 }
 
 /// One simulated run: everything in it follows from these values, `seed` above all.

@@ -39,6 +39,20 @@ import Testing
         #expect(cases > 0 && closedWindows > 0, "\(cases) cases, \(closedWindows) closed windows")
     }
 
+    /// A hub restored from the operator's nightly backup forgets what it merged since: every node
+    /// must notice and feed it again, and every invariant holds at the end. The restores must
+    /// have taken something back, or they tested nothing.
+    @Test func aHubRestoredFromItsBackupIsFedAgain() async throws {
+        var restores = 0, forgotten = 0
+        for seed in Self.seeds.prefix(4) {
+            let report = try await Simulation.run(SimulationConfig(seed: seed, days: 6, faults: [.hubRestore, .crash, .loss, .partition]))
+            #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.prefix(5))")
+            restores += report.faults[FaultKind.hubRestore.rawValue] ?? 0
+            forgotten += report.hubEntriesForgotten
+        }
+        #expect(restores > 0 && forgotten > 0, "\(restores) restores took back \(forgotten) hub log entries")
+    }
+
     /// The checker can fail: on disks that acknowledge syncs without making writes durable,
     /// crashes lose acknowledged writes, the run says so, and shrinking finds a shorter run
     /// that still fails.

@@ -369,7 +369,10 @@ public struct Pusher: Service {
 
     /// Compares the hub's position with the acknowledged one; when the hub holds less (it was
     /// restored from an older backup), moves back to where it is so the pusher re-feeds it.
-    func checkHubPosition() async throws {
+    /// ``run()`` calls it every fourth idle round, and at once when the receiver saw the hub hold
+    /// less (``NodeStore/takeHubPositionDoubt()``); the simulator, which drives the pusher by
+    /// rounds, calls it likewise.
+    public func checkHubPosition() async throws {
         let position: HubPosition
         do { position = try await transport.position(node: node) } catch { throw Failure.transport(error) }
         let state = try store.pushState()
