@@ -289,8 +289,13 @@ import Testing
         let restored = try NodeStore(path: path, role: .operator)
         try restored.setRestorePending(true)
         f = try NodeFixture(node: "360100", path: path, readScope: .all)
-        // Writes wait until the node has caught up.
+        // Writes wait until the node has caught up, and so does the fan-out: a record a taken-back
+        // change makes current is brought back to the hub's decision by the fan-out after it.
         #expect(throws: NodeError.self) { try f.service.submit(f.punishments(25..<26), by: f.identity) }
+        let position = try f.service.store.fanOutPosition()
+        #expect(try await receiver(f, hub).pullOnce(wait: 0) == 0)
+        #expect(try await receiver(f, hub).follow(batches: 2, wait: 0) == 0)
+        #expect(try f.service.store.fanOutPosition() == position)
         _ = try await pusher(f, hub).pushOnce()
         #expect(try f.service.store.pushState().logSize == 25)
         #expect(try f.service.store.pushState().acknowledged == 25)

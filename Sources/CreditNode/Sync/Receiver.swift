@@ -48,6 +48,11 @@ public struct Receiver: Service {
 
     public func run() async throws {
         await runRetrying("fan-out", backoff: backoff, logger: logger) {
+            // A restored store waits for its pusher to take back its own changes (``follow(batches:wait:)``).
+            if try store.isRestorePending() {
+                try await Task.sleep(for: .seconds(1))
+                return
+            }
             try await follow(wait: waitSeconds)
         }
     }
@@ -58,8 +63,15 @@ public struct Receiver: Service {
     /// up (``catchUp(from:batches:wait:)``). At the head it long-polls; every request but the
     /// first acknowledges what the one before it applied, so the loop sends no acknowledgement
     /// of its own.
+    ///
+    /// A store restored from a backup applies nothing until its pusher has taken back from the
+    /// hub the changes it pushed after the backup (`Protocol/hub-api.md`, `GET …/changes`): each
+    /// taken back becomes its record's current state, so a batch applied before it would leave a
+    /// change the hub refused as the record's state. Applied after, from the backup's position,
+    /// the fan-out brings every such record back to the hub's decision.
     @discardableResult
     public func follow(batches limit: Int = .max, wait: Int) async throws -> Int {
+        guard try !store.isRestorePending() else { return 0 }
         var applied = 0, done = 0
         // The state the last apply left, read in its transaction: a node at the head, woken for
         // a few records, then reads nothing before it asks again.
@@ -185,6 +197,7 @@ public struct Receiver: Service {
     ///   next pull (which names the position applied through) acknowledges it.
     @discardableResult
     public func pullOnce(wait: Int, acknowledge: Bool = true) async throws -> Int {
+        guard try !store.isRestorePending() else { return 0 }
         let state = try store.fanOutState()
         let request = FanOutRequest(after: state.applied, pinned: state.pinned?.size, waitSeconds: wait)
         return try await apply(try await fetch(request, confirm: state.rightsAwaitingTheHub, pinned: state.pinned), acknowledge: acknowledge).changed
