@@ -114,7 +114,8 @@ final class SimHub: @unchecked Sendable {
 final class SimNode: @unchecked Sendable {
     let id: String
     let directory: URL
-    let disk: Int32
+    /// The simulated disk the store sits on; a restore gives the node a new one.
+    private(set) var disk: Int32
     let key: SigningKey
     let reference: ReferenceData
     let clock: SimClock
@@ -176,6 +177,26 @@ final class SimNode: @unchecked Sendable {
         pusher = nil
         receiver = nil
         return try SimulatedDisk.powerLoss(disk, keep: keep)
+    }
+
+    /// The operator's backup (`creditsync backup`) into `file`, off the simulated disks.
+    func backup(to file: String) throws {
+        try? FileManager.default.removeItem(atPath: file)
+        _ = try StoreBackup.backup(from: path, to: file)
+    }
+
+    /// A restore: the node stops (a crash, keeping `keep` unsynced writes) and the operator runs
+    /// `creditsync restore` with `backup`, as ``SimHub/restore(from:keep:lying:)``; the caller
+    /// opens the node again. Returns the writes undone.
+    func restore(from backup: String, keep: Int, lying: Bool) throws -> Int {
+        let undone = try crash(keep: keep)
+        SimulatedDisk.remove(disk)
+        do { _ = try StoreBackup.restore(backup: backup, to: path) } catch {
+            throw SimulationAborted(description: "node \(id)'s backup did not restore: \(error)")
+        }
+        disk = try SimulatedDisk.add(directory)
+        if lying { SimulatedDisk.setLying(disk, true) }
+        return undone
     }
 
     func identity(_ unit: String) throws -> ProviderIdentity? {

@@ -46,6 +46,8 @@ extension Simulation {
             try await hostileAct()
         case 91 where faults.contains(.hubRestore) && hubBackup != nil:
             try restoreHub()
+        case 92 where faults.contains(.nodeRestore) && !nodeBackups.isEmpty:
+            try restoreNode(chaos.pick(nodes.filter { nodeBackups[$0.id] != nil }))
         default:
             clock.advance(by: Double(chaos.int(300..<7200)))
         }
@@ -85,18 +87,67 @@ extension Simulation {
         record("crash hub\(mid ? " mid-operation" : "") kept \(keep) of \(pending) unsynced writes, undid \(undone)")
     }
 
-    /// The operator's nightly backup of the hub, taken each working morning while it runs (a hub
-    /// whose disk has died takes none that day).
-    func backUpHub() throws {
-        guard config.faults.contains(.hubRestore), hub.store != nil, !SimulatedDisk.isDead(hub.disk) else { return }
-        let file = directory.appendingPathComponent("hub-backup.sqlite").path
-        do {
-            try hub.backup(to: file)
-            hubBackup = file
-            record("back up hub at log size \(try hub.store.hubHead().size)")
-        } catch {
-            violate("the hub's backup failed: \(error)")
+    /// The operator's nightly backups, taken each working morning while the daemons run (one
+    /// whose disk has died takes none that day): the hub's for `hub-restore`, every node's for
+    /// `node-restore`.
+    func takeBackups() throws {
+        if config.faults.contains(.hubRestore), hub.store != nil, !SimulatedDisk.isDead(hub.disk) {
+            let file = directory.appendingPathComponent("hub-backup.sqlite").path
+            do {
+                try hub.backup(to: file)
+                hubBackup = file
+                record("back up hub at log size \(try hub.store.hubHead().size)")
+            } catch {
+                violate("the hub's backup failed: \(error)")
+            }
         }
+        guard config.faults.contains(.nodeRestore) else { return }
+        for node in nodes where node.store != nil && !SimulatedDisk.isDead(node.disk) {
+            // Only a node the hub is in step with: its backup then holds the hub's word on what it
+            // pushed. A node that has not yet fed a restored hub again would keep, restored, what
+            // the hub said before its own restore (README: restore one daemon at a time).
+            let holds = try hub.store.position(node: node.id)?.acknowledged ?? 0
+            guard holds == (try node.store.pushState().acknowledged), holds >= hubHeldBeforeRestore[node.id] ?? 0 else { continue }
+            let file = directory.appendingPathComponent("node-\(node.id)-backup.sqlite").path
+            do {
+                let size = try node.store.logHead().size
+                try node.backup(to: file)
+                nodeBackups[node.id] = (file, size)
+            } catch {
+                violate("node \(node.id)'s backup failed: \(error)")
+            }
+        }
+        record("back up \(nodeBackups.count) nodes")
+    }
+
+    /// A node restored from its last backup. It takes back from the hub what it had pushed
+    /// since, before it takes a write; the acknowledged writes it had neither in the backup nor
+    /// at the hub are lost with the restore, as any restore from a backup loses them, and are no
+    /// longer counted. Its requests still on their way die with it (the old process is gone).
+    func restoreNode(_ node: SimNode) throws {
+        guard let backup = nodeBackups[node.id] else { return }
+        let holds = try hub.store.position(node: node.id)?.acknowledged ?? 0
+        // Only once the hub holds at least what it held of the node's log before any restore of
+        // the hub. Restored before it is fed again, the node would lose the changes the hub lost
+        // too, and the copies other nodes took from the hub's old log would stay (their replay
+        // adds and changes records, never removes one). The operator restores one daemon at a
+        // time and lets the federation catch up in between (README); restoreHub() waits likewise
+        // for a restored node.
+        if let before = hubHeldBeforeRestore[node.id], holds < before {
+            record("no restore of \(node.id): the restored hub holds \(holds) of its log, it held \(before)")
+            return
+        }
+        count(.nodeRestore)
+        let kept = max(holds, backup.logSize)
+        let pending = SimulatedDisk.pending(node.disk)
+        fullDisks[node.disk] = nil
+        writesUndone += try node.restore(from: backup.file, keep: chaos.int(0..<pending + 1), lying: config.lyingDisks)
+        held.removeAll { $0.node == node.id }
+        let lost = acknowledged.filter { $0.node == node.id && $0.sequence > kept }.count
+        acknowledged.removeAll { $0.node == node.id && $0.sequence > kept }
+        writesLostToRestores += lost
+        try node.open(transport: SimTransport(node: node.id, simulation: self), hubKeys: hubKeys)
+        record("restore \(node.id) from its backup (log \(backup.logSize), the hub holds \(holds)): \(lost) unpushed writes lost")
     }
 
     /// The hub restored from the last backup: it forgets everything it merged since. Every node
@@ -105,7 +156,17 @@ extension Simulation {
     /// ends on the restored hub's decisions.
     func restoreHub() throws {
         guard let backup = hubBackup else { return }
+        // Not while a restored node has yet to take back its changes from the hub: they would be
+        // nowhere (restoreNode(_:) says why the operator restores one daemon at a time).
+        if let waiting = try nodes.first(where: { try $0.store.isRestorePending() }) {
+            record("no restore of the hub: node \(waiting.id) is still taking back its changes from it")
+            return
+        }
         count(.hubRestore)
+        for node in nodes {
+            let held = try hub.store.position(node: node.id)?.acknowledged ?? 0
+            hubHeldBeforeRestore[node.id] = max(hubHeldBeforeRestore[node.id] ?? 0, held)
+        }
         let pending = SimulatedDisk.pending(hub.disk)
         let keep = chaos.int(0..<pending + 1)
         let before = try hub.store?.hubHead().size
@@ -113,6 +174,8 @@ extension Simulation {
         // The hostile node reads the restored hub's fan-out from the start, as a node does after
         // a hub history conflict; it feeds its log again before its next attack.
         hostile?.applied = 0
+        // The nodes' backups were taken of their state with the hub as it was: not used after.
+        nodeBackups = [:]
         let after = try hub.store.hubHead().size
         hubEntriesForgotten += Int((before ?? after) - min(before ?? after, after))
         record("restore hub from its backup: log \(before.map(String.init) ?? "?") -> \(after)")
@@ -164,7 +227,7 @@ extension Simulation {
         for node in nodes {
             let state = try node.store.pushState()
             guard state.outbox.isEmpty, state.acknowledged == state.logSize, try node.store.fanOutPosition() == head,
-                  try hub.store.position(node: node.id)?.acknowledged ?? 0 == state.logSize,
+                  try hub.store.position(node: node.id)?.acknowledged ?? 0 == state.logSize, try !node.store.isRestorePending(),
                   try node.store.refusalsLearnedThrough() == state.acknowledged else { return false }
         }
         return true

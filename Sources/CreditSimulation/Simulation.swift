@@ -24,6 +24,9 @@ public struct SimulationReport: Sendable, Codable {
     /// Hub log entries the hub's restores from backup took back (merged after the backup), which
     /// the nodes had to feed it again.
     public var hubEntriesForgotten: Int
+    /// Acknowledged writes lost by node restores: written after the node's backup and not
+    /// pushed before the restore (no longer counted as acknowledged).
+    public var writesLostToRestores: Int
     /// Hostile messages sent, and how many the hub took in a way that changed a store (must be 0).
     public var hostileMessages: Int
     public var conflicts: Int
@@ -85,6 +88,10 @@ public final class Simulation: @unchecked Sendable {
     var healed = false
     /// The operator's last nightly backup of the hub, once one was taken (`hub-restore`).
     var hubBackup: String?
+    /// Each node's last nightly backup and its log's size then (`node-restore`).
+    var nodeBackups: [String: (file: String, logSize: UInt64)] = [:]
+    /// The most of each node's log the hub held before it was restored (``restoreNode(_:)``).
+    var hubHeldBeforeRestore: [String: UInt64] = [:]
 
     // What happened.
     var step = 0
@@ -97,6 +104,7 @@ public final class Simulation: @unchecked Sendable {
     var crashesMidOperation = 0
     var writesUndone = 0
     var hubEntriesForgotten = 0
+    var writesLostToRestores = 0
     /// Every record a provider wrote: its unit, index in that unit's synthetic series, item.
     var plans: [String: Plan] = [:]
     var planKeys: [String] = []
@@ -230,7 +238,7 @@ public final class Simulation: @unchecked Sendable {
             violate("aborted: \(aborted)")
             return SimulationReport(seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites,
                                     faults: faults, crashesMidOperation: crashesMidOperation, writesUndone: writesUndone,
-                                    hubEntriesForgotten: hubEntriesForgotten, hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
+                                    hubEntriesForgotten: hubEntriesForgotten, writesLostToRestores: writesLostToRestores, hostileMessages: hostileMessages, conflicts: 0, refusedChanges: 0, hubLogSize: 0, records: 0,
                                     corrections: 0, correctionsMet: 0, rightsCases: 0, rightsWindowsClosed: 0, rightsWindowsMet: 0, lost: 0, divergences: 0, violations: violations, trace: trace.hex)
         }
         return try report()
@@ -258,7 +266,7 @@ public final class Simulation: @unchecked Sendable {
         clock.set(ChinaTime.startOfDay(day).addingTimeInterval(9 * 3600))
         record("day \(day)")
         try checkOpenWindows(today: day)
-        try backUpHub()
+        try takeBackups()
     }
 
     /// The last day of a window of `days` working days after `instant`, counted here, apart
@@ -314,6 +322,7 @@ public final class Simulation: @unchecked Sendable {
         return SimulationReport(
             seed: config.seed, steps: step, writesAcknowledged: acknowledged.count, writesRefused: refusedWrites, faults: faults,
             crashesMidOperation: crashesMidOperation, writesUndone: writesUndone, hubEntriesForgotten: hubEntriesForgotten,
+            writesLostToRestores: writesLostToRestores,
             hostileMessages: hostileMessages, conflicts: counts.conflicts, refusedChanges: try hub.store.refusals(limit: 1_000_000).count,
             hubLogSize: try hub.store.hubHead().size, records: counts.records, corrections: statuses.count,
             correctionsMet: statuses.filter { $0.reachHubState == .met && $0.fixCopiesState == .met }.count,

@@ -26,6 +26,10 @@ public enum FaultKind: String, CaseIterable, Sendable, Codable {
     /// `creditsync restore`): it forgets what it merged since, and the nodes must notice and
     /// feed it again.
     case hubRestore = "hub-restore"
+    /// A city node is restored from its last nightly backup: it takes back from the hub what it
+    /// had pushed since, and loses only the acknowledged writes it had not pushed (what a restore
+    /// from a backup loses; the run stops counting them as acknowledged).
+    case nodeRestore = "node-restore"
 }
 
 /// One simulated run: everything in it follows from these values, `seed` above all.

@@ -79,7 +79,7 @@ struct Simulate: AsyncParsableCommand {
           rights cases \(r.rightsCases) (windows closed \(r.rightsWindowsClosed), met \(r.rightsWindowsMet))
           faults: \(r.faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
           crashes mid-operation \(r.crashesMidOperation), unsynced writes undone by power loss \(r.writesUndone), \
-        hub log entries forgotten by restores \(r.hubEntriesForgotten)
+        hub log entries forgotten by restores \(r.hubEntriesForgotten), unpushed writes lost to node restores \(r.writesLostToRestores)
         """
     }
 }
@@ -87,7 +87,7 @@ struct Simulate: AsyncParsableCommand {
 /// What a soak adds up.
 struct SoakTotals {
     var runs = 0, acknowledged = 0, lost = 0, divergences = 0, violations = 0, conflicts = 0, refused = 0, corrections = 0, hostile = 0
-    var midOperation = 0, undone = 0, forgotten = 0, rightsCases = 0, rightsWindowsClosed = 0, rightsWindowsMet = 0
+    var midOperation = 0, undone = 0, forgotten = 0, lostToRestores = 0, rightsCases = 0, rightsWindowsClosed = 0, rightsWindowsMet = 0
     var faults: [String: Int] = [:]
 
     mutating func add(_ r: SimulationReport) {
@@ -103,6 +103,7 @@ struct SoakTotals {
         midOperation += r.crashesMidOperation
         undone += r.writesUndone
         forgotten += r.hubEntriesForgotten
+        lostToRestores += r.writesLostToRestores
         rightsCases += r.rightsCases
         rightsWindowsClosed += r.rightsWindowsClosed
         rightsWindowsMet += r.rightsWindowsMet
@@ -116,7 +117,7 @@ struct SoakTotals {
           rights cases \(rightsCases) (windows closed \(rightsWindowsClosed), met \(rightsWindowsMet))
           faults injected: \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
           crashes mid-operation \(midOperation), unsynced writes undone by power loss \(undone), \
-        hub log entries forgotten by restores \(forgotten)
+        hub log entries forgotten by restores \(forgotten), unpushed writes lost to node restores \(lostToRestores)
         """
     }
 }
