@@ -158,8 +158,10 @@ public final class Federation: @unchecked Sendable {
                     let local = try NodeStore(path: deployment.nodeDirectory(node.id).appendingPathComponent("node.sqlite").path,
                                               role: .operator)
                     let state = try local.pushState()
-                    // A node restored from a backup has not converged until it has caught up with the hub.
-                    return try state.acknowledged == state.logSize && !local.isRestorePending()
+                    // A node restored from a backup has not converged until it has caught up with the
+                    // hub, and read its fan-out to the end again: the hub's lag for it is the position
+                    // it acknowledged before the restore.
+                    return try state.acknowledged == state.logSize && !local.isRestorePending() && local.fanOutPosition() >= s.hubLogSize
                 }
                 if pushedAll { return s }
             }
