@@ -58,13 +58,19 @@ final class SimHub: @unchecked Sendable {
     /// A crash: the disk dies at once, the process's connections go, and power loss undoes
     /// what was not synced but a prefix of `keep` writes. Then the hub starts again.
     func crash(keep: Int) throws -> Int {
+        let undone = try stop(keep: keep)
+        try reopen()
+        return undone
+    }
+
+    /// The crash without the start: the disk dies, the store closes, power loss undoes the
+    /// unsynced writes but a prefix of `keep`.
+    private func stop(keep: Int) throws -> Int {
         SimulatedDisk.kill(disk)
         try? store.close()
         store = nil
         service = nil
-        let undone = try SimulatedDisk.powerLoss(disk, keep: keep)
-        try reopen()
-        return undone
+        return try SimulatedDisk.powerLoss(disk, keep: keep)
     }
 
     /// Opens the store again after a crash; a failure to, after a few tries, ends the run with
@@ -80,32 +86,43 @@ final class SimHub: @unchecked Sendable {
         throw SimulationAborted(description: "the hub did not open after its crash: \(failure.map { "\($0)" } ?? "?")")
     }
 
-    /// The operator's backup, as `creditsync backup` takes it while the hub runs, into `file`
-    /// (off the simulated disks: the backup is on other media).
-    func backup(to file: String) throws {
+    /// The operator's backup (``SimulatedBackup/take(of:to:)``).
+    func backup(to file: String) throws { try SimulatedBackup.take(of: path, to: file) }
+
+    /// A restore: the hub stops (a crash, keeping `keep` unsynced writes), the operator restores
+    /// `backup` (``SimulatedBackup/restore(_:to:in:replacing:lying:)``), and the hub starts on
+    /// the restored store. Returns the writes undone.
+    func restore(from backup: String, keep: Int, lying: Bool) throws -> Int {
+        let undone = try stop(keep: keep)
+        disk = try SimulatedBackup.restore(backup, to: path, in: directory, replacing: disk, lying: lying)
+        try reopen()
+        return undone
+    }
+}
+
+/// The operator's backups and restores in the simulator: `creditsync backup` and `creditsync
+/// restore` (``StoreBackup``) on a daemon's store.
+enum SimulatedBackup {
+    /// A backup of the store at `path` while its daemon runs, into `file` (replacing an older
+    /// one, with a hub's evidence file), off the simulated disks: the backup is on other media.
+    static func take(of path: String, to file: String) throws {
         try? FileManager.default.removeItem(atPath: file)
         try? FileManager.default.removeItem(atPath: EvidenceLog.path(besideDatabase: file))
         _ = try StoreBackup.backup(from: path, to: file)
     }
 
-    /// A restore: the hub stops (a crash, keeping `keep` unsynced writes), the operator runs
-    /// `creditsync restore` with `backup`, and the hub starts on the restored store. The restore's
-    /// renames and syncs go to the file system directly (the disk is set aside during it), and
-    /// the restored store is a new simulated disk, lying when `lying`. Returns the writes undone.
-    func restore(from backup: String, keep: Int, lying: Bool) throws -> Int {
-        SimulatedDisk.kill(disk)
-        try? store.close()
-        store = nil
-        service = nil
-        let undone = try SimulatedDisk.powerLoss(disk, keep: keep)
+    /// Restores `backup` over the stopped store at `path`, whose folder `directory` is simulated
+    /// disk `disk`: the restore's renames and syncs go to the file system directly (the disk is
+    /// set aside during it), and the restored store is a new simulated disk, lying when `lying`,
+    /// whose id this returns.
+    static func restore(_ backup: String, to path: String, in directory: URL, replacing disk: Int32, lying: Bool) throws -> Int32 {
         SimulatedDisk.remove(disk)
         do { _ = try StoreBackup.restore(backup: backup, to: path) } catch {
-            throw SimulationAborted(description: "the hub's backup did not restore: \(error)")
+            throw SimulationAborted(description: "the backup of \(directory.lastPathComponent) did not restore: \(error)")
         }
-        disk = try SimulatedDisk.add(directory)
-        if lying { SimulatedDisk.setLying(disk, true) }
-        try reopen()
-        return undone
+        let restored = try SimulatedDisk.add(directory)
+        if lying { SimulatedDisk.setLying(restored, true) }
+        return restored
     }
 }
 
@@ -179,23 +196,15 @@ final class SimNode: @unchecked Sendable {
         return try SimulatedDisk.powerLoss(disk, keep: keep)
     }
 
-    /// The operator's backup (`creditsync backup`) into `file`, off the simulated disks.
-    func backup(to file: String) throws {
-        try? FileManager.default.removeItem(atPath: file)
-        _ = try StoreBackup.backup(from: path, to: file)
-    }
+    /// The operator's backup (``SimulatedBackup/take(of:to:)``).
+    func backup(to file: String) throws { try SimulatedBackup.take(of: path, to: file) }
 
-    /// A restore: the node stops (a crash, keeping `keep` unsynced writes) and the operator runs
-    /// `creditsync restore` with `backup`, as ``SimHub/restore(from:keep:lying:)``; the caller
-    /// opens the node again. Returns the writes undone.
+    /// A restore: the node stops (a crash, keeping `keep` unsynced writes) and the operator
+    /// restores `backup`, as ``SimHub/restore(from:keep:lying:)``; the caller opens the node
+    /// again. Returns the writes undone.
     func restore(from backup: String, keep: Int, lying: Bool) throws -> Int {
         let undone = try crash(keep: keep)
-        SimulatedDisk.remove(disk)
-        do { _ = try StoreBackup.restore(backup: backup, to: path) } catch {
-            throw SimulationAborted(description: "node \(id)'s backup did not restore: \(error)")
-        }
-        disk = try SimulatedDisk.add(directory)
-        if lying { SimulatedDisk.setLying(disk, true) }
+        disk = try SimulatedBackup.restore(backup, to: path, in: directory, replacing: disk, lying: lying)
         return undone
     }
 

@@ -37,6 +37,18 @@ import Testing
         return (h, nodes)
     }
 
+    /// Nanchang and Ganzhou on a hub stored in a fresh folder, with three of Nanchang's
+    /// punishments everywhere and the hub then backed up (to restore it later in the test).
+    func backedUpFederation(_ name: String) async throws -> (dir: URL, backupPath: String, hub: HubFixture, nodes: [NodeFixture]) {
+        let dir = try Fixtures.temporaryDirectory(name)
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, path: hubPath)
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+        return (dir, backupPath, h, nodes)
+    }
+
     /// The serious-list entry of `Protocol/vectors/records.json`.
     func listEntry() -> JSONValue { NodeFixture.json(NodeFixture.seriousListEntry()) }
 
@@ -158,14 +170,9 @@ import Testing
     /// the start (a hub history conflict), and the city that filed it, whose objection the old
     /// hub had returned, holds it pending again once it re-feeds the hub, then refused.
     @Test func anObjectionARestoredHubRefusesThisTimeLeavesEveryNode() async throws {
-        let dir = try Fixtures.temporaryDirectory("hub-restore-rights-refused")
+        let (dir, backupPath, h, nodes) = try await backedUpFederation("hub-restore-rights-refused")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
-        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, path: hubPath)
         let (nanchang, ganzhou) = (nodes[0], nodes[1])
-        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
-        try await sync(h, nodes)
-        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
 
         // The objection, then the record's revocation: every node holds the open case.
         let record = key(nanchang, "CF-360100-2026-1")
@@ -206,14 +213,9 @@ import Testing
     /// same application at the restored hub first; re-fed, the objection is refused there, and
     /// the node learns it from the fan-out it reads after the hub's position says it holds it.
     @Test func aLostObjectionIsRefusedOnlyOnTheWordOfTheHubThatHoldsIt() async throws {
-        let dir = try Fixtures.temporaryDirectory("hub-restore-unseen")
+        let (dir, backupPath, h, nodes) = try await backedUpFederation("hub-restore-unseen")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
-        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true, path: hubPath)
         let (nanchang, ganzhou) = (nodes[0], nodes[1])
-        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
-        try await sync(h, nodes)
-        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
 
         let record = key(nanchang, "CF-360100-2026-1")
         _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,

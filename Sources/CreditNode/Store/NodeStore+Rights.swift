@@ -101,13 +101,20 @@ extension NodeStore {
     /// step, and without a pending objection a second one on the same record would pass them.
     /// - Throws: ``StoredPayloadError/damaged(_:)`` naming the log entry.
     func pendingRightsChange(sequence: Int64, stored: Data) throws -> (Change, RightsEvent) {
+        try Self.loggedChange(sequence: sequence, stored: stored, "a pending rights change of this node") { change in
+            (change, try RightsEvent(change, identifiers: nil))
+        }
+    }
+
+    /// The change a log entry holds, as `read` takes it; an entry that does not read back (or
+    /// that `read` refuses) is ``StoredPayloadError/damaged(_:)`` naming the entry as `what`.
+    static func loggedChange<T>(sequence: Int64, stored: Data, _ what: String, _ read: (Change) throws -> T) throws -> T {
         do {
-            let change = try Change(decoding: StoredPayload.decompress(stored))
-            return (change, try RightsEvent(change, identifiers: nil))
+            return try read(try Change(decoding: StoredPayload.decompress(stored)))
         } catch StoredPayloadError.damaged(let reason) {
-            throw StoredPayloadError.damaged("log entry \(sequence), a pending rights change of this node: \(reason)")
+            throw StoredPayloadError.damaged("log entry \(sequence), \(what): \(reason)")
         } catch {
-            throw StoredPayloadError.damaged("log entry \(sequence), a pending rights change of this node: \(error)")
+            throw StoredPayloadError.damaged("log entry \(sequence), \(what): \(error)")
         }
     }
 
@@ -231,12 +238,10 @@ extension Database {
         var pending: [(sequence: Int64, change: Change, event: RightsEvent)] = []
         while let row = try entries.next() {
             let sequence: Int64 = row[0]
-            let change: Change
-            do { change = try Change(decoding: StoredPayload.decompress(row[1] as Data)) } catch {
-                throw StoredPayloadError.damaged("log entry \(sequence): \(error)")
+            let read = try NodeStore.loggedChange(sequence: sequence, stored: row[1], "a change of this node the hub no longer holds") { change in
+                change.operation.isRights ? (change, try RightsEvent(change, identifiers: nil)) : nil
             }
-            guard change.operation.isRights else { continue }
-            pending.append((sequence, change, try RightsEvent(change, identifiers: nil)))
+            if let read { pending.append((sequence, read.0, read.1)) }
         }
         for p in pending {
             let storageKey = p.change.key.storageKey
