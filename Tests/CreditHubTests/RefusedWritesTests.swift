@@ -46,6 +46,38 @@ extension ConvergenceTests {
         #expect(try nodes[1].service.refusedWrites(after: 0, by: nodes[1].identity).refusals.isEmpty)
     }
 
+    /// More refusals than one signed list holds (``RefusalList/limit``): the node reads page after
+    /// page until the hub's word covers all it acknowledged, and files each refusal once.
+    @Test func refusalsPastOneFullListAreLearnedPageByPage() async throws {
+        let (h, nodes) = try federation(["360100", "360400"])
+        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
+        let count = RefusalList.limit + 300
+        // Nanchang creates every record first; Ji'an, not yet told, writes each one too and loses.
+        for start in stride(from: 0, to: count, by: 1000) {
+            _ = try nodes[0].service.submit(nodes[0].punishments(start..<min(count, start + 1000)), by: identities[0])
+        }
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        for start in stride(from: 0, to: count, by: 1000) {
+            let batch = (start..<min(count, start + 1000)).map { record(nodes, $0, variant: "罚款9999元") }
+            _ = try nodes[1].service.submit(batch, by: identities[1])
+        }
+        while try await h.pusher(nodes[1]).pushOnce() > 0 {}
+        #expect(try h.store.refusalList(node: "360400", after: 0, limit: RefusalList.limit)?.refusals.count == RefusalList.limit)
+
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == count)
+        let store = nodes[1].service.store
+        #expect(try store.refusalsLearnedThrough() == UInt64(count) && store.acknowledgedPosition() == UInt64(count))
+        var sequences: [UInt64] = []
+        while true {
+            let page = try nodes[1].service.refusedWrites(after: sequences.last ?? 0, by: identities[1]).refusals
+            if page.isEmpty { break }
+            sequences += page.map(\.sequence)
+        }
+        #expect(sequences == Array(1...UInt64(count)))
+        // Asking again lists nothing new.
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 0)
+    }
+
     @Test func aRefusalListIsFiledOnlyWhenItIsTheHubsWordOnThisNodesOwnLog() async throws {
         let (h, nodes) = try federation(["360100"])
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<5), by: nodes[0].identity)
