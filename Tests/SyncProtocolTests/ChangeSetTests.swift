@@ -103,6 +103,24 @@ import Testing
         #expect(throws: WireError.self) { try ChangeSet.open(unknown.encoded, keys: keys) }
     }
 
+    /// sync.md §3: where the verifier expects a signer (the hub knows the node from its request
+    /// path), another signer's signature is skipped, and one verifying signature of the node's
+    /// suffices whatever comes before it.
+    @Test func aSetAlsoSignedByAnotherNodeOpensOnItsNodesSignature() throws {
+        let keys = SyncFixtures.registry([("360100", node), ("360200", other)])
+        let (envelope, set) = try SyncFixtures.changeSet(key: node, count: 2)
+        let foreign = try Envelope.sign(payloadType: Envelope.PayloadType.changeSet, payload: set.body, with: other)
+        let both = Envelope(payloadType: envelope.payloadType, payload: envelope.payload,
+                            signatures: foreign.signatures + envelope.signatures).encoded
+        #expect(try ChangeSet.open(both, keys: keys, node: "360100").changeSet == set)
+        // Without an expected signer the first verifying signature decides: another node's.
+        #expect(throws: WireError.untrustedKey(keyId: other.keyId, signer: "360100")) { try ChangeSet.open(both, keys: keys) }
+        // Signed by the other node alone: nothing of 360100's is left.
+        #expect(throws: WireError.untrustedKey(keyId: other.keyId, signer: "360100")) {
+            try ChangeSet.open(foreign.encoded, keys: keys, node: "360100")
+        }
+    }
+
     @Test func anotherPayloadTypeIsRefused() throws {
         let (_, set) = try SyncFixtures.changeSet(key: node, count: 1)
         let wrong = try Envelope.sign(payloadType: Envelope.PayloadType.receipt, payload: set.body, with: node)

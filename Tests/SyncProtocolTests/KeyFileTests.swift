@@ -15,8 +15,8 @@ import Testing
         let read = try KeyFile.readPrivate(url)
         #expect(read.keyId == key.keyId)
         #expect(try read.sign([1, 2, 3]) == key.sign([1, 2, 3]))
-        // The public half can be read from the private file, and from a public file.
-        #expect(try KeyFile.readPublic(url) == key.publicKey)
+        // A public key is read from a public file only: a private file handed over is refused.
+        #expect(throws: KeyError.self) { try KeyFile.readPublic(url) }
         let pub = dir.appendingPathComponent("node.pub")
         try KeyFile.writePublic(key.publicKey, to: pub)
         #expect(try KeyFile.readPublic(pub) == key.publicKey)

@@ -137,7 +137,7 @@ public final class HubService: Sendable {
         let validator = ChangeValidator(reference: reference, now: now(), area: try store.providingArea(node))
         let opened = try await preparation.run { () -> Result<PreparedSet, WireError> in
             Result { () throws(WireError) in
-                let set = try ChangeSet.open(envelope, keys: keys).changeSet
+                let set = try ChangeSet.open(envelope, keys: keys, node: node).changeSet
                 return PreparedSet(set, envelope: envelope, validator: validator)
             }
         }
@@ -154,10 +154,14 @@ public final class HubService: Sendable {
                let receipt = try store.storedReceipt(node: node, first: first, envelopeDigest: Hash32.sha256(envelope)) {
                 return receipt
             }
+            // Another node's set, signed by that node, posted on this node's path: a node
+            // configured with the wrong id, named as such rather than as a key it does not hold.
+            if case .untrustedKey = error, let other = try? ChangeSet.open(envelope, keys: keys).changeSet.node, other != node {
+                throw refuse(.forbidden, "wrong-node", "a change set of node \(other) was posted for \(node)")
+            }
             throw refuse(Self.status(of: error), error.code, error.description)
         }
         let set = prepared.set
-        guard set.node == node else { throw refuse(.forbidden, "wrong-node", "a change set of node \(set.node) was posted for \(node)") }
         let outcome: IngestOutcome
         do { outcome = try await store.ingest(prepared, hub: id, key: key, receivedAt: now()) } catch {
             // The merge may have committed before a later step failed (the subject index's fold):

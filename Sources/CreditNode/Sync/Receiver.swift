@@ -277,7 +277,7 @@ public struct Receiver: Service {
                 }
             }
             writes.append(RemoteWrite(position: entry.position, change: entry.change, prepared: Self.prepare(entry.change, data: data),
-                                      rights: event, leaf: event == nil ? nil : entry.change.leafHash))
+                                      rights: event, leaf: event == nil ? nil : MerkleHash.leaf(entry.encoded)))
         }
         return writes
     }

@@ -82,10 +82,15 @@ public enum KeyFile {
         return key
     }
 
-    /// Reads a public key file (or the public half of a private key file).
+    /// Reads a public key file. A private key file given instead is refused (sync.md §9).
     public static func readPublic(_ url: URL) throws(KeyError) -> VerifyingKey {
         let text = try read(url)
-        if text.hasPrefix(privateHeader) { return try readPrivate(url).publicKey }
+        // A private key file where a public one is expected is a secret handed to someone
+        // else (an operator enrolling a node, a node pinning its hub): refused, not read for
+        // its public half, so that the mistake is seen while the secret can still be replaced.
+        if text.hasPrefix(privateHeader) {
+            throw .file(path: url.path, reason: "this is a private key file; give its public half (the .pub file keygen writes beside it) and keep the private key on its machine")
+        }
         let fields = try parse(url, header: publicHeader)
         // A public key file is handed to the hub and to other operators: one that carries a
         // private key too is a secret on its way out, not a file to read quietly.

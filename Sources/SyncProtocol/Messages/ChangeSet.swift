@@ -115,7 +115,9 @@ public struct ChangeSet: Sendable, Equatable {
 
     private static func readChanges(_ r: inout ByteReader, count: Int) throws(WireError) -> [[UInt8]] {
         var encoded: [[UInt8]] = []
-        encoded.reserveCapacity(count)
+        // Each change takes at least its length byte: a count the bytes left cannot hold
+        // allocates no more than they could (sync.md §1), and fails on reading.
+        encoded.reserveCapacity(min(count, r.remaining))
         for _ in 0..<count { encoded.append(try r.lengthPrefixed("changeset.change", limit: Change.Limits.encoded)) }
         try r.finish()
         return encoded
@@ -158,10 +160,13 @@ public struct ChangeSet: Sendable, Equatable {
 
     /// Parses an envelope, verifies its signature by an active key of the node it names, and
     /// decodes and checks the set.
+    /// - Parameter node: the node the set must come from, when the verifier knows it (the hub's
+    ///   request path names it): signatures by other signers' keys are skipped, so that a set
+    ///   signed by another key as well still opens on its node's (sync.md §3, step 3).
     /// - Throws: ``WireError``.
-    public static func open(_ envelopeBytes: [UInt8], keys: KeyRegistry) throws(WireError) -> (envelope: Envelope, changeSet: ChangeSet) {
+    public static func open(_ envelopeBytes: [UInt8], keys: KeyRegistry, node: String? = nil) throws(WireError) -> (envelope: Envelope, changeSet: ChangeSet) {
         let envelope = try Envelope(decoding: envelopeBytes)
-        let (keyId, signer) = try envelope.verify(payloadType: Envelope.PayloadType.changeSet, keys: keys)
+        let (keyId, signer) = try envelope.verify(payloadType: Envelope.PayloadType.changeSet, keys: keys, signer: node)
         let set = try ChangeSet(decodingBody: envelope.payload)
         guard set.node == signer else { throw .untrustedKey(keyId: keyId, signer: set.node) }
         guard set.keyId == keyId else { throw .inconsistent("the body names key \(set.keyId) but key \(keyId) signed it") }

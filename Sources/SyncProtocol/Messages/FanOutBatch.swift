@@ -95,7 +95,9 @@ public struct FanOutBatch: Sendable, Equatable {
         let count = try r.uvarint("fanout.count")
         guard count <= UInt64(ChangeSet.maxChanges) else { throw .oversized(field: "fanout.count", limit: ChangeSet.maxChanges) }
         var entries: [Entry] = []
-        entries.reserveCapacity(Int(count))
+        // Each entry takes at least two bytes (its position and its length): a count the bytes
+        // left cannot hold allocates no more than they could (sync.md §1), and fails on reading.
+        entries.reserveCapacity(min(Int(count), r.remaining / 2))
         for _ in 0..<count {
             let position = try r.integer("fanout.position")
             entries.append(try Entry(position: position, encoded: try r.lengthPrefixed("fanout.change", limit: Change.Limits.encoded)))
