@@ -196,11 +196,22 @@ import Testing
         for field in ["subject.uscc", "fields.CF_NR_FK", "fields.shoeSize", "fields.CF_JDRQ", "fields.CF_CFLB"] {
             #expect(out.stdout.contains(field), "no error for \(field) in \(out.stdout)")
         }
+        // A key given twice is refused as the node refuses it (Protocol/README.md), not read as
+        // one of the two; a byte order mark before a valid file is skipped.
+        let twice = try await CLI.run(["record", "validate", "-"] + today, input: Data(#"{"item":"a","item":"b"}"#.utf8))
+        #expect(twice.status != 0 && (twice.stdout + twice.stderr).contains("appears twice"), "\(twice.stdout) \(twice.stderr)")
+        let valid = try #require(Self.validVectorRecords().first)
+        let bom = try await CLI.run(["record", "validate", "-"] + today, input: Data([0xEF, 0xBB, 0xBF]) + JSONSerialization.data(withJSONObject: valid))
+        #expect(bom.status == 0, "\(bom.stdout) \(bom.stderr)")
+    }
+
+    static func validVectorRecords() throws -> [Any] {
+        let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.protocolFile("vectors/records.json"))) as! [String: Any]
+        return (vectors["vectors"] as! [[String: Any]]).filter { ($0["expect"] as! [String: Any])["valid"] as! Bool }.map { $0["record"]! }
     }
 
     @Test func recordValidateAcceptsTheVectorsValidRecords() async throws {
-        let vectors = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.protocolFile("vectors/records.json"))) as! [String: Any]
-        let valid = (vectors["vectors"] as! [[String: Any]]).filter { ($0["expect"] as! [String: Any])["valid"] as! Bool }.map { $0["record"]! }
+        let valid = try Self.validVectorRecords()
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("records.json")

@@ -124,6 +124,12 @@ import Testing
             #expect(edited.status == 1 && edited.stdout.contains("differing"), "\(what): \(edited.stdout)\(edited.stderr)")
         }
         #expect(text.contains(#""state":"rejected""#) || text.contains(#""state" : "rejected""#), "the report carries the case")
+        // A report holding a member twice (an empty list of records beside the real one) is
+        // refused, whichever of the two a JSON library would keep.
+        let brace = try #require(text.firstIndex(of: "{"))
+        try Data((String(text[...brace]) + #""records":[],"# + String(text[text.index(after: brace)...])).utf8).write(to: json)
+        let doubled = try await CLI.run(["report", "verify", "--hub-key", f.deployment.hubPublicKey.path, json.path])
+        #expect(doubled.status != 0 && (doubled.stdout + doubled.stderr).contains("appears twice"), "\(doubled.stdout)\(doubled.stderr)")
 
         #expect(try Data(contentsOf: pdf).prefix(5) == Data("%PDF-".utf8))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext") {

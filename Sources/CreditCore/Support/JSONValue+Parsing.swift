@@ -22,6 +22,13 @@ extension JSONValue {
         return value
     }
 
+    /// Parses a JSON file another system exported: a UTF-8 byte order mark before the text is
+    /// skipped (RFC 8259 §8.1 lets a parser ignore one; spreadsheet tools write it), the rest is
+    /// ``parse(_:maxDepth:)``. For files a person hands the tools, not for the protocol's bodies.
+    public static func parseFile(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? try parse(Array(bytes.dropFirst(3))) : try parse(bytes)
+    }
+
     /// Compact JSON with object keys sorted (by UTF-8 bytes), `/` unescaped, non-ASCII as UTF-8.
     public var serialized: String { String(decoding: serializedBytes, as: UTF8.self) }
 

@@ -145,6 +145,9 @@ extension NodeService {
 extension CreditReport {
     /// Reads a report as the provider API writes it (RFC 3339 dates).
     public static func read(_ data: Data) throws -> CreditReport {
+        // A report is checked away from the node: one with a key twice is refused, not read
+        // as whichever of the two Foundation keeps (Protocol/README.md, Conventions).
+        _ = try JSONValue.parse(Array(data))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(CreditReport.self, from: data)

@@ -44,7 +44,9 @@ struct RecordValidate: AsyncParsableCommand {
             throw CommandError("cannot read \(file): \(error.localizedDescription)")
         }
         let parsed: JSONValue
-        do { parsed = try JSONDecoder().decode(JSONValue.self, from: bytes) } catch {
+        // The node's parser, so that a file is valid here exactly when the node would take it
+        // (a key given twice is refused; numbers keep their text).
+        do { parsed = try JSONValue.parseFile(Array(bytes)) } catch {
             throw CommandError("\(file) is not valid JSON: \(error)")
         }
         let records: [JSONValue] = if case let .array(list) = parsed { list } else { [parsed] }
