@@ -126,6 +126,19 @@ import Testing
         }
     }
 
+    /// identifiers.md: a credit code is normalized before it is used, so a padded or lower-case
+    /// spelling of the providing unit names the same record, for an objection and for a read.
+    @Test func aProviderCodeAsAClientTypedItNamesTheSameRecord() throws {
+        let f = try NodeFixture(readScope: .all)
+        _ = try f.service.submit(f.punishments(0..<1), by: f.identity)
+        let typed = " \(f.identity.unit.lowercased()) "
+        let opened = try f.service.fileObjection(provider: typed, item: "administrative-punishment", recordId: "CF-360100-2026-0",
+                                                 applicant: "某公司", grounds: "金额有误", by: f.identity)
+        #expect(try f.service.rightsCase(opened.caseId, by: f.identity).rightsCase.recordKey.hasPrefix(f.identity.unit + "/"))
+        let detail = try f.service.read(provider: typed, item: "administrative-punishment", recordId: "CF-360100-2026-0", purpose: "test", by: f.identity)
+        #expect(detail.recordId == "CF-360100-2026-0" && detail.provider == f.identity.unit)
+    }
+
     /// A case names its applicant and grounds, and case ids are guessable: a credential whose
     /// read scope does not cover the case's record is refused (a unit asked to check it reads it:
     /// `RightsFederationTests`, where the hub decides the check).

@@ -33,14 +33,14 @@ extension NodeService {
     public func fileObjection(provider: String, item: String, recordId: String, applicant: String, grounds: String,
                               by identity: ProviderIdentity) throws -> RightsReceipt {
         try submitRights(RightsEvent(kind: .filed, applicant: applicant.trimmingWhitespace(), grounds: grounds.trimmingWhitespace()),
-                         key: RecordKey(provider: provider, item: item, recordId: recordId), by: identity)
+                         key: RecordKey(provider: providerCode(provider), item: item, recordId: recordId), by: identity)
     }
 
     /// Files a credit subject's application for credit restoration (Article 40).
     public func applyForRestoration(provider: String, item: String, recordId: String, applicant: String, statement: String,
                                     by identity: ProviderIdentity) throws -> RightsReceipt {
         try submitRights(RightsEvent(kind: .applied, applicant: applicant.trimmingWhitespace(), statement: statement.trimmingWhitespace()),
-                         key: RecordKey(provider: provider, item: item, recordId: recordId), by: identity)
+                         key: RecordKey(provider: providerCode(provider), item: item, recordId: recordId), by: identity)
     }
 
     /// Removes one of the credential's unit's records from the list of seriously untrustworthy
@@ -72,8 +72,7 @@ extension NodeService {
         let key = RecordKey(provider: parts[0], item: parts[1], recordId: parts[2])
         // Codes as a clerk types them (a lower-case letter, spaces) are normalized (identifiers.md);
         // one that is not a code stays as typed, for the check below to refuse naming it.
-        let legacy = reference.legacyCreditCodes
-        let units = (units ?? []).map { (try? UnifiedSocialCreditCode.parse($0, acceptedLegacyCodes: legacy).value) ?? $0 }
+        let units = (units ?? []).map(providerCode)
         var event = RightsEvent(kind: kind, caseId: caseId, units: units, finding: finding?.trimmingWhitespace(), cause: cause)
         if kind == .checked { event.unit = identity.unit }
         return try submitRights(event, key: key, reason: reason, decisionDocument: decisionDocument, by: identity)

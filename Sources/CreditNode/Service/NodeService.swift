@@ -368,6 +368,7 @@ public final class NodeService: Sendable {
     /// A record with its history; the enquiry is audited.
     public func read(provider: String, item: String, recordId: String, purpose: String, by identity: ProviderIdentity) throws -> RecordDetail {
         try requirePurpose(purpose)
+        let provider = providerCode(provider)
         guard identity.readScope.allows(item: item, provider: provider, unit: identity.unit) else {
             throw NodeError.forbidden("credential \(identity.credential) may not read \(item) records of \(provider)")
         }
@@ -408,5 +409,12 @@ extension NodeService {
         do { return try SubjectKey.normalize(text, context: reference.identifierContext(today: ChinaTime.date(of: now()))) } catch {
             throw NodeError.badRequest(error.description)
         }
+    }
+
+    /// A providing unit's credit code as a client typed it (a lower-case letter, spaces),
+    /// normalized as identifiers.md asks, so that it names the records filed under the code;
+    /// text that is no code stays as typed, for the lookup to answer that nothing has it.
+    func providerCode(_ text: String) -> String {
+        (try? UnifiedSocialCreditCode.parse(text, acceptedLegacyCodes: reference.legacyCreditCodes).value) ?? text
     }
 }
