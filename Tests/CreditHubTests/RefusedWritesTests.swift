@@ -35,7 +35,7 @@ extension ConvergenceTests {
         let refused = try #require(page.refusals.first)
         #expect(page.refusals.map(\.sequence) == [2, 3])
         #expect(refused.sequence == lost[1].sequence && refused.operation == "create" && refused.code == "not-home")
-        #expect(refused.provider == nodes[0].identity.unit && refused.recordId == "CF-360100-2026-7")
+        #expect(refused.provider == nodes[0].identity.unit && refused.recordId == "CF-360100-2026-7" && refused.field == "recordId")
         #expect(refused.message.contains("CF-360100-2026-7"), "\(refused.message)")
         // The winner's node lists nothing; asking again adds nothing; paging after it is empty.
         #expect(try nodes[0].service.refusedWrites(after: 0, by: identities[0]).refusals.isEmpty)

@@ -315,13 +315,15 @@ extension HubStore {
             }
             return .duplicate
         } else if change.node != current.originNode {
-            refusal = ChangeRefusal(change, code: "not-home", field: "node",
+            // The field a provider meets in its node's list is the one its node names for the same
+            // refusal (records.md): the record, not a member of the wire change.
+            refusal = ChangeRefusal(change, code: "not-home", field: "recordId",
                                     message: "record \(key) is kept by node \(current.originNode); node \(change.node) may not \(change.operation.name) it")
             try db.execute(sql: """
                 INSERT INTO conflict(record_key, winner_node, winner_sequence, loser_node, loser_sequence, detected_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [key, current.originNode, current.originSequence, change.node, Int64(change.sequence), at])
         } else if current.status == "revoked" {
-            refusal = ChangeRefusal(change, code: "revoked", field: "operation",
+            refusal = ChangeRefusal(change, code: "revoked", field: "recordId",
                                     message: "record \(key) was revoked; a revocation is final, no \(change.operation.name) applies")
         } else {
             refusal = nil
