@@ -99,6 +99,16 @@ add("other document instead of identity number",
     True, "untrustworthy-ordinary", False, ["NDRC-36", "2026-08-10", "2027-05-10"])
 add("unknown item", {"item": "gossip", "recordId": "e7", "subject": COMPANY, "fields": {}}, False, errors=[("item", "unknown-item")])
 add("unknown top-level key", {**punishment("e8"), "extra": 1}, False, errors=[("extra", "unknown-field")])
+# A subject, a document and a responsible person are strict objects too (records.md).
+add("unknown member of the subject", punishment("e9", subject={**COMPANY, "phone": "0791-1"}), False,
+    errors=[("subject.phone", "unknown-field")])
+add("unknown member of a document",
+    punishment("e10", subject={"kind": "natural-person", "name": "John Smith", "document": {"type": "passport", "number": "E12345678", "issuer": "GB"}}),
+    False, errors=[("subject.document.issuer", "unknown-field")])
+add("unknown member of a responsible person",
+    {"item": "serious-untrustworthy-list", "recordId": "l8", "subject": COMPANY,
+     "fields": {**LIST, "responsiblePersons": [{"role": "legal-representative", "name": "陈杰", "residentId": "360102198001010056", "phone": "1"}]}},
+    False, errors=[("fields.responsiblePersons[0].phone", "unknown-field")])
 add("serious list entry names its legal representative (Art. 33)",
     {"item": "serious-untrustworthy-list", "recordId": "l1", "subject": COMPANY,
      "fields": {**LIST, "responsiblePersons": [{"role": "legal-representative", "name": "陈杰", "residentId": "360102198001010056"},
