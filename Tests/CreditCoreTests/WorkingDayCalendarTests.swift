@@ -55,6 +55,26 @@ let deadlineVectors = (try? Fixtures.vectors("deadlines.json", as: DeadlineVecto
         #expect(!d.isProvisional)
     }
 
+    /// calendar.md, Provisional deadlines: a date of an unpublished year that a published year's
+    /// notice lists is judged by that entry, and the deadline is still provisional.
+    @Test func aNeighbouringYearsDateListedInAPublishedNoticeIsJudgedByItAndStaysProvisional() throws {
+        let newYear = HolidayFile.Day(name: "元旦", date: CivilDate(year: 2027, month: 1, day: 1)!, isOffDay: true)
+        let files = try [2025, 2026].map { year in
+            try HolidayFile.decode(Data(contentsOf: ReferenceDataPaths.calendar(year)), source: "\(year)")
+        }
+        var notice2026 = files[1]
+        notice2026.days.append(newYear)
+        let listed = try WorkingDayCalendar(files: [files[0], notice2026])
+        #expect(!listed.isPublished(year: 2027) && !listed.isWorkingDay(newYear.date))
+        // 2026-12-31, a Thursday: Friday 2027-01-01 is the listed holiday, so one working day is Monday.
+        let d = try listed.deadline(after: CivilDate(year: 2026, month: 12, day: 31)!, workingDays: 1)
+        #expect(d.due == CivilDate(year: 2027, month: 1, day: 4))
+        #expect(d.provisionalYears == [2027])
+        // Without the entry, the Monday–Friday rule makes it Friday, provisional as well.
+        let bare = try calendar.deadline(after: CivilDate(year: 2026, month: 12, day: 31)!, workingDays: 1)
+        #expect(bare.due == CivilDate(year: 2027, month: 1, day: 1) && bare.provisionalYears == [2027])
+    }
+
     @Test func deadlineEndsAtMidnightChinaTime() throws {
         let d = try calendar.deadline(after: CivilDate(year: 2026, month: 9, day: 30)!, workingDays: 3)
         // 2026-10-10 24:00 UTC+8 is 2026-10-10 16:00 UTC.
