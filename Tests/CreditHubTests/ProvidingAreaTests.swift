@@ -48,17 +48,33 @@ import Testing
         _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
         _ = try await h.pusher(nanchang).pushOnce()
         #expect(try h.store.hubHead().size == 3)
+        // A correction and a revocation of them from Ganzhou's node are refused for the area too
+        // (merge.md §1: operations 1–3), before the hub asks whose record it is.
+        let item = "administrative-punishment"
+        guard case var .object(corrected) = nanchang.punishments(0..<1)[0], case var .object(fields)? = corrected["fields"] else { return }
+        fields["CF_NR"] = .string("罚款1元")
+        corrected["fields"] = .object(fields)
+        _ = try ganzhou.service.correct(item: item, recordId: "CF-360100-2026-0", record: .object(corrected),
+                                        reason: "更正", decisionDocument: "赣更〔2026〕1号", effectiveAt: nil, by: intruder)
+        _ = try ganzhou.service.revoke(item: item, recordId: "CF-360100-2026-1", reason: "撤销", decisionDocument: "赣撤〔2026〕1号",
+                                       effectiveAt: nil, by: intruder)
+        _ = try await h.pusher(ganzhou).pushOnce()
+        #expect(try h.store.refusals().prefix(2).map { "\($0.recordKey.split(separator: "/").last!) \($0.code) \($0.field)" }
+                == ["CF-360100-2026-1 not-in-area provider", "CF-360100-2026-0 not-in-area provider"])
+        // Nothing of theirs is merged: the hub re-asserts Nanchang's two versions (merge.md §4),
+        // which bring Ganzhou's node back to them.
+        #expect(try h.store.hubLog(after: 3).map { "\($0.node) \($0.reassert)" } == ["360100 true", "360100 true"])
         // Ganzhou's own regulator is merged as always.
         _ = try ganzhou.service.submit(ganzhou.punishments(0..<1), by: ganzhou.identity)
         _ = try await h.pusher(ganzhou).pushOnce()
-        #expect(try h.store.hubHead().size == 4)
+        #expect(try h.store.hubHead().size == 6)
         // Widened by the operator (and logged), Ganzhou's node may write for Nanchang's units.
         #expect(try h.store.changeArea(node: "360700", add: ["3601"], remove: [], at: h.now).covers(unit))
         #expect(try h.store.adminActions(after: 0).last?.action == "node-area")
         _ = try ganzhou.service.submit(nanchang.punishments(10..<11), by: intruder)
         _ = try await h.pusher(ganzhou).pushOnce()
-        #expect(try h.store.hubHead().size == 5)
-        #expect(try h.store.refusals().count == 3)
+        #expect(try h.store.hubHead().size == 7)
+        #expect(try h.store.refusals().count == 5)
         #expect(throws: (any Error).self) { try h.store.changeArea(node: "360700", add: ["3x"], remove: [], at: h.now) }
     }
 
