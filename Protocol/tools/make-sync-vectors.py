@@ -794,7 +794,9 @@ HUB_LOG = [ENCODED[n] for n in HUB_LOG_NAMES]
 fanout, treeheads = [], []
 for name, recipient, frm, to, positions, created in [
         ("batch for 361000: positions 2 and 5 of 1-6", "361000", 1, 6, [2, 5], "2026-10-08T08:31:00+08:00"),
-        ("empty batch for 361000 after position 6", "361000", 7, 6, [], "2026-10-08T08:41:00+08:00")]:
+        ("empty batch for 361000 after position 6", "361000", 7, 6, [], "2026-10-08T08:41:00+08:00"),
+        ("empty batch for 360100 over positions 3-4, its own changes (to >= from, no entries)", "360100", 3, 4, [],
+         "2026-10-08T08:41:00+08:00")]:
     f = {"hub": HUB, "keyId": KEYS["hub"].key_id, "node": recipient, "from": frm, "to": to,
          "hubLogSize": len(HUB_LOG), "hubLogRoot": mth(HUB_LOG), "createdAt": ms(created),
          "entries": [{"position": p, "change": HUB_LOG[p - 1]} for p in positions]}
@@ -870,7 +872,8 @@ for name, fields, node, after in [
         ("a refusal past through", dict(BASE_LIST, through=2), "360100", 0),
         ("a refusal at or before after", dict(BASE_LIST, after=2), "360100", 2),
         ("through past acknowledged", dict(BASE_LIST, through=4), "360100", 0),
-        ("a list for another node", BASE_LIST, "360200", 0)]:
+        ("a list for another node", BASE_LIST, "360200", 0),
+        ("a list answering another after than the node asked", BASE_LIST, "360100", 1)]:
     env = signed("hub", T_REFUSALS, refusal_payload(fields))
     assert isinstance(open_refusals(env, node, after), str), name
     invalid_refusal_lists.append({"name": name, "node": node, "after": after, "envelope": hx(env)})
@@ -984,6 +987,19 @@ resigned("utf8", "invalid UTF-8 in the node string (the changes carry the same b
          **log_fields([encode_change(dict(f, node=b"36010\xff")) for f in (F1, F2, F3)], node=b"36010\xff"))
 resigned("utf8", "overlong UTF-8 encoding in the node string",
          **log_fields([encode_change(dict(f, node=b"3601\xc0\xb0")) for f in (F1, F2, F3)], node=b"3601\xc0\xb0"))
+
+# every integer of every message is bounded (§1), the hub's messages included
+TOO_BIG = 1 << 63
+bad("receipt whose first is 2^63", signed("hub", T_RECEIPT, encode(RECEIPT, dict(receipt_f, first=TOO_BIG, last=TOO_BIG))),
+    "oversized", trusted=("hub",), expected_type=T_RECEIPT)
+bad("fan-out batch whose from is 2^63", signed("hub", T_FANOUT, encode(FANOUT, {
+        "hub": HUB, "keyId": KEYS["hub"].key_id, "node": "361000", "from": TOO_BIG, "to": TOO_BIG, "hubLogSize": TOO_BIG,
+        "hubLogRoot": mth(HUB_LOG), "createdAt": ms("2026-10-08T08:31:00+08:00"), "entries": []})),
+    "oversized", trusted=("hub",), expected_type=T_FANOUT)
+bad("tree head whose size is 2^63", signed("node-360100", T_TREEHEAD, encode(TREEHEAD, {
+        "log": "360100", "keyId": KEYS["node-360100"].key_id, "size": TOO_BIG, "root": mth(NODE_LOG[:4]),
+        "timestamp": ms("2026-07-01T10:00:04+08:00")})),
+    "oversized", expected_type=T_TREEHEAD)
 
 # changes inside a set
 op9 = encode_change(dict(F3, operation=9))

@@ -105,6 +105,17 @@ extension ConvergenceTests {
         #expect(throws: WireError.self) { try RefusalList.open(disordered, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
         let beyond = try list(through: 2, [third]).signed(with: h.hubKey)
         #expect(throws: WireError.self) { try RefusalList.open(beyond, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
+        // More than one list may hold (hub-api.md: at most 1,000), each in order: it does not open.
+        let many = (2...UInt64(RefusalList.limit + 2)).map { sequence in
+            var refusal = third
+            refusal.sequence = sequence
+            return refusal
+        }
+        let tooMany = try list(through: many.last!.sequence, acknowledged: many.last!.sequence, root: String(repeating: "0", count: 64), many)
+            .signed(with: h.hubKey)
+        #expect(throws: WireError.self) { try RefusalList.open(tooMany, hub: "360000", keys: h.pinned, node: "360100", after: 0) }
+        #expect(try RefusalList.open(try list(through: 5, [third]).signed(with: h.hubKey), hub: "360000", keys: h.pinned, node: "360100", after: 0)
+            .refusals.count == 1)
 
         #expect(try store.learnRefusals(list(through: 5, [third])) == 1)
         #expect(try store.refusedWrites().map(\.sequence) == [3] && store.refusalsLearnedThrough() == 5)
