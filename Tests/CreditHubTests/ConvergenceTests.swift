@@ -77,6 +77,9 @@ import Testing
         // The loser's provider is now told to write at the home.
         let again = try loser.service.submit([versions[order[1]]], by: identities[order[1]])
         #expect(again[0].status == .rejected && again[0].errors?.first?.code == "not-home")
+        // The winner's content created again there is a duplicate, as anywhere (merge.md §1).
+        let winner = try loser.service.submit([versions[order[0]]], by: identities[order[1]])
+        #expect(winner[0].status == .duplicate, "\(winner)")
         // So are the single-record routes (records.md: 409 not-home), and they change nothing.
         let before = try loser.service.store.stateDigest()
         func refusal(_ body: () throws -> NodeService.SubmitResult) -> NodeError? {
