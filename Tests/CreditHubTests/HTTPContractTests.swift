@@ -205,12 +205,29 @@ import Testing
         let signed = Array(try await answer.body.collect(upTo: 1 << 20).readableBytesView)
         #expect(try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360100").acknowledged == 31)
         #expect(throws: (any Error).self) { try SignedPosition.open(signed, hub: "360000", keys: h.pinned, node: "360700") }
+        // A node takes it only under the hub keys it pinned (hub-api.md): pinning another key, the
+        // answer does not verify and the node learns no position from it.
+        var otherKeys = KeyRegistry()
+        try otherKeys.enroll(SigningKey().publicKey, for: "360000")
+        #expect(throws: (any Error).self) { try SignedPosition.open(signed, hub: "360000", keys: otherKeys, node: "360100") }
+        let unpinned = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360100", key: nanchang.key,
+                                        hubKeys: otherKeys, now: h.clock.function)
+        await #expect(throws: TransportError.self) { try await unpinned.position(node: "360100") }
+        #expect(try await transport(nanchang).position(node: "360100").acknowledged == 31)
         // So is the refusal list (hub-api.md), through the position; no other node reads it.
         let refusals = try RefusalList.open(try await transport(nanchang).refusals(node: "360100", after: 0), hub: "360000", keys: h.pinned,
                                             node: "360100", after: 0)
         #expect(refusals.refusals.isEmpty && refusals.through == 31 && refusals.acknowledged == 31)
         await #expect(throws: TransportError.self) { try await impostor.refusals(node: "360100", after: 0) }
         await #expect(throws: TransportError.self) { try await transport(ganzhou).refusals(node: "360100", after: 0) }
+
+        // The hub head a node pinned travels with its push (hub-api.md, ?pinned=SIZE:ROOT): one
+        // this log does not hold is a fork report, once the set is taken.
+        #expect(try h.store.forkReports().isEmpty)
+        let ganzhouSet = try SyncFixtures.changeSet(node: "360700", key: ganzhou.key, count: 1).0.encoded
+        let foreignHead = TreeHead(size: 5, root: .sha256(Array("another history".utf8)))
+        _ = try await transport(ganzhou).push(node: "360700", envelope: ganzhouSet, pinned: foreignHead)
+        #expect(try h.store.forkReports().map { "\($0.node) \($0.pinnedSize) \($0.pinnedRoot)" } == ["360700 5 \(foreignHead.root.hex)"])
     }
 
     func refusalMessage(_ error: TransportError?) -> String {
