@@ -278,6 +278,36 @@ import Testing
         #expect(state.pending == 0 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
     }
 
+    /// rights.md §4: a node settles a pending rights change as refused only on a hub position
+    /// whose size and root match its own log. A position naming another root (a hub holding
+    /// another history of this node) settles nothing; the true one settles it.
+    @Test func aHubPositionOnAnotherLogSettlesNoPendingRightsChange() async throws {
+        final class ForeignRoot: ForwardingTransport, @unchecked Sendable {
+            override func position(node: String) async throws(TransportError) -> HubPosition {
+                HubPosition(acknowledged: try await super.position(node: node).acknowledged, treeRoot: String(repeating: "0", count: 64))
+            }
+        }
+        let (h, nodes) = try await threeCities(records: 2)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        let record = key(nanchang, "CF-360100-2026-1")
+        // Nanchang revokes the record; before Ganzhou hears of it, a subject objects there.
+        _ = try nanchang.service.revoke(item: record.item, recordId: record.recordId, reason: "撤销", decisionDocument: "洪撤〔2026〕1号",
+                                        effectiveAt: nil, by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                              applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        #expect(try h.store.refusals().first?.code == "revoked")
+
+        _ = try await h.receiver(ganzhou, transport: ForeignRoot(h.transport)).pullOnce(wait: 0)
+        var state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 1 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
+        while try await h.receiver(ganzhou).pullOnce(wait: 0) > 0 {}
+        _ = try await h.receiver(ganzhou).pullOnce(wait: 0)
+        state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused.count == 1, "pending \(state.pending), refused \(state.refused)")
+    }
+
     /// rights.md §4: a node applies every rights entry whether or not it holds the record; one
     /// that does not keeps the case, and the record that reaches it later carries its label.
     @Test func aNodeWithoutTheRecordKeepsItsCaseUntilTheRecordArrives() async throws {
