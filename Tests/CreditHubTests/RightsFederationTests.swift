@@ -168,7 +168,7 @@ import Testing
     /// the record's revocation this time, the objection is refused (`revoked`). Every node had
     /// the case from the old hub's log; each drops it when it reads the restored hub's log from
     /// the start (a hub history conflict), and the city that filed it, whose objection the old
-    /// hub had returned, holds it pending again once it re-feeds the hub, then refused.
+    /// hub had returned, holds it pending again as it starts that reading, then refused.
     @Test func anObjectionARestoredHubRefusesThisTimeLeavesEveryNode() async throws {
         let (dir, backupPath, h, nodes) = try await backedUpFederation("hub-restore-rights-refused")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -192,7 +192,9 @@ import Testing
             while try await restored.pusher(n).pushOnce() > 0 {}
         }
         #expect(try restored.store.refusals().map { "\($0.node)#\($0.sequence) \($0.code)" } == ["360700#1 revoked"])
-        #expect(try ganzhou.service.store.rightsState().pending == 1, "re-fed, the objection waits for the restored hub's word")
+        // Re-fed, the objection the node read back from the old hub's log stays as read until
+        // the node finds that log is not the restored hub's.
+        #expect(try ganzhou.service.store.rightsState().pending == 0)
         let head = try restored.store.hubHead().size
         for n in nodes {
             // Its pinned head is past the restored hub's log: it reads it again from the start.
@@ -205,6 +207,33 @@ import Testing
         }
         let state = try ganzhou.service.store.rightsState()
         #expect(state.pending == 0 && state.refused == [1], "pending \(state.pending), refused \(state.refused)")
+    }
+
+    /// A hub restored from a backup that is fed again in the order it was fed before holds the
+    /// same log: the objection is merged where the city that filed it already read it. That
+    /// city's fan-out is past it and finds nothing amiss; the objection must stay as the hub
+    /// decided it, not wait for an entry the node will not read again and end "refused" on the
+    /// hub's position (simulator seed 30086).
+    @Test func anObjectionARestoredHubMergesWhereTheNodeReadItStaysMerged() async throws {
+        let (dir, backupPath, h, nodes) = try await backedUpFederation("hub-restore-rights-same-log")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        let record = key(nanchang, "CF-360100-2026-1")
+        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                      applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        try await sync(h, nodes)
+        let before = try h.store.hubHead()
+        #expect(try ganzhou.service.store.rightsState().cases.map(\.id) == [filed.caseId])
+
+        let restored = try HubFixture(now: h.now, path: backupPath)
+        try await restored.pusher(ganzhou).checkHubPosition()
+        while try await restored.pusher(ganzhou).pushOnce() > 0 {}
+        #expect(try restored.store.hubHead() == before, "the same log, entry for entry")
+        for _ in 0..<3 { _ = try await restored.receiver(ganzhou).pullOnce(wait: 0) }
+        let state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused.isEmpty, "pending \(state.pending), refused \(state.refused)")
+        #expect(try state.cases.map(\.id) == [filed.caseId] && ganzhou.service.store.hubHistoryConflicts() == 0)
+        #expect(try ganzhou.service.store.record(record)?.rights.labels == ["objection"])
     }
 
     /// The same loss when the node had not pinned past the backup, so that its fan-out sees

@@ -179,9 +179,10 @@ extension NodeStore {
                 try db.setMetaInt(.acknowledged, size)
                 try db.setFrontier(.acknowledgedFrontier, frontier)
             }
-            // Likewise for this node's rights changes: pending again, to be settled by the fan-out
-            // once the hub has them again, however it decides them this time.
-            if size < acknowledged { try db.pendRightsChanges(after: size, through: acknowledged) }
+            // Likewise for what it said of this node's rights changes: those it refused are pending
+            // again, to be settled by the fan-out once the hub has them again, however it decides
+            // them this time.
+            if size < acknowledged { try db.reopenRefusedRights(after: size) }
             // What the hub said of the changes it no longer holds is void: they are pushed again
             // and merged anew, and a race may end the other way this time.
             if try db.metaInt(.refusalsThrough) > size {

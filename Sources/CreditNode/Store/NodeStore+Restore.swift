@@ -84,6 +84,9 @@ extension Database {
     /// Fan-out from the beginning, with no hub head pinned: after a hub history conflict or a hub
     /// log found shorter.
     func restartFanOut() throws {
+        // This node's own rights changes are decided anew by the log read again: pending, before
+        // their cases (which say what they were written against) go.
+        try pendRightsChanges(after: 0, through: try frontier(.logFrontier).size)
         try setMetaInt(.fanOutApplied, 0)
         // The cases are the hub's decisions as its log carries them: rebuilt from the new log as
         // the replay passes them, as the records are. A hub restored from an older backup may

@@ -224,12 +224,34 @@ extension NodeStore {
 }
 
 extension Database {
-    /// Makes this node's rights changes of sequences `after + 1 … through` pending again (and
-    /// not refused): the hub that settled them was restored from an older backup and holds this
+    /// Makes the refusals of this node's rights changes after sequence `after` void, pending
+    /// them again: the hub that refused them was restored from an older backup and holds this
     /// node's log only through `after` (``NodeStore/resetPush(to:)``). They are pushed again and
-    /// decided anew; one the hub takes comes back with the fan-out, one it refuses moves to
-    /// `rights_refused` as any pending change does (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
-    /// Only the changes the hub lost are read: once per restore, not per push.
+    /// decided anew, and settled as any pending change is
+    /// (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
+    ///
+    /// A change the node applied from the fan-out stays applied: the restored hub merges it
+    /// again where the node read it (its log agrees with the hub head the node pinned, which
+    /// covers every position the node applied), or its log differs there, and the node reads
+    /// that log from the start (``restartFanOut()``), pending every change of its own again.
+    /// Pending one the node has read past would leave it pending until the hub's position
+    /// settled it as refused, though the hub merged it.
+    func reopenRefusedRights(after: UInt64) throws {
+        try execute(sql: """
+            INSERT OR IGNORE INTO rights_pending(sequence, record_key, case_id, event, record_version)
+            SELECT sequence, record_key, case_id, event, COALESCE((SELECT record_version FROM rights_case WHERE id = rights_refused.case_id),
+                                                                  (SELECT version FROM record WHERE record_key = rights_refused.record_key))
+            FROM rights_refused WHERE sequence > ?
+            """, arguments: [Int64(after)])
+        try execute(sql: "DELETE FROM rights_refused WHERE sequence > ?", arguments: [Int64(after)])
+    }
+
+    /// Makes this node's rights changes of sequences `after + 1 … through` pending again (and
+    /// not refused), to be decided by the hub log the node reads again from its start
+    /// (``restartFanOut()``): one that log carries comes back with the fan-out, one it does not
+    /// moves to `rights_refused` once the hub holds it, as any pending change does
+    /// (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``). It reads the node's
+    /// log: once per conflict, beside a replay of the whole hub log.
     func pendRightsChanges(after: UInt64, through: UInt64) throws {
         try execute(sql: "DELETE FROM rights_refused WHERE sequence > ?", arguments: [Int64(after)])
         let entries = try Row.fetchCursor(self, sql: """
