@@ -49,6 +49,16 @@ import Testing
         return (dir, backupPath, h, nodes)
     }
 
+    /// Ganzhou's desk files an objection to Nanchang's record CF-360100-2026-1 (`nodes[0]` and
+    /// `nodes[1]`), and every node syncs.
+    func objectionAtGanzhou(_ h: HubFixture, _ nodes: [NodeFixture]) async throws -> (record: RecordKey, filed: NodeService.RightsReceipt) {
+        let record = key(nodes[0], "CF-360100-2026-1")
+        let filed = try nodes[1].service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                       applicant: "赣江商贸有限公司", grounds: "记载有误", by: nodes[1].identity)
+        try await sync(h, nodes)
+        return (record, filed)
+    }
+
     /// The serious-list entry of `Protocol/vectors/records.json`.
     func listEntry() -> JSONValue { NodeFixture.json(NodeFixture.seriousListEntry()) }
 
@@ -175,10 +185,7 @@ import Testing
         let (nanchang, ganzhou) = (nodes[0], nodes[1])
 
         // The objection, then the record's revocation: every node holds the open case.
-        let record = key(nanchang, "CF-360100-2026-1")
-        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
-                                                      applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
-        try await sync(h, nodes)
+        let (record, filed) = try await objectionAtGanzhou(h, nodes)
         _ = try nanchang.service.revoke(item: record.item, recordId: record.recordId, reason: "原处罚决定被依法撤销",
                                         decisionDocument: "洪市监撤〔2026〕2号", effectiveAt: nil, by: nanchang.identity)
         try await sync(h, nodes)
@@ -217,11 +224,8 @@ import Testing
     @Test func anObjectionARestoredHubMergesWhereTheNodeReadItStaysMerged() async throws {
         let (dir, backupPath, h, nodes) = try await backedUpFederation("hub-restore-rights-same-log")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (nanchang, ganzhou) = (nodes[0], nodes[1])
-        let record = key(nanchang, "CF-360100-2026-1")
-        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
-                                                      applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
-        try await sync(h, nodes)
+        let ganzhou = nodes[1]
+        let (record, filed) = try await objectionAtGanzhou(h, nodes)
         let before = try h.store.hubHead()
         #expect(try ganzhou.service.store.rightsState().cases.map(\.id) == [filed.caseId])
 
