@@ -195,6 +195,46 @@ import Testing
         #expect(text.contains(#"creditsync_replication_seconds_bucket{le="2.5"} 3"#))
     }
 
+    /// A node restored from an older backup asks for its fan-out from where the backup was: the
+    /// hub shows the lag it has again, though it keeps the highest position the node once
+    /// acknowledged (the correction windows it closed stay closed), and the lag shrinks as the
+    /// node reads on.
+    @Test func aNodeRestoredFromAnOlderBackupShowsItsLagAgain() async throws {
+        let dir = try Fixtures.temporaryDirectory("lag-after-restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("node.sqlite").path, backup = dir.appendingPathComponent("backup.sqlite").path
+        let h = try HubFixture(fanOutLimit: 4)
+        let nanchang = try NodeFixture(node: "360100", readScope: .all)
+        var ganzhou = try NodeFixture(node: "360700", path: path, readScope: .all)
+        try h.enroll("360100", key: nanchang.key)
+        try h.enroll("360700", key: ganzhou.key)
+        func lag() throws -> (applied: UInt64, changes: Int) {
+            let row = try #require(try h.store.lags(now: h.now).first { $0.id == "360700" })
+            return (row.fanOutApplied, row.lagChanges)
+        }
+        _ = try nanchang.service.submit(nanchang.punishments(0..<4), by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        while try await h.receiver(ganzhou).pullOnce(wait: 0) > 0 {}
+        try ganzhou.service.store.backup(to: backup)
+        _ = try nanchang.service.submit(nanchang.punishments(4..<12), by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        while try await h.receiver(ganzhou).pullOnce(wait: 0) > 0 {}
+        _ = try await h.receiver(ganzhou).pullOnce(wait: 0)
+        #expect(try lag() == (12, 0))
+
+        try ganzhou.service.store.close()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        ganzhou = try NodeFixture(node: "360700", path: path, readScope: .all)
+        #expect(try await h.receiver(ganzhou).pullOnce(wait: 0) == 4)
+        // Its requests said what it has applied since the restore (4, then 8 as it reads ahead).
+        let seen = try lag()
+        #expect(seen.applied < 12 && seen.changes == Int(12 - seen.applied), "\(seen)")
+        while try await h.receiver(ganzhou).pullOnce(wait: 0) > 0 {}
+        _ = try await h.receiver(ganzhou).pullOnce(wait: 0)
+        #expect(try lag() == (12, 0))
+    }
+
     @Test func aRevokedNodeReportsNoLagAndCountersStartAtZero() async throws {
         let (h, nodes) = try federation(["360100", "360700"])
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<3), by: nodes[0].identity)

@@ -289,7 +289,7 @@ public final class HubService: Sendable {
         if let pinned = request.pinned, pinned > 0, pinned < answer.head.size {
             consistency = .init(first: pinned, second: answer.head.size, proof: try recentConsistencyProof(first: pinned, second: answer.head.size))
         }
-        try await store.noteServed(node: node, through: to)
+        try await store.noteServed(node: node, through: to, applied: request.applied)
         return FanOutAnswer(batch: signed, consistency: consistency)
     }
 

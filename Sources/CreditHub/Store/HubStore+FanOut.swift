@@ -159,11 +159,13 @@ extension HubStore {
         }
     }
 
-    /// Notes that `node` was served its fan-out through `position`: the most its acknowledgement may claim.
-    public func noteServed(node: String, through position: UInt64) async throws {
+    /// Notes that `node` was served its fan-out through `position` (the most its acknowledgement
+    /// may claim), on a request saying it has applied through `applied`: a node restored from an
+    /// older backup says less than it once acknowledged, and its lag counts from there.
+    public func noteServed(node: String, through position: UInt64, applied: UInt64) async throws {
         try await bookkeeping.submit { db in
-            try db.cachedStatement(sql: "UPDATE node SET fanout_served = ? WHERE id = ? AND fanout_served < ?")
-                .execute(arguments: [Int64(position), node, Int64(position)])
+            try db.cachedStatement(sql: "UPDATE node SET fanout_served = MAX(fanout_served, ?), fanout_reported = ? WHERE id = ?")
+                .execute(arguments: [Int64(position), Int64(applied), node])
         }
     }
 
@@ -189,8 +191,9 @@ extension HubStore {
             let latencies = try Int64.fetchAll(try db.cachedStatement(sql: """
                 SELECT accepted_at FROM hub_log WHERE position > ? AND position <= ? AND node != ? AND reassert != 1 AND accepted_at > 0
                 """), arguments: [previous, Int64(position), node]).map { max(0, Double(ms - $0) / 1000) }
-            try db.cachedStatement(sql: "UPDATE node SET fanout_ack = MAX(fanout_ack, ?), fanout_ack_at = ?, last_seen = ? WHERE id = ?")
-                .execute(arguments: [Int64(position), ms, ms, node])
+            try db.cachedStatement(sql: """
+                UPDATE node SET fanout_ack = MAX(fanout_ack, ?1), fanout_reported = ?1, fanout_ack_at = ?2, last_seen = ?2 WHERE id = ?3
+                """).execute(arguments: [Int64(position), ms, node])
             if position > UInt64(previous) { try Self.closeWindows(db, at: ms, positions: previous + 1...Int64(position)) }
             return latencies
         }
@@ -228,7 +231,9 @@ extension HubStore {
             let head = Int64(try db.hubFrontier().head.size)
             return try Row.fetchAll(db, sql: "SELECT * FROM node ORDER BY id").map { row in
                 let id: String = row["id"]
-                let ack: Int64 = row["fanout_ack"]
+                // What the node last said it applied, when that is less than it once acknowledged
+                // (restored from an older backup, or reading the log again): the lag it has.
+                let ack = min(row["fanout_ack"] as Int64, row["fanout_reported"] as Int64? ?? .max)
                 let subscription = NodeSubscription(row["subscription"])
                 let count = try pendingCount(db, node: id, subscription: subscription, after: ack, through: head)
                 let oldest = try Int64.fetchOne(db, sql: """

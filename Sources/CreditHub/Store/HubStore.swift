@@ -104,8 +104,13 @@ public final class HubStore: Sendable {
                     log_frontier BLOB NOT NULL,
                     pushes INTEGER NOT NULL DEFAULT 0,
                     last_seen INTEGER,
-                    -- Fan-out position the node has applied.
+                    -- Fan-out position the node has applied: the highest it acknowledged (the
+                    -- Article 41 windows close on it).
                     fanout_ack INTEGER NOT NULL DEFAULT 0,
+                    -- The position its latest fan-out request or acknowledgement said it has applied:
+                    -- lower than fanout_ack once the node was restored from an older backup or reads
+                    -- the log again from its start, and then what its lag counts from.
+                    fanout_reported INTEGER,
                     fanout_ack_at INTEGER,
                     -- The last hub-log position the hub served the node: no acknowledgement may claim more.
                     fanout_served INTEGER NOT NULL DEFAULT 0,

@@ -27,8 +27,9 @@ public protocol ProvincialStore: Sendable {
     func fanOut(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (entries: [(UInt64, [UInt8])], to: UInt64, head: TreeHead)
     /// A node's own changes after a sequence, within a count and a byte budget, and its log head.
     func nodeChanges(node: String, after: UInt64, limit: Int, maxBytes: Int) throws -> (changes: [(UInt64, [UInt8])], head: TreeHead)
-    /// Notes the last position served to a node: the most its acknowledgement may claim.
-    func noteServed(node: String, through position: UInt64) async throws
+    /// Notes the last position served to a node (the most its acknowledgement may claim) and
+    /// the position its request said it has applied (what its lag counts from).
+    func noteServed(node: String, through position: UInt64, applied: UInt64) async throws
     /// Records a node's fan-out acknowledgement and closes the corrections it completes; throws
     /// ``AcknowledgementError`` beyond what was served.
     @discardableResult
