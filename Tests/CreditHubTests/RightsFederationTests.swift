@@ -240,6 +240,46 @@ import Testing
         #expect(try ganzhou.service.store.record(record)?.rights.labels == ["objection"])
     }
 
+    /// A node restored from an older backup takes back from the hub the changes it pushed
+    /// since, its rights changes with them. One the hub refused is pending again, and the
+    /// fan-out read from the backup's position lists it as refused, as the node did before the
+    /// restore; a taken-back change is not filed as neither (simulator seed 50100).
+    @Test func aNodeRestoredFromABackupListsAgainTheObjectionTheHubRefused() async throws {
+        let dir = try Fixtures.temporaryDirectory("node-restore-rights")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("ganzhou.sqlite").path, backup = dir.appendingPathComponent("backup.sqlite").path
+        let h = try HubFixture()
+        let nanchang = try NodeFixture(node: "360100", readScope: .all, now: h.clock.function)
+        var ganzhou = try NodeFixture(node: "360700", path: path, readScope: .all, now: h.clock.function)
+        try h.enroll("360100", key: nanchang.key)
+        try h.enroll("360700", key: ganzhou.key)
+        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
+        try await sync(h, [nanchang, ganzhou])
+        try ganzhou.service.store.backup(to: backup)
+
+        // Nanchang revokes the record; before Ganzhou hears of it, a subject objects there.
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try nanchang.service.revoke(item: record.item, recordId: record.recordId, reason: "撤销", decisionDocument: "洪撤〔2026〕1号",
+                                        effectiveAt: nil, by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        let filed = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId,
+                                                      applicant: "赣江商贸有限公司", grounds: "记载有误", by: ganzhou.identity)
+        try await sync(h, [nanchang, ganzhou])
+        #expect(try h.store.refusals().map { "\($0.node)#\($0.sequence) \($0.code)" } == ["360700#\(filed.sequence) revoked"])
+        #expect(try ganzhou.service.store.rightsState().refused == [filed.sequence])
+
+        // The disk is lost; the backup, from before the objection, is restored and marked.
+        try ganzhou.service.store.close()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        try NodeStore(path: path, role: .operator).setRestorePending(true)
+        ganzhou = try NodeFixture(node: "360700", path: path, readScope: .all, now: h.clock.function)
+        try await sync(h, [nanchang, ganzhou])
+        #expect(try ganzhou.service.store.pushState().logSize == filed.sequence)
+        let state = try ganzhou.service.store.rightsState()
+        #expect(state.pending == 0 && state.refused == [filed.sequence], "pending \(state.pending), refused \(state.refused)")
+    }
+
     /// The same loss when the node had not pinned past the backup, so that its fan-out sees
     /// nothing amiss (no conflict, no shorter log): the node still takes nothing for refused
     /// while the restored hub does not hold its objection. Another city's desk then files the

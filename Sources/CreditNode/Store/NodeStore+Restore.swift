@@ -20,6 +20,7 @@ extension NodeStore {
     public func appendRecovered(_ entries: [(change: Change, bytes: [UInt8], prepared: PreparedWrite)]) throws {
         try writer.write { db in
             var frontier = try db.frontier(.logFrontier)
+            let recoveredAfter = frontier.size
             for e in entries {
                 guard e.change.sequence == frontier.size + 1 else {
                     throw WireError.inconsistent("recovered change \(e.change.sequence) does not follow the log's \(frontier.size)")
@@ -30,7 +31,10 @@ extension NodeStore {
                 try db.execute(sql: "INSERT INTO log_entry(sequence, change, leaf_hash, accepted_at) VALUES (?, ?, ?, ?)",
                                arguments: [Int64(e.change.sequence), Data(StoredPayload.compress(e.bytes)), leaf.data, Int64(e.change.acceptedAt)])
                 // A rights change is no version of its record; its case comes back with the fan-out,
-                // which brings every rights change to every node, its origin included.
+                // which brings every rights change to every node, its origin included. It is
+                // pending until then, as when it was written, so that one the hub refused is
+                // listed as refused (the fan-out from the backup's position passes where it
+                // would have been merged: it was written after the backup).
                 if e.change.operation.isRights { continue }
                 let version = ((try Int.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [key])) ?? 0) + 1
                 let p = e.prepared
@@ -46,6 +50,7 @@ extension NodeStore {
                 try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
             }
             try db.setFrontier(.logFrontier, frontier)
+            try db.pendRightsChanges(after: recoveredAfter, through: frontier.size)
         }
     }
 

@@ -247,11 +247,12 @@ extension Database {
     }
 
     /// Makes this node's rights changes of sequences `after + 1 … through` pending again (and
-    /// not refused), to be decided by the hub log the node reads again from its start
-    /// (``restartFanOut()``): one that log carries comes back with the fan-out, one it does not
-    /// moves to `rights_refused` once the hub holds it, as any pending change does
-    /// (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``). It reads the node's
-    /// log: once per conflict, beside a replay of the whole hub log.
+    /// not refused), to be decided by the fan-out the node reads next: the hub log again from its
+    /// start (``restartFanOut()``), or from a restored backup's position for the changes taken
+    /// back from the hub (``NodeStore/appendRecovered(_:)``). One that fan-out carries comes
+    /// back with it, one it does not moves to `rights_refused` once the hub holds it, as any
+    /// pending change does (``NodeStore/settlePendingRights(_:hubHolds:hubSize:applied:at:)``).
+    /// It reads those entries of the node's log: once per conflict or restore.
     func pendRightsChanges(after: UInt64, through: UInt64) throws {
         try execute(sql: "DELETE FROM rights_refused WHERE sequence > ?", arguments: [Int64(after)])
         let entries = try Row.fetchCursor(self, sql: """
