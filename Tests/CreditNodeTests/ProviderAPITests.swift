@@ -216,6 +216,8 @@ import Testing
                 #expect(history.map { $0["operation"] as? String } == ["create", "correct", "revoke"])
                 #expect(history[1]["reason"] as? String == "复议变更罚款金额")
                 #expect(history[1]["decisionDocument"] as? String == "洪复决〔2026〕8号")
+                try expectDocumentedShape(o, of: "RecordDetail")
+                for version in history { try expectDocumentedShape(version, of: "RecordVersion") }
             }
         }
         let audit = try f.service.store.auditEntries()
@@ -233,7 +235,9 @@ import Testing
             let subject = "uscc:\(f.generator.companyCode(1))"
             try await client.execute(uri: "/v1/subjects/\(subject)/records?purpose=审批", method: .get, headers: auth(f)) { r in
                 #expect(r.status == .ok)
-                #expect((object(r.body)["records"] as? [Any])?.count == 1)
+                let listed = object(r.body)["records"] as? [[String: Any]] ?? []
+                #expect(listed.count == 1)
+                for summary in listed { try expectDocumentedShape(summary, of: "RecordSummary") }
             }
             // The same subject typed in lower case, percent-encoded: one subject, not two.
             let typed = subject.lowercased().replacingOccurrences(of: ":", with: "%3A")
