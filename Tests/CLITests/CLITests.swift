@@ -53,7 +53,8 @@ import Testing
         let unnamed = try await CLI.run(["node", "provider", "add", "--db", db, "--name", "某局", "--unit", jiujiang])
         #expect(unnamed.status != 0 && unnamed.stderr.contains("--node"), "\(unnamed.stderr)")
         let outside = try await CLI.run(["node", "provider", "add", "--db", db, "--node", "360100", "--name", "某局", "--unit", jiujiang])
-        #expect(outside.status != 0 && outside.stderr.contains("outside node 360100's area"), "\(outside.stderr)")
+        #expect(outside.status == 1 && outside.stderr.contains("outside node 360100's area") && !outside.stderr.contains("USAGE"),
+                "\(outside.status) \(outside.stderr)")
         #expect(try await CLI.run(["node", "provider", "list", "--db", db]).stdout.isEmpty)
         let widened = try await CLI.run(["node", "provider", "add", "--db", db, "--outside-area", "--name", "某局", "--unit", jiujiang])
         #expect(widened.status == 0, "\(widened.stderr)")

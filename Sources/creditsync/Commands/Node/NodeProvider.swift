@@ -84,8 +84,9 @@ struct NodeProvider: AsyncParsableCommand {
             if !outsideArea {
                 let node = try nodeId()
                 let area = ProvidingArea(node: node)
+                // A refusal, not a usage error: the code is well formed, the node may not take it.
                 guard area.covers(code) else {
-                    throw ValidationError("--unit \(code) is of division \(code.divisionCode), outside node \(node)'s area (\(area)): "
+                    throw CommandError("--unit \(code) is of division \(code.divisionCode), outside node \(node)'s area (\(area)): "
                                           + "the hub would refuse its records. If the hub operator has widened the area "
                                           + "(creditsync hub node area --id \(node) --add …), pass --outside-area")
                 }
