@@ -34,7 +34,7 @@ struct DeployCommand: AsyncParsableCommand {
         @Option(help: "Where the nodes reach the hub (its DNS name or address), when not at --host: required with --host 0.0.0.0.")
         var hubAddress: String?
 
-        @Option(help: "The hub's port; the nodes take the following ports.")
+        @Option(help: "The hub's port; the nodes take the following ports, and the hub's operator listener (loopback) the port after the last node's.")
         var port = 8100
 
         func run() async throws {
