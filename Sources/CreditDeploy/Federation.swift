@@ -147,7 +147,10 @@ public final class Federation: @unchecked Sendable {
 
     func site(_ id: String) -> Deployment.Site { deployment.nodes.first { $0.id == id }! }
 
-    /// Waits until every node has applied everything and the hub's corrections are all fixed.
+    /// Waits until every node has applied everything and the hub's corrections are all fixed,
+    /// and then until every node's state digest is the hub's (``checkConvergence()``): after a
+    /// hub restore a node's fan-out position can pass the restored log's size on the old log's
+    /// entries before it has read the new ones.
     public func waitForConvergence(seconds: Double = 120, expectedHubLog: UInt64? = nil) async throws -> HubService.Snapshot {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
@@ -163,7 +166,7 @@ public final class Federation: @unchecked Sendable {
                     // it acknowledged before the restore.
                     return try state.acknowledged == state.logSize && !local.isRestorePending() && local.fanOutPosition() >= s.hubLogSize
                 }
-                if pushedAll { return s }
+                if pushedAll, (try? checkConvergence())?.isEmpty == true { return s }
             }
             if Date() > deadline { throw FederationError("the federation did not converge within \(Int(seconds)) s; see \(logs.path)") }
             try await Task.sleep(for: .milliseconds(250))

@@ -116,7 +116,9 @@ extension HubService {
             case .all: true
             }
         }
-        return Snapshot(hub: id, generatedAt: now, hubLogSize: try store.hubHead().size, records: counts.records,
+        // The log size read with the record count, in one transaction: a snapshot taken while a
+        // set merges shows both before it or both after it.
+        return Snapshot(hub: id, generatedAt: now, hubLogSize: UInt64(counts.hubLog), records: counts.records,
                         nodes: lags, corrections: interesting, rights: Array(interestingRights.suffix(200)),
                         windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
