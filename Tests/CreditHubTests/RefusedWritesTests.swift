@@ -125,6 +125,15 @@ extension ConvergenceTests {
         // back (the change is pushed again and merged anew), and the node asks again from 2.
         #expect(try store.learnRefusals(list(through: 2, after: 5, acknowledged: 2, [])) == 0)
         #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 2)
+
+        // Learned again, then the pusher finds a restored hub holding 4 of the 5: everything the
+        // old hub said is void, #3 included, which the restored hub may hold again with another
+        // decision (a set sent before, delivered late). The node learns its word from the start.
+        #expect(try store.learnRefusals(list(through: 5, after: 2, [third])) == 1)
+        try store.resetPush(to: try store.logFrontier(through: 4))
+        #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 0)
+        #expect(try store.learnRefusals(list(through: 4, acknowledged: 4, [])) == 0)
+        #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 4)
     }
 }
 

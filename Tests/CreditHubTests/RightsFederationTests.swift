@@ -280,6 +280,49 @@ import Testing
         #expect(state.pending == 0 && state.refused == [filed.sequence], "pending \(state.pending), refused \(state.refused)")
     }
 
+    /// A re-assertion the restored hub no longer holds: the home applied it over its own newer
+    /// correction, and the restored hub, not contesting the record, does not send the correction
+    /// back. The home reads the new log from its start from its own last write, and ends on the
+    /// hub's version (simulator seed 80076).
+    @Test func aHomeOverwrittenByAReassertionARestoredHubForgotEndsOnItsOwnLastWrite() async throws {
+        let (dir, _, h, nodes) = try await backedUpFederation("hub-restore-reassertion")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        let record = key(nanchang, "CF-360100-2026-5")
+        func variant(_ text: String) -> JSONValue {
+            guard case var .object(o) = nanchang.punishments(5..<6)[0], case var .object(fields)? = o["fields"] else { return .null }
+            fields["CF_NR"] = .string(text)
+            o["fields"] = .object(fields)
+            return .object(o)
+        }
+        // Nanchang's record reaches the hub, which is backed up then.
+        _ = try nanchang.service.submit([variant("罚款2000元")], by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        let backupPath = dir.appendingPathComponent("backup-after-create.sqlite").path
+        _ = try StoreBackup.backup(from: dir.appendingPathComponent("hub.sqlite").path, to: backupPath)
+        // Ganzhou, not yet told, writes another version for the same unit: refused, and the hub
+        // re-asserts Nanchang's. Nanchang has meanwhile corrected the record, not yet pushed,
+        // and the re-assertion it reads puts the older version back over its correction.
+        let unit = try UnifiedSocialCreditCode.parse(nanchang.identity.unit)
+        let (_, token) = try ganzhou.service.store.addCredential(name: "同一单位", unit: unit, writeItems: nil, readScope: .all, at: h.now)
+        _ = try ganzhou.service.submit([variant("罚款1元")], by: try #require(try ganzhou.service.store.authenticate(token: token)))
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        _ = try nanchang.service.correct(item: record.item, recordId: record.recordId, record: variant("罚款5000元"), reason: "复议变更",
+                                         decisionDocument: "洪复决〔2026〕7号", effectiveAt: nil, by: nanchang.identity)
+        while try await h.receiver(nanchang).pullOnce(wait: 0) > 0 {}
+        _ = try await h.receiver(nanchang).pullOnce(wait: 0)
+        #expect(try nanchang.service.store.record(record)?.history.last?.hubPosition != nil, "the re-assertion is current")
+
+        // The hub is restored from before the refusal; Nanchang's correction is merged there, unmarked.
+        let restored = try HubFixture(now: h.now, path: backupPath)
+        while try await restored.pusher(nanchang).pushOnce() > 0 {}
+        for _ in 0..<4 { _ = try await restored.receiver(nanchang).pullOnce(wait: 0) }
+        #expect(try nanchang.service.store.hubHistoryConflicts() == 1)
+        #expect(try nanchang.service.store.stateDigest() == restored.store.stateDigest(), "the home holds what the hub holds")
+        let mine = try #require(try nanchang.service.store.record(record))
+        #expect(mine.record.objectValue?["fields"]?.objectValue?["CF_NR"] == .string("罚款5000元"))
+    }
+
     /// The same loss when the node had not pinned past the backup, so that its fan-out sees
     /// nothing amiss (no conflict, no shorter log): the node still takes nothing for refused
     /// while the restored hub does not hold its objection. Another city's desk then files the

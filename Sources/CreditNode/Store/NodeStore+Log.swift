@@ -183,11 +183,13 @@ extension NodeStore {
             // again, to be settled by the fan-out once the hub has them again, however it decides
             // them this time.
             if size < acknowledged { try db.reopenRefusedRights(after: size) }
-            // What the hub said of the changes it no longer holds is void: they are pushed again
-            // and merged anew, and a race may end the other way this time.
-            if try db.metaInt(.refusalsThrough) > size {
-                try db.execute(sql: "DELETE FROM record_refused WHERE sequence > ?", arguments: [Int64(size)])
-                try db.setMetaInt(.refusalsThrough, size)
+            // What the old hub said of this node's record writes is void: those it no longer holds
+            // are pushed again and merged anew, and a race may end the other way this time; so may
+            // one it holds again already, from a set this node sent before and the network
+            // delivered late. The node learns the restored hub's word again from the start.
+            if size < acknowledged {
+                try db.execute(sql: "DELETE FROM record_refused")
+                try db.setMetaInt(.refusalsThrough, 0)
             }
             try db.execute(sql: "DELETE FROM outbox WHERE first <= ?", arguments: [Int64(size)])
             if let first = try Int64.fetchOne(db, sql: "SELECT MIN(first) FROM outbox"), first != Int64(size) + 1 {

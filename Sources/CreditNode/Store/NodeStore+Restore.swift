@@ -56,13 +56,18 @@ extension NodeStore {
 
     /// Starts fan-out again from the beginning (after the hub's log was found shorter than one it
     /// signed before). Re-applying is harmless: changes are matched by origin node and sequence.
-    public func resetFanOut() throws {
-        try writer.write { try $0.restartFanOut() }
+    /// `prepare` files a change of this node's own log (``restoreOwnVersions(_:at:prepare:)``).
+    public func resetFanOut(at: UInt64, prepare: (Change) -> PreparedWrite) throws {
+        try writer.write { db in
+            try db.restartFanOut()
+            try restoreOwnVersions(db, at: at, prepare: prepare)
+        }
     }
 
     /// Keeps the evidence of a hub head that does not extend the pinned one, and starts fan-out
     /// again from the beginning, in one transaction.
-    public func recordHubHistoryConflict(pinned: TreeHead, seen: TreeHead, proof: [Hash32], reason: String, at: Int64) throws {
+    public func recordHubHistoryConflict(pinned: TreeHead, seen: TreeHead, proof: [Hash32], reason: String, at: Int64,
+                                         prepare: (Change) -> PreparedWrite) throws {
         try writer.write { db in
             try db.execute(sql: """
                 INSERT INTO hub_history_conflict(detected_at, pinned_size, pinned_root, seen_size, seen_root, proof, reason)
@@ -70,6 +75,48 @@ extension NodeStore {
                 """, arguments: [at, Int64(pinned.size), pinned.root.data, Int64(seen.size), seen.root.data,
                                  Data(proof.flatMap(\.bytes)), reason])
             try db.restartFanOut()
+            try restoreOwnVersions(db, at: UInt64(at), prepare: prepare)
+        }
+    }
+
+    /// Brings each record this node wrote back to its own last write, before it reads the hub
+    /// log again from its start.
+    ///
+    /// The hub's fan-out leaves out a node's own unmarked changes (merge.md §4): the node holds
+    /// them. What the old log did to its records — a re-assertion of an older version, or its own
+    /// change sent back after one — stays unless the new log says otherwise, and the new log
+    /// (a hub restored from an older backup) may lack the re-assertion: it then sends the node's
+    /// later versions back to no one, and the node would keep the older one for good. From its
+    /// own last write, the replay brings each record to the new log's decision: a record no other
+    /// node's entry or re-assertion touches ends on the home's last write, as at the hub.
+    /// Reads the node's whole log: once per conflict, beside a replay of the whole hub log.
+    func restoreOwnVersions(_ db: Database, at: UInt64, prepare: (Change) -> PreparedWrite) throws {
+        var latest: [String: (sequence: Int64, change: Change)] = [:]
+        let entries = try Row.fetchCursor(db, sql: "SELECT sequence, change FROM log_entry ORDER BY sequence")
+        while let row = try entries.next() {
+            let sequence: Int64 = row[0]
+            let change = try NodeStore.loggedChange(sequence: sequence, stored: row[1], "a change of this node's own") { $0 }
+            if !change.operation.isRights { latest[change.key.storageKey] = (sequence, change) }
+        }
+        for (key, own) in latest.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+            guard let held = try Row.fetchOne(db, sql: """
+                SELECT r.version, r.status, r.content_hash, r.subjects, v.origin_node, v.origin_sequence
+                FROM record r JOIN record_version v ON v.record_key = r.record_key AND v.version = r.version WHERE r.record_key = ?
+                """, arguments: [key]) else { continue }
+            let (version, status, hash, subjects): (Int, String, Data, String) = (held[0], held[1], held[2], held[3])
+            if (held[4] as String) == own.change.node && (held[5] as Int64) == own.sequence { continue }
+            let p = prepare(own.change)
+            if own.change.operation == .revoke ? status == "revoked" : status == "active" && hash == p.contentHash { continue }
+            // As the node's own write files it: the record is in its log entry, not again here.
+            try db.execute(sql: """
+                INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                    reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key, version + 1, own.change.operation.name, own.change.node, own.sequence, own.change.credential,
+                                 own.change.reason, own.change.decisionDocument, Int64(own.change.effectiveAt),
+                                 Int64(own.change.acceptedAt), own.change.catalogVersion, p.contentHash, Data()])
+            try upsertCurrent(db, p, storageKey: key, version: version + 1, hash: p.contentHash, origin: own.change.node, at: at,
+                              previousSubjects: subjects)
         }
     }
 

@@ -317,7 +317,7 @@ public struct Receiver: Service {
                 logger.error("hub history conflict: \(conflict); kept as evidence, re-reading the hub's fan-out",
                              metadata: ["pinned": "\(pinned)", "now": "\(batch.hubLog)"])
                 try store.recordHubHistoryConflict(pinned: pinned, seen: batch.hubLog, proof: proof, reason: conflict,
-                                                   at: Int64(NodeService.millis(now())))
+                                                   at: Int64(NodeService.millis(now())), prepare: prepareOwn)
                 return (0, nil)
             }
         }
@@ -325,7 +325,7 @@ public struct Receiver: Service {
             // The hub was restored from an older backup before this node pinned a head.
             logger.error("the hub's log is shorter than this node's fan-out position; re-reading its fan-out",
                          metadata: ["position": "\(after)", "now": "\(batch.hubLog)"])
-            try store.resetFanOut()
+            try store.resetFanOut(at: NodeService.millis(now()), prepare: prepareOwn)
             return (0, nil)
         }
         guard batch.to > after else {
@@ -343,6 +343,10 @@ public struct Receiver: Service {
 
     /// What the store needs to file a fanned-out change: its subject keys and class, read from
     /// the record as the origin node validated it.
+    /// Files a change of this node's own log as the replay after a hub history change needs it
+    /// (``NodeStore/restoreOwnVersions(_:at:prepare:)``).
+    func prepareOwn(_ change: Change) -> PreparedWrite { Self.prepare(change, data: reference()) }
+
     static func prepare(_ change: Change, data: ReferenceData) -> PreparedWrite {
         func write(subjectKey: String = "", subjectName: String = "", otherSubjects: [(key: String, role: String)] = [],
                    recordClass: String = "") -> PreparedWrite {
