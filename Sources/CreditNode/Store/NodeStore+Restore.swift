@@ -89,22 +89,25 @@ extension NodeStore {
     /// later versions back to no one, and the node would keep the older one for good. From its
     /// own last write, the replay brings each record to the new log's decision: a record no other
     /// node's entry or re-assertion touches ends on the home's last write, as at the hub.
-    /// Reads the node's whole log: once per conflict, beside a replay of the whole hub log.
+    /// Only the records whose current version is not their own last write are read: one query
+    /// over the history, once per conflict, beside a replay of the whole hub log.
     func restoreOwnVersions(_ db: Database, at: UInt64, prepare: (Change) -> PreparedWrite) throws {
-        var latest: [String: (sequence: Int64, change: Change)] = [:]
-        let entries = try Row.fetchCursor(db, sql: "SELECT sequence, change FROM log_entry ORDER BY sequence")
-        while let row = try entries.next() {
-            let sequence: Int64 = row[0]
-            let change = try NodeStore.loggedChange(sequence: sequence, stored: row[1], "a change of this node's own") { $0 }
-            if !change.operation.isRights { latest[change.key.storageKey] = (sequence, change) }
-        }
-        for (key, own) in latest.sorted(by: { $0.value.sequence < $1.value.sequence }) {
-            guard let held = try Row.fetchOne(db, sql: """
-                SELECT r.version, r.status, r.content_hash, r.subjects, v.origin_node, v.origin_sequence
-                FROM record r JOIN record_version v ON v.record_key = r.record_key AND v.version = r.version WHERE r.record_key = ?
-                """, arguments: [key]) else { continue }
-            let (version, status, hash, subjects): (Int, String, Data, String) = (held[0], held[1], held[2], held[3])
-            if (held[4] as String) == own.change.node && (held[5] as Int64) == own.sequence { continue }
+        guard let first = try Row.fetchOne(db, sql: "SELECT sequence, change FROM log_entry ORDER BY sequence LIMIT 1") else { return }
+        let node = try NodeStore.loggedChange(sequence: first[0], stored: first[1], "this node's first change") { $0.node }
+        // This node's own writes are its history rows without a hub position.
+        let stale = try Row.fetchAll(db, sql: """
+            SELECT own.record_key, own.sequence, r.version, r.status, r.content_hash, r.subjects, l.change
+            FROM (SELECT record_key, MAX(origin_sequence) AS sequence FROM record_version
+                  WHERE origin_node = ?1 AND hub_position IS NULL GROUP BY record_key) own
+            JOIN record r ON r.record_key = own.record_key
+            JOIN record_version v ON v.record_key = r.record_key AND v.version = r.version
+            JOIN log_entry l ON l.sequence = own.sequence
+            WHERE NOT (v.origin_node = ?1 AND v.origin_sequence = own.sequence)
+            ORDER BY own.sequence
+            """, arguments: [node])
+        for row in stale {
+            let (key, sequence, version, status, hash, subjects): (String, Int64, Int, String, Data, String) = (row[0], row[1], row[2], row[3], row[4], row[5])
+            let own = (sequence: sequence, change: try NodeStore.loggedChange(sequence: sequence, stored: row[6], "a change of this node's own") { $0 })
             let p = prepare(own.change)
             if own.change.operation == .revoke ? status == "revoked" : status == "active" && hash == p.contentHash { continue }
             // As the node's own write files it: the record is in its log entry, not again here.
