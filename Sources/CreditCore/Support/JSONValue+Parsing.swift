@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A direct JSON reader and writer for ``JSONValue``: RFC 8259 in, compact JSON with sorted keys
 /// out. Numbers keep their text both ways, so a decimal amount is never rounded, and records are
@@ -392,8 +392,8 @@ extension JSONValue {
     /// distributes — is read here first.
     /// - Throws: ``ParseError`` for bytes that are not JSON or hold a key twice, else the
     ///   decoder's `DecodingError`.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], decoder: JSONDecoder = JSONDecoder()) throws -> T {
         _ = try parse(bytes)
-        return try JSONDecoder().decode(type, from: Data(bytes))
+        return try decoder.decode(type, from: Data(bytes))
     }
 }

@@ -147,10 +147,9 @@ extension CreditReport {
     public static func read(_ data: Data) throws -> CreditReport {
         // A report is checked away from the node: one with a key twice is refused, not read
         // as whichever of the two Foundation keeps (Protocol/README.md, Conventions).
-        _ = try JSONValue.parse(Array(data))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(CreditReport.self, from: data)
+        return try JSONValue.decode(CreditReport.self, from: Array(data), decoder: decoder)
     }
 
     /// Checks a report later, away from the node: the hub's signature over its account, with

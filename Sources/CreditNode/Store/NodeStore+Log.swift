@@ -179,15 +179,15 @@ extension NodeStore {
                 try db.setMetaInt(.acknowledged, size)
                 try db.setFrontier(.acknowledgedFrontier, frontier)
             }
-            // Likewise for what it said of this node's rights changes: those it refused are pending
-            // again, to be settled by the fan-out once the hub has them again, however it decides
-            // them this time.
-            if size < acknowledged { try db.reopenRefusedRights(after: size) }
-            // What the old hub said of this node's record writes is void: those it no longer holds
-            // are pushed again and merged anew, and a race may end the other way this time; so may
-            // one it holds again already, from a set this node sent before and the network
-            // delivered late. The node learns the restored hub's word again from the start.
             if size < acknowledged {
+                // Likewise for what it said of this node's rights changes: those it refused are
+                // pending again, to be settled by the fan-out once the hub has them again, however
+                // it decides them this time.
+                try db.reopenRefusedRights(after: size)
+                // What the old hub said of this node's record writes is void: those it no longer
+                // holds are pushed again and merged anew, and a race may end the other way this
+                // time; so may one it holds again already, from a set this node sent before and the
+                // network delivered late. The node learns the restored hub's word from the start.
                 try db.execute(sql: "DELETE FROM record_refused")
                 try db.setMetaInt(.refusalsThrough, 0)
             }

@@ -37,17 +37,7 @@ extension NodeStore {
                 // would have been merged: it was written after the backup).
                 if e.change.operation.isRights { continue }
                 let version = ((try Int.fetchOne(db, sql: "SELECT version FROM record WHERE record_key = ?", arguments: [key])) ?? 0) + 1
-                let p = e.prepared
-                // As ``write(_:node:credential:catalogVersion:acceptedAt:)`` files it: the record
-                // is in the log entry just appended, not again in the history row.
-                try db.execute(sql: """
-                    INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
-                        reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
-                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [key, version, e.change.operation.name, e.change.node, Int64(e.change.sequence), e.change.credential,
-                                     e.change.reason, e.change.decisionDocument, Int64(e.change.effectiveAt), Int64(e.change.acceptedAt),
-                                     e.change.catalogVersion, p.contentHash, Data()])
-                try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: e.change.node, at: e.change.acceptedAt)
+                try fileOwnVersion(db, e.change, e.prepared, version: version, at: e.change.acceptedAt)
             }
             try db.setFrontier(.logFrontier, frontier)
             try db.pendRightsChanges(after: recoveredAfter, through: frontier.size)
@@ -96,7 +86,7 @@ extension NodeStore {
         let node = try NodeStore.loggedChange(sequence: first[0], stored: first[1], "this node's first change") { $0.node }
         // This node's own writes are its history rows without a hub position.
         let stale = try Row.fetchAll(db, sql: """
-            SELECT own.record_key, own.sequence, r.version, r.status, r.content_hash, r.subjects, l.change
+            SELECT own.sequence, r.version, r.status, r.content_hash, r.subjects, l.change
             FROM (SELECT record_key, MAX(origin_sequence) AS sequence FROM record_version
                   WHERE origin_node = ?1 AND hub_position IS NULL GROUP BY record_key) own
             JOIN record r ON r.record_key = own.record_key
@@ -106,21 +96,29 @@ extension NodeStore {
             ORDER BY own.sequence
             """, arguments: [node])
         for row in stale {
-            let (key, sequence, version, status, hash, subjects): (String, Int64, Int, String, Data, String) = (row[0], row[1], row[2], row[3], row[4], row[5])
-            let own = (sequence: sequence, change: try NodeStore.loggedChange(sequence: sequence, stored: row[6], "a change of this node's own") { $0 })
-            let p = prepare(own.change)
-            if own.change.operation == .revoke ? status == "revoked" : status == "active" && hash == p.contentHash { continue }
-            // As the node's own write files it: the record is in its log entry, not again here.
-            try db.execute(sql: """
-                INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
-                    reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
-                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key, version + 1, own.change.operation.name, own.change.node, own.sequence, own.change.credential,
-                                 own.change.reason, own.change.decisionDocument, Int64(own.change.effectiveAt),
-                                 Int64(own.change.acceptedAt), own.change.catalogVersion, p.contentHash, Data()])
-            try upsertCurrent(db, p, storageKey: key, version: version + 1, hash: p.contentHash, origin: own.change.node, at: at,
-                              previousSubjects: subjects)
+            let (sequence, version, status, hash, subjects): (Int64, Int, String, Data, String) = (row[0], row[1], row[2], row[3], row[4])
+            let change = try NodeStore.loggedChange(sequence: sequence, stored: row[5], "a change of this node's own") { $0 }
+            let p = prepare(change)
+            if change.operation == .revoke ? status == "revoked" : status == "active" && hash == p.contentHash { continue }
+            try fileOwnVersion(db, change, p, version: version + 1, at: at, previousSubjects: subjects)
         }
+    }
+
+    /// Files a change of this node's own log as its record's version `version` and current state,
+    /// as ``write(_:node:credential:catalogVersion:acceptedAt:)`` files it: the record is in the
+    /// log entry, not again in the history row.
+    private func fileOwnVersion(_ db: Database, _ change: Change, _ p: PreparedWrite, version: Int, at: UInt64,
+                                previousSubjects: String? = nil) throws {
+        let key = change.key.storageKey
+        try db.execute(sql: """
+            INSERT INTO record_version(record_key, version, operation, origin_node, origin_sequence, hub_position, credential,
+                reason, decision_document, effective_at, accepted_at, catalog_version, content_hash, payload)
+            VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [key, version, change.operation.name, change.node, Int64(change.sequence), change.credential,
+                             change.reason, change.decisionDocument, Int64(change.effectiveAt), Int64(change.acceptedAt),
+                             change.catalogVersion, p.contentHash, Data()])
+        try upsertCurrent(db, p, storageKey: key, version: version, hash: p.contentHash, origin: change.node, at: at,
+                          previousSubjects: previousSubjects)
     }
 
     /// The number of hub history conflicts this node has recorded.
