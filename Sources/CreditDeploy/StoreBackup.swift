@@ -60,7 +60,16 @@ public enum StoreBackup {
     ///
     /// A node store is marked restored: on its next start it takes back from the hub what it had
     /// pushed after the backup was taken before it accepts new writes.
+    ///
+    /// A restore that dies part way leaves files that make the daemons refuse the store
+    /// (``RestoreStaging``) until the same restore, run again, finishes it.
     public static func restore(backup: String, to database: String) throws -> Summary {
+        try restore(backup: backup, to: database, step: { _ in })
+    }
+
+    /// ``restore(backup:to:)`` with `step` called before each step of the swap, named: a test
+    /// throws from it to leave the files as a restore killed at that step would.
+    static func restore(backup: String, to database: String, step: (String) throws -> Void) throws -> Summary {
         let files = FileManager.default
         guard files.fileExists(atPath: backup) else { throw FederationError("no backup at \(backup)") }
         if let a = try? files.attributesOfItem(atPath: backup), let b = try? files.attributesOfItem(atPath: database),
@@ -109,8 +118,11 @@ public enum StoreBackup {
         }
 
         // 2. The new store, built beside the old one.
-        let staging = database + ".restoring", aside = database + ".before-restore"
-        let parts = { (base: String) in ["", "-wal", "-shm"].map { base + $0 } + [EvidenceLog.path(besideDatabase: base)] }
+        let staging = RestoreStaging.staging(for: database), aside = RestoreStaging.aside(for: database)
+        // A store's files, its database file last: moved in this order, a database file in place
+        // never meets another store's write-ahead log, and while it is not yet in place the
+        // daemons refuse the store (``RestoreStaging``).
+        let parts = { (base: String) in [EvidenceLog.path(besideDatabase: base)] + ["-shm", "-wal", ""].map { base + $0 } }
         for path in parts(staging) { try? files.removeItem(atPath: path) }
         let evidence = EvidenceLog.path(besideDatabase: backup)
         if files.fileExists(atPath: evidence) {
@@ -142,6 +154,7 @@ public enum StoreBackup {
                 }
             }
             try to.close()
+            try Self.sync(staging)
         } catch {
             for path in parts(staging) { try? files.removeItem(atPath: path) }
             throw FederationError("cannot build the restored store (\(error)); the store was not touched")
@@ -152,11 +165,24 @@ public enum StoreBackup {
             for path in parts(staging) { try? files.removeItem(atPath: path) }
             throw FederationError("\(error); the store was not touched")
         }
-        for path in parts(aside) { try? files.removeItem(atPath: path) }
-        for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
-        for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) { try files.moveItem(atPath: from, toPath: to) }
+        try step("staged")
+        for path in parts(aside) {
+            try step("remove \(path)")
+            try? files.removeItem(atPath: path)
+        }
+        for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) {
+            try step("move \(from) aside")
+            try files.moveItem(atPath: from, toPath: to)
+        }
+        // The old files aside on disk before the new ones take their names.
+        try Self.sync(directory)
+        for (from, to) in zip(parts(staging), parts(database)) where files.fileExists(atPath: from) {
+            try step("move \(from) in")
+            try files.moveItem(atPath: from, toPath: to)
+        }
         // The renames on disk before anything of the old store is removed.
         try Self.sync(directory)
+        try step("swapped")
 
         // 4. The new store must open and check; only then do the old files go.
         let restored: Summary
@@ -166,13 +192,17 @@ public enum StoreBackup {
             restored = try summary(try DatabaseQueue(path: database, configuration: readOnly), path: database)
             guard restored.integrity == "ok" else { throw FederationError(restored.integrity) }
         } catch {
-            for path in parts(database) { try? files.removeItem(atPath: path) }
+            // The database file first: until the old one is back in place, the daemons refuse the store.
+            for path in parts(database).reversed() { try? files.removeItem(atPath: path) }
             for (from, to) in zip(parts(aside), parts(database)) where files.fileExists(atPath: from) { try? files.moveItem(atPath: from, toPath: to) }
             throw FederationError("the restored store did not open (\(error)); the old store was put back")
         }
         // What opening it made beside it (and the lock, when this run made it), given back too.
         try giveBack(parts(database) + [StoreLock.path(for: database)])
-        for path in parts(aside) { try? files.removeItem(atPath: path) }
+        for path in parts(aside) {
+            try step("remove \(path)")
+            try? files.removeItem(atPath: path)
+        }
         return restored
     }
 

@@ -45,6 +45,17 @@ public final class StoreLock: Sendable {
         descriptor = Mutex(fd)
     }
 
+    /// Takes the lock for the daemon that will own the store at `database`, which must not open a
+    /// store that a restore left part way (``RestoreStaging``).
+    public static func forDaemon(database: String) throws -> StoreLock {
+        let lock = try StoreLock(database: database)
+        do { try RestoreStaging.checkNoInterruptedRestore(database: database) } catch {
+            lock.release()
+            throw error
+        }
+        return lock
+    }
+
     /// Lets the lock go (closing the store does).
     public func release() {
         descriptor.withLock { fd in

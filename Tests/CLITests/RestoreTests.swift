@@ -1,3 +1,4 @@
+@testable import CreditDeploy
 import CreditNode
 import CreditStorage
 import CreditTesting
@@ -81,6 +82,78 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: db + ".restoring"))
         #expect(!FileManager.default.fileExists(atPath: backup + "-wal") && !FileManager.default.fileExists(atPath: backup + "-shm"))
         #expect(try FileManager.default.attributesOfItem(atPath: db)[.posixPermissions] as? Int == 0o600)
+    }
+
+    /// A restore killed at any step of its swap (a `kill -9` or a power loss: the files as it
+    /// left them) leaves a store no daemon opens, since it could open no store at all or a new
+    /// database beside the old one's log. The same restore run again finishes it. Killed before
+    /// it moved the old store, the old store is whole, as the refusal says; killed once the swap
+    /// is on disk, the new store opens.
+    @Test func aRestoreKilledAtAnyStepIsRefusedByTheDaemonsUntilItIsRunAgain() async throws {
+        let dir = try Fixtures.temporaryDirectory("restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let template = dir.appendingPathComponent("template.sqlite").path
+        try store(at: template, records: 5)
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+        #expect(try await CLI.run(["backup", "--db", template, "--out", backup]).status == 0)
+        let f = try NodeFixture(node: "360100", path: template, readScope: .all)
+        _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
+        try f.service.store.close()
+
+        struct Killed: Error {}
+        func copyOfTheStore(_ name: String) throws -> String {
+            let db = dir.appendingPathComponent(name).appendingPathComponent("node.sqlite").path
+            try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: template + suffix) {
+                try FileManager.default.copyItem(atPath: template + suffix, toPath: db + suffix)
+            }
+            return db
+        }
+        func leftovers(_ db: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: (db as NSString).deletingLastPathComponent)
+                .filter { $0.contains(".restoring") || $0.contains(".before-restore") }
+        }
+        // The steps, as the restore names them.
+        var steps: [String] = []
+        let whole = try copyOfTheStore("whole")
+        _ = try StoreBackup.restore(backup: backup, to: whole, step: { steps.append($0) })
+        #expect(try records(whole) == 5)
+        let swapped = try #require(steps.firstIndex(of: "swapped"))
+        #expect(steps.contains { $0.hasPrefix("move") && $0.hasSuffix("aside") } && steps.contains { $0.hasSuffix(" in") })
+
+        for (k, name) in steps.enumerated() {
+            let db = try copyOfTheStore("killed-\(k)")
+            var reached = 0
+            #expect(throws: Killed.self) {
+                _ = try StoreBackup.restore(backup: backup, to: db, step: { _ in
+                    if reached == k { throw Killed() }
+                    reached += 1
+                })
+            }
+            if k < swapped {
+                do {
+                    _ = try NodeStore(path: db)
+                    Issue.record("a daemon opened the store of a restore killed at '\(name)'")
+                } catch let refused as RestoreStaging.Interrupted {
+                    #expect(refused.description.contains("run `creditsync restore"), "\(refused)")
+                    #expect(!refused.leftBehind.isEmpty)
+                    // "Before it moved the old store": then the old store is whole in place.
+                    if refused.oldStoreInPlace { #expect(try records(db) == 9, "killed at '\(name)'") }
+                }
+            } else {
+                let opened = try NodeStore(path: db)
+                #expect(try opened.stateDigest().records == 5, "killed at '\(name)'")
+                try opened.close()
+            }
+            let again = try await CLI.run(["restore", "--backup", backup, "--db", db])
+            #expect(again.status == 0, "killed at '\(name)': \(again.stderr)")
+            let left = try leftovers(db)
+            #expect(left.isEmpty, "killed at '\(name)': \(left)")
+            let finished = try NodeStore(path: db)
+            #expect(try finished.stateDigest().records == 5, "killed at '\(name)'")
+            #expect(try finished.isRestorePending(), "killed at '\(name)'")
+            try finished.close()
+        }
     }
 
     /// Run as root (as an operator with `sudo` would), a restore gives the new files to the

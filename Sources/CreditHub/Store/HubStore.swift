@@ -52,7 +52,7 @@ public final class HubStore: Sendable {
     public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true,
                 pipelinePatience: Duration = .seconds(10)) throws {
         sequencer = IngestSequencer(patience: pipelinePatience)
-        lock = role == .daemon ? try path.map { try StoreLock(database: $0) } : nil
+        lock = role == .daemon ? try path.map { try StoreLock.forDaemon(database: $0) } : nil
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }
