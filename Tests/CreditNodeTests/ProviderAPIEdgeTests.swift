@@ -116,6 +116,50 @@ import Testing
         #expect(past.status == .accepted && past.warnings == nil)
     }
 
+    /// A timestamp outside RFC 3339 (a seven-digit year, an offset of +99:00) is refused naming
+    /// `effectiveAt` on every route that takes one, and nothing is written: read leniently, it
+    /// was stored as 1970 or another offset, and the hub then counted a correction from 1970.
+    /// A batch effective in the future is taken with the warning on each record, as one change is.
+    @Test func aTimestampOutsideRFC3339IsRefusedAndAFutureOneWarnsOnEveryRoute() async throws {
+        let f = try NodeFixture()
+        _ = try f.service.submit(f.punishments(0..<1), by: f.identity)
+        let json: HTTPFields = [.authorization: "Bearer \(f.token)", .contentType: "application/json"]
+        let fresh = String(decoding: try JSONEncoder().encode(f.punishments(1..<3)), as: UTF8.self)
+        let record = String(decoding: try JSONEncoder().encode(f.punishments(0..<1)[0]), as: UTF8.self)
+        let routes: [(String, @Sendable (String) -> String)] = [
+            ("/v1/records", { (t: String) in #"{"records":\#(fresh),"effectiveAt":"\#(t)"}"# }),
+            ("/v1/records/administrative-punishment/CF-360100-2026-0/correct",
+             { (t: String) in #"{"record":\#(record),"reason":"更正","decisionDocument":"洪2号","effectiveAt":"\#(t)"}"# }),
+            ("/v1/records/administrative-punishment/CF-360100-2026-0/revoke",
+             { (t: String) in #"{"reason":"撤销","decisionDocument":"洪3号","effectiveAt":"\#(t)"}"# }),
+        ]
+        try await app(f).test(.router) { client in
+            for (uri, body) in routes {
+                for bad in ["9999999-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "2026-12-03T00:00:00+99:00", "1969-12-31T23:59:59Z"] {
+                    try await client.execute(uri: uri, method: .post, headers: json, body: ByteBuffer(string: body(bad))) { r in
+                        #expect(r.status == .badRequest, "\(uri) with \(bad): \(String(buffer: r.body))")
+                        #expect(code(r.body) == "bad-request" && String(buffer: r.body).contains("effectiveAt"))
+                    }
+                }
+            }
+            #expect(try f.service.store.logHead().size == 1)
+            let future = "2027-06-01T00:00:00+08:00"
+            try await client.execute(uri: routes[0].0, method: .post, headers: json, body: ByteBuffer(string: routes[0].1(future))) { r in
+                #expect(r.status == .ok || r.status == .created, "\(String(buffer: r.body))")
+                let results = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["results"] as? [[String: Any]]
+                #expect(results?.count == 2)
+                for result in results ?? [] {
+                    let warnings = result["warnings"] as? [[String: Any]]
+                    #expect(warnings?.compactMap { $0["code"] as? String } == ["effective-in-future"], "\(result)")
+                    #expect(warnings?.first?["field"] as? String == "effectiveAt")
+                }
+            }
+        }
+        let stored = try #require(try f.service.store.record(RecordKey(provider: f.identity.unit, item: "administrative-punishment",
+                                                                        recordId: "CF-360100-2026-1")))
+        #expect(stored.history.last?.effectiveAt == Date(timeIntervalSince1970: 1_811_779_200))
+    }
+
     @Test func theBatchCountIsReadFromTheBytes() {
         #expect(JSONValue.batchCount(Array("[]".utf8)) == 1)
         #expect(JSONValue.batchCount(Array("[{}]".utf8)) == 1)

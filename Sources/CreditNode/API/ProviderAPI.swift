@@ -244,16 +244,14 @@ public enum ProviderAPI {
 
     /// An RFC 3339 timestamp, with or without fractional seconds (`2026-11-20T01:30:00.123Z` is
     /// what JavaScript's `toISOString()` writes); kept to the millisecond, as changes keep it.
+    /// Read strictly (``InternetTime``): a year past 9999, an offset past ±23:59 or a time
+    /// before 1970 is refused, never read as another time.
     static func date(_ value: JSONValue?, field: String) throws -> Date? {
         guard let value, value != .null else { return nil }
-        guard case let .string(text) = value else { throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00") }
-        if let date = ISO8601DateFormatter().date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = fractional.date(from: text) else {
-            throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp such as 2026-11-20T09:30:00+08:00")
+        guard case let .string(text) = value, let millis = InternetTime.milliseconds(text) else {
+            throw NodeError.badRequest("\(field) must be an RFC 3339 timestamp from 1970 on, such as 2026-11-20T09:30:00+08:00")
         }
-        return date
+        return Date(timeIntervalSince1970: Double(millis) / 1000)
     }
 
     static func charset(_ contentType: String?) -> String? {

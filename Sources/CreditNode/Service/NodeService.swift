@@ -227,11 +227,14 @@ public final class NodeService: Sendable {
 
     /// Completes the results of `batch` with what the store made of its writes.
     private func settle(_ batch: inout CheckedBatch, _ outcomes: [WriteOutcome]) {
-        for (i, outcome) in zip(batch.writeIndex, outcomes) {
+        for (j, (i, outcome)) in zip(batch.writeIndex, outcomes).enumerated() {
             switch outcome {
             case let .accepted(sequence, version):
                 batch.results[i].sequence = sequence
                 batch.results[i].version = version
+                if let warning = Self.futureWarning(batch.writes[j].effectiveAt, acceptedAt: batch.acceptedAt) {
+                    batch.results[i].warnings = (batch.results[i].warnings ?? []) + [warning]
+                }
                 metrics.accepted()
             case let .duplicate(sequence, version):
                 batch.results[i].status = .duplicate
@@ -308,12 +311,7 @@ public final class NodeService: Sendable {
         case let .accepted(sequence, version):
             metrics.accepted()
             var result = SubmitResult(index: 0, recordId: recordId, item: item, status: .accepted, sequence: sequence, version: version)
-            // Accepted as given, but a date in the future is more often a typo than a plan.
-            if write.effectiveAt > Self.millis(at) + 60_000 {
-                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(write.effectiveAt) / 1000))
-                result.warnings = [ValidationIssue(field: "effectiveAt", code: "effective-in-future",
-                                                   message: "effective at \(when), after now: every node applies it now, and its Article 41 windows count from then")]
-            }
+            result.warnings = Self.futureWarning(write.effectiveAt, acceptedAt: Self.millis(at)).map { [$0] }
             return result
         case let .duplicate(sequence, version):
             return SubmitResult(index: 0, recordId: recordId, item: item, status: .duplicate, sequence: sequence, version: version)
@@ -345,6 +343,15 @@ public final class NodeService: Sendable {
         if !issues.isEmpty {
             throw NodeError(.unprocessableContent, "invalid-request", "the request for \(recordId) is incomplete", recordId: recordId, errors: issues)
         }
+    }
+
+    /// `effective-in-future` for a write that takes effect more than a minute after it was
+    /// accepted: taken as given, but a date in the future is more often a typo than a plan.
+    static func futureWarning(_ effectiveAt: UInt64, acceptedAt: UInt64) -> ValidationIssue? {
+        guard effectiveAt > acceptedAt + 60_000 else { return nil }
+        let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(effectiveAt) / 1000))
+        return ValidationIssue(field: "effectiveAt", code: "effective-in-future",
+                               message: "effective at \(when), after now: every node applies it now, and windows that count from it (Article 41's, for a correction) start then")
     }
 
     static func millis(_ date: Date) -> UInt64 { UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded())) }
