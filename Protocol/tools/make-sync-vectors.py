@@ -247,7 +247,7 @@ def decode_changeset(data):
     return s
 
 
-def check_changeset(s, sig_key_ids):
+def check_changeset(s):
     def need(ok, what):
         if not ok:
             raise Failure("inconsistent", what)
@@ -259,7 +259,6 @@ def check_changeset(s, sig_key_ids):
     for i, c in enumerate(s["decoded"]):
         need(c["node"] == s["node"], f"change {i} node")
         need(c["sequence"] == s["first"] + i, f"change {i} sequence")
-    need(all(k == s["keyId"] for k in sig_key_ids), "keyId = signature keyId")
 
 
 def check_fanout(f):
@@ -333,7 +332,7 @@ def check_signatures(payload_type, payload, sigs, trusted_key_names):
     for kid, sig in candidates:
         try:
             trusted[kid].public.verify(sig, signing_input(payload_type, payload))
-            return
+            return kid
         except InvalidSignature:
             pass
     raise Failure("bad-signature")
@@ -350,14 +349,16 @@ def verify(data, expected_type, trusted_key_names, signatures_first=True):
     if payload_type != expected_type:
         raise Failure("payload-type", payload_type)
     if signatures_first:
-        check_signatures(payload_type, payload, sigs, trusted_key_names)
+        verified = check_signatures(payload_type, payload, sigs, trusted_key_names)
     body = BODY_DECODERS[payload_type](payload)
     if payload_type == T_CHANGESET:
-        check_changeset(body, [k for k, _ in sigs])
+        check_changeset(body)
     elif payload_type == T_FANOUT:
         check_fanout(body)
     if not signatures_first:
-        check_signatures(payload_type, payload, sigs, trusted_key_names)
+        verified = check_signatures(payload_type, payload, sigs, trusted_key_names)
+    if payload_type == T_CHANGESET and body["keyId"] != verified:
+        raise Failure("inconsistent", "keyId = the verified signature's keyId")
     return body
 
 
@@ -973,6 +974,29 @@ resigned("payload-type", "change set signed as creditsync/treehead/v1", payload_
 resigned("payload-type", "change set signed as creditsync/changeset/v2", payload_type="creditsync/changeset/v2")
 bad("receipt envelope where a change set is expected", receipt_env, "payload-type", trusted=("hub",))
 
+bad_sig = (SIG[0], bytes([SIG[1][0] ^ 0x01]) + SIG[1][1:])
+other_sig = sign("node-360200", T_CHANGESET, BASE_BODY)
+bad("a signature by an untrusted key, then a trusted one that does not verify: bad-signature, not untrusted-key",
+    envelope(T_CHANGESET, BASE_BODY, [other_sig, bad_sig]), "bad-signature")
+
+# envelopes that verify: one verifying trusted signature suffices (sync.md section 3), whatever the others are
+verifying = []
+
+
+def good(name, env, trusted=("node-360100",), key_name="node-360100"):
+    for order in (True, False):
+        verify(env, T_CHANGESET, list(trusted), signatures_first=order)
+    verifying.append({"name": name, "envelope": hx(env), "expectedPayloadType": T_CHANGESET,
+                      "signerKeyNames": list(trusted), "keyName": key_name})
+
+
+good("a trusted signature that does not verify, then one that does",
+     envelope(T_CHANGESET, BASE_BODY, [bad_sig, SIG]))
+good("a verifying trusted signature, then one that does not verify", envelope(T_CHANGESET, BASE_BODY, [SIG, bad_sig]))
+good("a signature by another node's key, then the node's own", envelope(T_CHANGESET, BASE_BODY, [other_sig, SIG]))
+good("signed by a key the verifier does not trust beside the trusted one the body names",
+     envelope(T_CHANGESET, BASE_BODY, [sign("node-360100-next", T_CHANGESET, BASE_BODY), SIG]))
+
 # body
 resigned("version", "change-set body version 2", version=2)
 resigned("version", "change-set body version 0", version=0)
@@ -1067,7 +1091,9 @@ print(json.dumps({
                    "invalidEnvelopes: a verifier expecting expectedPayloadType and trusting exactly the keys "
                    "signerKeyNames (all active) for the signer MUST refuse the envelope with error; each vector "
                    "has a single fault, so the code does not depend on whether signatures are checked before or "
-                   "after the body is decoded. 'properly signed' means the faulty body carries a valid signature.",
+                   "after the body is decoded. 'properly signed' means the faulty body carries a valid signature. "
+                   "verifyingEnvelopes: the same verifier MUST accept each, on the signature of keyName: one "
+                   "verifying trusted signature suffices, whatever the envelope's other signatures are.",
     "keys": [k.json() for k in KEYS.values()],
     "pae": pae_json,
     "signingInputs": signing_input_json,
@@ -1080,4 +1106,5 @@ print(json.dumps({
     "refusalLists": refusal_lists,
     "invalidRefusalLists": invalid_refusal_lists,
     "invalidEnvelopes": invalid,
+    "verifyingEnvelopes": verifying,
 }, ensure_ascii=False, indent=1))

@@ -138,7 +138,8 @@ import Testing
         let swapped = try await raw(ackTarget, body: body, header: fresh)
         #expect(swapped.0 == 401 && swapped.1.contains("unauthorized"), "another body under a signature: \(swapped)")
         // The body is {"through": N} and nothing else: a key given twice is refused, not resolved.
-        for strange in [#"{"through":1,"through":2}"#, #"{"through":1,"extra":2}"#, #"{"through":1.0}"#, #"[1]"#] {
+        for strange in [#"{"through":1,"through":2}"#, #"{"through":1,"extra":2}"#, #"{"through":1.0}"#, #"[1]"#,
+                        #"{"through":1e0}"#, #"{"through":0.12e2}"#, #"{"through":1E3}"#] {
             let bytes = Array(strange.utf8)
             let signedFor = try RequestSignature.header(node: "360700", key: ganzhou.key, method: "POST", target: ackTarget, body: bytes, now: h.now)
             let answer = try await raw(ackTarget, body: bytes, header: signedFor)
@@ -157,9 +158,16 @@ import Testing
             let answer = try await get(fanOut + query, as: ganzhou)
             #expect(answer.0 == 400 && answer.1.contains("bad-request"), "\(query): \(answer)")
         }
-        // Any parameter twice, on any route of either listener.
+        // Any parameter twice, on any route of either listener; on a node's routes and the
+        // operators' only once the caller is known: without a key or the token it is 401, which
+        // tells nothing of the route.
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)/v1/log/head?x=1&x=1").status == 400)
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status?windows=all&windows=closed", headers: bearer).status == 400)
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/v1/status?windows=all&windows=all").status == 401)
+        #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(port)\(fanOut)?after=0&after=1").status == 401)
+        // An operator route that does not exist is answered as every error is: JSON {code, message}.
+        let missing = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/nope", headers: bearer)
+        #expect(missing.status == 404 && missing.body.contains(#""code":"not-found""#), "\(missing)")
         let recover = HubPaths.recover(node: "360100")
         #expect(try await get(recover + "?after=31", as: nanchang).0 == 200)
         let beyond = try await get(recover + "?after=32", as: nanchang)

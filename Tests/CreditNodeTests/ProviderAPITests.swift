@@ -207,6 +207,11 @@ import Testing
             try await client.execute(uri: "/v1/providers/\(f.identity.unit)/records/administrative-punishment/\(recordId)", method: .get, headers: auth(f)) {
                 #expect($0.status == .badRequest)
             }
+            // A purpose given twice is refused, and nothing is read or audited.
+            try await client.execute(uri: "/v1/providers/\(f.identity.unit)/records/administrative-punishment/\(recordId)?purpose=核查&purpose=x",
+                                     method: .get, headers: auth(f)) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("purpose is given more than once"), "\(String(buffer: r.body))")
+            }
             try await client.execute(uri: "/v1/providers/\(f.identity.unit)/records/administrative-punishment/\(recordId)?purpose=核查", method: .get,
                                      headers: auth(f)) { r in
                 #expect(r.status == .ok)

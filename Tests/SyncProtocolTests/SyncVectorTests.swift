@@ -42,6 +42,8 @@ struct SyncVectors: Decodable {
     var changeSets: [ChangeSetVector]; var receipts: [Signed]; var fanout: [Signed]; var treeHeads: [Signed]
     var refusalLists: [RefusalListVector]; var invalidRefusalLists: [InvalidRefusalList]
     var invalidEnvelopes: [Invalid]
+    struct Verifying: Decodable { var name: String; var envelope: String; var signerKeyNames: [String]; var keyName: String }
+    var verifyingEnvelopes: [Verifying]
 
     static let file: SyncVectors = try! Fixtures.vectors("sync.json")
 
@@ -190,6 +192,21 @@ struct SyncVectorTests {
         for bad in v.invalidRefusalLists {
             #expect(throws: WireError.self, "\(bad.name)") {
                 try RefusalList.open(hex(bad.envelope), hub: "360000", keys: hubKeys, node: bad.node, after: bad.after)
+            }
+        }
+    }
+
+    /// sync.md §3: one verifying trusted signature suffices, whatever the envelope's others are
+    /// (one that does not verify, one by an untrusted key), and the body names its key.
+    @Test func anEnvelopeOpensOnItsOneVerifyingTrustedSignature() throws {
+        #expect(v.verifyingEnvelopes.count >= 3)
+        for good in v.verifyingEnvelopes {
+            let key = try #require(v.keys.first { $0.name == good.keyName })
+            do {
+                let (_, set) = try ChangeSet.open(hex(good.envelope), keys: v.registry(good.signerKeyNames), node: "360100")
+                #expect(set.keyId == key.keyId, "\(good.name)")
+            } catch {
+                Issue.record("\(good.name): \(error)")
             }
         }
     }

@@ -15,33 +15,37 @@ public enum HubAPI {
         router.add(middleware: JSONErrors(logger: service.logger))
         // Request counts and durations per route, through swift-metrics (the daemon bootstraps it).
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: SingleQueryParameters<HubRequestContext>())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in OperatorAPI.readiness(service) }
 
-        router.get("/v1/reference") { _, _ -> Response in
+        // A parameter given twice is refused on every route that reads parameters; on a node's
+        // routes only once the request is authenticated, so that a caller without a key learns
+        // nothing of them, not even that they take parameters.
+        let open = router.group().add(middleware: SingleQueryParameters<HubRequestContext>())
+        open.get("/v1/reference") { _, _ -> Response in
             envelope(try service.referenceManifest())
         }
-        router.get("/v1/reference/:folder/:name") { _, context -> Response in
+        open.get("/v1/reference/:folder/:name") { _, context -> Response in
             let path = "\(try parameter(context, "folder"))/\(try parameter(context, "name"))"
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: try service.referenceFile(path))))
         }
 
         // The hub log: public, since a proof is verified against signed heads and reveals hashes only.
-        router.get("/v1/log/head") { _, _ -> Response in envelope(try service.signedTreeHead()) }
-        router.get("/v1/log/consistency") { request, _ -> Response in
+        open.get("/v1/log/head") { _, _ -> Response in envelope(try service.signedTreeHead()) }
+        open.get("/v1/log/consistency") { request, _ -> Response in
             let first = try integer(request, "first"), second = try integer(request, "second")
             return try json(ConsistencyAnswer(first: first, second: second,
                                               proof: try service.consistencyProof(first: first, second: second).map(\.hex)))
         }
-        router.get("/v1/log/inclusion") { request, _ -> Response in
+        open.get("/v1/log/inclusion") { request, _ -> Response in
             let position = try integer(request, "position"), size = try integer(request, "size")
             let (leaf, proof) = try service.inclusionProof(position: position, size: size)
             return try json(InclusionAnswer(position: position, size: size, leafHash: leaf.hex, proof: proof.map(\.hex)))
         }
 
         let nodes = router.group("/v1/nodes/:node").add(middleware: NodeAuthentication(service: service))
+            .add(middleware: SingleQueryParameters<HubRequestContext>())
         nodes.post("changesets") { request, context -> Response in
             let node = try context.requireNode()
             let body = try await request.body.collect(upTo: Envelope.maxBytes)
@@ -94,10 +98,14 @@ public enum HubAPI {
 
     /// The position of a fan-out acknowledgement, `{"through": N}` and nothing else: read with
     /// the project's JSON reader, which refuses a key given twice (Protocol/README.md), and
-    /// strict like every body a node sends.
+    /// strict like every body a node sends. N is written in decimal digits: the reader gives
+    /// `1e0` as `1`, so a body holding an exponent or a point is refused before it is read
+    /// (its one member's name, `through`, holds neither an `e` nor a point).
     static func acknowledged(_ body: [UInt8]) throws -> UInt64 {
-        let refusal = HubError(.badRequest, "bad-request", "the body must be {\"through\": N} with 0 ≤ N ≤ 2^63 − 1 and no other member")
-        guard case let .object(members)? = try? JSONValue.parse(body), members.count == 1, case let .number(text)? = members["through"],
+        let refusal = HubError(.badRequest, "bad-request",
+                               "the body must be {\"through\": N} with N an integer from 0 to 2^63 − 1 in decimal digits, and no other member")
+        guard !body.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: ".") }),
+              case let .object(members)? = try? JSONValue.parse(body), members.count == 1, case let .number(text)? = members["through"],
               let through = UInt64(text), through <= UInt64(Int64.max) else { throw refusal }
         return through
     }

@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 
-/// Answers every failure on the hub's main listener as `Protocol/hub-api.md` says every error is
+/// Answers every failure on the hub's listeners (the main one and the operators') as `Protocol/hub-api.md` says every error is
 /// answered: JSON `{code, message}`. Hummingbird's own errors (no such path or method, a body
 /// over its limit) get the code their status stands for; any other error is the hub's failure,
 /// logged with its cause and answered 500 `internal` rather than as a page a client cannot read.

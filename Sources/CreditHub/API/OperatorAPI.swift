@@ -14,11 +14,14 @@ public enum OperatorAPI {
     /// The router of the operator listener.
     public static func router(service: HubService, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrors(logger: service.logger))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: SingleQueryParameters<BasicRequestContext>())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in readiness(service) }
+        // Without the token a caller learns nothing of a route, not even its parameters: a
+        // parameter given twice is refused only after the token is checked.
         let guarded = router.group().add(middleware: BearerTokenAuthentication(token: token))
+            .add(middleware: SingleQueryParameters<BasicRequestContext>())
         guarded.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: try service.metricsExposition())))

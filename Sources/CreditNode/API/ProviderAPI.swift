@@ -133,7 +133,7 @@ public enum ProviderAPI {
         // The unit's record writes the hub refused after this node acknowledged them.
         v1.get("refusals") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let text = request.uri.queryParameters.get("after") ?? "0"
+            let text = try query(request, "after") ?? "0"
             guard let after = UInt64(text), text.utf8.allSatisfy({ (48...57).contains($0) }), after <= UInt64(Int64.max) else {
                 throw NodeError.badRequest("after must be a sequence number from 0 to 2^63 − 1, not '\(text)'")
             }
@@ -148,7 +148,7 @@ public enum ProviderAPI {
             let provider = try parameter(context, "provider")
             let (item, recordId) = try keyParameters(context)
             let detail = try service.read(provider: provider, item: item, recordId: recordId,
-                                          purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
+                                          purpose: try query(request, "purpose") ?? "", by: identity)
             return try jsonResponse(detail, status: .ok)
         }
         // Article 38: a subject's free self-enquiry, as JSON or, for `Accept: text/html`, the printable report.
@@ -164,7 +164,7 @@ public enum ProviderAPI {
         v1.get("subjects/:subject/records") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (subject, records) = try service.list(subject: try parameter(context, "subject"),
-                                                      purpose: request.uri.queryParameters.get("purpose") ?? "", by: identity)
+                                                      purpose: try query(request, "purpose") ?? "", by: identity)
             return try jsonResponse(["subject": .string(subject), "records": try jsonValue(records)] as [String: JSONValue], status: .ok)
         }
         return router
@@ -233,6 +233,14 @@ public enum ProviderAPI {
         guard case let .object(o) = json else { throw NodeError.badRequest("the body must be a JSON object") }
         try only(o, members)
         return o
+    }
+
+    /// The query parameter `name`, given at most once: two readers of `purpose=a&purpose=b` could
+    /// take different ones, so a parameter given twice is 400 `bad-request`, as at the hub.
+    static func query(_ request: Request, _ name: String) throws -> String? {
+        let values = request.uri.queryParameters.getAll(name)
+        guard values.count <= 1 else { throw NodeError.badRequest("\(name) is given more than once") }
+        return values.first.map { String($0) }
     }
 
     /// 400 `bad-request` naming the first member (in byte order) that is not one of `members`.
