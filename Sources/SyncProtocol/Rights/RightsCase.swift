@@ -156,7 +156,7 @@ public enum RightsRules {
             return RightsRefusal("revoked", "recordId", "record \(key) was revoked: it is too late to \(event.kind.act)")
         }
         if event.kind.homeOnly, change.node != record.home {
-            return RightsRefusal("not-home", "node", "record \(key) is kept by node \(record.home); only its providing unit there may \(event.kind.act)")
+            return RightsRefusal("not-home", "recordId", "record \(key) is kept by node \(record.home); only its providing unit there may \(event.kind.act)")
         }
         let withdrawn = cases.contains(where: \.withdrawsDisplay)
         switch event.kind {
