@@ -484,7 +484,16 @@ import Testing
         // Its metrics carry the build and every route's requests.
         let metrics = try await LoopbackHTTP.request(s.operatorURL + "/metrics", headers: ["Authorization": "Bearer \(s.operatorToken)"])
         #expect(metrics.body.contains("creditsync_build_info{"))
-        #expect(metrics.body.contains("hb_requests{http_route=\"/v1/nodes/{node}/changesets\""), "\(metrics.body.prefix(3000))")
+        #expect(metrics.body.contains("hb_requests_total{http_route=\"/v1/nodes/{node}/changesets\""), "\(metrics.body.prefix(3000))")
+        // Both daemons' exposition passes Prometheus' own checker, names and help included, after
+        // every attack above has left its series (`promtool check metrics`, from Debian's prometheus).
+        let nodeMetrics = try await LoopbackHTTP.request(s.nodeURL + "/metrics")
+        for (daemon, body) in [("hub", metrics.body), ("node", nodeMetrics.body)] {
+            let file = s.federation.logs.appendingPathComponent("\(daemon).metrics")
+            try Data(body.utf8).write(to: file)
+            let check = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "promtool check metrics < '\(file.path)'"])
+            #expect(check.status == 0, "\(daemon): \(check.stdout)\(check.stderr)")
+        }
     }
 
     /// Every route × every caller it must not admit: 401 (or 403 for a known caller without the

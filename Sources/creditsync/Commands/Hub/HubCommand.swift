@@ -37,7 +37,7 @@ struct HubRun: AsyncParsableCommand {
         logger.logLevel = logLevel
         let daemon = try HubDaemon(config: settings, configPath: config, logger: logger)
         // HTTP request metrics (Hummingbird's MetricsMiddleware) go to the hub's own registry.
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.service.metrics.registry))
+        MetricsSystem.bootstrap(DaemonMetricsFactory(registry: daemon.service.metrics.registry))
         let op = settings.operatorListener
         logger.notice("hub \(settings.hub.id) listening for nodes on \(settings.listen.host):\(settings.listen.port); operators (dashboard, status, metrics) on http://\(op.host):\(op.port)/\(op.tokenFile == nil ? "" : " with a bearer token")")
         try await listening(on: "\(settings.listen.host):\(settings.listen.port) (nodes) or \(op.host):\(op.port) (operators)") {

@@ -25,7 +25,7 @@ struct NodeRun: AsyncParsableCommand {
         var logger = Logger(label: "creditsync.node.\(settings.node.id)")
         logger.logLevel = logLevel
         let daemon = try NodeDaemon(config: settings, configPath: config, logger: logger)
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.service.metrics.registry))
+        MetricsSystem.bootstrap(DaemonMetricsFactory(registry: daemon.service.metrics.registry))
         logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port)")
         try await listening(on: "\(settings.listen.host):\(settings.listen.port)") { try await daemon.run(logger: logger) }
         logger.notice("node \(settings.node.id) stopped")
