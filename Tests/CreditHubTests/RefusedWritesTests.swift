@@ -174,4 +174,54 @@ extension ConvergenceTests {
         #expect(try nodes[0].service.store.refusedWrites().map { "\($0.sequence) \($0.code)" } == ["2 not-home"])
         #expect(try nodes[0].service.store.refusalsLearnedThrough() == 3 && nodes[1].service.store.refusalsLearnedThrough() == 2)
     }
+
+    /// A copy of a set, sent to the old hub and delivered late to the hub restored from a backup
+    /// that held none of it: the restored hub then holds as much of the node's log as the old one
+    /// did, so the node never sees it hold less, yet it decided the race the other way. A hub
+    /// does not vouch for what a node learned before it started (hub-api.md): its first list
+    /// takes that back, and the node lists the write it now refused (simulator seed 330286).
+    @Test func aSetDeliveredLateToARestoredHubIsListedOnTheRestoredHubsWord() async throws {
+        let dir = try Fixtures.temporaryDirectory("hub-restore-late-set")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360400"], sharedClock: true, path: hubPath)
+        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
+        _ = try nodes[0].service.submit([record(nodes, 1)], by: identities[0])
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+
+        /// Forwards every push, keeping a copy of its envelope: the network's duplicate.
+        final class Copying: ForwardingTransport, @unchecked Sendable {
+            var copies: [[UInt8]] = []
+            override func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
+                copies.append(envelope)
+                return try await super.push(node: node, envelope: envelope, pinned: pinned)
+            }
+        }
+        // Ji'an's version reaches the old hub first, Nanchang's is refused, and each learns it.
+        let network = Copying(h.transport)
+        _ = try nodes[1].service.submit([record(nodes, 7, variant: "罚款9999元")], by: identities[1])
+        while try await h.pusher(nodes[1], transport: network).pushOnce() > 0 {}
+        _ = try nodes[0].service.submit([record(nodes, 7)], by: identities[0])
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        #expect(try await h.pusher(nodes[1]).learnRefusals() == 0)
+        #expect(try await h.pusher(nodes[0]).learnRefusals() == 1)
+
+        // Restored from the backup, the hub is re-fed by Nanchang first: its version wins now.
+        let restored = try HubFixture(now: h.now, pipelinePatience: .milliseconds(100), path: backupPath)
+        _ = try nodes[0].service.submit([record(nodes, 8)], by: identities[0])
+        for _ in 0..<4 { _ = try await restored.pusher(nodes[0]).pushOnce() }
+        // Then the copy of Ji'an's set arrives, and is refused this time.
+        _ = try await restored.transport.push(node: "360400", envelope: try #require(network.copies.first), pinned: nil)
+        #expect(try restored.store.refusals().map { "\($0.node)#\($0.sequence) \($0.code)" } == ["360400#1 not-home"])
+        #expect(try restored.store.position(node: "360400")?.acknowledged == nodes[1].service.store.acknowledgedPosition())
+
+        // Ji'an's next write is pushed, and the refusals it asks for come from the start.
+        _ = try nodes[1].service.submit([record(nodes, 9)], by: identities[1])
+        while try await restored.pusher(nodes[1]).pushOnce() > 0 {}
+        for n in nodes { _ = try await restored.pusher(n).learnRefusals() }
+        #expect(try nodes[1].service.store.refusedWrites().map { "\($0.sequence) \($0.code)" } == ["1 not-home"])
+        #expect(try nodes[0].service.store.refusedWrites().isEmpty, "Nanchang's write is the province's version now")
+        #expect(try nodes[1].service.store.refusalsLearnedThrough() == 2 && nodes[0].service.store.refusalsLearnedThrough() == 3)
+    }
 }

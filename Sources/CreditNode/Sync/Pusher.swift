@@ -133,9 +133,11 @@ public struct Pusher: Service {
             do { bytes = try await transport.refusals(node: node, after: after) } catch { throw Failure.transport(error) }
             let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
             listed += try store.learnRefusals(list)
-            // A full list leaves more after it; anything else is all the hub can say for now,
-            // and so is a list not filed (the hub's word on another log).
-            guard list.refusals.count == RefusalList.limit, try store.refusalsLearnedThrough() > after else { break }
+            // A full list leaves more after it, and a list that took back what was learned (a
+            // hub that has not vouched for it) is asked again from where it left; anything else
+            // is all the hub can say for now, and so is a list not filed (the hub's word on another log).
+            let learned = try store.refusalsLearnedThrough()
+            guard (list.refusals.count == RefusalList.limit && learned > after) || learned < after else { break }
         }
         return listed
     }
