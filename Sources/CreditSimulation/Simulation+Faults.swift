@@ -210,7 +210,7 @@ extension Simulation {
                 }
                 for _ in 0..<200 { guard (try? await node.receiver.pullOnce(wait: 0)) ?? 0 > 0 else { break } }
                 _ = try? await node.receiver.pullOnce(wait: 0)
-                _ = try? await node.pusher.learnRefusals()
+                _ = try? await node.pusher.learnRefusals(confirming: true)
             }
             try await hostilePull()
             if try settled() {

@@ -66,6 +66,8 @@ public struct Pusher: Service {
     let logger: Logger
     let reference: @Sendable () -> ReferenceData
     let refusalReads = RefusalReads()
+    /// When the idle pusher last confirmed the hub's word on what it had learned.
+    let refusalChecks = RefusalReads()
 
     public init(node: String, store: NodeStore, transport: any HubTransport, key: SigningKey, hub: String, hubKeys: KeyRegistry,
                 configuration: Configuration = Configuration(), metrics: NodeMetrics? = nil,
@@ -104,6 +106,14 @@ public struct Pusher: Service {
             // acknowledged: a hub restored from an older backup is re-fed from here. At once
             // when the receiver saw the hub hold less.
             if store.takeHubPositionDoubt() || idleRounds.next() % 4 == 0 { try await checkHubPosition() }
+            // Now and then, with nothing to push, ask whether the hub still stands by the word
+            // learned: a hub that started since takes it back (hub-api.md), as a restored hub
+            // that a late set gave back all this node had pushed must.
+            if refusalChecks.due(now(), every: Self.refusalCheckInterval) {
+                do { try await learnRefusals(confirming: true) } catch {
+                    logger.warning("could not confirm the hub's refusals; asking again later", metadata: ["error": "\(error)"])
+                }
+            }
             // Nothing to push: sleep until the log grows (an idle node reads nothing), then
             // linger for the idle interval, so the writes of that moment go out in one set.
             await store.logAppended.wait(after: generation, timeout: Self.quietCheck)
@@ -118,17 +128,23 @@ public struct Pusher: Service {
     /// add a request at the hub to every change set it pushes.
     static let refusalInterval: TimeInterval = 2
 
+    /// The least time between two confirmations of the hub's refusals by an idle pusher: one
+    /// small signed request a minute per node (two a second at the hub for the whole province).
+    static let refusalCheckInterval: TimeInterval = 60
+
     /// Asks the hub which of this node's acknowledged changes it refused to merge
     /// (`GET /v1/nodes/{node}/refusals`, `Protocol/hub-api.md`), until its word covers what it
     /// acknowledged or stops moving, and files them for
     /// the providers (``NodeStore/learnRefusals(_:)``). Returns how many record writes it newly
     /// lists as refused.
+    /// - Parameter confirming: ask once even when the word learned covers all the hub
+    ///   acknowledged, so that a hub that does not stand by it (it started since) takes it back.
     @discardableResult
-    public func learnRefusals() async throws -> Int {
+    public func learnRefusals(confirming: Bool = false) async throws -> Int {
         var listed = 0
-        for _ in 0..<1000 {
+        for round in 0..<1000 {
             let after = try store.refusalsLearnedThrough()
-            guard after != (try store.acknowledgedPosition()) else { break }
+            guard after != (try store.acknowledgedPosition()) || (confirming && round == 0) else { break }
             let bytes: [UInt8]
             do { bytes = try await transport.refusals(node: node, after: after) } catch { throw Failure.transport(error) }
             let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
