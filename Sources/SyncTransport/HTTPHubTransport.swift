@@ -135,8 +135,21 @@ public struct HTTPHubTransport: HubTransport {
     }
 
     /// Sends a request and returns the response's headers and body, or the error it answered.
+    ///
+    /// A signed request the hub refuses `replayed` is signed again and sent once more at once: a
+    /// request signed while the hub was down, which reached it only after it started again, is
+    /// refused so (hub-api.md, Authentication), and the hub acted on nothing it refused.
     private func exchange(_ request: HTTPClientRequest, target: String, sign: Bool = false, body signedBody: [UInt8] = [],
                           timeout: TimeAmount? = nil) async throws(TransportError) -> (headers: HTTPHeaders, body: [UInt8]) {
+        do {
+            return try await exchangeOnce(request, target: target, sign: sign, body: signedBody, timeout: timeout)
+        } catch .refused(401, "replayed", _) where sign {
+            return try await exchangeOnce(request, target: target, sign: sign, body: signedBody, timeout: timeout)
+        }
+    }
+
+    private func exchangeOnce(_ request: HTTPClientRequest, target: String, sign: Bool, body signedBody: [UInt8],
+                              timeout: TimeAmount?) async throws(TransportError) -> (headers: HTTPHeaders, body: [UInt8]) {
         var request = request
         request.headers.replaceOrAdd(name: "User-Agent", value: "creditsync-node/\(BuildInfo.version)")
         if !signedBody.isEmpty { request.body = .bytes(ByteBuffer(bytes: signedBody)) }

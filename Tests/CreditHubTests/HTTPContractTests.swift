@@ -36,6 +36,17 @@ import Testing
         func transport(_ f: NodeFixture) -> HTTPHubTransport {
             HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: f.service.node, key: f.key, hubKeys: h.pinned, now: h.clock.function)
         }
+        // A request signed while the hub was down reaches it once it has started: refused
+        // `replayed`, it is signed again and sent once more at once by the transport itself.
+        final class FirstSigning: @unchecked Sendable {
+            var calls = 0
+        }
+        let signing = FirstSigning(), hubStarted = h.now
+        let early = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360700", key: ganzhou.key, hubKeys: h.pinned,
+                                     now: { signing.calls += 1; return signing.calls == 1 ? hubStarted.addingTimeInterval(-30) : h.clock.now })
+        #expect(try await early.position(node: "360700").acknowledged == 0)
+        #expect(try h.hub.snapshot().health["360700"]?.refusedRequests == 1)
+
         let pusher = Pusher(node: "360100", store: nanchang.service.store, transport: transport(nanchang), key: nanchang.key,
                             hub: "360000", hubKeys: h.pinned, now: h.clock.function)
         _ = try nanchang.service.submit(nanchang.punishments(0..<30), by: nanchang.identity)

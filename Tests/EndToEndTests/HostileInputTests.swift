@@ -465,6 +465,21 @@ import Testing
         #expect(after.refusedRequests == health.refusedRequests, "\(after)")
         #expect(health.version == "creditsync-node/\(BuildInfo.version)", "\(health)")
         #expect(status.health["369999"] == nil, "made-up node ids are not kept")
+        // A node killed mid-upload ends its stream early: the client's doing, refused and logged
+        // as a warning like any refusal, not the hub's failure (an error and a 500).
+        let body = try SyncFixtures.changeSet(key: s.key100, after: Self.strangerFrontier(s.log100), count: 2).0.encoded
+        let target = HubPaths.changeSets(node: "360100")
+        let header = try RequestSignature.header(node: "360100", key: s.key100, method: "POST", target: target, body: body, now: Date())
+        let fd = try RawConnection.open(to: s.federation.deployment.hub.port, sending: "POST \(target) HTTP/1.1\r\nHost: x\r\n"
+            + "Authorization: \(header)\r\nContent-Type: \(HubPaths.envelopeType)\r\nContent-Length: \(body.count)\r\n\r\n", timeout: 30)
+        _ = body.prefix(body.count / 2).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        close(fd)
+        var cut = ""
+        for _ in 0..<40 where !cut.contains("could not be read whole") {
+            try await Task.sleep(for: .milliseconds(250))
+            cut = try String(contentsOf: s.federation.logs.appendingPathComponent("hub.log"), encoding: .utf8)
+        }
+        #expect(cut.contains("could not be read whole") && !cut.contains("failed POST"), "\(cut.suffix(2000))")
         // The hub logged each refusal with the node and the reason, one line each.
         let log = try String(contentsOf: s.federation.logs.appendingPathComponent("hub.log"), encoding: .utf8)
         #expect(log.contains("refused POST /v1/nodes/360100/changesets code=inconsistent node=360100"), "\(log.suffix(2000))")

@@ -84,6 +84,12 @@ public struct NodeAuthentication: RouterMiddleware {
                 return (request, body)
             } catch is NIOTooManyBytesError {
                 throw service.refuse(.contentTooLarge, "too-large", why)
+            } catch let cancelled as CancellationError {
+                throw cancelled
+            } catch {
+                // The client's doing, not the hub's failure (a node killed mid-upload ends its
+                // stream early): refused and logged as a warning, not an error and a 500.
+                throw service.refuse(.badRequest, "bad-request", "the request body could not be read whole: \(error)")
             }
         }
         // A read (most requests: every long poll) has no body to wait for.
