@@ -80,6 +80,35 @@ public enum StoreBackup {
         do { lock = try StoreLock(database: database) } catch { throw FederationError("cannot restore: \(error)") }
         defer { lock.release() }
 
+        let parent = (database as NSString).deletingLastPathComponent, directory = parent.isEmpty ? "." : parent
+        let staging = RestoreStaging.staging(for: database), aside = RestoreStaging.aside(for: database)
+        // A store's files, its database file last: moved in this order, a database file in place
+        // never meets another store's write-ahead log, and while it is not yet in place the
+        // daemons refuse the store (``RestoreStaging``).
+        let parts = { (base: String) in [EvidenceLog.path(besideDatabase: base)] + ["-shm", "-wal", ""].map { base + $0 } }
+        let swapping = RestoreStaging.swapMarker(for: database)
+        // Puts the old store back from aside, under the swap's marker: every file aside is the
+        // old store's (the marker is written only once older leftovers are gone), and the file of
+        // that name in place, if any, is the new store's, moved in before the crash.
+        func putTheOldStoreBack() throws {
+            if !files.fileExists(atPath: swapping) {
+                guard files.createFile(atPath: swapping, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw FederationError("cannot create \(swapping)")
+                }
+                try Self.sync(directory)
+            }
+            for (from, to) in zip(parts(aside), parts(database)).reversed() where files.fileExists(atPath: from) {
+                if files.fileExists(atPath: to) { try files.removeItem(atPath: to) }
+                try files.moveItem(atPath: from, toPath: to)
+            }
+            try Self.sync(directory)
+            try files.removeItem(atPath: swapping)
+            try Self.sync(directory)
+        }
+        // A restore that died in its swap: the old store goes back first, so that whatever this
+        // run meets, the store is whole.
+        if files.fileExists(atPath: swapping) { try putTheOldStoreBack() }
+
         // 1. The backup, checked before anything is touched.
         // A backup killed before it finished leaves its rollback journal beside it: it is a copy
         // half made, and SQLite could only open it to roll it back.
@@ -106,7 +135,6 @@ public enum StoreBackup {
         // earlier restore as root left so) or there is none, its directory's. Run as root, the
         // files made below would be root's, 0600, and the daemon (`User=creditsync` in the
         // shipped units) could not open its own store: they are given back before the swap.
-        let parent = (database as NSString).deletingLastPathComponent, directory = parent.isEmpty ? "." : parent
         let owner = Self.owner(of: database).flatMap { $0.uid == 0 ? nil : $0 } ?? Self.owner(of: directory)
         func giveBack(_ paths: [String]) throws {
             guard geteuid() == 0, let owner else { return }
@@ -118,11 +146,6 @@ public enum StoreBackup {
         }
 
         // 2. The new store, built beside the old one.
-        let staging = RestoreStaging.staging(for: database), aside = RestoreStaging.aside(for: database)
-        // A store's files, its database file last: moved in this order, a database file in place
-        // never meets another store's write-ahead log, and while it is not yet in place the
-        // daemons refuse the store (``RestoreStaging``).
-        let parts = { (base: String) in [EvidenceLog.path(besideDatabase: base)] + ["-shm", "-wal", ""].map { base + $0 } }
         for path in parts(staging) { try? files.removeItem(atPath: path) }
         let evidence = EvidenceLog.path(besideDatabase: backup)
         if files.fileExists(atPath: evidence) {
@@ -166,10 +189,17 @@ public enum StoreBackup {
             throw FederationError("\(error); the store was not touched")
         }
         try step("staged")
-        for path in parts(aside) {
+        // Leftovers of an earlier restore's end go, then the marker that makes every file aside
+        // the old store's until the swap is checked (``putTheOldStoreBack()``).
+        for path in parts(aside) where files.fileExists(atPath: path) {
             try step("remove \(path)")
-            try? files.removeItem(atPath: path)
+            try files.removeItem(atPath: path)
         }
+        try Self.sync(directory)
+        guard files.createFile(atPath: swapping, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw FederationError("cannot create \(swapping); the store was not touched")
+        }
+        try Self.sync(directory)
         for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) {
             try step("move \(from) aside")
             try files.moveItem(atPath: from, toPath: to)
@@ -192,13 +222,17 @@ public enum StoreBackup {
             restored = try summary(try DatabaseQueue(path: database, configuration: readOnly), path: database)
             guard restored.integrity == "ok" else { throw FederationError(restored.integrity) }
         } catch {
-            // The database file first: until the old one is back in place, the daemons refuse the store.
-            for path in parts(database).reversed() { try? files.removeItem(atPath: path) }
-            for (from, to) in zip(parts(aside), parts(database)) where files.fileExists(atPath: from) { try? files.moveItem(atPath: from, toPath: to) }
+            do { try putTheOldStoreBack() } catch let failure {
+                throw FederationError("the restored store did not open (\(error)), and the old store could not be put back (\(failure)); "
+                                      + "run the restore again: it puts the old store back first")
+            }
             throw FederationError("the restored store did not open (\(error)); the old store was put back")
         }
         // What opening it made beside it (and the lock, when this run made it), given back too.
         try giveBack(parts(database) + [StoreLock.path(for: database)])
+        try step("checked")
+        try files.removeItem(atPath: swapping)
+        try Self.sync(directory)
         for path in parts(aside) {
             try step("remove \(path)")
             try? files.removeItem(atPath: path)

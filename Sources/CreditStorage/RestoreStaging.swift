@@ -4,10 +4,11 @@ import Foundation
 /// a restore that died part way.
 ///
 /// A restore builds the new store beside the old one as `STORE.restoring` (a hub's with
-/// `STORE.restoring-evidence`), moves the old files aside to `STORE.before-restore…`, moves the
-/// new ones into place with the database file last, and only then removes the old ones. A
-/// restore killed or cut off by a power loss at any step leaves a `STORE.restoring…` file
-/// behind, or the old files aside with no database in place. A daemon started then could open
+/// `STORE.restoring-evidence`), writes `STORE.restoring-swap`, moves the old files aside to
+/// `STORE.before-restore…`, moves the new ones into place with the database file last, removes
+/// the marker once the new store opens and checks, and only then removes the old ones. A
+/// restore killed or cut off by a power loss at any step before leaves a `STORE.restoring…`
+/// file behind. A daemon started then could open
 /// no store at all and begin an empty one, whose log would fork from what the hub holds of it,
 /// or a new database file beside the old one's write-ahead log. It refuses instead
 /// (``checkNoInterruptedRestore(database:)``), and running the same restore again finishes it.
@@ -17,6 +18,11 @@ public enum RestoreStaging {
 
     /// Where the old store's files wait until the new one opens: `STORE.before-restore`.
     public static func aside(for database: String) -> String { database + ".before-restore" }
+
+    /// The file that says a swap is under way, `STORE.restoring-swap`: from before the old
+    /// store's first file moves aside until the new store has opened and checked, every file
+    /// aside is the old store's, and a restore run again puts them back before anything else.
+    public static func swapMarker(for database: String) -> String { database + ".restoring-swap" }
 
     /// A store that an interrupted restore left part way.
     public struct Interrupted: Error, CustomStringConvertible {
@@ -32,7 +38,7 @@ public enum RestoreStaging {
             let files = leftBehind.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             let keep = oldStoreInPlace
                 ? " The restore died before it moved the old store: to keep the old store instead, remove \(files)."
-                : " The old store is no longer in place."
+                : ""
             return "the store \(database) is part way through a restore that was interrupted (\(files) left beside it); "
                 + "run `creditsync restore --backup BACKUP --db \(database)` again with the same backup to finish it."
                 + keep
@@ -46,14 +52,15 @@ public enum RestoreStaging {
         let url = URL(fileURLWithPath: database)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let staged = names.filter { $0.hasPrefix(name + ".restoring") }.sorted()
-        let moved = names.filter { $0.hasPrefix(name + ".before-restore") }.sorted()
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        // A store's files: the database, its log and shared memory, and a hub's evidence.
+        let files = { (base: String) in ["", "-wal", "-shm", "-evidence", "-swap"].map { base + $0 }.filter(names.contains) }
+        let staged = files(name + ".restoring"), moved = files(name + ".before-restore")
         let inPlace = FileManager.default.fileExists(atPath: database)
         // Old files aside with the database in place are what a finished restore had yet to
         // remove: the new store is whole.
         guard !staged.isEmpty || (!moved.isEmpty && !inPlace) else { return }
         throw Interrupted(database: database, leftBehind: (staged + moved).map { directory + "/" + $0 },
-                          oldStoreInPlace: inPlace && moved.isEmpty)
+                          oldStoreInPlace: inPlace && moved.isEmpty && !staged.contains(name + ".restoring-swap"))
     }
 }

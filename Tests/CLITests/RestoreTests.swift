@@ -113,12 +113,14 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: (db as NSString).deletingLastPathComponent)
                 .filter { $0.contains(".restoring") || $0.contains(".before-restore") }
         }
+        let random = dir.appendingPathComponent("random.sqlite").path
+        #expect(FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })))
         // The steps, as the restore names them.
         var steps: [String] = []
         let whole = try copyOfTheStore("whole")
         _ = try StoreBackup.restore(backup: backup, to: whole, step: { steps.append($0) })
         #expect(try records(whole) == 5)
-        let swapped = try #require(steps.firstIndex(of: "swapped"))
+        let opens = try #require(steps.firstIndex(of: "checked")) + 1
         #expect(steps.contains { $0.hasPrefix("move") && $0.hasSuffix("aside") } && steps.contains { $0.hasSuffix(" in") })
 
         for (k, name) in steps.enumerated() {
@@ -130,15 +132,32 @@ import Testing
                     reached += 1
                 })
             }
-            if k < swapped {
+            if k < opens {
+                for role in [StoreRole.daemon, .operator] {
+                    do {
+                        _ = try NodeStore(path: db, role: role)
+                        Issue.record("the store of a restore killed at '\(name)' was opened as \(role)")
+                    } catch let refused as RestoreStaging.Interrupted {
+                        #expect(refused.description.contains("run `creditsync restore"), "\(refused)")
+                        #expect(!refused.leftBehind.isEmpty)
+                    }
+                }
+                // A run that fails (a bad backup) leaves the old store whole in place, whatever
+                // step the killed one reached: as the refusal then says, removing what the
+                // restore left keeps it.
+                #expect(try await CLI.run(["restore", "--backup", random, "--db", db]).status == 1)
                 do {
-                    _ = try NodeStore(path: db)
-                    Issue.record("a daemon opened the store of a restore killed at '\(name)'")
-                } catch let refused as RestoreStaging.Interrupted {
-                    #expect(refused.description.contains("run `creditsync restore"), "\(refused)")
-                    #expect(!refused.leftBehind.isEmpty)
-                    // "Before it moved the old store": then the old store is whole in place.
-                    if refused.oldStoreInPlace { #expect(try records(db) == 9, "killed at '\(name)'") }
+                    // Killed in its swap, it is undone first: nothing is left.
+                    try RestoreStaging.checkNoInterruptedRestore(database: db)
+                    #expect(try records(db) == 9, "killed at '\(name)'")
+                } catch let error as RestoreStaging.Interrupted {
+                    #expect(error.oldStoreInPlace, "killed at '\(name)': \(error)")
+                    let kept = try copyOfTheStore("kept-\(k)")
+                    for suffix in ["", "-wal", "-shm"] {
+                        try? FileManager.default.removeItem(atPath: kept + suffix)
+                        if FileManager.default.fileExists(atPath: db + suffix) { try FileManager.default.copyItem(atPath: db + suffix, toPath: kept + suffix) }
+                    }
+                    #expect(try records(kept) == 9, "killed at '\(name)'")
                 }
             } else {
                 let opened = try NodeStore(path: db)
