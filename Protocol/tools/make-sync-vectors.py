@@ -855,7 +855,7 @@ REFUSAL_2 = {"sequence": 2, "recordKey": KEY2, "code": "not-home", "field": "",
 REFUSAL_3 = {"sequence": 3, "recordKey": KEY2, "code": "revoked", "field": "",
              "message": "record CF-360100-2026-17: the record is revoked", "receivedAt": ms("2026-06-21T08:00:02+08:00")}
 BASE_LIST = {"node": "360100", "after": 0, "through": 3, "acknowledged": 3, "treeRoot": hx(mth(NODE_LOG[:3])),
-             "at": ms("2026-06-21T08:00:05+08:00"), "refusals": [REFUSAL_2, REFUSAL_3]}
+             "at": ms("2026-06-21T08:00:05+08:00"), "incarnation": "6a1f0c29d4e8b735", "refusals": [REFUSAL_2, REFUSAL_3]}
 refusal_lists, invalid_refusal_lists = [], []
 for name, fields in [
         ("360100's changes 1-3: two refused", BASE_LIST),

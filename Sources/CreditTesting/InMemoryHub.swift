@@ -170,7 +170,7 @@ public actor InMemoryHub: HubTransport {
     public func refusals(node: String, after: UInt64) async throws(TransportError) -> [UInt8] {
         let f = frontiers[node] ?? MerkleFrontier()
         let list = RefusalList(node: node, after: after, through: f.size, acknowledged: f.size, treeRoot: f.root.hex,
-                               at: 1_790_000_000_000, refusals: [])
+                               at: 1_790_000_000_000, incarnation: "00000000000000a1", refusals: [])
         return try! list.signed(with: key)
     }
 

@@ -42,15 +42,21 @@ public struct RefusalList: SignedJSONAnswer, Equatable {
     public var treeRoot: String
     /// When the hub answered, in milliseconds since 1970.
     public var at: UInt64
+    /// The hub process that answered, drawn when it started (16 lowercase hex digits). A node
+    /// keeps the word of one: a hub restored from a backup decides anew what it merges again, so
+    /// what another process said is void (`Protocol/hub-api.md`).
+    public var incarnation: String
     public var refusals: [Refusal]
 
-    public init(node: String, after: UInt64, through: UInt64, acknowledged: UInt64, treeRoot: String, at: UInt64, refusals: [Refusal]) {
+    public init(node: String, after: UInt64, through: UInt64, acknowledged: UInt64, treeRoot: String, at: UInt64, incarnation: String,
+                refusals: [Refusal]) {
         self.node = node
         self.after = after
         self.through = through
         self.acknowledged = acknowledged
         self.treeRoot = treeRoot
         self.at = at
+        self.incarnation = incarnation
         self.refusals = refusals
     }
 

@@ -84,9 +84,10 @@ extension ConvergenceTests {
         try await sync(h, nodes)
         let store = nodes[0].service.store
         let key = try Change(decoding: try #require(try store.changes(after: 2, limit: 1, maxBytes: .max).first)).key
-        func list(through: UInt64, after: UInt64 = 0, acknowledged: UInt64 = 5, root: String? = nil, _ refusals: [RefusalList.Refusal]) -> RefusalList {
+        func list(through: UInt64, after: UInt64 = 0, acknowledged: UInt64 = 5, root: String? = nil, incarnation: String = "00000000000000a1",
+                  _ refusals: [RefusalList.Refusal]) -> RefusalList {
             RefusalList(node: "360100", after: after, through: through, acknowledged: acknowledged, treeRoot: root ?? (try! store.logFrontier(through: acknowledged).root.hex),
-                        at: 0, refusals: refusals)
+                        at: 0, incarnation: incarnation, refusals: refusals)
         }
         let third = RefusalList.Refusal(sequence: 3, recordKey: key.description, code: "catalog-version", field: "catalogVersion", message: "m", receivedAt: 0)
 
@@ -134,6 +135,14 @@ extension ConvergenceTests {
         #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 0)
         #expect(try store.learnRefusals(list(through: 4, acknowledged: 4, [])) == 0)
         #expect(try store.refusedWrites().isEmpty && store.refusalsLearnedThrough() == 4)
+
+        // A list of another hub process: what was learned is void (a restored hub decides anew),
+        // and a list asked after what was learned is not filed; the one asked from 0 is.
+        #expect(try store.learnRefusals(list(through: 5, after: 4, [])) == 0 && store.refusalsLearnedThrough() == 5)
+        #expect(try store.learnRefusals(list(through: 5, after: 5, incarnation: "00000000000000b2", [])) == 0)
+        #expect(try store.refusalsLearnedThrough() == 0)
+        #expect(try store.learnRefusals(list(through: 5, incarnation: "00000000000000b2", [third])) == 1)
+        #expect(try store.refusedWrites().map(\.sequence) == [3] && store.refusalsLearnedThrough() == 5)
     }
 }
 

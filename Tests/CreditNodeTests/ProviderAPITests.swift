@@ -62,7 +62,7 @@ import Testing
         let second = try Change(decoding: try #require(try store.changes(after: 1, limit: 1, maxBytes: .max).first))
         // The hub's word, as the pusher files it once it has opened the signed list.
         let list = RefusalList(node: f.service.node, after: 0, through: 3, acknowledged: 3, treeRoot: try store.logFrontier(through: 3).root.hex,
-                               at: 0, refusals: [.init(sequence: 2, recordKey: second.key.description, code: "catalog-version",
+                               at: 0, incarnation: "00000000000000a1", refusals: [.init(sequence: 2, recordKey: second.key.description, code: "catalog-version",
                                                        field: "catalogVersion", message: "record \(second.key.recordId): a layer the hub does not hold",
                                                        receivedAt: 1_795_000_000_000)])
         #expect(try store.learnRefusals(list) == 1)

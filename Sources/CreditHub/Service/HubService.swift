@@ -24,9 +24,8 @@ public final class HubService: Sendable {
     /// The fan-out position each node last acknowledged here, so that a request after it
     /// acknowledges once (a hub restored from a backup starts empty and acknowledges again).
     private let acknowledgedFanOut = Mutex<[String: UInt64]>([:])
-    /// The nodes this hub process has given its refusals from their log's start
-    /// (``refusals(node:after:)``).
-    private let refusalsToldFromStart = Mutex<Set<String>>([])
+    /// This process, in its refusal lists (``refusals(node:after:)``): drawn when it starts.
+    let incarnation = String(format: "%016llx", UInt64.random(in: 1...UInt64.max))
     /// Long-polls waiting for the next merge: signalled by every merge that changed the hub log
     /// (each long poll then reads it at its node's slot) and by a draining hub.
     private let merges = ChangeSignal()
@@ -324,23 +323,17 @@ public final class HubService: Sendable {
     /// The hub's signed list of `node`'s changes after sequence `after` that it refused to merge
     /// (``RefusalList``, `Protocol/hub-api.md`): how the node tells its providers.
     ///
-    /// Until this process has answered the node a list from 0, it answers one after `after` > 0
-    /// with `through` 0 and no refusals, and the node drops what it learned and asks from 0
-    /// (`Protocol/hub-api.md`). What the node learned may be the word of the store this one
-    /// replaced: a hub restored from a backup decides anew the changes it merges again, and a set
-    /// the node sent before the restore, delivered late, can give the restored hub back as much of
-    /// the node's log as the old one held, so the node never sees it hold less.
+    /// Each list names this process (``incarnation``): what a node learned from another may be
+    /// the word of the store this one replaced. A hub restored from a backup decides anew the
+    /// changes it merges again, and a set the node sent before the restore, delivered late, can
+    /// give the restored hub back as much of the node's log as the old one held, so that the
+    /// node never sees it hold less (`Protocol/hub-api.md`).
     public func refusals(node: String, after: UInt64) throws -> [UInt8] {
         guard let (position, through, refusals) = try store.refusalList(node: node, after: after, limit: RefusalList.limit) else {
             throw HubError(.notFound, "unknown-node", "no node \(node)")
         }
-        let told = refusalsToldFromStart.withLock { told in
-            if after == 0 { told.insert(node) }
-            return told.contains(node)
-        }
-        return try RefusalList(node: node, after: after, through: told ? through : 0, acknowledged: position.acknowledged,
-                               treeRoot: position.treeRoot, at: UInt64(HubStore.millis(now())), refusals: told ? refusals : [])
-            .signed(with: key)
+        return try RefusalList(node: node, after: after, through: through, acknowledged: position.acknowledged, treeRoot: position.treeRoot,
+                               at: UInt64(HubStore.millis(now())), incarnation: incarnation, refusals: refusals).signed(with: key)
     }
 
     /// The hub's signed account of every record it holds about `subject` (Article 38), asked by

@@ -25,6 +25,8 @@ enum MetaKey: String {
     /// The last sequence of this node's log through which the hub's refusals are known
     /// (``NodeStore/learnRefusals(_:)``).
     case refusalsThrough = "refusals.through"
+    /// The hub process whose word that is (``SyncTransport/RefusalList/incarnation``).
+    case refusalsIncarnation = "refusals.incarnation"
 }
 
 extension Database {

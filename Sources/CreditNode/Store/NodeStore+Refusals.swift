@@ -41,14 +41,25 @@ extension NodeStore {
     /// log's) is not filed: the pusher reports the divergence. A hub that holds less of this
     /// node's log than was learned (restored from an older backup) takes back what it said past
     /// its position: the changes it lost are pushed again and merged anew, and may not be refused
-    /// this time. Rights changes are left out: their refusals settle at the case (rights.md §4).
+    /// this time. A list from another hub process than the word learned (``RefusalList/incarnation``)
+    /// voids that word: it is forgotten, and learned again from 0. Rights changes are left out:
+    /// their refusals settle at the case (rights.md §4).
     /// - Throws: ``WireError/inconsistent(_:)`` when a listed refusal names a record other than
     ///   the one this node's change of that sequence wrote.
     @discardableResult
     public func learnRefusals(_ list: RefusalList) throws -> Int {
         guard try logFrontier(matching: list.position) != nil else { return 0 }
         return try writer.write { db in
-            // Another answer was filed first (two lists asked for at once): this one is stale.
+            // Another hub process's word is void (a restored hub decides anew what it merges
+            // again): forgotten, and learned again from 0 of this one.
+            let incarnation = Data(list.incarnation.utf8)
+            if try db.meta(.refusalsIncarnation) != incarnation {
+                try db.execute(sql: "DELETE FROM record_refused")
+                try db.setMetaInt(.refusalsThrough, 0)
+                try db.setMeta(.refusalsIncarnation, incarnation)
+            }
+            // Another answer was filed first (two lists asked for at once), or the list answers
+            // a word just forgotten: this one is stale.
             guard try db.metaInt(.refusalsThrough) == list.after else { return 0 }
             if list.through < list.after {
                 try db.execute(sql: "DELETE FROM record_refused WHERE sequence > ?", arguments: [Int64(list.through)])

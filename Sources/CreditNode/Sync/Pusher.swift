@@ -106,9 +106,10 @@ public struct Pusher: Service {
             // acknowledged: a hub restored from an older backup is re-fed from here. At once
             // when the receiver saw the hub hold less.
             if store.takeHubPositionDoubt() || idleRounds.next() % 4 == 0 { try await checkHubPosition() }
-            // Now and then, with nothing to push, ask whether the hub still stands by the word
-            // learned: a hub that started since takes it back (hub-api.md), as a restored hub
-            // that a late set gave back all this node had pushed must.
+            // Now and then, with nothing to push, ask the hub once even when its word covers all
+            // it acknowledged: a hub process started since (a restored one that a late set gave
+            // back all this node had pushed) answers as another incarnation, whose word is learned
+            // from 0 (hub-api.md).
             if refusalChecks.due(now(), every: Self.refusalCheckInterval) {
                 do { try await learnRefusals(confirming: true) } catch {
                     logger.warning("could not confirm the hub's refusals; asking again later", metadata: ["error": "\(error)"])
@@ -138,7 +139,7 @@ public struct Pusher: Service {
     /// the providers (``NodeStore/learnRefusals(_:)``). Returns how many record writes it newly
     /// lists as refused.
     /// - Parameter confirming: ask once even when the word learned covers all the hub
-    ///   acknowledged, so that a hub that does not stand by it (it started since) takes it back.
+    ///   acknowledged, to learn of a hub process started since (``RefusalList/incarnation``).
     @discardableResult
     public func learnRefusals(confirming: Bool = false) async throws -> Int {
         var listed = 0
@@ -149,8 +150,8 @@ public struct Pusher: Service {
             do { bytes = try await transport.refusals(node: node, after: after) } catch { throw Failure.transport(error) }
             let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
             listed += try store.learnRefusals(list)
-            // A full list leaves more after it, and a list that took back what was learned (a
-            // hub that has not vouched for it) is asked again from where it left; anything else
+            // A full list leaves more after it, and a list of another hub process voided what was
+            // learned, to be asked again from 0; anything else
             // is all the hub can say for now, and so is a list not filed (the hub's word on another log).
             let learned = try store.refusalsLearnedThrough()
             guard (list.refusals.count == RefusalList.limit && learned > after) || learned < after else { break }
