@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import SyncProtocol
 import SyncTransport
+import Synchronization
 import Testing
 
 /// The node's HTTP client against the hub's HTTP server on a real loopback socket: the same
@@ -38,12 +39,9 @@ import Testing
         }
         // A request signed while the hub was down reaches it once it has started: refused
         // `replayed`, it is signed again and sent once more at once by the transport itself.
-        final class FirstSigning: @unchecked Sendable {
-            var calls = 0
-        }
-        let signing = FirstSigning(), hubStarted = h.now
+        let signings = Mutex(0), hubStarted = h.now
         let early = HTTPHubTransport(client: .shared, baseURL: "http://127.0.0.1:\(port)", node: "360700", key: ganzhou.key, hubKeys: h.pinned,
-                                     now: { signing.calls += 1; return signing.calls == 1 ? hubStarted.addingTimeInterval(-30) : h.clock.now })
+                                     now: { signings.withLock { $0 += 1; return $0 } == 1 ? hubStarted.addingTimeInterval(-30) : h.clock.now })
         #expect(try await early.position(node: "360700").acknowledged == 0)
         #expect(try h.hub.snapshot().health["360700"]?.refusedRequests == 1)
 
@@ -150,7 +148,7 @@ import Testing
         #expect(swapped.0 == 401 && swapped.1.contains("unauthorized"), "another body under a signature: \(swapped)")
         // The body is {"through": N} and nothing else: a key given twice is refused, not resolved.
         for strange in [#"{"through":1,"through":2}"#, #"{"through":1,"extra":2}"#, #"{"through":1.0}"#, #"[1]"#,
-                        #"{"through":1e0}"#, #"{"through":0.12e2}"#, #"{"through":1E3}"#] {
+                        #"{"through":1e0}"#, #"{"through":0.12e2}"#, #"{"through":1E3}"#, #"{"through":-0}"#] {
             let bytes = Array(strange.utf8)
             let signedFor = try RequestSignature.header(node: "360700", key: ganzhou.key, method: "POST", target: ackTarget, body: bytes, now: h.now)
             let answer = try await raw(ackTarget, body: bytes, header: signedFor)

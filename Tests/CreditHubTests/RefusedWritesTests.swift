@@ -6,6 +6,7 @@ import CreditTesting
 import Foundation
 import SyncProtocol
 import SyncTransport
+import Synchronization
 import Testing
 
 /// A provider whose acknowledged write the hub refused learns it from its node
@@ -201,9 +202,10 @@ extension ConvergenceTests {
 
         /// Forwards every push, keeping a copy of its envelope: the network's duplicate.
         final class Copying: ForwardingTransport, @unchecked Sendable {
-            var copies: [[UInt8]] = []
+            let kept = Mutex<[[UInt8]]>([])
+            var copies: [[UInt8]] { kept.withLock { $0 } }
             override func push(node: String, envelope: [UInt8], pinned: TreeHead?) async throws(TransportError) -> [UInt8] {
-                copies.append(envelope)
+                kept.withLock { $0.append(envelope) }
                 return try await super.push(node: node, envelope: envelope, pinned: pinned)
             }
         }

@@ -10,8 +10,9 @@ public enum InternetTime {
     /// lies before 1970 (a change carries its times as milliseconds since then).
     ///
     /// `T` and `Z` may be written in lower case (RFC 3339 §5.6); an offset is `Z` or `±HH:MM`
-    /// with hours 00–23 and minutes 00–59; a second of 60 (a leap second) counts as the next
-    /// minute's first.
+    /// with hours 00–23 and minutes 00–59; a second of 60 (a leap second, in a minute 59) counts
+    /// as the next minute's first. Fractional digits past the millisecond round half up, in
+    /// decimal, not through a binary fraction.
     public static func milliseconds(_ text: some StringProtocol) -> UInt64? {
         let b = Array(text.utf8)
         guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
@@ -19,19 +20,20 @@ public enum InternetTime {
               b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
               let date = CivilDate(iso: String(decoding: b[0..<10], as: UTF8.self)),
               let hour = digits(b[11..<13]), let minute = digits(b[14..<16]), let second = digits(b[17..<19]),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+              hour <= 23, minute <= 59, second <= 59 || (second == 60 && minute == 59) else { return nil }
         var i = 19
-        var fraction = 0.0
+        // Milliseconds from the first three fractional digits; the fourth rounds them.
+        var millis = 0
         if b[i] == UInt8(ascii: ".") {
             i += 1
-            var scale = 0.1
             let start = i
             while i < b.count, b[i] >= 48, b[i] <= 57 {
-                fraction += Double(b[i] - 48) * scale
-                scale /= 10
+                let digit = Int(b[i] - 48), place = i - start
+                if place < 3 { millis = millis * 10 + digit } else if place == 3, digit >= 5 { millis += 1 }
                 i += 1
             }
             guard i > start else { return nil }
+            for _ in (i - start)..<max(i - start, 3) { millis *= 10 }
         }
         guard i < b.count else { return nil }
         var offset = 0
@@ -46,8 +48,7 @@ public enum InternetTime {
             return nil
         }
         let seconds = date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second - offset
-        let millis = (Double(seconds) * 1000 + (fraction * 1000).rounded())
-        return millis >= 0 ? UInt64(millis) : nil
+        return seconds >= 0 ? UInt64(seconds * 1000 + millis) : nil
     }
 
     private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {

@@ -99,12 +99,12 @@ public enum HubAPI {
     /// The position of a fan-out acknowledgement, `{"through": N}` and nothing else: read with
     /// the project's JSON reader, which refuses a key given twice (Protocol/README.md), and
     /// strict like every body a node sends. N is written in decimal digits: the reader gives
-    /// `1e0` as `1`, so a body holding an exponent or a point is refused before it is read
-    /// (its one member's name, `through`, holds neither an `e` nor a point).
+    /// `1e0` as `1` and `-0` as `0`, so a body holding an exponent, a point or a sign is refused
+    /// before it is read (its one member's name, `through`, holds none of them).
     static func acknowledged(_ body: [UInt8]) throws -> UInt64 {
         let refusal = HubError(.badRequest, "bad-request",
                                "the body must be {\"through\": N} with N an integer from 0 to 2^63 − 1 in decimal digits, and no other member")
-        guard !body.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: ".") }),
+        guard !body.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }),
               case let .object(members)? = try? JSONValue.parse(body), members.count == 1, case let .number(text)? = members["through"],
               let through = UInt64(text), through <= UInt64(Int64.max) else { throw refusal }
         return through

@@ -24,9 +24,14 @@ struct DaemonMetricsFactory: MetricsFactory {
         "http.server.active_requests": ("http_server_active_requests", "HTTP requests being answered now, by method."),
     ]
 
+    /// The whole name in `metricName`, as the daemons' own metrics are made.
+    static func descriptor(_ d: (name: String, help: String)) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: d.name, unitName: "", helpText: d.help)
+    }
+
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         guard let d = Self.described[label] else { return base.makeCounter(label: label, dimensions: dimensions) }
-        return registry.makeCounter(name: d.name, labels: dimensions, help: d.help)
+        return registry.makeCounter(descriptor: Self.descriptor(d), labels: dimensions)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
@@ -39,12 +44,12 @@ struct DaemonMetricsFactory: MetricsFactory {
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         guard let d = Self.described[label] else { return base.makeMeter(label: label, dimensions: dimensions) }
-        return registry.makeGauge(name: d.name, labels: dimensions, help: d.help)
+        return registry.makeGauge(descriptor: Self.descriptor(d), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         guard let d = Self.described[label] else { return base.makeTimer(label: label, dimensions: dimensions) }
-        return registry.makeDurationHistogram(name: d.name, labels: dimensions, buckets: base.defaultDurationHistogramBuckets, help: d.help)
+        return registry.makeDurationHistogram(descriptor: Self.descriptor(d), labels: dimensions, buckets: base.defaultDurationHistogramBuckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) { base.destroyCounter(handler) }
