@@ -633,10 +633,15 @@ import Testing
         #expect(snapshot.windowsNeedAttention)
         #expect(try h.hub.metricsExposition().contains(#"creditsync_hub_rights_windows{window="objection-label",state="breached"} 1"#))
         // Operators see it in the status table, on the dashboard and in the auditor's report.
-        #expect(StatusTable.render(snapshot).contains("case 360700-1 objection-label: due 2026-11-23 breached"))
+        // They are told which nodes hold it up, as for a correction's copies, and the rights
+        // windows are counted apart from Article 41's.
+        #expect(snapshot.rights.first { $0.name == .objectionLabel }?.waitingFor == ["360100", "360700"])
+        #expect(StatusTable.render(snapshot).contains("case 360700-1 objection-label: due 2026-11-23 breached (\(record)); not yet at 360100 360700"))
         try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
-                #expect(String(buffer: response.body).contains("<td>360700-1</td>"))
+                let page = String(buffer: response.body)
+                #expect(page.contains("<td>360700-1</td>") && page.contains("breached</td><td>360100 360700</td></tr>"), "\(page)")
+                #expect(page.contains("<h2>Corrections (Article 41)</h2>\n<p>none yet</p>") && page.contains("objection-label/breached: 1"), "\(page)")
             }
         }
         try await sync(h, nodes)

@@ -41,7 +41,8 @@ enum Dashboard {
         }.joined(separator: "\n")
         let rights = s.rights.map { w -> String in
             "<tr><td>\(esc(w.caseId))</td><td>\(esc(w.recordKey))</td><td>\(w.caseState.rawValue)</td><td>\(w.name.rawValue)\(w.unit.map { " " + esc($0) } ?? "")</td>"
-                + "<td>\(w.window.deadline.due)\(provisional(w.window.deadline))</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td></tr>"
+                + "<td>\(w.window.deadline.due)\(provisional(w.window.deadline))</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td>"
+                + "<td>\(nodeList(w.waitingFor))</td></tr>"
         }.joined(separator: "\n")
         let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map { c -> String in
             "<tr><td>\(esc(c.recordKey))</td><td>\(c.winner)</td><td>\(c.loser)</td><td>\(when(c.detectedAt))</td></tr>"
@@ -60,7 +61,10 @@ enum Dashboard {
         \(forks)
         </table>
         """
-        let counts = s.windowCounts.sorted { $0.key < $1.key }.map { w -> String in "\(w.key): \(w.value)" }.joined(separator: " · ")
+        // Article 41's windows and the rights windows, each counted under its own heading.
+        let split = s.windowCountsByArticle
+        let correctionCounts = split.article41.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
+        let rightsCounts = split.rights.map { "\($0.key): \($0.value)" }.joined(separator: " · ")
         let provisional = s.provisionalYears.isEmpty ? "" :
             "<p class=\"bad\">No official calendar loaded for \(s.provisionalYears.map(String.init).joined(separator: ", ")): deadlines in it are provisional (Monday–Friday assumed).</p>"
         return """
@@ -81,12 +85,13 @@ enum Dashboard {
         \(nodes)
         </table>
         <h2>Corrections (Article 41)</h2>
-        <p>\(counts.isEmpty ? "none yet" : counts)</p>
+        <p>\(correctionCounts.isEmpty ? "none yet" : correctionCounts)</p>
         <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th><th>copies not yet fixed at</th></tr>
         \(corrections)
         </table>
         <h2>Objections and restorations (Articles 39, 40)</h2>
-        <table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th></tr>
+        <p>\(rightsCounts.isEmpty ? "none yet" : rightsCounts)</p>
+        <table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th><th>not yet applied at</th></tr>
         \(rights)
         </table>
         <h2>Conflicts</h2>

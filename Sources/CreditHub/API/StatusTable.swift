@@ -19,11 +19,8 @@ public enum StatusTable {
             out += pad(n.id, 8) + pad(n.name, 14) + pad(n.status, 9) + pad(String(n.acknowledged), 9) + pad(String(n.fanOutApplied), 9)
                 + pad(String(n.lagChanges), 7) + pad(String(Int(n.lagSeconds)), 8) + (n.lastSeen.map { time.string(from: $0) } ?? "never") + "\n"
         }
-        let rightsNames = Set(RightsWindowStatus.Name.allCases.map(\.rawValue))
-        let (rightsCounts, correctionCounts) = s.windowCounts.sorted { $0.key < $1.key }.reduce(into: ([String](), [String]())) { lists, w in
-            let line = "\(w.key)=\(w.value)"
-            if rightsNames.contains(String(w.key.prefix { $0 != "/" })) { lists.0.append(line) } else { lists.1.append(line) }
-        }
+        let split = s.windowCountsByArticle
+        let correctionCounts = split.article41.map { "\($0.key)=\($0.value)" }, rightsCounts = split.rights.map { "\($0.key)=\($0.value)" }
         out += "\nArticle 41 windows: \(correctionCounts.isEmpty ? "no corrections yet" : correctionCounts.joined(separator: " "))\n"
         let flagged = s.corrections.filter { [.atRisk, .breached, .missed].contains($0.reachHubState) || [.atRisk, .breached, .missed].contains($0.fixCopiesState) }
         for c in flagged {
@@ -32,7 +29,8 @@ public enum StatusTable {
         }
         out += "Rights windows (Articles 39, 40): \(rightsCounts.isEmpty ? "no cases yet" : rightsCounts.joined(separator: " "))\n"
         for w in s.rights where [.atRisk, .breached, .missed, .paused].contains(w.state) {
-            out += "  case \(w.caseId) \(w.name.rawValue)\(w.unit.map { " " + $0 } ?? ""): due \(w.window.deadline.due) \(w.state.rawValue) (\(w.recordKey))\n"
+            let waiting = w.waitingFor.isEmpty ? "" : "; not yet at \(w.waitingFor.joined(separator: " "))"
+            out += "  case \(w.caseId) \(w.name.rawValue)\(w.unit.map { " " + $0 } ?? ""): due \(w.window.deadline.due) \(w.state.rawValue) (\(w.recordKey))\(waiting)\n"
         }
         let open = s.conflicts.filter { $0.resolvedAt == nil }
         if !open.isEmpty { out += "\(open.count) unresolved conflicts\n" }

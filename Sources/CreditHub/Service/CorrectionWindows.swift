@@ -45,6 +45,15 @@ extension HubService {
         public var rights: [RightsWindowStatus]
         /// Windows by `window/state`, Article 41's and the rights windows alike.
         public var windowCounts: [String: Int]
+
+        /// ``windowCounts`` split into Article 41's and the rights windows', each in key order:
+        /// what the dashboard and `creditsync status` show under their own headings.
+        public var windowCountsByArticle: (article41: [(key: String, value: Int)], rights: [(key: String, value: Int)]) {
+            let rightsNames = Set(RightsWindowStatus.Name.allCases.map(\.rawValue))
+            let sorted = windowCounts.sorted { $0.key < $1.key }
+            let isRights = { (key: String) in rightsNames.contains(String(key.prefix { $0 != "/" })) }
+            return (sorted.filter { !isRights($0.key) }, sorted.filter { isRights($0.key) })
+        }
         public var conflicts: [ConflictRow]
         /// The most recent changes the merge refused (`Protocol/merge.md` §3).
         public var refusals: [ChangeRefusal]
@@ -109,17 +118,22 @@ extension HubService {
         }
         let rightsWindows = try recentRightsWindows(at: now)
         for w in rightsWindows { windowCounts["\(w.name.rawValue)/\(w.state.rawValue)", default: 0] += 1 }
-        let interestingRights = rightsWindows.filter { w in
+        var interestingRights = Array(rightsWindows.filter { w in
             switch filter {
             case .attention: w.window.completedAt == nil || w.state == .missed
             case .closed: w.window.completedAt != nil
             case .all: true
             }
+        }.suffix(200))
+        // A label or a granted restoration waits for nodes, as a correction's copies do: named.
+        for i in interestingRights.indices where interestingRights[i].window.completedAt == nil {
+            guard let position = interestingRights[i].position else { continue }
+            interestingRights[i].waitingFor = lags.filter { $0.status == "active" && $0.fanOutApplied < position }.map(\.id)
         }
         // The log size read with the record count, in one transaction: a snapshot taken while a
         // set merges shows both before it or both after it.
         return Snapshot(hub: id, generatedAt: now, hubLogSize: UInt64(counts.hubLog), records: counts.records,
-                        nodes: lags, corrections: interesting, rights: Array(interestingRights.suffix(200)),
+                        nodes: lags, corrections: interesting, rights: interestingRights,
                         windowCounts: windowCounts,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),

@@ -23,6 +23,11 @@ public struct RightsWindowStatus: Sendable, Codable, Equatable {
     public var unit: String?
     public var window: LegalWindow
     public var state: LegalWindow.State
+    /// For a window that waits for every active node to apply an entry (`objection-label`, a
+    /// granted `restoration`): the hub-log position of that entry, and, while it waits, the
+    /// active nodes that have not applied it (filled in by the operators' snapshot).
+    public var position: UInt64? = nil
+    public var waitingFor: [String] = []
 }
 
 extension HubService {
@@ -32,11 +37,12 @@ extension HubService {
         let c = row.rightsCase
         func date(_ ms: UInt64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
         func status(_ name: RightsWindowStatus.Name, from: UInt64, days: Int, completedAt: Date?, unit: String? = nil,
-                    paused: Bool = false) -> RightsWindowStatus {
+                    paused: Bool = false, position: UInt64? = nil) -> RightsWindowStatus {
             // A window that counts from a valid instant cannot fail to have a deadline: the count is non-negative.
             let window = LegalWindow(deadline: (try? calendar.deadline(after: date(from), workingDays: days))!, completedAt: completedAt)
             let state = paused && completedAt == nil ? .paused : window.state(at: now, calendar: calendar)
-            return RightsWindowStatus(caseId: c.id, recordKey: c.recordKey, caseState: c.state, name: name, unit: unit, window: window, state: state)
+            return RightsWindowStatus(caseId: c.id, recordKey: c.recordKey, caseState: c.state, name: name, unit: unit, window: window, state: state,
+                                      position: position)
         }
         switch c.kind {
         case .objection:
@@ -46,7 +52,7 @@ extension HubService {
                 total + calendar.workingDays(after: ChinaTime.date(of: date(pause.from)), through: pause.to.map { ChinaTime.date(of: date($0)) } ?? today)
             }
             var list = [
-                status(.objectionLabel, from: c.openedAt, days: 1, completedAt: row.labelCompletedAt),
+                status(.objectionLabel, from: c.openedAt, days: 1, completedAt: row.labelCompletedAt, position: row.labelPosition),
                 status(.objectionHandling, from: c.openedAt, days: (c.checksAt == nil ? 3 : 7) + paused,
                        completedAt: c.closedAt.map(date), paused: c.state == .paused),
             ]
@@ -60,7 +66,7 @@ extension HubService {
             return list
         case .restoration:
             let done = c.state == .refused ? c.closedAt.map(date) : row.grantCompletedAt
-            return [status(.restoration, from: c.openedAt, days: 10, completedAt: done)]
+            return [status(.restoration, from: c.openedAt, days: 10, completedAt: done, position: c.state == .refused ? nil : row.grantPosition)]
         case .listRemoval:
             return []
         }

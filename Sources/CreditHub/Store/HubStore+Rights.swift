@@ -13,6 +13,9 @@ public struct RightsCaseRow: Sendable, Codable, Equatable {
     public var labelCompletedAt: Date?
     /// When every active node had applied the granted restoration (`restoration`).
     public var grantCompletedAt: Date?
+    /// The hub-log positions of the entries those two windows wait for every active node to apply.
+    public var labelPosition: UInt64? = nil
+    public var grantPosition: UInt64? = nil
 }
 
 extension HubStore {
@@ -89,7 +92,9 @@ extension HubStore {
     static func rightsCaseRow(_ row: Row) throws -> RightsCaseRow {
         RightsCaseRow(rightsCase: try RightsCase(stored: row["body"]), receivedAt: date(row["received_at"]),
                       labelCompletedAt: (row["label_completed_at"] as Int64?).map(date),
-                      grantCompletedAt: (row["grant_completed_at"] as Int64?).map(date))
+                      grantCompletedAt: (row["grant_completed_at"] as Int64?).map(date),
+                      labelPosition: (row["label_position"] as Int64?).map(UInt64.init),
+                      grantPosition: (row["grant_position"] as Int64?).map(UInt64.init))
     }
 
     /// Closes the windows that wait for every active node (`objection-label`, a granted
