@@ -92,15 +92,15 @@ enum Dashboard {
         <h2>Objections and restorations (Articles 39, 40)</h2>
         <p>\(rightsCounts.isEmpty ? "none yet" : rightsCounts)</p>
         <table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th><th>not yet applied at</th></tr>
-        \(rights)
+        \(rights.isEmpty ? "<tr><td colspan=\"7\">none</td></tr>" : rights)
         </table>
         <h2>Conflicts</h2>
         <table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>
-        \(conflicts)
+        \(conflicts.isEmpty ? "<tr><td colspan=\"4\">none</td></tr>" : conflicts)
         </table>
         <h2>Refused changes</h2>
         <table><tr><th>record</th><th>change</th><th>code</th><th>field</th><th>why</th><th>received</th></tr>
-        \(refusals)
+        \(refusals.isEmpty ? "<tr><td colspan=\"6\">none</td></tr>" : refusals)
         </table>
         </body></html>
         """

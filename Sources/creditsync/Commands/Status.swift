@@ -38,7 +38,12 @@ struct Status: AsyncParsableCommand {
             throw CommandError("cannot reach the hub at \(hub): \(error)")
         }
         let body = try await response.body.collect(upTo: 32 << 20)
-        guard response.status == .ok else { throw CommandError("the hub answered \(response.status.code)") }
+        guard response.status == .ok else {
+            let hint = response.status.code != 401 ? ""
+                : tokenFile == nil ? ": this hub needs its operator token (--token-file FILE, the hub's operator.tokenFile)"
+                : ": the token in \(tokenFile ?? "") is not the hub's operator token"
+            throw CommandError("the hub answered \(response.status.code)\(hint)")
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return (try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body)), body)
