@@ -148,6 +148,18 @@ extension ConvergenceTests {
 }
 
 extension ConvergenceTests {
+    /// Nanchang and Ji'an on a hub whose store is a file, Ji'an's credential of Nanchang's unit,
+    /// and a backup of the hub (at `backupPath`) holding one record of Nanchang's.
+    func federationWithAHubBackup(in dir: URL) async throws -> (HubFixture, [NodeFixture], [ProviderIdentity], String) {
+        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
+        let (h, nodes) = try HubFixture.federation(["360100", "360400"], sharedClock: true, path: hubPath)
+        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
+        _ = try nodes[0].service.submit([record(nodes, 1)], by: identities[0])
+        try await sync(h, nodes)
+        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+        return (h, nodes, identities, backupPath)
+    }
+
     /// A race decided one way, then, on a hub restored from a backup taken before it, the other:
     /// the node re-feeding the hub drops what the hub said past its position, so the loser's
     /// list follows the restored hub's word (a node that kept it would list a merged write as
@@ -155,12 +167,7 @@ extension ConvergenceTests {
     @Test func aHubRestoredFromAnOlderBackupDecidingARaceTheOtherWayIsFollowed() async throws {
         let dir = try Fixtures.temporaryDirectory("hub-restore-refusals")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
-        let (h, nodes) = try HubFixture.federation(["360100", "360400"], sharedClock: true, path: hubPath)
-        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
-        _ = try nodes[0].service.submit([record(nodes, 1)], by: identities[0])
-        try await sync(h, nodes)
-        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+        let (h, nodes, identities, backupPath) = try await federationWithAHubBackup(in: dir)
 
         // Nanchang's version reaches the hub first: Ji'an's is refused, and each node learns it.
         let versions = [record(nodes, 7), record(nodes, 7, variant: "罚款9999元")]
@@ -187,18 +194,13 @@ extension ConvergenceTests {
 
     /// A copy of a set, sent to the old hub and delivered late to the hub restored from a backup
     /// that held none of it: the restored hub then holds as much of the node's log as the old one
-    /// did, so the node never sees it hold less, yet it decided the race the other way. A hub
-    /// does not vouch for what a node learned before it started (hub-api.md): its first list
-    /// takes that back, and the node lists the write it now refused (simulator seed 330286).
+    /// did, so the node never sees it hold less, yet it decided the race the other way. Its
+    /// lists name another hub process (`incarnation`, hub-api.md): the node forgets the old
+    /// hub's word and lists the write it now refused (simulator seed 330286).
     @Test func aSetDeliveredLateToARestoredHubIsListedOnTheRestoredHubsWord() async throws {
         let dir = try Fixtures.temporaryDirectory("hub-restore-late-set")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let hubPath = dir.appendingPathComponent("hub.sqlite").path, backupPath = dir.appendingPathComponent("backup.sqlite").path
-        let (h, nodes) = try HubFixture.federation(["360100", "360400"], sharedClock: true, path: hubPath)
-        let identities = [nodes[0].identity, try sameUnit(h, nodes, at: 1)]
-        _ = try nodes[0].service.submit([record(nodes, 1)], by: identities[0])
-        try await sync(h, nodes)
-        _ = try StoreBackup.backup(from: hubPath, to: backupPath)
+        let (h, nodes, identities, backupPath) = try await federationWithAHubBackup(in: dir)
 
         /// Forwards every push, keeping a copy of its envelope: the network's duplicate.
         final class Copying: ForwardingTransport, @unchecked Sendable {
