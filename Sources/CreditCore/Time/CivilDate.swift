@@ -120,7 +120,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
-    private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    /// The value of ASCII decimal digits, `nil` when any byte is not one (``InternetTime`` too).
+    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
         var value = 0
         for b in bytes {
             guard b >= 48, b <= 57 else { return nil }

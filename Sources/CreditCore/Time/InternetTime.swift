@@ -19,7 +19,7 @@ public enum InternetTime {
               b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
               b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
               let date = CivilDate(iso: String(decoding: b[0..<10], as: UTF8.self)),
-              let hour = digits(b[11..<13]), let minute = digits(b[14..<16]), let second = digits(b[17..<19]),
+              let hour = CivilDate.digits(b[11..<13]), let minute = CivilDate.digits(b[14..<16]), let second = CivilDate.digits(b[17..<19]),
               hour <= 23, minute <= 59, second <= 59 || (second == 60 && minute == 59) else { return nil }
         var i = 19
         // Milliseconds from the first three fractional digits; the fourth rounds them.
@@ -42,21 +42,12 @@ public enum InternetTime {
             guard i + 1 == b.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
-                  let h = digits(b[(i + 1)..<(i + 3)]), let m = digits(b[(i + 4)..<(i + 6)]), h <= 23, m <= 59 else { return nil }
+                  let h = CivilDate.digits(b[(i + 1)..<(i + 3)]), let m = CivilDate.digits(b[(i + 4)..<(i + 6)]), h <= 23, m <= 59 else { return nil }
             offset = (h * 60 + m) * 60 * (b[i] == UInt8(ascii: "-") ? -1 : 1)
         default:
             return nil
         }
         let seconds = date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second - offset
         return seconds >= 0 ? UInt64(seconds * 1000 + millis) : nil
-    }
-
-    private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
-        var value = 0
-        for byte in bytes {
-            guard byte >= 48, byte <= 57 else { return nil }
-            value = value * 10 + Int(byte - 48)
-        }
-        return value
     }
 }
