@@ -32,12 +32,20 @@ public final class StoreLock: Sendable {
         let path = Self.path(for: database)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Held(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            var holder = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &holder, holder.count, 0)
-            close(fd)
-            let pid = n > 0 ? String(decoding: holder.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            throw Held(description: "the store \(database) is in use by another creditsync process (pid \(pid)); stop that daemon first")
+        // A lock just let go can still be held for a moment by a child process another thread
+        // forked, between its fork and its exec (the descriptor is close-on-exec): a second try
+        // within a second tells that apart from a daemon that holds it.
+        var tries = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            tries += 1
+            guard tries < 50 else {
+                var holder = [UInt8](repeating: 0, count: 32)
+                let n = pread(fd, &holder, holder.count, 0)
+                close(fd)
+                let pid = n > 0 ? String(decoding: holder.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+                throw Held(description: "the store \(database) is in use by another creditsync process (pid \(pid)); stop that daemon first")
+            }
+            usleep(20_000)
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

@@ -98,6 +98,8 @@ public struct Pusher: Service {
             // is looked at first: the store is read at most once per interval, not every round.
             if refusalReads.due(now(), every: Self.refusalInterval), try store.refusalsLearnedThrough() != store.acknowledgedPosition() {
                 do { try await learnRefusals() } catch {
+                    // A read cut by the stop is the stop (``runRetrying(_:backoff:logger:step:)``).
+                    if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
                     logger.warning("could not learn the hub's refusals; asking again later", metadata: ["error": "\(error)"])
                 }
             }
@@ -112,6 +114,7 @@ public struct Pusher: Service {
             // from 0 (hub-api.md).
             if refusalChecks.due(now(), every: Self.refusalCheckInterval) {
                 do { try await learnRefusals(confirming: true) } catch {
+                    if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
                     logger.warning("could not confirm the hub's refusals; asking again later", metadata: ["error": "\(error)"])
                 }
             }
