@@ -18,6 +18,8 @@ import Synchronization
 public final class WALCheckpointer: Sendable {
     private final class Flag: Sendable {
         let stopped = Mutex(false)
+        /// Wakes the thread from its pause, and says when it has let its connection go.
+        let wake = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
     }
 
     private let flag = Flag()
@@ -44,12 +46,25 @@ public final class WALCheckpointer: Sendable {
                     try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
                     checkpointed = now
                 }
-                Thread.sleep(forTimeInterval: pause)
+                _ = flag.wake.wait(timeout: .now() + pause)
             }
+            try? queue.close()
+            flag.done.signal()
         }
         thread.name = "wal-checkpointer"
         thread.start()
     }
 
-    deinit { flag.stopped.withLock { $0 = true } }
+    /// Stops the thread and waits until its connection is closed: a store closed "now" has no
+    /// connection left open behind it (a copy of its files is then the whole store).
+    public func stop() {
+        guard flag.stopped.withLock({ stopped in defer { stopped = true }; return !stopped }) else { return }
+        flag.wake.signal()
+        flag.done.wait()
+    }
+
+    deinit {
+        flag.stopped.withLock { $0 = true }
+        flag.wake.signal()
+    }
 }

@@ -80,6 +80,7 @@ public final class HubStore: Sendable {
         // Wait for whatever the writer's queue is still finishing (a transaction's end after its
         // caller resumed): closing under it would leave a connection open behind the lock.
         try? writer.barrierWriteWithoutTransaction { _ in }
+        checkpointer?.stop()
         try writer.close()
     }
 

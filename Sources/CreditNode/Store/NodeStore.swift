@@ -52,6 +52,7 @@ public final class NodeStore: Sendable {
         // Wait for whatever the writer's queue is still finishing (a transaction's end after its
         // caller resumed): closing under it would leave a connection open behind the lock.
         try? writer.barrierWriteWithoutTransaction { _ in }
+        checkpointer?.stop()
         try writer.close()
     }
 
