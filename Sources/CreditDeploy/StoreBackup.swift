@@ -82,21 +82,20 @@ public enum StoreBackup {
 
         let parent = (database as NSString).deletingLastPathComponent, directory = parent.isEmpty ? "." : parent
         let staging = RestoreStaging.staging(for: database), aside = RestoreStaging.aside(for: database)
-        // A store's files, its database file last: moved in this order, a database file in place
-        // never meets another store's write-ahead log, and while it is not yet in place the
-        // daemons refuse the store (``RestoreStaging``).
-        let parts = { (base: String) in [EvidenceLog.path(besideDatabase: base)] + ["-shm", "-wal", ""].map { base + $0 } }
+        let parts = RestoreStaging.files(of:)
         let swapping = RestoreStaging.swapMarker(for: database)
+        /// Writes the swap's marker, on disk before what it covers.
+        func markTheSwap() throws {
+            guard files.createFile(atPath: swapping, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw FederationError("cannot create \(swapping)")
+            }
+            try Self.sync(directory)
+        }
         // Puts the old store back from aside, under the swap's marker: every file aside is the
         // old store's (the marker is written only once older leftovers are gone), and the file of
         // that name in place, if any, is the new store's, moved in before the crash.
         func putTheOldStoreBack() throws {
-            if !files.fileExists(atPath: swapping) {
-                guard files.createFile(atPath: swapping, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw FederationError("cannot create \(swapping)")
-                }
-                try Self.sync(directory)
-            }
+            if !files.fileExists(atPath: swapping) { try markTheSwap() }
             for (from, to) in zip(parts(aside), parts(database)).reversed() where files.fileExists(atPath: from) {
                 if files.fileExists(atPath: to) { try files.removeItem(atPath: to) }
                 try files.moveItem(atPath: from, toPath: to)
@@ -196,10 +195,7 @@ public enum StoreBackup {
             try files.removeItem(atPath: path)
         }
         try Self.sync(directory)
-        guard files.createFile(atPath: swapping, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw FederationError("cannot create \(swapping); the store was not touched")
-        }
-        try Self.sync(directory)
+        try markTheSwap()
         for (from, to) in zip(parts(database), parts(aside)) where files.fileExists(atPath: from) {
             try step("move \(from) aside")
             try files.moveItem(atPath: from, toPath: to)

@@ -45,22 +45,24 @@ public enum RestoreStaging {
         }
     }
 
+    /// A store's files, its database file last: a hub's evidence (`STORE-evidence`, CreditHub's
+    /// `EvidenceLog`), SQLite's shared memory and write-ahead log, and the database. A restore
+    /// moves them in this order, so that a database file in place never meets another store's
+    /// log, and while it is not yet in place the daemons refuse the store.
+    public static func files(of base: String) -> [String] { [base + "-evidence", base + "-shm", base + "-wal", base] }
+
     /// Throws ``Interrupted`` when a restore of the store at `database` died part way (the type's
     /// discussion says why a daemon must not open it then). A restore that finished, or one that
     /// never began, leaves nothing to find.
     public static func checkNoInterruptedRestore(database: String) throws(Interrupted) {
-        let url = URL(fileURLWithPath: database)
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-        // A store's files: the database, its log and shared memory, and a hub's evidence.
-        let files = { (base: String) in ["", "-wal", "-shm", "-evidence", "-swap"].map { base + $0 }.filter(names.contains) }
-        let staged = files(name + ".restoring"), moved = files(name + ".before-restore")
-        let inPlace = FileManager.default.fileExists(atPath: database)
+        let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
+        let marker = swapMarker(for: database)
+        let staged = (files(of: staging(for: database)) + [marker]).filter(exists)
+        let moved = files(of: aside(for: database)).filter(exists)
+        let inPlace = exists(database)
         // Old files aside with the database in place are what a finished restore had yet to
         // remove: the new store is whole.
         guard !staged.isEmpty || (!moved.isEmpty && !inPlace) else { return }
-        throw Interrupted(database: database, leftBehind: (staged + moved).map { directory + "/" + $0 },
-                          oldStoreInPlace: inPlace && moved.isEmpty && !staged.contains(name + ".restoring-swap"))
+        throw Interrupted(database: database, leftBehind: staged + moved, oldStoreInPlace: inPlace && moved.isEmpty && !staged.contains(marker))
     }
 }

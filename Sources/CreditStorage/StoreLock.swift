@@ -53,9 +53,15 @@ public final class StoreLock: Sendable {
         descriptor = Mutex(fd)
     }
 
-    /// Takes the lock for the daemon that will own the store at `database`, which must not open a
-    /// store that a restore left part way (``RestoreStaging``).
-    public static func forDaemon(database: String) throws -> StoreLock {
+    /// What opening the store at `database` (in memory when `nil`) holds for `role`: the daemon
+    /// its lock, an operator's command nothing. Neither opens, nor makes, a store that a restore
+    /// left part way (``RestoreStaging``).
+    public static func take(database: String?, role: StoreRole) throws -> StoreLock? {
+        guard let database else { return nil }
+        guard role == .daemon else {
+            try RestoreStaging.checkNoInterruptedRestore(database: database)
+            return nil
+        }
         let lock = try StoreLock(database: database)
         do { try RestoreStaging.checkNoInterruptedRestore(database: database) } catch {
             lock.release()

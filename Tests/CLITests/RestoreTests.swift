@@ -20,6 +20,24 @@ import Testing
         try NodeStore(path: path, role: .operator).stateDigest().records
     }
 
+    /// A node store in `dir` backed up at 5 records (`backup.sqlite`), then written to 9.
+    func storeWrittenPastItsBackup(in dir: URL, store name: String = "node.sqlite") async throws -> (db: String, backup: String) {
+        let db = dir.appendingPathComponent(name).path, backup = dir.appendingPathComponent("backup.sqlite").path
+        try store(at: db, records: 5)
+        #expect(try await CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        let f = try NodeFixture(node: "360100", path: db, readScope: .all)
+        _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
+        try f.service.store.close()
+        return (db, backup)
+    }
+
+    /// 64 KiB of bytes that are no SQLite database.
+    func randomFile(in dir: URL) -> String {
+        let random = dir.appendingPathComponent("random.sqlite").path
+        #expect(FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })))
+        return random
+    }
+
     @Test func aBadBackupTheStoreItselfOrARunningDaemonIsRefusedAndChangesNothing() async throws {
         let dir = try Fixtures.temporaryDirectory("restore")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -28,8 +46,7 @@ import Testing
         let good = dir.appendingPathComponent("good.sqlite").path
         #expect(try await CLI.run(["backup", "--db", db, "--out", good]).status == 0)
 
-        let random = dir.appendingPathComponent("random.sqlite").path
-        #expect(FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })))
+        let random = randomFile(in: dir)
         let half = dir.appendingPathComponent("half.sqlite").path
         let whole = try Data(contentsOf: URL(fileURLWithPath: good))
         #expect(FileManager.default.createFile(atPath: half, contents: whole.prefix(whole.count / 2)))
@@ -60,18 +77,12 @@ import Testing
     @Test func aGoodBackupReplacesTheStoreAndMarksItRestored() async throws {
         let dir = try Fixtures.temporaryDirectory("restore")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let db = dir.appendingPathComponent("node.sqlite").path
-        try store(at: db, records: 5)
-        let backup = dir.appendingPathComponent("backup.sqlite").path
-        #expect(try await CLI.run(["backup", "--db", db, "--out", backup]).status == 0)
+        let (db, backup) = try await storeWrittenPastItsBackup(in: dir)
         // The backup is its owner's alone, and one file: nothing is written beside it to read it,
         // so a restore works from read-only media.
         let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: backup)
-        let f = try NodeFixture(node: "360100", path: db, readScope: .all)
-        _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
-        try f.service.store.close()
         #expect(try records(db) == 9)
 
         let out = try await CLI.run(["restore", "--backup", backup, "--db", db])
@@ -92,20 +103,16 @@ import Testing
     @Test func aRestoreKilledAtAnyStepIsRefusedByTheDaemonsUntilItIsRunAgain() async throws {
         let dir = try Fixtures.temporaryDirectory("restore")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let template = dir.appendingPathComponent("template.sqlite").path
-        try store(at: template, records: 5)
-        let backup = dir.appendingPathComponent("backup.sqlite").path
-        #expect(try await CLI.run(["backup", "--db", template, "--out", backup]).status == 0)
-        let f = try NodeFixture(node: "360100", path: template, readScope: .all)
-        _ = try f.service.submit(f.punishments(5..<9), by: f.identity)
-        try f.service.store.close()
+        let (template, backup) = try await storeWrittenPastItsBackup(in: dir, store: "template.sqlite")
 
         struct Killed: Error {}
-        func copyOfTheStore(_ name: String) throws -> String {
+        /// A copy of the store at `source` (the template by default), in a folder of its own.
+        func copyOfTheStore(_ name: String, from source: String? = nil) throws -> String {
+            let source = source ?? template
             let db = dir.appendingPathComponent(name).appendingPathComponent("node.sqlite").path
             try FileManager.default.createDirectory(atPath: (db as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: template + suffix) {
-                try FileManager.default.copyItem(atPath: template + suffix, toPath: db + suffix)
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: source + suffix) {
+                try FileManager.default.copyItem(atPath: source + suffix, toPath: db + suffix)
             }
             return db
         }
@@ -113,8 +120,7 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: (db as NSString).deletingLastPathComponent)
                 .filter { $0.contains(".restoring") || $0.contains(".before-restore") }
         }
-        let random = dir.appendingPathComponent("random.sqlite").path
-        #expect(FileManager.default.createFile(atPath: random, contents: Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })))
+        let random = randomFile(in: dir)
         // The steps, as the restore names them.
         var steps: [String] = []
         let whole = try copyOfTheStore("whole")
@@ -152,12 +158,7 @@ import Testing
                     #expect(try records(db) == 9, "killed at '\(name)'")
                 } catch let error as RestoreStaging.Interrupted {
                     #expect(error.oldStoreInPlace, "killed at '\(name)': \(error)")
-                    let kept = try copyOfTheStore("kept-\(k)")
-                    for suffix in ["", "-wal", "-shm"] {
-                        try? FileManager.default.removeItem(atPath: kept + suffix)
-                        if FileManager.default.fileExists(atPath: db + suffix) { try FileManager.default.copyItem(atPath: db + suffix, toPath: kept + suffix) }
-                    }
-                    #expect(try records(kept) == 9, "killed at '\(name)'")
+                    #expect(try records(try copyOfTheStore("kept-\(k)", from: db)) == 9, "killed at '\(name)'")
                 }
             } else {
                 let opened = try NodeStore(path: db)

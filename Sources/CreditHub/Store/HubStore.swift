@@ -52,9 +52,7 @@ public final class HubStore: Sendable {
     public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 50_000, backgroundCheckpoints: Bool = true,
                 pipelinePatience: Duration = .seconds(10)) throws {
         sequencer = IngestSequencer(patience: pipelinePatience)
-        lock = role == .daemon ? try path.map { try StoreLock.forDaemon(database: $0) } : nil
-        // An operator's command neither opens nor makes a store a restore left part way.
-        if role == .operator, let path { try RestoreStaging.checkNoInterruptedRestore(database: path) }
+        lock = try StoreLock.take(database: path, role: role)
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         let referencedEnd = try writer.read { try Int64.fetchOne($0, sql: "SELECT MAX(evidence_offset + evidence_length) FROM changeset") }

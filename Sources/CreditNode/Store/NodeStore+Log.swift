@@ -188,8 +188,7 @@ extension NodeStore {
                 // holds are pushed again and merged anew, and a race may end the other way this
                 // time; so may one it holds again already, from a set this node sent before and the
                 // network delivered late. The node learns the restored hub's word from the start.
-                try db.execute(sql: "DELETE FROM record_refused")
-                try db.setMetaInt(.refusalsThrough, 0)
+                try db.forgetRefusals()
             }
             try db.execute(sql: "DELETE FROM outbox WHERE first <= ?", arguments: [Int64(size)])
             if let first = try Int64.fetchOne(db, sql: "SELECT MIN(first) FROM outbox"), first != Int64(size) + 1 {

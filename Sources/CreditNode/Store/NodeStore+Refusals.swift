@@ -54,8 +54,7 @@ extension NodeStore {
             // again): forgotten, and learned again from 0 of this one.
             let incarnation = Data(list.incarnation.utf8)
             if try db.meta(.refusalsIncarnation) != incarnation {
-                try db.execute(sql: "DELETE FROM record_refused")
-                try db.setMetaInt(.refusalsThrough, 0)
+                try db.forgetRefusals()
                 try db.setMeta(.refusalsIncarnation, incarnation)
             }
             // Another answer was filed first (two lists asked for at once), or the list answers
@@ -115,5 +114,14 @@ extension NodeStore {
         return RefusedWrite(sequence: UInt64(row["sequence"] as Int64), operation: row["operation"], provider: key.provider, item: key.item,
                             recordId: key.recordId, code: row["code"], field: row["field"], message: row["message"],
                             refusedAt: Date(timeIntervalSince1970: Double(row["refused_at"] as Int64) / 1000))
+    }
+}
+
+extension Database {
+    /// Forgets every refusal filed and the sequence they were learned through: what a hub said
+    /// that no longer stands (a restored hub, another hub process), to be learned again from 0.
+    func forgetRefusals() throws {
+        try execute(sql: "DELETE FROM record_refused")
+        try setMetaInt(.refusalsThrough, 0)
     }
 }

@@ -36,9 +36,7 @@ public final class NodeStore: Sendable {
     ///     the simulator turns it off, since a thread of its own would make runs differ, and
     ///     leaves checkpoints to the writer's own automatic ones.
     public init(path: String?, role: StoreRole = .daemon, subjectFoldThreshold: Int = 20_000, backgroundCheckpoints: Bool = true) throws {
-        lock = role == .daemon ? try path.map { try StoreLock.forDaemon(database: $0) } : nil
-        // An operator's command neither opens nor makes a store a restore left part way.
-        if role == .operator, let path { try RestoreStaging.checkNoInterruptedRestore(database: path) }
+        lock = try StoreLock.take(database: path, role: role)
         writer = try SQLiteDatabase.open(path: path)
         try Self.migrator.migrate(writer)
         checkpointer = backgroundCheckpoints && role == .daemon ? try path.map { try WALCheckpointer(path: $0) } : nil

@@ -97,11 +97,7 @@ public struct Pusher: Service {
             // the hub refused, so that the providers can read them (GET /v1/refusals). The clock
             // is looked at first: the store is read at most once per interval, not every round.
             if refusalReads.due(now(), every: Self.refusalInterval), try store.refusalsLearnedThrough() != store.acknowledgedPosition() {
-                do { try await learnRefusals() } catch {
-                    // A read cut by the stop is the stop (``runRetrying(_:backoff:logger:step:)``).
-                    if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
-                    logger.warning("could not learn the hub's refusals; asking again later", metadata: ["error": "\(error)"])
-                }
+                try await learnRefusalsOrLogWhy(confirming: false)
             }
             guard pushed == 0 else { return }
             // Now and then, with nothing to push, check that the hub still holds what it
@@ -112,12 +108,7 @@ public struct Pusher: Service {
             // it acknowledged: a hub process started since (a restored one that a late set gave
             // back all this node had pushed) answers as another incarnation, whose word is learned
             // from 0 (hub-api.md).
-            if refusalChecks.due(now(), every: Self.refusalCheckInterval) {
-                do { try await learnRefusals(confirming: true) } catch {
-                    if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
-                    logger.warning("could not confirm the hub's refusals; asking again later", metadata: ["error": "\(error)"])
-                }
-            }
+            if refusalChecks.due(now(), every: Self.refusalCheckInterval) { try await learnRefusalsOrLogWhy(confirming: true) }
             // Nothing to push: sleep until the log grows (an idle node reads nothing), then
             // linger for the idle interval, so the writes of that moment go out in one set.
             await store.logAppended.wait(after: generation, timeout: Self.quietCheck)
@@ -135,6 +126,15 @@ public struct Pusher: Service {
     /// The least time between two confirmations of the hub's refusals by an idle pusher: one
     /// small signed request a minute per node (two a second at the hub for the whole province).
     static let refusalCheckInterval: TimeInterval = 60
+
+    /// ``learnRefusals(confirming:)`` for the pusher's loop: a failure is logged and asked again
+    /// later, while a read cut by the stop is the stop (``runRetrying(_:backoff:logger:step:)``).
+    func learnRefusalsOrLogWhy(confirming: Bool) async throws {
+        do { try await learnRefusals(confirming: confirming) } catch {
+            if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
+            logger.warning("could not \(confirming ? "confirm" : "learn") the hub's refusals; asking again later", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Asks the hub which of this node's acknowledged changes it refused to merge
     /// (`GET /v1/nodes/{node}/refusals`, `Protocol/hub-api.md`), until its word covers what it
@@ -154,8 +154,8 @@ public struct Pusher: Service {
             let list = try RefusalList.open(bytes, hub: hub, keys: hubKeys, node: node, after: after)
             listed += try store.learnRefusals(list)
             // A full list leaves more after it, and a list of another hub process voided what was
-            // learned, to be asked again from 0; anything else
-            // is all the hub can say for now, and so is a list not filed (the hub's word on another log).
+            // learned, to be asked again from 0; anything else is all the hub can say for now, and
+            // so is a list not filed (the hub's word on another log).
             let learned = try store.refusalsLearnedThrough()
             guard (list.refusals.count == RefusalList.limit && learned > after) || learned < after else { break }
         }
