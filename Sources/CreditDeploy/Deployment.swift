@@ -135,7 +135,9 @@ public struct Deployment: Sendable {
     }
 
     /// A Prometheus configuration scraping this deployment: the hub's operator listener and
-    /// every node, each labelled with its division code, with the shipped alert rules.
+    /// every node, each labelled with its division code (`hub=` and `node=`: the label the hub's
+    /// per-node series carry, so alerts name a node alike from either side), with the shipped
+    /// alert rules.
     static func prometheusText(_ deployment: Deployment) -> String {
         var lines = ["# Prometheus scrape configuration for this deployment (creditsync deploy init).",
                      "# The alert rules are in creditsync.rules.yml beside it, as shipped.",
@@ -148,13 +150,13 @@ public struct Deployment: Sendable {
                      "    # authorization: {credentials_file: /etc/prometheus/creditsync-operator.token}",
                      "    static_configs:",
                      "      - targets: [\"127.0.0.1:\(deployment.operatorPort)\"]",
-                     "        labels: {site: \"\(deployment.hub.id)\"}",
+                     "        labels: {hub: \"\(deployment.hub.id)\"}",
                      "",
                      "  - job_name: creditsync-node",
                      "    static_configs:"]
         for node in deployment.nodes {
             lines.append("      - targets: [\"\(deployment.host):\(node.port)\"]")
-            lines.append("        labels: {site: \"\(node.id)\"}")
+            lines.append("        labels: {node: \"\(node.id)\"}")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -87,7 +87,7 @@ import Testing
         #expect(try Data(contentsOf: prometheus.appendingPathComponent("creditsync.rules.yml"))
                 == Data(contentsOf: deploy.appendingPathComponent("prometheus/creditsync.rules.yml")))
         let text = try String(contentsOf: prometheus.appendingPathComponent("prometheus.yml"), encoding: .utf8)
-        #expect(text.contains("127.0.0.1:9103") && text.contains("site: \"360400\"") && text.contains("127.0.0.1:9102"))
+        #expect(text.contains("127.0.0.1:9103") && text.contains("node: \"360400\"") && text.contains("hub: \"360000\"") && text.contains("127.0.0.1:9102"))
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
             let check = try await run("/usr/bin/promtool", ["check", "config", "prometheus.yml"], in: prometheus)
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -155,6 +155,40 @@ import Testing
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
         let config = try await run(promtool, ["check", "config", "prometheus.yml"], in: dir)
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
+    }
+
+    /// Every query of the shipped Grafana dashboard is evaluated by promtool against a
+    /// Prometheus that has seen one hub request refusal and nothing else: each must parse, the
+    /// two event panels must draw a 0 line ("none") before their first event instead of an
+    /// empty panel, and that line must give way to the real series once one exists.
+    @Test func grafanaQueriesAreValidPromQLAndEventPanelsStartAtZero() async throws {
+        let promtool = "/usr/bin/promtool"
+        try #require(FileManager.default.isExecutableFile(atPath: promtool), "promtool is missing: run Scripts/bootstrap")
+        let grafana = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: deploy.appendingPathComponent("grafana/creditsync-dashboard.json"))) as? [String: Any])
+        let expressions = (grafana["panels"] as? [[String: Any]] ?? [])
+            .flatMap { ($0["targets"] as? [[String: Any]]) ?? [] }.compactMap { $0["expr"] as? String }
+        #expect(expressions.count >= 14)
+        #expect(expressions.filter { $0.contains("or on()") }.count == 2, "the two event panels fall back to 0")
+        func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+        var lines = ["rule_files: []", "tests:", "  - interval: 1m", "    input_series:",
+                     "      - series: 'creditsync_hub_refusals_total{reason=\"replayed\"}'", "        values: '0+1x10'",
+                     "    promql_expr_test:"]
+        for expr in expressions {
+            lines += ["      - expr: \(quoted(expr))", "        eval_time: 5m"]
+            if expr.contains("creditsync_hub_refusals_total") {
+                lines += ["        exp_samples:", "          - labels: '{reason=\"replayed\"}'", "            value: 0.016666666666666666"]
+            } else if expr.contains("or on()") {
+                lines += ["        exp_samples:", "          - labels: '{reason=\"none\"}'", "            value: 0"]
+            } else {
+                lines += ["        exp_samples: []"]
+            }
+        }
+        let dir = try Fixtures.temporaryDirectory("grafana")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(lines.joined(separator: "\n").utf8).write(to: dir.appendingPathComponent("panels.test.yml"))
+        let test = try await run(promtool, ["test", "rules", "panels.test.yml"], in: dir)
+        #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
     }
 
     @Test func systemdUnitsVerify() async throws {

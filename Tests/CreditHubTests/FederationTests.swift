@@ -1,5 +1,5 @@
 import CreditCore
-import CreditHub
+@testable import CreditHub
 import CreditNode
 import CreditTesting
 import Foundation
@@ -91,7 +91,7 @@ import Testing
         try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(String(buffer: response.body).contains("<th>copies not yet fixed at</th>"))
-                #expect(String(buffer: response.body).contains("<td>360900</td></tr>"))
+                #expect(String(buffer: response.body).contains("<td>360900 node 360900</td></tr>"), "named by code and name")
             }
         }
         _ = try await h.receiver(nodes[2]).pullOnce(wait: 0)
@@ -151,6 +151,12 @@ import Testing
         h.clock.set(ISO8601DateFormatter().date(from: "2026-10-14T01:00:00Z")!) // 09:00 China time
         w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopiesState == .atRisk)
+        // The snapshot says how long is left: the 15 hours to 24:00 Asia/Shanghai, 0.63 of a day.
+        var shown = try #require(try h.hub.snapshot().corrections.first)
+        #expect(shown.fixCopies.workingDaysLeft == 0.63 && shown.reachHub.workingDaysLeft == nil, "the reach-hub window is closed")
+        #expect(StatusTable.render(try h.hub.snapshot()).contains("all copies by 2026-10-14 at-risk (0.6 working days left)"))
+        #expect(Dashboard.html(try h.hub.snapshot()).contains("2026-10-14 · 0.6 working days left"))
+        #expect(w.fixCopies.workingDaysLeft == nil, "filled only where a window is shown at a moment")
         h.clock.set(ISO8601DateFormatter().date(from: "2026-10-14T16:00:01Z")!) // 00:00:01 on the 15th
         w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopiesState == .breached)
@@ -160,6 +166,11 @@ import Testing
         w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopiesState == .missed)
         #expect(try h.hub.snapshot().windowsNeedAttention, "creditsync status exits 1 on a missed window")
+        // For a day: then the miss is still listed (for 30 days) but no longer fails the check.
+        h.clock.advance(by: 86_400 + 1)
+        shown = try #require(try h.hub.snapshot().corrections.first)
+        #expect(shown.fixCopiesState == .missed && shown.fixCopies.workingDaysLeft == nil)
+        #expect(try !h.hub.snapshot().windowsNeedAttention && h.hub.snapshot().windowCounts["fix-copies/missed"] == 1)
     }
 
     /// The operators' views cost the same at any history size: records are counted as merged,

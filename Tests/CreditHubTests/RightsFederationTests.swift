@@ -640,7 +640,7 @@ import Testing
         try await Application(router: OperatorAPI.router(service: h.hub)).test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
                 let page = String(buffer: response.body)
-                #expect(page.contains("<td>360700-1</td>") && page.contains("breached</td><td>360100 360700</td></tr>"), "\(page)")
+                #expect(page.contains("<td>360700-1</td>") && page.contains("breached</td><td>360100 node 360100, 360700 node 360700</td></tr>"), "\(page)")
                 #expect(page.contains("<h2>Corrections (Article 41)</h2>\n<p>none yet</p>") && page.contains("objection-label/breached: 1"), "\(page)")
             }
         }

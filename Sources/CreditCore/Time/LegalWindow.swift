@@ -29,6 +29,12 @@ public struct LegalWindow: Sendable, Equatable, Codable {
     public var deadline: Deadline
     /// When what the window waits for happened, if it has.
     public var completedAt: Date?
+    /// Working days left, to two decimals (``remainingWorkingDays(at:calendar:)``), where a
+    /// window is shown at a moment: filled by the hub's status snapshot for an open window, so
+    /// an operator (and a client of `/v1/status`) reads "0.4 working days left" instead of
+    /// counting holidays from a due date. Nil elsewhere, once the window is closed, and past
+    /// its end (breached says it).
+    public var workingDaysLeft: Double?
 
     public init(deadline: Deadline, completedAt: Date? = nil) {
         self.deadline = deadline
@@ -53,5 +59,13 @@ public struct LegalWindow: Sendable, Equatable, Codable {
             left += ChinaTime.endOfDay(today).timeIntervalSince(now) / 86_400
         }
         return left
+    }
+
+    /// This window with ``workingDaysLeft`` filled in at `now` while it is open.
+    public func showingWorkingDaysLeft(at now: Date, calendar: WorkingDayCalendar) -> LegalWindow {
+        guard completedAt == nil, now < deadline.closesAt else { return self }
+        var shown = self
+        shown.workingDaysLeft = (remainingWorkingDays(at: now, calendar: calendar) * 100).rounded() / 100
+        return shown
     }
 }

@@ -15,9 +15,17 @@ enum Dashboard {
             t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
         func provisional(_ d: Deadline) -> String { d.isProvisional ? " (provisional)" : "" }
-        // A correction a whole province has not applied yet names the first few nodes.
+        // A correction a whole province has not applied yet names the first few nodes, each by
+        // its code and its city's or county's name: whom the operator calls.
+        let names = Dictionary(s.nodes.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         func nodeList(_ ids: [String]) -> String {
-            ids.count <= 12 ? ids.joined(separator: " ") : ids.prefix(12).joined(separator: " ") + " and \(ids.count - 12) more"
+            let named = ids.prefix(12).map { id in names[id].map { "\(id) \(esc($0))" } ?? id }.joined(separator: ", ")
+            return ids.count <= 12 ? named : named + " and \(ids.count - 12) more"
+        }
+        // A due date, and while the window is open the working days it has left.
+        func due(_ w: LegalWindow) -> String {
+            let left = w.workingDaysLeft.map { String(format: " · %.1f working days left", $0) } ?? ""
+            return "\(w.deadline.due)\(provisional(w.deadline))\(left)"
         }
         func lag(_ seconds: Double) -> String {
             seconds < 1 ? "0 s" : seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
@@ -35,20 +43,20 @@ enum Dashboard {
         }.joined(separator: "\n")
         let corrections = s.corrections.map { c -> String in
             "<tr class=\"\(c.reachHubState.rawValue) \(c.fixCopiesState.rawValue)\"><td>\(esc(c.row.recordKey))</td><td>\(c.row.operation)</td><td>\(c.row.originNode)</td>"
-                + "<td>\(c.reachHub.deadline.due)\(provisional(c.reachHub.deadline))</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
-                + "<td>\(c.fixCopies.deadline.due)\(provisional(c.fixCopies.deadline))</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td>"
+                + "<td>\(due(c.reachHub))</td><td class=\"s-\(c.reachHubState.rawValue)\">\(c.reachHubState.rawValue)</td>"
+                + "<td>\(due(c.fixCopies))</td><td class=\"s-\(c.fixCopiesState.rawValue)\">\(c.fixCopiesState.rawValue)</td>"
                 + "<td>\(nodeList(c.waitingFor))</td></tr>"
         }.joined(separator: "\n")
         let rights = s.rights.map { w -> String in
             "<tr><td>\(esc(w.caseId))</td><td>\(esc(w.recordKey))</td><td>\(w.caseState.rawValue)</td><td>\(w.name.rawValue)\(w.unit.map { " " + esc($0) } ?? "")</td>"
-                + "<td>\(w.window.deadline.due)\(provisional(w.window.deadline))</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td>"
+                + "<td>\(due(w.window))</td><td class=\"s-\(w.state.rawValue)\">\(w.state.rawValue)</td>"
                 + "<td>\(nodeList(w.waitingFor))</td></tr>"
         }.joined(separator: "\n")
         let conflicts = s.conflicts.filter { $0.resolvedAt == nil }.map { c -> String in
             "<tr><td>\(esc(c.recordKey))</td><td>\(c.winner)</td><td>\(c.loser)</td><td>\(when(c.detectedAt))</td></tr>"
         }.joined(separator: "\n")
         let refusals = s.refusals.map { r -> String in
-            "<tr><td>\(esc(r.recordKey))</td><td>\(r.node)#\(r.sequence)</td><td>\(esc(r.code))</td><td>\(esc(r.field))</td><td>\(esc(r.message))</td><td>\(r.receivedAt.map(when) ?? "")</td></tr>"
+            "<tr><td>\(esc(r.recordKey))</td><td>\(r.node)#\(r.sequence)</td><td>\(esc(r.code))</td><td>\(esc(r.field))</td><td class=\"why\">\(esc(r.message))</td><td>\(r.receivedAt.map(when) ?? "")</td></tr>"
         }.joined(separator: "\n")
         // A node's pinned head this log does not contain: the hub was restored or rewrote its history.
         let forks = s.forkReports.map { f -> String in
@@ -57,9 +65,9 @@ enum Dashboard {
         let forkSection = s.forkReports.isEmpty ? "" : """
         <h2 class="bad">Fork reports: nodes pinned a hub log this hub does not contain</h2>
         <p>The hub was restored from a backup or its history was rewritten; the nodes re-feed what they pushed. See Protocol/hub-api.md, Log proofs.</p>
-        <table><tr><th>node</th><th>pinned size</th><th>pinned root</th><th>hub size then</th><th>reported</th></tr>
+        <div class="scroll"><table><tr><th>node</th><th>pinned size</th><th>pinned root</th><th>hub size then</th><th>reported</th></tr>
         \(forks)
-        </table>
+        </table></div>
         """
         // Article 41's windows and the rights windows, each counted under its own heading.
         let split = s.windowCountsByArticle
@@ -74,6 +82,7 @@ enum Dashboard {
         <style>
         body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin-bottom:1.5rem}
         th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;font-size:.9rem}th{background:#f3f3f3}
+        .scroll{overflow-x:auto;max-width:100%}td.why{min-width:16rem;max-width:40rem}td{overflow-wrap:break-word}
         .warn,.s-at-risk{background:#fff3cd}.bad,.s-breached,.s-missed{background:#f8d7da}.s-provisional,.s-paused{background:#e2e3f5}.s-met{color:#2a7a2a}
         </style></head><body>
         <h1>creditsync — provincial hub \(s.hub)</h1>
@@ -81,27 +90,28 @@ enum Dashboard {
         \(provisional)
         \(forkSection)
         <h2>Nodes</h2>
-        <table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th><th>version</th><th>last refusal</th></tr>
+        <div class="scroll"><table><tr><th>node</th><th>name</th><th>status</th><th>pushed through</th><th>fan-out applied</th><th>lag (changes)</th><th>lag</th><th>last seen</th><th>version</th><th>last refusal</th></tr>
         \(nodes)
-        </table>
+        </table></div>
         <h2>Corrections (Article 41)</h2>
         <p>\(correctionCounts.isEmpty ? "none yet" : correctionCounts)</p>
-        <table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th><th>copies not yet fixed at</th></tr>
-        \(corrections)
-        </table>
+        <p>A window ends at 24:00 Asia/Shanghai on its due date. Working days left count the rest of today when today is a working day.</p>
+        <div class="scroll"><table><tr><th>record</th><th>operation</th><th>from</th><th>reach hub by</th><th>state</th><th>all copies fixed by</th><th>state</th><th>copies not yet fixed at</th></tr>
+        \(corrections.isEmpty ? "<tr><td colspan=\"8\">none open or needing attention</td></tr>" : corrections)
+        </table></div>
         <h2>Objections and restorations (Articles 39, 40)</h2>
         <p>\(rightsCounts.isEmpty ? "none yet" : rightsCounts)</p>
-        <table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th><th>not yet applied at</th></tr>
+        <div class="scroll"><table><tr><th>case</th><th>record</th><th>case state</th><th>window</th><th>due</th><th>state</th><th>not yet applied at</th></tr>
         \(rights.isEmpty ? "<tr><td colspan=\"7\">none</td></tr>" : rights)
-        </table>
+        </table></div>
         <h2>Conflicts</h2>
-        <table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>
+        <div class="scroll"><table><tr><th>record</th><th>winner</th><th>other version</th><th>detected</th></tr>
         \(conflicts.isEmpty ? "<tr><td colspan=\"4\">none</td></tr>" : conflicts)
-        </table>
+        </table></div>
         <h2>Refused changes</h2>
-        <table><tr><th>record</th><th>change</th><th>code</th><th>field</th><th>why</th><th>received</th></tr>
+        <div class="scroll"><table><tr><th>record</th><th>change</th><th>code</th><th>field</th><th>why</th><th>received</th></tr>
         \(refusals.isEmpty ? "<tr><td colspan=\"6\">none</td></tr>" : refusals)
-        </table>
+        </table></div>
         </body></html>
         """
     }

@@ -45,6 +45,9 @@ extension HubService {
         public var rights: [RightsWindowStatus]
         /// Windows by `window/state`, Article 41's and the rights windows alike.
         public var windowCounts: [String: Int]
+        /// Windows (Article 41's and the rights windows) done after their end within the last
+        /// 24 hours; ``windowCounts`` keeps counting a miss for 30 days.
+        public var recentlyMissed: Int
 
         /// ``windowCounts`` split into Article 41's and the rights windows', each in key order:
         /// what the dashboard and `creditsync status` show under their own headings.
@@ -66,10 +69,12 @@ extension HubService {
         /// (``provisionalYears(at:calendar:)``): deadlines in them assume Monday–Friday.
         public var provisionalYears: [Int]
 
-        /// Whether a window (Article 41's or a rights window) is at risk, breached or missed:
-        /// what `creditsync status` exits 1 on.
+        /// Whether a window (Article 41's or a rights window) is open and at risk or breached,
+        /// or was missed within the last 24 hours: what `creditsync status` exits 1 on. A miss
+        /// cannot be undone, so a check that stayed WARNING for the 30 days it is listed would
+        /// teach operators to ignore it; the compliance report keeps it for the auditor.
         public var windowsNeedAttention: Bool {
-            windowCounts.contains { key, count in count > 0 && ["at-risk", "breached", "missed"].contains { key.hasSuffix("/\($0)") } }
+            recentlyMissed > 0 || windowCounts.contains { key, count in count > 0 && ["at-risk", "breached"].contains { key.hasSuffix("/\($0)") } }
         }
     }
 
@@ -112,9 +117,12 @@ extension HubService {
         // At most 200 are listed: only their nodes are worked out (one node offline keeps every
         // correction since open).
         interesting = Array(interesting.suffix(200))
+        let calendar = reference.calendar
         for i in interesting.indices where interesting[i].row.completedAt == nil {
             let c = interesting[i].row
             interesting[i].waitingFor = lags.filter { $0.status == "active" && $0.id != c.originNode && $0.fanOutApplied < c.hubPosition }.map(\.id)
+            interesting[i].reachHub = interesting[i].reachHub.showingWorkingDaysLeft(at: now, calendar: calendar)
+            interesting[i].fixCopies = interesting[i].fixCopies.showingWorkingDaysLeft(at: now, calendar: calendar)
         }
         let rightsWindows = try recentRightsWindows(at: now)
         for w in rightsWindows { windowCounts["\(w.name.rawValue)/\(w.state.rawValue)", default: 0] += 1 }
@@ -127,14 +135,22 @@ extension HubService {
         }.suffix(200))
         // A label or a granted restoration waits for nodes, as a correction's copies do: named.
         for i in interestingRights.indices where interestingRights[i].window.completedAt == nil {
+            interestingRights[i].window = interestingRights[i].window.showingWorkingDaysLeft(at: now, calendar: calendar)
             guard let position = interestingRights[i].position else { continue }
             interestingRights[i].waitingFor = lags.filter { $0.status == "active" && $0.fanOutApplied < position }.map(\.id)
         }
+        // A miss is news for a day: `creditsync status` exits 1 for it that long, as the alert
+        // fires for an hour, and not for the 30 days the snapshot keeps listing it.
+        let dayAgo = now.addingTimeInterval(-86_400)
+        let recentlyMissed = all.reduce(0) { n, c in
+            n + [(c.reachHub, c.reachHubState), (c.fixCopies, c.fixCopiesState)]
+                .filter { $0.1 == .missed && ($0.0.completedAt ?? .distantPast) > dayAgo }.count
+        } + rightsWindows.filter { $0.state == .missed && ($0.window.completedAt ?? .distantPast) > dayAgo }.count
         // The log size read with the record count, in one transaction: a snapshot taken while a
         // set merges shows both before it or both after it.
         return Snapshot(hub: id, generatedAt: now, hubLogSize: UInt64(counts.hubLog), records: counts.records,
                         nodes: lags, corrections: interesting, rights: interestingRights,
-                        windowCounts: windowCounts,
+                        windowCounts: windowCounts, recentlyMissed: recentlyMissed,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
                         provisionalYears: Self.provisionalYears(at: now, calendar: reference.calendar))

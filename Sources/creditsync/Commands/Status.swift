@@ -8,7 +8,7 @@ import NIOCore
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.",
-        discussion: "Exits 0 when every Article 41 window is on time or met, 1 when one is at risk, breached or missed (for Nagios-style checks), 2 when the hub cannot be read.")
+        discussion: "Exits 0 when every window (Article 41's, and the objection and restoration windows of Articles 39 and 40) is on time, paused or met, 1 when one is open and at risk or breached, or was missed in the last 24 hours (for Nagios-style checks; a miss stays listed for 30 days), 2 when the hub cannot be read. A due date ends at 24:00 Asia/Shanghai.")
 
     @Option(help: "The hub's operator URL (its \"operator\" listener, http://127.0.0.1:PORT).") var hub: String
     @Option(help: "A file holding the operator bearer token, when the hub requires one.") var tokenFile: String?
