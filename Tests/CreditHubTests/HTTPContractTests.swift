@@ -90,6 +90,13 @@ import Testing
         // A browser: the 401 asks for Basic credentials, and the token as the password opens the page.
         let asked = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/")
         #expect(asked.status == 401 && asked.headers["WWW-Authenticate"]?.hasPrefix("Basic realm=") == true, "\(asked.headers)")
+        #expect(asked.json["code"] as? String == "unauthorized", "without Accept: text/html, the JSON error")
+        // A browser whose user cancels the login box reads a page, not JSON.
+        let cancelled = try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/",
+                                                       headers: ["Accept": "text/html,application/xhtml+xml,*/*;q=0.8"])
+        #expect(cancelled.status == 401 && cancelled.headers["WWW-Authenticate"]?.hasPrefix("Basic realm=") == true)
+        #expect(cancelled.headers["Content-Type"]?.hasPrefix("text/html") == true && cancelled.body.contains("<h1>The operator token is needed</h1>"),
+                "\(cancelled.body)")
         let basic = "Basic " + Data("operator:operator-token-0123456789".utf8).base64EncodedString()
         #expect(try await LoopbackHTTP.request("http://127.0.0.1:\(operatorPort)/", headers: ["Authorization": basic]).status == 200)
         let wrong = "Basic " + Data("operator:operator-token-0123456788".utf8).base64EncodedString()

@@ -62,13 +62,35 @@ public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddlewa
         guard let digest else { return try await next(request, context) }
         let candidate = Array(SHA256.hash(data: Data(Self.offered(request.headers[.authorization] ?? "").utf8)))
         guard zip(candidate, digest).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            var refused = try HubError(.unauthorized, "unauthorized",
-                                       "the operator endpoints need the hub's operator token (operator.tokenFile): Authorization: Bearer TOKEN, "
-                                       + "or TOKEN as the password a browser asks for").response(from: request, context: context)
+            let message = "the operator endpoints need the hub's operator token (operator.tokenFile): Authorization: Bearer TOKEN, "
+                + "or TOKEN as the password a browser asks for"
+            var refused = Self.wantsHTML(request) ? Self.page(message)
+                : try HubError(.unauthorized, "unauthorized", message).response(from: request, context: context)
             refused.headers[.wwwAuthenticate] = #"Basic realm="creditsync operator", charset="UTF-8""#
             return refused
         }
         return try await next(request, context)
+    }
+
+    /// Whether the caller is a browser asking for a page (`Accept` names `text/html`): an
+    /// operator who cancels the browser's login box then reads a sentence, not JSON.
+    /// Prometheus, scripts and `creditsync status` do not ask for HTML and get the JSON error.
+    static func wantsHTML(_ request: Request) -> Bool {
+        request.headers[values: .accept].contains { $0.lowercased().contains("text/html") }
+    }
+
+    /// The 401 as a page.
+    static func page(_ message: String) -> Response {
+        let html = """
+        <!doctype html>
+        <html lang="zh-CN"><head><meta charset="utf-8"><title>creditsync hub: operator token needed</title></head>
+        <body style="font-family:system-ui,sans-serif;margin:1.5rem"><h1>The operator token is needed</h1>
+        <p>This hub's operator pages need its operator token (the file operator.tokenFile in hub.conf.json names). Reload the page
+        and give the token as the password (any user name), or send <code>Authorization: Bearer TOKEN</code>.</p>
+        <p>(401 unauthorized: \(message))</p></body></html>
+        """
+        return Response(status: .unauthorized, headers: [.contentType: "text/html; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// The token an `Authorization` header offers: a bearer token, or a Basic password.
