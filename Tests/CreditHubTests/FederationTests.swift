@@ -128,6 +128,40 @@ import Testing
         #expect(try h.store.nodes().first { $0.id == "360700" }?.subscription == nil)
     }
 
+    /// A correction the hub has not received has an Article 41 window only its node can see:
+    /// the node counts it by the state of that window, for the alerts to flag it in time.
+    @Test func aCorrectionTheHubHasNotReceivedIsCountedByItsNodeUntilItArrives() async throws {
+        // Effective Wednesday 2026-09-30 10:00: due at the hub by Saturday 2026-10-10 (the make-up day).
+        let start = ISO8601DateFormatter().date(from: "2026-09-30T02:00:00Z")!
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], clock: start, sharedClock: true)
+        let nanchang = nodes[0]
+        func count(_ state: String) throws -> Int? {
+            try nanchang.service.metricsExposition().split(separator: "\n")
+                .first { $0.hasPrefix("creditsync_node_unpushed_corrections{state=\"\(state)\"}") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
+        }
+        _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
+        _ = try await h.pusher(nanchang).pushOnce()
+        #expect(try count("on-time") == 0 && count("breached") == 0, "every state is exported from the start")
+        // Two revocations and a correction the node cannot push (the hub is not asked).
+        for i in 0..<2 {
+            _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-\(i)", reason: "撤销",
+                                            decisionDocument: "洪复决〔2026〕\(i + 1)号", effectiveAt: start, by: nanchang.identity)
+        }
+        #expect(try count("on-time") == 2)
+        // Creates are not corrections, and another node's corrections are not this node's.
+        _ = try nanchang.service.submit(nanchang.punishments(3..<4), by: nanchang.identity)
+        #expect(try count("on-time") == 2)
+        // The last day (09:00 on the Saturday make-up day): at risk; past its end: breached.
+        h.clock.set(ISO8601DateFormatter().date(from: "2026-10-10T01:00:00Z")!)
+        #expect(try count("at-risk") == 2 && count("on-time") == 0)
+        h.clock.set(ISO8601DateFormatter().date(from: "2026-10-10T16:00:01Z")!)
+        #expect(try count("breached") == 2 && count("at-risk") == 0)
+        // The hub receives them (late: it says missed) and the node counts none.
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        #expect(try count("breached") == 0 && count("on-time") == 0)
+        #expect(try h.hub.correctionStatuses().allSatisfy { $0.reachHubState == .missed })
+    }
+
     @Test func windowsMoveWithTheClockAcrossHolidays() async throws {
         // A revocation effective on 2026-09-30 at 10:00: it must reach the hub by 2026-10-10 (a
         // Saturday make-up working day after the National Day holiday).

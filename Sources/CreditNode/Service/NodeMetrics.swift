@@ -1,5 +1,6 @@
-import CreditCore
+public import CreditCore
 public import Prometheus
+import Foundation
 import Synchronization
 
 /// The node's Prometheus metrics, in a registry of its own (no global state, so tests can run
@@ -20,6 +21,10 @@ public final class NodeMetrics: Sendable {
     let lastFanOut: Gauge
     let pushAttempts: Counter
     let pushFailures: Counter
+    /// The node's own corrections the hub has not acknowledged, by the state of their Article 41
+    /// "reach the hub" window.
+    let unpushedCorrections: [LegalWindow.State: Gauge]
+    static let unpushedCorrectionStates: [LegalWindow.State] = [.onTime, .provisional, .atRisk, .breached]
 
     public init() {
         // The whole name as the metric's name: Prometheus appends no unit.
@@ -41,6 +46,13 @@ public final class NodeMetrics: Sendable {
         lastFanOut = registry.makeGauge(descriptor: metric("creditsync_node_last_fanout_timestamp_seconds", "When a fan-out batch was last applied."))
         pushAttempts = registry.makeCounter(descriptor: metric("creditsync_node_push_attempts_total", "Change-set pushes attempted."))
         pushFailures = registry.makeCounter(descriptor: metric("creditsync_node_push_failures_total", "Change-set pushes that failed."))
+        let registry = registry
+        unpushedCorrections = Dictionary(uniqueKeysWithValues: NodeMetrics.unpushedCorrectionStates.map { state in
+            (state, registry.makeGauge(descriptor: metric("creditsync_node_unpushed_corrections",
+                                                          "This node's corrections and revocations the hub has not acknowledged, by the state of their "
+                                                          + "Article 41 window to reach it (3 working days from the day they took effect)."),
+                                       labels: [("state", state.rawValue)]))
+        })
     }
 
     func accepted(_ n: Int = 1) { acceptedCounter.increment(by: Int64(n)) }
@@ -60,8 +72,17 @@ public final class NodeMetrics: Sendable {
         }
     }
 
-    /// Refreshes the gauges that mirror the store.
-    public func refresh(from store: NodeStore, nowMillis: UInt64) throws {
+    /// Refreshes the gauges that mirror the store; `node`'s unpushed corrections are counted on
+    /// `calendar`.
+    public func refresh(from store: NodeStore, node: String, calendar: WorkingDayCalendar, nowMillis: UInt64) throws {
+        var corrections: [LegalWindow.State: Int] = [:]
+        let now = Date(timeIntervalSince1970: Double(nowMillis) / 1000)
+        for day in try store.unpushedCorrectionsByDay(node: node) {
+            let effective = Date(timeIntervalSince1970: Double(day.effectiveAt) / 1000)
+            guard let deadline = try? calendar.deadline(after: effective, workingDays: 3) else { continue }
+            corrections[LegalWindow(deadline: deadline).state(at: now, calendar: calendar), default: 0] += day.count
+        }
+        for (state, gauge) in unpushedCorrections { gauge.set(Double(corrections[state] ?? 0)) }
         let state = try store.pushState()
         logSize.set(Double(state.logSize))
         unpushed.set(Double(state.logSize - min(state.acknowledged, state.logSize)))

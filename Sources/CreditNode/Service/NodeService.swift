@@ -368,7 +368,7 @@ public final class NodeService: Sendable {
 
     /// The metrics exposition, refreshed from the store: what a scrape reads.
     public func metricsExposition() throws -> String {
-        try metrics.refresh(from: store, nowMillis: Self.millis(now()))
+        try metrics.refresh(from: store, node: node, calendar: reference.calendar, nowMillis: Self.millis(now()))
         return metrics.exposition()
     }
 

@@ -1,3 +1,4 @@
+import CreditCore
 import CreditStorage
 import Foundation
 import GRDB
@@ -202,6 +203,21 @@ extension NodeStore {
         try writer.read { db in
             let ack = try db.metaInt(.acknowledged)
             return try Int64.fetchOne(db, sql: "SELECT accepted_at FROM log_entry WHERE sequence = ?", arguments: [Int64(ack + 1)]).map(UInt64.init)
+        }
+    }
+
+    /// `node`'s own corrections and revocations the hub has not acknowledged, by the day (in
+    /// China) they took effect: that day's count and its earliest effective time in
+    /// milliseconds. Article 41's first window (3 working days to reach the hub) runs from
+    /// that date, and until the hub receives the change only this node can flag it.
+    public func unpushedCorrectionsByDay(node: String) throws -> [(effectiveAt: UInt64, count: Int)] {
+        try writer.read { db in
+            let ack = try db.metaInt(.acknowledged)
+            return try Row.fetchAll(db, sql: """
+                SELECT MIN(effective_at) AS earliest, COUNT(*) AS n FROM record_version
+                WHERE origin_node = ? AND origin_sequence > ? AND operation IN ('correct', 'revoke')
+                GROUP BY (effective_at + ?) / 86400000
+                """, arguments: [node, Int64(ack), Int64(ChinaTime.offset) * 1000]).map { (UInt64(max(0, $0["earliest"] as Int64)), $0["n"]) }
         }
     }
 

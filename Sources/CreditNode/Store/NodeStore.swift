@@ -119,6 +119,11 @@ public final class NodeStore: Sendable {
                     payload BLOB NOT NULL,
                     PRIMARY KEY (record_key, version)
                 );
+                -- Corrections and revocations by origin: the node's own that the hub has not
+                -- acknowledged are the Article 41 windows only the node can see (the hub opens
+                -- a window when it receives one). Partial, so a create costs nothing here.
+                CREATE INDEX record_version_corrections ON record_version(origin_node, origin_sequence)
+                    WHERE operation IN ('correct', 'revoke');
 
                 -- Article 19 and 33: records by subject, including responsible persons.
                 CREATE TABLE subject_index (
