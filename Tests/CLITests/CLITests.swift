@@ -64,10 +64,17 @@ import Testing
     /// A Nagios-style check tells "cannot read the hub" (2, UNKNOWN) from "a window needs
     /// attention" (1).
     @Test func statusExitsTwoWhenTheHubCannotBeRead() async throws {
-        // (Its token file is missing: read at once, where a port without a hub is retried until the timeout.)
+        // Its token file is missing: refused before the hub is asked.
         let out = try await CLI.run(["status", "--hub", "http://127.0.0.1:\(LoopbackHTTP.freePort())", "--token-file", "/nonexistent/operator.token"])
         #expect(out.status == 2, "\(out.stderr)")
         #expect(out.stderr.contains("operator.token"), "\(out.stderr)")
+        // What an operator reads: a URL that is not one, and a port nothing listens on.
+        let notURL = try await CLI.run(["status", "--hub", "127.0.0.1:8099"])
+        #expect(notURL.status == 2 && notURL.stderr.contains("--hub must be the hub's operator URL, http://HOST:PORT"), "\(notURL.stderr)")
+        let port = LoopbackHTTP.freePort()
+        let refused = try await CLI.run(["status", "--hub", "http://127.0.0.1:\(port)"])
+        #expect(refused.status == 2 && refused.stderr.contains("nothing answers at http://127.0.0.1:\(port) (connection refused): is the hub running"),
+                "\(refused.stderr)")
     }
 
     @Test func catalogShowListsEachFieldWithItsCodes() async throws {

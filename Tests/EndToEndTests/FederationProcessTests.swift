@@ -34,6 +34,9 @@ import Testing
         let windows = try await f.status().corrections
         #expect(status.windowCounts["fix-copies/met"] == 2)
         #expect(windows.allSatisfy { $0.row.completedAt != nil })
+        // The operator's check, as a Nagios-style command runs it: every window met, exit 0.
+        let check = try await CLI.run(["status", "--hub", f.deployment.hubOperatorURL]) // deploy init sets no operator token
+        #expect(check.status == 0 && check.stdout.contains("Article 41 windows: fix-copies/met=2 reach-hub/met=2"), "\(check.status) \(check.stdout) \(check.stderr)")
         let copy = try NodeStore(path: f.deployment.nodeDirectory("360900").appendingPathComponent("node.sqlite").path, role: .operator)
             .record(RecordKey(provider: SyntheticRecords(division: "360100").regulatorCode, item: "administrative-punishment", recordId: "CF-360100-2026-4"))
         #expect(copy?.status == "revoked")

@@ -27,25 +27,53 @@ struct Status: AsyncParsableCommand {
 
     /// The hub's status, decoded, and as it was sent.
     func read() async throws -> (HubService.Snapshot, ByteBuffer) {
+        guard let url = URL(string: hub), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+            throw CommandError("--hub must be the hub's operator URL, http://HOST:PORT (\"operator\" in hub.conf.json), not '\(hub)'")
+        }
         var request = HTTPClientRequest(url: (hub.hasSuffix("/") ? String(hub.dropLast()) : hub) + "/v1/status")
         request.method = .GET
         if let tokenFile {
             let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        let response: HTTPClientResponse
-        do { response = try await HTTPClient.shared.execute(request, timeout: .seconds(15)) } catch {
-            throw CommandError("cannot reach the hub at \(hub): \(error)")
-        }
-        let body = try await response.body.collect(upTo: 32 << 20)
+        // A check answers at once when nothing listens: the shared client would try to connect
+        // again until the timeout.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let answer: Result<(HTTPClientResponse, ByteBuffer), any Error>
+        do {
+            let response = try await client.execute(request, timeout: .seconds(15))
+            answer = .success((response, try await response.body.collect(upTo: 32 << 20)))
+        } catch { answer = .failure(error) }
+        try? await client.shutdown()
+        let (response, body): (HTTPClientResponse, ByteBuffer)
+        do { (response, body) = try answer.get() } catch { throw CommandError(Self.unreachable(hub, error)) }
         guard response.status == .ok else {
-            let hint = response.status.code != 401 ? ""
-                : tokenFile == nil ? ": this hub needs its operator token (--token-file FILE, the hub's operator.tokenFile)"
+            let hint = switch response.status.code {
+            case 401: tokenFile == nil ? ": this hub needs its operator token (--token-file FILE, the hub's operator.tokenFile)"
                 : ": the token in \(tokenFile ?? "") is not the hub's operator token"
+            case 404: ": is \(hub) the hub's operator listener (\"operator\" in hub.conf.json)? The port nodes use does not serve the status"
+            default: ""
+            }
             throw CommandError("the hub answered \(response.status.code)\(hint)")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return (try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body)), body)
+        do { return (try decoder.decode(HubService.Snapshot.self, from: Data(buffer: body)), body) } catch {
+            throw CommandError("\(hub)/v1/status did not answer with a creditsync hub's status (\(error)): is it this version's hub?")
+        }
+    }
+
+    /// Why the hub could not be asked, in an operator's words.
+    static func unreachable(_ hub: String, _ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("Connection refused") || text.contains("errno: 111") {
+            return "nothing answers at \(hub) (connection refused): is the hub running, and is this its operator listener (\"operator\" in hub.conf.json)?"
+        }
+        if let client = error as? HTTPClientError, [.deadlineExceeded, .connectTimeout, .readTimeout].contains(client) {
+            return "the hub at \(hub) did not answer within 15 seconds (\(client)): is the address right, and is a firewall dropping it?"
+        }
+        return "cannot reach the hub at \(hub): \(text)"
     }
 }
