@@ -11,6 +11,8 @@ public enum StoreBackup {
         public var kind: String
         public var bytes: Int
         public var integrity: String
+        /// Whose store it is (``StoreOwner``: `node 360100`), `nil` when its daemon never started.
+        public var owner: String? = nil
     }
 
     /// Copies the store at `source` to `destination` (which must not exist) while its daemon runs,
@@ -128,6 +130,20 @@ public enum StoreBackup {
         }
         guard checked.integrity == "ok" else {
             throw FederationError("\(backup) is not a usable \(checked.kind) backup: \(checked.integrity); the store was not touched")
+        }
+        // A node's backup goes in its own node's place, a hub's in the hub's: with a backup of
+        // each of a hundred nodes, one put in another's place would push one node's log as
+        // another's. (A store its daemon never started has no owner yet, and a new machine no
+        // store: those take any backup of their kind.)
+        if files.fileExists(atPath: database), let held = try? identity(of: database), held.kind != "unknown" {
+            guard held.kind == checked.kind else {
+                throw FederationError("\(backup) is a \(checked.kind)'s backup\(checked.owner.map { " (\($0))" } ?? "") and \(database) is a "
+                                      + "\(held.kind)'s store\(held.owner.map { " (\($0))" } ?? ""): restore a \(held.kind)'s own backup; the store was not touched")
+            }
+            if let mine = held.owner, let theirs = checked.owner, mine != theirs {
+                throw FederationError("\(backup) is \(theirs)'s backup and \(database) is \(mine)'s store: restore \(mine)'s own backup; "
+                                      + "the store was not touched")
+            }
         }
 
         // Whose the restored files are: the old store's owner, or, when that is root (a store an
@@ -251,9 +267,24 @@ public enum StoreBackup {
         return (info.st_uid, info.st_gid)
     }
 
+    /// A store's kind and owner, read without checking it: what a restore compares the backup with.
+    static func identity(of database: String) throws -> (kind: String, owner: String?) {
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        return try DatabaseQueue(path: database, configuration: readOnly).read { db in
+            let kind = try kind(db)
+            return (kind, kind == "unknown" ? nil : try StoreOwner.read(db))
+        }
+    }
+
+    /// "node", "hub" or "unknown", by the log table the store has.
+    static func kind(_ db: Database) throws -> String {
+        try db.tableExists("log_entry") ? "node" : try db.tableExists("hub_log") ? "hub" : "unknown"
+    }
+
     static func summary(_ db: some DatabaseReader, path: String) throws -> Summary {
         try db.read { db in
-            let kind = try db.tableExists("log_entry") ? "node" : try db.tableExists("hub_log") ? "hub" : "unknown"
+            let kind = try kind(db)
             var integrity = try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "?"
             var bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             if kind == "hub", integrity == "ok" {
@@ -261,7 +292,7 @@ public enum StoreBackup {
                 bytes += (try? FileManager.default.attributesOfItem(atPath: evidence)[.size] as? Int) ?? 0
                 integrity = try checkEvidence(db, path: evidence)
             }
-            return Summary(kind: kind, bytes: bytes, integrity: integrity)
+            return Summary(kind: kind, bytes: bytes, integrity: integrity, owner: kind == "unknown" ? nil : try StoreOwner.read(db))
         }
     }
 

@@ -23,6 +23,7 @@ public struct HubDaemon {
         self.configPath = configPath
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try HubStore(path: path(config.database))
+        try store.claim(hub: config.hub.id, path: path(config.database))
         let key = try KeyFile.readPrivate(URL(fileURLWithPath: path(config.signingKey)))
         let overlays = config.overlays(configPath: configPath)
         let reference = try ReferenceData.load(overlays: overlays)

@@ -25,6 +25,7 @@ public struct NodeDaemon {
                 now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "creditsync.node")) throws {
         let path = { ConfigFile.resolve($0, relativeTo: configPath) }
         let store = try NodeStore(path: path(config.database))
+        try store.claim(node: config.node.id, path: path(config.database))
         let overlays = config.overlays(configPath: configPath), cache = config.referenceCache(configPath: configPath)
         let reference = try config.reference(configPath: configPath)
         let hubLink = try HubLink(config: config, configPath: configPath, client: client, now: now)

@@ -1,4 +1,5 @@
 @testable import CreditDeploy
+import CreditHub
 import CreditNode
 import CreditStorage
 import CreditTesting
@@ -72,6 +73,71 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("in use"), "\(refused.stderr)")
         #expect(try running.stateDigest().records == 12)
         try running.close()
+    }
+
+    /// With a backup of each of a hundred nodes, one put in another's place would push one
+    /// node's log as another's: a restore refuses another node's backup, and a hub's in a node's
+    /// place; a daemon refuses a store another claimed.
+    @Test func anotherNodesBackupOrTheHubsIsRefusedAndADaemonRefusesAnotherNodesStore() async throws {
+        let dir = try Fixtures.temporaryDirectory("restore")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nanchang, ganzhou) = (dir.appendingPathComponent("nanchang.sqlite").path, dir.appendingPathComponent("ganzhou.sqlite").path)
+        for (path, id, count) in [(nanchang, "360100", 3), (ganzhou, "360700", 4)] {
+            try store(at: path, records: count)
+            let s = try NodeStore(path: path)
+            try s.claim(node: id, path: path)
+            try s.claim(node: id, path: path) // the daemon's every start
+            try s.close()
+        }
+        let hub = dir.appendingPathComponent("hub.sqlite").path
+        let h = try HubStore(path: hub)
+        try h.claim(hub: "360000", path: hub)
+        try h.close()
+        let (nanchangBackup, hubBackup) = (dir.appendingPathComponent("360100-1.sqlite").path, dir.appendingPathComponent("hub-1.sqlite").path)
+        #expect(try await CLI.run(["backup", "--db", nanchang, "--out", nanchangBackup]).status == 0)
+        #expect(try await CLI.run(["backup", "--db", hub, "--out", hubBackup]).status == 0)
+
+        let other = try await CLI.run(["restore", "--backup", nanchangBackup, "--db", ganzhou])
+        #expect(other.status == 1 && other.stderr.contains("is node 360100's backup and \(ganzhou) is node 360700's store"), "\(other.stderr)")
+        let hubs = try await CLI.run(["restore", "--backup", hubBackup, "--db", ganzhou])
+        #expect(hubs.status == 1 && hubs.stderr.contains("is a hub's backup (hub 360000) and \(ganzhou) is a node's store"), "\(hubs.stderr)")
+        #expect(try records(ganzhou) == 4, "refused: the store is as it was")
+        // Its own backup, and a new machine's empty place, take it.
+        #expect(try await CLI.run(["restore", "--backup", nanchangBackup, "--db", nanchang]).status == 0)
+        let moved = dir.appendingPathComponent("moved.sqlite").path
+        #expect(try await CLI.run(["restore", "--backup", nanchangBackup, "--db", moved]).status == 0)
+        #expect(try records(moved) == 3)
+
+        // A daemon configured as Nanchang, pointed at Ganzhou's store, refuses it.
+        let wrong = try NodeStore(path: ganzhou)
+        defer { try? wrong.close() }
+        #expect(throws: StoreOwner.Mismatch.self) { try wrong.claim(node: "360100", path: ganzhou) }
+    }
+
+    /// An operator command run as root before the daemon's first start makes the store its
+    /// directory's owner's (the daemon's user), and a store the daemon's user cannot open is
+    /// refused with who owns it, not SQLite's bare "unable to open database file". Run where the
+    /// tests run as root (CI), as `nobody` through setpriv.
+    @Test func aStoreMadeByRootIsTheDaemonUsersAndOneItCannotOpenSaysWhose() async throws {
+        let setpriv = "/usr/bin/setpriv"
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: setpriv) else { return }
+        let dir = "/tmp/creditsync-owner-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path]
+        // The daemon's directory, as StateDirectory= makes it: the store root makes in it is its owner's.
+        let state = dir + "/360100"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        #expect(chown(state, 65534, 65534) == 0)
+        #expect(try await CLI.run(["node", "provider", "list", "--db", state + "/node.sqlite"]).status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: state + "/node.sqlite")[.ownerAccountID] as? Int == 65534)
+        let opened = try await ChildProcess.run(URL(fileURLWithPath: setpriv), asNobody + ["node", "provider", "list", "--db", state + "/node.sqlite"])
+        #expect(opened.status == 0, "\(opened.stderr)")
+        // A store root keeps (made where root owns the directory) is refused in words.
+        #expect(try await CLI.run(["node", "provider", "list", "--db", dir + "/node.sqlite"]).status == 0)
+        let refused = try await ChildProcess.run(URL(fileURLWithPath: setpriv), asNobody + ["node", "provider", "list", "--db", dir + "/node.sqlite"])
+        #expect(refused.status != 0 && refused.stderr.contains("cannot open the store \(dir)/node.sqlite")
+                && refused.stderr.contains("belongs to root (mode 600) and this process runs as nobody"), "\(refused.stderr)")
     }
 
     @Test func aGoodBackupReplacesTheStoreAndMarksItRestored() async throws {

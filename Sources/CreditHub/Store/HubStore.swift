@@ -72,6 +72,12 @@ public final class HubStore: Sendable {
         bookkeeping = GroupCommit(writer: writer, maxWrites: 256)
     }
 
+    /// Claims the store at `path` for hub `id`, or refuses it when it is another's
+    /// (``StoreOwner``): the daemon does, before it serves anything.
+    public func claim(hub id: String, path: String) throws {
+        try StoreOwner.claim(writer, as: StoreOwner.name(role: "hub", id: id), path: path)
+    }
+
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
     public func close() throws {
         defer { lock?.release() }

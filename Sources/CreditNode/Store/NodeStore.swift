@@ -44,6 +44,12 @@ public final class NodeStore: Sendable {
         recentSubjectEntries = Mutex(try writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM subject_index_recent") } ?? 0)
     }
 
+    /// Claims the store at `path` for node `id`, or refuses it when it is another's
+    /// (``StoreOwner``): the daemon does, before it serves or pushes anything.
+    public func claim(node id: String, path: String) throws {
+        try StoreOwner.claim(writer, as: StoreOwner.name(role: "node", id: id), path: path)
+    }
+
     /// Closes every connection to the store now (the simulator's crash; a daemon lets it go).
     public func close() throws {
         defer { lock?.release() }
