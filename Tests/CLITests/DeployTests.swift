@@ -236,6 +236,14 @@ import Testing
         let added = try await CLI.run(["hub", "reference", "add", "--config", out.appendingPathComponent("hub/hub.conf.json").path, notice.path])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2027.json").path))
+        // Run as root, whose umask is often 077, the file is still readable by the hub's user.
+        let later = dir.appendingPathComponent("holiday-cn-2028.json")
+        try Data(#"{"year":2028,"papers":[],"days":[{"name":"元旦","date":"2028-01-01","isOffDay":true}]}"#.utf8).write(to: later)
+        let strict = try await ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "umask 077 && exec \"$0\" hub reference add --config \"$1\" \"$2\"",
+                                                                                CLI.executable.path, out.appendingPathComponent("hub/hub.conf.json").path, later.path])
+        #expect(strict.status == 0 && strict.stdout.contains("holiday file for 2028 (1 days) registered"), "\(strict.stderr)")
+        let written = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2028.json").path)
+        #expect(written[.posixPermissions] as? Int == 0o644)
         // An operator enrolls Jiujiang and narrows what it receives; an unknown item is refused.
         let hubConfig = out.appendingPathComponent("hub/hub.conf.json").path
         let add = try await CLI.run(["hub", "node", "add", "--config", hubConfig, "--id", "360400", "--name", "九江",

@@ -49,7 +49,8 @@ extension HubService {
     public func reloadReference() throws -> Bool {
         guard let distribution, let reference = try distribution.reload(hubKey: key) else { return false }
         update(reference: reference)
-        logger.notice("reference data in force changed", metadata: ["catalog": "\(reference.catalog.version)"])
+        logger.notice("reference data in force changed", metadata: [
+            "catalog": "\(reference.catalog.version)", "calendars": "\(reference.calendar.publishedYears.sorted().map(String.init).joined(separator: ","))"])
         return true
     }
 
@@ -79,8 +80,22 @@ public struct ReferenceReloader: Service {
     }
 
     public func run() async throws {
+        // A file the hub cannot read or load (one written 0600 by root, a broken notice) keeps
+        // the data in force as it was; said once per distinct failure, and again when it clears.
+        var failing: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            _ = try? service.reloadReference()
+            do {
+                try service.reloadReference()
+                if failing != nil { service.logger.notice("reference data readable again") }
+                failing = nil
+            } catch {
+                let text = "\(error)"
+                if text != failing {
+                    service.logger.error("reference data not taken up; the data in force stays as it was",
+                                         metadata: ["error": "\(text)"])
+                }
+                failing = text
+            }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
         }
     }

@@ -36,7 +36,9 @@ public struct ReferenceSync: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if try await cancelWhenGracefulShutdown({ try await syncOnce() }) {
-                    logger.notice("switched to the hub's reference data", metadata: ["catalog": "\(service.reference.catalog.version)"])
+                    logger.notice("switched to the hub's reference data", metadata: [
+                        "catalog": "\(service.reference.catalog.version)",
+                        "calendars": "\(service.reference.calendar.publishedYears.sorted().map(String.init).joined(separator: ","))"])
                 }
             } catch is CancellationError {
                 return

@@ -29,34 +29,67 @@ struct HubReference: AsyncParsableCommand {
             let dir = URL(fileURLWithPath: ConfigFile.resolve(first, relativeTo: config), isDirectory: true)
             let overlays = (settings.data ?? []).map { URL(fileURLWithPath: ConfigFile.resolve($0, relativeTo: config), isDirectory: true) }
             let current = try ReferenceData.load(overlays: overlays)
+            // Every file is checked, and everything loaded together with them, before one is
+            // written: a refused file leaves the hub's data as it was.
+            var placed: [(data: Data, relative: String, said: String)] = []
             for file in files {
                 let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                let target: URL
                 if let layer = try? Catalog.decodeLayer(data, source: file), layer.format == CatalogLayer.currentFormat {
                     var layers = current.catalog.layers.filter { $0.id != layer.id }
                     layers.append(layer)
                     do { _ = try Catalog(layers: layers) } catch { throw CommandError("\(file) is refused: \(error)") }
-                    target = dir.appendingPathComponent("catalog/\(layer.layer.rawValue)-\(layer.id).json")
-                    print("catalog layer \(layer.id)@\(layer.version) (\(layer.items.count) items) registered")
+                    placed.append((data, "catalog/\(layer.layer.rawValue)-\(layer.id).json",
+                                   "catalog layer \(layer.id)@\(layer.version) (\(layer.items.count) items)"))
                 } else if let holidays = try? HolidayFile.decode(data, source: file) {
-                    target = dir.appendingPathComponent("calendar/holiday-cn-\(holidays.year).json")
-                    print("holiday file for \(holidays.year) (\(holidays.days.count) days) registered")
+                    placed.append((data, "calendar/holiday-cn-\(holidays.year).json", "holiday file for \(holidays.year) (\(holidays.days.count) days)"))
                 } else {
                     throw CommandError("\(file) is neither a catalog layer nor a holiday file")
                 }
                 // The catalog refuses layer ids that are not plain names; the target must still be
                 // inside the data directory, whatever the file said.
+                let target = dir.appendingPathComponent(placed.last!.relative)
                 guard target.standardizedFileURL.path.hasPrefix(dir.standardizedFileURL.path + "/") else {
                     throw CommandError("\(file) names a place outside the data directory; refused")
                 }
-                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try data.write(to: target, options: .atomic)
+            }
+            let staged = FileManager.default.temporaryDirectory.appendingPathComponent("creditsync-reference-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: staged) }
+            for p in placed {
+                let url = staged.appendingPathComponent(p.relative)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try p.data.write(to: url)
+            }
+            do { _ = try ReferenceData.load(overlays: overlays + [staged]) } catch {
+                throw CommandError("refused, nothing was registered: with these files the data would not load: \(error)")
+            }
+            for p in placed {
+                let target = dir.appendingPathComponent(p.relative)
+                do {
+                    try Self.writeReadable(p.data, to: target)
+                } catch {
+                    throw CommandError("cannot write \(target.path): \(error.localizedDescription). The hub's data directory is "
+                                       + "\(dir.path); run this as a user who may write it (root for /etc/creditsync/hub/data in the "
+                                       + "shipped layout)")
+                }
                 let (_, store) = try openHubStore(configPath: config)
                 try store.recordAdminAction("reference-add", target: target.lastPathComponent,
-                                            detail: "sha256 \(Hash32.sha256(Array(data)).hex.prefix(16))…", at: Date())
+                                            detail: "sha256 \(Hash32.sha256(Array(p.data)).hex.prefix(16))…", at: Date())
+                print("\(p.said) registered: \(target.path); the hub takes it up within a minute, the nodes within minutes")
             }
-            // Check that everything loads together before the hub picks it up.
-            do { _ = try ReferenceData.load(overlays: overlays) } catch { throw CommandError("the data no longer loads: \(error)") }
+        }
+
+        /// Writes `data` at `url` readable by everyone, whatever the umask: reference data is
+        /// public (a catalog, a State Council notice), and the hub's user must read what root
+        /// wrote; a directory made for it is likewise open to read.
+        static func writeReadable(_ data: Data, to url: URL) throws {
+            let fm = FileManager.default
+            let folder = url.deletingLastPathComponent()
+            if !fm.fileExists(atPath: folder.path) {
+                try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+            }
+            try data.write(to: url, options: .atomic)
+            try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
         }
     }
 }
