@@ -244,6 +244,16 @@ import Testing
         #expect(strict.status == 0 && strict.stdout.contains("holiday file for 2028 (1 days) registered"), "\(strict.stderr)")
         let written = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("hub/data/calendar/holiday-cn-2028.json").path)
         #expect(written[.posixPermissions] as? Int == 0o644)
+        // Before the first start, under the units' StateDirectory, the store's directory is not
+        // there yet: a note, not a failure. Anywhere else it must be made first.
+        let nanchangConfig = out.appendingPathComponent("nodes/360100/node.conf.json").path
+        let nodeText = try String(contentsOfFile: nanchangConfig, encoding: .utf8)
+        for (database, passes) in [("/var/lib/creditsync/not-yet-\(UUID().uuidString)/node.sqlite", true), ("\(dir.path)/missing/node.sqlite", false)] {
+            let unstarted = URL(fileURLWithPath: nanchangConfig).deletingLastPathComponent().appendingPathComponent("unstarted.conf.json")
+            try Data(nodeText.replacingOccurrences(of: #""database": "node.sqlite""#, with: "\"database\": \"\(database)\"").utf8).write(to: unstarted)
+            let check = try await CLI.run(["check-config", unstarted.path])
+            #expect((check.status == 0) == passes && check.stderr.contains("install -d -o creditsync -g creditsync -m 0700"), "\(check.stderr)")
+        }
         // An operator enrolls Jiujiang and narrows what it receives; an unknown item is refused.
         let hubConfig = out.appendingPathComponent("hub/hub.conf.json").path
         let add = try await CLI.run(["hub", "node", "add", "--config", hubConfig, "--id", "360400", "--name", "九江",

@@ -79,7 +79,7 @@ public enum KeyError: Error, Equatable, CustomStringConvertible {
         case let .malformed(reason): "invalid key: \(reason)"
         case let .file(path, reason): "key file \(path): \(reason)"
         case let .permissions(path, mode):
-            "key file \(path) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 on it"
+            "key file \(path) is readable by others (mode \(String(mode, radix: 8))); make it 0600, owned by the user the daemon runs as"
         }
     }
 }

@@ -61,11 +61,24 @@ struct CheckConfig: AsyncParsableCommand {
         try checkDirectory(of: config.database)
     }
 
+    /// The store's directory exists and this user may write in it. Under /var/lib/creditsync the
+    /// shipped units' `StateDirectory=` makes it at the first start, so its absence there before
+    /// then is a note, not a fault: the check is run before the first start, as the README says.
     func checkDirectory(of database: String) throws {
         let directory = URL(fileURLWithPath: path(database)).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandError("the store's directory \(directory) does not exist")
+            let make = "install -d -o creditsync -g creditsync -m 0700 \(directory)"
+            guard directory.hasPrefix("/var/lib/creditsync/") || directory == "/var/lib/creditsync" else {
+                throw CommandError("the store's directory \(directory) does not exist: create it for the user the daemon runs as (\(make))")
+            }
+            printError("note: the store's directory \(directory) does not exist yet; the shipped unit's StateDirectory= creates it "
+                       + "at the first start (without the unit: \(make))")
+            return
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw CommandError("the store's directory \(directory) is not writable by this user: the store belongs to the user the "
+                               + "daemon runs as (run check-config as that user, and chown the directory to it)")
         }
     }
 }
