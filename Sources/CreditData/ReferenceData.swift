@@ -24,10 +24,25 @@ public struct ReferenceData: Sendable {
     public var displayRules: DisplayRules
     public var legacyCreditCodes: Set<String>
 
-    /// The directory of the data that ships with the build.
-    public static var bundledDirectory: URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Data", isDirectory: true)
-    }
+    /// The directory of the data that ships with the build: `Data/` in the resource bundle
+    /// `swift build` writes beside the executable (`creditsync_CreditData.resources`), which is
+    /// installed with it.
+    ///
+    /// Without it the process stops with a message that says so. SwiftPM's own accessor would
+    /// instead fall back to the build machine's build directory, so a copied binary ran there
+    /// and crashed with a backtrace everywhere else.
+    public static var bundledDirectory: URL { located }
+
+    static let located: URL = {
+        let name = "creditsync_CreditData.resources"
+        let beside = Bundle.main.bundleURL.appendingPathComponent(name, isDirectory: true)
+        guard FileManager.default.fileExists(atPath: beside.appendingPathComponent("Data").path) else {
+            FileHandle.standardError.write(Data(("Error: creditsync's reference data is missing: install the folder \(name), which swift "
+                + "build writes beside the binary, next to it (\(beside.path))\n").utf8))
+            exit(1)
+        }
+        return Bundle.module.resourceURL!.appendingPathComponent("Data", isDirectory: true)
+    }()
 
     /// Loads the bundled data, then each overlay directory in order.
     /// - Throws: ``ReferenceDataError`` naming the file at fault.

@@ -77,6 +77,22 @@ import Testing
                 "\(refused.stderr)")
     }
 
+    /// The binary installed without its resource folder says so and stops, on the build machine
+    /// too (SwiftPM's accessor fell back to the build directory there, and crashed with a
+    /// backtrace anywhere else); with the folder beside it, it runs.
+    @Test func aBinaryInstalledWithoutItsResourcesSaysWhatToInstall() async throws {
+        let dir = try Fixtures.temporaryDirectory("installed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let installed = dir.appendingPathComponent("creditsync")
+        try FileManager.default.copyItem(at: CLI.executable, to: installed)
+        let bare = try await ChildProcess.run(installed, ["catalog", "show", "administrative-permit"])
+        #expect(bare.status == 1 && bare.stderr.contains("install the folder creditsync_CreditData.resources"), "\(bare.status) \(bare.stderr)")
+        let resources = "creditsync_CreditData.resources"
+        try FileManager.default.copyItem(at: CLI.executable.deletingLastPathComponent().appendingPathComponent(resources),
+                                         to: dir.appendingPathComponent(resources))
+        #expect(try await ChildProcess.run(installed, ["catalog", "show", "administrative-permit"]).status == 0)
+    }
+
     @Test func catalogShowListsEachFieldWithItsCodes() async throws {
         let out = try await CLI.run(["catalog", "show", "administrative-permit"])
         #expect(out.status == 0)
