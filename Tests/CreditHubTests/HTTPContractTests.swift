@@ -44,6 +44,11 @@ import Testing
                                      now: { signings.withLock { $0 += 1; return $0 } == 1 ? hubStarted.addingTimeInterval(-30) : h.clock.now })
         #expect(try await early.position(node: "360700").acknowledged == 0)
         #expect(try h.hub.snapshot().health["360700"]?.refusedRequests == 1)
+        // Reaching the hub is being seen, whether or not the request wrote anything (a node in
+        // its first 25 s long poll had been "never seen").
+        #expect(try h.store.lags(now: h.now).first { $0.id == "360700" }?.lastSeen == nil, "nothing stored for a read")
+        #expect(try h.hub.snapshot().nodes.first { $0.id == "360700" }?.lastSeen == h.now)
+        #expect(try h.hub.snapshot().nodes.first { $0.id == "360100" }?.lastSeen == nil, "a node that never called is never seen")
 
         let pusher = Pusher(node: "360100", store: nanchang.service.store, transport: transport(nanchang), key: nanchang.key,
                             hub: "360000", hubKeys: h.pinned, now: h.clock.function)

@@ -32,6 +32,7 @@ public struct NodeAuthentication: RouterMiddleware {
             log(error, request, node: claimed, authenticated: false)
             throw error
         }
+        service.noteAuthenticated(node: claimed)
         do {
             let response = try await next(signed.request, signed.context)
             service.noteRequest(node: claimed, userAgent: request.headers[.userAgent], refused: nil)

@@ -106,7 +106,15 @@ extension HubService {
             windowCounts["reach-hub/\(c.reachHubState.rawValue)", default: 0] += 1
             windowCounts["fix-copies/\(c.fixCopiesState.rawValue)", default: 0] += 1
         }
-        let lags = try store.lags(now: now)
+        // Seen is when a request of the node's last reached the hub: one still in its long poll
+        // counts, so a node just started is not "never seen" for its first 25 s.
+        let stored = try store.lags(now: now)
+        let health = nodeHealth(enrolled: stored.map(\.id))
+        let lags = stored.map { lag in
+            var lag = lag
+            if let reached = health[lag.id]?.lastAuthenticatedAt, reached > lag.lastSeen ?? .distantPast { lag.lastSeen = reached }
+            return lag
+        }
         var interesting = all.filter { c in
             switch filter {
             case .attention: c.row.completedAt == nil || [.breached, .missed, .atRisk].contains(c.reachHubState) || c.fixCopiesState == .missed
@@ -152,7 +160,7 @@ extension HubService {
                         nodes: lags, corrections: interesting, rights: interestingRights,
                         windowCounts: windowCounts, recentlyMissed: recentlyMissed,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
-                        health: nodeHealth(enrolled: lags.map(\.id)), forkReports: try store.forkReports(),
+                        health: health, forkReports: try store.forkReports(),
                         provisionalYears: Self.provisionalYears(at: now, calendar: reference.calendar))
     }
 

@@ -14,6 +14,9 @@ public struct NodeHealth: Sendable, Codable, Equatable {
     /// Consecutive refusals since the node's last accepted request: its retry count.
     public var consecutiveRefusals: Int = 0
     public var lastAcceptedAt: Date?
+    /// When a request of the node's last passed authentication: a node in its first long poll
+    /// (25 s) has reached the hub though no request of it has finished yet.
+    public var lastAuthenticatedAt: Date?
 
     public init() {}
 }
@@ -36,6 +39,12 @@ extension HubService {
             }
             all[node] = h
         }
+    }
+
+    /// Notes that a request of `node` passed authentication (``NodeHealth/lastAuthenticatedAt``).
+    func noteAuthenticated(node: String) {
+        let now = now()
+        health.withLock { all in all[node, default: NodeHealth()].lastAuthenticatedAt = now }
     }
 
     /// The health of the `enrolled` nodes as seen since the hub started: made-up node ids in
