@@ -26,7 +26,9 @@ struct NodeRun: AsyncParsableCommand {
         logger.logLevel = logLevel
         let daemon = try NodeDaemon(config: settings, configPath: config, logger: logger)
         MetricsSystem.bootstrap(DaemonMetricsFactory(registry: daemon.service.metrics.registry))
-        logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port)")
+        let hub = settings.hub
+        let link = !hub.url.lowercased().hasPrefix("https:") ? "plain HTTP" : hub.clientCertificate == nil ? "TLS" : "mutual TLS, with its client certificate"
+        logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port); hub \(hub.url) (\(link))")
         try await listening(on: "\(settings.listen.host):\(settings.listen.port)") { try await daemon.run(logger: logger) }
         logger.notice("node \(settings.node.id) stopped")
     }
