@@ -47,8 +47,12 @@ public struct NodeAuthentication: RouterMiddleware {
 
     /// Every refusal is logged with the node and the reason; a gap is the ordinary way a node
     /// learns where to continue, not worth a warning.
+    /// A refusal is a warning, but for those an honest node meets in the normal course (a
+    /// `gap` while its earlier sets are in flight, a request signed before a hub restart that it
+    /// signs again at once): those are info, so a restart does not fill the journal's warnings.
     func log(_ error: HubError, _ request: Request, node: String, authenticated: Bool) {
-        service.logger.log(level: error.code == "gap" ? .info : .warning, "refused \(request.method) \(request.uri.path)",
+        let routine = error.code == "gap" || (error.code == "replayed" && error.message == ReplayGuard.signedBeforeStart)
+        service.logger.log(level: routine ? .info : .warning, "refused \(request.method) \(request.uri.path)",
                            metadata: ["node": "\(node)", "stage": authenticated ? "handler" : "authentication", "status": "\(error.status.code)",
                                       "code": "\(error.code)", "reason": "\(error.message)"])
     }

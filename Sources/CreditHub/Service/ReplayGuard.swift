@@ -52,11 +52,15 @@ public final class ReplayGuard: Sendable {
         self.capacityPerNode = capacityPerNode
     }
 
+    /// Why a request signed before this hub process started is refused: what every node in
+    /// flight meets once after a hub restart, and signs again for at once.
+    public static let signedBeforeStart = "the request was signed before this hub started; sign it again"
+
     /// Takes the request with `nonce` of `node`, signed at `timestamp` (Unix seconds), or
     /// returns why not.
     public func admit(node: String, nonce: String, timestamp: Int64, now: Date) -> String? {
         if TimeInterval(timestamp) < startedAt.timeIntervalSince1970.rounded(.down) {
-            return "the request was signed before this hub started; sign it again"
+            return Self.signedBeforeStart
         }
         let horizon = now.addingTimeInterval(-2 * RequestSignature.maxSkew)
         return state.withLock { state in
