@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "CreditStorage",
             dependencies: [
-                "CSimDisk", "CZstd",
+                "CreditCore", "CSimDisk", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -30,7 +30,8 @@ public final class StoreLock: Sendable {
     /// Takes the lock of the store at `database`, or throws ``Held`` naming the process that has it.
     public init(database: String) throws {
         let path = Self.path(for: database)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try PrivateFile.create(path)
+        let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw Held(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         // A lock just let go can still be held for a moment by a child process another thread
         // forked, between its fork and its exec (the descriptor is close-on-exec): a second try

@@ -124,7 +124,15 @@ import Testing
         let dir = "/tmp/creditsync-owner-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path]
+        // The binary and its data where nobody may read them, wherever the checkout is.
+        let installed = dir + "/bin"
+        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.copyItem(atPath: CLI.executable.path, toPath: installed + "/creditsync")
+        let resources = "creditsync_CreditData.resources"
+        try FileManager.default.copyItem(at: CLI.executable.deletingLastPathComponent().appendingPathComponent(resources),
+                                         to: URL(fileURLWithPath: installed + "/" + resources))
+        #expect(try await ChildProcess.run(URL(fileURLWithPath: "/bin/chmod"), ["-R", "a+rX", installed]).status == 0)
+        let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", installed + "/creditsync"]
         // The daemon's directory, as StateDirectory= makes it: the store root makes in it is its owner's.
         let state = dir + "/360100"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -133,6 +141,18 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: state + "/node.sqlite")[.ownerAccountID] as? Int == 65534)
         let opened = try await ChildProcess.run(URL(fileURLWithPath: setpriv), asNobody + ["node", "provider", "list", "--db", state + "/node.sqlite"])
         #expect(opened.status == 0, "\(opened.stderr)")
+        // The hub's store has a file of its own beside the database, its evidence: the same.
+        let hubState = dir + "/hub"
+        try FileManager.default.createDirectory(atPath: hubState, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        #expect(chown(hubState, 65534, 65534) == 0)
+        let sample = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/config/hub.conf.json"), encoding: .utf8)
+        let hubConfig = dir + "/hub.conf.json"
+        try Data(sample.replacingOccurrences(of: "/var/lib/creditsync/hub.sqlite", with: hubState + "/hub.sqlite").utf8)
+            .write(to: URL(fileURLWithPath: hubConfig))
+        #expect(try await CLI.run(["hub", "node", "list", "--config", hubConfig]).status == 0)
+        for file in ["hub.sqlite", "hub.sqlite-evidence"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: hubState + "/" + file)[.ownerAccountID] as? Int == 65534, "\(file)")
+        }
         // A store root keeps (made where root owns the directory) is refused in words.
         #expect(try await CLI.run(["node", "provider", "list", "--db", dir + "/node.sqlite"]).status == 0)
         let refused = try await ChildProcess.run(URL(fileURLWithPath: setpriv), asNobody + ["node", "provider", "list", "--db", dir + "/node.sqlite"])

@@ -83,7 +83,8 @@ public final class EvidenceLog: Sendable {
             return
         }
         let created = !FileManager.default.fileExists(atPath: path)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if created { try PrivateFile.create(path) }
+        let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open the evidence file \(path): \(String(cString: strerror(errno)))") }
         descriptor = fd
         var size = Int64(lseek(fd, 0, SEEK_END))

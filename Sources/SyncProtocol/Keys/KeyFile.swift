@@ -1,4 +1,5 @@
 public import Foundation
+import CreditCore
 
 /// The text key-file format of `Protocol/sync.md` §9: private key files are written mode 0600 and
 /// refused when group or others can read them, as ssh does.
@@ -74,12 +75,8 @@ public enum KeyFile {
         if let mode = openToOthers(url.path) { throw .permissions(path: url.path, mode: mode) }
         // A key made as root for a daemon that runs as its own user (`keygen` before a rotation).
         guard access(url.path, R_OK) == 0 else {
-            var info = stat()
-            _ = stat(url.path, &info)
-            func user(_ uid: uid_t) -> String { getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)" }
-            throw .file(path: url.path, reason: "\(user(geteuid())) may not read it (it is \(user(info.st_uid))'s, mode "
-                        + "\(String(info.st_mode & 0o777, radix: 8))); a private key belongs to the user the daemon runs as: "
-                        + "chown it to that user (creditsync in the shipped units), mode 0600")
+            throw .file(path: url.path, reason: "this process may not read it (\(FileOwnership.describe(url.path) ?? url.path)); a private key "
+                        + "belongs to the user the daemon runs as: chown it to that user (creditsync in the shipped units), mode 0600")
         }
         let fields = try parse(url, header: privateHeader)
         guard let seedText = fields["private-key"], let seed = Data(base64Encoded: seedText) else {
