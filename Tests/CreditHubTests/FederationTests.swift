@@ -142,6 +142,17 @@ import Testing
         _ = try nanchang.service.submit(nanchang.punishments(0..<3), by: nanchang.identity)
         _ = try await h.pusher(nanchang).pushOnce()
         #expect(try count("on-time") == 0 && count("breached") == 0, "every state is exported from the start")
+        // Another node's revocation, applied here from the fan-out, is not this node's to push
+        // (its sequence, 6, is past Nanchang's acknowledged 3: only the origin tells them apart).
+        let ganzhou = nodes[1]
+        _ = try ganzhou.service.submit(ganzhou.punishments(0..<5), by: ganzhou.identity)
+        _ = try ganzhou.service.revoke(item: "administrative-punishment", recordId: "CF-360700-2026-4", reason: "撤销",
+                                       decisionDocument: "虔复决〔2026〕1号", effectiveAt: start, by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        while try await h.receiver(nanchang).pullOnce(wait: 0) > 0 {}
+        #expect(try nanchang.service.store.record(RecordKey(provider: ganzhou.identity.unit, item: "administrative-punishment",
+                                                            recordId: "CF-360700-2026-4"))?.status == "revoked")
+        #expect(try count("on-time") == 0)
         // Two revocations and a correction the node cannot push (the hub is not asked).
         for i in 0..<2 {
             _ = try nanchang.service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-\(i)", reason: "撤销",
@@ -159,7 +170,8 @@ import Testing
         // The hub receives them (late: it says missed) and the node counts none.
         while try await h.pusher(nanchang).pushOnce() > 0 {}
         #expect(try count("breached") == 0 && count("on-time") == 0)
-        #expect(try h.hub.correctionStatuses().allSatisfy { $0.reachHubState == .missed })
+        let nanchangs = try h.hub.correctionStatuses().filter { $0.row.originNode == "360100" }
+        #expect(nanchangs.count == 2 && nanchangs.allSatisfy { $0.reachHubState == .missed })
     }
 
     @Test func windowsMoveWithTheClockAcrossHolidays() async throws {

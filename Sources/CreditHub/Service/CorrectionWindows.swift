@@ -20,8 +20,8 @@ extension HubService {
     /// Article 41's windows of `row`, on the calendar in force, at `now`.
     public func windows(_ row: CorrectionRow, at now: Date) -> CorrectionStatus {
         let calendar = reference.calendar
-        let reach = LegalWindow(deadline: (try? calendar.deadline(after: row.effectiveAt, workingDays: 3))!, completedAt: row.receivedAt)
-        let fix = LegalWindow(deadline: (try? calendar.deadline(after: row.receivedAt, workingDays: 4))!, completedAt: row.completedAt)
+        let reach = LegalWindow(deadline: Article41.reachHub(effectiveAt: row.effectiveAt, calendar: calendar), completedAt: row.receivedAt)
+        let fix = LegalWindow(deadline: Article41.fixCopies(receivedAt: row.receivedAt, calendar: calendar), completedAt: row.completedAt)
         return CorrectionStatus(row: row, reachHub: reach, reachHubState: reach.state(at: now, calendar: calendar),
                                 fixCopies: fix, fixCopiesState: fix.state(at: now, calendar: calendar))
     }

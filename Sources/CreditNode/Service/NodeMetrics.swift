@@ -79,8 +79,8 @@ public final class NodeMetrics: Sendable {
         let now = Date(timeIntervalSince1970: Double(nowMillis) / 1000)
         for day in try store.unpushedCorrectionsByDay(node: node) {
             let effective = Date(timeIntervalSince1970: Double(day.effectiveAt) / 1000)
-            guard let deadline = try? calendar.deadline(after: effective, workingDays: 3) else { continue }
-            corrections[LegalWindow(deadline: deadline).state(at: now, calendar: calendar), default: 0] += day.count
+            let window = LegalWindow(deadline: Article41.reachHub(effectiveAt: effective, calendar: calendar))
+            corrections[window.state(at: now, calendar: calendar), default: 0] += day.count
         }
         for (state, gauge) in unpushedCorrections { gauge.set(Double(corrections[state] ?? 0)) }
         let state = try store.pushState()
