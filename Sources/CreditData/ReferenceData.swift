@@ -41,7 +41,7 @@ public struct ReferenceData: Sendable {
                 + "build writes beside the binary, next to it (\(beside.path))\n").utf8))
             exit(1)
         }
-        return Bundle.module.resourceURL!.appendingPathComponent("Data", isDirectory: true)
+        return beside.appendingPathComponent("Data", isDirectory: true)
     }()
 
     /// Loads the bundled data, then each overlay directory in order.

@@ -84,6 +84,26 @@ let deadlineVectors = (try? Fixtures.vectors("deadlines.json", as: DeadlineVecto
         #expect(ChinaTime.date(of: instant) == CivilDate(year: 2026, month: 9, day: 30))
     }
 
+    /// The working days left an operator is shown: the rest of today and each working day
+    /// after it, none once closed or past the end, and never rounded up into "1.0" while at risk.
+    @Test func workingDaysLeftAreShownRoundedDownAndOnlyWhileOpen() throws {
+        let window = LegalWindow(deadline: try calendar.deadline(after: CivilDate(year: 2026, month: 9, day: 30)!, workingDays: 3))
+        // 2026-10-09 (Friday) 00:43 China time: 0.97 of today, and the Saturday make-up day 10-10.
+        let friday = ISO8601DateFormatter().date(from: "2026-10-08T16:43:12Z")!
+        let shown = window.showingWorkingDaysLeft(at: friday, calendar: calendar)
+        #expect(shown.workingDaysLeft == 1.97 && shown.workingDaysLeftText == "1.9 working days left")
+        // 23:02 on the last day: at risk, 0.04 left, shown as 0.0.
+        let last = ISO8601DateFormatter().date(from: "2026-10-10T15:02:24Z")!
+        #expect(window.state(at: last, calendar: calendar) == .atRisk)
+        #expect(window.showingWorkingDaysLeft(at: last, calendar: calendar).workingDaysLeftText == "0.0 working days left")
+        let past = ISO8601DateFormatter().date(from: "2026-10-10T16:00:01Z")!
+        #expect(window.showingWorkingDaysLeft(at: past, calendar: calendar).workingDaysLeft == nil, "breached says it")
+        var done = window
+        done.completedAt = friday
+        #expect(done.showingWorkingDaysLeft(at: friday, calendar: calendar).workingDaysLeft == nil)
+        #expect(window.workingDaysLeft == nil, "filled only when shown")
+    }
+
     @Test func conflictingEntriesAreRefused() {
         let date = CivilDate(year: 2030, month: 1, day: 1)!
         let a = HolidayFile(year: 2030, days: [.init(name: "元旦", date: date, isOffDay: true)])

@@ -61,6 +61,12 @@ public struct LegalWindow: Sendable, Equatable, Codable {
         return left
     }
 
+    /// "0.9 working days left", to a tenth rounded down (0.96 left is at risk: never "1.0"),
+    /// when ``workingDaysLeft`` is filled in.
+    public var workingDaysLeftText: String? {
+        workingDaysLeft.map { String(format: "%.1f working days left", ($0 * 10).rounded(.down) / 10) }
+    }
+
     /// This window with ``workingDaysLeft`` filled in at `now` while it is open.
     public func showingWorkingDaysLeft(at now: Date, calendar: WorkingDayCalendar) -> LegalWindow {
         guard completedAt == nil, now < deadline.closesAt else { return self }

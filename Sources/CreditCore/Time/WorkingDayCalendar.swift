@@ -33,6 +33,9 @@ public struct WorkingDayCalendar: Sendable {
         "\(day.isOffDay ? "holiday" : "make-up working day") (\(day.name))"
     }
 
+    /// The years with an official notice loaded, in order, as logs show them ("2025,2026,2027").
+    public var publishedYearsText: String { publishedYears.sorted().map(String.init).joined(separator: ",") }
+
     /// Whether the official notice for `year` is loaded.
     public func isPublished(year: Int) -> Bool { publishedYears.contains(year) }
 

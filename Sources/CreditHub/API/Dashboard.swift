@@ -24,7 +24,7 @@ enum Dashboard {
         }
         // A due date, and while the window is open the working days it has left.
         func due(_ w: LegalWindow) -> String {
-            let left = w.workingDaysLeft.map { String(format: " · %.1f working days left", $0) } ?? ""
+            let left = w.workingDaysLeftText.map { " · " + $0 } ?? ""
             return "\(w.deadline.due)\(provisional(w.deadline))\(left)"
         }
         func lag(_ seconds: Double) -> String {

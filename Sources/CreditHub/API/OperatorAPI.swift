@@ -83,7 +83,7 @@ public struct BearerTokenAuthentication<Context: RequestContext>: RouterMiddlewa
     static func page(_ message: String) -> Response {
         let html = """
         <!doctype html>
-        <html lang="zh-CN"><head><meta charset="utf-8"><title>creditsync hub: operator token needed</title></head>
+        <html lang="en"><head><meta charset="utf-8"><title>creditsync hub: operator token needed</title></head>
         <body style="font-family:system-ui,sans-serif;margin:1.5rem"><h1>The operator token is needed</h1>
         <p>This hub's operator pages need its operator token (the file operator.tokenFile in hub.conf.json names). Reload the page
         and give the token as the password (any user name), or send <code>Authorization: Bearer TOKEN</code>.</p>

@@ -8,7 +8,7 @@ public enum StatusTable {
         time.timeZone = TimeZone(secondsFromGMT: ChinaTime.offset)
         func pad(_ t: String, _ n: Int) -> String { t.padded(toDisplayWidth: n) }
         // An open window's working days left; a due date ends at 24:00 Asia/Shanghai.
-        func left(_ w: LegalWindow) -> String { w.workingDaysLeft.map { String(format: " (%.1f working days left)", $0) } ?? "" }
+        func left(_ w: LegalWindow) -> String { w.workingDaysLeftText.map { " (\($0))" } ?? "" }
         var out = "hub \(s.hub): \(s.hubLogSize) changes in the hub log, \(s.records) records, \(s.equivocations) equivocations\n"
         if !s.provisionalYears.isEmpty {
             out += "PROVISIONAL: no official calendar for \(s.provisionalYears.map(String.init).joined(separator: ", "))\n"

@@ -72,6 +72,10 @@ public struct HubConfig: Codable, Sendable {
     public var tls: TLS?
     public var limits: Limits?
 
+    /// The nodes' listener in a word: "plain HTTP", "TLS" or "mutual TLS" (logged at start,
+    /// printed by check-config).
+    public var transportSecurity: String { tls.map { $0.clientCA == nil ? "TLS" : "mutual TLS" } ?? "plain HTTP" }
+
     enum CodingKeys: String, CodingKey {
         case hub, listen, operatorListener = "operator", database, signingKey, data, tls, limits
     }

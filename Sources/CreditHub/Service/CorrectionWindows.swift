@@ -46,8 +46,9 @@ extension HubService {
         /// Windows by `window/state`, Article 41's and the rights windows alike.
         public var windowCounts: [String: Int]
         /// Windows (Article 41's and the rights windows) done after their end within the last
-        /// 24 hours; ``windowCounts`` keeps counting a miss for 30 days.
-        public var recentlyMissed: Int
+        /// 24 hours; ``windowCounts`` keeps counting a miss for 30 days. Optional so that a
+        /// `creditsync status` reads a hub that does not send it.
+        public var recentlyMissed: Int?
 
         /// ``windowCounts`` split into Article 41's and the rights windows', each in key order:
         /// what the dashboard and `creditsync status` show under their own headings.
@@ -74,7 +75,7 @@ extension HubService {
         /// cannot be undone, so a check that stayed WARNING for the 30 days it is listed would
         /// teach operators to ignore it; the compliance report keeps it for the auditor.
         public var windowsNeedAttention: Bool {
-            recentlyMissed > 0 || windowCounts.contains { key, count in count > 0 && ["at-risk", "breached"].contains { key.hasSuffix("/\($0)") } }
+            recentlyMissed ?? 0 > 0 || windowCounts.contains { key, count in count > 0 && ["at-risk", "breached"].contains { key.hasSuffix("/\($0)") } }
         }
     }
 
@@ -143,7 +144,10 @@ extension HubService {
         }.suffix(200))
         // A label or a granted restoration waits for nodes, as a correction's copies do: named.
         for i in interestingRights.indices where interestingRights[i].window.completedAt == nil {
-            interestingRights[i].window = interestingRights[i].window.showingWorkingDaysLeft(at: now, calendar: calendar)
+            // A paused window's clock is stopped (its end moves with the pause): no count down.
+            if interestingRights[i].state != .paused {
+                interestingRights[i].window = interestingRights[i].window.showingWorkingDaysLeft(at: now, calendar: calendar)
+            }
             guard let position = interestingRights[i].position else { continue }
             interestingRights[i].waitingFor = lags.filter { $0.status == "active" && $0.fanOutApplied < position }.map(\.id)
         }
@@ -200,7 +204,8 @@ extension HubService {
                 .set(active ? node.lagSeconds : 0)
             // Counters exist from the start, at zero, so dashboards and rate() see them before the first event.
             metrics.touchCounters(node: node.id)
-            metrics.gauge("creditsync_hub_node_last_seen_timestamp_seconds", l, help: "When the node last pushed or pulled.")
+            metrics.gauge("creditsync_hub_node_last_seen_timestamp_seconds", l,
+                          help: "When a request of the node last reached the hub (passed authentication), or it last pushed or acknowledged.")
                 .set(node.lastSeen?.timeIntervalSince1970 ?? 0)
             metrics.gauge("creditsync_hub_node_acknowledged_sequence", l, help: "The node's log size the hub holds.").set(Double(node.acknowledged))
             metrics.gauge("creditsync_hub_node_up", l, help: "1 for an active node.").set(Double(node.status == "active" ? 1 : 0))

@@ -50,7 +50,7 @@ extension HubService {
         guard let distribution, let reference = try distribution.reload(hubKey: key) else { return false }
         update(reference: reference)
         logger.notice("reference data in force changed", metadata: [
-            "catalog": "\(reference.catalog.version)", "calendars": "\(reference.calendar.publishedYears.sorted().map(String.init).joined(separator: ","))"])
+            "catalog": "\(reference.catalog.version)", "calendars": "\(reference.calendar.publishedYearsText)"])
         return true
     }
 

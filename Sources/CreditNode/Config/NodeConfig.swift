@@ -27,6 +27,11 @@ public struct NodeConfig: Codable, Sendable {
         /// For a hub that requires mutual TLS: this node's certificate and key (PEM).
         public var clientCertificate: String?
         public var clientPrivateKey: String?
+
+        /// The link to the hub in a word: "plain HTTP", "TLS" or "mutual TLS" (logged at start).
+        public var transportSecurity: String {
+            !url.lowercased().hasPrefix("https:") ? "plain HTTP" : clientCertificate == nil ? "TLS" : "mutual TLS"
+        }
     }
 
     public struct Push: Codable, Sendable {

@@ -38,7 +38,7 @@ public struct ReferenceSync: Service {
                 if try await cancelWhenGracefulShutdown({ try await syncOnce() }) {
                     logger.notice("switched to the hub's reference data", metadata: [
                         "catalog": "\(service.reference.catalog.version)",
-                        "calendars": "\(service.reference.calendar.publishedYears.sorted().map(String.init).joined(separator: ","))"])
+                        "calendars": "\(service.reference.calendar.publishedYearsText)"])
                 }
             } catch is CancellationError {
                 return

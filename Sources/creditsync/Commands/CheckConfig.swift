@@ -34,7 +34,7 @@ struct CheckConfig: AsyncParsableCommand {
                 let config = try ConfigFile.load(HubConfig.self, from: file)
                 _ = try config.bodySeconds(configPath: file)
                 if !settingsOnly { try checkFiles(config) }
-                print("valid hub configuration for \(config.hub.id)\(config.tls.map { $0.clientCA == nil ? ", TLS" : ", mutual TLS" } ?? "")")
+                print("valid hub configuration for \(config.hub.id)\(config.tls == nil ? "" : ", " + config.transportSecurity)")
             }
         } catch {
             throw CommandError("\(error)")

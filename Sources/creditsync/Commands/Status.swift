@@ -8,7 +8,7 @@ import NIOCore
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the hub's nodes with lag and last seen, and corrections at risk or breached.",
-        discussion: "Exits 0 when every window (Article 41's, and the objection and restoration windows of Articles 39 and 40) is on time, paused or met, 1 when one is open and at risk or breached, or was missed in the last 24 hours (for Nagios-style checks; a miss stays listed for 30 days), 2 when the hub cannot be read. A due date ends at 24:00 Asia/Shanghai.")
+        discussion: "Exits 1 when a window (Article 41's, or an objection or restoration window of Articles 39 and 40) is open and at risk or breached, or was missed in the last 24 hours (for Nagios-style checks; a miss stays listed for 30 days); 2 when the hub cannot be read; 0 otherwise (on time, provisional, paused, met, or missed longer ago). A due date ends at 24:00 Asia/Shanghai.")
 
     @Option(help: "The hub's operator URL (its \"operator\" listener, http://127.0.0.1:PORT).") var hub: String
     @Option(help: "A file holding the operator bearer token, when the hub requires one.") var tokenFile: String?

@@ -40,7 +40,7 @@ struct HubRun: AsyncParsableCommand {
         MetricsSystem.bootstrap(DaemonMetricsFactory(registry: daemon.service.metrics.registry))
         let op = settings.operatorListener
         // Whether the nodes' listener is TLS, and mutual: a deployer reads it in the journal.
-        let tls = settings.tls.map { $0.clientCA == nil ? " (TLS)" : " (mutual TLS: nodes present certificates of its clientCA)" } ?? " (plain HTTP)"
+        let tls = " (\(settings.transportSecurity))"
         logger.notice("hub \(settings.hub.id) listening for nodes on \(settings.listen.host):\(settings.listen.port)\(tls); operators (dashboard, status, metrics) on http://\(op.host):\(op.port)/\(op.tokenFile == nil ? "" : " with a bearer token")")
         try await listening(on: "\(settings.listen.host):\(settings.listen.port) (nodes) or \(op.host):\(op.port) (operators)") {
             try await daemon.run(logger: logger)

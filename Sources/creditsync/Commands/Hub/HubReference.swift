@@ -52,26 +52,30 @@ struct HubReference: AsyncParsableCommand {
                     throw CommandError("\(file) names a place outside the data directory; refused")
                 }
             }
+            // The data as the hub will load it: the first directory as it will be, with the new
+            // files in it, then the others (a later directory's file of the same name still wins).
             let staged = FileManager.default.temporaryDirectory.appendingPathComponent("creditsync-reference-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: staged) }
+            if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.copyItem(at: dir, to: staged) }
             for p in placed {
                 let url = staged.appendingPathComponent(p.relative)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
                 try p.data.write(to: url)
             }
-            do { _ = try ReferenceData.load(overlays: overlays + [staged]) } catch {
+            do { _ = try ReferenceData.load(overlays: [staged] + overlays.dropFirst()) } catch {
                 throw CommandError("refused, nothing was registered: with these files the data would not load: \(error)")
             }
+            // The store that records each registration is opened before anything is written.
+            let (_, store) = try openHubStore(configPath: config)
             for p in placed {
                 let target = dir.appendingPathComponent(p.relative)
                 do {
-                    try Self.writeReadable(p.data, to: target)
+                    try Self.writeReadable(p.data, to: target, inside: dir)
                 } catch {
-                    throw CommandError("cannot write \(target.path): \(error.localizedDescription). The hub's data directory is "
-                                       + "\(dir.path); run this as a user who may write it (root for /etc/creditsync/hub/data in the "
-                                       + "shipped layout)")
+                    throw CommandError("cannot write \(target.path): \(error). The hub's data directory is \(dir.path); run this as a "
+                                       + "user who may write it (root for /etc/creditsync/hub/data in the shipped layout)")
                 }
-                let (_, store) = try openHubStore(configPath: config)
                 try store.recordAdminAction("reference-add", target: target.lastPathComponent,
                                             detail: "sha256 \(Hash32.sha256(Array(p.data)).hex.prefix(16))…", at: Date())
                 print("\(p.said) registered: \(target.path); the hub takes it up within a minute, the nodes within minutes")
@@ -80,16 +84,29 @@ struct HubReference: AsyncParsableCommand {
 
         /// Writes `data` at `url` readable by everyone, whatever the umask: reference data is
         /// public (a catalog, a State Council notice), and the hub's user must read what root
-        /// wrote; a directory made for it is likewise open to read.
-        static func writeReadable(_ data: Data, to url: URL) throws {
+        /// wrote; a directory made for it is likewise open to read. The file is written under a
+        /// hidden name, made readable, then renamed into place: the hub, which re-reads the
+        /// directory every 30 s, never sees it part written or private. A folder that leads
+        /// outside `dir` (a symbolic link) is refused.
+        static func writeReadable(_ data: Data, to url: URL, inside dir: URL) throws {
             let fm = FileManager.default
             let folder = url.deletingLastPathComponent()
             if !fm.fileExists(atPath: folder.path) {
                 try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
                 try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
             }
-            try data.write(to: url, options: .atomic)
-            try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+            guard folder.resolvingSymlinksInPath().path.hasPrefix(dir.resolvingSymlinksInPath().path + "/") else {
+                throw CommandError("\(folder.path) leads outside the data directory (a symbolic link); refused")
+            }
+            let hidden = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).part")
+            guard fm.createFile(atPath: hidden.path, contents: data) else { throw CommandError("cannot create \(hidden.path)") }
+            do {
+                try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: hidden.path)
+                guard rename(hidden.path, url.path) == 0 else { throw CommandError(String(cString: strerror(errno))) }
+            } catch {
+                try? fm.removeItem(at: hidden)
+                throw error
+            }
         }
     }
 }

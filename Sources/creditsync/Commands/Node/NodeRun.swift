@@ -26,9 +26,8 @@ struct NodeRun: AsyncParsableCommand {
         logger.logLevel = logLevel
         let daemon = try NodeDaemon(config: settings, configPath: config, logger: logger)
         MetricsSystem.bootstrap(DaemonMetricsFactory(registry: daemon.service.metrics.registry))
-        let hub = settings.hub
-        let link = !hub.url.lowercased().hasPrefix("https:") ? "plain HTTP" : hub.clientCertificate == nil ? "TLS" : "mutual TLS, with its client certificate"
-        logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port); hub \(hub.url) (\(link))")
+        let hub = "hub \(settings.hub.url) (\(settings.hub.transportSecurity))"
+        logger.notice("node \(settings.node.id) \(settings.node.name) listening on \(settings.listen.host):\(settings.listen.port); \(hub)")
         try await listening(on: "\(settings.listen.host):\(settings.listen.port)") { try await daemon.run(logger: logger) }
         logger.notice("node \(settings.node.id) stopped")
     }
