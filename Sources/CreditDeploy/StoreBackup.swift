@@ -134,7 +134,8 @@ public enum StoreBackup {
         // A node's backup goes in its own node's place, a hub's in the hub's: with a backup of
         // each of a hundred nodes, one put in another's place would push one node's log as
         // another's. (A store its daemon never started has no owner yet, and a new machine no
-        // store: those take any backup of their kind.)
+        // store: those take any backup of their kind. A store that cannot be read at all, often
+        // the reason for the restore, takes any backup: nothing in it says whose it was.)
         if files.fileExists(atPath: database), let held = try? identity(of: database), held.kind != "unknown" {
             guard held.kind == checked.kind else {
                 throw FederationError("\(backup) is a \(checked.kind)'s backup\(checked.owner.map { " (\($0))" } ?? "") and \(database) is a "
