@@ -69,7 +69,7 @@ public struct NodeAuthentication: RouterMiddleware {
         // within a deadline.
         let keys = try service.preauthorize(node: node, signature: parsed)
         let (limit, why) = Self.bodyLimit(request)
-        let (request, body) = try await Self.collect(request, upTo: limit, why: why, service: service)
+        let (request, body) = try await Self.collect(request, upTo: limit, why: why, service: service, connection: context.channel)
         try service.authorize(node: node, method: request.method.rawValue, target: HubAPI.target(request), signature: parsed,
                               body: Array(buffer: body), keys: keys)
         var context = context
@@ -79,16 +79,29 @@ public struct NodeAuthentication: RouterMiddleware {
 
     /// The request's body, up to `limit` bytes and within ``HubService/bodySeconds``: 413
     /// `too-large` beyond the one, 408 `too-slow` beyond the other.
-    static func collect(_ request: Request, upTo limit: Int, why: String, service: HubService) async throws -> (Request, ByteBuffer) {
+    static func collect(_ request: Request, upTo limit: Int, why: String, service: HubService,
+                        connection: (any Channel)? = nil) async throws -> (Request, ByteBuffer) {
         @Sendable func read() async throws -> (Request, ByteBuffer) {
-            // The body first: `collectBody` leaves the collected body in the request it changes,
-            // which the handler reads again.
+            // The body is read once (a request body cannot be iterated again), into a buffer up
+            // to the limit. Past it, the rest is read and dropped up to as much again (at least
+            // 1 MiB): a client that sent a little too much reads its 413 on a connection kept
+            // open. One that goes on past that, a stream with no end in sight, has its
+            // connection closed unanswered; the server would otherwise read and drop it for as
+            // long as it came (an outsider who knows a node's key id could keep a core busy so).
             var request = request
+            var collected = ByteBuffer()
+            var dropped = 0
+            let most = max(limit, 1 << 20)
             do {
-                let body = try await request.collectBody(upTo: limit)
-                return (request, body)
-            } catch is NIOTooManyBytesError {
-                throw service.refuse(.contentTooLarge, "too-large", why)
+                for try await chunk in request.body {
+                    if dropped == 0, collected.readableBytes + chunk.readableBytes <= limit {
+                        var chunk = chunk
+                        collected.writeBuffer(&chunk)
+                        continue
+                    }
+                    dropped += chunk.readableBytes
+                    if dropped > most { break }
+                }
             } catch let cancelled as CancellationError {
                 throw cancelled
             } catch {
@@ -96,6 +109,13 @@ public struct NodeAuthentication: RouterMiddleware {
                 // stream early): refused and logged as a warning, not an error and a 500.
                 throw service.refuse(.badRequest, "bad-request", "the request body could not be read whole: \(error)")
             }
+            if dropped > 0 {
+                if dropped > most { connection?.close(promise: nil) }
+                throw service.refuse(.contentTooLarge, "too-large", why)
+            }
+            // Left in the request, which the handler reads again.
+            request.body = .init(buffer: collected)
+            return (request, collected)
         }
         // A read (most requests: every long poll) has no body to wait for.
         if limit == 0 { return try await read() }
