@@ -82,40 +82,26 @@ public struct NodeAuthentication: RouterMiddleware {
     static func collect(_ request: Request, upTo limit: Int, why: String, service: HubService,
                         connection: (any Channel)? = nil) async throws -> (Request, ByteBuffer) {
         @Sendable func read() async throws -> (Request, ByteBuffer) {
-            // The body is read once (a request body cannot be iterated again), into a buffer up
-            // to the limit. Past it, the rest is read and dropped up to as much again (at least
-            // 1 MiB): a client that sent a little too much reads its 413 on a connection kept
-            // open. One that goes on past that, a stream with no end in sight, has its
-            // connection closed unanswered; the server would otherwise read and drop it for as
-            // long as it came (an outsider who knows a node's key id could keep a core busy so).
             var request = request
-            var collected = ByteBuffer()
-            var dropped = 0
-            let most = max(limit, 1 << 20)
-            do {
-                for try await chunk in request.body {
-                    if dropped == 0, collected.readableBytes + chunk.readableBytes <= limit {
-                        var chunk = chunk
-                        collected.writeBuffer(&chunk)
-                        continue
-                    }
-                    dropped += chunk.readableBytes
-                    if dropped > most { break }
-                }
-            } catch let cancelled as CancellationError {
+            let body: ServerLimits.Body
+            do { body = try await ServerLimits.readBody(request.body, upTo: limit) } catch let cancelled as CancellationError {
                 throw cancelled
             } catch {
                 // The client's doing, not the hub's failure (a node killed mid-upload ends its
                 // stream early): refused and logged as a warning, not an error and a 500.
                 throw service.refuse(.badRequest, "bad-request", "the request body could not be read whole: \(error)")
             }
-            if dropped > 0 {
-                if dropped > most { connection?.close(promise: nil) }
+            switch body {
+            case let .whole(collected):
+                // Left in the request, which the handler reads again.
+                request.body = .init(buffer: collected)
+                return (request, collected)
+            case let .tooLarge(endless):
+                // A body read and dropped well past the limit (an outsider who knows a node's key
+                // id could otherwise keep a core busy reading it): its connection is closed.
+                if endless { connection?.close(promise: nil) }
                 throw service.refuse(.contentTooLarge, "too-large", why)
             }
-            // Left in the request, which the handler reads again.
-            request.body = .init(buffer: collected)
-            return (request, collected)
         }
         // A read (most requests: every long poll) has no body to wait for.
         if limit == 0 { return try await read() }

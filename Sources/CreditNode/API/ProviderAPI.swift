@@ -26,7 +26,7 @@ public enum ProviderAPI {
             .add(middleware: BodyPermitMiddleware(permits: service.bodyPermits, limits: service.limits))
         v1.post("records") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let body = try await jsonBody(request, service)
+            let body = try await jsonBody(request, context, service)
             // The batch bound is checked on the raw bytes, before a tree of records is built.
             let count = JSONValue.batchCount(body)
             guard count <= service.limits.maxBatchRecords else {
@@ -56,7 +56,7 @@ public enum ProviderAPI {
         }
         v1.post("records/import") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let body = try await collect(request, service)
+            let body = try await collect(request, context, service)
             let text: String
             do { text = try TextDecoding.decode(body, charset: charset(request.headers[.contentType])) } catch {
                 throw NodeError.badRequest("\(error)")
@@ -70,7 +70,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/correct") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let object = try await jsonObject(request, service, members: ["record", "reason", "decisionDocument", "effectiveAt"])
+            let object = try await jsonObject(request, context, service, members: ["record", "reason", "decisionDocument", "effectiveAt"])
             guard let record = object["record"] else { throw NodeError.badRequest("the corrected \"record\" is required") }
             let result = try service.correct(item: item, recordId: recordId, record: record, reason: object["reason"]?.stringValue ?? "",
                                              decisionDocument: object["decisionDocument"]?.stringValue ?? "",
@@ -80,7 +80,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/revoke") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let object = try await jsonObject(request, service, members: ["reason", "decisionDocument", "effectiveAt"])
+            let object = try await jsonObject(request, context, service, members: ["reason", "decisionDocument", "effectiveAt"])
             let result = try service.revoke(item: item, recordId: recordId, reason: object["reason"]?.stringValue ?? "",
                                             decisionDocument: object["decisionDocument"]?.stringValue ?? "",
                                             effectiveAt: try date(object["effectiveAt"], field: "effectiveAt"), by: identity)
@@ -90,14 +90,14 @@ public enum ProviderAPI {
         // until the hub's fan-out brings the change back decided.
         v1.post("objections") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let o = try await jsonObject(request, service, members: ["provider", "item", "recordId", "applicant", "grounds"])
+            let o = try await jsonObject(request, context, service, members: ["provider", "item", "recordId", "applicant", "grounds"])
             let receipt = try service.fileObjection(provider: try text(o, "provider"), item: try text(o, "item"), recordId: try text(o, "recordId"),
                                                     applicant: try text(o, "applicant"), grounds: try text(o, "grounds"), by: identity)
             return try jsonResponse(receipt, status: .accepted)
         }
         v1.post("restorations") { request, context -> Response in
             let identity = try context.requireIdentity()
-            let o = try await jsonObject(request, service, members: ["provider", "item", "recordId", "applicant", "statement"])
+            let o = try await jsonObject(request, context, service, members: ["provider", "item", "recordId", "applicant", "statement"])
             let receipt = try service.applyForRestoration(provider: try text(o, "provider"), item: try text(o, "item"),
                                                           recordId: try text(o, "recordId"), applicant: try text(o, "applicant"),
                                                           statement: try text(o, "statement"), by: identity)
@@ -106,7 +106,7 @@ public enum ProviderAPI {
         v1.post("records/:item/:recordId/list-removal") { request, context -> Response in
             let identity = try context.requireIdentity()
             let (item, recordId) = try keyParameters(context)
-            let o = try await jsonObject(request, service, members: ["reason", "decisionDocument"])
+            let o = try await jsonObject(request, context, service, members: ["reason", "decisionDocument"])
             let receipt = try service.removeFromList(item: item, recordId: recordId, reason: o["reason"]?.stringValue ?? "",
                                                     decisionDocument: o["decisionDocument"]?.stringValue ?? "", by: identity)
             return try jsonResponse(receipt, status: .accepted)
@@ -114,7 +114,7 @@ public enum ProviderAPI {
         v1.post("cases/:case/events") { request, context -> Response in
             let identity = try context.requireIdentity()
             let caseId = try parameter(context, "case")
-            let o = try await jsonObject(request, service, members: ["event", "units", "finding", "cause", "reason", "decisionDocument"])
+            let o = try await jsonObject(request, context, service, members: ["event", "units", "finding", "cause", "reason", "decisionDocument"])
             // Absent for every step but `checks`; when present, a list of texts.
             var units: [String]?
             if let value = o["units"] {
@@ -191,25 +191,33 @@ public enum ProviderAPI {
     }
 
     /// The body of a JSON route: `Content-Type: application/json` (or `+json`), else 415.
-    static func jsonBody(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
+    static func jsonBody(_ request: Request, _ context: ProviderRequestContext, _ service: NodeService) async throws -> [UInt8] {
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         guard type == "application/json" || type.hasSuffix("+json") else {
             throw NodeError(.unsupportedMediaType, "unsupported-media-type",
                             "send JSON with Content-Type: application/json, not '\(request.headers[.contentType] ?? "none")'")
         }
-        return try await collect(request, service)
+        return try await collect(request, context, service)
     }
 
     /// The body, at most the node's limit; a larger one is 413 `too-large` with the usual JSON
     /// error, and one that has not arrived within ``NodeService/Limits/bodySeconds`` is 408
     /// `too-slow` (it holds one of the node's ``BodyPermits`` while it comes).
-    static func collect(_ request: Request, _ service: NodeService) async throws -> [UInt8] {
-        let limits = service.limits
+    static func collect(_ request: Request, _ context: ProviderRequestContext, _ service: NodeService) async throws -> [UInt8] {
+        let limits = service.limits, connection = context.channel
+        let tooLarge = NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
         return try await withinBodyDeadline(limits) {
-            do { return Array(buffer: try await request.body.collect(upTo: limits.maxBodyBytes)) } catch is CancellationError {
+            let body: ServerLimits.Body
+            do { body = try await ServerLimits.readBody(request.body, upTo: limits.maxBodyBytes) } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
+                throw NodeError.badRequest("the request body could not be read whole: \(error)")
+            }
+            switch body {
+            case let .whole(collected): return Array(buffer: collected)
+            case let .tooLarge(endless):
+                if endless { connection.close(promise: nil) }
+                throw tooLarge
             }
         }
     }
@@ -224,8 +232,9 @@ public enum ProviderAPI {
 
     /// A JSON object body with no member but `members`: every body is strict, like a record, so
     /// that a misspelt member (`effectiveat`) is an error naming it rather than a value ignored.
-    static func jsonObject(_ request: Request, _ service: NodeService, members: Set<String>) async throws -> [String: JSONValue] {
-        let body = try await jsonBody(request, service)
+    static func jsonObject(_ request: Request, _ context: ProviderRequestContext, _ service: NodeService,
+                           members: Set<String>) async throws -> [String: JSONValue] {
+        let body = try await jsonBody(request, context, service)
         let json: JSONValue
         do { json = try JSONValue.parse(body) } catch {
             throw NodeError.badRequest("the body is not valid JSON: \(error)")

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 import SyncTransport
 
 /// The request context of the provider API: what ``ProviderAuthentication`` proved.
@@ -6,10 +7,14 @@ public struct ProviderRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The credential the request's bearer token belongs to; set on every `/v1/…` route.
     public var identity: ProviderIdentity?
+    /// The request's connection: closed after a body that runs far past the node's limit
+    /// (``SyncTransport/ServerLimits/readBody(_:upTo:)``).
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        channel = source.channel
     }
 
     /// The authenticated provider: a handler behind ``ProviderAuthentication`` cannot run without one.
