@@ -3,7 +3,6 @@ import CreditNode
 import CreditTesting
 import Foundation
 import Hummingbird
-import Logging
 import SyncTransport
 import Testing
 
@@ -36,14 +35,8 @@ import Testing
     /// A provider's body past the node's limit, declared or chunked, is bounded the same way.
     @Test func aProvidersBodyStreamingFarPastTheLimitHasItsConnectionClosed() async throws {
         let f = try NodeFixture()
-        let port = LoopbackHTTP.freePort()
-        var logger = Logger(label: "test.node")
-        logger.logLevel = .critical
-        let app = Application(router: ProviderAPI.router(service: f.service), configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              logger: logger)
-        let server = Task { try await app.runService() }
+        let (port, server) = try await LoopbackHTTP.serve(ProviderAPI.router(service: f.service))
         defer { server.cancel() }
-        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
         let headers = "Authorization: Bearer \(f.token)\r\nContent-Type: application/json\r\n"
         for declared in [1 << 30, nil] {
             let sent = try await Self.stream(to: port, "/v1/records", headers: headers, declared: declared)
@@ -55,13 +48,8 @@ import Testing
         let h = try HubFixture()
         let nanchang = try NodeFixture(node: "360100", readScope: .all)
         try h.enroll("360100", key: nanchang.key)
-        let port = LoopbackHTTP.freePort()
-        var logger = Logger(label: "test.hub")
-        logger.logLevel = .critical
-        let app = Application(router: HubAPI.router(service: h.hub), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        let server = Task { try await app.runService() }
+        let (port, server) = try await LoopbackHTTP.serve(HubAPI.router(service: h.hub))
         defer { server.cancel() }
-        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
 
         let target = HubPaths.changeSets(node: "360100")
         let header = try RequestSignature.header(node: "360100", key: nanchang.key, method: "POST", target: target, body: [], now: h.now)

@@ -27,15 +27,9 @@ import Testing
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<5), by: nodes[0].identity)
         _ = try await h.pusher(nodes[0]).pushOnce()
         _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
-        let port = LoopbackHTTP.freePort()
-        var logger = Logger(label: "dashboard")
-        logger.logLevel = .error
-        let app = Application(router: OperatorAPI.router(service: h.hub), configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              logger: logger)
-        let server = Task { try await app.runService() }
+        let (port, server) = try await LoopbackHTTP.serve(OperatorAPI.router(service: h.hub), label: "dashboard")
         defer { server.cancel() }
         let url = "http://127.0.0.1:\(port)/"
-        try await LoopbackHTTP.waitUntilUp(url + "healthz")
 
         // The DOM after the browser parsed and laid out the page.
         let dom = try await Self.browse(url, ["--dump-dom"], profile: dir.appendingPathComponent("profile-dom"))

@@ -20,18 +20,10 @@ import Testing
         let ganzhou = try NodeFixture(node: "360700", readScope: .all)
         try h.enroll("360100", key: nanchang.key)
         try h.enroll("360700", key: ganzhou.key)
-        let port = LoopbackHTTP.freePort()
-        let operatorPort = LoopbackHTTP.freePort()
-        var logger = Logger(label: "test.hub")
-        logger.logLevel = .error
-        let app = Application(router: HubAPI.router(service: h.hub), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        let operatorApp = Application(router: OperatorAPI.router(service: h.hub, token: "operator-token-0123456789"),
-                                      configuration: .init(address: .hostname("127.0.0.1", port: operatorPort)), logger: logger)
-        let server = Task { try await app.runService() }
-        let operatorServer = Task { try await operatorApp.runService() }
+        let (port, server) = try await LoopbackHTTP.serve(HubAPI.router(service: h.hub), label: "test.hub")
+        let (operatorPort, operatorServer) = try await LoopbackHTTP.serve(OperatorAPI.router(service: h.hub, token: "operator-token-0123456789"),
+                                                                          label: "test.hub")
         defer { server.cancel(); operatorServer.cancel() }
-        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(port)/healthz")
-        try await LoopbackHTTP.waitUntilUp("http://127.0.0.1:\(operatorPort)/healthz")
         let bearer = ["Authorization": "Bearer operator-token-0123456789"]
 
         func transport(_ f: NodeFixture) -> HTTPHubTransport {
