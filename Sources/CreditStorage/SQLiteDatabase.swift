@@ -38,7 +38,6 @@ public enum SQLiteDatabase {
         }
     }
 
-
     /// The page size of a new store. Change sets are stored whole as evidence (up to a megabyte
     /// each); with 16 KiB pages they take a quarter of the pages, log frames and checksums that
     /// 4 KiB pages would. An existing store keeps the page size it was created with.

@@ -8,23 +8,15 @@ public enum ServerLimits {
     /// fan-out long poll (at most 60 s) is a request in progress, not idle.
     public static let idleTimeout: TimeAmount = .seconds(30)
 
-    /// What reading a request body up to a limit found (``readBody(_:upTo:)``).
-    public enum Body: Sendable {
-        /// The whole body, within the limit.
-        case whole(ByteBuffer)
-        /// Past the limit. `endless`: it went on past as much again (at least 1 MiB) and was
-        /// left unread there; its connection should be closed, unanswered.
-        case tooLarge(endless: Bool)
-    }
-
-    /// Reads `body` once, into a buffer up to `limit` bytes (`declaredTooLarge`: a body whose
-    /// declared length is past the limit, kept not at all). Past the limit, the rest is read
-    /// and dropped up to as much again (at least 1 MiB): a client that sent a little too much
-    /// reads its 413 on a connection kept open. One that goes on past that is a stream with no
-    /// end in sight, which the HTTP server would otherwise read and drop for as long as it came
-    /// (Hummingbird drains an unread body before the next request): the caller closes its
-    /// connection. How every listener reads a body.
-    public static func readBody<S: AsyncSequence>(_ body: S, upTo limit: Int, declaredTooLarge: Bool = false) async throws -> Body
+    /// Reads `body` once, into a buffer up to `limit` bytes; `nil` when it is past the limit
+    /// (`declaredTooLarge`: a body whose declared length is past it, kept not at all). Past the
+    /// limit, the rest is read and dropped up to as much again (at least 1 MiB): a client that
+    /// sent a little too much reads its 413 on a connection kept open. One that goes on past
+    /// that is a stream with no end in sight, which the HTTP server would otherwise read and
+    /// drop for as long as it came (Hummingbird drains an unread body before the next request):
+    /// `connection` is closed, and the 413 goes unanswered. How every listener reads a body.
+    public static func readBody<S: AsyncSequence>(_ body: S, upTo limit: Int, declaredTooLarge: Bool = false,
+                                                  closing connection: (any Channel)?) async throws -> ByteBuffer?
         where S.Element == ByteBuffer {
         var collected = ByteBuffer()
         var total = 0, tooLarge = declaredTooLarge
@@ -32,13 +24,16 @@ public enum ServerLimits {
         for try await chunk in body {
             total += chunk.readableBytes
             if total > limit { tooLarge = true }
-            if total > most { return .tooLarge(endless: true) }
+            if total > most {
+                connection?.close(promise: nil)
+                return nil
+            }
             if !tooLarge {
                 var chunk = chunk
                 collected.writeBuffer(&chunk)
             }
         }
-        return tooLarge ? .tooLarge(endless: false) : .whole(collected)
+        return tooLarge ? nil : collected
     }
 
     /// `read`, or the error `timedOut` makes once `seconds` have passed (`read` is then

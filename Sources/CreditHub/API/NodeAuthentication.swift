@@ -45,11 +45,10 @@ public struct NodeAuthentication: RouterMiddleware {
         // Anything else is the hub's failure, logged and answered 500 `internal` by ``JSONErrors``.
     }
 
-    /// Every refusal is logged with the node and the reason; a gap is the ordinary way a node
-    /// learns where to continue, not worth a warning.
-    /// A refusal is a warning, but for those an honest node meets in the normal course (a
-    /// `gap` while its earlier sets are in flight, a request signed before a hub restart that it
-    /// signs again at once): those are info, so a restart does not fill the journal's warnings.
+    /// Every refusal is logged with the node and the reason, as a warning but for those an
+    /// honest node meets in the normal course: a `gap` (how a node learns where to continue
+    /// while its earlier sets are in flight) and a request signed before a hub restart, which it
+    /// signs again at once. Those are info, so a restart does not fill the journal's warnings.
     func log(_ error: HubError, _ request: Request, node: String, authenticated: Bool) {
         let routine = error.code == "gap" || (error.code == "replayed" && error.message == ReplayGuard.signedBeforeStart)
         service.logger.log(level: routine ? .info : .warning, "refused \(request.method) \(request.uri.path)",
@@ -83,25 +82,18 @@ public struct NodeAuthentication: RouterMiddleware {
                         connection: (any Channel)? = nil) async throws -> (Request, ByteBuffer) {
         @Sendable func read() async throws -> (Request, ByteBuffer) {
             var request = request
-            let body: ServerLimits.Body
-            do { body = try await ServerLimits.readBody(request.body, upTo: limit) } catch let cancelled as CancellationError {
+            let body: ByteBuffer?
+            do { body = try await ServerLimits.readBody(request.body, upTo: limit, closing: connection) } catch let cancelled as CancellationError {
                 throw cancelled
             } catch {
                 // The client's doing, not the hub's failure (a node killed mid-upload ends its
                 // stream early): refused and logged as a warning, not an error and a 500.
                 throw service.refuse(.badRequest, "bad-request", "the request body could not be read whole: \(error)")
             }
-            switch body {
-            case let .whole(collected):
-                // Left in the request, which the handler reads again.
-                request.body = .init(buffer: collected)
-                return (request, collected)
-            case let .tooLarge(endless):
-                // A body read and dropped well past the limit (an outsider who knows a node's key
-                // id could otherwise keep a core busy reading it): its connection is closed.
-                if endless { connection?.close(promise: nil) }
-                throw service.refuse(.contentTooLarge, "too-large", why)
-            }
+            guard let body else { throw service.refuse(.contentTooLarge, "too-large", why) }
+            // Left in the request, which the handler reads again.
+            request.body = .init(buffer: body)
+            return (request, body)
         }
         // A read (most requests: every long poll) has no body to wait for.
         if limit == 0 { return try await read() }

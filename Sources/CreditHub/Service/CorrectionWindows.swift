@@ -165,7 +165,7 @@ extension HubService {
                         windowCounts: windowCounts, recentlyMissed: recentlyMissed,
                         conflicts: try store.conflicts(limit: 50), refusals: try store.refusals(limit: 50), equivocations: counts.equivocations,
                         health: health, forkReports: try store.forkReports(),
-                        provisionalYears: Self.provisionalYears(at: now, calendar: reference.calendar))
+                        provisionalYears: Self.provisionalYears(at: now, calendar: calendar))
     }
 
     /// The longest window a correction or a case opens: restoration's 10 working days (Article 40).

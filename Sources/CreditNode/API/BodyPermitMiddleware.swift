@@ -18,15 +18,15 @@ public struct BodyPermitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
         // A body declared over the limit takes no permit: it is read and dropped (nothing of it
-        // is kept) until it ends, its time is up or it runs far past the limit, and then refused. Answered before the client
+        // is kept) until it ends or its time is up, and then refused; one that runs far past the
+        // limit has its connection closed (ServerLimits.readBody). Answered before the client
         // had sent it all, a client that asked to close the connection saw it closed instead
         // of its 413.
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limits.maxBodyBytes {
-            let read = try? await ProviderAPI.withinBodyDeadline(limits) {
-                try await ServerLimits.readBody(request.body, upTo: limits.maxBodyBytes, declaredTooLarge: true)
+            let connection = context.channel
+            _ = try? await ProviderAPI.withinBodyDeadline(limits) {
+                try await ServerLimits.readBody(request.body, upTo: limits.maxBodyBytes, declaredTooLarge: true, closing: connection)
             }
-            // Far past the limit: not read to its end (ServerLimits.readBody).
-            if case .tooLarge(endless: true)? = read { context.channel.close(promise: nil) }
             throw NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes, this one declares \(declared)")
         }
         guard await permits.acquire(within: limits.permitWaitSeconds) else {

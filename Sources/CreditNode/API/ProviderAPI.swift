@@ -207,18 +207,14 @@ public enum ProviderAPI {
         let limits = service.limits, connection = context.channel
         let tooLarge = NodeError(.contentTooLarge, "too-large", "a request body is at most \(limits.maxBodyBytes) bytes")
         return try await withinBodyDeadline(limits) {
-            let body: ServerLimits.Body
-            do { body = try await ServerLimits.readBody(request.body, upTo: limits.maxBodyBytes) } catch is CancellationError {
+            let body: ByteBuffer?
+            do { body = try await ServerLimits.readBody(request.body, upTo: limits.maxBodyBytes, closing: connection) } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 throw NodeError.badRequest("the request body could not be read whole: \(error)")
             }
-            switch body {
-            case let .whole(collected): return Array(buffer: collected)
-            case let .tooLarge(endless):
-                if endless { connection.close(promise: nil) }
-                throw tooLarge
-            }
+            guard let body else { throw tooLarge }
+            return Array(buffer: body)
         }
     }
 
