@@ -181,7 +181,7 @@ extension Simulation {
 
     /// At 09:00 of a working day, every open rights window (`checkOpenWindows`).
     func checkOpenRightsWindows() throws {
-        for row in try hub.store.rightsCases(openOrReceivedSince: clock.now) {
+        for row in try hub.store.rightsCases(openOrClosedSince: clock.now) {
             for w in hub.service.rightsWindows(row, at: clock.now) where w.window.completedAt == nil {
                 checkRightsWindow(w, of: row.rightsCase, settled: false)
             }

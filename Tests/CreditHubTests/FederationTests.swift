@@ -197,9 +197,10 @@ import Testing
         h.clock.set(ISO8601DateFormatter().date(from: "2026-10-14T01:00:00Z")!) // 09:00 China time
         w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopiesState == .atRisk)
-        // The snapshot says how long is left: the 15 hours to 24:00 Asia/Shanghai, 0.63 of a day.
+        // The snapshot says how long is left: the 15 hours to 24:00 Asia/Shanghai, 0.625 of a
+        // day, rounded down (at risk is less than one: never shown as 1).
         var shown = try #require(try h.hub.snapshot().corrections.first)
-        #expect(shown.fixCopies.workingDaysLeft == 0.63 && shown.reachHub.workingDaysLeft == nil, "the reach-hub window is closed")
+        #expect(shown.fixCopies.workingDaysLeft == 0.62 && shown.reachHub.workingDaysLeft == nil, "the reach-hub window is closed")
         #expect(StatusTable.render(try h.hub.snapshot()).contains("all copies by 2026-10-14 at-risk (0.6 working days left)"))
         #expect(Dashboard.html(try h.hub.snapshot()).contains("2026-10-14 · 0.6 working days left"))
         #expect(w.fixCopies.workingDaysLeft == nil, "filled only where a window is shown at a moment")
@@ -234,6 +235,34 @@ import Testing
         let later = try h.hub.snapshot()
         #expect(later.windowCounts.isEmpty && later.corrections.isEmpty)
         #expect(try h.hub.correctionStatuses().count == 1, "the report still has it")
+    }
+
+    /// A node away for longer than the operators' views look back: the copies it fixes on its
+    /// return close a window received long ago, and that miss is listed, counted and fails the
+    /// check from when it closed, not dropped for its old receipt.
+    @Test func aWindowClosedLateAfterALongAbsenceIsListedFromWhenItClosed() async throws {
+        let (h, nodes) = try federation(["360100", "360700"])
+        _ = try nodes[0].service.submit(nodes[0].punishments(0..<1), by: nodes[0].identity)
+        try await sync(h, nodes)
+        _ = try nodes[0].service.revoke(item: "administrative-punishment", recordId: "CF-360100-2026-0", reason: "撤销",
+                                        decisionDocument: "洪复决〔2026〕9号", effectiveAt: h.now, by: nodes[0].identity)
+        while try await h.pusher(nodes[0]).pushOnce() > 0 {}
+        // Ganzhou is away for longer than the snapshot's days.
+        h.clock.advance(by: Double(HubService.snapshotDays + 10) * 86_400)
+        #expect(try h.hub.snapshot().windowCounts["fix-copies/breached"] == 1)
+        _ = try await h.receiver(nodes[1]).pullOnce(wait: 0)
+        let after = try h.hub.snapshot()
+        #expect(after.windowCounts["fix-copies/missed"] == 1 && after.windowCounts["fix-copies/breached"] == nil)
+        #expect(after.corrections.map(\.fixCopiesState) == [.missed], "listed by default, as a miss needs attention")
+        #expect(try h.hub.snapshot(windows: .closed).corrections.count == 1)
+        #expect(after.recentlyMissed == 1 && after.windowsNeedAttention)
+        let missed = try h.hub.metricsExposition().split(separator: "\n").first {
+            $0.hasPrefix("creditsync_hub_corrections{") && $0.contains(#"window="fix-copies""#) && $0.contains(#"state="missed""#)
+        }
+        #expect(missed.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } == 1, "\(missed ?? "no series")")
+        // Thirty days after it closed, it is left to the compliance report.
+        h.clock.advance(by: Double(HubService.snapshotDays + 1) * 86_400)
+        #expect(try h.hub.snapshot().corrections.isEmpty)
     }
 
     /// Lag and replication latency are measured from the provider's acknowledged write at its
@@ -321,6 +350,10 @@ import Testing
         var w = try #require(try h.hub.correctionStatuses().first)
         #expect(w.fixCopies.deadline.isProvisional)
         #expect(w.fixCopiesState == .provisional)
+        // On its due date it is at risk, and `creditsync status` still says the date is provisional.
+        h.clock.set(ISO8601DateFormatter().date(from: "2027-01-05T02:00:00Z")!) // 10:00 China time
+        #expect(try h.hub.correctionStatuses().first?.fixCopiesState == .atRisk)
+        #expect(StatusTable.render(try h.hub.snapshot()).contains("all copies by 2027-01-05 (provisional) at-risk (0.5 working days left)"))
         // The 2027 notice arrives (New Year's Day a holiday): the due date moves and is final.
         var reference = Fixtures.reference
         let files = try [2025, 2026].map { try HolidayFile.decode(Data(contentsOf: ReferenceDataPaths.calendar($0)), source: "") }

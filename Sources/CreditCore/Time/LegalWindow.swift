@@ -29,7 +29,8 @@ public struct LegalWindow: Sendable, Equatable, Codable {
     public var deadline: Deadline
     /// When what the window waits for happened, if it has.
     public var completedAt: Date?
-    /// Working days left, to two decimals (``remainingWorkingDays(at:calendar:)``), where a
+    /// Working days left, to two decimals rounded down (``remainingWorkingDays(at:calendar:)``;
+    /// a window at risk, with less than one left, never reads 1), where a
     /// window is shown at a moment: filled by the hub's status snapshot for an open window, so
     /// an operator (and a client of `/v1/status`) reads "0.4 working days left" instead of
     /// counting holidays from a due date. Nil elsewhere, once the window is closed, and past
@@ -71,7 +72,7 @@ public struct LegalWindow: Sendable, Equatable, Codable {
     public func showingWorkingDaysLeft(at now: Date, calendar: WorkingDayCalendar) -> LegalWindow {
         guard completedAt == nil, now < deadline.closesAt else { return self }
         var shown = self
-        shown.workingDaysLeft = (remainingWorkingDays(at: now, calendar: calendar) * 100).rounded() / 100
+        shown.workingDaysLeft = (remainingWorkingDays(at: now, calendar: calendar) * 100).rounded(.down) / 100
         return shown
     }
 }

@@ -9,6 +9,8 @@ public enum StatusTable {
         func pad(_ t: String, _ n: Int) -> String { t.padded(toDisplayWidth: n) }
         // An open window's working days left; a due date ends at 24:00 Asia/Shanghai.
         func left(_ w: LegalWindow) -> String { w.workingDaysLeftText.map { " (\($0))" } ?? "" }
+        // A due date counted through a year without an official calendar says so, whatever its state.
+        func due(_ w: LegalWindow) -> String { "\(w.deadline.due)" + (w.deadline.isProvisional ? " (provisional)" : "") }
         var out = "hub \(s.hub): \(s.hubLogSize) changes in the hub log, \(s.records) records, \(s.equivocations) equivocations\n"
         if !s.provisionalYears.isEmpty {
             out += "PROVISIONAL: no official calendar for \(s.provisionalYears.map(String.init).joined(separator: ", "))\n"
@@ -27,13 +29,13 @@ public enum StatusTable {
         let flagged = s.corrections.filter { [.atRisk, .breached, .missed].contains($0.reachHubState) || [.atRisk, .breached, .missed].contains($0.fixCopiesState) }
         for c in flagged {
             let waiting = c.waitingFor.isEmpty ? "" : "; not yet at \(c.waitingFor.joined(separator: " "))"
-            out += "  \(c.row.recordKey) \(c.row.operation): reach hub by \(c.reachHub.deadline.due) \(c.reachHubState.rawValue)\(left(c.reachHub)); "
-                + "all copies by \(c.fixCopies.deadline.due) \(c.fixCopiesState.rawValue)\(left(c.fixCopies))\(waiting)\n"
+            out += "  \(c.row.recordKey) \(c.row.operation): reach hub by \(due(c.reachHub)) \(c.reachHubState.rawValue)\(left(c.reachHub)); "
+                + "all copies by \(due(c.fixCopies)) \(c.fixCopiesState.rawValue)\(left(c.fixCopies))\(waiting)\n"
         }
         out += "Rights windows (Articles 39, 40): \(rightsCounts.isEmpty ? "no cases yet" : rightsCounts.joined(separator: " "))\n"
         for w in s.rights where [.atRisk, .breached, .missed, .paused].contains(w.state) {
             let waiting = w.waitingFor.isEmpty ? "" : "; not yet at \(w.waitingFor.joined(separator: " "))"
-            out += "  case \(w.caseId) \(w.name.rawValue)\(w.unit.map { " " + $0 } ?? ""): due \(w.window.deadline.due) \(w.state.rawValue)\(left(w.window)) (\(w.recordKey))\(waiting)\n"
+            out += "  case \(w.caseId) \(w.name.rawValue)\(w.unit.map { " " + $0 } ?? ""): due \(due(w.window)) \(w.state.rawValue)\(left(w.window)) (\(w.recordKey))\(waiting)\n"
         }
         let open = s.conflicts.filter { $0.resolvedAt == nil }
         if !open.isEmpty { out += "\(open.count) unresolved conflicts\n" }

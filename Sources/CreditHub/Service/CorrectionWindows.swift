@@ -89,8 +89,9 @@ extension HubService {
 
     /// The status snapshot at the injected clock's now.
     ///
-    /// Its windows are those of the corrections still open and of those received in the last
-    /// ``snapshotDays`` days: what an operator acts on, at a cost that does not grow with the
+    /// Its windows are those of the corrections still open and of those received or completed
+    /// in the last ``snapshotDays`` days (a window a node fixed late, after a long absence, is
+    /// listed from when it closed): what an operator acts on, at a cost that does not grow with the
     /// province's history (`creditsync hub report` covers any period).
     ///
     /// `windows` picks which corrections are listed: ``WindowFilter/attention`` (open, at risk,
@@ -100,7 +101,7 @@ extension HubService {
     public func snapshot(windows filter: WindowFilter = .attention) throws -> Snapshot {
         let now = now()
         let counts = try store.counts()
-        let all = try store.corrections(openOrReceivedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
+        let all = try store.corrections(openOrClosedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
             .map { windows($0, at: now) }
         var windowCounts: [String: Int] = [:]
         for c in all {

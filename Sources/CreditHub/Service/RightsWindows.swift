@@ -75,7 +75,7 @@ extension HubService {
     /// The windows of the cases operators see (open, waiting for a node, or received in the last
     /// ``snapshotDays`` days), at `now`.
     func recentRightsWindows(at now: Date) throws -> [RightsWindowStatus] {
-        try store.rightsCases(openOrReceivedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
+        try store.rightsCases(openOrClosedSince: now.addingTimeInterval(-Double(Self.snapshotDays) * 86_400))
             .flatMap { rightsWindows($0, at: now) }
     }
 }

@@ -271,13 +271,16 @@ extension HubStore {
         pendingCounts.withLock { $0[node] = PendingCount(after: after, through: through, subscription: subscription.stored, count: pending) }
         return pending
     }
-    /// Corrections still open, and those received since `since`, oldest first: what operators'
-    /// views show, whatever the size of the history (the compliance report reads any period).
-    public func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow] {
+    /// Corrections still open, and those received or completed since `since`, oldest first:
+    /// what operators' views show, whatever the size of the history (the compliance report reads
+    /// any period). A correction whose copies were fixed only now, after a node was away for
+    /// longer than the views look back, is listed by its completion: its miss is news now.
+    public func corrections(openOrClosedSince since: Date) throws -> [CorrectionRow] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM (SELECT * FROM correction WHERE completed_at IS NULL
-                               UNION SELECT * FROM correction WHERE received_at >= ?)
+                               UNION SELECT * FROM correction WHERE received_at >= ?1
+                               UNION SELECT * FROM correction WHERE completed_at >= ?1)
                 ORDER BY hub_position
                 """, arguments: [Self.millis(since)]).map(Self.correctionRow)
         }

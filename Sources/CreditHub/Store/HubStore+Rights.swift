@@ -113,15 +113,18 @@ extension HubStore {
         """
     }
 
-    /// Cases still open or waiting for a node, and those received since `since`: what operators'
-    /// views show, at a cost that does not grow with the history.
-    public func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow] {
+    /// Cases still open or waiting for a node, and those received since `since` or whose label or
+    /// granted restoration reached every node since then: what operators' views show, at a cost
+    /// that does not grow with the history.
+    public func rightsCases(openOrClosedSince since: Date) throws -> [RightsCaseRow] {
         try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM rights_case WHERE closed = 0
                     OR (label_position IS NOT NULL AND label_completed_at IS NULL)
                     OR (grant_position IS NOT NULL AND grant_completed_at IS NULL)
-                UNION SELECT * FROM rights_case WHERE closed IN (0, 1) AND received_at >= ? ORDER BY received_at, id
+                UNION SELECT * FROM rights_case WHERE closed IN (0, 1) AND received_at >= ?1
+                UNION SELECT * FROM rights_case WHERE label_completed_at >= ?1
+                UNION SELECT * FROM rights_case WHERE grant_completed_at >= ?1 ORDER BY received_at, id
                 """, arguments: [Self.millis(since)]).map(Self.rightsCaseRow)
         }
     }

@@ -315,6 +315,9 @@ public final class HubStore: Sendable {
                     WHERE label_completed_at IS NULL AND label_position IS NOT NULL;
                 CREATE INDEX rights_case_grant_waiting ON rights_case(grant_position)
                     WHERE grant_completed_at IS NULL AND grant_position IS NOT NULL;
+                -- Windows fixed late are listed by when they closed (HubStore.rightsCases(openOrClosedSince:)).
+                CREATE INDEX rights_case_label_done ON rights_case(label_completed_at) WHERE label_completed_at IS NOT NULL;
+                CREATE INDEX rights_case_grant_done ON rights_case(grant_completed_at) WHERE grant_completed_at IS NOT NULL;
 
                 -- Hub heads nodes reported pinned that this log does not contain (Protocol/hub-api.md):
                 -- the hub showed some node another history, or was restored from an older backup.

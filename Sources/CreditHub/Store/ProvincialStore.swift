@@ -36,12 +36,12 @@ public protocol ProvincialStore: Sendable {
     func acknowledgeFanOut(node: String, through position: UInt64, at: Date) async throws -> [Double]
     /// Every node's lag at `now`.
     func lags(now: Date) throws -> [NodeLag]
-    /// Corrections still open, and those received since a moment.
-    func corrections(openOrReceivedSince since: Date) throws -> [CorrectionRow]
+    /// Corrections still open, and those received or completed since a moment.
+    func corrections(openOrClosedSince since: Date) throws -> [CorrectionRow]
     /// Corrections received in a period.
     func corrections(receivedFrom from: Date?, to: Date?, openOnly: Bool) throws -> [CorrectionRow]
-    /// Credit subjects' cases still open or waiting for a node, and those received since a moment.
-    func rightsCases(openOrReceivedSince since: Date) throws -> [RightsCaseRow]
+    /// Credit subjects' cases still open or waiting for a node, and those received or whose label or grant reached every node since a moment.
+    func rightsCases(openOrClosedSince since: Date) throws -> [RightsCaseRow]
     /// Credit subjects' cases received in a period.
     func rightsCases(receivedFrom from: Date?, to: Date?) throws -> [RightsCaseRow]
     /// Every record filed under a subject key, with its status, content hash and cases (Article 38).
