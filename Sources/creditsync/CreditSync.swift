@@ -20,7 +20,7 @@ struct CreditSync: AsyncParsableCommand {
     /// parser's default is 64).
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Array(ProcessArguments.current.dropFirst()))
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

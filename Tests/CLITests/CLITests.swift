@@ -13,6 +13,18 @@ import Testing
         #expect(out.stdout.contains("female"))
     }
 
+    /// libfaketime, which operators use to try deadlines at another date, sets an environment
+    /// variable before `main`, and the Swift runtime then lost every argument: each command
+    /// printed the top-level help (README, "Deadlines at another date").
+    @Test func argumentsSurviveAPreloadedLibraryThatSetsTheEnvironment() async throws {
+        let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
+            .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first { FileManager.default.fileExists(atPath: $0) },
+            "Scripts/bootstrap installs Debian's faketime")
+        let out = try await ChildProcess.run(CLI.executable, ["calendar", "deadline", "--from", "2026-09-30", "--working-days", "1"],
+                                             environment: ["LD_PRELOAD": library, "FAKETIME": "@2027-01-05 10:00:00"])
+        #expect(out.status == 0 && out.stdout.hasPrefix("2026-10-08"), "\(out.stdout)\(out.stderr)")
+    }
+
     @Test func idCheckJSONKeepsInputOrderAndExitsOneOnInvalid() async throws {
         let out = try await CLI.run(["id", "check", "--json", "91110000600037341L", "36042619910102009X", "44011320141005001x"] + today)
         #expect(out.status == 1)
