@@ -265,6 +265,20 @@ import Testing
         #expect(try h.hub.snapshot().corrections.isEmpty)
     }
 
+    /// A node's last refusal on the dashboard is cut at a space, never inside a number (a clock
+    /// reading of the hub's was shown cut short), and kept whole in its tooltip.
+    @Test func aLongRefusalIsCutAtASpaceOnTheDashboardAndKeptWholeInItsTooltip() async throws {
+        let (h, _) = try federation(["360100", "360700"])
+        var snapshot = try h.hub.snapshot()
+        let reason = String(repeating: "ab ", count: 38) + "1797577533 \"tail\""
+        var health = NodeHealth()
+        health.lastRefusal = reason
+        snapshot.health["360700"] = health
+        let html = Dashboard.html(snapshot)
+        #expect(html.contains("ab ab …</span>"), "cut at the space before the number")
+        #expect(html.contains("title=\"\(String(repeating: "ab ", count: 38))1797577533 &quot;tail&quot;\""), "whole, quotes escaped")
+    }
+
     /// Lag and replication latency are measured from the provider's acknowledged write at its
     /// node, both hops, not from the hub's ingest.
     @Test func replicationIsMeasuredFromTheProvidersWrite() async throws {

@@ -13,6 +13,7 @@ enum Dashboard {
         func when(_ d: Date?) -> String { d.map { time.string(from: $0).replacingOccurrences(of: "T", with: " ") } ?? "never" }
         func esc(_ t: String) -> String {
             t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+                .replacingOccurrences(of: "\"", with: "&quot;")
         }
         func provisional(_ d: Deadline) -> String { d.isProvisional ? " (provisional)" : "" }
         // A correction a whole province has not applied yet names the first few nodes, each by
@@ -38,7 +39,12 @@ enum Dashboard {
             let stale = n.lagSeconds > 3600 ? " class=\"bad\"" : n.lagSeconds > 300 || silent ? " class=\"warn\"" : ""
             let status = !silent ? n.status : n.lastSeen == nil ? "active, never seen" : "active, silent \(lag(silentFor))"
             let h = s.health[n.id]
-            let refusal = h?.lastRefusal.map { "\(esc(String($0.prefix(120)))) (\(when(h?.lastRefusedAt)); \(h?.consecutiveRefusals ?? 0) in a row)" } ?? ""
+            // A long reason is cut at a space, never inside a number, and kept whole in its tooltip.
+            let refusal = h?.lastRefusal.map { reason in
+                let head = String(reason.prefix(120))
+                let cut = reason.count <= 120 ? reason : (head.lastIndex(of: " ").map { String(head[..<$0]) } ?? head) + " …"
+                return "<span title=\"\(esc(reason))\">\(esc(cut))</span> (\(when(h?.lastRefusedAt)); \(h?.consecutiveRefusals ?? 0) in a row)"
+            } ?? ""
             return "<tr\(stale)><td>\(n.id)</td><td>\(esc(n.name))</td><td>\(status)</td><td>\(n.acknowledged)</td><td>\(n.fanOutApplied)</td><td>\(n.lagChanges)</td><td>\(lag(n.lagSeconds))</td><td>\(when(n.lastSeen))</td><td>\(esc(h?.version ?? ""))</td><td>\(refusal)</td></tr>"
         }.joined(separator: "\n")
         let corrections = s.corrections.map { c -> String in
