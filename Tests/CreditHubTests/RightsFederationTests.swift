@@ -618,6 +618,30 @@ import Testing
         #expect(try nodes[0].service.store.record(record)?.rights.refused.isEmpty == true)
     }
 
+    /// A case closed long ago whose label reaches the last node only now, after an absence of
+    /// more than the operators' views look back: the missed label is listed from when it closed.
+    @Test func aLabelAppliedAfterALongAbsenceIsListedFromWhenItClosed() async throws {
+        let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true)
+        let (nanchang, ganzhou) = (nodes[0], nodes[1])
+        _ = try nanchang.service.submit(nanchang.punishments(0..<2), by: nanchang.identity)
+        try await sync(h, nodes)
+        let record = key(nanchang, "CF-360100-2026-1")
+        _ = try ganzhou.service.fileObjection(provider: record.provider, item: record.item, recordId: record.recordId, applicant: "甲",
+                                              grounds: "乙", by: ganzhou.identity)
+        while try await h.pusher(ganzhou).pushOnce() > 0 {}
+        // The home decides it; Ganzhou, gone, applies nothing for longer than the views look back.
+        _ = try await h.receiver(nanchang).pullOnce(wait: 0)
+        _ = try nanchang.service.caseEvent("360700-1", event: "rejected", reason: "经核查记载无误", by: nanchang.identity)
+        while try await h.pusher(nanchang).pushOnce() > 0 {}
+        _ = try await h.receiver(nanchang).pullOnce(wait: 0)
+        h.clock.advance(by: Double(HubService.snapshotDays + 10) * 86_400)
+        #expect(try h.hub.snapshot().rights.first { $0.name == .objectionLabel }?.state == .breached)
+        _ = try await h.receiver(ganzhou).pullOnce(wait: 0)
+        let after = try h.hub.snapshot()
+        #expect(after.rights.first { $0.name == .objectionLabel }?.state == .missed, "\(after.rights.map { "\($0.name) \($0.state)" })")
+        #expect(after.windowCounts["objection-label/missed"] == 1 && after.recentlyMissed == 1)
+    }
+
     @Test func aLabelNoNodeAppliedIsBreachedAfterOneWorkingDayAndAlerted() async throws {
         let (h, nodes) = try HubFixture.federation(["360100", "360700"], sharedClock: true)
         _ = try nodes[0].service.submit(nodes[0].punishments(0..<2), by: nodes[0].identity)
